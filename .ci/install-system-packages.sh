@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages Callwright needs.
+#   runtime: espeak-ng (offline text-to-speech for prompts and whispers)
+#   test:    runtime + sip-tester (sipp) + baresip-core + sox (real SIP peers and audio checks)
+# Needs root (or sudo) only when something is missing.
+set -eu
+profile="${1:-runtime}"
+pkgs="espeak-ng"
+bins="espeak-ng"
+if [ "$profile" = "test" ]; then
+  pkgs="$pkgs sip-tester baresip-core sox"
+  bins="$bins sipp baresip sox"
+fi
+missing=""
+for b in $bins; do
+  command -v "$b" >/dev/null 2>&1 || missing="yes"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = "0" ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "callwright setup: missing system packages ($pkgs) and not root; install them with apt-get" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null

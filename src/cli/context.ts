@@ -1,0 +1,39 @@
+import { loadConfig, dataPaths } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { Store } from '../store/store.js';
+import { CallwrightError, describeIssues } from '../errors.js';
+
+/** What a command prints to; tests pass buffers. */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** True when stderr is a terminal (progress bars). */
+  tty: boolean;
+}
+
+export const processIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+  tty: Boolean(process.stderr.isTTY),
+};
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export function loadCliConfig(opts: GlobalOptions): Config {
+  return loadConfig(opts.config ? { file: opts.config } : {});
+}
+
+export function openStore(config: Config): Store {
+  return Store.open(dataPaths(config).database);
+}
+
+/** Formats an error for a terminal: the message, then one line per field issue. */
+export function formatError(err: unknown): string {
+  if (err instanceof CallwrightError) {
+    const detail = err.issues.length > 1 ? '\n' + describeIssues(err.issues) : '';
+    return `error [${err.code}]: ${err.message}${detail}`;
+  }
+  return `error: ${(err as Error)?.message ?? String(err)}`;
+}

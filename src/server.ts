@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import { mkdirSync } from 'node:fs';
+import type { Config } from './config/schema.js';
+import { dataPaths } from './config/load.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { Store } from './store/store.js';
+import { buildApi } from './api/app.js';
+import { processIo, type Io } from './cli/context.js';
+
+export interface RunningServer {
+  config: Config;
+  store: Store;
+  api: FastifyInstance;
+  logger: Logger;
+  /** Where the admin API listens. */
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  io?: Io;
+  logger?: Logger;
+}
+
+/**
+ * Composes the server from config: store, admin API, telephony backend, delivery worker.
+ * On a first start with no API key, creates one and prints it once (only its hash is kept).
+ */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const io = options.io ?? processIo;
+  const logger = options.logger ?? createLogger(config.log);
+  const paths = dataPaths(config);
+  mkdirSync(paths.dir, { recursive: true });
+  const store = Store.open(paths.database);
+
+  if (store.apiKeys.activeCount() === 0) {
+    const { token } = store.apiKeys.create('initial');
+    io.err('No API key existed, so one was created. It is shown only now; keep it:');
+    io.out(`  API key: ${token}`);
+  }
+
+  const api = await buildApi({ store, config, logger });
+  const address = await api.listen({ host: config.api.host, port: config.api.port });
+  const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
+  io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
+
+  let stopped = false;
+  return {
+    config,
+    store,
+    api,
+    logger,
+    apiUrl,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await api.close();
+      store.close();
+      logger.info('callwright stopped');
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import * as m001 from './001-domain.js';
+
+/** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
+export const migrations: ReadonlyArray<{ version: number; name: string; up: string }> = [
+  { version: 1, name: 'domain', up: m001.up },
+];

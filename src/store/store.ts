@@ -1,0 +1,296 @@
+import type { Db } from './database.js';
+import { openDatabase } from './database.js';
+import { TableRepository, type Row } from './repository.js';
+import { ApiKeyRepository } from './repositories/api-keys.js';
+
+/** Record shapes as the API and the engine see them (JSON columns parsed, booleans as booleans). */
+export interface AgentRecord extends Row {
+  id: string;
+  name: string;
+  kind: 'scripted' | 'webhook';
+  description: string;
+  language: string;
+  voice: string;
+  config: Record<string, unknown>;
+  targets: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ActionDefinitionRecord extends Row {
+  id: string;
+  name: string;
+  type: string;
+  description: string;
+  config: Record<string, unknown>;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Stage = 'before' | 'during' | 'after';
+
+export interface AttachmentRecord extends Row {
+  id: string;
+  agent_id: string;
+  action_id: string;
+  stage: Stage;
+  position: number;
+  triggers: unknown[];
+  failure_policy: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ContactRecord extends Row {
+  id: string;
+  phone: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  timezone: string;
+  properties: Record<string, unknown>;
+  disposition: string | null;
+  dnc: boolean;
+  dnc_at: string | null;
+  dnc_by: string | null;
+  dnc_reason: string | null;
+  sms_opt_out: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NamedRecord extends Row {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ListRecord extends NamedRecord {
+  description: string;
+}
+
+export interface DispositionRecord extends Row {
+  id: string;
+  scope: 'call' | 'contact';
+  code: string;
+  label: string;
+  description: string;
+  created_at: string;
+}
+
+export interface UserRecord extends Row {
+  id: string;
+  name: string;
+  email: string;
+  phone: string;
+  sip_uri: string;
+  timezone: string;
+  working_hours: Record<string, unknown>;
+  slot_minutes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RingGroupRecord extends Row {
+  id: string;
+  name: string;
+  strategy: 'simultaneous' | 'sequential';
+  member_timeout_secs: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LineRecord extends Row {
+  id: string;
+  name: string;
+  target: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NumberRecord extends Row {
+  id: string;
+  number: string;
+  agent_id: string;
+  description: string;
+  created_at: string;
+}
+
+export interface CallRecord extends Row {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  from_number: string;
+  to_number: string;
+  agent_id: string | null;
+  contact_id: string | null;
+  sip_call_id: string | null;
+  state: string;
+  outcome: string | null;
+  end_reason: string | null;
+  hangup_by: string | null;
+  call_disposition: string | null;
+  contact_disposition: string | null;
+  transfer: Record<string, unknown> | null;
+  variables: Record<string, unknown>;
+  collected: Record<string, unknown>;
+  summary: string | null;
+  evaluation: Record<string, unknown> | null;
+  recording_path: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  duration_ms: number | null;
+}
+
+/** All repositories over one database handle. Everything is synchronous; wrap multi-step writes in `db.transaction`. */
+export class Store {
+  readonly agents: TableRepository<AgentRecord>;
+  readonly actions: TableRepository<ActionDefinitionRecord>;
+  readonly attachments: TableRepository<AttachmentRecord>;
+  readonly contacts: TableRepository<ContactRecord>;
+  readonly tags: TableRepository<NamedRecord>;
+  readonly lists: TableRepository<ListRecord>;
+  readonly dispositions: TableRepository<DispositionRecord>;
+  readonly users: TableRepository<UserRecord>;
+  readonly ringGroups: TableRepository<RingGroupRecord>;
+  readonly lines: TableRepository<LineRecord>;
+  readonly numbers: TableRepository<NumberRecord>;
+  readonly calls: TableRepository<CallRecord>;
+  readonly apiKeys: ApiKeyRepository;
+
+  constructor(readonly db: Db) {
+    this.agents = new TableRepository(db, 'agents', 'agent', 'agt', [
+      { name: 'name' },
+      { name: 'kind' },
+      { name: 'description' },
+      { name: 'language' },
+      { name: 'voice' },
+      { name: 'config', kind: 'json' },
+      { name: 'targets', kind: 'json' },
+    ]);
+    this.actions = new TableRepository(db, 'action_definitions', 'action definition', 'act', [
+      { name: 'name' },
+      { name: 'type' },
+      { name: 'description' },
+      { name: 'config', kind: 'json' },
+      { name: 'enabled', kind: 'bool' },
+    ]);
+    this.attachments = new TableRepository(
+      db,
+      'agent_actions',
+      'attachment',
+      'att',
+      [
+        { name: 'agent_id' },
+        { name: 'action_id' },
+        { name: 'stage' },
+        { name: 'position', kind: 'int' },
+        { name: 'triggers', kind: 'json' },
+        { name: 'failure_policy', kind: 'json' },
+      ],
+      { order: 'agent_id, stage, position, id' },
+    );
+    this.contacts = new TableRepository(db, 'contacts', 'contact', 'con', [
+      { name: 'phone' },
+      { name: 'first_name' },
+      { name: 'last_name' },
+      { name: 'email' },
+      { name: 'timezone' },
+      { name: 'properties', kind: 'json' },
+      { name: 'disposition' },
+      { name: 'dnc', kind: 'bool' },
+      { name: 'dnc_at' },
+      { name: 'dnc_by' },
+      { name: 'dnc_reason' },
+      { name: 'sms_opt_out', kind: 'bool' },
+    ]);
+    this.tags = new TableRepository(db, 'tags', 'tag', 'tag', [{ name: 'name' }], { updatedAt: false });
+    this.lists = new TableRepository(
+      db,
+      'lists',
+      'list',
+      'lst',
+      [{ name: 'name' }, { name: 'description' }],
+      {
+        updatedAt: false,
+      },
+    );
+    this.dispositions = new TableRepository(
+      db,
+      'dispositions',
+      'disposition',
+      'dsp',
+      [{ name: 'scope' }, { name: 'code' }, { name: 'label' }, { name: 'description' }],
+      { updatedAt: false },
+    );
+    this.users = new TableRepository(db, 'users', 'user', 'usr', [
+      { name: 'name' },
+      { name: 'email' },
+      { name: 'phone' },
+      { name: 'sip_uri' },
+      { name: 'timezone' },
+      { name: 'working_hours', kind: 'json' },
+      { name: 'slot_minutes', kind: 'int' },
+    ]);
+    this.ringGroups = new TableRepository(db, 'ring_groups', 'ring group', 'rgp', [
+      { name: 'name' },
+      { name: 'strategy' },
+      { name: 'member_timeout_secs', kind: 'int' },
+    ]);
+    this.lines = new TableRepository(db, 'lines', 'line', 'lin', [
+      { name: 'name' },
+      { name: 'target' },
+      { name: 'description' },
+    ]);
+    this.numbers = new TableRepository(
+      db,
+      'numbers',
+      'number',
+      'num',
+      [{ name: 'number' }, { name: 'agent_id' }, { name: 'description' }],
+      { updatedAt: false },
+    );
+    this.calls = new TableRepository(
+      db,
+      'calls',
+      'call',
+      'call',
+      [
+        { name: 'direction' },
+        { name: 'from_number' },
+        { name: 'to_number' },
+        { name: 'agent_id' },
+        { name: 'contact_id' },
+        { name: 'sip_call_id' },
+        { name: 'state' },
+        { name: 'outcome' },
+        { name: 'end_reason' },
+        { name: 'hangup_by' },
+        { name: 'call_disposition' },
+        { name: 'contact_disposition' },
+        { name: 'transfer', kind: 'json' },
+        { name: 'variables', kind: 'json' },
+        { name: 'collected', kind: 'json' },
+        { name: 'summary' },
+        { name: 'evaluation', kind: 'json' },
+        { name: 'recording_path' },
+        { name: 'started_at' },
+        { name: 'answered_at' },
+        { name: 'ended_at' },
+        { name: 'duration_ms', kind: 'int' },
+      ],
+      { updatedAt: false, order: 'started_at DESC, id' },
+    );
+    this.apiKeys = new ApiKeyRepository(db);
+  }
+
+  static open(file: string): Store {
+    return new Store(openDatabase(file));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,145 @@
+import type { TSchema, Static } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { CallwrightError, type FieldIssue } from '../errors.js';
+
+// ajv-formats ships CommonJS; its default export is the plugin function.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Shared Ajv instance: one dialect (JSON Schema via TypeBox) for config, API bodies and action configs. */
+export const ajv = addFormats(
+  new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false }),
+);
+ajv.addFormat('e164', /^\+[1-9]\d{1,14}$/);
+ajv.addFormat('sip-uri', /^sips?:[^\s@]+(@[^\s]+)?$/i);
+
+const cache = new WeakMap<TSchema, ValidateFunction>();
+
+function compiled(schema: TSchema): ValidateFunction {
+  let fn = cache.get(schema);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    cache.set(schema, fn);
+  }
+  return fn;
+}
+
+function expectedFor(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'type':
+      return String(p.type);
+    case 'enum':
+      return `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return JSON.stringify(p.allowedValue);
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return `a number ${err.keyword === 'minimum' ? '>=' : '>'} ${String(p.limit)}`;
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return `a number ${err.keyword === 'maximum' ? '<=' : '<'} ${String(p.limit)}`;
+    case 'minLength':
+      return `at least ${String(p.limit)} characters`;
+    case 'maxLength':
+      return `at most ${String(p.limit)} characters`;
+    case 'minItems':
+      return `at least ${String(p.limit)} items`;
+    case 'maxItems':
+      return `at most ${String(p.limit)} items`;
+    case 'format':
+      return formatDescription(String(p.format));
+    case 'pattern':
+      return `a string matching ${String(p.pattern)}`;
+    case 'required':
+      return 'a value (required)';
+    case 'additionalProperties':
+      return 'no such field (unknown)';
+    default:
+      return err.message ?? err.keyword;
+  }
+}
+
+function formatDescription(format: string): string {
+  switch (format) {
+    case 'e164':
+      return 'an E.164 number such as +14155550100';
+    case 'sip-uri':
+      return 'a SIP URI such as sip:alice@pbx.example.com';
+    case 'uri':
+      return 'an absolute URL';
+    case 'email':
+      return 'an email address';
+    case 'date-time':
+      return 'an ISO 8601 date-time such as 2026-11-21T09:30:00Z';
+    default:
+      return `a string in ${format} format`;
+  }
+}
+
+function lookup(root: unknown, pointer: string): unknown {
+  if (!pointer) return root;
+  let cur: unknown = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Turns Ajv errors into field issues under a prefix (`body`, `config`, …). */
+export function issuesFromAjv(
+  errors: ErrorObject[] | null | undefined,
+  data: unknown,
+  prefix: string,
+): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const seen = new Set<string>();
+  for (const err of errors ?? []) {
+    // anyOf/oneOf report their branches separately; the branch errors are more useful than the summary.
+    if (err.keyword === 'anyOf' || err.keyword === 'oneOf') continue;
+    let path = err.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let value: unknown = lookup(data, err.instancePath);
+    if (err.keyword === 'required') {
+      path = [...path, String((err.params as { missingProperty: string }).missingProperty)];
+      value = undefined;
+    } else if (err.keyword === 'additionalProperties') {
+      const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+      path = [...path, extra];
+      value = (value as Record<string, unknown> | undefined)?.[extra];
+    }
+    const field = [prefix, ...path].filter(Boolean).join('.');
+    const issue: FieldIssue = { field, expected: expectedFor(err) };
+    if (value !== undefined) issue.value = value;
+    const key = `${field}|${issue.expected}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(issue);
+    }
+  }
+  return out;
+}
+
+/** Validates (and fills defaults into) `value`; throws a VALIDATION error naming each bad field. */
+export function assertValid<S extends TSchema>(schema: S, value: unknown, prefix = ''): Static<S> {
+  const fn = compiled(schema);
+  if (!fn(value)) {
+    const issues = issuesFromAjv(fn.errors, value, prefix);
+    const first = issues[0];
+    const message = first
+      ? `${first.field || 'value'}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`
+      : 'invalid value';
+    throw new CallwrightError('VALIDATION', message, issues);
+  }
+  return value as Static<S>;
+}
+
+/** Non-throwing form: the issues, empty when valid. */
+export function check(schema: TSchema, value: unknown, prefix = ''): FieldIssue[] {
+  const fn = compiled(schema);
+  return fn(value) ? [] : issuesFromAjv(fn.errors, value, prefix);
+}
