@@ -1,0 +1,235 @@
+/**
+ * The telephony port: the only telephony types call flows see. Both backends (embedded, freeswitch)
+ * implement all of it. It is shaped by what FreeSWITCH can do with a channel (answer, playback, record,
+ * send_dtmf, uuid_bridge, hold music, REFER via the signaling layer), so nothing here is embedded-only.
+ *
+ * Outcomes are typed values that say what happened on the wire; exceptions are for programming errors
+ * and for operations on a leg that has already ended (`LegEndedError`).
+ */
+
+/** How DTMF is carried: RFC 4733 telephone-event RTP packets, or SIP INFO (application/dtmf-relay). */
+export type DtmfMethod = 'rfc4733' | 'info';
+
+export interface Party {
+  /** The full URI from the header, e.g. `sip:+14155550100@trunk.example.com`. */
+  uri: string;
+  /** The user part (a number for PSTN calls), '' when absent. */
+  user: string;
+  displayName?: string;
+}
+
+export interface CallInfo {
+  /** Backend-unique id of this leg. */
+  id: string;
+  /** SIP Call-ID of the dialog. */
+  sipCallId: string;
+  direction: 'inbound' | 'outbound';
+  from: Party;
+  to: Party;
+  requestUri: string;
+  /** Signaling peer as `ip:port`. */
+  remoteAddress: string;
+  /** X- and other custom headers from the INVITE, lower-cased names. */
+  headers: Record<string, string>;
+  /** Name of the trunk this leg belongs to, when one matched. */
+  trunk?: string;
+}
+
+/** What can be played to a leg. Speech is synthesised to a cached WAV and played as a file. */
+export type MediaSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'speech'; text: string; voice?: string; language?: string }
+  /** Dual tone or single tone; `on`/`off` cadence in ms repeats for `durationMs`. */
+  | { kind: 'tone'; frequencies: number[]; durationMs: number; onMs?: number; offMs?: number }
+  | { kind: 'silence'; durationMs: number };
+
+export interface PlayOptions {
+  /** Stop playing when the caller presses a key (the key is still reported as a dtmf event). */
+  interruptOnDtmf?: boolean;
+  /** Repeat until stopped (hold music). */
+  loop?: boolean;
+  signal?: AbortSignal;
+}
+
+export type PlayOutcome =
+  | { status: 'completed'; durationMs: number }
+  | { status: 'interrupted'; durationMs: number; digit?: string }
+  | { status: 'hangup'; durationMs: number };
+
+export interface RecordOptions {
+  /** Absolute path of the WAV file to write. */
+  path: string;
+  /** Hard limit. */
+  maxDurationMs: number;
+  /** End after this much continuous silence (0 = never). */
+  silenceTimeoutMs?: number;
+  /** Digits that end the recording (e.g. '#'); true = any digit. */
+  endOnDtmf?: string | boolean;
+  /** Play a beep to the caller before recording. */
+  beep?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface RecordOutcome {
+  reason: 'max-duration' | 'silence' | 'dtmf' | 'hangup' | 'stopped';
+  path: string;
+  durationMs: number;
+  digit?: string;
+}
+
+export interface SendDtmfOptions {
+  method?: DtmfMethod;
+  /** Tone length per digit (default 100 ms). A `w` in the digits waits 500 ms, `W` waits 1 s. */
+  durationMs?: number;
+}
+
+export interface ReferOptions {
+  /** Referred-By header value; defaults to the leg's local URI. */
+  referredBy?: string;
+  /** How long to wait for a final NOTIFY after the REFER is accepted (default 30 s). */
+  notifyTimeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A REFER's result (RFC 3515): `completed` when a NOTIFY carries a 2xx sipfrag; `failed` when the REFER
+ * itself is rejected (`stage: 'refer'`) or a NOTIFY reports a final non-2xx sipfrag (`stage: 'notify'`);
+ * `timeout` when the REFER got no answer or no final NOTIFY arrived in time.
+ */
+export type ReferOutcome =
+  | { outcome: 'completed'; status: number }
+  | { outcome: 'failed'; stage: 'refer' | 'notify'; status: number; reason?: string }
+  | { outcome: 'timeout'; stage: 'refer' | 'notify'; lastStatus?: number };
+
+export type HangupCause =
+  | 'normal'
+  | 'busy'
+  | 'no-answer'
+  | 'rejected'
+  | 'transferred'
+  | 'media-timeout'
+  | 'error'
+  | 'shutdown';
+
+export interface HangupEvent {
+  by: 'local' | 'remote';
+  cause: HangupCause;
+  /** SIP status for failures, when one was on the wire. */
+  status?: number;
+}
+
+export interface DtmfEvent {
+  digit: string;
+  method: DtmfMethod;
+  durationMs?: number;
+}
+
+export interface CallLegEvents {
+  dtmf: DtmfEvent;
+  hangup: HangupEvent;
+  /** A NOTIFY sipfrag status while a REFER is in progress (100, 180, 200, 603 …). */
+  'refer-progress': { status: number };
+  /** The remote side put the call on hold / took it off hold (re-INVITE with sendonly / sendrecv). */
+  'remote-hold': { held: boolean };
+}
+
+export type Listener<T> = (event: T) => void;
+
+export interface CallLeg {
+  readonly info: CallInfo;
+  /** False once the leg has ended. */
+  readonly active: boolean;
+  /** Resolves once with how the leg ended. */
+  readonly ended: Promise<HangupEvent>;
+
+  play(source: MediaSource, options?: PlayOptions): Promise<PlayOutcome>;
+  /** Stops whatever is playing now (the play promise resolves `interrupted`). */
+  stopPlayback(): void;
+  record(options: RecordOptions): Promise<RecordOutcome>;
+  sendDtmf(digits: string, options?: SendDtmfOptions): Promise<void>;
+  /** In-dialog REFER with NOTIFY tracking (cold transfer). The leg stays up; hang it up after `completed`. */
+  refer(target: string, options?: ReferOptions): Promise<ReferOutcome>;
+  /** Connect this leg's media to another leg's, both ways. Playback on either stops. */
+  bridge(other: CallLeg): Promise<void>;
+  unbridge(): Promise<void>;
+  /** The far end hears hold audio (looped) until `unhold`; what it says is not passed on. */
+  hold(music?: MediaSource): Promise<void>;
+  unhold(): Promise<void>;
+  hangup(cause?: HangupCause): Promise<void>;
+
+  on<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void;
+  off<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void;
+}
+
+export interface InboundCall {
+  readonly info: CallInfo;
+  /** Send 180 Ringing (idempotent). */
+  ring(): Promise<void>;
+  /** Refuse the call with a final status (486, 404, 603 …). */
+  reject(status: number, reason?: string): Promise<void>;
+  /** Answer with 200 OK; resolves when the ACK arrives or the answer is established. */
+  answer(): Promise<CallLeg>;
+  /** Resolves if the caller gives up (CANCEL) before the call is answered. */
+  readonly cancelled: Promise<void>;
+}
+
+export interface DialRequest {
+  /** E.164 number (sent through a trunk) or a SIP URI (dialled directly). */
+  target: string;
+  /** Trunk name for E.164 targets; defaults to the first configured trunk. */
+  trunk?: string;
+  /** Caller id (user part of From). */
+  callerId?: string;
+  callerName?: string;
+  /** Give up after this long without an answer (CANCEL sent). Default 30 s. */
+  ringTimeoutMs?: number;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export type DialOutcome =
+  | { outcome: 'answered'; leg: CallLeg }
+  | { outcome: 'busy'; status: number }
+  | { outcome: 'no-answer'; status?: number }
+  | { outcome: 'rejected'; status: number; reason?: string }
+  | { outcome: 'timeout' }
+  | { outcome: 'cancelled' }
+  | { outcome: 'failed'; error: string };
+
+export interface TelephonyStats {
+  activeCalls: number;
+  activeDialogs: number;
+  [key: string]: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  detail?: string;
+}
+
+export interface Telephony {
+  readonly name: 'embedded' | 'freeswitch';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** One handler; it owns the call (ring, reject or answer). */
+  onInbound(handler: (call: InboundCall) => void | Promise<void>): void;
+  dial(request: DialRequest): Promise<DialOutcome>;
+  stats(): TelephonyStats;
+  readiness(): Readiness;
+}
+
+/** Thrown by operations on a leg that has already ended. */
+export class LegEndedError extends Error {
+  constructor(readonly legId: string, operation: string) {
+    super(`call leg ${legId} has ended; cannot ${operation}`);
+    this.name = 'LegEndedError';
+  }
+}
+
+/** Normalises a dial target: `+E164` or `sip:`/`sips:` URI; anything else is refused with what is accepted. */
+export function classifyTarget(target: string): { kind: 'e164'; number: string } | { kind: 'sip'; uri: string } {
+  const t = target.trim();
+  if (/^\+[1-9]\d{1,14}$/.test(t)) return { kind: 'e164', number: t };
+  if (/^sips?:[^\s]+$/i.test(t)) return { kind: 'sip', uri: t };
+  throw new Error(`target: got ${JSON.stringify(target)}, expected an E.164 number (+14155550100) or a SIP URI (sip:user@host)`);
+}
