@@ -47,14 +47,89 @@ export const TelephonyConfig = Type.Object(
   Strict,
 );
 
+export const SipTrunkConfig = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Name used by dial requests and logs' }),
+    host: Type.String({ minLength: 1, description: 'Trunk or PBX address (IP or host name)' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 5060 }),
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'udp' }),
+    username: Type.String({ default: '', description: 'Digest user for outbound calls; empty = none' }),
+    password: Type.String({ default: '', description: 'Digest password for outbound calls' }),
+    allow_refer: Type.Boolean({ default: true, description: 'Transfers by REFER are allowed on this trunk' }),
+    dtmf_method: Type.Union([Type.Literal('rfc4733'), Type.Literal('info')], { default: 'rfc4733' }),
+    caller_id: Type.String({ default: '', description: 'Default caller id (From user) for calls out' }),
+    inbound_allow: Type.Array(Type.String(), {
+      default: [],
+      description: 'IPs/CIDRs whose requests are accepted as this trunk',
+    }),
+    inbound_username: Type.String({ default: '', description: 'Digest user the trunk must authenticate as' }),
+    inbound_password: Type.String({ default: '' }),
+  },
+  Strict,
+);
+
+export const SipConfig = Type.Object(
+  {
+    address: Type.String({ minLength: 1, description: 'Bind address for SIP' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: '0 = any free port' }),
+    transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), { minItems: 1 }),
+    public_address: Type.String({ description: 'Host advertised in Via/Contact/SDP; empty = address' }),
+    trunks: Type.Array(SipTrunkConfig),
+    allow: Type.Array(Type.String(), { description: 'IPs/CIDRs allowed to call in without a trunk' }),
+    scanner_user_agents: Type.Array(Type.String(), {
+      description: 'User-Agent substrings dropped silently',
+    }),
+    dids: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'Accepted Request-URI users: "*", exact users, or patterns with * and ?',
+    }),
+    t1_ms: Type.Integer({ minimum: 50, maximum: 10000 }),
+    t2_ms: Type.Integer({ minimum: 100, maximum: 60000 }),
+    t4_ms: Type.Integer({ minimum: 100, maximum: 60000 }),
+    ring_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
+    refer_notify_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
+    user_agent: Type.String({ description: 'User-Agent/Server header value' }),
+  },
+  Strict,
+);
+
+export const MediaConfig = Type.Object(
+  {
+    address: Type.String({ minLength: 1, description: 'Address the RTP sockets bind to' }),
+    advertised_address: Type.String({
+      description: 'Address written in SDP c= lines; empty = media.address, or the first non-loopback IPv4',
+    }),
+    rtp_port_min: Type.Integer({ minimum: 1024, maximum: 65534, description: 'Lowest RTP port (even)' }),
+    rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest RTP port' }),
+    timeout_ms: Type.Integer({ minimum: 0, description: 'No RTP for this long ends the call; 0 = never' }),
+    hold_music: Type.String({ description: 'WAV played to a held party; empty = a generated gentle tone' }),
+  },
+  Strict,
+);
+
+export const SpeechConfig = Type.Object(
+  {
+    provider: Type.Literal('espeak'),
+    voice: Type.String({ minLength: 1, description: 'Default voice (espeak-ng -v)' }),
+    cache_dir: Type.String({ description: 'Synthesised prompt cache; empty = <data.dir>/prompts' }),
+    timeout_ms: Type.Integer({ minimum: 100, description: 'Longest a synthesis may take' }),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
     api: ApiConfig,
     log: LogConfig,
     telephony: TelephonyConfig,
+    media: MediaConfig,
+    speech: SpeechConfig,
+    sip: SipConfig,
   },
   Strict,
 );
 
 export type Config = Static<typeof ConfigSchema>;
+export type SipSettings = Static<typeof SipConfig>;
+export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
