@@ -119,11 +119,35 @@ export class TableRepository<T extends Row> {
     return this.hydrate(stmt.get(value) as Row | undefined);
   }
 
-  list(query: PageQuery = {}): Page<T> {
+  /** A page of records; `where` keeps only rows whose columns equal the given values (undefined = no filter). */
+  list(query: PageQuery = {}, where: Row = {}): Page<T> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
     const offset = Math.max(query.offset ?? 0, 0);
+    const filters = Object.keys(where).filter((k) => where[k] !== undefined);
+    if (filters.length > 0) return this.filteredPage(filters, where, limit, offset);
     const rows = this.pageStmt.all(limit, offset) as Row[];
     const total = (this.countStmt.get() as { n: number }).n;
+    return { items: rows.map((r) => this.hydrate(r) as T), total, limit, offset };
+  }
+
+  private filteredPage(filters: string[], where: Row, limit: number, offset: number): Page<T> {
+    for (const f of filters) if (!this.byName.has(f)) throw new Error(`unknown column ${f}`);
+    const key = 'page:' + filters.join(',');
+    let page = this.updates.get(key);
+    let count = this.updates.get('count:' + key);
+    if (!page || !count) {
+      const clause = filters.map((f) => `${f} = @${f}`).join(' AND ');
+      page = this.db.prepare(
+        `SELECT * FROM ${this.table} WHERE ${clause} ORDER BY ${this.options.order ?? 'created_at, id'} LIMIT @limit OFFSET @offset`,
+      );
+      count = this.db.prepare(`SELECT count(*) AS n FROM ${this.table} WHERE ${clause}`);
+      this.updates.set(key, page);
+      this.updates.set('count:' + key, count);
+    }
+    const params: Row = {};
+    for (const f of filters) params[f] = toDb(this.byName.get(f) as Column, where[f]);
+    const rows = page.all({ ...params, limit, offset }) as Row[];
+    const total = (count.get(params) as { n: number }).n;
     return { items: rows.map((r) => this.hydrate(r) as T), total, limit, offset };
   }
 

@@ -2,6 +2,9 @@ import type { Db } from './database.js';
 import { openDatabase } from './database.js';
 import { TableRepository, type Row } from './repository.js';
 import { ApiKeyRepository } from './repositories/api-keys.js';
+import { ContactRepository } from './repositories/contacts.js';
+import { RingGroupMemberRepository } from './repositories/ring-group-members.js';
+import { CallEventRepository } from './repositories/call-events.js';
 
 /** Record shapes as the API and the engine see them (JSON columns parsed, booleans as booleans). */
 export interface AgentRecord extends Row {
@@ -149,15 +152,17 @@ export class Store {
   readonly agents: TableRepository<AgentRecord>;
   readonly actions: TableRepository<ActionDefinitionRecord>;
   readonly attachments: TableRepository<AttachmentRecord>;
-  readonly contacts: TableRepository<ContactRecord>;
+  readonly contacts: ContactRepository;
   readonly tags: TableRepository<NamedRecord>;
   readonly lists: TableRepository<ListRecord>;
   readonly dispositions: TableRepository<DispositionRecord>;
   readonly users: TableRepository<UserRecord>;
   readonly ringGroups: TableRepository<RingGroupRecord>;
+  readonly ringGroupMembers: RingGroupMemberRepository;
   readonly lines: TableRepository<LineRecord>;
   readonly numbers: TableRepository<NumberRecord>;
   readonly calls: TableRepository<CallRecord>;
+  readonly callEvents: CallEventRepository;
   readonly apiKeys: ApiKeyRepository;
 
   constructor(readonly db: Db) {
@@ -192,20 +197,7 @@ export class Store {
       ],
       { order: 'agent_id, stage, position, id' },
     );
-    this.contacts = new TableRepository(db, 'contacts', 'contact', 'con', [
-      { name: 'phone' },
-      { name: 'first_name' },
-      { name: 'last_name' },
-      { name: 'email' },
-      { name: 'timezone' },
-      { name: 'properties', kind: 'json' },
-      { name: 'disposition' },
-      { name: 'dnc', kind: 'bool' },
-      { name: 'dnc_at' },
-      { name: 'dnc_by' },
-      { name: 'dnc_reason' },
-      { name: 'sms_opt_out', kind: 'bool' },
-    ]);
+    this.contacts = new ContactRepository(db);
     this.tags = new TableRepository(db, 'tags', 'tag', 'tag', [{ name: 'name' }], { updatedAt: false });
     this.lists = new TableRepository(
       db,
@@ -239,6 +231,7 @@ export class Store {
       { name: 'strategy' },
       { name: 'member_timeout_secs', kind: 'int' },
     ]);
+    this.ringGroupMembers = new RingGroupMemberRepository(db);
     this.lines = new TableRepository(db, 'lines', 'line', 'lin', [
       { name: 'name' },
       { name: 'target' },
@@ -283,6 +276,7 @@ export class Store {
       ],
       { updatedAt: false, order: 'started_at DESC, id' },
     );
+    this.callEvents = new CallEventRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
   }
 

@@ -1,5 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../app.js';
+import { plainResourceRoutes } from './resources.js';
+import { contactRoutes } from './contacts.js';
+import { ringGroupRoutes } from './ring-groups.js';
+import { callRoutes } from './calls.js';
 
 /** Registers every resource route group. */
-export async function registerResourceRoutes(_app: FastifyInstance, _deps: ApiDeps): Promise<void> {}
+export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  await plainResourceRoutes(app, deps);
+  await contactRoutes(app, deps);
+  await ringGroupRoutes(app, deps);
+  await callRoutes(app, deps);
+}

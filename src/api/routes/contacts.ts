@@ -1,0 +1,171 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../app.js';
+import type { Store, ContactRecord } from '../../store/store.js';
+import type { Row } from '../../store/repository.js';
+import type { ContactFilter, ContactListRef } from '../../store/repositories/contacts.js';
+import type { FieldIssue } from '../../errors.js';
+import { crudRoutes, type CrudRepository } from './crud.js';
+import { timeZoneIssues } from './field-checks.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
+import {
+  Contact,
+  ContactCreate,
+  ContactFilters,
+  ContactUpdate,
+  DncBody,
+  ListParams,
+  TagParams,
+} from '../schemas/contacts.js';
+
+export type ContactView = ContactRecord & { tags: string[]; lists: ContactListRef[] };
+
+/** Contacts with their tags and lists; a body's `tags`/`lists` replace the sets in the same transaction. */
+export function contactViews(store: Store): CrudRepository<ContactView> {
+  const contacts = store.contacts;
+  const view = (c: ContactRecord): ContactView => ({
+    ...c,
+    tags: contacts.tagsOf(c.id),
+    lists: contacts.listsOf(c.id),
+  });
+  const memberships = (id: string, body: Row): void => {
+    if (Array.isArray(body.tags)) contacts.setTags(id, body.tags as string[]);
+    if (Array.isArray(body.lists)) contacts.setLists(id, body.lists as string[]);
+  };
+  const fields = (body: Row): Row => {
+    const { tags: _tags, lists: _lists, ...rest } = body;
+    return rest;
+  };
+  return {
+    list: (query, filter) => {
+      const page = contacts.search(query, filter as ContactFilter);
+      return { ...page, items: page.items.map(view) };
+    },
+    require: (id) => view(contacts.require(id)),
+    create: (body) =>
+      store.db.transaction(() => {
+        const created = contacts.create(fields(body));
+        memberships(created.id, body);
+        return view(contacts.require(created.id));
+      })(),
+    update: (id, patch) =>
+      store.db.transaction(() => {
+        contacts.update(id, fields(patch));
+        memberships(id, patch);
+        return view(contacts.require(id));
+      })(),
+    delete: (id) => contacts.delete(id),
+  };
+}
+
+function contactChecks(store: Store, body: Row): FieldIssue[] {
+  const issues = timeZoneIssues(body);
+  ((body.lists as string[] | undefined) ?? []).forEach((id, i) => {
+    if (!store.lists.get(id))
+      issues.push({ field: `body.lists.${i}`, value: id, expected: 'the id of an existing list' });
+  });
+  const code = body.disposition;
+  if (
+    typeof code === 'string' &&
+    store.dispositions.list({ limit: 1 }, { scope: 'contact', code }).total === 0
+  ) {
+    issues.push({
+      field: 'body.disposition',
+      value: code,
+      expected: 'the code of a contact-scope disposition',
+    });
+  }
+  return issues;
+}
+
+export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): Promise<void> {
+  const views = contactViews(store);
+  crudRoutes(app, {
+    path: '/contacts',
+    tag: 'contacts',
+    entity: 'contact',
+    record: Contact,
+    create: ContactCreate,
+    update: ContactUpdate,
+    filters: ContactFilters,
+    repo: views,
+    check: (body) => contactChecks(store, body),
+    conflictField: 'phone',
+  });
+
+  const tags = ['contacts'];
+  const reply200 = { 200: Contact, ...errorResponses };
+  type TagReq = { Params: { id: string; name: string } };
+  type ListReq = { Params: { id: string; listId: string } };
+
+  app.put<TagReq>(
+    '/contacts/:id/tags/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Tag a contact (the tag is created on first use)',
+        params: TagParams,
+        response: reply200,
+      },
+    },
+    async (req) => {
+      store.db.transaction(() => store.contacts.addTag(req.params.id, req.params.name))();
+      return views.require(req.params.id);
+    },
+  );
+  app.delete<TagReq>(
+    '/contacts/:id/tags/:name',
+    { schema: { tags, summary: 'Remove a tag from a contact', params: TagParams, response: reply200 } },
+    async (req) => {
+      store.contacts.removeTag(req.params.id, req.params.name);
+      return views.require(req.params.id);
+    },
+  );
+  app.put<ListReq>(
+    '/contacts/:id/lists/:listId',
+    { schema: { tags, summary: 'Add a contact to a list', params: ListParams, response: reply200 } },
+    async (req) => {
+      store.contacts.addToList(req.params.id, req.params.listId);
+      return views.require(req.params.id);
+    },
+  );
+  app.delete<ListReq>(
+    '/contacts/:id/lists/:listId',
+    { schema: { tags, summary: 'Remove a contact from a list', params: ListParams, response: reply200 } },
+    async (req) => {
+      store.contacts.removeFromList(req.params.id, req.params.listId);
+      return views.require(req.params.id);
+    },
+  );
+  app.put<{ Params: { id: string }; Body: { reason: string; by?: string } }>(
+    '/contacts/:id/dnc',
+    {
+      schema: {
+        tags,
+        summary: 'Put a contact on the Do-Not-Call list, recording who, when and why',
+        params: IdParams,
+        body: DncBody,
+        response: reply200,
+      },
+    },
+    async (req) => {
+      const by = req.body.by ?? `api-key:${req.apiKeyId ?? 'unknown'}`;
+      store.contacts.markDnc(req.params.id, { by, reason: req.body.reason });
+      return views.require(req.params.id);
+    },
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/contacts/:id/dnc',
+    {
+      schema: {
+        tags,
+        summary: 'Take a contact off the Do-Not-Call list',
+        params: IdParams,
+        response: reply200,
+      },
+    },
+    async (req) => {
+      store.contacts.clearDnc(req.params.id);
+      return views.require(req.params.id);
+    },
+  );
+}

@@ -1,0 +1,163 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
+import { CallwrightError, describeIssues, type FieldIssue } from '../../errors.js';
+import type { Page, PageQuery, Row } from '../../store/repository.js';
+import { errorResponses, IdParams, listQuery, pageOf } from '../schemas/common.js';
+
+/** What the CRUD routes need from storage; `TableRepository` fits as is, other resources adapt. */
+export interface CrudRepository<R> {
+  list(query: PageQuery, filter: Row): Page<R>;
+  require(id: string): R;
+  create(body: Row): R;
+  update(id: string, patch: Row): R;
+  delete(id: string): void;
+}
+
+export type Operation = 'list' | 'get' | 'create' | 'update' | 'delete';
+
+export interface CrudResource<R> {
+  /** Collection path, e.g. `/agents`. */
+  path: string;
+  /** OpenAPI tag grouping the routes. */
+  tag: string;
+  /** Singular name for summaries and messages (`ring group`). */
+  entity: string;
+  record: TSchema;
+  create?: TSchema;
+  update?: TSchema;
+  /** Query-string filters of the list route beyond paging; passed to `repo.list` as equality filters. */
+  filters?: TProperties;
+  repo: CrudRepository<R>;
+  /** Rules a schema cannot express (references exist, time zones are known); `id` is set on update. */
+  check?: (body: Row, id?: string) => FieldIssue[];
+  /** The body field to name when a unique constraint fails (default: the column SQLite names). */
+  conflictField?: string;
+  operations?: Operation[];
+}
+
+/** A 400 naming each field, with the first issue as the message. */
+export function invalid(issues: FieldIssue[]): CallwrightError {
+  return new CallwrightError('VALIDATION', describeIssues(issues.slice(0, 1)), issues);
+}
+
+/** Rewrites a unique-constraint failure so it names the body field and the value that clashed. */
+function namingBodyField(err: unknown, body: Row, conflictField?: string): unknown {
+  if (!(err instanceof CallwrightError) || err.code !== 'CONFLICT') return err;
+  const field = conflictField ?? err.issues[0]?.field ?? 'id';
+  const issue: FieldIssue = { field: `body.${field}`, expected: err.issues[0]?.expected ?? 'a unique value' };
+  if (body[field] !== undefined) issue.value = body[field];
+  return new CallwrightError('CONFLICT', err.message.replace(/this \w+/, `this ${field}`), [issue]);
+}
+
+const noContent = { 204: Type.Null({ description: 'done' }) };
+
+/**
+ * Registers list (paged), get, create, update (PATCH, only the fields given) and delete routes for one
+ * resource, each with its schemas, tag and summary so the OpenAPI description lists it.
+ */
+export function crudRoutes<R>(app: FastifyInstance, res: CrudResource<R>): void {
+  const ops = new Set<Operation>(res.operations ?? ['list', 'get', 'create', 'update', 'delete']);
+  const one = `${res.path}/:id`;
+  const tags = [res.tag];
+  const checked = (body: Row, id?: string): void => {
+    const issues = res.check?.(body, id) ?? [];
+    if (issues.length > 0) throw invalid(issues);
+  };
+
+  if (ops.has('list')) {
+    app.get(
+      res.path,
+      {
+        schema: {
+          tags,
+          summary: `List ${res.tag}, a page at a time`,
+          querystring: listQuery(res.filters),
+          response: { 200: pageOf(res.record), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { limit, offset, ...filter } = req.query as Row & PageQuery;
+        return res.repo.list({ limit, offset }, filter);
+      },
+    );
+  }
+  if (ops.has('get')) {
+    app.get(
+      one,
+      {
+        schema: {
+          tags,
+          summary: `Get one ${res.entity}`,
+          params: IdParams,
+          response: { 200: res.record, ...errorResponses },
+        },
+      },
+      async (req) => res.repo.require((req.params as { id: string }).id),
+    );
+  }
+  if (ops.has('create') && res.create) {
+    app.post(
+      res.path,
+      {
+        schema: {
+          tags,
+          summary: `Create a ${res.entity}`,
+          body: res.create,
+          response: { 201: res.record, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const body = req.body as Row;
+        checked(body);
+        try {
+          const created = res.repo.create(body);
+          return await reply.code(201).send(created);
+        } catch (err) {
+          throw namingBodyField(err, body, res.conflictField);
+        }
+      },
+    );
+  }
+  if (ops.has('update') && res.update) {
+    app.patch(
+      one,
+      {
+        schema: {
+          tags,
+          summary: `Update a ${res.entity}: only the fields given change`,
+          params: IdParams,
+          body: res.update,
+          response: { 200: res.record, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: string };
+        const body = req.body as Row;
+        res.repo.require(id);
+        checked(body, id);
+        try {
+          return res.repo.update(id, body);
+        } catch (err) {
+          throw namingBodyField(err, body, res.conflictField);
+        }
+      },
+    );
+  }
+  if (ops.has('delete')) {
+    app.delete(
+      one,
+      {
+        schema: {
+          tags,
+          summary: `Delete a ${res.entity}`,
+          params: IdParams,
+          response: { ...noContent, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        res.repo.delete((req.params as { id: string }).id);
+        return reply.code(204).send();
+      },
+    );
+  }
+}

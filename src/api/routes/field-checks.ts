@@ -1,0 +1,90 @@
+import type { FieldIssue } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import type { Row } from '../../store/repository.js';
+import { isIanaTimeZone, TIME_ZONE_EXPECTED } from '../../contacts/timezone.js';
+import { isE164 } from '../../contacts/phone.js';
+
+/** Rules the JSON schemas cannot express: references that must exist, time zones, time ranges. */
+
+export function timeZoneIssues(body: Row, field = 'timezone'): FieldIssue[] {
+  const tz = body[field];
+  if (typeof tz !== 'string' || isIanaTimeZone(tz)) return [];
+  return [{ field: `body.${field}`, value: tz, expected: TIME_ZONE_EXPECTED }];
+}
+
+/** An issue when `body[field]` is set but names no record in `lookup`. */
+export function referenceIssues(
+  body: Row,
+  field: string,
+  what: string,
+  exists: (id: string) => boolean,
+): FieldIssue[] {
+  const id = body[field];
+  if (typeof id !== 'string' || exists(id)) return [];
+  return [{ field: `body.${field}`, value: id, expected: `the id of an existing ${what}` }];
+}
+
+const TARGET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Each named transfer target must carry the field its type needs, and referenced records must exist. */
+export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
+  const targets = body.targets as Record<string, Row> | undefined;
+  if (!targets) return [];
+  const issues: FieldIssue[] = [];
+  const refs: Record<string, { what: string; exists: (id: string) => boolean }> = {
+    user: { what: 'user', exists: (id) => Boolean(store.users.get(id)) },
+    ring_group: { what: 'ring group', exists: (id) => Boolean(store.ringGroups.get(id)) },
+    line: { what: 'line', exists: (id) => Boolean(store.lines.get(id)) },
+  };
+  for (const [name, target] of Object.entries(targets)) {
+    const at = `body.targets.${name}`;
+    if (!TARGET_NAME.test(name)) {
+      issues.push({ field: at, expected: 'a target name of 1-64 letters, digits, _ or -' });
+      continue;
+    }
+    const type = String(target.type);
+    const ref = refs[type];
+    if (ref) {
+      if (typeof target.id !== 'string')
+        issues.push({ field: `${at}.id`, expected: `the id of a ${ref.what}` });
+      else if (!ref.exists(target.id))
+        issues.push({ field: `${at}.id`, value: target.id, expected: `the id of an existing ${ref.what}` });
+    } else if (type === 'number' && target.number === undefined) {
+      issues.push({ field: `${at}.number`, expected: 'an E.164 number such as +14155550100' });
+    } else if (type === 'sip' && target.uri === undefined) {
+      issues.push({ field: `${at}.uri`, expected: 'a SIP URI such as sip:alice@pbx.example.com' });
+    }
+  }
+  return issues;
+}
+
+/** Each working interval must end after it starts. */
+export function workingHoursIssues(body: Row): FieldIssue[] {
+  const hours = body.working_hours as Record<string, Array<{ start: string; end: string }>> | undefined;
+  const issues: FieldIssue[] = [];
+  for (const [day, intervals] of Object.entries(hours ?? {})) {
+    intervals.forEach((iv, i) => {
+      if (iv.end <= iv.start) {
+        issues.push({
+          field: `body.working_hours.${day}.${i}.end`,
+          value: iv.end,
+          expected: `a time after the start ${iv.start}`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+/** A line rings an E.164 number or a SIP URI. */
+export function lineTargetIssues(body: Row): FieldIssue[] {
+  const target = body.target;
+  if (typeof target !== 'string' || isE164(target) || /^sips?:[^\s@]+(@\S+)?$/i.test(target)) return [];
+  return [
+    {
+      field: 'body.target',
+      value: target,
+      expected: 'an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
+    },
+  ];
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../app.js';
+import { crudRoutes } from './crud.js';
+import {
+  lineTargetIssues,
+  referenceIssues,
+  timeZoneIssues,
+  transferTargetIssues,
+  workingHoursIssues,
+} from './field-checks.js';
+import { Agent, AgentCreate, AgentUpdate } from '../schemas/agents.js';
+import {
+  Disposition,
+  DispositionCreate,
+  DispositionScope,
+  DispositionUpdate,
+  List,
+  ListCreate,
+  ListUpdate,
+  Tag,
+  TagCreate,
+  TagUpdate,
+} from '../schemas/catalog.js';
+import {
+  Line,
+  LineCreate,
+  LineUpdate,
+  NumberCreate,
+  NumberUpdate,
+  PhoneNumber,
+  User,
+  UserCreate,
+  UserUpdate,
+} from '../schemas/directory.js';
+import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../schemas/common.js';
+
+/** Resources whose routes are plain CRUD over one table, each with its own schemas and checks. */
+export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDeps): Promise<void> {
+  crudRoutes(app, {
+    path: '/agents',
+    tag: 'agents',
+    entity: 'agent',
+    record: Agent,
+    create: AgentCreate,
+    update: AgentUpdate,
+    filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook'])) },
+    repo: store.agents,
+    check: (body) => transferTargetIssues(store, body),
+  });
+  crudRoutes(app, {
+    path: '/lists',
+    tag: 'lists',
+    entity: 'list',
+    record: List,
+    create: ListCreate,
+    update: ListUpdate,
+    repo: store.lists,
+  });
+  crudRoutes(app, {
+    path: '/tags',
+    tag: 'tags',
+    entity: 'tag',
+    record: Tag,
+    create: TagCreate,
+    update: TagUpdate,
+    repo: store.tags,
+  });
+  crudRoutes(app, {
+    path: '/dispositions',
+    tag: 'dispositions',
+    entity: 'disposition',
+    record: Disposition,
+    create: DispositionCreate,
+    update: DispositionUpdate,
+    filters: { scope: Type.Optional(DispositionScope) },
+    repo: store.dispositions,
+    conflictField: 'code',
+  });
+  crudRoutes(app, {
+    path: '/users',
+    tag: 'users',
+    entity: 'user',
+    record: User,
+    create: UserCreate,
+    update: UserUpdate,
+    repo: store.users,
+    check: (body) => [...timeZoneIssues(body), ...workingHoursIssues(body)],
+  });
+  crudRoutes(app, {
+    path: '/lines',
+    tag: 'lines',
+    entity: 'line',
+    record: Line,
+    create: LineCreate,
+    update: LineUpdate,
+    repo: store.lines,
+    check: lineTargetIssues,
+  });
+  crudRoutes(app, {
+    path: '/numbers',
+    tag: 'numbers',
+    entity: 'number',
+    record: PhoneNumber,
+    create: NumberCreate,
+    update: NumberUpdate,
+    filters: { agent_id: Type.Optional(Type.String({ minLength: 1 })) },
+    repo: store.numbers,
+    check: (body) => referenceIssues(body, 'agent_id', 'agent', (id) => Boolean(store.agents.get(id))),
+  });
+}

@@ -1,0 +1,46 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../database.js';
+import { nowIso } from '../ids.js';
+import type { Page, PageQuery } from '../repository.js';
+
+/** One line of a call's history: a transcript line, a DTMF digit, a state change. */
+export interface CallEventRecord {
+  id: number;
+  call_id: string;
+  at: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** Append-only call history, read back in the order it was written. */
+export class CallEventRepository {
+  private readonly insert: Statement;
+  private readonly page: Statement;
+  private readonly count: Statement;
+
+  constructor(db: Db) {
+    this.insert = db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)');
+    this.page = db.prepare('SELECT * FROM call_events WHERE call_id = ? ORDER BY id LIMIT ? OFFSET ?');
+    this.count = db.prepare('SELECT count(*) AS n FROM call_events WHERE call_id = ?');
+  }
+
+  append(callId: string, type: string, data: Record<string, unknown> = {}, at = nowIso()): CallEventRecord {
+    const info = this.insert.run(callId, at, type, JSON.stringify(data));
+    return { id: Number(info.lastInsertRowid), call_id: callId, at, type, data };
+  }
+
+  list(callId: string, query: PageQuery = {}): Page<CallEventRecord> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const offset = Math.max(query.offset ?? 0, 0);
+    const rows = this.page.all(callId, limit, offset) as Array<
+      Omit<CallEventRecord, 'data'> & { data: string }
+    >;
+    const total = (this.count.get(callId) as { n: number }).n;
+    return {
+      items: rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> })),
+      total,
+      limit,
+      offset,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { buildApi } from '../../../src/api/app.js';
+import type { Store } from '../../../src/store/store.js';
+import { tempStore, testConfig } from '../../helpers/temp.js';
+
+export interface ApiHarness {
+  app: FastifyInstance;
+  store: Store;
+  token: string;
+  dir: string;
+  /** An authenticated request; returns the status and the parsed JSON body. */
+  call(method: InjectOptions['method'], url: string, body?: unknown): Promise<{ status: number; body: Json }>;
+  close(): Promise<void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are read field by field
+export type Json = any;
+
+/** A real API over a real SQLite file in a temp folder, with one API key. */
+export async function apiHarness(): Promise<ApiHarness> {
+  const t = tempStore();
+  const config = testConfig(t.dir);
+  const app = await buildApi({ store: t.store, config });
+  const { token } = t.store.apiKeys.create('test');
+  return {
+    app,
+    store: t.store,
+    token,
+    dir: t.dir,
+    async call(method, url, body) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+      return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Json) : undefined };
+    },
+    async close() {
+      await app.close();
+      t.cleanup();
+    },
+  };
+}
