@@ -1,0 +1,391 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../logging/logger.js';
+import {
+  LegEndedError,
+  type CallInfo,
+  type CallLeg,
+  type CallLegEvents,
+  type DtmfMethod,
+  type HangupCause,
+  type HangupEvent,
+  type Listener,
+  type MediaSource,
+  type PlayOptions,
+  type PlayOutcome,
+  type RecordOptions,
+  type RecordOutcome,
+  type ReferOptions,
+  type ReferOutcome,
+  type SendDtmfOptions,
+} from '../port.js';
+import type { FsEndpoint, SrfDialog, SrfRequest, SrfResponse } from './drachtio-types.js';
+import type { MediaServerHandle } from './media-server-pool.js';
+import { DEFAULT_HOLD_TONE, playbackTarget } from './playback-source.js';
+import { runRefer } from './refer-transaction.js';
+import type { SharedPaths } from './shared-paths.js';
+import { assertDtmfDigits, dtmfMethodFromSource, dtmfRelayBody, parseDtmfRelay } from './sip-messages.js';
+import type { SpeechSynthesizer } from './speech-synthesizer.js';
+import { delay, withTimeout } from './timeouts.js';
+
+export interface LegDeps {
+  paths: SharedPaths;
+  speech?: SpeechSynthesizer;
+  /** Hold music in FreeSWITCH's view, or '' for the default tone. */
+  holdMusic: string;
+  operationTimeoutMs: number;
+  /** DTMF method of the trunk this leg uses. */
+  dtmfMethod: DtmfMethod;
+  logger: Logger;
+  resolveReferTarget(target: string): string;
+  /** Another server for a leg whose media server was lost; undefined when none is up. */
+  relocate(current: MediaServerHandle): MediaServerHandle | undefined;
+  onEnded(leg: FreeswitchCallLeg): void;
+}
+
+type Playing = { interrupted?: { digit?: string } };
+
+/**
+ * A call leg on drachtio + FreeSWITCH: the SIP dialog with the far end lives in drachtio-server, the
+ * media on a FreeSWITCH endpoint (its own SIP dialog with FreeSWITCH). Media commands go to the
+ * endpoint, in-dialog SIP (REFER, INFO, BYE) to the dialog. Hang-up from either side releases both.
+ */
+export class FreeswitchCallLeg implements CallLeg {
+  readonly ended: Promise<HangupEvent>;
+  private readonly events = new EventEmitter();
+  private resolveEnded!: (e: HangupEvent) => void;
+  private done = false;
+  private moving = false;
+  private playing: Playing | undefined;
+  private bridgedWith: FreeswitchCallLeg | undefined;
+  private heldPartner: FreeswitchCallLeg | undefined;
+  private holdPlay: Promise<PlayOutcome> | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly info: CallInfo,
+    private ep: FsEndpoint,
+    private readonly dialog: SrfDialog,
+    public server: MediaServerHandle,
+    private readonly deps: LegDeps,
+  ) {
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.log = deps.logger.child({ legId: info.id });
+    server.active++;
+    this.attachEndpoint(ep);
+    dialog.on('destroy', () => void this.finish({ by: 'remote', cause: 'normal' }, false));
+    dialog.on('info', (req: SrfRequest, res: SrfResponse) => this.onInfo(req, res));
+    dialog.on('hold', () => this.emit('remote-hold', { held: true }));
+    dialog.on('unhold', () => this.emit('remote-hold', { held: false }));
+  }
+
+  get active(): boolean {
+    return !this.done;
+  }
+
+  get endpointUuid(): string {
+    return this.ep.uuid;
+  }
+
+  on<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.events.on(event, listener);
+  }
+
+  off<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.events.off(event, listener);
+  }
+
+  async play(source: MediaSource, options: PlayOptions = {}): Promise<PlayOutcome> {
+    this.assertActive('play');
+    const target = await playbackTarget(source, this.deps.paths, this.deps.speech);
+    return this.runPlayback(target, options);
+  }
+
+  stopPlayback(): void {
+    if (!this.playing || this.done) return;
+    this.playing.interrupted ??= {};
+    void this.breakMedia();
+  }
+
+  async record(options: RecordOptions): Promise<RecordOutcome> {
+    this.assertActive('record');
+    const remote = this.deps.paths.toRemote(options.path);
+    if (options.beep) await this.runPlayback('tone_stream://%(400,0,800)', {});
+    const terminators = options.endOnDtmf === true ? 'any' : options.endOnDtmf || 'none';
+    await this.command(this.ep.execute('set', `playback_terminators=${terminators}`), 'set terminators');
+    const limits: { timeLimitSecs: number; silenceThresh?: number; silenceHits?: number } = {
+      timeLimitSecs: Math.max(1, Math.ceil(options.maxDurationMs / 1000)),
+    };
+    if (options.silenceTimeoutMs) {
+      // drachtio-fsmrf passes the set options positionally (`record path limit thresh hits`), so a
+      // threshold must accompany the hits; FreeSWITCH counts silence_hits in seconds.
+      limits.silenceThresh = 200;
+      limits.silenceHits = Math.max(1, Math.ceil(options.silenceTimeoutMs / 1000));
+    }
+    const started = Date.now();
+    const state: Playing = {};
+    this.playing = state;
+    const onAbort = (): void => this.stopPlayback();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await Promise.race([this.ep.record(remote, limits), this.ended.then(() => undefined)]);
+      const durationMs = result
+        ? Number(result.recordMilliseconds ?? result.recordMs ?? 0) || Date.now() - started
+        : Date.now() - started;
+      if (!result || this.done) return { reason: 'hangup', path: options.path, durationMs };
+      const terminator = result.terminatorUsed ? String(result.terminatorUsed) : '';
+      if (terminator) return { reason: 'dtmf', path: options.path, durationMs, digit: terminator };
+      if (state.interrupted) return { reason: 'stopped', path: options.path, durationMs };
+      const reachedLimit = durationMs >= options.maxDurationMs - 1000;
+      return {
+        reason: options.silenceTimeoutMs && !reachedLimit ? 'silence' : 'max-duration',
+        path: options.path,
+        durationMs,
+      };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (this.playing === state) this.playing = undefined;
+      if (!this.done)
+        await this.command(this.ep.execute('set', 'playback_terminators=none'), 'reset terminators').catch(
+          () => undefined,
+        );
+    }
+  }
+
+  async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
+    this.assertActive('send DTMF');
+    assertDtmfDigits(digits);
+    const durationMs = options.durationMs ?? 100;
+    const method = options.method ?? this.deps.dtmfMethod;
+    if (method === 'rfc4733') {
+      // uuid_send_dtmf is an API command, so it goes out at once even while an application
+      // (playback, record) runs; `send_dtmf` would queue behind it. It honours w/W pauses.
+      await this.command(
+        this.ep.api('uuid_send_dtmf', [this.ep.uuid, `${digits}@${durationMs}`]),
+        'uuid_send_dtmf',
+      );
+      return;
+    }
+    for (const d of digits) {
+      if (d === 'w' || d === 'W') {
+        await delay(d === 'w' ? 500 : 1000);
+        continue;
+      }
+      this.assertActive('send DTMF');
+      const res = await this.command(
+        this.dialog.request({
+          method: 'INFO',
+          headers: { 'Content-Type': 'application/dtmf-relay' },
+          body: dtmfRelayBody(d.toUpperCase(), durationMs),
+        }),
+        'INFO',
+      );
+      if (Number(res.status) >= 300) throw new Error(`INFO for DTMF ${d} was refused with ${res.status}`);
+    }
+  }
+
+  async refer(target: string, options: ReferOptions = {}): Promise<ReferOutcome> {
+    this.assertActive('refer');
+    return runRefer({
+      dialog: this.dialog,
+      referTo: this.deps.resolveReferTarget(target),
+      referredBy: options.referredBy ?? this.dialog.local.uri,
+      options,
+      referTimeoutMs: 32_000,
+      progress: (status) => this.emit('refer-progress', { status }),
+      ended: this.ended,
+    });
+  }
+
+  async bridge(other: CallLeg): Promise<void> {
+    this.assertActive('bridge');
+    if (!(other instanceof FreeswitchCallLeg))
+      throw new Error('bridge: the other leg must come from the freeswitch backend');
+    if (!other.active) throw new LegEndedError(other.info.id, 'bridge');
+    // uuid_bridge joins two channels of one FreeSWITCH; a leg elsewhere moves its media here first.
+    if (other.server !== this.server) await other.moveTo(this.server);
+    this.stopPlayback();
+    other.stopPlayback();
+    await this.command(this.ep.bridge(other.ep), 'uuid_bridge');
+    this.bridgedWith = other;
+    other.bridgedWith = this;
+  }
+
+  async unbridge(): Promise<void> {
+    const other = this.bridgedWith;
+    if (!other || this.done) return;
+    this.bridgedWith = undefined;
+    other.bridgedWith = undefined;
+    await this.command(this.ep.unbridge(), 'unbridge');
+  }
+
+  async hold(music?: MediaSource): Promise<void> {
+    this.assertActive('hold');
+    if (this.holdPlay) return;
+    if (this.bridgedWith) {
+      this.heldPartner = this.bridgedWith;
+      await this.unbridge();
+    }
+    const target = music
+      ? await playbackTarget(music, this.deps.paths, this.deps.speech)
+      : this.deps.holdMusic || DEFAULT_HOLD_TONE;
+    this.holdPlay = this.runPlayback(target, { loop: true });
+  }
+
+  async unhold(): Promise<void> {
+    const playing = this.holdPlay;
+    if (!playing) return;
+    this.stopPlayback();
+    await playing.catch(() => undefined);
+    this.holdPlay = undefined;
+    const partner = this.heldPartner;
+    this.heldPartner = undefined;
+    if (partner?.active && this.active) await this.bridge(partner);
+  }
+
+  async hangup(cause: HangupCause = 'normal'): Promise<void> {
+    await this.finish({ by: 'local', cause }, true);
+  }
+
+  /** Moves this leg's media to another FreeSWITCH with a re-INVITE of the far end (RFC 3261 §14). */
+  async moveTo(target: MediaServerHandle): Promise<void> {
+    const ms = target.ms;
+    if (!ms) throw new Error(`media server ${target.name} is not connected`);
+    this.moving = true;
+    try {
+      const next = await this.command(
+        ms.createEndpoint({ remoteSdp: this.dialog.remote.sdp }),
+        'createEndpoint',
+      );
+      await this.command(this.dialog.modify(next.local.sdp), 're-INVITE');
+      const old = this.ep;
+      old.removeAllListeners('dtmf');
+      old.removeAllListeners('destroy');
+      this.ep = next;
+      this.attachEndpoint(next);
+      this.server.active--;
+      this.server = target;
+      target.active++;
+      if (old.connected) void old.destroy().catch(() => undefined);
+    } finally {
+      this.moving = false;
+    }
+  }
+
+  private attachEndpoint(ep: FsEndpoint): void {
+    ep.on('dtmf', (evt: { dtmf: string; duration?: string; source?: string }) => {
+      // FreeSWITCH reports DTMF-Duration in 8 kHz timestamp units.
+      const samples = Number(evt.duration);
+      const event = {
+        digit: String(evt.dtmf),
+        method: dtmfMethodFromSource(evt.source),
+      } as CallLegEvents['dtmf'];
+      if (samples > 0) event.durationMs = Math.round(samples / 8);
+      this.emit('dtmf', event);
+    });
+    ep.on('destroy', () => void this.onEndpointLost(ep));
+  }
+
+  private async onEndpointLost(ep: FsEndpoint): Promise<void> {
+    if (this.done || this.moving || ep !== this.ep) return;
+    const other = this.deps.relocate(this.server);
+    if (other) {
+      this.log.warn({ mediaServer: this.server.name, target: other.name }, 'media server lost; moving leg');
+      try {
+        await this.moveTo(other);
+        return;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'moving leg failed');
+      }
+    }
+    await this.finish({ by: 'local', cause: 'error' }, true);
+  }
+
+  private onInfo(req: SrfRequest, res: SrfResponse): void {
+    res.send(200);
+    if (!/dtmf-relay/i.test(req.get('Content-Type') ?? '')) return;
+    const parsed = parseDtmfRelay(req.body);
+    if (!parsed) return;
+    const event: CallLegEvents['dtmf'] = { digit: parsed.digit, method: 'info' };
+    if (parsed.durationMs !== undefined) event.durationMs = parsed.durationMs;
+    this.emit('dtmf', event);
+  }
+
+  private async runPlayback(target: string, options: PlayOptions): Promise<PlayOutcome> {
+    this.assertActive('play');
+    if (this.playing) this.stopPlayback();
+    const state: Playing = {};
+    this.playing = state;
+    const started = Date.now();
+    const onDtmf = (e: CallLegEvents['dtmf']): void => {
+      if (!options.interruptOnDtmf || state.interrupted) return;
+      state.interrupted = { digit: e.digit };
+      void this.breakMedia();
+    };
+    const onAbort = (): void => {
+      state.interrupted ??= {};
+      void this.breakMedia();
+    };
+    this.events.on('dtmf', onDtmf);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // endless_playback repeats until uuid_break; playback returns at the end of the file.
+      const op = options.loop ? this.ep.execute('endless_playback', target) : this.ep.play(target);
+      const finished = await Promise.race([op.then(() => true), this.ended.then(() => false)]);
+      const durationMs = Date.now() - started;
+      if (!finished || this.done) return { status: 'hangup', durationMs };
+      if (state.interrupted) {
+        const digit = state.interrupted.digit;
+        return digit ? { status: 'interrupted', durationMs, digit } : { status: 'interrupted', durationMs };
+      }
+      return { status: 'completed', durationMs };
+    } finally {
+      this.events.off('dtmf', onDtmf);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (this.playing === state) this.playing = undefined;
+    }
+  }
+
+  private async breakMedia(): Promise<void> {
+    try {
+      await this.command(this.ep.api('uuid_break', [this.ep.uuid, 'all']), 'uuid_break');
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'uuid_break failed');
+    }
+  }
+
+  private async finish(event: HangupEvent, sendBye: boolean): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    const partner = this.bridgedWith;
+    if (partner) partner.bridgedWith = undefined;
+    this.bridgedWith = undefined;
+    this.resolveEnded(event);
+    this.emit('hangup', event);
+    const work: Promise<unknown>[] = [];
+    if (sendBye && this.dialog.connected) work.push(this.command(this.dialog.destroy(), 'BYE'));
+    if (this.ep.connected) work.push(this.command(this.ep.destroy(), 'endpoint release'));
+    const results = await Promise.allSettled(work);
+    for (const r of results) {
+      if (r.status === 'rejected')
+        this.log.debug({ err: (r.reason as Error).message }, 'cleanup step failed');
+    }
+    this.server.active = Math.max(0, this.server.active - 1);
+    this.deps.onEnded(this);
+  }
+
+  private command<T>(p: Promise<T>, what: string): Promise<T> {
+    return withTimeout(p, this.deps.operationTimeoutMs, what);
+  }
+
+  private emit<K extends keyof CallLegEvents>(event: K, payload: CallLegEvents[K]): void {
+    try {
+      this.events.emit(event, payload);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, event }, 'call leg listener threw');
+    }
+  }
+
+  private assertActive(operation: string): void {
+    if (this.done) throw new LegEndedError(this.info.id, operation);
+  }
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../logging/logger.js';
+import {
+  classifyTarget,
+  type CallInfo,
+  type DialOutcome,
+  type DialRequest,
+  type InboundCall,
+  type Readiness,
+  type Telephony,
+  type TelephonyStats,
+} from '../port.js';
+import type { FreeswitchSettings, TrunkSettings } from './config.js';
+import type {
+  DrachtioFactory,
+  FsEndpoint,
+  Srf,
+  SrfDialog,
+  SrfRequest,
+  SrfResponse,
+} from './drachtio-types.js';
+import { DrachtioLink } from './drachtio-link.js';
+import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
+import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
+import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
+import { SharedPaths } from './shared-paths.js';
+import { customHeaders, outcomeForStatus, parseNameAddr } from './sip-messages.js';
+import type { SpeechSynthesizer } from './speech-synthesizer.js';
+import { withTimeout } from './timeouts.js';
+
+export interface FreeswitchTelephonyDeps {
+  settings: FreeswitchSettings;
+  logger: Logger;
+  drachtio: DrachtioFactory;
+  speech?: SpeechSynthesizer;
+}
+
+/**
+ * The production backend: signaling through drachtio-server (drachtio-srf), media on one or more
+ * FreeSWITCH servers (drachtio-fsmrf). Inbound INVITEs become InboundCalls; `dial` creates an endpoint
+ * first and offers its SDP to the callee, then points the endpoint at the callee's answer.
+ */
+export class FreeswitchTelephony implements Telephony {
+  readonly name = 'freeswitch' as const;
+  private readonly srf: Srf;
+  private readonly link: DrachtioLink;
+  private readonly pool: MediaServerPool;
+  private readonly paths: SharedPaths;
+  private readonly legs = new Set<FreeswitchCallLeg>();
+  private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(private readonly deps: FreeswitchTelephonyDeps) {
+    const s = deps.settings;
+    this.log = deps.logger.child({ component: 'telephony-freeswitch' });
+    this.srf = deps.drachtio.createSrf();
+    this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
+    this.pool = new MediaServerPool({
+      mrf: deps.drachtio.createMrf(this.srf),
+      servers: s.media_servers,
+      logger: this.log,
+      maxRetryDelayMs: s.max_retry_delay_ms,
+    });
+    this.paths = new SharedPaths(s.shared_dir.local, s.shared_dir.remote);
+    this.srf.invite((req, res) => this.onInvite(req, res));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await Promise.all([this.link.start(), this.pool.start()]);
+    this.log.info({ readiness: this.readiness() }, 'freeswitch backend started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await Promise.allSettled([...this.legs].map((leg) => leg.hangup('shutdown')));
+    this.pool.stop();
+    this.link.stop();
+  }
+
+  onInbound(handler: (call: InboundCall) => void | Promise<void>): void {
+    this.handler = handler;
+  }
+
+  stats(): TelephonyStats {
+    const stats: TelephonyStats = {
+      activeCalls: this.legs.size,
+      activeDialogs: this.legs.size,
+      mediaServersUp: this.pool.handles.length - this.pool.down().length,
+      mediaServersDown: this.pool.down().length,
+    };
+    for (const h of this.pool.handles) stats[`legs:${h.name}`] = h.active;
+    return stats;
+  }
+
+  /** Ready when drachtio-server and at least one FreeSWITCH are connected; the detail names what is down. */
+  readiness(): Readiness {
+    const down: string[] = [];
+    if (!this.link.connected)
+      down.push(`drachtio-server ${this.link.address} (${this.link.lastError ?? 'not connected'})`);
+    for (const h of this.pool.down()) down.push(`freeswitch ${h.name} (${h.lastError ?? 'not connected'})`);
+    const anyMedia = this.pool.down().length < this.pool.handles.length;
+    const ready = this.link.connected && anyMedia;
+    return down.length ? { ready, detail: `down: ${down.join('; ')}` } : { ready };
+  }
+
+  async dial(request: DialRequest): Promise<DialOutcome> {
+    let target: { uri: string; trunk?: TrunkSettings };
+    try {
+      target = this.resolveTarget(request.target, request.trunk);
+    } catch (err) {
+      return { outcome: 'failed', error: (err as Error).message };
+    }
+    if (!this.link.connected) return { outcome: 'failed', error: 'drachtio-server is not connected' };
+    if (request.signal?.aborted) return { outcome: 'cancelled' };
+    const server = this.pool.pick();
+    if (!server?.ms) return { outcome: 'failed', error: 'no media server is connected' };
+
+    let ep: FsEndpoint;
+    try {
+      ep = await withTimeout(
+        server.ms.createEndpoint(),
+        this.deps.settings.operation_timeout_ms,
+        'createEndpoint',
+      );
+    } catch (err) {
+      return { outcome: 'failed', error: `media endpoint on ${server.name}: ${(err as Error).message}` };
+    }
+    const result = await this.placeCall(request, target, ep);
+    if (result.outcome !== 'answered-dialog') {
+      void ep.destroy().catch(() => undefined);
+      return result.outcome === 'error' ? { outcome: 'failed', error: result.error } : result.dial;
+    }
+    const { dialog, inviteReq } = result;
+    try {
+      // The endpoint offered; the callee's 200 OK carries the answer FreeSWITCH must stream to.
+      await withTimeout(
+        ep.modify(dialog.remote.sdp),
+        this.deps.settings.operation_timeout_ms,
+        'endpoint modify',
+      );
+    } catch (err) {
+      void dialog.destroy().catch(() => undefined);
+      void ep.destroy().catch(() => undefined);
+      return { outcome: 'failed', error: `media setup: ${(err as Error).message}` };
+    }
+    const info = this.outboundInfo(request, target, dialog, inviteReq);
+    return { outcome: 'answered', leg: this.makeLeg(info, ep, dialog, server, target.trunk) };
+  }
+
+  private async placeCall(
+    request: DialRequest,
+    target: { uri: string; trunk?: TrunkSettings },
+    ep: FsEndpoint,
+  ): Promise<
+    | { outcome: 'answered-dialog'; dialog: SrfDialog; inviteReq: SrfRequest | undefined }
+    | { outcome: 'dial'; dial: DialOutcome }
+    | { outcome: 'error'; error: string }
+  > {
+    const trunk = target.trunk;
+    const callerId = request.callerId || trunk?.caller_id || undefined;
+    let inviteReq: SrfRequest | undefined;
+    let why: 'ring-timeout' | 'aborted' | undefined;
+    const cancel = (reason: 'ring-timeout' | 'aborted'): void => {
+      why ??= reason;
+      try {
+        inviteReq?.cancel?.();
+      } catch {
+        /* final response already in */
+      }
+    };
+    const ringTimer = setTimeout(() => cancel('ring-timeout'), request.ringTimeoutMs ?? 30_000);
+    const onAbort = (): void => cancel('aborted');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const uac = this.srf.createUAC(
+      target.uri,
+      {
+        localSdp: ep.local.sdp,
+        headers: { ...(request.headers ?? {}) },
+        ...(trunk?.username ? { auth: { username: trunk.username, password: trunk.password ?? '' } } : {}),
+        ...(callerId ? { callingNumber: callerId } : {}),
+        ...(request.callerName ? { callingName: request.callerName } : {}),
+      },
+      {
+        cbRequest: (err, req) => {
+          if (err) return;
+          inviteReq = req;
+          if (why) cancel(why);
+        },
+      },
+    );
+    // After a CANCEL the INVITE must end with 487 (RFC 3261 §9.2); if none comes, give up on it.
+    const guardMs = (request.ringTimeoutMs ?? 30_000) + 32_000;
+    try {
+      const dialog = await withTimeout(uac, guardMs, 'INVITE');
+      if (why) {
+        // 200 OK crossed our CANCEL: the call was answered after all; hang it up (RFC 3261 §9.1).
+        void dialog.destroy().catch(() => undefined);
+        return {
+          outcome: 'dial',
+          dial: why === 'aborted' ? { outcome: 'cancelled' } : { outcome: 'no-answer' },
+        };
+      }
+      return { outcome: 'answered-dialog', dialog, inviteReq };
+    } catch (err) {
+      const e = err as { status?: number; reason?: string; message: string };
+      if (typeof e.status === 'number')
+        return { outcome: 'dial', dial: outcomeForStatus(e.status, e.reason, why) };
+      if (/timed out/.test(e.message)) return { outcome: 'dial', dial: { outcome: 'timeout' } };
+      return { outcome: 'error', error: e.message };
+    } finally {
+      clearTimeout(ringTimer);
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private onInvite(req: SrfRequest, res: SrfResponse): void {
+    const handler = this.handler;
+    if (!handler) {
+      res.send(480, 'No handler');
+      return;
+    }
+    const info = this.inboundInfo(req);
+    const call = new FreeswitchInboundCall(info, req, res, {
+      candidates: () => this.pool.candidates(),
+      makeLeg: (i, ep, dialog, server) =>
+        this.makeLeg(i, ep, dialog, server, this.trunkFor(req.source_address)),
+      answerTimeoutMs: this.deps.settings.operation_timeout_ms,
+    });
+    Promise.resolve()
+      .then(() => handler(call))
+      .catch((err: unknown) => {
+        this.log.error({ err: (err as Error).message, legId: info.id }, 'inbound handler failed');
+        if (!res.finished) res.send(500);
+      });
+  }
+
+  private makeLeg(
+    info: CallInfo,
+    ep: FsEndpoint,
+    dialog: SrfDialog,
+    server: MediaServerHandle,
+    trunk: TrunkSettings | undefined,
+  ): FreeswitchCallLeg {
+    const deps: LegDeps = {
+      paths: this.paths,
+      ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+      holdMusic: this.deps.settings.hold_music ? this.paths.toRemote(this.deps.settings.hold_music) : '',
+      operationTimeoutMs: this.deps.settings.operation_timeout_ms,
+      dtmfMethod: trunk?.dtmf ?? 'rfc4733',
+      logger: this.log,
+      resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
+      relocate: (current) => this.pool.pick(current),
+      onEnded: (leg) => this.legs.delete(leg),
+    };
+    const leg = new FreeswitchCallLeg(info, ep, dialog, server, deps);
+    this.legs.add(leg);
+    return leg;
+  }
+
+  private resolveTarget(raw: string, trunkName?: string): { uri: string; trunk?: TrunkSettings } {
+    const t = classifyTarget(raw);
+    if (t.kind === 'sip') return { uri: t.uri };
+    const trunks = this.deps.settings.trunks;
+    const trunk = trunkName ? trunks.find((x) => x.name === trunkName) : trunks[0];
+    if (!trunk) {
+      throw new Error(
+        trunkName
+          ? `trunk: got ${JSON.stringify(trunkName)}, expected one of ${trunks.map((x) => x.name).join(', ') || '(none configured)'}`
+          : 'trunk: an E.164 target needs a trunk, and freeswitch.trunks is empty',
+      );
+    }
+    const transport = trunk.transport && trunk.transport !== 'udp' ? `;transport=${trunk.transport}` : '';
+    return { uri: `sip:${t.number}@${trunk.host}${transport}`, trunk };
+  }
+
+  private trunkFor(address: string): TrunkSettings | undefined {
+    return this.deps.settings.trunks.find((t) => t.host.split(':')[0] === address);
+  }
+
+  private inboundInfo(req: SrfRequest): CallInfo {
+    const trunk = this.trunkFor(req.source_address);
+    const info: CallInfo = {
+      id: randomUUID(),
+      sipCallId: req.get('Call-ID') ?? '',
+      direction: 'inbound',
+      from: parseNameAddr(req.get('From')),
+      to: parseNameAddr(req.get('To')),
+      requestUri: req.uri,
+      remoteAddress: `${req.source_address}:${req.source_port}`,
+      headers: customHeaders(req.headers),
+    };
+    if (trunk) info.trunk = trunk.name;
+    return info;
+  }
+
+  private outboundInfo(
+    request: DialRequest,
+    target: { uri: string; trunk?: TrunkSettings },
+    dialog: SrfDialog,
+    inviteReq: SrfRequest | undefined,
+  ): CallInfo {
+    const info: CallInfo = {
+      id: randomUUID(),
+      sipCallId: dialog.sip.callId,
+      direction: 'outbound',
+      from: parseNameAddr(inviteReq?.get('From') ?? dialog.local.uri),
+      to: parseNameAddr(inviteReq?.get('To') ?? `<${target.uri}>`),
+      requestUri: target.uri,
+      remoteAddress: hostPort(dialog.remote.uri),
+      headers: customHeaders(request.headers),
+    };
+    if (target.trunk) info.trunk = target.trunk.name;
+    return info;
+  }
+}
+
+function hostPort(uri: string): string {
+  const m = /^sips?:(?:[^@]*@)?([^;>?]+)/i.exec(uri);
+  return m?.[1] ?? uri;
+}

@@ -1,0 +1,9 @@
+export { FreeswitchTelephony, type FreeswitchTelephonyDeps } from './freeswitch-telephony.js';
+export {
+  FreeswitchConfig,
+  checkFreeswitchConfig,
+  freeswitchConfigIssues,
+  type FreeswitchSettings,
+} from './config.js';
+export type { SpeechSynthesizer } from './speech-synthesizer.js';
+export { realDrachtio } from './real-drachtio.js';

@@ -1,0 +1,50 @@
+import { CallwrightError } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Telephony } from './port.js';
+import { checkFreeswitchConfig } from './freeswitch/config.js';
+import type { DrachtioFactory } from './freeswitch/drachtio-types.js';
+import { FreeswitchTelephony } from './freeswitch/freeswitch-telephony.js';
+import { realDrachtio } from './freeswitch/real-drachtio.js';
+import type { SpeechSynthesizer } from './freeswitch/speech-synthesizer.js';
+
+export type { Telephony } from './port.js';
+
+export interface TelephonyDeps {
+  logger: Logger;
+  /** Turns text into a cached WAV inside the shared media folder (MediaSource kind 'speech'). */
+  speech?: SpeechSynthesizer;
+  /** drachtio-srf / drachtio-fsmrf constructors; tests pass fakes. */
+  drachtio?: DrachtioFactory;
+  /** Builds the embedded backend; supplied by src/telephony/embedded once it exists. */
+  createEmbedded?: (config: Config, deps: TelephonyDeps) => Telephony;
+}
+
+/** Picks the telephony backend named by `telephony.backend`; call flows only ever see the port. */
+export function createTelephony(config: Config, deps: TelephonyDeps): Telephony {
+  switch (config.telephony.backend) {
+    case 'freeswitch': {
+      checkFreeswitchConfig(config.freeswitch);
+      return new FreeswitchTelephony({
+        settings: config.freeswitch,
+        logger: deps.logger,
+        drachtio: deps.drachtio ?? realDrachtio(),
+        ...(deps.speech ? { speech: deps.speech } : {}),
+      });
+    }
+    case 'embedded': {
+      if (deps.createEmbedded) return deps.createEmbedded(config, deps);
+      throw new CallwrightError(
+        'CONFIG_INVALID',
+        'telephony.backend: the embedded backend is not built into this version',
+        [
+          {
+            field: 'telephony.backend',
+            value: 'embedded',
+            expected: '"freeswitch" until the embedded backend lands',
+          },
+        ],
+      );
+    }
+  }
+}

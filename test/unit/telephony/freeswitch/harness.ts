@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../../../src/logging/logger.js';
+import type { FreeswitchSettings } from '../../../../src/telephony/freeswitch/config.js';
+import { FreeswitchTelephony } from '../../../../src/telephony/freeswitch/freeswitch-telephony.js';
+import type { SpeechSynthesizer } from '../../../../src/telephony/freeswitch/speech-synthesizer.js';
+import type { CallLeg, InboundCall } from '../../../../src/telephony/port.js';
+import {
+  FakeDrachtio,
+  type FakeEndpoint,
+  type FakeMediaServer,
+  type FakeRequest,
+  type FakeResponse,
+} from './drachtio-fakes.js';
+
+export function settings(overrides: Partial<FreeswitchSettings> = {}): FreeswitchSettings {
+  const shared = mkdtempSync(path.join(tmpdir(), 'cw-fs-'));
+  return {
+    drachtio: {
+      host: 'drachtio.test',
+      port: 9022,
+      secret: 's3cret',
+      connect_timeout_ms: 200,
+      max_retry_delay_ms: 1000,
+    },
+    media_servers: [{ name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'pw' }],
+    shared_dir: { local: shared, remote: '/fs/shared' },
+    hold_music: '',
+    max_retry_delay_ms: 200,
+    operation_timeout_ms: 500,
+    trunks: [
+      {
+        name: 'carrier',
+        host: '203.0.113.5',
+        transport: 'udp',
+        username: 'u',
+        password: 'p',
+        dtmf: 'rfc4733',
+        caller_id: '+15550009999',
+      },
+    ],
+    ...overrides,
+  };
+}
+
+export interface Rig {
+  telephony: FreeswitchTelephony;
+  fake: FakeDrachtio;
+  settings: FreeswitchSettings;
+  calls: InboundCall[];
+}
+
+export async function startRig(
+  opts: {
+    settings?: FreeswitchSettings;
+    speech?: SpeechSynthesizer;
+    prepare?: (f: FakeDrachtio) => void;
+  } = {},
+): Promise<Rig> {
+  const fake = new FakeDrachtio();
+  opts.prepare?.(fake);
+  const s = opts.settings ?? settings();
+  const telephony = new FreeswitchTelephony({
+    settings: s,
+    logger: createLogger({ level: 'silent', redact_pii: true }),
+    drachtio: fake,
+    ...(opts.speech ? { speech: opts.speech } : {}),
+  });
+  const calls: InboundCall[] = [];
+  telephony.onInbound((call) => {
+    calls.push(call);
+  });
+  await telephony.start();
+  return { telephony, fake, settings: s, calls };
+}
+
+/** An INVITE arrives and the handler answers it. */
+export async function answeredCall(
+  rig: Rig,
+): Promise<{ leg: CallLeg; req: FakeRequest; res: FakeResponse; ep: FakeEndpoint; ms: FakeMediaServer }> {
+  const { req, res } = rig.fake.srf.incoming();
+  await waitFor(() => rig.calls.length > 0);
+  const call = rig.calls.shift() as InboundCall;
+  const leg = await call.answer();
+  const eps = rig.fake.mrf.servers.flatMap((m) => [...m.endpoints]).filter((e) => e.remote.sdp === req.body);
+  const ep = eps[eps.length - 1];
+  if (!ep) throw new Error('no endpoint was created for the caller');
+  return { leg, req, res, ep, ms: ep.server };
+}
+
+export async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
