@@ -1,0 +1,145 @@
+/**
+ * Outbound audio, pulled one 20 ms frame (160 samples, 8 kHz, 16-bit mono) at a time by the clock.
+ * Sources write into the caller's buffer and never allocate per frame.
+ */
+export const SAMPLE_RATE = 8000;
+export const FRAME_SAMPLES = 160;
+
+export interface AudioSource {
+  /** Fills `out` (zeros past the end); false once the source had nothing left for this frame. */
+  read(out: Int16Array): boolean;
+  /** Rewinds to the start (for looping). */
+  rewind(): void;
+}
+
+/** Decoded PCM, e.g. a WAV file or a synthesised prompt. */
+export class PcmSource implements AudioSource {
+  private pos = 0;
+
+  constructor(private readonly pcm: Int16Array) {}
+
+  read(out: Int16Array): boolean {
+    const left = this.pcm.length - this.pos;
+    if (left <= 0) {
+      out.fill(0);
+      return false;
+    }
+    const n = left < out.length ? left : out.length;
+    out.set(this.pcm.subarray(this.pos, this.pos + n));
+    if (n < out.length) out.fill(0, n);
+    this.pos += n;
+    return true;
+  }
+
+  rewind(): void {
+    this.pos = 0;
+  }
+}
+
+export class SilenceSource implements AudioSource {
+  private left: number;
+
+  constructor(private readonly samples: number) {
+    this.left = samples;
+  }
+
+  read(out: Int16Array): boolean {
+    out.fill(0);
+    if (this.left <= 0) return false;
+    this.left -= out.length;
+    return true;
+  }
+
+  rewind(): void {
+    this.left = this.samples;
+  }
+}
+
+/**
+ * One or more sine tones summed, switched by an on/off cadence, for `durationMs` in total
+ * (e.g. 350+440 Hz dial tone, 440+480 Hz with 2 s on / 4 s off for ring-back).
+ */
+export class ToneSource implements AudioSource {
+  private readonly steps: Float64Array;
+  private readonly phases: Float64Array;
+  private readonly amplitude: number;
+  private readonly total: number;
+  private readonly onSamples: number;
+  private readonly period: number;
+  private pos = 0;
+
+  constructor(frequencies: number[], durationMs: number, onMs = 0, offMs = 0, level = 0.25) {
+    this.steps = Float64Array.from(frequencies, (f) => (2 * Math.PI * f) / SAMPLE_RATE);
+    this.phases = new Float64Array(frequencies.length);
+    this.amplitude = (32767 * level) / Math.max(1, frequencies.length);
+    this.total = Math.round((durationMs * SAMPLE_RATE) / 1000);
+    this.onSamples = onMs > 0 ? Math.round((onMs * SAMPLE_RATE) / 1000) : this.total;
+    this.period = onMs > 0 ? this.onSamples + Math.round((offMs * SAMPLE_RATE) / 1000) : this.total;
+  }
+
+  read(out: Int16Array): boolean {
+    if (this.pos >= this.total) {
+      out.fill(0);
+      return false;
+    }
+    const { steps, phases, amplitude } = this;
+    for (let i = 0; i < out.length; i++, this.pos++) {
+      if (this.pos >= this.total || this.pos % this.period >= this.onSamples) {
+        out[i] = 0;
+        continue;
+      }
+      let v = 0;
+      for (let k = 0; k < steps.length; k++) {
+        v += Math.sin(phases[k] as number);
+        phases[k] = ((phases[k] as number) + (steps[k] as number)) % (2 * Math.PI);
+      }
+      out[i] = Math.round(v * amplitude);
+    }
+    return true;
+  }
+
+  rewind(): void {
+    this.pos = 0;
+    this.phases.fill(0);
+  }
+}
+
+/** Plays its inner source again and again (hold music, `loop: true`). */
+export class LoopSource implements AudioSource {
+  constructor(private readonly inner: AudioSource) {}
+
+  read(out: Int16Array): boolean {
+    if (this.inner.read(out)) return true;
+    this.inner.rewind();
+    return this.inner.read(out);
+  }
+
+  rewind(): void {
+    this.inner.rewind();
+  }
+}
+
+/**
+ * The default hold audio: a soft two-note chime (C5, E5) every three seconds at -18 dBFS, gentle enough
+ * to loop for minutes yet clearly not dead air. Generated once per engine.
+ */
+export function generateHoldChime(): Int16Array {
+  const pcm = new Int16Array(3 * SAMPLE_RATE);
+  const notes: Array<[number, number]> = [
+    [523.25, 0],
+    [659.25, 0.35],
+  ];
+  const level = 32767 * 0.125;
+  for (const [freq, startS] of notes) {
+    const start = Math.round(startS * SAMPLE_RATE);
+    const length = Math.round(0.6 * SAMPLE_RATE);
+    for (let i = 0; i < length && start + i < pcm.length; i++) {
+      const t = i / SAMPLE_RATE;
+      // Short attack, exponential decay: a bell, not a beep.
+      const envelope = Math.min(1, i / 80) * Math.exp(-5 * t);
+      pcm[start + i] =
+        (pcm[start + i] as number) + Math.round(level * envelope * Math.sin(2 * Math.PI * freq * t));
+    }
+  }
+  return pcm;
+}

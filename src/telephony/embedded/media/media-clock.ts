@@ -1,0 +1,102 @@
+import { performance } from 'node:perf_hooks';
+import { LatenessHistogram } from './lateness-histogram.js';
+
+export const FRAME_MS = 20;
+/** A stall longer than this many frames is skipped instead of replayed in a burst. */
+const MAX_CATCH_UP = 5;
+
+/**
+ * Something the clock drives each 20 ms. All `pull`s of a tick run before any `push`, so a bridged
+ * session sends, in the same tick, what its peer received.
+ */
+export interface ClockParticipant {
+  /** Takes in what arrived for this frame (playout, recording, timeouts). */
+  pull(tick: number, nowMs: number): void;
+  /** Sends this frame; true when a packet went out (its lateness is sampled). */
+  push(tick: number, nowMs: number): boolean;
+}
+
+/**
+ * One clock for every session. Tick n is due at start + n·20 ms on the monotonic clock; each timer is
+ * set for the next absolute deadline, so timer lateness never accumulates (a chained setTimeout(20)
+ * drifts by its lateness every frame). A stall of a few frames is caught up at once so peers get every
+ * frame; a longer one is skipped (sessions derive RTP timestamps from the tick number, so the gap shows
+ * as a timestamp jump, RFC 3550 §5.1).
+ */
+export class MediaClock {
+  private readonly participants = new Set<ClockParticipant>();
+  private readonly lateness = new LatenessHistogram();
+  private timer: NodeJS.Timeout | null = null;
+  private startMs = 0;
+  private nextTick = 0;
+  private readonly run = (): void => this.onTimer();
+
+  /** Current tick number (frames since the clock started). */
+  get tick(): number {
+    return this.nextTick;
+  }
+
+  get size(): number {
+    return this.participants.size;
+  }
+
+  add(p: ClockParticipant): void {
+    this.participants.add(p);
+    if (!this.timer) this.start();
+  }
+
+  remove(p: ClockParticipant): void {
+    this.participants.delete(p);
+    if (this.participants.size === 0) this.stop();
+  }
+
+  latencyStats(): { p50: number; p99: number; max: number; frames: number } {
+    const h = this.lateness;
+    return { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max, frames: h.count };
+  }
+
+  resetStats(): void {
+    this.lateness.reset();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private start(): void {
+    this.startMs = performance.now();
+    this.nextTick = 0;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const due = this.startMs + this.nextTick * FRAME_MS;
+    const delay = Math.max(0, Math.floor(due - performance.now()));
+    this.timer = setTimeout(this.run, delay);
+    // Sockets keep the process alive while calls exist; the clock alone must not.
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    let now = performance.now();
+    const behind = Math.floor((now - this.startMs) / FRAME_MS) - this.nextTick;
+    if (behind > MAX_CATCH_UP) this.nextTick += behind - MAX_CATCH_UP;
+    do {
+      this.runTick(this.nextTick, this.startMs + this.nextTick * FRAME_MS);
+      this.nextTick++;
+      now = performance.now();
+    } while (this.startMs + this.nextTick * FRAME_MS <= now && this.participants.size > 0);
+    if (this.participants.size > 0) this.schedule();
+    else this.timer = null;
+  }
+
+  private runTick(tick: number, dueMs: number): void {
+    const nowMs = performance.now();
+    for (const p of this.participants) p.pull(tick, nowMs);
+    const h = this.lateness;
+    for (const p of this.participants) {
+      if (p.push(tick, nowMs)) h.add(performance.now() - dueMs);
+    }
+  }
+}

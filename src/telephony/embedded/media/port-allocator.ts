@@ -1,0 +1,74 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { CallwrightError } from '../../../errors.js';
+
+/**
+ * Binds one UDP socket per session on an even port in [min, max] (RFC 3550 §11: RTP on even ports).
+ * A cursor walks the range so a port just released is not reused at once (late packets of the old
+ * call would land in the new one); ports held by another process are skipped.
+ */
+export class PortAllocator {
+  private readonly inUse = new Set<number>();
+  private cursor: number;
+  private readonly first: number;
+  private readonly count: number;
+
+  constructor(
+    private readonly address: string,
+    min: number,
+    max: number,
+  ) {
+    this.first = min % 2 === 0 ? min : min + 1;
+    this.count = Math.floor((max - this.first) / 2) + 1;
+    if (this.count < 1) {
+      throw new CallwrightError('CONFIG_INVALID', `media.rtp_port_min..rtp_port_max holds no even port`, [
+        { field: 'media.rtp_port_max', value: max, expected: `a port >= ${this.first}` },
+      ]);
+    }
+    this.cursor = Math.floor(Math.random() * this.count);
+  }
+
+  get available(): number {
+    return this.count - this.inUse.size;
+  }
+
+  async allocate(): Promise<{ socket: Socket; port: number }> {
+    for (let tried = 0; tried < this.count; tried++) {
+      const port = this.first + 2 * this.cursor;
+      this.cursor = (this.cursor + 1) % this.count;
+      if (this.inUse.has(port)) continue;
+      const socket = await this.tryBind(port);
+      if (socket) {
+        this.inUse.add(port);
+        return { socket, port };
+      }
+    }
+    throw new CallwrightError(
+      'UNAVAILABLE',
+      `no free RTP port in media.rtp_port_min..rtp_port_max (${this.first}-${this.first + 2 * (this.count - 1)}); widen the range`,
+    );
+  }
+
+  release(port: number): void {
+    this.inUse.delete(port);
+  }
+
+  private tryBind(port: number): Promise<Socket | null> {
+    const type = this.address.includes(':') ? 'udp6' : 'udp4';
+    const socket = createSocket({ type });
+    return new Promise((resolve) => {
+      const onError = (): void => {
+        try {
+          socket.close();
+        } catch {
+          // already closed by the failed bind
+        }
+        resolve(null);
+      };
+      socket.once('error', onError);
+      socket.bind({ port, address: this.address, exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    });
+  }
+}

@@ -1,0 +1,347 @@
+import type { Socket } from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../../../logging/logger.js';
+import { CallwrightError } from '../../../errors.js';
+import type { MediaSource, PlayOptions, PlayOutcome, RecordOptions, RecordOutcome } from '../../port.js';
+import type { SpeechSynthesizer } from '../../../speech/speech-synthesizer.js';
+import type { MediaSession, MediaSessionEvents } from './media-session.js';
+import type { ClockParticipant, MediaClock } from './media-clock.js';
+import { FRAME_MS } from './media-clock.js';
+import type { AudioFileCache } from './audio-file-cache.js';
+import { FRAME_SAMPLES, LoopSource, type AudioSource } from './audio-source.js';
+import { openSource } from './open-source.js';
+import { RtpEndpoint } from './rtp-endpoint.js';
+import { TelephoneEventReceiver, type ReceivedDigit } from './telephone-event.js';
+import { DtmfSender } from './dtmf-sender.js';
+import { Recorder, type RecordEnd } from './recorder.js';
+import { SdpState } from './sdp-state.js';
+
+/** What every session of one engine shares. */
+export interface SessionContext {
+  clock: MediaClock;
+  files: AudioFileCache;
+  speech?: SpeechSynthesizer;
+  /** A fresh (looping) source of the configured hold audio. */
+  holdMusic(): AudioSource;
+  advertisedAddress: string;
+  timeoutMs: number;
+  logger?: Logger;
+  released(session: RtpMediaSession): void;
+}
+
+interface Playback {
+  source: AudioSource;
+  frames: number;
+  interruptOnDtmf: boolean;
+  resolve: (outcome: PlayOutcome) => void;
+  detach: () => void;
+}
+
+type Listeners = { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> };
+
+const BEEP: MediaSource = { kind: 'tone', frequencies: [1000], durationMs: 250 };
+const DTMF_DIGITS = /^[0-9*#A-Da-dwW]*$/;
+
+/**
+ * The embedded backend's media for one call leg: an RTP endpoint driven by the shared media clock.
+ * Each tick (pull, then push) it takes in one received frame (recording, bridge forwarding, timeouts)
+ * and sends one frame chosen by priority: an RFC 4733 digit, then playback, then hold audio, then the
+ * bridged peer's audio, else comfort silence. Silence is sent rather than nothing so NAT bindings and
+ * peers' jitter buffers stay alive while nothing plays.
+ */
+export class RtpMediaSession implements MediaSession, ClockParticipant {
+  private readonly rtp: RtpEndpoint;
+  private readonly sdp: SdpState;
+  private readonly rxFrame = new Int16Array(FRAME_SAMPLES);
+  private rxHasAudio = false;
+  private readonly txFrame = new Int16Array(FRAME_SAMPLES);
+  private readonly dtmfOut = new DtmfSender();
+  private readonly dtmfIn: TelephoneEventReceiver;
+  private readonly listeners: Listeners = { dtmf: new Set(), timeout: new Set() };
+  private playback: Playback | null = null;
+  private playToken = 0;
+  private holdSource: AudioSource | null = null;
+  private holdToken = 0;
+  private peer: RtpMediaSession | null = null;
+  private recorder: Recorder | null = null;
+  private timedOut = false;
+  private closed = false;
+
+  constructor(
+    socket: Socket,
+    readonly localPort: number,
+    private readonly ctx: SessionContext,
+  ) {
+    this.dtmfIn = new TelephoneEventReceiver((d) => this.onRemoteDigit(d));
+    this.rtp = new RtpEndpoint(socket, this.dtmfIn, () => ({
+      tick: ctx.clock.tick,
+      ms: ctx.clock.tick * FRAME_MS,
+    }));
+    this.sdp = new SdpState(ctx.advertisedAddress, localPort, randomInt(1, 2 ** 31).toString());
+    socket.on('error', (err) => ctx.logger?.warn({ err, port: localPort }, 'RTP socket error'));
+    ctx.clock.add(this);
+  }
+
+  get remoteHeld(): boolean {
+    return this.rtp.negotiated?.remoteHold ?? false;
+  }
+
+  /** Counters for tests and stats. */
+  get counters(): { sent: number; received: number; late: number } {
+    return { sent: this.rtp.packetsSent, received: this.rtp.packetsReceived, late: this.rtp.playout.late };
+  }
+
+  createOffer(): string {
+    return this.sdp.createOffer(this.localIntent());
+  }
+
+  applyAnswer(remoteSdp: string): void {
+    const { negotiated, direction } = this.sdp.applyAnswer(remoteSdp);
+    this.rtp.apply(negotiated, direction);
+    this.timedOut = false;
+  }
+
+  answerOffer(remoteSdp: string): string {
+    const { negotiated, direction, sdp } = this.sdp.answerOffer(remoteSdp, this.localIntent());
+    this.rtp.apply(negotiated, direction);
+    this.timedOut = false;
+    return sdp;
+  }
+
+  /** RFC 6337 §5.3: while we play hold audio we offer sendonly. */
+  private localIntent(): 'sendrecv' | 'sendonly' {
+    return this.holdSource ? 'sendonly' : 'sendrecv';
+  }
+
+  // ---- clock ---------------------------------------------------------------------------------
+
+  pull(tick: number): void {
+    if (this.closed) return;
+    this.rxHasAudio = this.rtp.playout.read(this.rxFrame);
+    if (this.recorder) this.recorder.frame(this.rxFrame);
+    if (this.dtmfIn.open) this.dtmfIn.poll(tick * FRAME_MS);
+    const rtp = this.rtp;
+    if (
+      this.ctx.timeoutMs > 0 &&
+      !this.timedOut &&
+      rtp.receiveExpected &&
+      !this.remoteHeld &&
+      (tick - rtp.lastReceiveTick) * FRAME_MS >= this.ctx.timeoutMs
+    ) {
+      this.timedOut = true;
+      this.emit('timeout', {});
+    }
+  }
+
+  push(tick: number): boolean {
+    const rtp = this.rtp;
+    if (this.closed || !rtp.sendEnabled) return false;
+    if (this.dtmfOut.active && this.dtmfOut.step(rtp, rtp.timestampAt(tick))) return true;
+    const out = this.txFrame;
+    let audio = false;
+    const p = this.playback;
+    if (p) {
+      audio = p.source.read(out);
+      if (audio) p.frames++;
+      else this.finishPlayback('completed');
+    }
+    if (!audio && this.holdSource) audio = this.holdSource.read(out);
+    const peer = this.peer;
+    if (!audio && peer && peer.rxHasAudio && !peer.holdSource) {
+      out.set(peer.rxFrame);
+      audio = true;
+    }
+    rtp.sendAudio(audio ? out : null, tick);
+    return true;
+  }
+
+  // ---- playback ------------------------------------------------------------------------------
+
+  async play(source: MediaSource, options: PlayOptions = {}): Promise<PlayOutcome> {
+    if (this.closed) return { status: 'hangup', durationMs: 0 };
+    this.finishPlayback('interrupted');
+    const token = ++this.playToken;
+    if (options.signal?.aborted) return { status: 'interrupted', durationMs: 0 };
+    let audio = await openSource(source, this.ctx);
+    if (this.closed) return { status: 'hangup', durationMs: 0 };
+    if (token !== this.playToken || options.signal?.aborted) return { status: 'interrupted', durationMs: 0 };
+    if (options.loop) audio = new LoopSource(audio);
+    return new Promise<PlayOutcome>((resolve) => {
+      const signal = options.signal;
+      const onAbort = (): void => {
+        if (this.playback === playback) this.finishPlayback('interrupted');
+      };
+      const playback: Playback = {
+        source: audio,
+        frames: 0,
+        interruptOnDtmf: options.interruptOnDtmf ?? false,
+        resolve,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.playback = playback;
+    });
+  }
+
+  stopPlayback(): void {
+    this.playToken++;
+    this.finishPlayback('interrupted');
+  }
+
+  private finishPlayback(status: PlayOutcome['status'], digit?: string): void {
+    const p = this.playback;
+    if (!p) return;
+    this.playback = null;
+    p.detach();
+    const durationMs = p.frames * FRAME_MS;
+    p.resolve(
+      status === 'interrupted' && digit !== undefined
+        ? { status, durationMs, digit }
+        : { status, durationMs },
+    );
+  }
+
+  // ---- recording -----------------------------------------------------------------------------
+
+  async record(options: RecordOptions): Promise<RecordOutcome> {
+    if (!Number.isFinite(options.maxDurationMs) || options.maxDurationMs <= 0) {
+      throw new CallwrightError('VALIDATION', 'record: maxDurationMs must be a positive number of ms', [
+        { field: 'maxDurationMs', value: options.maxDurationMs, expected: 'a number > 0' },
+      ]);
+    }
+    this.recorder?.end('stopped');
+    if (options.beep && !this.closed) await this.play(BEEP);
+    return new Promise<RecordOutcome>((resolve, reject) => {
+      const signal = options.signal;
+      const onAbort = (): void => recorder.end('stopped');
+      const recorder = new Recorder(options, (reason: RecordEnd, digit?: string) => {
+        if (this.recorder === recorder) this.recorder = null;
+        signal?.removeEventListener('abort', onAbort);
+        recorder.save(reason, digit).then(resolve, reject);
+      });
+      this.recorder = recorder;
+      if (this.closed) recorder.end('hangup');
+      else if (signal?.aborted) recorder.end('stopped');
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ---- DTMF ----------------------------------------------------------------------------------
+
+  async sendDtmf(digits: string, durationMs = 100): Promise<void> {
+    if (!DTMF_DIGITS.test(digits)) {
+      throw new CallwrightError('VALIDATION', `sendDtmf: got ${JSON.stringify(digits)}`, [
+        { field: 'digits', value: digits, expected: 'digits 0-9, *, #, A-D, and w/W pauses' },
+      ]);
+    }
+    if (this.closed) return;
+    if (this.rtp.negotiated?.dtmfPayloadType == null) {
+      throw new CallwrightError(
+        'PRECONDITION',
+        'sendDtmf: the peer did not negotiate telephone-event (RFC 4733); send the digits by SIP INFO',
+      );
+    }
+    if (!this.rtp.sendEnabled) {
+      throw new CallwrightError(
+        'PRECONDITION',
+        'sendDtmf: the media stream is not sending (on hold or inactive)',
+      );
+    }
+    await this.dtmfOut.enqueue(digits, Math.max(40, Math.min(durationMs, 5000)));
+  }
+
+  notifyDtmf(digit: string): void {
+    this.onDigit(digit);
+  }
+
+  private onRemoteDigit(d: ReceivedDigit): void {
+    this.emit('dtmf', d);
+    this.onDigit(d.digit);
+  }
+
+  private onDigit(digit: string): void {
+    if (this.playback?.interruptOnDtmf) {
+      this.playToken++;
+      this.finishPlayback('interrupted', digit);
+    }
+    this.recorder?.dtmf(digit);
+  }
+
+  // ---- bridge and hold -----------------------------------------------------------------------
+
+  bridge(other: MediaSession): void {
+    if (!(other instanceof RtpMediaSession) || other === this) {
+      throw new CallwrightError(
+        'PRECONDITION',
+        'bridge: the other session must be another session of the same media engine',
+      );
+    }
+    this.unbridge();
+    other.unbridge();
+    this.stopPlayback();
+    other.stopPlayback();
+    this.peer = other;
+    other.peer = this;
+  }
+
+  unbridge(): void {
+    const peer = this.peer;
+    if (!peer) return;
+    this.peer = null;
+    if (peer.peer === this) peer.peer = null;
+  }
+
+  hold(music?: MediaSource): void {
+    if (this.closed) return;
+    this.stopPlayback();
+    const token = ++this.holdToken;
+    this.holdSource = this.ctx.holdMusic();
+    if (!music) return;
+    openSource(music, this.ctx).then(
+      (source) => {
+        if (this.holdToken === token && this.holdSource) this.holdSource = new LoopSource(source);
+      },
+      (err: unknown) => this.ctx.logger?.warn({ err }, 'hold music could not be opened; playing the default'),
+    );
+  }
+
+  unhold(): void {
+    this.holdToken++;
+    this.holdSource = null;
+  }
+
+  // ---- events and lifetime -------------------------------------------------------------------
+
+  on<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
+    this.listeners[event].add(listener);
+  }
+
+  off<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
+    this.listeners[event].delete(listener);
+  }
+
+  private emit<K extends keyof MediaSessionEvents>(event: K, payload: MediaSessionEvents[K]): void {
+    for (const l of this.listeners[event]) {
+      try {
+        l(payload);
+      } catch (err) {
+        this.ctx.logger?.error({ err, event }, 'media event listener threw');
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.clock.remove(this);
+    this.unbridge();
+    this.playToken++;
+    this.finishPlayback('hangup');
+    this.recorder?.end('hangup');
+    this.dtmfOut.flush();
+    this.rtp.close();
+    this.listeners.dtmf.clear();
+    this.listeners.timeout.clear();
+    this.ctx.released(this);
+  }
+}
