@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -123,6 +124,7 @@ export const ConfigSchema = Type.Object(
     api: ApiConfig,
     log: LogConfig,
     telephony: TelephonyConfig,
+    freeswitch: FreeswitchConfig,
     media: MediaConfig,
     speech: SpeechConfig,
     sip: SipConfig,

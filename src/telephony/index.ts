@@ -24,9 +24,13 @@ export interface TelephonyDeps {
 export function createTelephony(config: Config, deps: TelephonyDeps): Telephony {
   switch (config.telephony.backend) {
     case 'freeswitch': {
-      checkFreeswitchConfig(config.freeswitch);
+      checkFreeswitchConfig(config.freeswitch, config.media.hold_music);
       return new FreeswitchTelephony({
         settings: config.freeswitch,
+        trunks: config.sip.trunks,
+        ringTimeoutMs: config.sip.ring_timeout_ms,
+        referNotifyTimeoutMs: config.sip.refer_notify_timeout_ms,
+        holdMusic: config.media.hold_music,
         logger: deps.logger,
         drachtio: deps.drachtio ?? realDrachtio(),
         ...(deps.speech ? { speech: deps.speech } : {}),

@@ -1,11 +1,13 @@
+import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { CallwrightError, describeIssues, type FieldIssue } from '../../errors.js';
 
 /**
  * The `freeswitch` config section: where drachtio-server and the FreeSWITCH media servers are, the
- * folder both Callwright and FreeSWITCH can read, and the SIP trunks outbound calls go through.
+ * folder both Callwright and FreeSWITCH can read.
  * config/default.yaml documents every key. Secrets have no defaults: `checkFreeswitchConfig` refuses
- * empty ones when `telephony.backend` is `freeswitch`, naming the key.
+ * empty ones when `telephony.backend` is `freeswitch`, naming the key. Trunks come from `sip.trunks`,
+ * hold music from `media.hold_music` (which must then lie inside the shared folder).
  */
 const Strict = { additionalProperties: false } as const;
 
@@ -34,21 +36,6 @@ export const MediaServerConfig = Type.Object(
   Strict,
 );
 
-export const TrunkConfig = Type.Object(
-  {
-    name: Type.String({ minLength: 1 }),
-    host: Type.String({ minLength: 1, description: 'host[:port] of the trunk (SIP domain or IP)' }),
-    transport: Type.Optional(
-      Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], { default: 'udp' }),
-    ),
-    username: Type.Optional(Type.String({ default: '', description: 'digest auth user; empty = no auth' })),
-    password: Type.Optional(Type.String({ default: '' })),
-    dtmf: Type.Optional(Type.Union([Type.Literal('rfc4733'), Type.Literal('info')], { default: 'rfc4733' })),
-    caller_id: Type.Optional(Type.String({ default: '', description: 'default caller id for this trunk' })),
-  },
-  Strict,
-);
-
 export const FreeswitchConfig = Type.Object(
   {
     drachtio: Type.Object(
@@ -69,23 +56,21 @@ export const FreeswitchConfig = Type.Object(
       },
       Strict,
     ),
-    hold_music: Type.String({ description: 'File played while a leg is on hold; empty = a soft tone' }),
     max_retry_delay_ms: Type.Integer({
       minimum: 100,
       description: 'Reconnect back-off cap for media servers',
     }),
     operation_timeout_ms: Type.Integer({ minimum: 100, description: 'Limit for one media-server command' }),
-    trunks: Type.Array(TrunkConfig),
   },
   Strict,
 );
 
 export type FreeswitchSettings = Static<typeof FreeswitchConfig>;
 export type MediaServerSettings = Static<typeof MediaServerConfig>;
-export type TrunkSettings = Static<typeof TrunkConfig>;
 
 /** Values that must be set before the freeswitch backend can start; each issue names its key. */
-export function freeswitchConfigIssues(settings: FreeswitchSettings): FieldIssue[] {
+/** `holdMusic` is `media.hold_music`, checked because FreeSWITCH can only play inside the shared folder. */
+export function freeswitchConfigIssues(settings: FreeswitchSettings, holdMusic = ''): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (!settings.drachtio.secret) {
     issues.push({
@@ -117,22 +102,21 @@ export function freeswitchConfigIssues(settings: FreeswitchSettings): FieldIssue
       expected: 'a folder FreeSWITCH can read and write (prompts, recordings)',
     });
   }
-  const names = new Set<string>();
-  settings.trunks.forEach((t, i) => {
-    if (names.has(t.name)) {
+  if (holdMusic && settings.shared_dir.local) {
+    const rel = path.relative(path.resolve(settings.shared_dir.local), path.resolve(holdMusic));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
       issues.push({
-        field: `freeswitch.trunks.${i}.name`,
-        value: t.name,
-        expected: 'a name no other trunk uses',
+        field: 'media.hold_music',
+        value: holdMusic,
+        expected: `a file inside freeswitch.shared_dir.local (${settings.shared_dir.local}), which FreeSWITCH can read`,
       });
     }
-    names.add(t.name);
-  });
+  }
   return issues;
 }
 
-export function checkFreeswitchConfig(settings: FreeswitchSettings): void {
-  const issues = freeswitchConfigIssues(settings);
+export function checkFreeswitchConfig(settings: FreeswitchSettings, holdMusic = ''): void {
+  const issues = freeswitchConfigIssues(settings, holdMusic);
   if (issues.length) {
     throw new CallwrightError(
       'CONFIG_INVALID',

@@ -33,6 +33,8 @@ export interface LegDeps {
   /** Hold music in FreeSWITCH's view, or '' for the default tone. */
   holdMusic: string;
   operationTimeoutMs: number;
+  /** Default wait for a final NOTIFY after a REFER is accepted (sip.refer_notify_timeout_ms). */
+  referNotifyTimeoutMs: number;
   /** DTMF method of the trunk this leg uses. */
   dtmfMethod: DtmfMethod;
   logger: Logger;
@@ -189,7 +191,7 @@ export class FreeswitchCallLeg implements CallLeg {
       dialog: this.dialog,
       referTo: this.deps.resolveReferTarget(target),
       referredBy: options.referredBy ?? this.dialog.local.uri,
-      options,
+      options: { notifyTimeoutMs: this.deps.referNotifyTimeoutMs, ...options },
       referTimeoutMs: 32_000,
       progress: (status) => this.emit('refer-progress', { status }),
       ended: this.ended,

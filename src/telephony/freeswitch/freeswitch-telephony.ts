@@ -10,7 +10,9 @@ import {
   type Telephony,
   type TelephonyStats,
 } from '../port.js';
-import type { FreeswitchSettings, TrunkSettings } from './config.js';
+import type { SipTrunkSettings as TrunkSettings } from '../../config/schema.js';
+import type { FreeswitchSettings } from './config.js';
+import { matchesAddress } from './address-match.js';
 import type {
   DrachtioFactory,
   FsEndpoint,
@@ -30,6 +32,13 @@ import { withTimeout } from './timeouts.js';
 
 export interface FreeswitchTelephonyDeps {
   settings: FreeswitchSettings;
+  /** `sip.trunks`: shared with the embedded backend. */
+  trunks: TrunkSettings[];
+  /** Defaults from the sip section. */
+  ringTimeoutMs?: number;
+  referNotifyTimeoutMs?: number;
+  /** `media.hold_music` in Callwright's view (inside the shared folder), or ''. */
+  holdMusic?: string;
   logger: Logger;
   drachtio: DrachtioFactory;
   speech?: SpeechSynthesizer;
@@ -172,7 +181,10 @@ export class FreeswitchTelephony implements Telephony {
         /* final response already in */
       }
     };
-    const ringTimer = setTimeout(() => cancel('ring-timeout'), request.ringTimeoutMs ?? 30_000);
+    const ringTimer = setTimeout(
+      () => cancel('ring-timeout'),
+      request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000,
+    );
     const onAbort = (): void => cancel('aborted');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const uac = this.srf.createUAC(
@@ -193,7 +205,7 @@ export class FreeswitchTelephony implements Telephony {
       },
     );
     // After a CANCEL the INVITE must end with 487 (RFC 3261 §9.2); if none comes, give up on it.
-    const guardMs = (request.ringTimeoutMs ?? 30_000) + 32_000;
+    const guardMs = (request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000) + 32_000;
     try {
       const dialog = await withTimeout(uac, guardMs, 'INVITE');
       if (why) {
@@ -248,9 +260,10 @@ export class FreeswitchTelephony implements Telephony {
     const deps: LegDeps = {
       paths: this.paths,
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
-      holdMusic: this.deps.settings.hold_music ? this.paths.toRemote(this.deps.settings.hold_music) : '',
+      holdMusic: this.deps.holdMusic ? this.paths.toRemote(this.deps.holdMusic) : '',
+      referNotifyTimeoutMs: this.deps.referNotifyTimeoutMs ?? 30_000,
       operationTimeoutMs: this.deps.settings.operation_timeout_ms,
-      dtmfMethod: trunk?.dtmf ?? 'rfc4733',
+      dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
       logger: this.log,
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
@@ -264,21 +277,25 @@ export class FreeswitchTelephony implements Telephony {
   private resolveTarget(raw: string, trunkName?: string): { uri: string; trunk?: TrunkSettings } {
     const t = classifyTarget(raw);
     if (t.kind === 'sip') return { uri: t.uri };
-    const trunks = this.deps.settings.trunks;
+    const trunks = this.deps.trunks;
     const trunk = trunkName ? trunks.find((x) => x.name === trunkName) : trunks[0];
     if (!trunk) {
       throw new Error(
         trunkName
           ? `trunk: got ${JSON.stringify(trunkName)}, expected one of ${trunks.map((x) => x.name).join(', ') || '(none configured)'}`
-          : 'trunk: an E.164 target needs a trunk, and freeswitch.trunks is empty',
+          : 'trunk: an E.164 target needs a trunk, and sip.trunks is empty',
       );
     }
-    const transport = trunk.transport && trunk.transport !== 'udp' ? `;transport=${trunk.transport}` : '';
-    return { uri: `sip:${t.number}@${trunk.host}${transport}`, trunk };
+    const port = trunk.port && trunk.port !== 5060 ? `:${trunk.port}` : '';
+    const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
+    return { uri: `sip:${t.number}@${trunk.host}${port}${transport}`, trunk };
   }
 
+  /** The trunk whose inbound_allow (or host) covers a source address. */
   private trunkFor(address: string): TrunkSettings | undefined {
-    return this.deps.settings.trunks.find((t) => t.host.split(':')[0] === address);
+    return this.deps.trunks.find(
+      (t) => t.host === address || (t.inbound_allow ?? []).some((cidr) => matchesAddress(cidr, address)),
+    );
   }
 
   private inboundInfo(req: SrfRequest): CallInfo {

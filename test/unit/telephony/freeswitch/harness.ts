@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import { createLogger } from '../../../../src/logging/logger.js';
 import type { FreeswitchSettings } from '../../../../src/telephony/freeswitch/config.js';
 import { FreeswitchTelephony } from '../../../../src/telephony/freeswitch/freeswitch-telephony.js';
@@ -26,23 +27,28 @@ export function settings(overrides: Partial<FreeswitchSettings> = {}): Freeswitc
     },
     media_servers: [{ name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'pw' }],
     shared_dir: { local: shared, remote: '/fs/shared' },
-    hold_music: '',
     max_retry_delay_ms: 200,
     operation_timeout_ms: 500,
-    trunks: [
-      {
-        name: 'carrier',
-        host: '203.0.113.5',
-        transport: 'udp',
-        username: 'u',
-        password: 'p',
-        dtmf: 'rfc4733',
-        caller_id: '+15550009999',
-      },
-    ],
     ...overrides,
   };
 }
+
+export const TRUNKS: SipTrunkSettings[] = [
+  {
+    name: 'carrier',
+    host: '203.0.113.5',
+    port: 5060,
+    transport: 'udp',
+    username: 'u',
+    password: 'p',
+    allow_refer: true,
+    dtmf_method: 'rfc4733',
+    caller_id: '+15550009999',
+    inbound_allow: ['198.51.100.0/24'],
+    inbound_username: '',
+    inbound_password: '',
+  },
+];
 
 export interface Rig {
   telephony: FreeswitchTelephony;
@@ -54,6 +60,7 @@ export interface Rig {
 export async function startRig(
   opts: {
     settings?: FreeswitchSettings;
+    trunks?: SipTrunkSettings[];
     speech?: SpeechSynthesizer;
     prepare?: (f: FakeDrachtio) => void;
   } = {},
@@ -63,6 +70,7 @@ export async function startRig(
   const s = opts.settings ?? settings();
   const telephony = new FreeswitchTelephony({
     settings: s,
+    trunks: opts.trunks ?? TRUNKS,
     logger: createLogger({ level: 'silent', redact_pii: true }),
     drachtio: fake,
     ...(opts.speech ? { speech: opts.speech } : {}),
