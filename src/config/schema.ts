@@ -118,6 +118,34 @@ export const SpeechConfig = Type.Object(
   Strict,
 );
 
+export const ActionsConfig = Type.Object(
+  {
+    before_budget_ms: Type.Integer({
+      minimum: 0,
+      maximum: 60000,
+      description: 'Time the before-call stage may take while the call rings; the call then proceeds without the results',
+    }),
+    fallback_disposition: Type.String({
+      maxLength: 64,
+      description: 'Call disposition applied to calls that end without one; empty = none',
+    }),
+  },
+  Strict,
+);
+
+export const OutboxConfig = Type.Object(
+  {
+    poll_interval_ms: Type.Integer({ minimum: 5, maximum: 60000 }),
+    lease_ms: Type.Integer({ minimum: 1000, maximum: 3600000 }),
+    max_attempts: Type.Integer({ minimum: 1, maximum: 100 }),
+    backoff_base_ms: Type.Integer({ minimum: 1, maximum: 3600000 }),
+    backoff_max_ms: Type.Integer({ minimum: 1, maximum: 86400000 }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 1024 }),
+    delivery_timeout_ms: Type.Integer({ minimum: 100, maximum: 600000 }),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -128,10 +156,14 @@ export const ConfigSchema = Type.Object(
     media: MediaConfig,
     speech: SpeechConfig,
     sip: SipConfig,
+    actions: ActionsConfig,
+    outbox: OutboxConfig,
   },
   Strict,
 );
 
 export type Config = Static<typeof ConfigSchema>;
+export type ActionsSettings = Static<typeof ActionsConfig>;
+export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;

@@ -1,0 +1,129 @@
+import {
+  PermanentDeliveryError,
+  type DeliveryHandler,
+  type DeliveryJob,
+  type DeliveryOutcome,
+} from '../delivery/delivery-handler.js';
+import type { ActionServices } from './action-type.js';
+import { ActionError } from './action-type.js';
+import type { ActionRunner } from './action-runner.js';
+import type { ActionRegistry } from './registry.js';
+import type { RunHistory } from './run-history.js';
+import { parseFailurePolicy } from './failure-policy.js';
+import { toolName } from './tool-description.js';
+import { ACTION_DELIVERY_KIND } from './after-call.js';
+
+/**
+ * Delivers `action` outbox rows: runs the after-call action with the call's variables as they were
+ * at the end plus the outputs of the earlier rows of the chain. One attempt per delivery; the outbox
+ * does retries and backoff, and the history row written when the call ended is updated each time.
+ */
+export class ActionDeliveryHandler implements DeliveryHandler {
+  readonly kind = ACTION_DELIVERY_KIND;
+
+  constructor(
+    private readonly services: ActionServices,
+    private readonly registry: ActionRegistry,
+    private readonly runner: ActionRunner,
+    private readonly history: RunHistory,
+  ) {}
+
+  async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
+    const p = job.payload;
+    const runId = String(p.run_id ?? '');
+    const started = this.services.clock.now();
+    const definition = job.actionId ? this.services.store.actions.get(job.actionId) : undefined;
+    if (!definition) {
+      if (runId)
+        this.history.finish(runId, {
+          status: 'skipped',
+          attempts: job.attempt,
+          error: 'definition deleted',
+          durationMs: 0,
+        });
+      throw new PermanentDeliveryError('the action definition no longer exists');
+    }
+    if (!definition.enabled) {
+      if (runId)
+        this.history.finish(runId, {
+          status: 'skipped',
+          attempts: job.attempt,
+          error: 'definition is disabled',
+          durationMs: 0,
+        });
+      return { result: { skipped: 'disabled' } };
+    }
+    const attachment = this.services.store.attachments.get(String(p.attachment_id ?? ''));
+    const scope = (p.scope ?? {}) as Record<string, unknown>;
+    const prior = (p.prior ?? {}) as Record<string, unknown>;
+    const plan = {
+      attachment: attachment ?? {
+        id: String(p.attachment_id ?? ''),
+        agent_id: String(p.agent_id ?? ''),
+        action_id: definition.id,
+        stage: 'after' as const,
+        position: 0,
+        triggers: [],
+        failure_policy: {},
+        created_at: '',
+        updated_at: '',
+      },
+      definition,
+      type: this.registry.get(definition.type),
+      triggers: [],
+      conditions: new Map(),
+      policy: parseFailurePolicy(attachment?.failure_policy ?? {}),
+      toolName: toolName(definition.name),
+    };
+    try {
+      const { outputs, rendered } = await this.runner.execOnce(
+        {
+          plan,
+          firedBy: { kind: 'event', event: 'ended' },
+          scope: { ...scope, actions: { ...((scope.actions as Record<string, unknown>) ?? {}), ...prior } },
+          args: {},
+          phase: 'ended',
+          callId: job.callId ?? undefined,
+          agentId: String(p.agent_id ?? ''),
+          contactId: typeof p.contact_id === 'string' ? p.contact_id : undefined,
+          dryRun: false,
+          signal: job.signal,
+        },
+        job.attempt,
+      );
+      if (runId) {
+        this.history.attempt(runId, 'running', job.attempt, null, { config: rendered, args: {} });
+        this.history.finish(runId, {
+          status: 'succeeded',
+          outputs,
+          attempts: job.attempt,
+          durationMs: this.services.clock.now() - started,
+        });
+      }
+      return { result: { outputs }, chain: { [definition.name]: outputs } };
+    } catch (err) {
+      const e = err instanceof ActionError ? err : new ActionError('ACTION_FAILED', String(err));
+      const last = !e.retryable || job.attempt >= job.maxAttempts;
+      const error = `${e.code}: ${e.message}`;
+      const rendered = (err as { rendered?: unknown }).rendered;
+      if (runId) {
+        if (last)
+          this.history.finish(runId, {
+            status: 'failed',
+            attempts: job.attempt,
+            error,
+            durationMs: this.services.clock.now() - started,
+          });
+        else
+          this.history.attempt(
+            runId,
+            'queued',
+            job.attempt,
+            error,
+            rendered === undefined ? undefined : { config: rendered, args: {} },
+          );
+      }
+      throw e.retryable ? new Error(error) : new PermanentDeliveryError(error);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import type { Logger } from '../logging/logger.js';
+import type { Store } from '../store/store.js';
+import type { ActionsSettings, OutboxSettings } from '../config/schema.js';
+import { TemplateRenderer } from '../templates/template-renderer.js';
+import { OutboxQueue } from '../delivery/outbox-queue.js';
+import type { DeliveryHandler } from '../delivery/delivery-handler.js';
+import type { ActionServices, Clock } from './action-type.js';
+import { ActionRunner } from './action-runner.js';
+import { ActionSession, type SessionInit } from './action-session.js';
+import { ActionDeliveryHandler } from './action-delivery.js';
+import { endCallWithOutbox, type CallEnd, type EndCallResult } from './after-call.js';
+import { loadAgentPlan, type PlannedAction } from './agent-plan.js';
+import { ContactMemory } from './contact-memory.js';
+import { DefinitionService } from './definitions.js';
+import type { ActionRegistry } from './registry.js';
+import { RunHistory } from './run-history.js';
+import { createActionRegistry } from './types/index.js';
+
+export interface ActionEngineDeps {
+  store: Store;
+  logger: Logger;
+  actions: ActionsSettings;
+  outbox: Pick<OutboxSettings, 'max_attempts'>;
+  /** Defaults to the local types; later issues register theirs on it. */
+  registry?: ActionRegistry;
+  clock?: Clock;
+  /** Optional services (http, mailer, sms, llm, …) added to every action's context. */
+  services?: Record<string, unknown>;
+  /** Called after after-call rows commit (wakes the outbox worker). */
+  onQueued?: () => void;
+}
+
+/**
+ * The action engine: composes the registry, templates, history, runner and outbox queue, and
+ * hands out one `ActionSession` per call. The call session (call flows issue) uses:
+ * `session(init)` at ring, `runStage('before')`, `handleEvent(...)`/`callTool(...)` during, and
+ * `endCall(session, end)` in place of writing the call's end itself.
+ */
+export class ActionEngine {
+  readonly registry: ActionRegistry;
+  readonly templates = new TemplateRenderer();
+  readonly history: RunHistory;
+  readonly outbox: OutboxQueue;
+  readonly contacts: ContactMemory;
+  readonly definitions: DefinitionService;
+  readonly services: ActionServices;
+  readonly runner: ActionRunner;
+
+  constructor(private readonly deps: ActionEngineDeps) {
+    this.registry = deps.registry ?? createActionRegistry();
+    const clock = deps.clock ?? { now: () => Date.now() };
+    this.history = new RunHistory(deps.store.db);
+    this.outbox = new OutboxQueue(deps.store.db, { maxAttempts: deps.outbox.max_attempts }, () =>
+      clock.now(),
+    );
+    this.contacts = new ContactMemory(deps.store);
+    this.definitions = new DefinitionService(deps.store, this.registry, this.templates);
+    this.services = {
+      ...(deps.services ?? {}),
+      store: deps.store,
+      logger: deps.logger,
+      clock,
+      templates: this.templates,
+      contacts: this.contacts,
+      outbox: this.outbox,
+    };
+    this.runner = new ActionRunner(this.services, this.history);
+  }
+
+  plan(agentId: string): PlannedAction[] {
+    return loadAgentPlan(this.deps.store, this.registry, agentId);
+  }
+
+  /** A session for one call (or one simulation, with `dryRun`). */
+  session(init: SessionInit): ActionSession {
+    return new ActionSession(init, this.plan(init.agentId), this.runner, this.services, {
+      beforeBudgetMs: this.deps.actions.before_budget_ms,
+    });
+  }
+
+  /** Ends the call and queues its after-call actions in one transaction (see after-call.ts). */
+  endCall(session: ActionSession, end: CallEnd = {}): EndCallResult {
+    session.phase = 'ended';
+    session.kill('call ended');
+    const result = endCallWithOutbox(
+      {
+        store: this.deps.store,
+        outbox: this.outbox,
+        history: this.history,
+        fallbackDisposition: this.deps.actions.fallback_disposition,
+        maxAttempts: this.deps.outbox.max_attempts,
+      },
+      session,
+      end,
+    );
+    if (result.queued.length) this.deps.onQueued?.();
+    return result;
+  }
+
+  /** The outbox handler for `action` rows; give it to the OutboxWorker. */
+  deliveryHandler(): DeliveryHandler {
+    return new ActionDeliveryHandler(this.services, this.registry, this.runner, this.history);
+  }
+}

@@ -1,0 +1,311 @@
+import { CallwrightError } from '../errors.js';
+import type { Stage } from '../store/store.js';
+import type { TemplateScope } from '../templates/template-renderer.js';
+import {
+  ActionError,
+  type ActionContext,
+  type ActionOutputs,
+  type ActionServices,
+  type CallHandle,
+  type CallPhase,
+} from './action-type.js';
+import type { PlannedAction } from './agent-plan.js';
+import type { RunHistory } from './run-history.js';
+import type { FiredBy } from './triggers/trigger.js';
+import { backoffDelay } from '../delivery/backoff.js';
+
+/** The typed failure an agent receives (and the stage result carries). */
+export interface ActionFailure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface RunResult {
+  action: string;
+  actionId: string;
+  attachmentId: string;
+  type: string;
+  stage: Stage;
+  firedBy: FiredBy;
+  status: 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+  outputs: ActionOutputs;
+  /** The config as rendered for this run (what simulation prints). */
+  rendered?: Record<string, unknown>;
+  error?: ActionFailure;
+  attempts: number;
+  durationMs: number;
+  runId?: string;
+}
+
+export interface RunRequest {
+  plan: PlannedAction;
+  firedBy: FiredBy;
+  scope: TemplateScope;
+  args: Record<string, unknown>;
+  phase: CallPhase;
+  callId?: string;
+  agentId?: string;
+  contactId?: string;
+  call?: CallHandle;
+  dryRun: boolean;
+  signal: AbortSignal;
+  /** Registered so the session can kill the run. */
+  onStart?: (kill: (reason: string) => void) => () => void;
+}
+
+function toFailure(err: unknown): ActionFailure {
+  if (err instanceof ActionError) return { code: err.code, message: err.message, retryable: err.retryable };
+  if (err instanceof CallwrightError) return { code: err.code, message: err.message, retryable: false };
+  return {
+    code: 'ACTION_FAILED',
+    message: err instanceof Error ? err.message : String(err),
+    retryable: true,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/** Races a run against its abort signal so a type that ignores the signal cannot hold the stage. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(new ActionError('CANCELLED', `cancelled: ${String(signal.reason ?? 'killed')}`, false));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Runs one planned action: preconditions, template rendering, exec with retries and backoff, the
+ * history row. Never throws: the outcome, including a typed failure, is in the result.
+ */
+export class ActionRunner {
+  constructor(
+    private readonly services: ActionServices,
+    private readonly history: RunHistory,
+  ) {}
+
+  precondition(req: RunRequest): ActionFailure | undefined {
+    for (const need of req.plan.type.needs ?? []) {
+      if (
+        need === 'contact' &&
+        !req.contactId &&
+        !(req.dryRun && req.scope.contact && Object.keys(req.scope.contact).length)
+      ) {
+        return { code: 'PRECONDITION', message: 'needs a contact linked to the call', retryable: false };
+      }
+      if (need === 'live-call' && !req.call && !req.dryRun) {
+        return { code: 'PRECONDITION', message: 'needs a live call', retryable: false };
+      }
+      if (need === 'answered-call' && req.phase !== 'answered') {
+        return {
+          code: 'PRECONDITION',
+          message: `needs an answered call (the call is ${req.phase})`,
+          retryable: false,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  render(req: RunRequest): Record<string, unknown> {
+    const skip = new Set((req.plan.type.rawTemplateFields ?? []).map((f) => `config.${f}`));
+    const scope = { ...req.scope, args: req.args };
+    return this.services.templates.renderDeep(req.plan.definition.config, scope, 'config', skip);
+  }
+
+  context(
+    req: RunRequest,
+    config: Record<string, unknown>,
+    attempt: number,
+    signal: AbortSignal,
+  ): ActionContext {
+    const { definition } = req.plan;
+    return {
+      definition: {
+        id: definition.id,
+        name: definition.name,
+        type: definition.type,
+        description: definition.description,
+        config: definition.config,
+      },
+      config,
+      args: req.args,
+      variables: { ...req.scope, args: req.args },
+      stage: req.plan.attachment.stage,
+      firedBy: req.firedBy,
+      callId: req.callId,
+      contactId: req.contactId,
+      call: req.call,
+      phase: req.phase,
+      services: this.services,
+      signal,
+      idempotencyKey: `${req.callId ?? 'nocall'}:${definition.id}`,
+      attempt,
+      state: new Map(),
+    };
+  }
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const { plan } = req;
+    const started = this.services.clock.now();
+    const base = {
+      action: plan.definition.name,
+      actionId: plan.definition.id,
+      attachmentId: plan.attachment.id,
+      type: plan.type.name,
+      stage: plan.attachment.stage,
+      firedBy: req.firedBy,
+    };
+    const current = this.services.store.actions.get(plan.definition.id);
+    if (!current?.enabled) {
+      return {
+        ...base,
+        status: 'skipped',
+        outputs: {},
+        attempts: 0,
+        durationMs: 0,
+        error: { code: 'DISABLED', message: 'definition is disabled', retryable: false },
+      };
+    }
+    const done = (r: Omit<RunResult, keyof typeof base | 'durationMs'>): RunResult => ({
+      ...base,
+      ...r,
+      durationMs: this.services.clock.now() - started,
+    });
+    const pre = this.precondition(req);
+    let rendered: Record<string, unknown>;
+    try {
+      if (pre) throw new ActionError(pre.code, pre.message, false);
+      rendered = this.render(req);
+    } catch (err) {
+      const error = toFailure(err);
+      if (!req.dryRun) {
+        const runId = this.history.start({
+          actionId: base.actionId,
+          attachmentId: base.attachmentId,
+          callId: req.callId,
+          agentId: req.agentId,
+          actionType: base.type,
+          stage: base.stage,
+          trigger: req.firedBy,
+          inputs: { args: req.args },
+        });
+        this.history.finish(runId, {
+          status: 'failed',
+          attempts: 0,
+          error: `${error.code}: ${error.message}`,
+          durationMs: 0,
+        });
+        return done({ status: 'failed', outputs: {}, error, attempts: 0, runId });
+      }
+      return done({ status: 'failed', outputs: {}, error, attempts: 0 });
+    }
+    if (req.dryRun) {
+      const ctx = this.context(req, rendered, 1, req.signal);
+      return done({ status: 'succeeded', outputs: plan.type.simulate?.(ctx) ?? {}, rendered, attempts: 0 });
+    }
+    const runId = this.history.start({
+      actionId: base.actionId,
+      attachmentId: base.attachmentId,
+      callId: req.callId,
+      agentId: req.agentId,
+      actionType: base.type,
+      stage: base.stage,
+      trigger: req.firedBy,
+      inputs: { config: rendered, args: req.args },
+    });
+    const { outcome, attempts } = await this.attempts(req, rendered);
+    if ('outputs' in outcome) {
+      this.history.finish(runId, {
+        status: 'succeeded',
+        outputs: outcome.outputs,
+        attempts,
+        durationMs: this.services.clock.now() - started,
+      });
+      return done({ status: 'succeeded', outputs: outcome.outputs, rendered, attempts, runId });
+    }
+    const status = outcome.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    this.history.finish(runId, {
+      status,
+      attempts,
+      error: `${outcome.error.code}: ${outcome.error.message}`,
+      durationMs: this.services.clock.now() - started,
+    });
+    return done({ status, outputs: {}, rendered, error: outcome.error, attempts, runId });
+  }
+
+  /**
+   * One attempt, for queued (after-call) runs whose retries the outbox schedules: preconditions,
+   * rendering and exec; the caller records history. Throws the typed failure.
+   */
+  async execOnce(
+    req: RunRequest,
+    attempt: number,
+  ): Promise<{ outputs: ActionOutputs; rendered: Record<string, unknown> }> {
+    const pre = this.precondition(req);
+    if (pre) throw new ActionError(pre.code, pre.message, false);
+    let rendered: Record<string, unknown>;
+    try {
+      rendered = this.render(req);
+    } catch (err) {
+      const f = toFailure(err);
+      throw new ActionError(f.code, f.message, false);
+    }
+    const ctx = this.context(req, rendered, attempt, req.signal);
+    try {
+      const outputs = await untilAborted(req.plan.type.exec(ctx), req.signal);
+      return { outputs: outputs ?? {}, rendered };
+    } catch (err) {
+      const f = toFailure(err);
+      throw Object.assign(new ActionError(f.code, f.message, f.retryable), { rendered });
+    }
+  }
+
+  /** Exec with the attachment's retries; each attempt gets its own abort controller linked to the run's. */
+  private async attempts(
+    req: RunRequest,
+    rendered: Record<string, unknown>,
+  ): Promise<{ outcome: { outputs: ActionOutputs } | { error: ActionFailure }; attempts: number }> {
+    const { policy, type } = req.plan;
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      const controller = new AbortController();
+      const forward = (): void => controller.abort(req.signal.reason);
+      req.signal.addEventListener('abort', forward, { once: true });
+      const ctx = this.context(req, rendered, attempt, controller.signal);
+      const release = req.onStart?.((reason) => {
+        controller.abort(reason);
+        void Promise.resolve(type.kill?.(ctx, reason)).catch(() => undefined);
+      });
+      try {
+        if (req.signal.aborted)
+          throw new ActionError('CANCELLED', `cancelled: ${String(req.signal.reason ?? 'killed')}`, false);
+        const outputs = await untilAborted(type.exec(ctx), controller.signal);
+        return { outcome: { outputs: outputs ?? {} }, attempts: attempt };
+      } catch (err) {
+        const error = controller.signal.aborted
+          ? {
+              code: 'CANCELLED',
+              message: `cancelled: ${String(controller.signal.reason ?? 'killed')}`,
+              retryable: false,
+            }
+          : toFailure(err);
+        if (!error.retryable || attempt > policy.retries) return { outcome: { error }, attempts: attempt };
+        await sleep(backoffDelay(attempt, policy.backoff_ms, policy.backoff_max_ms), req.signal);
+      } finally {
+        release?.();
+        req.signal.removeEventListener('abort', forward);
+      }
+    }
+  }
+}

@@ -1,0 +1,303 @@
+import type { Stage } from '../store/store.js';
+import type { TemplateScope } from '../templates/template-renderer.js';
+import { check } from '../util/validate.js';
+import type { ActionServices, CallHandle, CallPhase } from './action-type.js';
+import type { PlannedAction } from './agent-plan.js';
+import type { ActionFailure, ActionRunner, RunResult } from './action-runner.js';
+import { describeTool, argumentSchema, type ToolDescription } from './tool-description.js';
+import { evaluate } from './triggers/condition-expression.js';
+import { matchIntent } from './triggers/intent-matcher.js';
+import { dtmfMatches } from './triggers/dtmf-pattern.js';
+import type { CallEvent, FiredBy, Trigger } from './triggers/trigger.js';
+
+export interface SessionInit {
+  agentId: string;
+  callId?: string;
+  direction?: 'inbound' | 'outbound';
+  from?: string;
+  to?: string;
+  startedAt?: string;
+  contactId?: string;
+  /** Dry runs only: the contact as the script describes it (no database record). */
+  contact?: Record<string, unknown>;
+  /** Integration data sent at call start (`data.*`). */
+  data?: Record<string, unknown>;
+  collected?: Record<string, unknown>;
+  call?: CallHandle;
+  dryRun?: boolean;
+}
+
+export interface StageResult {
+  runs: RunResult[];
+  /** Texts for the agent to say: custom replies and fallback messages, in order. */
+  say: string[];
+  aborted: boolean;
+  /** The before-stage budget ran out; unfinished runs were killed. */
+  timedOut: boolean;
+}
+
+export type ToolResult =
+  | { ok: true; action: string; outputs: Record<string, unknown>; say?: string }
+  | { ok: false; action: string; error: ActionFailure; say?: string };
+
+const EMPTY = (): StageResult => ({ runs: [], say: [], aborted: false, timedOut: false });
+const DTMF_BUFFER_MAX = 32;
+
+/**
+ * The action engine's view of one call: which attachments fire on which event, in attachment order,
+ * with outputs of earlier runs as `actions.<name>.*` for later ones. Work is serialised: an event
+ * that arrives while actions run waits its turn, so order holds across events too.
+ */
+export class ActionSession {
+  phase: CallPhase = 'ringing';
+  readonly outputs: Record<string, Record<string, unknown>> = {};
+  collected: Record<string, unknown>;
+  contactId: string | undefined;
+  private dtmf = '';
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly kills = new Set<(reason: string) => void>();
+  private readonly startedAt: string;
+
+  constructor(
+    readonly init: SessionInit,
+    readonly plan: readonly PlannedAction[],
+    private readonly runner: ActionRunner,
+    private readonly services: ActionServices,
+    private readonly settings: { beforeBudgetMs: number },
+  ) {
+    this.collected = { ...(init.collected ?? {}) };
+    this.contactId = init.contactId;
+    this.startedAt = init.startedAt ?? new Date(services.clock.now()).toISOString();
+  }
+
+  get dryRun(): boolean {
+    return this.init.dryRun ?? false;
+  }
+
+  /** The template and condition scope right now. */
+  scope(): TemplateScope {
+    const { init } = this;
+    const remote = init.direction === 'outbound' ? init.to : init.from;
+    const contact = this.dryRun
+      ? (init.contact ?? {})
+      : (this.services.contacts.viewById(this.contactId) ?? {});
+    const durationS = Math.max(
+      0,
+      Math.round((this.services.clock.now() - Date.parse(this.startedAt)) / 1000),
+    );
+    return {
+      call: {
+        id: init.callId ?? '',
+        agent_id: init.agentId,
+        direction: init.direction ?? 'inbound',
+        from: init.from ?? '',
+        to: init.to ?? '',
+        remote: remote ?? '',
+        started_at: this.startedAt,
+        duration: durationS,
+        state: this.phase,
+      },
+      contact,
+      collected: this.collected,
+      data: init.data ?? {},
+      actions: this.outputs,
+    };
+  }
+
+  /** Tools the agent may call now (during-stage attachments with a tool trigger). */
+  tools(): ToolDescription[] {
+    return this.plan
+      .filter((p) => p.attachment.stage === 'during' && p.triggers.some((t) => t.kind === 'tool'))
+      .map((p) => describeTool(p.definition, p.type));
+  }
+
+  /** Runs a stage's attachments that fire at stage entry (no triggers, or a true condition). */
+  runStage(stage: Exclude<Stage, 'after'>): Promise<StageResult> {
+    const entries = this.plan.filter((p) => p.attachment.stage === stage && this.firesAtEntry(p));
+    if (stage !== 'before') return this.serial(() => this.runSequence(entries, { kind: 'stage', stage }));
+    return this.serial(() => this.withBudget(entries));
+  }
+
+  /** Feeds a call event, a final transcript line or DTMF; runs what it triggers, in attachment order. */
+  handleEvent(event: CallEvent): Promise<StageResult> {
+    if (event.type === 'answered' && this.phase === 'ringing') this.phase = 'answered';
+    if (event.type === 'ended') this.phase = 'ended';
+    if (event.type === 'transcript' && event.final === false) return Promise.resolve(EMPTY());
+    if (event.type === 'dtmf') this.dtmf = (this.dtmf + event.digits).slice(-DTMF_BUFFER_MAX);
+    const fired: Array<{ plan: PlannedAction; firedBy: FiredBy }> = [];
+    for (const plan of this.plan) {
+      if (plan.attachment.stage !== 'during') continue;
+      const firedBy = plan.triggers.map((t) => this.matchEvent(t, event)).find(Boolean);
+      if (firedBy) fired.push({ plan, firedBy });
+    }
+    if (fired.some((f) => f.firedBy.kind === 'dtmf')) this.dtmf = '';
+    if (!fired.length) return Promise.resolve(EMPTY());
+    return this.serial(() => this.runFired(fired));
+  }
+
+  /** The agent calls an action as a tool; arguments are validated against the derived schema. */
+  callTool(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+    const plan = this.plan.find(
+      (p) =>
+        p.toolName === name && p.attachment.stage === 'during' && p.triggers.some((t) => t.kind === 'tool'),
+    );
+    if (!plan) {
+      return Promise.resolve({
+        ok: false,
+        action: name,
+        error: { code: 'NOT_FOUND', message: `no tool named ${JSON.stringify(name)}`, retryable: false },
+      });
+    }
+    const schema = argumentSchema(plan.type, plan.definition.config);
+    const value = structuredClone(args);
+    const issues = schema
+      ? check(schema, value, 'args')
+      : Object.keys(value).length
+        ? [{ field: 'args', value, expected: 'no arguments' }]
+        : [];
+    if (issues.length) {
+      const message = issues.map((i) => `${i.field}: expected ${i.expected}`).join('; ');
+      return Promise.resolve({
+        ok: false,
+        action: plan.definition.name,
+        error: { code: 'VALIDATION', message, retryable: false },
+      });
+    }
+    return this.serial(async () => {
+      const result = await this.runSequence([plan], { kind: 'tool', name }, value);
+      const run = result.runs[0];
+      const say = result.say[0];
+      if (run?.status === 'succeeded')
+        return { ok: true as const, action: run.action, outputs: run.outputs, ...(say ? { say } : {}) };
+      const error = run?.error ?? { code: 'SKIPPED', message: 'the action did not run', retryable: false };
+      return { ok: false as const, action: plan.definition.name, error, ...(say ? { say } : {}) };
+    });
+  }
+
+  /** Kills runs in progress (hang-up, budget, shutdown). */
+  kill(reason: string): void {
+    for (const k of this.kills) k(reason);
+  }
+
+  /** After-stage attachments that fire when the call ends (no triggers, `ended`, or a true condition). */
+  afterCallPlan(): PlannedAction[] {
+    return this.plan.filter(
+      (p) =>
+        p.attachment.stage === 'after' &&
+        (this.firesAtEntry(p) || p.triggers.some((t) => t.kind === 'event' && t.event === 'ended')),
+    );
+  }
+
+  /** Dry runs: the after stage runs inline with simulated outputs. */
+  simulateAfterStage(): Promise<StageResult> {
+    this.phase = 'ended';
+    return this.serial(() => this.runSequence(this.afterCallPlan(), { kind: 'event', event: 'ended' }));
+  }
+
+  private firesAtEntry(p: PlannedAction): boolean {
+    if (p.triggers.length === 0) return true;
+    return p.triggers.some((t) => t.kind === 'condition' && evaluate(p.conditions.get(t)!, this.scope()));
+  }
+
+  private matchEvent(t: Trigger, event: CallEvent): FiredBy | undefined {
+    if (t.kind === 'event' && event.type === t.event) return { kind: 'event', event: t.event };
+    if (t.kind === 'intent' && event.type === 'transcript') {
+      const speaker = t.speaker ?? 'caller';
+      if (speaker !== 'any' && (event.speaker ?? 'caller') !== speaker) return undefined;
+      const phrase = matchIntent(event.text, t.phrases, t.match ?? 'contains');
+      return phrase ? { kind: 'intent', phrase, line: event.text } : undefined;
+    }
+    if (t.kind === 'dtmf' && event.type === 'dtmf' && dtmfMatches(this.dtmf, t)) {
+      return { kind: 'dtmf', digits: this.dtmf };
+    }
+    return undefined;
+  }
+
+  private async runFired(fired: Array<{ plan: PlannedAction; firedBy: FiredBy }>): Promise<StageResult> {
+    const out = EMPTY();
+    for (const { plan, firedBy } of fired) {
+      const r = await this.runSequence([plan], firedBy);
+      out.runs.push(...r.runs);
+      out.say.push(...r.say);
+      if (r.aborted) return { ...out, aborted: true };
+    }
+    return out;
+  }
+
+  private async withBudget(entries: PlannedAction[]): Promise<StageResult> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.settings.beforeBudgetMs);
+    });
+    const work = this.runSequence(entries, { kind: 'stage', stage: 'before' }, {}, controller.signal);
+    const first = await Promise.race([work, budget]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return first;
+    // The call proceeds without the results: stop what runs, start nothing more.
+    controller.abort(new Error('before-stage budget exhausted'));
+    this.kill('before-stage budget exhausted');
+    const partial = await work;
+    return { ...partial, timedOut: true };
+  }
+
+  /** Runs plans in order; outputs chain; the failure policy decides what follows a failure. */
+  private async runSequence(
+    plans: readonly PlannedAction[],
+    firedBy: FiredBy,
+    args: Record<string, unknown> = {},
+    signal?: AbortSignal,
+  ): Promise<StageResult> {
+    const out = EMPTY();
+    for (const plan of plans) {
+      if (signal?.aborted) break;
+      const run = await this.runner.run({
+        plan,
+        firedBy,
+        scope: this.scope(),
+        args,
+        phase: this.phase,
+        callId: this.init.callId,
+        agentId: this.init.agentId,
+        contactId: this.contactId,
+        call: this.init.call,
+        dryRun: this.dryRun,
+        signal: signal ?? new AbortController().signal,
+        onStart: (kill) => this.track(kill),
+      });
+      out.runs.push(run);
+      if (run.status === 'succeeded') {
+        this.outputs[plan.definition.name] = run.outputs;
+        if (typeof run.outputs.say === 'string') out.say.push(run.outputs.say);
+        continue;
+      }
+      if (run.status === 'skipped') continue;
+      if (run.status === 'cancelled') return { ...out, aborted: true };
+      if (plan.policy.on_failure === 'abort') return { ...out, aborted: true };
+      if (plan.policy.on_failure === 'fallback' && plan.policy.fallback_message) {
+        out.say.push(this.renderFallback(plan.policy.fallback_message, run));
+      }
+    }
+    return out;
+  }
+
+  private renderFallback(message: string, run: RunResult): string {
+    const scope = { ...this.scope(), error: run.error ?? {} };
+    try {
+      return this.services.templates.render(message, scope, 'failure_policy.fallback_message');
+    } catch {
+      return message;
+    }
+  }
+
+  private track(kill: (reason: string) => void): () => void {
+    this.kills.add(kill);
+    return () => this.kills.delete(kill);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,157 @@
+import type { TObject, TSchema, Static } from '@sinclair/typebox';
+import type { Logger } from '../logging/logger.js';
+import type { Store, Stage } from '../store/store.js';
+import type { FieldIssue } from '../errors.js';
+import type { TemplateRenderer, TemplateScope } from '../templates/template-renderer.js';
+import type { FiredBy } from './triggers/trigger.js';
+import type { OutboxQueue } from '../delivery/outbox-queue.js';
+import type { ContactMemory } from './contact-memory.js';
+
+/**
+ * The contract every action type implements: one file per type, registered in one registry.
+ * Types are stateless objects; anything a run needs lives in its `ActionContext`.
+ */
+export type Precondition =
+  /** A live call handle must be present (say, transfer, DTMF). */
+  | 'live-call'
+  /** The call must have been answered (and not yet ended or handed off). */
+  | 'answered-call'
+  /** A contact record must be linked to the call. */
+  | 'contact';
+
+export type ActionOutputs = Record<string, unknown>;
+
+/**
+ * The narrow view of a live call that actions may use. The call session (issue: call flows)
+ * implements it over the telephony port; the engine only passes it through.
+ */
+export interface CallHandle {
+  readonly id: string;
+  /** ringing | answered | handed-off | ended (the session keeps it current). */
+  readonly state: CallPhase;
+  /** Speak text to the caller (synthesised, then played). Resolves when done or interrupted. */
+  say(text: string, options?: { signal?: AbortSignal; interruptOnDtmf?: boolean }): Promise<void>;
+  /** Play a WAV file to the caller. */
+  play(path: string, options?: { signal?: AbortSignal; interruptOnDtmf?: boolean }): Promise<void>;
+  /** Send DTMF digits (`w` = 500 ms wait) with the trunk's method. */
+  sendDtmf(digits: string, options?: { signal?: AbortSignal }): Promise<{ sent: string }>;
+  /** Hand the call to a target; the outcome is typed by the call layer (REFER, bridge, …). */
+  transfer(target: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** End the call. */
+  hangup(reason?: string): Promise<void>;
+}
+
+export type CallPhase = 'ringing' | 'answered' | 'handed-off' | 'ended';
+
+/** Optional services later issues add; each type checks for what it needs. */
+export interface HttpClient {
+  request(input: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+/** Everything a type may touch, passed in: no globals. */
+export interface ActionServices {
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  templates: TemplateRenderer;
+  contacts: ContactMemory;
+  /** Queue durable asynchronous work (delivered by the outbox worker). */
+  outbox?: OutboxQueue;
+  http?: HttpClient;
+  /** Added by the integrations issue: mailer, sms, llm, calendar, … keyed by name. */
+  [service: string]: unknown;
+}
+
+export interface ActionDefinitionView {
+  id: string;
+  name: string;
+  type: string;
+  description: string;
+  /** The stored config, templates not rendered. */
+  config: Record<string, unknown>;
+}
+
+/** What `exec` receives. */
+export interface ActionContext<C = Record<string, unknown>> {
+  definition: ActionDefinitionView;
+  /** The config with every template field rendered against `variables` (unless the type opts out). */
+  config: C;
+  /** Tool-call arguments, validated against the type's argument schema ({} otherwise). */
+  args: Record<string, unknown>;
+  /** The template scope: call, contact, collected, data, actions, args. */
+  variables: TemplateScope;
+  stage: Stage;
+  firedBy: FiredBy;
+  callId?: string;
+  contactId?: string;
+  /** Present when a live call exists (during-call runs). */
+  call?: CallHandle;
+  /** The phase of the call this run belongs to. */
+  phase: CallPhase;
+  services: ActionServices;
+  /** Aborted on kill (stage budget, hang-up, cancel). */
+  signal: AbortSignal;
+  /** Stable per (call, action): send it with any external effect so retries are applied once. */
+  idempotencyKey: string;
+  /** 1 on the first try. */
+  attempt: number;
+  /** Per-run scratch space for `kill` (e.g. the playback to stop). */
+  state: Map<string, unknown>;
+}
+
+/** A failure a type reports on purpose; `retryable: false` skips the remaining retries. */
+export class ActionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = true,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
+
+export interface ActionType<S extends TSchema = TSchema> {
+  /** kebab-case type name stored in definitions: `set-dnc`. */
+  readonly name: string;
+  readonly title: string;
+  /** What it does; the default purpose in derived tool descriptions. */
+  readonly description: string;
+  /** TypeBox schema of the definition config, validated on save (errors name the field). */
+  readonly configSchema: S;
+  /** Stages where it may be attached. */
+  readonly stages: readonly Stage[];
+  readonly needs?: readonly Precondition[];
+  /** Config fields (dotted, under `config.`) left as raw templates for the type to render itself. */
+  readonly rawTemplateFields?: readonly string[];
+  /** Extra semantic checks on save beyond the schema; issue fields start with `config.`. */
+  validate?(config: Static<S>): FieldIssue[];
+  /** JSON-schema arguments when the agent calls it as a tool; undefined = no arguments. */
+  argumentSchema?(config: Static<S>): TObject | undefined;
+  /** Performs the action. Resolve with outputs (variables for later actions) or throw. */
+  exec(ctx: ActionContext<Static<S>>): Promise<ActionOutputs>;
+  /** Stops a run in progress (the engine has already aborted `ctx.signal`). */
+  kill?(ctx: ActionContext<Static<S>>, reason: string): Promise<void> | void;
+  /** Outputs a dry run (simulation) pretends, so later templates render; no side effects. */
+  simulate?(ctx: ActionContext<Static<S>>): ActionOutputs;
+}
+
+/** Registry entries are stored type-erased. */
+export type AnyActionType = ActionType<TSchema>;
+
+/** Helper so each type file keeps its config type inferred. */
+export function defineActionType<S extends TSchema>(type: ActionType<S>): AnyActionType {
+  return type as unknown as AnyActionType;
+}

@@ -1,0 +1,110 @@
+import type { Store } from '../store/store.js';
+import type { OutboxQueue } from '../delivery/outbox-queue.js';
+import type { ActionSession } from './action-session.js';
+import type { RunHistory } from './run-history.js';
+import type { PlannedAction } from './agent-plan.js';
+
+export const ACTION_DELIVERY_KIND = 'action';
+
+/** How the call ended, as the call layer reports it. */
+export interface CallEnd {
+  endedAt?: string;
+  outcome?: string;
+  endReason?: string;
+  hangupBy?: string;
+  state?: string;
+}
+
+export interface EndCallResult {
+  /** Outbox ids of the after-call actions, in order. */
+  queued: number[];
+  /** The disposition the call row ended with (the fallback when none was set). */
+  callDisposition: string | null;
+}
+
+/** Idempotency key of one action for one call: stable across retries, restarts and replays. */
+export function actionKey(callId: string, actionId: string): string {
+  return `${callId}:${actionId}`;
+}
+
+/**
+ * Ends a call: in ONE transaction, marks the call row ended (duration, outcome, the fallback
+ * disposition when none was set) and writes the after-call actions to the outbox as an ordered
+ * chain — each row becomes due when the one before it is delivered (or dead with a policy that
+ * continues), carrying the earlier outputs. If the process dies after commit, the worker delivers
+ * them after restart; if it dies before, neither the end nor the rows exist.
+ */
+export function endCallWithOutbox(
+  deps: {
+    store: Store;
+    outbox: OutboxQueue;
+    history: RunHistory;
+    fallbackDisposition: string;
+    maxAttempts: number;
+  },
+  session: ActionSession,
+  end: CallEnd = {},
+): EndCallResult {
+  const callId = session.init.callId;
+  if (!callId) throw new Error('endCallWithOutbox needs a session with a callId');
+  const { store } = deps;
+  const plans = session.afterCallPlan();
+  const scope = session.scope();
+  return store.db.transaction((): EndCallResult => {
+    const call = store.calls.require(callId);
+    const endedAt = end.endedAt ?? new Date().toISOString();
+    const disposition = call.call_disposition ?? (deps.fallbackDisposition || null);
+    store.calls.update(callId, {
+      state: end.state ?? 'ended',
+      ended_at: endedAt,
+      duration_ms: Math.max(0, Date.parse(endedAt) - Date.parse(call.started_at)),
+      outcome: end.outcome ?? call.outcome ?? 'completed',
+      end_reason: end.endReason ?? call.end_reason,
+      hangup_by: end.hangupBy ?? call.hangup_by,
+      call_disposition: disposition,
+    });
+    const queued = plans.map((plan, i) =>
+      deps.outbox.enqueue({
+        idempotencyKey: actionKey(callId, plan.definition.id),
+        kind: ACTION_DELIVERY_KIND,
+        callId,
+        actionId: plan.definition.id,
+        maxAttempts: plan.policy.retries > 0 ? plan.policy.retries + 1 : deps.maxAttempts,
+        blocked: i > 0,
+        payload: payloadFor(deps.history, session, plan, scope, plans[i + 1], callId),
+      }),
+    );
+    return { queued, callDisposition: disposition };
+  })();
+}
+
+function payloadFor(
+  history: RunHistory,
+  session: ActionSession,
+  plan: PlannedAction,
+  scope: Record<string, unknown>,
+  next: PlannedAction | undefined,
+  callId: string,
+): Record<string, unknown> {
+  const runId = history.start({
+    actionId: plan.definition.id,
+    attachmentId: plan.attachment.id,
+    callId,
+    agentId: session.init.agentId,
+    actionType: plan.type.name,
+    stage: 'after',
+    trigger: { kind: 'event', event: 'ended' },
+    inputs: {},
+    status: 'queued',
+  });
+  return {
+    run_id: runId,
+    agent_id: session.init.agentId,
+    attachment_id: plan.attachment.id,
+    action_name: plan.definition.name,
+    contact_id: session.contactId ?? null,
+    scope,
+    on_dead: plan.policy.on_failure === 'abort' ? 'abort' : 'continue',
+    ...(next ? { next_key: actionKey(callId, next.definition.id) } : {}),
+  };
+}

@@ -1,0 +1,209 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../store/database.js';
+import { newId, nowIso } from '../store/ids.js';
+import { redactPii } from './pii-redaction.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'queued';
+
+export interface ActionRunRecord {
+  id: string;
+  action_id: string | null;
+  attachment_id: string | null;
+  call_id: string | null;
+  agent_id: string | null;
+  action_type: string;
+  stage: string | null;
+  trigger: Record<string, unknown>;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  status: RunStatus;
+  attempts: number;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface RunStart {
+  actionId: string;
+  attachmentId?: string | null;
+  callId?: string | null;
+  agentId?: string | null;
+  actionType: string;
+  stage: string;
+  trigger: unknown;
+  inputs: unknown;
+  status?: 'running' | 'queued';
+}
+
+export interface RunFilter {
+  actionId?: string;
+  callId?: string;
+  agentId?: string;
+  status?: RunStatus;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ActionStats {
+  action_id: string;
+  runs: number;
+  succeeded: number;
+  failed: number;
+  success_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+type Raw = Omit<ActionRunRecord, 'trigger' | 'inputs' | 'outputs'> & {
+  trigger: string;
+  inputs: string;
+  outputs: string;
+};
+
+function hydrate(r: Raw): ActionRunRecord {
+  return {
+    ...r,
+    trigger: JSON.parse(r.trigger),
+    inputs: JSON.parse(r.inputs),
+    outputs: JSON.parse(r.outputs),
+  };
+}
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (!sorted.length) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] as number;
+}
+
+/** The execution history (`action_runs`): one row per run, inputs stored with PII redacted. */
+export class RunHistory {
+  private readonly insert: Statement;
+  private readonly finishStmt: Statement;
+  private readonly attemptStmt: Statement;
+  private readonly getStmt: Statement;
+  private readonly durations: Statement;
+  private readonly counts: Statement;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      `INSERT INTO action_runs (id, action_id, attachment_id, call_id, agent_id, action_type, stage, trigger, inputs, status, started_at)
+       VALUES (@id, @action_id, @attachment_id, @call_id, @agent_id, @action_type, @stage, @trigger, @inputs, @status, @started_at)`,
+    );
+    this.finishStmt = db.prepare(
+      `UPDATE action_runs SET status = @status, outputs = @outputs, attempts = @attempts, error = @error,
+         finished_at = @finished_at, duration_ms = @duration_ms WHERE id = @id`,
+    );
+    this.attemptStmt = db.prepare(
+      'UPDATE action_runs SET status = @status, attempts = @attempts, error = @error, inputs = coalesce(@inputs, inputs) WHERE id = @id',
+    );
+    this.getStmt = db.prepare('SELECT * FROM action_runs WHERE id = ?');
+    this.durations = db.prepare(
+      `SELECT duration_ms FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')
+       AND duration_ms IS NOT NULL ORDER BY duration_ms`,
+    );
+    this.counts = db.prepare(
+      `SELECT count(*) AS runs, sum(status = 'succeeded') AS ok, sum(status = 'failed') AS failed
+       FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')`,
+    );
+  }
+
+  start(run: RunStart): string {
+    const id = newId('run');
+    this.insert.run({
+      id,
+      action_id: run.actionId,
+      attachment_id: run.attachmentId ?? null,
+      call_id: run.callId ?? null,
+      agent_id: run.agentId ?? null,
+      action_type: run.actionType,
+      stage: run.stage,
+      trigger: JSON.stringify(run.trigger ?? {}),
+      inputs: JSON.stringify(redactPii(run.inputs ?? {})),
+      status: run.status ?? 'running',
+      started_at: nowIso(),
+    });
+    return id;
+  }
+
+  /** Records progress of a run that is still going (queued retries of after-call actions). */
+  attempt(id: string, status: RunStatus, attempts: number, error: string | null, inputs?: unknown): void {
+    this.attemptStmt.run({
+      id,
+      status,
+      attempts,
+      error,
+      inputs: inputs === undefined ? null : JSON.stringify(redactPii(inputs)),
+    });
+  }
+
+  finish(
+    id: string,
+    result: {
+      status: RunStatus;
+      outputs?: unknown;
+      attempts: number;
+      error?: string | null;
+      durationMs: number;
+    },
+  ): void {
+    this.finishStmt.run({
+      id,
+      status: result.status,
+      outputs: JSON.stringify(result.outputs ?? {}),
+      attempts: result.attempts,
+      error: result.error ?? null,
+      finished_at: nowIso(),
+      duration_ms: Math.round(result.durationMs),
+    });
+  }
+
+  get(id: string): ActionRunRecord | undefined {
+    const r = this.getStmt.get(id) as Raw | undefined;
+    return r ? hydrate(r) : undefined;
+  }
+
+  list(filter: RunFilter = {}): { items: ActionRunRecord[]; total: number; limit: number; offset: number } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    for (const [key, col] of [
+      ['actionId', 'action_id'],
+      ['callId', 'call_id'],
+      ['agentId', 'agent_id'],
+      ['status', 'status'],
+    ] as const) {
+      if (filter[key]) {
+        where.push(`${col} = @${key}`);
+        params[key] = filter[key];
+      }
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+    const offset = Math.max(filter.offset ?? 0, 0);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM action_runs ${clause} ORDER BY started_at DESC, rowid DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...params, limit, offset }) as Raw[];
+    const total = (
+      this.db.prepare(`SELECT count(*) AS n FROM action_runs ${clause}`).get(params) as { n: number }
+    ).n;
+    return { items: rows.map(hydrate), total, limit, offset };
+  }
+
+  /** Runs, success rate and p50/p95 duration over finished runs (succeeded or failed) of a definition. */
+  stats(actionId: string): ActionStats {
+    const c = this.counts.get(actionId) as { runs: number; ok: number | null; failed: number | null };
+    const d = (this.durations.all(actionId) as Array<{ duration_ms: number }>).map((r) => r.duration_ms);
+    return {
+      action_id: actionId,
+      runs: c.runs,
+      succeeded: c.ok ?? 0,
+      failed: c.failed ?? 0,
+      success_rate: c.runs ? (c.ok ?? 0) / c.runs : null,
+      p50_ms: percentile(d, 50),
+      p95_ms: percentile(d, 95),
+    };
+  }
+}

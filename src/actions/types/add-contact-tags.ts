@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox';
+import { defineActionType } from '../action-type.js';
+import { requireContact } from './contact-helpers.js';
+
+export const TagList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: 50,
+});
+
+export const addContactTags = defineActionType({
+  name: 'add-contact-tags',
+  title: 'Add contact tags',
+  description: "Adds tags to the caller's contact record.",
+  configSchema: Type.Object({ tags: TagList }, { additionalProperties: false }),
+  stages: ['before', 'during', 'after'],
+  needs: ['contact'],
+  async exec(ctx) {
+    const contact = requireContact(ctx);
+    ctx.services.contacts.addTags(contact.id, ctx.config.tags);
+    return { added: ctx.config.tags, tags: ctx.services.contacts.view(contact).tags };
+  },
+  simulate: (ctx) => ({ added: ctx.config.tags, tags: ctx.config.tags }),
+});

@@ -1,0 +1,24 @@
+import type { ContactRecord } from '../../store/store.js';
+import { ActionError, type ActionContext } from '../action-type.js';
+
+/** The call's contact record; the engine checks the `contact` precondition before exec. */
+export function requireContact(ctx: ActionContext<unknown>): ContactRecord {
+  const contact = ctx.contactId ? ctx.services.store.contacts.get(ctx.contactId) : undefined;
+  if (!contact) throw new ActionError('PRECONDITION', 'no contact is linked to this call', false);
+  return contact;
+}
+
+/** A disposition from config, else from the tool arguments; refused when not in `allowed`. */
+export function chooseDisposition(ctx: ActionContext<{ disposition?: string; allowed?: string[] }>): string {
+  const chosen = ctx.config.disposition || String(ctx.args.disposition ?? '');
+  if (!chosen) throw new ActionError('VALIDATION', 'no disposition given (config or argument)', false);
+  const allowed = ctx.config.allowed;
+  if (allowed?.length && !allowed.includes(chosen)) {
+    throw new ActionError(
+      'VALIDATION',
+      `disposition ${JSON.stringify(chosen)} is not one of ${allowed.join(', ')}`,
+      false,
+    );
+  }
+  return chosen;
+}

@@ -1,0 +1,19 @@
+import { Type } from '@sinclair/typebox';
+import { defineActionType } from '../action-type.js';
+import { requireContact } from './contact-helpers.js';
+import { TagList } from './add-contact-tags.js';
+
+export const removeContactTags = defineActionType({
+  name: 'remove-contact-tags',
+  title: 'Remove contact tags',
+  description: "Removes tags from the caller's contact record.",
+  configSchema: Type.Object({ tags: TagList }, { additionalProperties: false }),
+  stages: ['before', 'during', 'after'],
+  needs: ['contact'],
+  async exec(ctx) {
+    const contact = requireContact(ctx);
+    const removed = ctx.services.contacts.removeTags(contact.id, ctx.config.tags);
+    return { removed, tags: ctx.services.contacts.view(contact).tags };
+  },
+  simulate: (ctx) => ({ removed: ctx.config.tags.length, tags: [] }),
+});

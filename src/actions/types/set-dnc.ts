@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox';
+import { ActionError, defineActionType } from '../action-type.js';
+import { nowIso } from '../../store/ids.js';
+
+/** Puts a number on the Do-Not-Call list; `assertCallable` then refuses every later call or message to it. */
+export const setDnc = defineActionType({
+  name: 'set-dnc',
+  title: 'Set Do-Not-Call',
+  description: "Puts the caller's number on the Do-Not-Call list so no later call or message reaches it.",
+  configSchema: Type.Object(
+    {
+      number: Type.String({
+        default: '{{ call.remote }}',
+        maxLength: 200,
+        description: 'Template of the number to block; default the other party of the call',
+      }),
+      reason: Type.String({ default: 'caller asked not to be contacted', maxLength: 500 }),
+    },
+    { additionalProperties: false },
+  ),
+  stages: ['before', 'during', 'after'],
+  argumentSchema: () =>
+    Type.Object(
+      { reason: Type.Optional(Type.String({ maxLength: 500, description: "Why, in the caller's words" })) },
+      { additionalProperties: false },
+    ),
+  async exec(ctx) {
+    const number = ctx.config.number.trim();
+    if (!/^\+?[0-9A-Za-z@:._-]{3,}$/.test(number)) {
+      throw new ActionError('VALIDATION', 'no number to put on the Do-Not-Call list', false);
+    }
+    const reason = String(ctx.args.reason ?? '') || ctx.config.reason;
+    const contact = ctx.services.contacts.ensureByPhone(number);
+    const at = nowIso();
+    ctx.services.store.contacts.update(contact.id, {
+      dnc: true,
+      dnc_at: at,
+      dnc_by: ctx.callId ? `call:${ctx.callId}` : `action:${ctx.definition.name}`,
+      dnc_reason: reason,
+    });
+    return { dnc: true, contact_id: contact.id, at, reason };
+  },
+  simulate: (ctx) => ({ dnc: true, reason: ctx.config.reason }),
+});

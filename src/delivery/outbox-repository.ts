@@ -1,0 +1,257 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../store/database.js';
+import { notFound, CallwrightError } from '../errors.js';
+import { BLOCKED_UNTIL } from './outbox-queue.js';
+import { backoffDelay } from './backoff.js';
+
+export type OutboxStatus = 'pending' | 'processing' | 'delivered' | 'dead';
+
+export interface OutboxRow {
+  id: number;
+  idempotency_key: string;
+  call_id: string | null;
+  action_id: string | null;
+  kind: string;
+  payload: Record<string, unknown>;
+  status: OutboxStatus;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number;
+  claimed_at: number | null;
+  claimed_by: string | null;
+  last_error: string | null;
+  result: unknown;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+/** How one claimed row ended. */
+export type Completion =
+  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown> }
+  | { id: number; ok: false; error: string; permanent: boolean };
+
+export interface RetrySettings {
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export interface OutboxFilter {
+  status?: OutboxStatus;
+  kind?: string;
+  callId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+type RawRow = Omit<OutboxRow, 'payload' | 'result'> & { payload: string; result: string | null };
+
+function hydrate(raw: RawRow): OutboxRow {
+  return {
+    ...raw,
+    payload: JSON.parse(raw.payload),
+    result: raw.result === null ? null : JSON.parse(raw.result),
+  };
+}
+
+/**
+ * The outbox table's state machine: pending → processing (claimed, lease running) → delivered | pending
+ * (retry with backoff) | dead (last attempt failed). Every write is a short synchronous statement;
+ * claims and completions of a batch share one IMMEDIATE transaction so the write lock is taken once.
+ */
+export class OutboxRepository {
+  private readonly claimStmt: Statement;
+  private readonly reclaimStmt: Statement;
+  private readonly deliveredStmt: Statement;
+  private readonly retryStmt: Statement;
+  private readonly deadStmt: Statement;
+  private readonly releaseStmt: Statement;
+  private readonly getStmt: Statement;
+  private readonly byKeyStmt: Statement;
+  private readonly replayStmt: Statement;
+  private readonly replayDeadStmt: Statement;
+  private readonly txClaim: (
+    now: number,
+    limit: number,
+    worker: string,
+    leaseMs: number,
+    done: Completion[],
+  ) => OutboxRow[];
+
+  constructor(
+    private readonly db: Db,
+    private readonly retry: RetrySettings,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.claimStmt = db.prepare(
+      `UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
+                    ORDER BY next_attempt_at, id LIMIT @limit)
+       RETURNING *`,
+    );
+    // A worker that died mid-delivery leaves `processing` rows; after the lease they are due again.
+    this.reclaimStmt = db.prepare(
+      `UPDATE outbox SET
+         status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END,
+         next_attempt_at = @now, claimed_by = NULL,
+         last_error = 'lease expired: the worker stopped during delivery (attempt ' || attempts || ')'
+       WHERE status = 'processing' AND claimed_at < @stale`,
+    );
+    this.deliveredStmt = db.prepare(
+      `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
+       WHERE id = @id AND status = 'processing'`,
+    );
+    this.retryStmt = db.prepare(
+      `UPDATE outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claimed_by = NULL
+       WHERE id = @id AND status = 'processing'`,
+    );
+    this.deadStmt = db.prepare(
+      `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE id = @id AND status = @from`,
+    );
+    this.releaseStmt = db.prepare(
+      `UPDATE outbox SET next_attempt_at = @now, payload = json_set(payload, '$.prior', json(@prior))
+       WHERE idempotency_key = @key AND status = 'pending' AND next_attempt_at = ${BLOCKED_UNTIL}`,
+    );
+    this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
+    this.byKeyStmt = db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?');
+    this.replayStmt = db.prepare(
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+       WHERE id = @id AND status = 'dead'`,
+    );
+    this.replayDeadStmt = db.prepare(
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+       WHERE status = 'dead'`,
+    );
+    const tx = db.transaction(
+      (now: number, limit: number, worker: string, leaseMs: number, done: Completion[]) => {
+        this.applyCompletions(now, done);
+        if (limit <= 0) return [];
+        this.reclaimStmt.run({ now, stale: now - leaseMs });
+        return (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate);
+      },
+    );
+    this.txClaim = (now, limit, worker, leaseMs, done) => tx.immediate(now, limit, worker, leaseMs, done);
+  }
+
+  /** Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction. */
+  completeAndClaim(
+    now: number,
+    limit: number,
+    worker: string,
+    leaseMs: number,
+    done: Completion[] = [],
+  ): OutboxRow[] {
+    return this.txClaim(now, limit, worker, leaseMs, done);
+  }
+
+  private applyCompletions(now: number, done: Completion[]): void {
+    for (const c of done) {
+      const row = this.get(c.id);
+      if (!row || row.status !== 'processing') continue;
+      if (c.ok) {
+        this.deliveredStmt.run({
+          id: c.id,
+          at: new Date(now).toISOString(),
+          result: JSON.stringify(c.result ?? null),
+        });
+        this.releaseNext(row, c.chain ?? {}, now);
+      } else if (c.permanent || row.attempts >= row.max_attempts) {
+        this.deadStmt.run({ id: c.id, error: c.error, from: 'processing' });
+        this.afterDead(row, now);
+      } else {
+        const next =
+          now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);
+        this.retryStmt.run({ id: c.id, next, error: c.error });
+      }
+    }
+  }
+
+  /** Ordered chains (after-call stage): the next row becomes due, carrying earlier outputs. */
+  private releaseNext(row: OutboxRow, chain: Record<string, unknown>, now: number): void {
+    const next = row.payload.next_key;
+    if (typeof next !== 'string') return;
+    const prior = { ...((row.payload.prior as Record<string, unknown>) ?? {}), ...chain };
+    this.releaseStmt.run({ key: next, now, prior: JSON.stringify(prior) });
+  }
+
+  private afterDead(row: OutboxRow, now: number): void {
+    if (row.payload.on_dead !== 'abort') return this.releaseNext(row, {}, now);
+    // Abort the stage: the rest of the chain is dead-lettered unattempted, each saying why.
+    let key = row.payload.next_key;
+    while (typeof key === 'string') {
+      const r = this.byKeyStmt.get(key) as RawRow | undefined;
+      if (!r || r.status !== 'pending') break;
+      this.deadStmt.run({
+        id: r.id,
+        error: `not attempted: ${row.idempotency_key} failed and its failure policy aborts the stage`,
+        from: 'pending',
+      });
+      key = (JSON.parse(r.payload) as Record<string, unknown>).next_key;
+    }
+  }
+
+  get(id: number): OutboxRow | undefined {
+    const raw = this.getStmt.get(id) as RawRow | undefined;
+    return raw ? hydrate(raw) : undefined;
+  }
+
+  byKey(key: string): OutboxRow | undefined {
+    const raw = this.byKeyStmt.get(key) as RawRow | undefined;
+    return raw ? hydrate(raw) : undefined;
+  }
+
+  list(filter: OutboxFilter = {}): { items: OutboxRow[]; total: number; limit: number; offset: number } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    for (const [key, col] of [
+      ['status', 'status'],
+      ['kind', 'kind'],
+      ['callId', 'call_id'],
+    ] as const) {
+      if (filter[key]) {
+        where.push(`${col} = @${key}`);
+        params[key] = filter[key];
+      }
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+    const offset = Math.max(filter.offset ?? 0, 0);
+    const rows = this.db
+      .prepare(`SELECT * FROM outbox ${clause} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...params, limit, offset }) as RawRow[];
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM outbox ${clause}`).get(params) as { n: number })
+      .n;
+    return { items: rows.map(hydrate), total, limit, offset };
+  }
+
+  counts(): Record<OutboxStatus, number> {
+    const out: Record<OutboxStatus, number> = { pending: 0, processing: 0, delivered: 0, dead: 0 };
+    for (const r of this.db
+      .prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status')
+      .all() as Array<{
+      status: OutboxStatus;
+      n: number;
+    }>)
+      out[r.status] = r.n;
+    return out;
+  }
+
+  /** Puts a dead row back to pending with a fresh set of attempts. */
+  replay(id: number, now = Date.now()): OutboxRow {
+    const row = this.get(id);
+    if (!row) throw notFound('outbox row', id);
+    if (row.status !== 'dead') {
+      throw new CallwrightError(
+        'CONFLICT',
+        `outbox row ${id} is ${row.status}; only dead rows can be replayed`,
+        [{ field: 'id', value: id, expected: 'the id of a dead outbox row' }],
+      );
+    }
+    this.replayStmt.run({ id, now });
+    return this.get(id) as OutboxRow;
+  }
+
+  /** Replays every dead row; returns how many. */
+  replayAllDead(now = Date.now()): number {
+    return this.replayDeadStmt.run({ now }).changes;
+  }
+}

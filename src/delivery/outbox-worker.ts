@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logging/logger.js';
+import type { Completion, OutboxRepository, OutboxRow } from './outbox-repository.js';
+import { PermanentDeliveryError, type DeliveryHandler } from './delivery-handler.js';
+
+export interface OutboxWorkerSettings {
+  /** Sleep between polls when nothing is due. */
+  pollIntervalMs: number;
+  /** A `processing` claim older than this is considered abandoned and is claimed again. */
+  leaseMs: number;
+  /** Deliveries in flight at once (also the most rows claimed per transaction). */
+  concurrency: number;
+  /** Each delivery is aborted after this long and counted as a failed attempt. */
+  deliveryTimeoutMs: number;
+}
+
+export interface DeliveryReport {
+  row: OutboxRow;
+  ok: boolean;
+  error?: string;
+  /** Claim to completion written, ms. */
+  latencyMs: number;
+}
+
+export interface OutboxWorkerDeps {
+  repository: OutboxRepository;
+  handlers: readonly DeliveryHandler[];
+  settings: OutboxWorkerSettings;
+  logger: Logger;
+  now?: () => number;
+  /** Called after each completion is committed (metrics, tests, benchmarks). */
+  onSettled?: (report: DeliveryReport) => void;
+}
+
+/**
+ * Claims due outbox rows and delivers them at least once. The loop keeps up to `concurrency`
+ * deliveries in flight; finished ones are written and new rows claimed in one short IMMEDIATE
+ * transaction, so SQLite's write lock is taken once per batch, never during network I/O.
+ * A crash leaves claimed rows `processing`; after `leaseMs` any worker claims them again.
+ */
+export class OutboxWorker {
+  readonly id = `wrk_${randomBytes(5).toString('hex')}`;
+  private readonly handlers = new Map<string, DeliveryHandler>();
+  private readonly now: () => number;
+  private readonly inflight = new Map<number, { row: OutboxRow; abort: AbortController }>();
+  private done: Array<{ completion: Completion; row: OutboxRow }> = [];
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly deps: OutboxWorkerDeps) {
+    for (const h of deps.handlers) this.handlers.set(h.kind, h);
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop().catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'outbox worker stopped on an error');
+      this.running = false;
+    });
+  }
+
+  /** Wakes the loop now (new rows were written). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  /** Stops claiming, waits up to `timeoutMs` for deliveries in flight, writes their results. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.kick();
+    await this.loopDone;
+    const deadline = this.now() + timeoutMs;
+    while (this.inflight.size > 0 && this.now() < deadline) await this.waitForWake(50);
+    for (const { abort } of this.inflight.values()) abort.abort(new Error('worker stopping'));
+    this.flush(0);
+    for (const h of this.handlers.values()) await h.close?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const free = this.deps.settings.concurrency - this.inflight.size;
+      const claimed = this.flush(free);
+      for (const row of claimed) this.deliver(row);
+      if (claimed.length === 0 && this.done.length === 0) {
+        // Nothing due: sleep until a delivery finishes, a kick, or the poll interval.
+        await this.waitForWake(this.deps.settings.pollIntervalMs);
+      } else if (this.inflight.size >= this.deps.settings.concurrency && this.done.length === 0) {
+        await this.waitForWake(this.deps.settings.pollIntervalMs);
+      } else {
+        // Let more completions land so they share the next transaction.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+
+  /** Writes completions and claims up to `limit` rows; returns the claimed rows. */
+  private flush(limit: number): OutboxRow[] {
+    const batch = this.done;
+    this.done = [];
+    const now = this.now();
+    const claimed = this.deps.repository.completeAndClaim(
+      now,
+      limit,
+      this.id,
+      this.deps.settings.leaseMs,
+      batch.map((b) => b.completion),
+    );
+    for (const { completion, row } of batch) {
+      const report: DeliveryReport = {
+        row,
+        ok: completion.ok,
+        latencyMs: now - (row.claimed_at ?? now),
+      };
+      if (!completion.ok) {
+        report.error = completion.error;
+        this.deps.logger.warn(
+          { outboxId: row.id, kind: row.kind, attempt: row.attempts, err: completion.error },
+          'outbox delivery failed',
+        );
+      }
+      this.deps.onSettled?.(report);
+    }
+    return claimed;
+  }
+
+  private deliver(row: OutboxRow): void {
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new Error(`delivery timed out after ${this.deps.settings.deliveryTimeoutMs} ms`)),
+      this.deps.settings.deliveryTimeoutMs,
+    );
+    this.inflight.set(row.id, { row, abort });
+    const handler = this.handlers.get(row.kind);
+    const work = handler
+      ? handler.deliver({
+          id: row.id,
+          idempotencyKey: row.idempotency_key,
+          kind: row.kind,
+          payload: row.payload,
+          callId: row.call_id,
+          actionId: row.action_id,
+          attempt: row.attempts,
+          maxAttempts: row.max_attempts,
+          signal: abort.signal,
+        })
+      : Promise.reject(
+          new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
+        );
+    work
+      .then(
+        (outcome): Completion => ({ id: row.id, ok: true, result: outcome?.result, chain: outcome?.chain }),
+        (err: unknown): Completion => ({
+          id: row.id,
+          ok: false,
+          error: err instanceof Error ? err.message : String(err),
+          permanent: err instanceof PermanentDeliveryError,
+        }),
+      )
+      .then((completion) => {
+        clearTimeout(timer);
+        this.inflight.delete(row.id);
+        this.done.push({ completion, row });
+        this.kick();
+      });
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
