@@ -1,0 +1,33 @@
+import { EventEmitter } from 'node:events';
+import type { CallLegEvents, Listener } from '../port.js';
+
+/** Typed wrapper over EventEmitter for the port's CallLeg events; a throwing listener never breaks the leg. */
+export class CallLegEmitter {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly onListenerError: (err: unknown) => void) {
+    this.emitter.setMaxListeners(50);
+  }
+
+  on<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.emitter.on(event, listener);
+  }
+
+  off<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.emitter.off(event, listener);
+  }
+
+  emit<K extends keyof CallLegEvents>(event: K, payload: CallLegEvents[K]): void {
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        (listener as Listener<CallLegEvents[K]>)(payload);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  removeAll(): void {
+    this.emitter.removeAllListeners();
+  }
+}

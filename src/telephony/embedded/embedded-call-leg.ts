@@ -1,0 +1,305 @@
+/**
+ * A CallLeg of the embedded backend: one SIP dialog plus one MediaSession. Signalling inside the dialog
+ * (BYE, re-INVITE, INFO, REFER/NOTIFY, OPTIONS) is handled here; audio is delegated to the session.
+ */
+import { CallwrightError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import {
+  LegEndedError,
+  type CallInfo,
+  type CallLeg,
+  type CallLegEvents,
+  type DtmfMethod,
+  type HangupCause,
+  type HangupEvent,
+  type Listener,
+  type MediaSource,
+  type PlayOptions,
+  type PlayOutcome,
+  type RecordOptions,
+  type RecordOutcome,
+  type ReferOptions,
+  type ReferOutcome,
+  type SendDtmfOptions,
+} from '../port.js';
+import { CallLegEmitter } from './call-leg-events.js';
+import { MediaNegotiationError, type MediaSession } from './media/media-session.js';
+import { ReferTracker } from './refer-tracker.js';
+import { infoDtmfBody, parseInfoDtmf, DTMF_DIGITS } from './sip-info-dtmf.js';
+import type { Dialog } from './sip/dialog.js';
+import type { SipRequest, SipResponse } from './sip/sip-message.js';
+import type { ServerTransaction } from './sip/server-transaction.js';
+import type { DialogOwner, UserAgentCore } from './sip/user-agent-core.js';
+import type { SipStack } from './sip/sip-stack.js';
+
+export interface CallLegDeps {
+  core: UserAgentCore;
+  stack: SipStack;
+  logger: Logger;
+  referNotifyTimeoutMs: number;
+  dtmfMethod: DtmfMethod;
+  allowRefer: boolean;
+  onEnded(leg: EmbeddedCallLeg): void;
+}
+
+const SDP = 'application/sdp';
+
+export class EmbeddedCallLeg implements CallLeg, DialogOwner {
+  private isActive = true;
+  private readonly events: CallLegEmitter;
+  private resolveEnded!: (e: HangupEvent) => void;
+  readonly ended: Promise<HangupEvent>;
+  private referTracker?: ReferTracker;
+  private bridged?: EmbeddedCallLeg;
+  private held = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: CallLegDeps,
+    readonly dialog: Dialog,
+    readonly media: MediaSession,
+    readonly info: CallInfo,
+  ) {
+    this.log = deps.logger.child({ callId: info.id });
+    this.events = new CallLegEmitter((err) => this.log.error({ err }, 'call leg listener failed'));
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+    deps.core.register(dialog.key, this);
+    media.on('dtmf', (e) =>
+      this.events.emit('dtmf', { digit: e.digit, method: 'rfc4733', durationMs: e.durationMs }),
+    );
+    media.on('timeout', () => void this.end('local', 'media-timeout', true));
+  }
+
+  get active(): boolean {
+    return this.isActive;
+  }
+
+  on<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.events.on(event, listener);
+  }
+
+  off<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
+    this.events.off(event, listener);
+  }
+
+  private ensureActive(operation: string): void {
+    if (!this.isActive) throw new LegEndedError(this.info.id, operation);
+  }
+
+  play(source: MediaSource, options?: PlayOptions): Promise<PlayOutcome> {
+    this.ensureActive('play');
+    return this.media.play(source, options);
+  }
+
+  stopPlayback(): void {
+    if (this.isActive) this.media.stopPlayback();
+  }
+
+  record(options: RecordOptions): Promise<RecordOutcome> {
+    this.ensureActive('record');
+    return this.media.record(options);
+  }
+
+  async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
+    this.ensureActive('sendDtmf');
+    const bad = [...digits].find((d) => !DTMF_DIGITS.test(d) && d !== 'w' && d !== 'W');
+    if (bad !== undefined) {
+      throw new CallwrightError(
+        'VALIDATION',
+        `digits: got ${JSON.stringify(digits)}, expected 0-9 * # A-D and w/W pauses`,
+        [{ field: 'digits', value: digits, expected: '0-9 * # A-D, w (500 ms) or W (1 s) pauses' }],
+      );
+    }
+    const durationMs = options.durationMs ?? 100;
+    if ((options.method ?? this.deps.dtmfMethod) === 'rfc4733')
+      return this.media.sendDtmf(digits, durationMs);
+    for (const d of digits) {
+      if (!this.isActive) return;
+      if (d === 'w' || d === 'W') {
+        await new Promise((r) => setTimeout(r, d === 'w' ? 500 : 1000));
+        continue;
+      }
+      await this.dialog.request(
+        'INFO',
+        [],
+        infoDtmfBody(d.toUpperCase(), durationMs),
+        'application/dtmf-relay',
+      );
+      await new Promise((r) => setTimeout(r, durationMs));
+    }
+  }
+
+  async refer(target: string, options: ReferOptions = {}): Promise<ReferOutcome> {
+    this.ensureActive('refer');
+    if (!this.deps.allowRefer) {
+      throw new CallwrightError(
+        'PRECONDITION',
+        `REFER is not allowed on trunk ${this.info.trunk ?? '(none)'} (sip.trunks[].allow_refer)`,
+      );
+    }
+    if (this.referTracker && !this.referTracker.finished)
+      throw new CallwrightError('CONFLICT', 'a REFER is already in progress on this leg');
+    const tracker = new ReferTracker(
+      this.deps.stack.timers,
+      options.notifyTimeoutMs ?? this.deps.referNotifyTimeoutMs,
+      (status) => this.events.emit('refer-progress', { status }),
+    );
+    this.referTracker = tracker;
+    const referTo = target.startsWith('<') ? target : `<${target}>`;
+    const referredBy = options.referredBy ?? `<${this.dialog.localUri}>`;
+    const extra: Array<[string, string]> = [
+      ['Refer-To', referTo],
+      ['Referred-By', referredBy],
+      ...Object.entries(options.headers ?? {}),
+    ];
+    void this.dialog.request('REFER', extra).then((r) => {
+      const timedOut = 'timeout' in r;
+      tracker.referAnswered(r.status, timedOut ? undefined : (r as SipResponse).reason, timedOut);
+    });
+    return tracker.outcome;
+  }
+
+  async bridge(other: CallLeg): Promise<void> {
+    this.ensureActive('bridge');
+    if (!(other instanceof EmbeddedCallLeg))
+      throw new CallwrightError('PRECONDITION', 'can only bridge legs of the same backend');
+    if (!other.active) throw new LegEndedError(other.info.id, 'bridge');
+    this.media.bridge(other.media);
+    this.bridged = other;
+    other.bridged = this;
+  }
+
+  async unbridge(): Promise<void> {
+    if (!this.bridged) return;
+    this.media.unbridge();
+    this.bridged.bridged = undefined;
+    this.bridged = undefined;
+  }
+
+  async hold(music?: MediaSource): Promise<void> {
+    this.ensureActive('hold');
+    this.media.hold(music);
+    this.held = true;
+  }
+
+  async unhold(): Promise<void> {
+    if (!this.isActive || !this.held) return;
+    this.media.unhold();
+    this.held = false;
+  }
+
+  async hangup(cause: HangupCause = 'normal'): Promise<void> {
+    if (!this.isActive) return;
+    await this.end('local', cause, true);
+  }
+
+  /** Ends the leg once: BYE when we hang up, media closed, dialog forgotten, listeners told. */
+  async end(by: 'local' | 'remote', cause: HangupCause, sendBye: boolean, status?: number): Promise<void> {
+    if (!this.isActive) return;
+    this.isActive = false;
+    if (this.bridged) await this.unbridge();
+    this.referTracker?.cancel();
+    this.dialog.close();
+    this.media.close();
+    const event: HangupEvent = { by, cause, ...(status ? { status } : {}) };
+    this.resolveEnded(event);
+    this.events.emit('hangup', event);
+    this.deps.onEnded(this);
+    if (sendBye) await this.dialog.request('BYE');
+    this.deps.core.unregister(this.dialog.key);
+    this.events.removeAll();
+  }
+
+  onRequest(request: SipRequest, tx: ServerTransaction): void {
+    const core = this.deps.core;
+    if (!this.dialog.acceptRemoteSeq(request))
+      return void core.respond(tx, 500, { headers: [['Retry-After', '1']] });
+    switch (request.method) {
+      case 'BYE':
+        core.respond(tx, 200);
+        return void this.end('remote', 'normal', false);
+      case 'INVITE':
+        return this.reinvite(request, tx);
+      case 'INFO':
+        return this.infoReceived(request, tx);
+      case 'NOTIFY':
+        if (!this.referTracker) return void core.respond(tx, 481);
+        core.respond(tx, 200);
+        this.referTracker.notify(request);
+        return;
+      case 'OPTIONS':
+        return void core.respond(tx, 200, {
+          headers: [['Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY']],
+        });
+      case 'REFER':
+        // Being transferred away is not something an agent leg accepts.
+        return void core.respond(tx, 403);
+      default:
+        return void core.respond(tx, 501);
+    }
+  }
+
+  private infoReceived(request: SipRequest, tx: ServerTransaction): void {
+    const dtmf = parseInfoDtmf(request.headers.get('content-type'), request.body);
+    if (!dtmf && request.body.trim() !== '') {
+      return void this.deps.core.respond(tx, 415, {
+        headers: [['Accept', 'application/dtmf-relay, application/dtmf']],
+      });
+    }
+    this.deps.core.respond(tx, 200);
+    if (!dtmf) return;
+    this.media.notifyDtmf(dtmf.digit);
+    this.events.emit('dtmf', {
+      digit: dtmf.digit,
+      method: 'info',
+      ...(dtmf.durationMs ? { durationMs: dtmf.durationMs } : {}),
+    });
+  }
+
+  private reinvite(request: SipRequest, tx: ServerTransaction): void {
+    const core = this.deps.core;
+    let answer: string;
+    const wasHeld = this.media.remoteHeld;
+    try {
+      // An offerless re-INVITE gets our offer; the answer comes in the ACK (RFC 3261 §14.2).
+      answer = request.body.trim() ? this.media.answerOffer(request.body) : this.media.createOffer();
+    } catch (err) {
+      if (err instanceof MediaNegotiationError) return void core.respond(tx, 488);
+      throw err;
+    }
+    const text = core.respond(tx, 200, {
+      toTag: this.dialog.init.localTag,
+      headers: [
+        ['Contact', this.deps.stack.contact(this.dialog.init.contactUser, this.dialog.init.transport)],
+      ],
+      body: answer,
+      contentType: SDP,
+    });
+    this.pendingOfferless = !request.body.trim();
+    void this.dialog.awaitAck(request.cseq.seq, text, tx.replyTo);
+    if (this.media.remoteHeld !== wasHeld) this.events.emit('remote-hold', { held: this.media.remoteHeld });
+  }
+
+  private pendingOfferless = false;
+
+  /** Body of the last ACK (the SDP answer when our 200 carried the offer). */
+  lastAckBody = '';
+
+  onAck(request: SipRequest): void {
+    this.lastAckBody = request.body;
+    this.dialog.ackReceived(request);
+    if (this.pendingOfferless && request.body.trim()) {
+      this.pendingOfferless = false;
+      try {
+        this.media.applyAnswer(request.body);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'answer in ACK unusable; hanging up');
+        void this.end('local', 'error', true);
+      }
+    }
+  }
+
+  onStray2xx(response: SipResponse): void {
+    this.dialog.resendAck(response.cseq.seq);
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The embedded backend: in-process SIP (UDP/TCP, own transaction and dialog layers over a hand-written
+ * parser) plus the embedded media engine. Implements the telephony port; the call layer sets the
+ * inbound handler and dials through it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SipSettings, SipTrunkSettings } from '../../config/schema.js';
+import type { Logger } from '../../logging/logger.js';
+import type {
+  CallInfo,
+  DialOutcome,
+  DialRequest,
+  InboundCall,
+  Party,
+  Readiness,
+  Telephony,
+  TelephonyStats,
+} from '../port.js';
+import type { CallLegDeps, EmbeddedCallLeg } from './embedded-call-leg.js';
+import { EmbeddedInboundCall } from './embedded-inbound-call.js';
+import type { MediaEngine } from './media/media-session.js';
+import { dial } from './outbound-dialer.js';
+import { AccessControl } from './sip/access-control.js';
+import { DidRouter } from './sip/did-router.js';
+import { DigestVerifier } from './sip/digest-auth.js';
+import type { NameAddr } from './sip/sip-uri.js';
+import { SipStack } from './sip/sip-stack.js';
+import { UserAgentCore, type NewInvite } from './sip/user-agent-core.js';
+
+export interface EmbeddedTelephonyDeps {
+  sip: SipSettings;
+  media: MediaEngine;
+  logger: Logger;
+}
+
+export type InboundHandler = (call: InboundCall) => void | Promise<void>;
+
+function party(addr: NameAddr): Party {
+  return {
+    uri: addr.uriText,
+    user: addr.uri.user,
+    ...(addr.displayName ? { displayName: addr.displayName } : {}),
+  };
+}
+
+/** Headers passed to the call layer: X- headers and a few useful standard ones, lower-cased. */
+const PASSED_HEADERS = new Set([
+  'user-agent',
+  'p-asserted-identity',
+  'diversion',
+  'history-info',
+  'referred-by',
+]);
+
+export class EmbeddedTelephony implements Telephony {
+  readonly name = 'embedded' as const;
+  private readonly stack: SipStack;
+  private readonly core: UserAgentCore;
+  private readonly log: Logger;
+  private handler?: InboundHandler;
+  private readonly legs = new Set<EmbeddedCallLeg>();
+  private readonly inbound = new Set<EmbeddedInboundCall>();
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly deps: EmbeddedTelephonyDeps) {
+    const { sip, logger } = deps;
+    this.log = logger.child({ component: 'sip' });
+    this.stack = new SipStack({
+      address: sip.address,
+      port: sip.port,
+      transports: sip.transports,
+      publicAddress: sip.public_address,
+      t1: sip.t1_ms,
+      t2: sip.t2_ms,
+      t4: sip.t4_ms,
+      userAgent: sip.user_agent,
+      logger: this.log,
+    });
+    this.core = new UserAgentCore({
+      stack: this.stack,
+      access: new AccessControl({
+        allow: sip.allow,
+        scannerUserAgents: sip.scanner_user_agents,
+        trunks: sip.trunks,
+      }),
+      dids: new DidRouter(sip.dids),
+      digest: new DigestVerifier('callwright'),
+      logger: this.log,
+      onInvite: (invite) => this.onInvite(invite),
+    });
+    this.stack.user = this.core;
+  }
+
+  /** The SIP port actually bound (useful with sip.port 0). */
+  get port(): number {
+    return this.stack.port;
+  }
+
+  get host(): string {
+    return this.stack.host;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.stack.start();
+    this.started = true;
+    this.log.info(
+      { address: this.deps.sip.address, port: this.stack.port, transports: this.deps.sip.transports },
+      'sip listening',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started || this.stopped) return;
+    this.stopped = true;
+    for (const call of [...this.inbound]) await call.reject(503).catch(() => undefined);
+    await Promise.all(
+      [...this.legs].map((leg) =>
+        Promise.race([leg.hangup('shutdown'), new Promise((r) => setTimeout(r, 2000))]),
+      ),
+    );
+    await this.stack.stop();
+  }
+
+  onInbound(handler: InboundHandler): void {
+    this.handler = handler;
+  }
+
+  dial(request: DialRequest): Promise<DialOutcome> {
+    if (!this.started || this.stopped)
+      return Promise.resolve({ outcome: 'failed', error: 'telephony is not running' });
+    return dial(
+      {
+        ...this.legDeps(this.trunk(request.trunk)),
+        media: this.deps.media,
+        trunks: this.deps.sip.trunks,
+        defaultRingTimeoutMs: this.deps.sip.ring_timeout_ms,
+        onLeg: (leg) => this.legs.add(leg),
+      },
+      request,
+    );
+  }
+
+  stats(): TelephonyStats {
+    const s = this.stack.stats();
+    return {
+      activeCalls: this.legs.size + this.inbound.size,
+      activeDialogs: this.core.dialogCount,
+      pendingInbound: this.inbound.size,
+      serverTransactions: s.serverTransactions,
+      clientTransactions: s.clientTransactions,
+      transactions: s.serverTransactions + s.clientTransactions,
+      timers: s.timers,
+      tcpConnections: s.tcpConnections,
+      malformedMessages: s.malformed,
+      droppedRequests: s.dropped,
+      mediaSessions: this.deps.media.stats().sessions,
+    };
+  }
+
+  readiness(): Readiness {
+    if (!this.started) return { ready: false, detail: 'sip not started' };
+    if (this.stopped) return { ready: false, detail: 'sip stopped' };
+    return {
+      ready: true,
+      detail: `sip on ${this.deps.sip.address}:${this.stack.port} (${this.deps.sip.transports.join(', ')})`,
+    };
+  }
+
+  private trunk(name: string | undefined): SipTrunkSettings | undefined {
+    return name ? this.deps.sip.trunks.find((t) => t.name === name) : undefined;
+  }
+
+  private legDeps(trunk: SipTrunkSettings | undefined): CallLegDeps {
+    return {
+      core: this.core,
+      stack: this.stack,
+      logger: this.log,
+      referNotifyTimeoutMs: this.deps.sip.refer_notify_timeout_ms,
+      dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
+      allowRefer: trunk?.allow_refer ?? true,
+      onEnded: (leg) => this.legs.delete(leg),
+    };
+  }
+
+  private onInvite(invite: NewInvite): void {
+    const { request, source } = invite;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.headers.entries()) {
+      const lower = name.toLowerCase();
+      if (lower.startsWith('x-') || PASSED_HEADERS.has(lower)) headers[lower] = value;
+    }
+    const info: CallInfo = {
+      id: randomUUID(),
+      sipCallId: request.callId,
+      direction: 'inbound',
+      from: party(request.from),
+      to: party(request.to),
+      requestUri: request.uri,
+      remoteAddress: `${source.address}:${source.port}`,
+      headers,
+      ...(invite.trunk ? { trunk: invite.trunk } : {}),
+    };
+    const guard: { timer?: NodeJS.Timeout } = {};
+    const call: EmbeddedInboundCall = new EmbeddedInboundCall(
+      {
+        ...this.legDeps(this.trunk(invite.trunk)),
+        media: this.deps.media,
+        onLeg: (leg) => this.legs.add(leg),
+        onSettled: () => {
+          this.inbound.delete(call);
+          this.stack.timers.clear(guard.timer);
+        },
+      },
+      invite,
+      info,
+    );
+    this.inbound.add(call);
+    if (!this.handler) {
+      this.log.warn({ callId: info.id }, 'inbound call refused: no inbound handler is installed');
+      void call.reject(480);
+      return;
+    }
+    // The handler owns the call; if it neither answers nor rejects within the ring timeout, refuse it.
+    guard.timer = this.stack.timers.set(this.deps.sip.ring_timeout_ms, () => {
+      if (call.pending) void call.reject(480);
+    });
+    Promise.resolve()
+      .then(() => this.handler?.(call))
+      .catch((err: unknown) => {
+        this.log.error({ err, callId: info.id }, 'inbound handler failed');
+        if (call.pending) void call.reject(500);
+      });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * HTTP digest for SIP (RFC 3261 §22, RFC 2617 MD5 with qop=auth). Client side answers a 401/407;
+ * server side issues stateless nonces (an HMAC over their issue time) and checks responses in constant time.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseAuthParams } from './sip-uri.js';
+
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+
+export interface DigestCredentials {
+  username: string;
+  password: string;
+}
+
+/** The Authorization / Proxy-Authorization value answering `challenge` (a WWW-/Proxy-Authenticate value). */
+export function answerChallenge(
+  challenge: string,
+  method: string,
+  uri: string,
+  creds: DigestCredentials,
+): string | undefined {
+  const parsed = parseAuthParams(challenge);
+  if (!parsed || parsed.scheme !== 'digest') return undefined;
+  const { realm = '', nonce = '', opaque, algorithm, qop } = parsed.params;
+  if (algorithm && algorithm.toUpperCase() !== 'MD5') return undefined;
+  const ha1 = md5(`${creds.username}:${realm}:${creds.password}`);
+  const ha2 = md5(`${method}:${uri}`);
+  const useQop = qop
+    ?.split(',')
+    .map((q) => q.trim())
+    .includes('auth');
+  let value = `Digest username="${creds.username}", realm="${realm}", nonce="${nonce}", uri="${uri}"`;
+  if (useQop) {
+    const cnonce = randomBytes(8).toString('hex');
+    const nc = '00000001';
+    const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+    value += `, response="${response}", qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+  } else value += `, response="${md5(`${ha1}:${nonce}:${ha2}`)}"`;
+  if (opaque !== undefined) value += `, opaque="${opaque}"`;
+  return `${value}, algorithm=MD5`;
+}
+
+export class DigestVerifier {
+  private readonly secret = randomBytes(16);
+
+  constructor(
+    readonly realm: string,
+    private readonly nonceLifetimeMs = 300_000,
+  ) {}
+
+  private sign(ts: string): string {
+    return createHmac('sha256', this.secret).update(ts).digest('base64url').slice(0, 22);
+  }
+
+  challenge(now = Date.now()): string {
+    const ts = now.toString(36);
+    return `Digest realm="${this.realm}", nonce="${ts}.${this.sign(ts)}", algorithm=MD5, qop="auth"`;
+  }
+
+  /**
+   * The username when `authorization` is a valid answer for one of `users`, else undefined.
+   * An unknown user is checked against a dummy password so timing does not tell whether it exists.
+   */
+  verify(
+    authorization: string,
+    method: string,
+    lookup: (username: string) => string | undefined,
+    now = Date.now(),
+  ): string | undefined {
+    const parsed = parseAuthParams(authorization);
+    if (!parsed || parsed.scheme !== 'digest') return undefined;
+    const { username = '', realm, nonce = '', uri = '', response = '', qop, nc, cnonce } = parsed.params;
+    const [ts = '', sig = ''] = nonce.split('.');
+    const fresh = this.sign(ts) === sig && now - parseInt(ts, 36) < this.nonceLifetimeMs;
+    const known = lookup(username);
+    const password = known ?? randomBytes(8).toString('hex');
+    const ha1 = md5(`${username}:${realm ?? ''}:${password}`);
+    const ha2 = md5(`${method}:${uri}`);
+    const expected =
+      qop === 'auth'
+        ? md5(`${ha1}:${nonce}:${nc ?? ''}:${cnonce ?? ''}:auth:${ha2}`)
+        : md5(`${ha1}:${nonce}:${ha2}`);
+    const a = Buffer.from(expected);
+    const b = Buffer.from(response.padEnd(expected.length, ' ').slice(0, expected.length));
+    const match = timingSafeEqual(a, b) && response.length === expected.length;
+    return match && fresh && known !== undefined && realm === this.realm ? username : undefined;
+  }
+}

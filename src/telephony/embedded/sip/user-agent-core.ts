@@ -1,0 +1,185 @@
+/**
+ * The transaction user: every request that is not a retransmission lands here. Decides access, answers
+ * what needs no call (OPTIONS, CANCEL, unknown dialogs, unsupported methods) and routes the rest to
+ * the dialog that owns it or, for a new INVITE, to the backend.
+ */
+import type { Logger } from '../../../logging/logger.js';
+import type { AccessControl } from './access-control.js';
+import type { DidRouter } from './did-router.js';
+import type { DigestVerifier } from './digest-auth.js';
+import { buildResponse, newTag, type ResponseOptions } from './sip-builder.js';
+import type { SipRequest, SipResponse } from './sip-message.js';
+import type { SipStack } from './sip-stack.js';
+import type { Destination } from './sip-transport.js';
+import type { ServerTransaction } from './server-transaction.js';
+import type { TransactionUser } from './transaction-layer.js';
+import { dialogKey } from './dialog.js';
+import { parseUri } from './sip-uri.js';
+
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY';
+
+export interface DialogOwner {
+  onRequest(request: SipRequest, tx: ServerTransaction): void;
+  onAck(request: SipRequest): void;
+  /** A 2xx to our INVITE arrived again after its transaction ended. */
+  onStray2xx?(response: SipResponse): void;
+}
+
+export interface NewInvite {
+  request: SipRequest;
+  tx: ServerTransaction;
+  source: Destination;
+  trunk?: string;
+}
+
+export interface UserAgentCoreDeps {
+  stack: SipStack;
+  access: AccessControl;
+  dids: DidRouter;
+  digest: DigestVerifier;
+  logger: Logger;
+  onInvite(invite: NewInvite): void;
+}
+
+export class UserAgentCore implements TransactionUser {
+  private readonly dialogs = new Map<string, DialogOwner>();
+  /** Pending INVITE server transactions by key, told when a CANCEL arrives. */
+  private readonly pending = new Map<string, () => void>();
+
+  constructor(private readonly deps: UserAgentCoreDeps) {}
+
+  get dialogCount(): number {
+    return this.dialogs.size;
+  }
+
+  register(key: string, owner: DialogOwner): void {
+    this.dialogs.set(key, owner);
+  }
+
+  unregister(key: string): void {
+    this.dialogs.delete(key);
+  }
+
+  watchCancel(tx: ServerTransaction, onCancel: () => void): () => void {
+    this.pending.set(tx.key, onCancel);
+    return () => this.pending.delete(tx.key);
+  }
+
+  /** Builds and sends a response on `tx`, adding a To tag to finals (RFC 3261 §8.2.6.2). */
+  respond(tx: ServerTransaction, status: number, options: ResponseOptions = {}): string {
+    const toTag = options.toTag ?? (status > 100 && !tx.request.to.params.tag ? newTag() : undefined);
+    const text = buildResponse(tx.request, status, {
+      ...options,
+      toTag,
+      serverHeader: this.deps.stack.options.userAgent,
+    });
+    tx.respond(status, text);
+    return text;
+  }
+
+  onRequest(request: SipRequest, tx: ServerTransaction | undefined, source: Destination): void {
+    const toTag = request.to.params.tag;
+    if (!tx) {
+      // ACK to a 2xx: belongs to a dialog or is ignored (RFC 3261 §17.2.3).
+      if (toTag)
+        this.dialogs.get(dialogKey(request.callId, toTag, request.from.params.tag ?? ''))?.onAck(request);
+      return;
+    }
+    if (request.method === 'CANCEL') return this.cancel(request, tx);
+    if (toTag) {
+      const owner = this.dialogs.get(dialogKey(request.callId, toTag, request.from.params.tag ?? ''));
+      if (owner) owner.onRequest(request, tx);
+      else this.respond(tx, 481);
+      return;
+    }
+    this.outOfDialog(request, tx, source);
+  }
+
+  onStrayResponse(response: SipResponse): void {
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+    const owner = this.dialogs.get(
+      dialogKey(response.callId, response.from.params.tag ?? '', response.to.params.tag ?? ''),
+    );
+    owner?.onStray2xx?.(response);
+  }
+
+  private cancel(request: SipRequest, tx: ServerTransaction): void {
+    const invite = this.deps.stack.transactions.findInviteFor(request);
+    const onCancel = invite ? this.pending.get(invite.key) : undefined;
+    if (!invite || !onCancel || invite.state !== 'proceeding') return void this.respond(tx, 481);
+    // RFC 3261 §9.2: 200 to the CANCEL, then the TU answers the INVITE with 487.
+    this.respond(tx, 200, { toTag: undefined });
+    this.pending.delete(invite.key);
+    onCancel();
+  }
+
+  private admitted(
+    request: SipRequest,
+    tx: ServerTransaction,
+    source: Destination,
+  ): { trunk?: string } | undefined {
+    const { access, digest } = this.deps;
+    const decision = access.decide(source.address, request.headers.get('user-agent'));
+    if (decision.verdict === 'allow') return { trunk: decision.trunk };
+    if (decision.verdict === 'drop') {
+      // Scanners get silence: no response, and the transaction is forgotten at once.
+      this.deps.stack.dropped++;
+      tx.abort();
+      return undefined;
+    }
+    const auth = request.headers.get('authorization');
+    if (decision.verdict === 'challenge' && auth) {
+      const user = digest.verify(auth, request.method, (u) => access.password(u));
+      if (user) return { trunk: access.trunkOfUser(user) };
+    }
+    // Same answer for unknown users, wrong passwords and unknown addresses.
+    if (decision.verdict === 'challenge' && !auth) {
+      this.respond(tx, 401, { headers: [['WWW-Authenticate', digest.challenge()]] });
+    } else this.respond(tx, 403);
+    return undefined;
+  }
+
+  private outOfDialog(request: SipRequest, tx: ServerTransaction, source: Destination): void {
+    const admitted = this.admitted(request, tx, source);
+    if (!admitted) return;
+    switch (request.method) {
+      case 'OPTIONS':
+        // Keep-alive pings from trunks (RFC 3261 §11.2).
+        return void this.respond(tx, 200, {
+          headers: [
+            ['Allow', ALLOW],
+            ['Accept', 'application/sdp'],
+          ],
+        });
+      case 'INVITE':
+        return this.invite(request, tx, source, admitted.trunk);
+      case 'BYE':
+      case 'INFO':
+      case 'NOTIFY':
+      case 'REFER':
+        return void this.respond(tx, 481);
+      case 'REGISTER':
+      case 'SUBSCRIBE':
+      case 'PUBLISH':
+      case 'MESSAGE':
+      case 'UPDATE':
+      case 'PRACK':
+        return void this.respond(tx, 405, { headers: [['Allow', ALLOW]] });
+      default:
+        return void this.respond(tx, 501, { headers: [['Allow', ALLOW]] });
+    }
+  }
+
+  private invite(request: SipRequest, tx: ServerTransaction, source: Destination, trunk?: string): void {
+    const mf = request.headers.get('max-forwards');
+    if (mf !== undefined && Number(mf) === 0) return void this.respond(tx, 483);
+    const require = request.headers.get('require');
+    if (require) {
+      // We support no extensions that need Require (RFC 3261 §8.2.2.3).
+      return void this.respond(tx, 420, { headers: [['Unsupported', require]] });
+    }
+    const user = parseUri(request.uri)?.user ?? '';
+    if (!this.deps.dids.accepts(user)) return void this.respond(tx, 404);
+    this.deps.onInvite({ request, tx, source, ...(trunk ? { trunk } : {}) });
+  }
+}
