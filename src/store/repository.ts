@@ -75,6 +75,8 @@ export class TableRepository<T extends Row> {
   private readonly countStmt: Statement;
   private readonly pageStmt: Statement;
   private readonly updates = new Map<string, Statement>();
+  /** Default order: oldest first; rows written in the same millisecond keep their insertion order (rowid). */
+  private readonly order: string;
 
   constructor(
     protected readonly db: Db,
@@ -85,12 +87,11 @@ export class TableRepository<T extends Row> {
     private readonly options: { updatedAt?: boolean; order?: string } = {},
   ) {
     this.byName = new Map(columns.map((c) => [c.name, c]));
+    this.order = options.order ?? 'created_at, rowid';
     this.getStmt = db.prepare(`SELECT * FROM ${table} WHERE id = ?`);
     this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
     this.countStmt = db.prepare(`SELECT count(*) AS n FROM ${table}`);
-    this.pageStmt = db.prepare(
-      `SELECT * FROM ${table} ORDER BY ${options.order ?? 'created_at, id'} LIMIT ? OFFSET ?`,
-    );
+    this.pageStmt = db.prepare(`SELECT * FROM ${table} ORDER BY ${this.order} LIMIT ? OFFSET ?`);
   }
 
   protected hydrate(row: Row | undefined): T | undefined {
@@ -138,7 +139,7 @@ export class TableRepository<T extends Row> {
     if (!page || !count) {
       const clause = filters.map((f) => `${f} = @${f}`).join(' AND ');
       page = this.db.prepare(
-        `SELECT * FROM ${this.table} WHERE ${clause} ORDER BY ${this.options.order ?? 'created_at, id'} LIMIT @limit OFFSET @offset`,
+        `SELECT * FROM ${this.table} WHERE ${clause} ORDER BY ${this.order} LIMIT @limit OFFSET @offset`,
       );
       count = this.db.prepare(`SELECT count(*) AS n FROM ${this.table} WHERE ${clause}`);
       this.updates.set(key, page);
@@ -152,11 +153,9 @@ export class TableRepository<T extends Row> {
   }
 
   all(): T[] {
-    return (
-      this.db
-        .prepare(`SELECT * FROM ${this.table} ORDER BY ${this.options.order ?? 'created_at, id'}`)
-        .all() as Row[]
-    ).map((r) => this.hydrate(r) as T);
+    return (this.db.prepare(`SELECT * FROM ${this.table} ORDER BY ${this.order}`).all() as Row[]).map(
+      (r) => this.hydrate(r) as T,
+    );
   }
 
   create(input: Partial<T>, id?: string): T {

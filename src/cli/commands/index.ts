@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import type { Io } from '../context.js';
+import { agentsCommand } from './agents.js';
+import { contactsCommand } from './contacts.js';
 
 /** Command groups beyond start/migrate/keys register here. */
-export function registerMoreCommands(_program: Command, _io: Io): void {}
+export function registerMoreCommands(program: Command, io: Io): void {
+  agentsCommand(program, io);
+  contactsCommand(program, io);
+}

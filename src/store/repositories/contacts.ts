@@ -195,7 +195,7 @@ export class ContactRepository extends TableRepository<ContactRecord> {
     if (!s) {
       s = {
         page: this.db.prepare(
-          `SELECT c.* FROM contacts c ${where} ORDER BY c.created_at, c.id LIMIT @limit OFFSET @offset`,
+          `SELECT c.* FROM contacts c ${where} ORDER BY c.created_at, c.rowid LIMIT @limit OFFSET @offset`,
         ),
         count: this.db.prepare(`SELECT count(*) AS n FROM contacts c ${where}`),
       };

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { notFound } from '../../errors.js';
+import type { Store, AgentRecord } from '../../store/store.js';
+import { loadCliConfig, openStore, type Io } from '../context.js';
+
+/** Finds an agent by id, else by name. */
+export function findAgent(store: Store, idOrName: string): AgentRecord {
+  const agent = store.agents.get(idOrName) ?? store.agents.findBy('name', idOrName);
+  if (!agent) throw notFound('agent', idOrName);
+  return agent;
+}
+
+/** The agent as `agents show` prints it: its fields, the numbers that reach it and its attached actions. */
+function describeAgent(store: Store, agent: AgentRecord): Record<string, unknown> {
+  const numbers = store.numbers.list({ limit: 500 }, { agent_id: agent.id }).items.map((n) => n.number);
+  const actions = store.attachments.list({ limit: 500 }, { agent_id: agent.id }).items.map((a) => {
+    const def = store.actions.get(a.action_id);
+    return { stage: a.stage, position: a.position, action: def?.name ?? a.action_id, type: def?.type ?? '?' };
+  });
+  const { created_at, updated_at, ...fields } = agent;
+  return { ...fields, numbers, actions, created_at, updated_at };
+}
+
+export function agentsCommand(program: Command, io: Io): void {
+  // Another command file may add more subcommands (`agents import`) to the same group.
+  const agents =
+    program.commands.find((c) => c.name() === 'agents') ??
+    program.command('agents').description('Agents: list, show, import');
+  agents
+    .command('list')
+    .description('List agents by name: id, name, kind, description')
+    .action(() => {
+      const store = openStore(loadCliConfig(program.opts()));
+      try {
+        const all = store.agents.all().sort((a, b) => a.name.localeCompare(b.name));
+        if (all.length === 0) io.err('no agents yet');
+        for (const a of all) io.out([a.id, a.name, a.kind, a.description].join('\t'));
+      } finally {
+        store.close();
+      }
+    });
+  agents
+    .command('show <idOrName>')
+    .description('Show one agent (by id or name) as YAML, with its numbers and attached actions')
+    .action((idOrName: string) => {
+      const store = openStore(loadCliConfig(program.opts()));
+      try {
+        io.out(stringify(describeAgent(store, findAgent(store, idOrName))).trimEnd());
+      } finally {
+        store.close();
+      }
+    });
+}

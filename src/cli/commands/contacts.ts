@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { createReadStream, statSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { describeIssues, CallwrightError } from '../../errors.js';
+import { importContactsCsv, type ImportProgress } from '../../contacts/csv-import.js';
+import { loadCliConfig, openStore, type Io } from '../context.js';
+
+/** Reports progress: a bar on a terminal, otherwise a plain line at each further tenth of the file. */
+function progressReporter(
+  io: Io,
+  totalBytes: number,
+): { update: (p: ImportProgress) => void; stop: () => void } {
+  if (io.tty) {
+    const bar = new cliProgress.SingleBar(
+      { format: 'importing [{bar}] {percentage}% | {rows} rows', stream: process.stderr, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(Math.max(totalBytes, 1), 0, { rows: 0 });
+    let running = true;
+    const stop = (): void => {
+      if (running) bar.stop();
+      running = false;
+    };
+    return { update: (p) => bar.update(p.bytes, { rows: p.rows }), stop };
+  }
+  let lastTenth = 0;
+  let last: ImportProgress | undefined;
+  return {
+    update: (p) => {
+      last = p;
+      const tenth = Math.floor((p.bytes / Math.max(totalBytes, 1)) * 10);
+      if (tenth > lastTenth) {
+        lastTenth = tenth;
+        io.err(`progress: ${Math.min(tenth * 10, 100)}% (${p.rows} rows)`);
+      }
+    },
+    stop: () => {
+      if (last && lastTenth < 10) io.err(`progress: 100% (${last.rows} rows)`);
+      lastTenth = 10;
+    },
+  };
+}
+
+export function contactsCommand(program: Command, io: Io): void {
+  const contacts =
+    program.commands.find((c) => c.name() === 'contacts') ??
+    program.command('contacts').description('Contacts');
+  contacts
+    .command('import <file>')
+    .description(
+      'Import contacts from CSV: phone,first_name,last_name,email,timezone,tags,lists (+ any column as a property); ' +
+        'matched by phone, so re-importing a file changes nothing',
+    )
+    .option('--calling-code <digits>', 'country calling code for numbers written in national form, e.g. 44')
+    .action(async (file: string, opts: { callingCode?: string }) => {
+      if (opts.callingCode !== undefined && !/^[1-9]\d{0,2}$/.test(opts.callingCode)) {
+        throw new CallwrightError(
+          'VALIDATION',
+          `--calling-code: got "${opts.callingCode}", expected 1-3 digits such as 44`,
+        );
+      }
+      let totalBytes: number;
+      try {
+        totalBytes = statSync(file).size;
+      } catch {
+        throw new CallwrightError('NOT_FOUND', `cannot read ${file}: no such file`);
+      }
+      const store = openStore(loadCliConfig(program.opts()));
+      const progress = progressReporter(io, totalBytes);
+      try {
+        const summary = await importContactsCsv(store, createReadStream(file), {
+          totalBytes,
+          onProgress: progress.update,
+          ...(opts.callingCode ? { callingCode: opts.callingCode } : {}),
+        });
+        progress.stop();
+        const r = summary.rejected.length;
+        io.out(
+          `imported ${summary.imported}, updated ${summary.updated}, unchanged ${summary.unchanged}, rejected ${r}`,
+        );
+        for (const row of summary.rejected) {
+          for (const line of describeIssues(row.issues).split('\n')) io.out(`  line ${row.line}: ${line}`);
+        }
+        if (r > 0) {
+          throw new CallwrightError(
+            'VALIDATION',
+            `${r} row(s) rejected and not written; the other rows were imported`,
+          );
+        }
+      } finally {
+        progress.stop();
+        store.close();
+      }
+    });
+}

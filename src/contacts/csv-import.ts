@@ -1,0 +1,241 @@
+import type { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'csv-parse';
+import { Type } from '@sinclair/typebox';
+import { CallwrightError, type FieldIssue } from '../errors.js';
+import { check } from '../util/validate.js';
+import type { Store, ContactRecord } from '../store/store.js';
+import { TagName } from '../api/schemas/catalog.js';
+import { normalisePhone, PHONE_EXPECTED, type PhoneOptions } from './phone.js';
+import { isIanaTimeZone, TIME_ZONE_EXPECTED } from './timezone.js';
+
+/** Columns with a meaning; every other column becomes a contact property of the same name. */
+const KNOWN = ['phone', 'first_name', 'last_name', 'email', 'timezone', 'tags', 'lists'] as const;
+const TEXT_FIELDS = ['first_name', 'last_name', 'email', 'timezone'] as const;
+
+/** Tags and lists in one cell are separated by `;`, `|` or `,` (a comma needs the cell quoted). */
+const SEPARATOR = /[;|,]/;
+
+const RowSchema = Type.Object({
+  first_name: Type.Optional(Type.String({ maxLength: 100 })),
+  last_name: Type.Optional(Type.String({ maxLength: 100 })),
+  email: Type.Optional(Type.String({ format: 'email' })),
+  tags: Type.Array(TagName),
+  lists: Type.Array(Type.String({ minLength: 1, maxLength: 100 })),
+});
+
+export interface ImportOptions extends PhoneOptions {
+  /** Size of the input in bytes, when known, for progress. */
+  totalBytes?: number;
+  /** Called after each row. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  rows: number;
+  bytes: number;
+  totalBytes?: number;
+}
+
+export interface RejectedRow {
+  /** 1-based line of the file where the row ends. */
+  line: number;
+  issues: FieldIssue[];
+}
+
+export interface ImportSummary {
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: RejectedRow[];
+}
+
+interface ContactRow {
+  phone: string;
+  fields: Partial<Record<(typeof TEXT_FIELDS)[number], string>>;
+  properties: Record<string, string>;
+  tags: string[];
+  lists: string[];
+}
+
+type Outcome = 'imported' | 'updated' | 'unchanged';
+
+/**
+ * Imports contacts from CSV with a header row. Each row is validated, then written in its own
+ * transaction, so a bad row writes nothing and never stops the rows after it. Rows are matched to
+ * existing contacts by E.164 phone; an import only adds: empty cells leave values as they are, tags and
+ * list memberships are added, properties merged. Importing the same file twice changes nothing.
+ */
+export async function importContactsCsv(
+  store: Store,
+  source: Readable,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
+  const summary: ImportSummary = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
+  let header: string[] | undefined;
+  let rows = 0;
+  // Rows are handled inside `on_record`, as the parser reaches each one, so a malformed spot later in the
+  // file stops the import exactly there: every row before it is written, none after it.
+  const onRecord = (record: string[], info: { lines: number; bytes: number }): null => {
+    if (!header) {
+      header = readHeader(record);
+      return null;
+    }
+    rows++;
+    const outcome = importRow(store, header, record, info.lines, options);
+    if (typeof outcome === 'string') summary[outcome]++;
+    else summary.rejected.push(outcome);
+    options.onProgress?.({ rows, bytes: info.bytes, totalBytes: options.totalBytes });
+    return null;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const parser = parse({
+        bom: true,
+        trim: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+        on_record: onRecord,
+      });
+      parser.on('error', reject).on('end', resolve).resume();
+      source.on('error', reject).pipe(parser);
+    });
+  } catch (err) {
+    if (err instanceof CallwrightError) throw err;
+    const e = err as { message?: string; lines?: number };
+    throw new CallwrightError('VALIDATION', `CSV cannot be read at line ${e.lines ?? '?'}: ${e.message}`, [
+      { field: `line ${e.lines ?? '?'}`, expected: 'well-formed CSV (RFC 4180)' },
+    ]);
+  }
+  if (!header) {
+    throw new CallwrightError('VALIDATION', 'the file is empty', [
+      { field: 'header', expected: 'a header row naming the columns, including phone' },
+    ]);
+  }
+  return summary;
+}
+
+function readHeader(record: string[]): string[] {
+  const header = record.map((h) => h.trim());
+  const issues: FieldIssue[] = [];
+  if (!header.some((h) => h.toLowerCase() === 'phone')) {
+    issues.push({ field: 'header', value: header.join(','), expected: 'a phone column' });
+  }
+  const seen = new Set<string>();
+  header.forEach((h, i) => {
+    const key = KNOWN.includes(h.toLowerCase() as (typeof KNOWN)[number]) ? h.toLowerCase() : h;
+    if (!h) issues.push({ field: `header column ${i + 1}`, value: h, expected: 'a column name' });
+    else if (seen.has(key))
+      issues.push({ field: `header column ${i + 1}`, value: h, expected: 'a unique column name' });
+    seen.add(key);
+  });
+  if (issues.length > 0)
+    throw new CallwrightError('VALIDATION', `bad CSV header: ${issues[0]?.expected}`, issues);
+  return header.map((h) => (KNOWN.includes(h.toLowerCase() as (typeof KNOWN)[number]) ? h.toLowerCase() : h));
+}
+
+function importRow(
+  store: Store,
+  header: string[],
+  record: string[],
+  line: number,
+  options: PhoneOptions,
+): Outcome | RejectedRow {
+  if (record.length !== header.length) {
+    return {
+      line,
+      issues: [
+        {
+          field: 'row',
+          value: `${record.length} fields`,
+          expected: `${header.length} fields as in the header`,
+        },
+      ],
+    };
+  }
+  const parsed = parseRow(header, record, options);
+  if ('issues' in parsed) return { line, issues: parsed.issues };
+  try {
+    return store.db.transaction(() => writeRow(store, parsed)).immediate();
+  } catch (err) {
+    return {
+      line,
+      issues: [{ field: 'row', expected: `a row the store accepts (${(err as Error).message})` }],
+    };
+  }
+}
+
+/** Turns one CSV record into a validated contact row, or the issues that keep it out. */
+function parseRow(
+  header: string[],
+  record: string[],
+  options: PhoneOptions,
+): ContactRow | { issues: FieldIssue[] } {
+  const cells: Record<string, string> = {};
+  header.forEach((h, i) => {
+    if (record[i]) cells[h] = record[i] as string;
+  });
+  const issues: FieldIssue[] = [];
+  const phone = cells.phone ? normalisePhone(cells.phone, options) : undefined;
+  if (!phone) {
+    issues.push({
+      field: 'phone',
+      ...(cells.phone ? { value: cells.phone } : {}),
+      expected: options.callingCode
+        ? PHONE_EXPECTED
+        : `${PHONE_EXPECTED}; national numbers need a calling code`,
+    });
+  }
+  const split = (cell?: string): string[] =>
+    [...new Set((cell ?? '').split(SEPARATOR).map((s) => s.trim()))].filter(Boolean);
+  const row: ContactRow = {
+    phone: phone ?? '',
+    fields: {},
+    properties: {},
+    tags: split(cells.tags),
+    lists: split(cells.lists),
+  };
+  for (const f of TEXT_FIELDS) if (cells[f]) row.fields[f] = cells[f];
+  for (const [k, v] of Object.entries(cells)) {
+    if (!KNOWN.includes(k as (typeof KNOWN)[number])) row.properties[k] = v;
+  }
+  issues.push(...check(RowSchema, { ...row.fields, tags: row.tags, lists: row.lists }));
+  if (row.fields.timezone && !isIanaTimeZone(row.fields.timezone)) {
+    issues.push({ field: 'timezone', value: row.fields.timezone, expected: TIME_ZONE_EXPECTED });
+  }
+  return issues.length > 0 ? { issues: issues.map(cellIssue) } : row;
+}
+
+/** Ajv names array items `tags.1`; in a CSV the cell is `tags`. */
+function cellIssue(issue: FieldIssue): FieldIssue {
+  return { ...issue, field: issue.field.replace(/\.\d+$/, '') };
+}
+
+function writeRow(store: Store, row: ContactRow): Outcome {
+  const contacts = store.contacts;
+  const existing = contacts.findByPhone(row.phone);
+  if (!existing) {
+    const created = contacts.create({ phone: row.phone, ...row.fields, properties: row.properties });
+    addMemberships(store, created.id, row);
+    return 'imported';
+  }
+  const patch: Partial<ContactRecord> = {};
+  for (const [k, v] of Object.entries(row.fields)) if (existing[k] !== v) patch[k] = v;
+  const properties = { ...existing.properties, ...row.properties };
+  if (!isDeepStrictEqual(properties, existing.properties)) patch.properties = properties;
+  const fieldsChanged = Object.keys(patch).length > 0;
+  if (fieldsChanged) contacts.update(existing.id, patch);
+  const membershipsChanged = addMemberships(store, existing.id, row);
+  return fieldsChanged || membershipsChanged ? 'updated' : 'unchanged';
+}
+
+/** Adds the row's tags and lists (lists by name, created on first use); true when anything was new. */
+function addMemberships(store: Store, contactId: string, row: ContactRow): boolean {
+  let changed = false;
+  for (const tag of row.tags) changed = store.contacts.addTag(contactId, tag) || changed;
+  for (const name of row.lists) {
+    const list = store.contacts.ensureList(name);
+    changed = store.contacts.addToList(contactId, list.id) || changed;
+  }
+  return changed;
+}

@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cliHarness } from './cli-harness.js';
+
+const mixed = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/contacts/mixed.csv');
+
+let h: ReturnType<typeof cliHarness>;
+beforeEach(() => {
+  h = cliHarness();
+});
+afterEach(() => h.cleanup());
+
+describe('callwright contacts import', () => {
+  it('imports, prints a summary with each rejected row, and a second run changes nothing', async () => {
+    const first = await h.run('contacts', 'import', mixed);
+    expect(first.code).toBe(1);
+    expect(first.out[0]).toBe('imported 3, updated 0, unchanged 0, rejected 5');
+    expect(first.out).toContain('  line 5: email: got "not-an-email", expected an email address');
+    expect(
+      first.out.some((l) => l.startsWith('  line 4: phone: got "4155550101", expected an E.164 number')),
+    ).toBe(true);
+    expect(first.out).toContain('  line 9: row: got "4 fields", expected 9 fields as in the header');
+    expect(first.err.at(-1)).toContain('5 row(s) rejected and not written');
+    // Without a terminal, progress comes as plain lines ending at 100%.
+    expect(first.err.filter((l) => l.startsWith('progress: ')).at(-1)).toMatch(/^progress: 100% \(8 rows\)$/);
+
+    const second = await h.run('contacts', 'import', mixed);
+    expect(second.out[0]).toBe('imported 0, updated 0, unchanged 3, rejected 5');
+
+    const store = h.openStore();
+    expect(store.contacts.list().total).toBe(3);
+    store.close();
+  });
+
+  it('exits 0 when every row is accepted, and uses --calling-code for national numbers', async () => {
+    const file = path.join(h.dir, 'uk.csv');
+    writeFileSync(file, 'phone,first_name\n020 7183 8750,Ada\n+44 161 496 0000,Bo\n');
+    const res = await h.run('contacts', 'import', file, '--calling-code', '44');
+    expect(res).toMatchObject({ code: 0, out: ['imported 2, updated 0, unchanged 0, rejected 0'] });
+    const bad = await h.run('contacts', 'import', file, '--calling-code', '+44');
+    expect(bad.code).toBe(1);
+    expect(bad.err.join('\n')).toContain('--calling-code: got "+44", expected 1-3 digits');
+  });
+
+  it('fails clearly for a missing file or a file without a phone column', async () => {
+    const missing = await h.run('contacts', 'import', path.join(h.dir, 'nope.csv'));
+    expect(missing.code).toBe(1);
+    expect(missing.err.join('\n')).toMatch(/cannot read .*nope\.csv/);
+    const file = path.join(h.dir, 'nophone.csv');
+    writeFileSync(file, 'name\nAda\n');
+    const res = await h.run('contacts', 'import', file);
+    expect(res.code).toBe(1);
+    expect(res.err.join('\n')).toContain('bad CSV header: a phone column');
+  });
+});
