@@ -230,9 +230,12 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
 
   async sendDtmf(digits: string, durationMs = 100): Promise<void> {
     if (!DTMF_DIGITS.test(digits)) {
-      throw new CallwrightError('VALIDATION', `sendDtmf: got ${JSON.stringify(digits)}`, [
-        { field: 'digits', value: digits, expected: 'digits 0-9, *, #, A-D, and w/W pauses' },
-      ]);
+      const expected = 'digits 0-9, *, #, A-D, and w/W pauses';
+      throw new CallwrightError(
+        'VALIDATION',
+        `sendDtmf: got ${JSON.stringify(digits)}, expected ${expected}`,
+        [{ field: 'digits', value: digits, expected }],
+      );
     }
     if (this.closed) return;
     if (this.rtp.negotiated?.dtmfPayloadType == null) {

@@ -1,0 +1,5 @@
+export type { SpeechRequest, SpeechSynthesizer } from './speech-synthesizer.js';
+export type { SpeechProvider } from './speech-provider.js';
+export { EspeakProvider, type EspeakOptions } from './espeak-provider.js';
+export { PromptCache } from './prompt-cache.js';
+export { createSpeechSynthesizer, type SpeechSettings } from './create-speech.js';
