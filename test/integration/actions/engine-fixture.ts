@@ -7,16 +7,24 @@ import { ActionError, defineActionType } from '../../../src/actions/action-type.
 import type { Stage } from '../../../src/store/store.js';
 
 /** Test-only types exercising the contract: record what they got, fail on demand, hang. */
-export function testTypes(log: Array<{ name: string; config: Record<string, unknown>; attempt: number; key: string }>) {
+export function testTypes(
+  log: Array<{ name: string; config: Record<string, unknown>; attempt: number; key: string }>,
+) {
   const echo = defineActionType({
     name: 'test-echo',
     title: 'Echo',
     description: 'Returns its rendered config as outputs',
     configSchema: Type.Object({ text: Type.String() }, { additionalProperties: true }),
     stages: ['before', 'during', 'after'],
-    argumentSchema: () => Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+    argumentSchema: () =>
+      Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
     async exec(ctx) {
-      log.push({ name: ctx.definition.name, config: ctx.config, attempt: ctx.attempt, key: ctx.idempotencyKey });
+      log.push({
+        name: ctx.definition.name,
+        config: ctx.config,
+        attempt: ctx.attempt,
+        key: ctx.idempotencyKey,
+      });
       return { ...ctx.config, n: ctx.args.n ?? null };
     },
     simulate: (ctx) => ({ ...ctx.config }),
@@ -25,10 +33,18 @@ export function testTypes(log: Array<{ name: string; config: Record<string, unkn
     name: 'test-flaky',
     title: 'Flaky',
     description: 'Fails the first `failures` attempts',
-    configSchema: Type.Object({ failures: Type.Integer({ minimum: 0 }), permanent: Type.Optional(Type.Boolean()) }),
+    configSchema: Type.Object({
+      failures: Type.Integer({ minimum: 0 }),
+      permanent: Type.Optional(Type.Boolean()),
+    }),
     stages: ['before', 'during', 'after'],
     async exec(ctx) {
-      log.push({ name: ctx.definition.name, config: ctx.config, attempt: ctx.attempt, key: ctx.idempotencyKey });
+      log.push({
+        name: ctx.definition.name,
+        config: ctx.config,
+        attempt: ctx.attempt,
+        key: ctx.idempotencyKey,
+      });
       if (ctx.attempt <= ctx.config.failures) {
         throw new ActionError('UPSTREAM', `attempt ${ctx.attempt} failed`, !ctx.config.permanent);
       }
@@ -48,7 +64,12 @@ export function testTypes(log: Array<{ name: string; config: Record<string, unkn
       }),
     kill(ctx) {
       ctx.state.set('killed', true);
-      log.push({ name: `${ctx.definition.name}:killed`, config: {}, attempt: ctx.attempt, key: ctx.idempotencyKey });
+      log.push({
+        name: `${ctx.definition.name}:killed`,
+        config: {},
+        attempt: ctx.attempt,
+        key: ctx.idempotencyKey,
+      });
     },
   });
   return [echo, flaky, hang];
@@ -63,7 +84,10 @@ export function engineFixture(options: { beforeBudgetMs?: number; fallback?: str
     store: t.store,
     logger: pino({ level: 'silent' }),
     registry,
-    actions: { before_budget_ms: options.beforeBudgetMs ?? 2000, fallback_disposition: options.fallback ?? 'no-disposition' },
+    actions: {
+      before_budget_ms: options.beforeBudgetMs ?? 2000,
+      fallback_disposition: options.fallback ?? 'no-disposition',
+    },
     outbox: { max_attempts: 3 },
   });
   const agent = t.store.agents.create({ name: 'sales', kind: 'scripted' });

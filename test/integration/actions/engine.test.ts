@@ -10,7 +10,12 @@ describe('action engine: order and chaining', () => {
     // Attached out of creation order on purpose: position decides.
     const c = fx.attach('crm_log', 'test-echo', { text: 'log {{ actions.send_sms.text }}' }, 'during');
     const a = fx.attach('schedule', 'test-echo', { text: 'booked', slot: '{{ data.slot }}' }, 'during');
-    const b = fx.attach('send_sms', 'test-echo', { text: 'See you at {{ actions.schedule.slot }}' }, 'during');
+    const b = fx.attach(
+      'send_sms',
+      'test-echo',
+      { text: 'See you at {{ actions.schedule.slot }}' },
+      'during',
+    );
     fx.store.attachments.update(a.att.id, { position: 0 });
     fx.store.attachments.update(b.att.id, { position: 1 });
     fx.store.attachments.update(c.att.id, { position: 2 });
@@ -39,19 +44,21 @@ describe('templates', () => {
 
   it('refuses a definition whose template does not parse, naming the field', () => {
     fx = engineFixture();
-    expect(() => fx.engine.definitions.create({ name: 'bad', type: 'custom-reply', config: { text: 'Hi {{ x' } })).toThrow(
-      /config\.text/,
-    );
-    expect(() => fx.engine.definitions.create({ name: 'bad', type: 'add-contact-tags', config: { tags: [] } })).toThrow(
-      /config\.tags: got \[\], expected at least 1 items/,
-    );
+    expect(() =>
+      fx.engine.definitions.create({ name: 'bad', type: 'custom-reply', config: { text: 'Hi {{ x' } }),
+    ).toThrow(/config\.text/);
+    expect(() =>
+      fx.engine.definitions.create({ name: 'bad', type: 'add-contact-tags', config: { tags: [] } }),
+    ).toThrow(/config\.tags: got \[\], expected at least 1 items/);
   });
 });
 
 describe('failure policies', () => {
   it('retries N times with backoff and then succeeds', async () => {
     fx = engineFixture();
-    fx.attach('flaky', 'test-flaky', { failures: 2 }, 'during', { failure_policy: { retries: 2, backoff_ms: 5 } });
+    fx.attach('flaky', 'test-flaky', { failures: 2 }, 'during', {
+      failure_policy: { retries: 2, backoff_ms: 5 },
+    });
     const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
     const r = await s.runStage('during');
     expect(r.runs[0]).toMatchObject({ status: 'succeeded', attempts: 3, outputs: { attempt: 3 } });
@@ -59,7 +66,9 @@ describe('failure policies', () => {
 
   it('continue: the next action still runs after the retries are used up', async () => {
     fx = engineFixture();
-    fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', { failure_policy: { retries: 1, backoff_ms: 1, on_failure: 'continue' } });
+    fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', {
+      failure_policy: { retries: 1, backoff_ms: 1, on_failure: 'continue' },
+    });
     fx.attach('next', 'test-echo', { text: 'after' }, 'during');
     const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
     expect(r.runs.map((x) => [x.action, x.status, x.attempts])).toEqual([
@@ -82,7 +91,11 @@ describe('failure policies', () => {
     fx = engineFixture();
     fx.attach('lookup', 'test-flaky', { failures: 5, permanent: true }, 'during', {
       triggers: [{ kind: 'tool' }],
-      failure_policy: { retries: 3, on_failure: 'fallback', fallback_message: 'Sorry, {{ error.code }} - I will call you back.' },
+      failure_policy: {
+        retries: 3,
+        on_failure: 'fallback',
+        fallback_message: 'Sorry, {{ error.code }} - I will call you back.',
+      },
     });
     const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
     const res = await s.callTool('lookup', {});
@@ -106,7 +119,9 @@ describe('history and stats', () => {
       { text: 'hello', note: 'call {{ call.from }} now', phone: '{{ call.from }}' },
       'during',
     );
-    fx.attach('flaky', 'test-flaky', { failures: 9 }, 'during', { failure_policy: { retries: 1, backoff_ms: 1 } });
+    fx.attach('flaky', 'test-flaky', { failures: 9 }, 'during', {
+      failure_policy: { retries: 1, backoff_ms: 1 },
+    });
     const call = fx.call('+14155550123');
     const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550123' });
     await s.runStage('during');
@@ -128,14 +143,21 @@ describe('history and stats', () => {
     const stats = fx.engine.history.stats(ok.def.id);
     expect(stats).toMatchObject({ runs: 2, succeeded: 2, failed: 0, success_rate: 1 });
     expect(stats.p50_ms).not.toBeNull();
-    expect(fx.engine.history.stats(failed.action_id!)).toMatchObject({ runs: 2, succeeded: 0, success_rate: 0 });
+    expect(fx.engine.history.stats(failed.action_id!)).toMatchObject({
+      runs: 2,
+      succeeded: 0,
+      success_rate: 0,
+    });
   });
 });
 
 describe('enable/disable', () => {
   it('never runs a disabled definition, in any stage, by any trigger', async () => {
     fx = engineFixture();
-    const d = fx.attach('off', 'test-echo', { text: 'x' }, 'during', { enabled: false, triggers: [{ kind: 'tool' }] });
+    const d = fx.attach('off', 'test-echo', { text: 'x' }, 'during', {
+      enabled: false,
+      triggers: [{ kind: 'tool' }],
+    });
     fx.attach('off2', 'test-echo', { text: 'y' }, 'during', { enabled: false });
     const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
     await s.runStage('during');

@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineFixture } from './engine-fixture.js';
+import { assertCallable } from '../../../src/actions/dnc-guard.js';
+import { CallwrightError } from '../../../src/errors.js';
+
+let fx: ReturnType<typeof engineFixture>;
+afterEach(() => fx?.cleanup());
+
+describe('local action types', () => {
+  it('update property, add/remove tags, add to list, contact disposition, custom reply', async () => {
+    fx = engineFixture();
+    const contact = fx.store.contacts.create({ phone: '+14155550111', first_name: 'Ada' });
+    fx.attach('plan', 'update-contact-property', { property: 'plan', value: 'gold' }, 'during');
+    fx.attach('tag', 'add-contact-tags', { tags: ['vip', 'callback'] }, 'during');
+    fx.attach('untag', 'remove-contact-tags', { tags: ['callback'] }, 'during');
+    fx.attach('list', 'add-to-list', { list: 'q4-campaign' }, 'during');
+    fx.attach('dispo', 'contact-disposition', { disposition: 'interested' }, 'during');
+    fx.attach(
+      'reply',
+      'custom-reply',
+      { text: 'Thanks {{ contact.first_name }}, you are now {{ contact.plan }}.' },
+      'during',
+    );
+    const call = fx.call('+14155550111', contact.id);
+    const s = fx.engine.session({
+      agentId: fx.agent.id,
+      callId: call.id,
+      contactId: contact.id,
+      from: contact.phone,
+    });
+    const r = await s.runStage('during');
+    expect(r.runs.every((x) => x.status === 'succeeded')).toBe(true);
+    expect(r.say).toEqual(['Thanks Ada, you are now gold.']);
+    const view = fx.engine.contacts.viewById(contact.id)!;
+    expect(view).toMatchObject({
+      plan: 'gold',
+      tags: ['vip'],
+      lists: ['q4-campaign'],
+      disposition: 'interested',
+    });
+    expect(fx.store.calls.require(call.id).contact_disposition).toBe('interested');
+  });
+
+  it('contact types fail their precondition without a contact', async () => {
+    fx = engineFixture();
+    fx.attach('tag', 'add-contact-tags', { tags: ['vip'] }, 'during');
+    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    expect(r.runs[0]).toMatchObject({ status: 'failed', error: { code: 'PRECONDITION' } });
+  });
+
+  it('call disposition: set while live; refused after hand-off or end; fallback applied at end', async () => {
+    fx = engineFixture({ fallback: 'no-answer-recorded' });
+    fx.attach('dispose', 'call-disposition', { allowed: ['sale', 'no-sale'] }, 'during', {
+      triggers: [{ kind: 'tool' }],
+    });
+    const call = fx.call();
+    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    s.phase = 'answered';
+    expect(await s.callTool('dispose', { disposition: 'maybe' })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION' },
+    });
+    expect(await s.callTool('dispose', { disposition: 'sale' })).toMatchObject({ ok: true });
+    expect(fx.store.calls.require(call.id).call_disposition).toBe('sale');
+    s.phase = 'handed-off';
+    expect(await s.callTool('dispose', { disposition: 'no-sale' })).toMatchObject({
+      ok: false,
+      error: { code: 'PRECONDITION' },
+    });
+    expect(fx.store.calls.require(call.id).call_disposition).toBe('sale');
+    fx.engine.endCall(s);
+    expect(await s.callTool('dispose', { disposition: 'no-sale' })).toMatchObject({
+      ok: false,
+      error: { code: 'PRECONDITION' },
+    });
+    const other = fx.call();
+    const s2 = fx.engine.session({ agentId: fx.agent.id, callId: other.id });
+    expect(fx.engine.endCall(s2).callDisposition).toBe('no-answer-recorded');
+    expect(fx.store.calls.require(other.id)).toMatchObject({
+      call_disposition: 'no-answer-recorded',
+      state: 'ended',
+    });
+  });
+
+  it('set DNC blocks every later outbound call and SMS to that number, with the reason recorded', async () => {
+    fx = engineFixture();
+    fx.attach('dnc', 'set-dnc', {}, 'during', {
+      triggers: [{ kind: 'intent', phrases: ['stop calling me'] }],
+    });
+    const number = '+14155550177';
+    expect(() => assertCallable(fx.store, number, 'call')).not.toThrow();
+    const call = fx.call(number);
+    const s = fx.engine.session({
+      agentId: fx.agent.id,
+      callId: call.id,
+      from: number,
+      direction: 'inbound',
+    });
+    await s.handleEvent({ type: 'transcript', text: 'Please stop calling me.' });
+    const contact = fx.store.contacts.findBy('phone', number)!;
+    expect(contact).toMatchObject({
+      dnc: true,
+      dnc_by: `call:${call.id}`,
+      dnc_reason: 'caller asked not to be contacted',
+    });
+    let err: unknown;
+    try {
+      assertCallable(fx.store, number, 'call');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CallwrightError);
+    expect((err as CallwrightError).code).toBe('DNC');
+    expect((err as CallwrightError).message).toMatch(
+      /Do-Not-Call list since .*caller asked not to be contacted.*not placed/,
+    );
+    expect((err as CallwrightError).message).not.toContain('4155550177');
+    expect(() => assertCallable(fx.store, number, 'sms')).toThrow(/message was not sent/);
+    expect(() => assertCallable(fx.store, '+14155550178', 'sms')).not.toThrow();
+  });
+});
