@@ -91,22 +91,23 @@ export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): P
     check: (body) => contactChecks(store, body),
     conflictField: 'phone',
   });
+  membershipRoutes(app, store, views);
+  dncRoutes(app, store, views);
+}
 
-  const tags = ['contacts'];
-  const reply200 = { 200: Contact, ...errorResponses };
+const tags = ['contacts'];
+const reply200 = { 200: Contact, ...errorResponses };
+
+/** One tag or one list membership at a time; PUT and DELETE are idempotent and answer the contact. */
+function membershipRoutes(app: FastifyInstance, store: Store, views: CrudRepository<ContactView>): void {
   type TagReq = { Params: { id: string; name: string } };
   type ListReq = { Params: { id: string; listId: string } };
+  const tagSchema = (summary: string) => ({ tags, summary, params: TagParams, response: reply200 });
+  const listSchema = (summary: string) => ({ tags, summary, params: ListParams, response: reply200 });
 
   app.put<TagReq>(
     '/contacts/:id/tags/:name',
-    {
-      schema: {
-        tags,
-        summary: 'Tag a contact (the tag is created on first use)',
-        params: TagParams,
-        response: reply200,
-      },
-    },
+    { schema: tagSchema('Tag a contact (the tag is created on first use)') },
     async (req) => {
       store.db.transaction(() => store.contacts.addTag(req.params.id, req.params.name))();
       return views.require(req.params.id);
@@ -114,7 +115,7 @@ export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): P
   );
   app.delete<TagReq>(
     '/contacts/:id/tags/:name',
-    { schema: { tags, summary: 'Remove a tag from a contact', params: TagParams, response: reply200 } },
+    { schema: tagSchema('Remove a tag from a contact') },
     async (req) => {
       store.contacts.removeTag(req.params.id, req.params.name);
       return views.require(req.params.id);
@@ -122,7 +123,7 @@ export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): P
   );
   app.put<ListReq>(
     '/contacts/:id/lists/:listId',
-    { schema: { tags, summary: 'Add a contact to a list', params: ListParams, response: reply200 } },
+    { schema: listSchema('Add a contact to a list') },
     async (req) => {
       store.contacts.addToList(req.params.id, req.params.listId);
       return views.require(req.params.id);
@@ -130,12 +131,16 @@ export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): P
   );
   app.delete<ListReq>(
     '/contacts/:id/lists/:listId',
-    { schema: { tags, summary: 'Remove a contact from a list', params: ListParams, response: reply200 } },
+    { schema: listSchema('Remove a contact from a list') },
     async (req) => {
       store.contacts.removeFromList(req.params.id, req.params.listId);
       return views.require(req.params.id);
     },
   );
+}
+
+/** The Do-Not-Call mark: set with who (default: the API key) and why; the time is stamped by the store. */
+function dncRoutes(app: FastifyInstance, store: Store, views: CrudRepository<ContactView>): void {
   app.put<{ Params: { id: string }; Body: { reason: string; by?: string } }>(
     '/contacts/:id/dnc',
     {

@@ -49,7 +49,86 @@ function namingBodyField(err: unknown, body: Row, conflictField?: string): unkno
   return new CallwrightError('CONFLICT', err.message.replace(/this \w+/, `this ${field}`), [issue]);
 }
 
-const noContent = { 204: Type.Null({ description: 'done' }) };
+function checked<R>(res: CrudResource<R>, body: Row, id?: string): void {
+  const issues = res.check?.(body, id) ?? [];
+  if (issues.length > 0) throw invalid(issues);
+}
+
+function listRoute<R>(app: FastifyInstance, res: CrudResource<R>): void {
+  const schema = {
+    tags: [res.tag],
+    summary: `List ${res.tag}, a page at a time`,
+    querystring: listQuery(res.filters),
+    response: { 200: pageOf(res.record), ...errorResponses },
+  };
+  app.get(res.path, { schema }, async (req) => {
+    const { limit, offset, ...filter } = req.query as Row & PageQuery;
+    return res.repo.list({ limit, offset }, filter);
+  });
+}
+
+function getRoute<R>(app: FastifyInstance, res: CrudResource<R>): void {
+  const schema = {
+    tags: [res.tag],
+    summary: `Get one ${res.entity}`,
+    params: IdParams,
+    response: { 200: res.record, ...errorResponses },
+  };
+  app.get(`${res.path}/:id`, { schema }, async (req) => res.repo.require((req.params as { id: string }).id));
+}
+
+function createRoute<R>(app: FastifyInstance, res: CrudResource<R>, body: TSchema): void {
+  const schema = {
+    tags: [res.tag],
+    summary: `Create a ${res.entity}`,
+    body,
+    response: { 201: res.record, ...errorResponses },
+  };
+  app.post(res.path, { schema }, async (req, reply) => {
+    const input = req.body as Row;
+    checked(res, input);
+    try {
+      const created = res.repo.create(input);
+      return await reply.code(201).send(created);
+    } catch (err) {
+      throw namingBodyField(err, input, res.conflictField);
+    }
+  });
+}
+
+function updateRoute<R>(app: FastifyInstance, res: CrudResource<R>, body: TSchema): void {
+  const schema = {
+    tags: [res.tag],
+    summary: `Update a ${res.entity}: only the fields given change`,
+    params: IdParams,
+    body,
+    response: { 200: res.record, ...errorResponses },
+  };
+  app.patch(`${res.path}/:id`, { schema }, async (req) => {
+    const { id } = req.params as { id: string };
+    const patch = req.body as Row;
+    res.repo.require(id);
+    checked(res, patch, id);
+    try {
+      return res.repo.update(id, patch);
+    } catch (err) {
+      throw namingBodyField(err, patch, res.conflictField);
+    }
+  });
+}
+
+function deleteRoute<R>(app: FastifyInstance, res: CrudResource<R>): void {
+  const schema = {
+    tags: [res.tag],
+    summary: `Delete a ${res.entity}`,
+    params: IdParams,
+    response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses },
+  };
+  app.delete(`${res.path}/:id`, { schema }, async (req, reply) => {
+    res.repo.delete((req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
+}
 
 /**
  * Registers list (paged), get, create, update (PATCH, only the fields given) and delete routes for one
@@ -57,107 +136,9 @@ const noContent = { 204: Type.Null({ description: 'done' }) };
  */
 export function crudRoutes<R>(app: FastifyInstance, res: CrudResource<R>): void {
   const ops = new Set<Operation>(res.operations ?? ['list', 'get', 'create', 'update', 'delete']);
-  const one = `${res.path}/:id`;
-  const tags = [res.tag];
-  const checked = (body: Row, id?: string): void => {
-    const issues = res.check?.(body, id) ?? [];
-    if (issues.length > 0) throw invalid(issues);
-  };
-
-  if (ops.has('list')) {
-    app.get(
-      res.path,
-      {
-        schema: {
-          tags,
-          summary: `List ${res.tag}, a page at a time`,
-          querystring: listQuery(res.filters),
-          response: { 200: pageOf(res.record), ...errorResponses },
-        },
-      },
-      async (req) => {
-        const { limit, offset, ...filter } = req.query as Row & PageQuery;
-        return res.repo.list({ limit, offset }, filter);
-      },
-    );
-  }
-  if (ops.has('get')) {
-    app.get(
-      one,
-      {
-        schema: {
-          tags,
-          summary: `Get one ${res.entity}`,
-          params: IdParams,
-          response: { 200: res.record, ...errorResponses },
-        },
-      },
-      async (req) => res.repo.require((req.params as { id: string }).id),
-    );
-  }
-  if (ops.has('create') && res.create) {
-    app.post(
-      res.path,
-      {
-        schema: {
-          tags,
-          summary: `Create a ${res.entity}`,
-          body: res.create,
-          response: { 201: res.record, ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const body = req.body as Row;
-        checked(body);
-        try {
-          const created = res.repo.create(body);
-          return await reply.code(201).send(created);
-        } catch (err) {
-          throw namingBodyField(err, body, res.conflictField);
-        }
-      },
-    );
-  }
-  if (ops.has('update') && res.update) {
-    app.patch(
-      one,
-      {
-        schema: {
-          tags,
-          summary: `Update a ${res.entity}: only the fields given change`,
-          params: IdParams,
-          body: res.update,
-          response: { 200: res.record, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const { id } = req.params as { id: string };
-        const body = req.body as Row;
-        res.repo.require(id);
-        checked(body, id);
-        try {
-          return res.repo.update(id, body);
-        } catch (err) {
-          throw namingBodyField(err, body, res.conflictField);
-        }
-      },
-    );
-  }
-  if (ops.has('delete')) {
-    app.delete(
-      one,
-      {
-        schema: {
-          tags,
-          summary: `Delete a ${res.entity}`,
-          params: IdParams,
-          response: { ...noContent, ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        res.repo.delete((req.params as { id: string }).id);
-        return reply.code(204).send();
-      },
-    );
-  }
+  if (ops.has('list')) listRoute(app, res);
+  if (ops.has('get')) getRoute(app, res);
+  if (ops.has('create') && res.create) createRoute(app, res, res.create);
+  if (ops.has('update') && res.update) updateRoute(app, res, res.update);
+  if (ops.has('delete')) deleteRoute(app, res);
 }

@@ -45,8 +45,11 @@ export const Contact = Type.Object({
   updated_at: Timestamp,
 });
 
+/**
+ * No phone filter on purpose: request URLs are logged, and phone numbers must not reach the logs
+ * (find a contact by number in-process with `ContactRepository.findByPhone`).
+ */
 export const ContactFilters = {
-  phone: Type.Optional(Type.String({ description: 'exact E.164 number' })),
   tag: Type.Optional(Type.String({ description: 'tag name' })),
   list: Type.Optional(Type.String({ description: 'list id' })),
   dnc: Type.Optional(Type.Boolean()),

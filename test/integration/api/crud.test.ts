@@ -200,3 +200,24 @@ describe.each(cases)('$path', (c) => {
     expect((await h.call('GET', `${c.path}?limit=501`)).status).toBe(400);
   });
 });
+
+describe('list filters', () => {
+  it('filters agents by kind, numbers by agent and dispositions by scope, refusing bad values', async () => {
+    const kinds = (await h.call('GET', '/agents?kind=scripted&limit=500')).body.items.map(
+      (a: Json) => a.kind,
+    );
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(new Set(kinds)).toEqual(new Set(['scripted']));
+    const other = (await h.call('POST', '/agents', { name: 'filter-agent', kind: 'scripted' })).body.id;
+    await h.call('POST', '/numbers', { number: '+14155559999', agent_id: other });
+    const numbers = await h.call('GET', `/numbers?agent_id=${other}`);
+    expect(numbers.body).toMatchObject({ total: 1, items: [{ number: '+14155559999' }] });
+    await h.call('POST', '/dispositions', { scope: 'contact', code: 'callback', label: 'Call back' });
+    const scoped = await h.call('GET', '/dispositions?scope=contact');
+    expect(scoped.body.items.every((d: Json) => d.scope === 'contact')).toBe(true);
+    expect(scoped.body.total).toBeGreaterThan(0);
+    const bad = await h.call('GET', '/agents?kind=robot');
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0]).toMatchObject({ field: 'query.kind', value: 'robot' });
+  });
+});
