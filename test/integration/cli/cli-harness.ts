@@ -15,6 +15,7 @@ export interface CliRun {
 /** A temp data dir, a config file pointing at it, and `run(...)` calling the CLI in-process. */
 export function cliHarness(): {
   dir: string;
+  configFile: string;
   database: string;
   run: (...args: string[]) => Promise<CliRun>;
   openStore: () => Store;
@@ -26,6 +27,7 @@ export function cliHarness(): {
   const database = dataPaths(testConfig(t.dir)).database;
   return {
     dir: t.dir,
+    configFile,
     database,
     async run(...args) {
       const out: string[] = [];

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliHarness } from './cli-harness.js';
+import { main } from '../../../src/cli/main.js';
 
 const mixed = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/contacts/mixed.csv');
 
@@ -53,5 +54,19 @@ describe('callwright contacts import', () => {
     const res = await h.run('contacts', 'import', file);
     expect(res.code).toBe(1);
     expect(res.err.join('\n')).toContain('bad CSV header: a phone column');
+  });
+});
+
+describe('callwright contacts import on a terminal', () => {
+  it('draws a progress bar (cli-progress on stderr) instead of plain progress lines', async () => {
+    const file = path.join(h.dir, 'one.csv');
+    writeFileSync(file, 'phone\n+14155550100\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), tty: true };
+    const code = await main(['node', 'callwright', '--config', h.configFile, 'contacts', 'import', file], io);
+    expect(code).toBe(0);
+    expect(out).toEqual(['imported 1, updated 0, unchanged 0, rejected 0']);
+    expect(err.filter((l) => l.startsWith('progress: '))).toEqual([]);
   });
 });
