@@ -1,0 +1,188 @@
+/**
+ * `npm run bench:freeswitch`: calls per second and concurrent media calls held with zero failures,
+ * for Callwright's freeswitch backend and, in the same invocation, for a bare drachtio-fsmrf app that
+ * only answers each call onto an endpoint (the baseline). Prints both and their ratio; the target is
+ * Callwright ≥ 0.8 × baseline. Needs the live daemons (same variables as `npm run test:freeswitch`).
+ *
+ * sipp drives the load (sipp-scenarios/uac-invite-answer-hangup.xml: INVITE, hold -d ms, BYE).
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../src/logging/logger.js';
+import { FreeswitchTelephony } from '../src/telephony/freeswitch/freeswitch-telephony.js';
+import { realDrachtio } from '../src/telephony/freeswitch/real-drachtio.js';
+import { HELP, liveEnv, type LiveEnv } from '../test/freeswitch/live-env.js';
+
+const SCENARIO = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'sipp-scenarios',
+  'uac-invite-answer-hangup.xml',
+);
+const require = createRequire(import.meta.url);
+
+interface App {
+  stop(): Promise<void>;
+}
+
+/** The baseline: drachtio-srf + drachtio-fsmrf, answer onto an endpoint, release on BYE. */
+async function startBaseline(env: LiveEnv): Promise<App> {
+  const Srf = require('drachtio-srf');
+  const Mrf = require('drachtio-fsmrf');
+  const srf = new Srf();
+  srf.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    srf.on('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+    srf.connect(env.drachtio);
+  });
+  const mrf = new Mrf(srf);
+  const ms = await mrf.connect({
+    address: env.freeswitch.host,
+    port: env.freeswitch.port,
+    secret: env.freeswitch.secret,
+    listenAddress: env.listenAddress,
+    advertisedAddress: env.advertisedAddress,
+  });
+  srf.invite(async (req: unknown, res: { send(s: number): void }) => {
+    try {
+      const { endpoint, dialog } = await ms.connectCaller(req, res);
+      dialog.on('destroy', () => endpoint.destroy().catch(() => undefined));
+    } catch {
+      res.send(503);
+    }
+  });
+  return {
+    async stop() {
+      ms.disconnect();
+      srf.disconnect();
+    },
+  };
+}
+
+async function startCallwright(env: LiveEnv): Promise<App> {
+  const telephony = new FreeswitchTelephony({
+    settings: {
+      drachtio: { ...env.drachtio, connect_timeout_ms: 5000, max_retry_delay_ms: 2000 },
+      media_servers: [
+        {
+          name: 'bench',
+          address: env.freeswitch.host,
+          port: env.freeswitch.port,
+          secret: env.freeswitch.secret,
+          listen_address: env.listenAddress,
+          listen_port: 0,
+          advertised_address: env.advertisedAddress,
+        },
+      ],
+      shared_dir: { local: env.sharedLocal, remote: env.sharedRemote },
+      max_retry_delay_ms: 2000,
+      operation_timeout_ms: 10_000,
+    },
+    trunks: [],
+    logger: createLogger({ level: 'warn', redact_pii: true }),
+    drachtio: realDrachtio(),
+  });
+  telephony.onInbound(async (call) => {
+    const leg = await call.answer();
+    await leg.ended;
+  });
+  await telephony.start();
+  if (!telephony.readiness().ready) throw new Error(`not ready: ${telephony.readiness().detail}`);
+  return { stop: () => telephony.stop() };
+}
+
+/** One sipp run; true when every call succeeded (sipp exits 0 only then). */
+function sipp(
+  env: LiveEnv,
+  o: { calls: number; rate: number; limit: number; holdMs: number },
+): Promise<boolean> {
+  const args = [
+    env.drachtioSip,
+    '-sf',
+    SCENARIO,
+    '-nostdin',
+    '-i',
+    env.sippAddress,
+    '-p',
+    '32900',
+    '-mp',
+    '32910',
+    '-s',
+    'bench',
+    '-m',
+    String(o.calls),
+    '-r',
+    String(o.rate),
+    '-l',
+    String(o.limit),
+    '-d',
+    String(o.holdMs),
+    '-timeout',
+    `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 30)}s`,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn('sipp', args, { stdio: 'ignore' });
+    child.on('close', (code) => resolve(code === 0));
+    child.on('error', () => resolve(false));
+  });
+}
+
+interface Result {
+  cps: number;
+  concurrent: number;
+}
+
+async function measure(env: LiveEnv, label: string): Promise<Result> {
+  let cps = 0;
+  for (const rate of [5, 10, 20, 40, 80, 160]) {
+    const ok = await sipp(env, { calls: rate * 5, rate, limit: rate * 3, holdMs: 1000 });
+    console.log(`  ${label}: ${rate} calls/s for 5 s … ${ok ? 'ok' : 'failures'}`);
+    if (!ok) break;
+    cps = rate;
+  }
+  let concurrent = 0;
+  for (const n of [25, 50, 100, 200, 400, 800]) {
+    const ok = await sipp(env, { calls: n, rate: Math.max(10, n / 5), limit: n, holdMs: 15_000 });
+    console.log(`  ${label}: ${n} concurrent calls held 15 s … ${ok ? 'ok' : 'failures'}`);
+    if (!ok) break;
+    concurrent = n;
+  }
+  return { cps, concurrent };
+}
+
+async function main(): Promise<number> {
+  const env = liveEnv();
+  if (!env) {
+    console.log(`bench:freeswitch needs live daemons.\n${HELP}`);
+    return 0;
+  }
+  const run = async (label: string, start: (e: LiveEnv) => Promise<App>): Promise<Result> => {
+    const app = await start(env);
+    try {
+      return await measure(env, label);
+    } finally {
+      await app.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+  const baseline = await run('baseline (bare drachtio-fsmrf)', startBaseline);
+  const callwright = await run('callwright', startCallwright);
+  const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  console.log('\n                      calls/s (0 failures)   concurrent media calls (0 failures)');
+  console.log(`baseline              ${String(baseline.cps).padEnd(23)}${baseline.concurrent}`);
+  console.log(`callwright            ${String(callwright.cps).padEnd(23)}${callwright.concurrent}`);
+  console.log(
+    `ratio (target ≥ 0.8)  ${ratio(callwright.cps, baseline.cps).padEnd(23)}${ratio(callwright.concurrent, baseline.concurrent)}`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench:freeswitch failed: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
