@@ -90,9 +90,10 @@ export class OutboxWorker {
         await this.waitForWake(this.deps.settings.pollIntervalMs);
       } else if (this.inflight.size >= this.deps.settings.concurrency && this.done.length === 0) {
         await this.waitForWake(this.deps.settings.pollIntervalMs);
-      } else {
-        // Let more completions land so they share the next transaction.
-        await new Promise<void>((r) => setImmediate(r));
+      } else if (this.done.length < Math.ceil(this.deps.settings.concurrency / 4)) {
+        // Let more completions land so they share the next transaction: fewer commits, fewer WAL
+        // pages, fewer checkpoints on the event loop, for at most ~1 ms of added latency.
+        await new Promise<void>((r) => setTimeout(r, 1));
       }
     }
   }
