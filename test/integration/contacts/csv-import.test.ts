@@ -94,6 +94,25 @@ describe('importContactsCsv', () => {
     expect(s.contacts.tagsOf(c?.id as string)).toEqual(['new', 'vip']);
   });
 
+  it('rolls a row back whole when a write fails half-way: no contact, tag or list from it', async () => {
+    const s = store();
+    // Fail the last write of the row (its list membership), after the contact and tag rows were inserted.
+    s.db.exec(`CREATE TRIGGER explode BEFORE INSERT ON list_members
+      WHEN (SELECT name FROM lists WHERE id = NEW.list_id) = 'Explode'
+      BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+    const summary = await importContactsCsv(
+      s,
+      csv('phone,tags,lists\n+14155550100,vip,Explode\n+14155550101,calm,Fine\n'),
+    );
+    expect(summary).toMatchObject({ imported: 1 });
+    expect(summary.rejected).toEqual([
+      { line: 2, issues: [{ field: 'row', expected: expect.stringContaining('boom') }] },
+    ]);
+    expect(s.contacts.findByPhone('+14155550100')).toBeUndefined();
+    expect(s.tags.all().map((t) => t.name)).toEqual(['calm']);
+    expect(s.lists.all().map((l) => l.name)).toEqual(['Fine']);
+  });
+
   it('normalises national numbers with a calling code', async () => {
     const s = store();
     const summary = await importContactsCsv(s, csv('phone\n020 7183 8750\n'), { callingCode: '44' });
