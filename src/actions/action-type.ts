@@ -6,6 +6,8 @@ import type { TemplateRenderer, TemplateScope } from '../templates/template-rend
 import type { FiredBy } from './triggers/trigger.js';
 import type { OutboxQueue } from '../delivery/outbox-queue.js';
 import type { ContactMemory } from './contact-memory.js';
+import type { CallLeg, Telephony } from '../telephony/port.js';
+import type { Mailer } from '../integrations/mail/mailer.js';
 
 /**
  * The contract every action type implements: one file per type, registered in one registry.
@@ -27,6 +29,8 @@ export type ActionOutputs = Record<string, unknown>;
  */
 export interface CallHandle {
   readonly id: string;
+  /** The caller's leg, for actions that drive telephony themselves (transfers, voicemail, IVR). */
+  readonly leg?: CallLeg;
   /** ringing | answered | handed-off | ended (the session keeps it current). */
   readonly state: CallPhase;
   /** Speak text to the caller (synthesised, then played). Resolves when done or interrupted. */
@@ -69,6 +73,9 @@ export interface ActionServices {
   /** Queue durable asynchronous work (delivered by the outbox worker). */
   outbox?: OutboxQueue;
   http?: HttpClient;
+  /** Places outbound legs (transfers, ring groups). */
+  telephony?: Telephony;
+  mailer?: Mailer;
   /** Added by the integrations issue: mailer, sms, llm, calendar, … keyed by name. */
   [service: string]: unknown;
 }

@@ -123,7 +123,8 @@ export const ActionsConfig = Type.Object(
     before_budget_ms: Type.Integer({
       minimum: 0,
       maximum: 60000,
-      description: 'Time the before-call stage may take while the call rings; the call then proceeds without the results',
+      description:
+        'Time the before-call stage may take while the call rings; the call then proceeds without the results',
     }),
     fallback_disposition: Type.String({
       maxLength: 64,
@@ -146,6 +147,25 @@ export const OutboxConfig = Type.Object(
   Strict,
 );
 
+export const MailConfig = Type.Object(
+  {
+    from: Type.String({ description: 'From address of every mail the server sends; empty disables mail' }),
+    smtp: Type.Object(
+      {
+        host: Type.String(),
+        port: Type.Integer({ minimum: 1, maximum: 65535 }),
+        secure: Type.Boolean(),
+        require_tls: Type.Boolean(),
+        username: Type.String(),
+        password: Type.String(),
+        timeout_ms: Type.Integer({ minimum: 100, maximum: 600000 }),
+      },
+      Strict,
+    ),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -158,6 +178,7 @@ export const ConfigSchema = Type.Object(
     sip: SipConfig,
     actions: ActionsConfig,
     outbox: OutboxConfig,
+    mail: MailConfig,
   },
   Strict,
 );
@@ -167,3 +188,4 @@ export type ActionsSettings = Static<typeof ActionsConfig>;
 export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
+export type MailSettings = Static<typeof MailConfig>;
