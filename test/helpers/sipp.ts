@@ -32,6 +32,8 @@ export interface SippOptions {
   keys?: Record<string, string>;
   /** Kill sipp after this long (it then fails). */
   timeoutMs?: number;
+  /** Local address sipp binds to (-i); default 127.0.0.1. Any 127/8 address works on Linux loopback. */
+  localIp?: string;
   /** Request-URI user for UAC scenarios (-s). */
   service?: string;
   extraArgs?: string[];
@@ -65,7 +67,7 @@ export function startSipp(options: SippOptions): RunningSipp {
     scenario,
     '-nostdin',
     '-i',
-    '127.0.0.1',
+    options.localIp ?? '127.0.0.1',
     '-p',
     String(options.localPort),
     '-m',

@@ -19,14 +19,26 @@ describe('outbound dials and REFER against sipp', () => {
     fx = await startEmbedded(BASE, {
       sip: {
         trunks: [
-          { name: 'carrier', host: '127.0.0.1', port: TRUNK_PORT, transport: 'udp', username: 'trunkuser', password: 'pw' },
+          {
+            name: 'carrier',
+            host: '127.0.0.1',
+            port: TRUNK_PORT,
+            transport: 'udp',
+            username: 'trunkuser',
+            password: 'pw',
+          },
         ],
       },
     });
   });
   afterAll(async () => fx?.stop());
 
-  async function withPeer(scenario: string, port: number, run: (uri: string) => Promise<void>, extra: Partial<SippOptions> = {}) {
+  async function withPeer(
+    scenario: string,
+    port: number,
+    run: (uri: string) => Promise<void>,
+    extra: Partial<SippOptions> = {},
+  ) {
     const peer = startSipp({ scenario, localPort: port, mediaPort: port + 200, timeoutMs: 20_000, ...extra });
     await peer.ready;
     try {
@@ -39,7 +51,9 @@ describe('outbound dials and REFER against sipp', () => {
 
   it('answered: the peer answers, the server hangs up with BYE', async () => {
     await withPeer('uas-answer-wait-bye.xml', BASE + 1, async (uri) => {
-      const leg = answeredLeg(await fx.telephony.dial({ target: uri, callerId: '+14155550199', headers: { 'X-Campaign': 'c1' } }));
+      const leg = answeredLeg(
+        await fx.telephony.dial({ target: uri, callerId: '+14155550199', headers: { 'X-Campaign': 'c1' } }),
+      );
       expect(leg.info.direction).toBe('outbound');
       await leg.hangup();
       expect(await leg.ended).toEqual({ by: 'local', cause: 'normal' });
@@ -60,12 +74,17 @@ describe('outbound dials and REFER against sipp', () => {
 
   it('no-answer: the ring timeout sends CANCEL and gives no-answer', async () => {
     await withPeer('uas-ring-no-answer.xml', BASE + 4, async (uri) => {
-      expect(await fx.telephony.dial({ target: uri, ringTimeoutMs: 1000 })).toEqual({ outcome: 'no-answer', status: 487 });
+      expect(await fx.telephony.dial({ target: uri, ringTimeoutMs: 1000 })).toEqual({
+        outcome: 'no-answer',
+        status: 487,
+      });
     });
   });
 
   it('timeout: a peer that never answers at all gives timeout (Timer B)', async () => {
-    expect(await fx.telephony.dial({ target: `sip:nobody@127.0.0.1:${BASE + 99}` })).toEqual({ outcome: 'timeout' });
+    expect(await fx.telephony.dial({ target: `sip:nobody@127.0.0.1:${BASE + 99}` })).toEqual({
+      outcome: 'timeout',
+    });
   }, 15_000);
 
   it('digest: an E.164 dial through a trunk answers the 401 challenge', async () => {
@@ -98,7 +117,11 @@ describe('outbound dials and REFER against sipp', () => {
   it('REFER rejected with 603 gives failed(refer, 603)', async () => {
     await withPeer('uas-refer-reject-603.xml', BASE + 8, async (uri) => {
       const leg = answeredLeg(await fx.telephony.dial({ target: uri }));
-      expect(await leg.refer('sip:agent@127.0.0.1:9')).toMatchObject({ outcome: 'failed', stage: 'refer', status: 603 });
+      expect(await leg.refer('sip:agent@127.0.0.1:9')).toMatchObject({
+        outcome: 'failed',
+        stage: 'refer',
+        status: 603,
+      });
       await leg.hangup();
     });
   });
@@ -106,7 +129,11 @@ describe('outbound dials and REFER against sipp', () => {
   it('REFER accepted but a NOTIFY 486 gives failed(notify, 486)', async () => {
     await withPeer('uas-refer-accept-notify-486.xml', BASE + 9, async (uri) => {
       const leg = answeredLeg(await fx.telephony.dial({ target: uri }));
-      expect(await leg.refer('sip:agent@127.0.0.1:9')).toMatchObject({ outcome: 'failed', stage: 'notify', status: 486 });
+      expect(await leg.refer('sip:agent@127.0.0.1:9')).toMatchObject({
+        outcome: 'failed',
+        stage: 'notify',
+        status: 486,
+      });
       await leg.hangup();
     });
   });
@@ -114,13 +141,22 @@ describe('outbound dials and REFER against sipp', () => {
   it('REFER accepted but never NOTIFYed gives timeout(notify)', async () => {
     await withPeer('uas-refer-accept-no-notify.xml', BASE + 10, async (uri) => {
       const leg = answeredLeg(await fx.telephony.dial({ target: uri }));
-      expect(await leg.refer('sip:agent@127.0.0.1:9', { notifyTimeoutMs: 1000 })).toEqual({ outcome: 'timeout', stage: 'notify' });
+      expect(await leg.refer('sip:agent@127.0.0.1:9', { notifyTimeoutMs: 1000 })).toEqual({
+        outcome: 'timeout',
+        stage: 'notify',
+      });
       await leg.hangup();
     });
   });
 
   it('leaves no calls, dialogs, transactions or timers behind', async () => {
     const stats = await fx.drained();
-    expect(stats).toMatchObject({ activeCalls: 0, activeDialogs: 0, transactions: 0, timers: 0, mediaSessions: 0 });
+    expect(stats).toMatchObject({
+      activeCalls: 0,
+      activeDialogs: 0,
+      transactions: 0,
+      timers: 0,
+      mediaSessions: 0,
+    });
   });
 });

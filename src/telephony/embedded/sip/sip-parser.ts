@@ -35,7 +35,7 @@ function splitList(value: string): string[] {
   return out;
 }
 
-function parseHeaderBlock(lines: string[]): SipHeaders | string {
+function parseHeaderBlock(lines: string[]): { headers: SipHeaders; error?: string } {
   const headers = new SipHeaders();
   // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding).
   const unfolded: string[] = [];
@@ -43,23 +43,31 @@ function parseHeaderBlock(lines: string[]): SipHeaders | string {
     if (/^[ \t]/.test(line) && unfolded.length > 0) unfolded[unfolded.length - 1] += ` ${line.trim()}`;
     else unfolded.push(line);
   }
+  // Keep reading after an error so a 400 can still copy Via, From, To, Call-ID and CSeq.
+  let error: string | undefined;
   for (const line of unfolded) {
     const colon = line.indexOf(':');
-    if (colon <= 0) return `header line without a name: ${line.slice(0, 40)}`;
+    if (colon <= 0) {
+      error ??= `header line without a name: ${line.slice(0, 40)}`;
+      continue;
+    }
     const name = line.slice(0, colon).trim();
-    if (!isToken(name)) return `header name is not a token: ${name.slice(0, 40)}`;
+    if (!isToken(name)) {
+      error ??= `header name is not a token: ${name.slice(0, 40)}`;
+      continue;
+    }
     const value = line.slice(colon + 1).trim();
     // Backslash escapes count only inside quoted strings, but dropping them everywhere is safe here.
-    if ((value.replace(/\\./g, '').split('"').length - 1) % 2 !== 0) return `unbalanced quotes in ${name}`;
+    if ((value.replace(/\\./g, '').split('"').length - 1) % 2 !== 0) error ??= `unbalanced quotes in ${name}`;
     const cname = canonicalName(name);
     if (LIST_HEADERS.has(cname)) {
       for (const part of splitList(value)) {
-        if (!part) return `empty element in ${name}`;
-        headers.add(name, part);
+        if (!part) error ??= `empty element in ${name}`;
+        else headers.add(name, part);
       }
     } else headers.add(name, value);
   }
-  return headers;
+  return { headers, ...(error ? { error } : {}) };
 }
 
 /** Parses one complete message (a UDP datagram or a TCP frame). */
@@ -69,8 +77,8 @@ export function parseSipMessage(data: Buffer): ParseResult {
   const head = data.toString('utf8', 0, end);
   const lines = head.split('\r\n');
   const startLine = lines.shift() ?? '';
-  const headers = parseHeaderBlock(lines);
-  if (typeof headers === 'string') return { error: headers };
+  const block = parseHeaderBlock(lines);
+  const headers = block.headers;
 
   const bodyBytes = data.subarray(end + 4);
   const clText = headers.get('content-length');
@@ -87,7 +95,8 @@ export function parseSipMessage(data: Buffer): ParseResult {
   const response = /^SIP\/2\.0 (\d{3}) (.*)$/.exec(startLine);
   if (response) {
     const fields = parsedFields(headers);
-    if (typeof fields === 'string' || lengthError) return { error: lengthError ?? (fields as string) };
+    const error = block.error ?? lengthError ?? (typeof fields === 'string' ? fields : undefined);
+    if (error || typeof fields === 'string') return { error: error ?? 'malformed response' };
     const status = Number(response[1]);
     if (status < 100 || status > 699) return { error: `status code out of range: ${status}` };
     return { message: { kind: 'response', status, reason: response[2] as string, headers, body, ...fields } };
@@ -104,6 +113,7 @@ export function parseSipMessage(data: Buffer): ParseResult {
   });
   if (!request) return fail(`malformed request line: ${startLine.slice(0, 60)}`);
   if (request[3] !== '2.0') return fail(`SIP version ${request[3]} not supported`, 505);
+  if (block.error) return fail(block.error);
   if (lengthError) return fail(lengthError);
   const uri = request[2] as string;
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri))
