@@ -55,13 +55,20 @@ export class SilenceSource implements AudioSource {
   }
 }
 
+/** One sine period in a table: tones cost a lookup per sample, not a Math.sin. */
+const SINE_BITS = 12;
+const SINE_SIZE = 1 << SINE_BITS;
+const SINE = Float32Array.from({ length: SINE_SIZE }, (_, i) => Math.sin((2 * Math.PI * i) / SINE_SIZE));
+/** Phase is a 32-bit fixed-point fraction of a period; the top SINE_BITS index the table. */
+const PHASE_SHIFT = 32 - SINE_BITS;
+
 /**
  * One or more sine tones summed, switched by an on/off cadence, for `durationMs` in total
  * (e.g. 350+440 Hz dial tone, 440+480 Hz with 2 s on / 4 s off for ring-back).
  */
 export class ToneSource implements AudioSource {
-  private readonly steps: Float64Array;
-  private readonly phases: Float64Array;
+  private readonly steps: Uint32Array;
+  private readonly phases: Uint32Array;
   private readonly amplitude: number;
   private readonly total: number;
   private readonly onSamples: number;
@@ -69,8 +76,8 @@ export class ToneSource implements AudioSource {
   private pos = 0;
 
   constructor(frequencies: number[], durationMs: number, onMs = 0, offMs = 0, level = 0.25) {
-    this.steps = Float64Array.from(frequencies, (f) => (2 * Math.PI * f) / SAMPLE_RATE);
-    this.phases = new Float64Array(frequencies.length);
+    this.steps = Uint32Array.from(frequencies, (f) => Math.round((f / SAMPLE_RATE) * 2 ** 32) >>> 0);
+    this.phases = new Uint32Array(frequencies.length);
     this.amplitude = (32767 * level) / Math.max(1, frequencies.length);
     this.total = Math.round((durationMs * SAMPLE_RATE) / 1000);
     this.onSamples = onMs > 0 ? Math.round((onMs * SAMPLE_RATE) / 1000) : this.total;
@@ -83,15 +90,17 @@ export class ToneSource implements AudioSource {
       return false;
     }
     const { steps, phases, amplitude } = this;
+    const tones = steps.length;
     for (let i = 0; i < out.length; i++, this.pos++) {
       if (this.pos >= this.total || this.pos % this.period >= this.onSamples) {
         out[i] = 0;
         continue;
       }
       let v = 0;
-      for (let k = 0; k < steps.length; k++) {
-        v += Math.sin(phases[k] as number);
-        phases[k] = ((phases[k] as number) + (steps[k] as number)) % (2 * Math.PI);
+      for (let k = 0; k < tones; k++) {
+        const phase = phases[k] as number;
+        v += SINE[phase >>> PHASE_SHIFT] as number;
+        phases[k] = (phase + (steps[k] as number)) >>> 0;
       }
       out[i] = Math.round(v * amplitude);
     }

@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { CallwrightError } from '../../../errors.js';
 
 /**
@@ -54,7 +56,7 @@ export class PortAllocator {
 
   private tryBind(port: number): Promise<Socket | null> {
     const type = this.address.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type });
+    const socket = createSocket({ type, lookup: ipLookup });
     return new Promise((resolve) => {
       const onError = (): void => {
         try {
@@ -71,4 +73,19 @@ export class PortAllocator {
       });
     });
   }
+}
+
+/**
+ * dgram resolves every send's address through `lookup`, and the default (dns.lookup) answers even a
+ * literal IP on the next tick with a closure per packet; RTP always sends to literal IPs, so answer
+ * those at once (the send then happens synchronously) and leave names to dns.lookup.
+ */
+function ipLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
 }

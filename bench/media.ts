@@ -1,0 +1,147 @@
+/**
+ * Media benchmark: N concurrent calls at 50 packets/s each way on UDP loopback, N ramped.
+ *
+ * Modes (BENCH_MODE):
+ *   split (default)  a call = 1 session in this (measured) process + its far end in a peer process
+ *                    (bench/media-peer.ts), as a server with N calls and sipp beside it would run.
+ *                    This process sends a looped WAV prompt and receives the peer's tone.
+ *   single           a call = 2 sessions, both in this process: twice the media work per call.
+ *
+ *   npm run bench:media                                   # ramp 100, 250, 500, 750, 1000 calls
+ *   BENCH_CALLS=500,750 BENCH_SECONDS=15 BENCH_MODE=single npm run bench:media
+ *   BENCH_RTP_MIN / BENCH_RTP_MAX (this process, default 25000-27499), BENCH_PEER_RTP_MIN/MAX (peer,
+ *   default 27500-29999)
+ *
+ * Lateness is per frame: when its packet left minus its absolute deadline on the shared clock.
+ * Targets: >= 500 concurrent calls with frame lateness p99 < 5 ms and < 0.5 MB per call.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createMediaEngine } from '../src/telephony/embedded/media/index.js';
+import type { RtpMediaSession } from '../src/telephony/embedded/media/rtp-media-session.js';
+import { writeWav8kMono } from '../src/telephony/embedded/media/wav-writer.js';
+import type { PeerReply, PeerRequest } from './media-peer.js';
+
+const steps = (process.env.BENCH_CALLS ?? '100,250,500,750,1000').split(',').map(Number);
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const mode = process.env.BENCH_MODE === 'single' ? 'single' : 'split';
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const engine = createMediaEngine({
+  address: '127.0.0.1',
+  advertised_address: '',
+  rtp_port_min: Number(process.env.BENCH_RTP_MIN ?? 25000),
+  rtp_port_max: Number(process.env.BENCH_RTP_MAX ?? (mode === 'single' ? 29999 : 27499)),
+  timeout_ms: 0,
+  hold_music: '',
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(3);
+
+function memory(): number {
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return m.rss;
+}
+
+/** The peer process and a request/reply channel to it. */
+function startPeer(): { child: ChildProcess; ask: (m: PeerRequest) => Promise<PeerReply> } {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const child = fork(path.join(here, 'media-peer.ts'), [], { execArgv: ['--import', 'tsx'] });
+  const ask = (m: PeerRequest): Promise<PeerReply> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('media peer did not answer in 60 s')), 60_000);
+      child.once('message', (reply: PeerReply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      child.send(m);
+    });
+  return { child, ask };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'callwright-bench-'));
+  const prompt = path.join(dir, 'prompt.wav');
+  const pcm = Int16Array.from({ length: 8000 * 3 }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * 523 * i) / 8000) * Math.sin((Math.PI * i) / 24000)),
+  );
+  await writeWav8kMono(prompt, pcm);
+  const peer = mode === 'split' ? startPeer() : null;
+  console.log(
+    `media benchmark, mode ${mode}: ${mode === 'split' ? 'a call = 1 session here + its far end in a peer process' : 'a call = 2 sessions in this process'}; 50 pps each way; ${seconds} s per step`,
+  );
+  console.log(
+    'calls  sessions here  lateness p50 / p99 / max (ms)  CPU % here  rx here (got/expected)  MB/call (rss)  load avg',
+  );
+  const sessions: RtpMediaSession[] = [];
+  const warm = await engine.createRtpSession();
+  warm.close();
+  const base = memory();
+  let calls = 0;
+  for (const target of steps) {
+    const added: RtpMediaSession[] = [];
+    while (calls < target) {
+      const a = await engine.createRtpSession();
+      if (peer) added.push(a);
+      else {
+        const b = await engine.createRtpSession();
+        a.applyAnswer(b.answerOffer(a.createOffer()));
+        void b.play({ kind: 'tone', frequencies: [350, 440], durationMs: 3_600_000 }, { loop: true });
+        sessions.push(b);
+      }
+      sessions.push(a);
+      void a.play({ kind: 'file', path: prompt }, { loop: true });
+      calls++;
+    }
+    if (peer && added.length > 0) {
+      const reply = await peer.ask({ type: 'offers', offers: added.map((s) => s.createOffer()) });
+      if (reply.type !== 'answers') throw new Error('unexpected peer reply');
+      reply.answers.forEach((answer, i) => added[i]?.applyAnswer(answer));
+    }
+    await sleep(1500); // jitter buffers fill, start-up bursts pass
+    const received = (): number => sessions.reduce((n, s) => n + s.counters.received, 0);
+    const rx0 = received();
+    engine.resetStats();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const rx = received() - rx0;
+    const d = engine.detail();
+    const expected = Math.round((sessions.length * 50 * wall) / 1000);
+    const rss = memory();
+    console.log(
+      [
+        String(calls).padStart(5),
+        String(sessions.length).padStart(14),
+        `  ${d.latenessP50Ms.toFixed(2)} / ${d.latenessP99Ms.toFixed(2)} / ${d.latenessMaxMs.toFixed(1)}`.padEnd(
+          31,
+        ),
+        (((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0).padStart(10),
+        `  ${rx}/${expected}`.padEnd(24),
+        mb((rss - base) / calls).padStart(13),
+        loadavg()[0]?.toFixed(2).padStart(9),
+      ].join(' '),
+    );
+  }
+  for (const s of sessions) s.close();
+  await engine.close();
+  if (peer) {
+    peer.child.send({ type: 'close' } satisfies PeerRequest);
+    await new Promise((r) => peer.child.once('exit', r));
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
