@@ -51,6 +51,8 @@ const DTMF_BUFFER_MAX = 32;
 export class ActionSession {
   phase: CallPhase = 'ringing';
   readonly outputs: Record<string, Record<string, unknown>> = {};
+  /** The run behind the latest tool call (simulation prints it). */
+  lastToolRun: RunResult | undefined;
   collected: Record<string, unknown>;
   contactId: string | undefined;
   private dtmf = '';
@@ -166,6 +168,7 @@ export class ActionSession {
     return this.serial(async () => {
       const result = await this.runSequence([plan], { kind: 'tool', name }, value);
       const run = result.runs[0];
+      this.lastToolRun = run;
       const say = result.say[0];
       if (run?.status === 'succeeded')
         return { ok: true as const, action: run.action, outputs: run.outputs, ...(say ? { say } : {}) };

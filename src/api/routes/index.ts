@@ -4,6 +4,7 @@ import { plainResourceRoutes } from './resources.js';
 import { contactRoutes } from './contacts.js';
 import { ringGroupRoutes } from './ring-groups.js';
 import { callRoutes } from './calls.js';
+import { actionEngineRoutes } from './actions.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -11,4 +12,5 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await contactRoutes(app, deps);
   await ringGroupRoutes(app, deps);
   await callRoutes(app, deps);
+  await actionEngineRoutes(app, deps);
 }

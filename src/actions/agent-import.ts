@@ -1,0 +1,202 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import type { AgentRecord, Store } from '../store/store.js';
+import { CallwrightError, type FieldIssue } from '../errors.js';
+import { check } from '../util/validate.js';
+import { AgentCreate } from '../api/schemas/agents.js';
+import { convertBracketsDeep } from '../templates/bracket-placeholders.js';
+import type { ActionEngine } from './action-engine.js';
+import { validateAttachment } from './agent-plan.js';
+import { TriggerListSchema } from './triggers/trigger.js';
+import { FailurePolicySchema } from './failure-policy.js';
+
+/** An agent file: the agent, its action definitions and where they are attached. */
+export const AgentFile = Type.Object(
+  {
+    agent: AgentCreate,
+    actions: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 500 })),
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            action: Type.String({
+              minLength: 1,
+              description: 'Name of a definition (in this file or existing)',
+            }),
+            stage: Type.String(),
+            position: Type.Optional(Type.Integer({ minimum: 0 })),
+            triggers: Type.Optional(TriggerListSchema),
+            failure_policy: Type.Optional(FailurePolicySchema),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 500 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AgentFile = Static<typeof AgentFile>;
+
+type Outcome = 'created' | 'updated' | 'unchanged';
+export interface ImportReport {
+  agent: { id: string; name: string; outcome: Outcome };
+  actions: Array<{ name: string; outcome: Outcome }>;
+  attachments: Array<{ action: string; stage: string; outcome: Outcome | 'removed' }>;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+function prefixed(err: unknown, prefix: string): CallwrightError {
+  if (!(err instanceof CallwrightError)) throw err;
+  const issues: FieldIssue[] = err.issues.map((i) => ({
+    ...i,
+    field: `${prefix}.${i.field.replace(/^body\./, '')}`,
+  }));
+  const first = issues[0];
+  return new CallwrightError(
+    err.code,
+    first ? `${first.field}: ${err.message.replace(/^[^:]*: /, '')}` : `${prefix}: ${err.message}`,
+    issues,
+  );
+}
+
+/** Parses YAML text; a syntax error names the line. */
+export function parseAgentFile(text: string, file = 'file'): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new CallwrightError('VALIDATION', `${file}: ${(err as Error).message}`, [
+      { field: file, expected: 'valid YAML' },
+    ]);
+  }
+}
+
+/**
+ * Imports an agent with its actions, idempotently: the agent and definitions are matched by name and
+ * only written when something differs; the agent's attachments become exactly those in the file.
+ * Everything is validated (definitions by their type's schema) before anything is written, in one
+ * transaction. `[first_name]` placeholders in action configs are converted to Liquid.
+ */
+export function importAgent(store: Store, engine: ActionEngine, input: unknown): ImportReport {
+  const doc = structuredClone(input ?? {}) as AgentFile;
+  const issues = check(AgentFile, doc);
+  if (issues.length) {
+    const first = issues[0]!;
+    throw new CallwrightError('VALIDATION', `${first.field}: expected ${first.expected}`, issues);
+  }
+  const definitions = (doc.actions ?? []).map((raw, i) => {
+    try {
+      const converted = { ...raw, config: convertBracketsDeep(raw.config ?? {}) };
+      return engine.definitions.validate(converted);
+    } catch (err) {
+      throw prefixed(err, `actions.${i}`);
+    }
+  });
+  return store.db.transaction((): ImportReport => {
+    const report: ImportReport = { agent: upsertAgent(store, doc.agent), actions: [], attachments: [] };
+    for (const def of definitions) {
+      const existing = store.actions.findBy('name', def.name);
+      if (!existing) {
+        store.actions.create(def);
+        report.actions.push({ name: def.name, outcome: 'created' });
+      } else if (
+        !same(
+          { ...def },
+          {
+            name: existing.name,
+            type: existing.type,
+            description: existing.description,
+            config: existing.config,
+            enabled: existing.enabled,
+          },
+        )
+      ) {
+        engine.definitions.update(existing.id, def);
+        report.actions.push({ name: def.name, outcome: 'updated' });
+      } else report.actions.push({ name: def.name, outcome: 'unchanged' });
+    }
+    report.attachments = syncAttachments(store, engine, report.agent.id, doc.attachments ?? []);
+    return report;
+  })();
+}
+
+function upsertAgent(store: Store, agent: AgentFile['agent']): ImportReport['agent'] {
+  const existing = store.agents.findBy('name', agent.name);
+  if (!existing) {
+    const created = store.agents.create(agent as Partial<AgentRecord>);
+    return { id: created.id, name: created.name, outcome: 'created' };
+  }
+  const changed = Object.entries(agent).some(([k, v]) => !same(v, existing[k]));
+  if (changed) store.agents.update(existing.id, agent as Partial<AgentRecord>);
+  return { id: existing.id, name: existing.name, outcome: changed ? 'updated' : 'unchanged' };
+}
+
+function syncAttachments(
+  store: Store,
+  engine: ActionEngine,
+  agentId: string,
+  list: NonNullable<AgentFile['attachments']>,
+): ImportReport['attachments'] {
+  const out: ImportReport['attachments'] = [];
+  const keep = new Set<string>();
+  const perStage = new Map<string, number>();
+  list.forEach((a, i) => {
+    const position = a.position ?? perStage.get(a.stage) ?? 0;
+    perStage.set(a.stage, position + 1);
+    let fields;
+    try {
+      fields = validateAttachment(store, engine.registry, {
+        action_id: a.action,
+        stage: a.stage,
+        position,
+        triggers: a.triggers,
+        failure_policy: a.failure_policy,
+      }).fields;
+    } catch (err) {
+      throw prefixed(err, `attachments.${i}`);
+    }
+    const existing = store.db
+      .prepare('SELECT id FROM agent_actions WHERE agent_id = ? AND action_id = ? AND stage = ?')
+      .get(agentId, fields.action_id, fields.stage) as { id: string } | undefined;
+    const row = { agent_id: agentId, ...fields, position };
+    if (!existing) {
+      keep.add(store.attachments.create(row).id);
+      out.push({ action: a.action, stage: a.stage, outcome: 'created' });
+      return;
+    }
+    keep.add(existing.id);
+    const current = store.attachments.require(existing.id);
+    const changed = !same(
+      { position: current.position, triggers: current.triggers, failure_policy: current.failure_policy },
+      { position, triggers: fields.triggers, failure_policy: fields.failure_policy },
+    );
+    if (changed) store.attachments.update(existing.id, row);
+    out.push({ action: a.action, stage: a.stage, outcome: changed ? 'updated' : 'unchanged' });
+  });
+  for (const row of store.db
+    .prepare('SELECT id, action_id, stage FROM agent_actions WHERE agent_id = ?')
+    .all(agentId) as Array<{ id: string; action_id: string; stage: string }>) {
+    if (keep.has(row.id)) continue;
+    store.attachments.delete(row.id);
+    out.push({
+      action: store.actions.get(row.action_id)?.name ?? row.action_id,
+      stage: row.stage,
+      outcome: 'removed',
+    });
+  }
+  return out;
+}

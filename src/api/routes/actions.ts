@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { pino } from 'pino';
+import type { ApiDeps } from '../app.js';
+import { ActionEngine } from '../../actions/action-engine.js';
+import { describeTool } from '../../actions/tool-description.js';
+import { DefinitionInput, DefinitionPatch } from '../../actions/definitions.js';
+import { notFound } from '../../errors.js';
+import { attachmentRoutes } from './attachments.js';
+import { actionRunRoutes } from './action-runs.js';
+import { outboxRoutes } from './outbox.js';
+import { simulateRoutes } from './simulate.js';
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    offset: Type.Integer({ minimum: 0, default: 0 }),
+    type: Type.Optional(Type.String()),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+/** Everything of the action engine in the admin API; one engine shared by its route groups. */
+export async function actionEngineRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const engine = new ActionEngine({
+    store: deps.store,
+    logger: deps.logger ?? pino({ level: 'silent' }),
+    actions: deps.config.actions,
+    outbox: deps.config.outbox,
+  });
+  definitionRoutes(app, engine);
+  attachmentRoutes(app, deps, engine);
+  actionRunRoutes(app, engine);
+  outboxRoutes(app, deps);
+  simulateRoutes(app, deps, engine);
+}
+
+function definitionRoutes(app: FastifyInstance, engine: ActionEngine): void {
+  const { store } = engine.services;
+  const tags = ['actions'];
+  app.get(
+    '/action-types',
+    { schema: { tags, summary: 'Action types: name, stages, config schema' } },
+    async () => ({
+      items: engine.registry.list().map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        stages: t.stages,
+        needs: t.needs ?? [],
+        config_schema: JSON.parse(JSON.stringify(t.configSchema)) as unknown,
+      })),
+    }),
+  );
+  app.get(
+    '/actions',
+    { schema: { tags, summary: 'List action definitions', querystring: ListQuery } },
+    async (req) => {
+      const q = req.query as { limit: number; offset: number; type?: string; enabled?: boolean };
+      const filter: Record<string, unknown> = {};
+      if (q.type) filter.type = q.type;
+      if (q.enabled !== undefined) filter.enabled = q.enabled ? 1 : 0;
+      return store.actions.list({ limit: q.limit, offset: q.offset }, filter);
+    },
+  );
+  app.get(
+    '/actions/:id',
+    { schema: { tags, summary: 'One action definition (by id or name)', params: IdParams } },
+    async (req) => engine.definitions.resolve((req.params as { id: string }).id),
+  );
+  app.post(
+    '/actions',
+    {
+      schema: {
+        tags,
+        summary: 'Create a definition; its config is validated by its type',
+        body: DefinitionInput,
+      },
+    },
+    async (req, reply) => {
+      reply.code(201);
+      return engine.definitions.create(req.body);
+    },
+  );
+  app.patch(
+    '/actions/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a definition (also enable/disable)',
+        params: IdParams,
+        body: DefinitionPatch,
+      },
+    },
+    async (req) =>
+      engine.definitions.update(engine.definitions.resolve((req.params as { id: string }).id).id, req.body),
+  );
+  app.delete(
+    '/actions/:id',
+    { schema: { tags, summary: 'Delete a definition and its attachments', params: IdParams } },
+    async (req, reply) => {
+      store.actions.delete(engine.definitions.resolve((req.params as { id: string }).id).id);
+      reply.code(204);
+    },
+  );
+  app.get(
+    '/actions/:id/stats',
+    { schema: { tags, summary: 'Runs, success rate, p50/p95 duration', params: IdParams } },
+    async (req) => engine.history.stats(engine.definitions.resolve((req.params as { id: string }).id).id),
+  );
+  app.get(
+    '/actions/:id/tool',
+    { schema: { tags, summary: 'The tool description agents see', params: IdParams } },
+    async (req) => {
+      const def = engine.definitions.resolve((req.params as { id: string }).id);
+      return describeTool(def, engine.registry.get(def.type));
+    },
+  );
+  app.get(
+    '/agents/:id/tools',
+    { schema: { tags, summary: "Tools of an agent's during-call actions", params: IdParams } },
+    async (req) => {
+      const id = (req.params as { id: string }).id;
+      if (!store.agents.get(id)) throw notFound('agent', id);
+      return { items: engine.session({ agentId: id, dryRun: true }).tools() };
+    },
+  );
+}
