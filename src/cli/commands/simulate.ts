@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { simulate } from '../../actions/simulation.js';
+import { parseAgentFile } from '../../actions/agent-import.js';
+import { CallwrightError, notFound } from '../../errors.js';
+import { loadCliConfig, openStore, type Io } from '../context.js';
+import { cliEngine } from './actions.js';
+
+export function simulateCommand(program: Command, io: Io): void {
+  program
+    .command('simulate <agent>')
+    .description(
+      "Run a scripted call (events, transcript lines, DTMF) through an agent's triggers and actions; prints what would fire, in order, without side effects",
+    )
+    .requiredOption('-s, --script <file>', 'YAML script: call (from, to, contact, data) and events')
+    .option('--json', 'print JSON instead of YAML')
+    .action(async (agentRef: string, opts: { script: string; json?: boolean }) => {
+      let text: string;
+      try {
+        text = readFileSync(opts.script, 'utf8');
+      } catch (err) {
+        throw new CallwrightError('VALIDATION', `cannot read ${opts.script}: ${(err as Error).message}`);
+      }
+      const config = loadCliConfig(program.opts());
+      const store = openStore(config);
+      try {
+        const agent = store.agents.get(agentRef) ?? store.agents.findBy('name', agentRef);
+        if (!agent) throw notFound('agent', agentRef);
+        const result = await simulate(cliEngine(store, config), agent.id, parseAgentFile(text, opts.script));
+        if (opts.json) io.out(JSON.stringify(result, null, 2));
+        else {
+          if (!result.runs.length) io.err('no action would fire');
+          io.out(stringify(result).trimEnd());
+        }
+      } finally {
+        store.close();
+      }
+    });
+}
