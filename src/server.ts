@@ -5,12 +5,15 @@ import { dataPaths } from './config/load.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
+import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
 import { processIo, type Io } from './cli/context.js';
 
 export interface RunningServer {
   config: Config;
   store: Store;
   api: FastifyInstance;
+  /** Action engine and outbox worker (call sessions get their action sessions from `actions.engine`). */
+  actions: ActionRuntime;
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
@@ -40,8 +43,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   const api = await buildApi({ store, config, logger });
+  const actions = createActionRuntime(store, config, logger);
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  actions.start();
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
@@ -50,12 +55,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config,
     store,
     api,
+    actions,
     logger,
     apiUrl,
     async stop() {
       if (stopped) return;
       stopped = true;
       await api.close();
+      await actions.stop();
       store.close();
       logger.info('callwright stopped');
     },
