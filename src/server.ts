@@ -7,6 +7,9 @@ import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
 import { processIo, type Io } from './cli/context.js';
+import { createTelephony, type Telephony } from './telephony/index.js';
+import { createEmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
+import { createSpeechSynthesizer } from './speech/index.js';
 
 export interface RunningServer {
   config: Config;
@@ -14,6 +17,8 @@ export interface RunningServer {
   api: FastifyInstance;
   /** Action engine and outbox worker (call sessions get their action sessions from `actions.engine`). */
   actions: ActionRuntime;
+  /** The telephony backend; the call layer replaces the default inbound handler with `onInbound`. */
+  telephony: Telephony;
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
@@ -42,7 +47,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     io.out(`  API key: ${token}`);
   }
 
-  const api = await buildApi({ store, config, logger });
+  const speech = createSpeechSynthesizer(config.speech, paths.dir);
+  const telephony = createTelephony(config, {
+    logger,
+    // The freeswitch backend's speech seam takes (text, options); adapt the shared synthesizer to it.
+    speech: { synthesize: (text, o) => speech.synthesize({ text, ...o }) },
+    createEmbedded: (cfg, deps) => createEmbeddedTelephony(cfg, { logger: deps.logger, speech }),
+  });
+  // Until the call layer installs its handler, callers hear a short greeting and the call ends.
+  telephony.onInbound(greetingHandler(logger.child({ component: 'telephony' })));
+  await telephony.start();
+
+  const api = await buildApi({
+    store,
+    config,
+    logger,
+    readiness: { telephony: () => telephony.readiness() },
+  });
   const actions = createActionRuntime(store, config, logger);
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
@@ -56,12 +77,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     api,
     actions,
+    telephony,
     logger,
     apiUrl,
     async stop() {
       if (stopped) return;
       stopped = true;
       await api.close();
+      await telephony.stop();
       await actions.stop();
       store.close();
       logger.info('callwright stopped');

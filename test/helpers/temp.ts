@@ -18,7 +18,7 @@ export function tempDir(prefix = 'callwright-'): { dir: string; cleanup: () => v
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): Config {
   const base = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
   const merged = merge(
-    merge(base, { data: { dir: dataDir }, api: { port: 0 }, log: { level: 'silent' } }),
+    merge(base, { data: { dir: dataDir }, api: { port: 0 }, log: { level: 'silent' }, sip: { port: 0 } }),
     overrides,
   );
   return validateConfig(merged);

@@ -31,6 +31,8 @@ export interface EmbeddedTelephonyDeps {
   sip: SipSettings;
   media: MediaEngine;
   logger: Logger;
+  /** Close the media engine on stop (true when the backend built it). */
+  ownsMedia?: boolean;
 }
 
 export type InboundHandler = (call: InboundCall) => void | Promise<void>;
@@ -121,6 +123,7 @@ export class EmbeddedTelephony implements Telephony {
       ),
     );
     await this.stack.stop();
+    if (this.deps.ownsMedia) await this.deps.media.close();
   }
 
   onInbound(handler: InboundHandler): void {
