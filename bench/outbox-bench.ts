@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -32,7 +32,6 @@ async function main(): Promise<void> {
     receiver.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
   );
   const store = Store.open(path.join(dir, 'bench.db'));
-  if (process.env.NOCKPT) store.db.pragma('wal_autocheckpoint = 0');
   const queue = new OutboxQueue(store.db, { maxAttempts: 8 });
   const url = `http://127.0.0.1:${port}/hook`;
   queue.enqueueMany(
@@ -44,6 +43,8 @@ async function main(): Promise<void> {
   );
 
   const latencies: number[] = [];
+  const flushes: number[] = [];
+  let batched = 0;
   let failed = 0;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
       backoff_max_ms: 1000,
       concurrency: CONCURRENCY,
       delivery_timeout_ms: 10_000,
+    },
+    onFlush: (f) => {
+      flushes.push(f.ms);
+      batched += f.completions;
     },
     onSettled: (r) => {
       if (r.ok) latencies.push(r.latencyMs);
@@ -98,6 +103,14 @@ async function main(): Promise<void> {
     `  event-loop delay p99    ${p99Loop.toFixed(1)} ms   (target < 10)  ${p99Loop < 10 ? 'ok' : 'MISSED'}`,
   );
   console.log(`  event-loop delay max    ${(loop.max / 1e6).toFixed(1)} ms`);
+  flushes.sort((a, b) => a - b);
+  console.log(
+    `  SQLite transactions     ${flushes.length} (avg ${(batched / flushes.length).toFixed(1)} completions each), ` +
+      `p50 ${pct(flushes, 50).toFixed(2)} ms, p99 ${pct(flushes, 99).toFixed(2)} ms, max ${(flushes.at(-1) ?? 0).toFixed(1)} ms`,
+  );
+  console.log(
+    `  load average (1 min)    ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores (other processes share them)`,
+  );
 }
 
 await main();

@@ -27,8 +27,8 @@ export interface OutboxRow {
 
 /** How one claimed row ended. */
 export type Completion =
-  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown> }
-  | { id: number; ok: false; error: string; permanent: boolean };
+  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown>; row?: OutboxRow }
+  | { id: number; ok: false; error: string; permanent: boolean; row?: OutboxRow };
 
 export interface RetrySettings {
   backoffBaseMs: number;
@@ -145,18 +145,21 @@ export class OutboxRepository {
 
   private applyCompletions(now: number, done: Completion[]): void {
     for (const c of done) {
-      const row = this.get(c.id);
-      if (!row || row.status !== 'processing') continue;
+      // The worker passes the claimed row along, saving a read per completion; the status guard in
+      // each UPDATE skips rows replayed or reclaimed meanwhile.
+      const row = c.row ?? this.get(c.id);
+      if (!row) continue;
       if (c.ok) {
-        this.deliveredStmt.run({
+        const at = new Date(now).toISOString();
+        const changed = this.deliveredStmt.run({
           id: c.id,
-          at: new Date(now).toISOString(),
+          at,
           result: JSON.stringify(c.result ?? null),
-        });
-        this.releaseNext(row, c.chain ?? {}, now);
+        }).changes;
+        if (changed) this.releaseNext(row, c.chain ?? {}, now);
       } else if (c.permanent || row.attempts >= row.max_attempts) {
-        this.deadStmt.run({ id: c.id, error: c.error, from: 'processing' });
-        this.afterDead(row, now);
+        if (this.deadStmt.run({ id: c.id, error: c.error, from: 'processing' }).changes)
+          this.afterDead(row, now);
       } else {
         const next =
           now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);

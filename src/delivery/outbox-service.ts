@@ -2,7 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { OutboxSettings } from '../config/schema.js';
 import { OutboxRepository } from './outbox-repository.js';
-import { OutboxWorker, type DeliveryReport } from './outbox-worker.js';
+import { OutboxWorker, type DeliveryReport, type OutboxWorkerDeps } from './outbox-worker.js';
 import type { DeliveryHandler } from './delivery-handler.js';
 import { HttpDeliveryHandler } from './http-delivery.js';
 
@@ -13,6 +13,7 @@ export function createOutboxWorker(options: {
   logger: Logger;
   handlers?: readonly DeliveryHandler[];
   onSettled?: (report: DeliveryReport) => void;
+  onFlush?: OutboxWorkerDeps['onFlush'];
 }): { worker: OutboxWorker; repository: OutboxRepository } {
   const { settings } = options;
   const repository = new OutboxRepository(options.store.db, {
@@ -34,6 +35,7 @@ export function createOutboxWorker(options: {
       deliveryTimeoutMs: settings.delivery_timeout_ms,
     },
     onSettled: options.onSettled,
+    onFlush: options.onFlush,
   });
   return { worker, repository };
 }
