@@ -1,0 +1,91 @@
+import { describe, expect, it, vi } from 'vitest';
+import { outcomeForFailure } from '../../../../src/telephony/embedded/dial-outcome.js';
+import { ReferTracker, sipfragStatus } from '../../../../src/telephony/embedded/refer-tracker.js';
+import { infoDtmfBody, parseInfoDtmf } from '../../../../src/telephony/embedded/sip-info-dtmf.js';
+import { parseSipMessage } from '../../../../src/telephony/embedded/sip/sip-parser.js';
+import type { SipRequest } from '../../../../src/telephony/embedded/sip/sip-message.js';
+import { TimerRegistry } from '../../../../src/telephony/embedded/sip/timer-registry.js';
+
+function notify(frag: string, state = 'active'): SipRequest {
+  const body = `SIP/2.0 ${frag}\r\n`;
+  const text = `NOTIFY sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\nEvent: refer\r\nSubscription-State: ${state}\r\nContent-Type: message/sipfrag\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const r = parseSipMessage(Buffer.from(text));
+  if (!('message' in r)) throw new Error(r.error);
+  return r.message as SipRequest;
+}
+
+describe('ReferTracker (RFC 3515)', () => {
+  it('completes on a 2xx sipfrag, reporting each status as progress', async () => {
+    const progress: number[] = [];
+    const t = new ReferTracker(new TimerRegistry(), 1000, (s) => progress.push(s));
+    t.referAnswered(202, 'Accepted', false);
+    t.notify(notify('100 Trying'));
+    t.notify(notify('200 OK', 'terminated'));
+    expect(await t.outcome).toEqual({ outcome: 'completed', status: 200 });
+    expect(progress).toEqual([100, 200]);
+  });
+
+  it('fails at the refer stage on a non-2xx answer and at the notify stage on a final sipfrag', async () => {
+    const a = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
+    a.referAnswered(603, 'Decline', false);
+    expect(await a.outcome).toEqual({ outcome: 'failed', stage: 'refer', status: 603, reason: 'Decline' });
+    const b = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
+    b.referAnswered(202, 'Accepted', false);
+    b.notify(notify('486 Busy Here', 'terminated'));
+    expect(await b.outcome).toEqual({ outcome: 'failed', stage: 'notify', status: 486, reason: 'Busy Here' });
+  });
+
+  it('times out without a final NOTIFY, keeping the last status; and when the REFER itself timed out', async () => {
+    vi.useFakeTimers();
+    const timers = new TimerRegistry();
+    const t = new ReferTracker(timers, 1000, () => undefined);
+    t.referAnswered(202, 'Accepted', false);
+    t.notify(notify('180 Ringing'));
+    vi.advanceTimersByTime(1000);
+    expect(await t.outcome).toEqual({ outcome: 'timeout', stage: 'notify', lastStatus: 180 });
+    expect(timers.size).toBe(0);
+    vi.useRealTimers();
+    const r = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
+    r.referAnswered(408, undefined, true);
+    expect(await r.outcome).toEqual({ outcome: 'timeout', stage: 'refer' });
+  });
+
+  it('reads sipfrag status lines', () => {
+    expect(sipfragStatus('SIP/2.0 603 Declined\r\n')).toBe(603);
+    expect(sipfragStatus('garbage')).toBeUndefined();
+  });
+});
+
+describe('dial outcomes', () => {
+  it.each([
+    [486, undefined, { outcome: 'busy', status: 486 }],
+    [600, undefined, { outcome: 'busy', status: 600 }],
+    [480, undefined, { outcome: 'no-answer', status: 480 }],
+    [408, undefined, { outcome: 'no-answer', status: 408 }],
+    [487, 'ring-timeout', { outcome: 'no-answer', status: 487 }],
+    [487, 'abort', { outcome: 'cancelled' }],
+    [603, undefined, { outcome: 'rejected', status: 603, reason: 'Decline' }],
+    [404, undefined, { outcome: 'rejected', status: 404, reason: 'Decline' }],
+  ] as const)('%i (cancelled by %s) is %j', (status, by, expected) => {
+    expect(outcomeForFailure(status, 'Decline', by)).toEqual(expected);
+  });
+});
+
+describe('SIP INFO DTMF bodies', () => {
+  it.each([
+    ['application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n', { digit: '5', durationMs: 160 }],
+    ['application/dtmf-relay', 'signal= #\r\n', { digit: '#' }],
+    ['application/dtmf', '7', { digit: '7' }],
+    ['application/dtmf-relay', 'Signal=X', undefined],
+    ['text/plain', '5', undefined],
+  ])('%s %j', (type, body, expected) => {
+    expect(parseInfoDtmf(type, body)).toEqual(expected);
+  });
+
+  it('writes what it reads', () => {
+    expect(parseInfoDtmf('application/dtmf-relay', infoDtmfBody('*', 100))).toEqual({
+      digit: '*',
+      durationMs: 100,
+    });
+  });
+});
