@@ -6,8 +6,6 @@ export type TemplateScope = Record<string, unknown>;
 
 const DEFAULT_HINT =
   'a variable that exists, or a default such as {{ contact.first_name | default: "there" }}';
-/** Tags whose conditions may name missing variables: a missing value is simply false there. */
-const LENIENT_TAGS = /^\{%-?\s*(if|unless|elsif|case|when)\b/;
 
 function offsetOf(source: string, row: number, col: number): number {
   let offset = 0;
@@ -30,6 +28,23 @@ function enclosingMarkup(source: string, at: number): string {
   return source.slice(open, close + 2);
 }
 
+/** Sets `null` at a path (creating objects), so `default` sees "nil" instead of a strict-mode error. */
+function setNull(scope: Record<string, unknown>, segments: ReadonlyArray<unknown>): void {
+  let cur: Record<string, unknown> = scope;
+  segments.forEach((seg, i) => {
+    const key = String(seg);
+    if (i === segments.length - 1) {
+      if (cur[key] === undefined) cur[key] = null;
+      return;
+    }
+    const next = cur[key];
+    if (next === null || next === undefined) cur[key] = {};
+    else if (typeof next !== 'object') return;
+    else cur[key] = Array.isArray(next) ? [...next] : { ...(next as Record<string, unknown>) };
+    cur = cur[key] as Record<string, unknown>;
+  });
+}
+
 function exists(scope: unknown, segments: ReadonlyArray<unknown>): boolean {
   let cur: unknown = scope;
   for (const seg of segments) {
@@ -44,10 +59,16 @@ function exists(scope: unknown, segments: ReadonlyArray<unknown>): boolean {
 /**
  * One placeholder syntax for every text field: Liquid (`{{ contact.first_name }}`), via LiquidJS.
  * Strict by design: a variable that does not exist is an error naming it, unless the output gives a
- * `default` filter or the variable sits in an `if`/`unless` condition. Unknown filters are errors too.
+ * `default` filter, or the variable sits in an `if`/`unless` condition (a missing value is false there,
+ * and the body of a branch not taken is not rendered). Unknown filters are errors too.
  */
 export class TemplateRenderer {
-  private readonly liquid = new Liquid({ strictFilters: true, strictVariables: false, cache: 500 });
+  private readonly liquid = new Liquid({
+    strictFilters: true,
+    strictVariables: true,
+    lenientIf: true,
+    cache: 500,
+  });
 
   /** Parses a template; a syntax error names the field and the problem. */
   parse(source: string, field = 'template'): Template[] {
@@ -58,38 +79,47 @@ export class TemplateRenderer {
     }
   }
 
-  /** Names of variables a template needs that the scope lacks (ignoring defaults and conditions). */
-  missingVariables(source: string, scope: TemplateScope, field = 'template'): string[] {
-    if (!source.includes('{')) return [];
-    const parsed = this.parse(source, field);
-    const analysis = this.liquid.analyzeSync(parsed);
-    const missing: string[] = [];
-    for (const occurrences of Object.values(analysis.globals)) {
+  /**
+   * Missing variables that have a `default` filter: the scope gets `null` there, because LiquidJS's
+   * strict mode would otherwise throw before the filter runs.
+   */
+  private withDefaults(
+    parsed: Template[],
+    source: string,
+    scope: TemplateScope,
+    missing: string[],
+  ): TemplateScope {
+    let out: TemplateScope | undefined;
+    for (const occurrences of Object.values(this.liquid.analyzeSync(parsed).globals)) {
       for (const v of occurrences) {
         if (exists(scope, v.segments)) continue;
+        missing.push(String(v));
         const markup = enclosingMarkup(source, offsetOf(source, v.location.row, v.location.col));
-        if (LENIENT_TAGS.test(markup) || /\|\s*default\b/.test(markup)) continue;
-        const name = String(v);
-        if (!missing.includes(name)) missing.push(name);
+        if (!/\|\s*default\b/.test(markup)) continue;
+        out ??= { ...scope };
+        setNull(out, v.segments);
       }
     }
-    return missing;
+    return out ?? scope;
   }
 
-  /** Renders one template string; throws TEMPLATE naming the field and each missing variable. */
+  /** Renders one template string; throws TEMPLATE naming the field and the missing variable. */
   render(source: string, scope: TemplateScope, field = 'template'): string {
     if (!source.includes('{')) return source;
-    const missing = this.missingVariables(source, scope, field);
-    if (missing.length) {
-      throw new CallwrightError(
-        'TEMPLATE',
-        `${field}: undefined variable ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
-        missing.map((m) => ({ field, value: m, expected: DEFAULT_HINT })),
-      );
-    }
+    const parsed = this.parse(source, field);
+    const absent: string[] = [];
     try {
-      return this.liquid.renderSync(this.parse(source, field), scope) as string;
+      return this.liquid.renderSync(parsed, this.withDefaults(parsed, source, scope, absent)) as string;
     } catch (err) {
+      // LiquidJS names the first missing segment (`actions.book`); name the whole path used.
+      const reported = /undefined variable: ([^,]+)/.exec((err as Error).message)?.[1];
+      const missing =
+        reported && (absent.find((a) => a === reported || a.startsWith(`${reported}.`)) ?? reported);
+      if (missing) {
+        throw new CallwrightError('TEMPLATE', `${field}: undefined variable ${JSON.stringify(missing)}`, [
+          { field, value: missing, expected: DEFAULT_HINT },
+        ]);
+      }
       throw templateError(field, source, (err as Error).message);
     }
   }
