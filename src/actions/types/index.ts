@@ -4,10 +4,22 @@ import { addToList } from './add-to-list.js';
 import { callDisposition } from './call-disposition.js';
 import { contactDisposition } from './contact-disposition.js';
 import { customReply } from './custom-reply.js';
+import { hangUp } from './hang-up.js';
 import { removeContactTags } from './remove-contact-tags.js';
 import { setDnc } from './set-dnc.js';
 import { updateContactProperty } from './update-contact-property.js';
+import { coldTransferAction } from './cold-transfer.js';
+import { warmTransferAction } from './warm-transfer.js';
+import { leaveVoicemailAction } from './leave-voicemail.js';
+import { ivrNavigateAction } from './ivr-navigate.js';
 
+import { checkAvailability } from './check-availability.js';
+import { bookAppointment } from './book-appointment.js';
+import { rescheduleAppointment } from './reschedule-appointment.js';
+import { cancelAppointment } from './cancel-appointment.js';
+import { extractData } from './extract-data.js';
+import { evaluateCall } from './evaluate-call.js';
+import { summarizeCall } from './summarize-call.js';
 /** The local types built with the engine. Later issues add theirs with `registry.register(...)`. */
 export const LOCAL_ACTION_TYPES = [
   updateContactProperty,
@@ -18,6 +30,18 @@ export const LOCAL_ACTION_TYPES = [
   callDisposition,
   setDnc,
   customReply,
+  hangUp,
+  coldTransferAction,
+  warmTransferAction,
+  leaveVoicemailAction,
+  ivrNavigateAction,
+  checkAvailability,
+  bookAppointment,
+  rescheduleAppointment,
+  cancelAppointment,
+  extractData,
+  evaluateCall,
+  summarizeCall,
 ];
 
 export function createActionRegistry(): ActionRegistry {

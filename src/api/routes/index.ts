@@ -5,6 +5,10 @@ import { contactRoutes } from './contacts.js';
 import { ringGroupRoutes } from './ring-groups.js';
 import { callRoutes } from './calls.js';
 import { actionEngineRoutes } from './actions.js';
+import { callControlRoutes } from './call-control.js';
+import { outboundCallRoutes } from './outbound-calls.js';
+import { appointmentRoutes } from './appointments.js';
+import { voicemailRoutes } from './voicemails.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -13,4 +17,8 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await ringGroupRoutes(app, deps);
   await callRoutes(app, deps);
   await actionEngineRoutes(app, deps);
+  await callControlRoutes(app, deps);
+  await outboundCallRoutes(app, deps);
+  await appointmentRoutes(app, deps);
+  await voicemailRoutes(app, deps);
 }

@@ -1,0 +1,110 @@
+import { Type } from '@sinclair/typebox';
+import { ActionError, defineActionType } from '../action-type.js';
+import {
+  checkTargetChoice,
+  requireLeg,
+  targetArgs,
+  targetFields,
+  targetFor,
+} from '../../calls/targets/action-support.js';
+import { callFlowServices, trunkOf } from '../../calls/targets/call-flow-settings.js';
+import { coldTransfer } from '../../calls/transfer/cold-transfer.js';
+import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
+import type { ResolvedTarget } from '../../calls/targets/target-resolver.js';
+import type { CallLeg } from '../../telephony/port.js';
+
+const ColdTransferConfig = Type.Object(
+  {
+    ...targetFields,
+    disposition: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Call disposition set before the hand-off' }),
+    ),
+    refer: Type.Optional(
+      Type.Boolean({ default: true, description: 'Try REFER first (false = always bridge)' }),
+    ),
+    notify_timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 120000,
+        description: 'Wait for the final NOTIFY; default sip.refer_notify_timeout_ms',
+      }),
+    ),
+    ring_timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 300000,
+        description: 'Bridged fallback: ring the target this long',
+      }),
+    ),
+    caller_id: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: "Caller id of the bridged call; default the caller's number",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Refer-To for a single target: its SIP URI, or a number at the host the caller's leg talks to. */
+function referUri(target: ResolvedTarget, leg: CallLeg, trunkHost: string | undefined): string | undefined {
+  if (target.kind !== 'single') return undefined;
+  const dial = target.member.dial;
+  if (dial.startsWith('sip')) return dial;
+  const host = trunkHost ?? leg.info.remoteAddress;
+  return host ? `sip:${dial}@${host}` : undefined;
+}
+
+/**
+ * Cold transfer: REFER first, bridged fallback; the disposition is set before the call leaves the agent.
+ * A failed transfer leaves the caller with the agent, fires `transfer-failed` and fails the run with the
+ * reason; the full outcome is on the call row (`transfer`).
+ */
+export const coldTransferAction = defineActionType({
+  name: 'cold-transfer',
+  title: 'Cold transfer',
+  description:
+    'Hands the caller to a person, number or group (REFER, or a bridged call if REFER fails); the agent leaves the call.',
+  configSchema: ColdTransferConfig,
+  stages: ['during'],
+  needs: ['live-call', 'answered-call'],
+  validate: checkTargetChoice,
+  argumentSchema: targetArgs,
+  async exec(ctx) {
+    const leg = requireLeg(ctx);
+    const target = targetFor(ctx);
+    const flows = callFlowServices(ctx.services);
+    const trunk = trunkOf(flows.settings, leg.info.trunk);
+    const outcome = await coldTransfer({
+      leg,
+      target,
+      ...(ctx.services.telephony ? { telephony: ctx.services.telephony } : {}),
+      referTo:
+        ctx.config.refer === false
+          ? undefined
+          : referUri(target, leg, trunk ? `${trunk.host}:${trunk.port}` : undefined),
+      allowRefer: trunk?.allow_refer ?? true,
+      referNotifyTimeoutMs: ctx.config.notify_timeout_ms ?? flows.settings?.referNotifyTimeoutMs ?? 30_000,
+      ringTimeoutMs: ctx.config.ring_timeout_ms ?? flows.settings?.ringTimeoutMs ?? 30_000,
+      callerId: ctx.config.caller_id || leg.info.from.user || undefined,
+      signal: ctx.signal,
+      handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
+    });
+    recordTransfer({ store: ctx.services.store, events: flows.events }, ctx.callId, 'cold', { ...outcome });
+    if (outcome.result === 'failed') {
+      throw new ActionError(
+        'TRANSFER_FAILED',
+        `transfer to ${outcome.target} failed: ${outcome.reason ?? 'unknown'}`,
+        false,
+        { ...outcome },
+      );
+    }
+    return { ...outcome, handed_off: true };
+  },
+  simulate: (ctx) => ({
+    target: ctx.config.target ?? ctx.args.target ?? '',
+    method: 'refer',
+    result: 'completed',
+    handed_off: true,
+  }),
+});

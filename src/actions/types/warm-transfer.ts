@@ -1,0 +1,111 @@
+import { Type } from '@sinclair/typebox';
+import { ActionError, defineActionType } from '../action-type.js';
+import {
+  checkTargetChoice,
+  requireLeg,
+  requireTelephony,
+  targetArgs,
+  targetFields,
+  targetFor,
+} from '../../calls/targets/action-support.js';
+import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
+import { warmTransfer } from '../../calls/transfer/warm-transfer.js';
+import { summaryWhisper } from '../../calls/transfer/whisper-summary.js';
+import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
+
+const DEFAULT_CONFIRM_PROMPT = 'Press 1 to accept the call, or 2 to decline.';
+
+const WarmTransferConfig = Type.Object(
+  {
+    ...targetFields,
+    whisper: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description:
+          'What the target hears before the caller joins (template); absent = a summary of the call so far',
+      }),
+    ),
+    confirm: Type.Optional(Type.Boolean({ description: 'The target presses 1 to accept, 2 to decline' })),
+    confirm_prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    confirm_timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 60000, default: 10000 })),
+    ring_timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 300000 })),
+    hold_music: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 500, description: 'WAV the caller hears on hold' }),
+    ),
+    disposition: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Set before the hand-off' }),
+    ),
+    caller_id: Type.Optional(Type.String({ maxLength: 64 })),
+    voice: Type.Optional(Type.String({ maxLength: 100, description: 'Voice of the whisper' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Warm transfer: the caller waits on hold while the target is called and briefed (whisper); the
+ * caller joins only once the target is there (and accepts, with `confirm`). Otherwise the caller comes
+ * back to the agent: the run fails with the reason and `transfer-failed` fires.
+ */
+export const warmTransferAction = defineActionType({
+  name: 'warm-transfer',
+  title: 'Warm transfer',
+  description:
+    'Puts the caller on hold, calls a person or group and briefs them, then connects the caller; if nobody takes it the caller returns to the agent.',
+  configSchema: WarmTransferConfig,
+  stages: ['during'],
+  needs: ['live-call', 'answered-call'],
+  validate: checkTargetChoice,
+  argumentSchema: targetArgs,
+  async exec(ctx) {
+    const leg = requireLeg(ctx);
+    const telephony = requireTelephony(ctx);
+    const target = targetFor(ctx);
+    const flows = callFlowServices(ctx.services);
+    const call = (ctx.variables.call ?? {}) as Record<string, unknown>;
+    const whisper =
+      ctx.config.whisper ??
+      (await summaryWhisper({
+        store: ctx.services.store,
+        callId: ctx.callId,
+        caller: String(call.remote ?? call.from ?? '') || undefined,
+        collected: (ctx.variables.collected ?? {}) as Record<string, unknown>,
+        summarizer: flows.summarizer,
+        signal: ctx.signal,
+      }));
+    const outcome = await warmTransfer({
+      leg,
+      target,
+      telephony,
+      ringTimeoutMs: ctx.config.ring_timeout_ms ?? flows.settings?.ringTimeoutMs ?? 30_000,
+      callerId: ctx.config.caller_id || leg.info.from.user || undefined,
+      ...(ctx.config.hold_music ? { holdMusic: { kind: 'file', path: ctx.config.hold_music } } : {}),
+      whisper,
+      ...(ctx.config.voice ? { voice: ctx.config.voice } : {}),
+      ...(ctx.config.confirm
+        ? {
+            confirm: {
+              prompt: ctx.config.confirm_prompt ?? DEFAULT_CONFIRM_PROMPT,
+              timeoutMs: ctx.config.confirm_timeout_ms ?? 10_000,
+            },
+          }
+        : {}),
+      signal: ctx.signal,
+      handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
+    });
+    recordTransfer({ store: ctx.services.store, events: flows.events }, ctx.callId, 'warm', { ...outcome });
+    if (outcome.result === 'failed') {
+      throw new ActionError(
+        'TRANSFER_FAILED',
+        `warm transfer to ${outcome.target} failed: ${outcome.reason ?? 'unknown'}`,
+        false,
+        { ...outcome },
+      );
+    }
+    return { ...outcome, handed_off: true };
+  },
+  simulate: (ctx) => ({
+    target: ctx.config.target ?? ctx.args.target ?? '',
+    result: 'connected',
+    handed_off: true,
+  }),
+});

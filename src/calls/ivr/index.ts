@@ -1,0 +1,2 @@
+export * from './dtmf-sequence.js';
+export * from './ivr-navigator.js';

@@ -1,0 +1,3 @@
+export * from './call-flow-settings.js';
+export * from './target-resolver.js';
+export * from './dial-target.js';

@@ -1,0 +1,82 @@
+import type { Store } from '../../store/store.js';
+import type { Summarizer } from '../targets/call-flow-settings.js';
+
+export interface TranscriptLine {
+  speaker: string;
+  text: string;
+}
+
+/** Final transcript lines of a call from its `transcript` call events, in order. */
+export function transcriptOf(store: Store, callId: string | undefined, max = 200): TranscriptLine[] {
+  if (!callId) return [];
+  const lines: TranscriptLine[] = [];
+  for (let offset = 0; lines.length < max; offset += 500) {
+    const page = store.callEvents.list(callId, { limit: 500, offset });
+    for (const e of page.items) {
+      if (e.type !== 'transcript' || e.data.final === false || typeof e.data.text !== 'string') continue;
+      lines.push({ speaker: String(e.data.speaker ?? 'caller'), text: e.data.text });
+    }
+    if (offset + page.items.length >= page.total) break;
+  }
+  return lines.slice(-max);
+}
+
+function spoken(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * The deterministic summary used when no summarizer service exists: who calls, the collected fields,
+ * and the caller's last lines. Short, because the target hears it read aloud.
+ */
+export function templateSummary(input: {
+  caller?: string;
+  collected: Record<string, unknown>;
+  transcript: TranscriptLine[];
+}): string {
+  const parts: string[] = [];
+  parts.push(input.caller ? `Transferred call from ${input.caller}.` : 'Transferred call.');
+  const fields = Object.entries(input.collected)
+    .filter(([, v]) => spoken(v) !== '')
+    .slice(0, 8)
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${spoken(v)}`);
+  if (fields.length) parts.push(`${fields.join('; ')}.`);
+  const said = input.transcript
+    .filter((l) => l.speaker === 'caller')
+    .slice(-2)
+    .map((l) => l.text.trim());
+  if (said.length) parts.push(`The caller said: ${said.join(' ')}`);
+  return parts.join(' ').slice(0, 600);
+}
+
+/** The whisper text: a summary from the summarizer service when present, else the template summary. */
+export async function summaryWhisper(input: {
+  store: Store;
+  callId?: string;
+  caller?: string;
+  collected: Record<string, unknown>;
+  summarizer?: Summarizer;
+  signal?: AbortSignal;
+}): Promise<string> {
+  const transcript = transcriptOf(input.store, input.callId);
+  if (input.summarizer) {
+    try {
+      const text = await input.summarizer.summarize({
+        ...(input.callId ? { callId: input.callId } : {}),
+        transcript,
+        collected: input.collected,
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+      if (text.trim()) return text.trim();
+    } catch {
+      // A failing summarizer must not cost the transfer: the template summary still says enough.
+    }
+  }
+  return templateSummary({
+    ...(input.caller ? { caller: input.caller } : {}),
+    collected: input.collected,
+    transcript,
+  });
+}

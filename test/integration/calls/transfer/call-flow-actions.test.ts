@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineFixture } from '../../actions/engine-fixture.js';
+import { FakeLeg, FakeTelephony } from '../../../helpers/fake-legs.js';
+import type { CallHandle } from '../../../../src/actions/action-type.js';
+import type { CallEventSink, CallFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
+import type { SipTrunkSettings } from '../../../../src/config/schema.js';
+import type { ActionSession } from '../../../../src/actions/action-session.js';
+
+let fx: ReturnType<typeof engineFixture>;
+afterEach(() => fx?.cleanup());
+
+function handle(id: string, leg: FakeLeg): CallHandle {
+  return {
+    id,
+    leg,
+    state: 'answered',
+    say: async () => undefined,
+    play: async () => undefined,
+    sendDtmf: async (d) => ({ sent: d }),
+    transfer: async () => ({}),
+    hangup: async () => undefined,
+  };
+}
+
+function setup(
+  leg: FakeLeg,
+  tel: FakeTelephony,
+  attach: () => void,
+  settings: Partial<CallFlowSettings> = {},
+) {
+  fx = engineFixture();
+  attach();
+  const flows: CallFlowSettings = {
+    voicemailDir: `${fx.dir}/voicemail`,
+    publicUrl: 'http://127.0.0.1:1',
+    trunks: [],
+    referNotifyTimeoutMs: 1000,
+    ringTimeoutMs: 500,
+    durableVoicemailEmail: false,
+    ...settings,
+  };
+  const holder: { session?: ActionSession } = {};
+  const fired: Array<Promise<unknown>> = [];
+  const sink: CallEventSink = {
+    emit: (_id, e) => void fired.push((holder.session as ActionSession).handleEvent(e)),
+  };
+  Object.assign(fx.engine.services, { telephony: tel, callFlows: flows, callEvents: sink });
+  fx.store.agents.update(fx.agent.id, { targets: { sales: { type: 'sip', uri: 'sip:sales@pbx.example' } } });
+  const call = fx.call();
+  const session = fx.engine.session({
+    agentId: fx.agent.id,
+    callId: call.id,
+    from: '+14155550100',
+    call: handle(call.id, leg),
+  });
+  holder.session = session;
+  session.phase = 'answered';
+  return { call, session, fired };
+}
+
+describe('call-flow action types through the engine', () => {
+  it('cold transfer by REFER: disposition, transfer outcome and runs in order', async () => {
+    const leg = new FakeLeg();
+    const { call, session } = setup(leg, new FakeTelephony(), () => {
+      fx.attach('tag-it', 'custom-reply', { text: 'One moment.' }, 'during', {
+        triggers: [{ kind: 'dtmf', digits: '1' }],
+      });
+      fx.attach('to-sales', 'cold-transfer', { target: 'sales', disposition: 'transferred' }, 'during', {
+        triggers: [{ kind: 'dtmf', digits: '1' }],
+      });
+    });
+    const r = await session.handleEvent({ type: 'dtmf', digits: '1' });
+    expect(r.runs.map((x) => [x.action, x.status])).toEqual([
+      ['tag-it', 'succeeded'],
+      ['to-sales', 'succeeded'],
+    ]);
+    const row = fx.store.calls.require(call.id);
+    expect(row.call_disposition).toBe('transferred');
+    expect(row.transfer).toMatchObject({
+      kind: 'cold',
+      method: 'refer',
+      result: 'completed',
+      target: 'sales (sip:sales@pbx.example)',
+    });
+    expect(leg.ops).toEqual(['refer:sip:sales@pbx.example', 'hangup:transferred']);
+    const runs = fx.engine.history
+      .list({ callId: call.id })
+      .items.reverse()
+      .map((x) => x.action_type);
+    expect(runs).toEqual(['custom-reply', 'cold-transfer']);
+  });
+
+  it('a failed warm transfer fails the run with the reason and fires transfer-failed', async () => {
+    const leg = new FakeLeg();
+    const tel = new FakeTelephony().script('sip:sales@pbx.example', {
+      fail: { outcome: 'busy', status: 486 },
+    });
+    const { call, session, fired } = setup(leg, tel, () => {
+      fx.attach('warm', 'warm-transfer', { allowed_targets: ['sales'] }, 'during', {
+        triggers: [{ kind: 'tool' }],
+      });
+      fx.attach('sorry', 'custom-reply', { text: 'Nobody is free: {{ call.id }}' }, 'during', {
+        triggers: [{ kind: 'event', event: 'transfer-failed' }],
+      });
+    });
+    expect(session.tools()[0]?.parameters).toMatchObject({ properties: { target: { const: 'sales' } } });
+    const result = await session.callTool('warm', { target: 'sales' });
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: 'TRANSFER_FAILED',
+        message: 'warm transfer to sales (sip:sales@pbx.example) failed: busy',
+      },
+    });
+    // The event the transfer fired runs after the tool call (the session serialises work).
+    expect(fired).toHaveLength(1);
+    const next = (await fired[0]) as { runs: Array<{ action: string; outputs: Record<string, unknown> }> };
+    expect(next.runs.map((x) => x.action)).toEqual(['sorry']);
+    const events = fx.store.callEvents.list(call.id).items.map((e) => e.type);
+    expect(events).toContain('transfer-failed');
+    const history = fx.engine.history
+      .list({ callId: call.id })
+      .items.reverse()
+      .map((x) => [x.action_type, x.status]);
+    expect(history).toEqual([
+      ['warm-transfer', 'failed'],
+      ['custom-reply', 'succeeded'],
+    ]);
+    expect(leg.ops).toEqual(['hold', 'unhold']);
+  });
+
+  it('configs are validated on save, naming the field', () => {
+    fx = engineFixture();
+    expect(() => fx.engine.definitions.create({ name: 'c', type: 'cold-transfer', config: {} })).toThrow(
+      /config\.target/,
+    );
+    expect(() =>
+      fx.engine.definitions.create({ name: 'i', type: 'ivr-navigate', config: { sequence: '1x' } }),
+    ).toThrow(/config\.sequence: got "1x"/);
+    expect(() =>
+      fx.engine.definitions.create({ name: 'v', type: 'leave-voicemail', config: { max_duration_ms: 10 } }),
+    ).toThrow(/config\.max_duration_ms/);
+    expect(() =>
+      fx.engine.definitions.create({
+        name: 'i2',
+        type: 'ivr-navigate',
+        config: { sequence: '{{ data.pin }}#' },
+      }),
+    ).not.toThrow();
+  });
+
+  it('needs an answered live call', async () => {
+    fx = engineFixture();
+    fx.attach('ivr', 'ivr-navigate', { sequence: '1' }, 'during');
+    const call = fx.call();
+    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    const r = await s.runStage('during');
+    expect(r.runs[0]?.error).toMatchObject({ code: 'PRECONDITION', message: 'needs a live call' });
+  });
+
+  it("IVR navigation uses the trunk's DTMF method and records what it sent", async () => {
+    const leg = new FakeLeg({ direction: 'outbound', trunk: 'carrier' });
+    const trunk: SipTrunkSettings = {
+      name: 'carrier',
+      host: '192.0.2.1',
+      port: 5060,
+      transport: 'udp',
+      username: '',
+      password: '',
+      allow_refer: true,
+      dtmf_method: 'info',
+      caller_id: '',
+      inbound_allow: [],
+      inbound_username: '',
+      inbound_password: '',
+    };
+    const { call, session } = setup(
+      leg,
+      new FakeTelephony(),
+      () => fx.attach('menu', 'ivr-navigate', { sequence: '2w{{ data.pin }}#' }, 'during'),
+      { trunks: [trunk] },
+    );
+    session.init.data = { pin: '77' };
+    const r = await session.runStage('during');
+    expect(r.runs[0]).toMatchObject({
+      status: 'succeeded',
+      outputs: { sent: '277#', method: 'info', status: 'completed' },
+    });
+    expect(leg.ops).toEqual(['dtmf:2:info', 'dtmf:77#:info']);
+    expect(fx.store.callEvents.list(call.id).items.map((e) => e.type)).toEqual(['ivr-navigation']);
+  });
+});
