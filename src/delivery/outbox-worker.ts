@@ -88,7 +88,15 @@ export class OutboxWorker {
     // the event loop; waiting for them adds at most ~1 ms of latency.
     const batchTarget = Math.max(1, Math.ceil(concurrency / 4));
     while (this.running) {
-      const claimed = this.flush(concurrency - this.inflight.size);
+      let claimed: OutboxRow[] = [];
+      try {
+        claimed = this.flush(concurrency - this.inflight.size);
+      } catch (err) {
+        // SQLite busy beyond busy_timeout, disk full, …: keep the completions, retry after a pause.
+        this.deps.logger.error({ err }, 'outbox transaction failed; retrying');
+        await new Promise<void>((r) => setTimeout(r, pollIntervalMs));
+        continue;
+      }
       for (const row of claimed) this.deliver(row);
       if (this.done.length === 0) await this.waitForWake(pollIntervalMs);
       if (this.done.length > 0 && this.done.length < batchTarget && this.inflight.size > 0) {
@@ -103,13 +111,19 @@ export class OutboxWorker {
     this.done = [];
     const now = this.now();
     const t0 = performance.now();
-    const claimed = this.deps.repository.completeAndClaim(
-      now,
-      limit,
-      this.id,
-      this.deps.settings.leaseMs,
-      batch.map((b) => ({ ...b.completion, row: b.row })),
-    );
+    let claimed: OutboxRow[];
+    try {
+      claimed = this.deps.repository.completeAndClaim(
+        now,
+        limit,
+        this.id,
+        this.deps.settings.leaseMs,
+        batch.map((b) => ({ ...b.completion, row: b.row })),
+      );
+    } catch (err) {
+      this.done = batch.concat(this.done);
+      throw err;
+    }
     this.deps.onFlush?.({ ms: performance.now() - t0, completions: batch.length, claimed: claimed.length });
     for (const { completion, row } of batch) {
       const report: DeliveryReport = {

@@ -5,6 +5,9 @@ import { OutboxQueue } from '../../../src/delivery/outbox-queue.js';
 import { createOutboxWorker } from '../../../src/delivery/outbox-service.js';
 import type { OutboxWorker } from '../../../src/delivery/outbox-worker.js';
 import { backoffDelay } from '../../../src/delivery/backoff.js';
+import { OutboxRepository, type Completion } from '../../../src/delivery/outbox-repository.js';
+import { OutboxWorker as Worker } from '../../../src/delivery/outbox-worker.js';
+import { HttpDeliveryHandler } from '../../../src/delivery/http-delivery.js';
 import { startReceiver } from './receiver.js';
 
 const logger = pino({ level: 'silent' });
@@ -134,5 +137,41 @@ describe('outbox worker', () => {
     expect(o.repository.get(id)?.status).toBe('processing');
     await until(() => o.repository.get(id)?.status === 'delivered');
     expect(o.repository.get(id)?.attempts).toBe(2);
+  });
+
+  it('keeps running (and keeps finished deliveries) when a transaction fails', async () => {
+    const rx = await startReceiver();
+    cleanups.push(rx.close);
+    const o = setup();
+    let failures = 0;
+    class FlakyRepository extends OutboxRepository {
+      override completeAndClaim(
+        now: number,
+        limit: number,
+        worker: string,
+        lease: number,
+        done: Completion[] = [],
+      ) {
+        if (done.length > 0 && failures < 2) {
+          failures++;
+          throw new Error('SQLITE_BUSY: database is locked');
+        }
+        return super.completeAndClaim(now, limit, worker, lease, done);
+      }
+    }
+    const repository = new FlakyRepository(o.store.db, { backoffBaseMs: 10, backoffMaxMs: 40 });
+    const worker = new Worker({
+      repository,
+      handlers: [new HttpDeliveryHandler()],
+      logger,
+      settings: { pollIntervalMs: 10, leaseMs: 60_000, concurrency: 4, deliveryTimeoutMs: 2000 },
+    });
+    cleanups.push(() => worker.stop());
+    const id = o.queue.enqueue({ idempotencyKey: 'busy', kind: 'http', payload: { url: rx.url, body: {} } });
+    worker.start();
+    await until(() => repository.get(id)?.status === 'delivered');
+    expect(failures).toBe(2);
+    // The completion survived the failed transactions: one delivery, not a redelivery after the lease.
+    expect(rx.requests).toHaveLength(1);
   });
 });
