@@ -41,16 +41,18 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
     { schema: { tags, summary: "An agent's attachments in execution order", params: AgentParams } },
     async (req) => {
       const agent = agentOf((req.params as { id: string }).id);
-      const items = engine.plan(agent.id).map((p) => p.attachment);
-      const disabled = store.db
+      const rows = store.db
         .prepare(
-          `SELECT a.id FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id WHERE a.agent_id = ? AND d.enabled = 0`,
+          `SELECT a.id, d.name, d.enabled FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id
+           WHERE a.agent_id = ?
+           ORDER BY CASE a.stage WHEN 'before' THEN 0 WHEN 'during' THEN 1 ELSE 2 END, a.position, a.created_at, a.id`,
         )
-        .all(agent.id) as Array<{ id: string }>;
+        .all(agent.id) as Array<{ id: string; name: string; enabled: number }>;
       return {
-        items: [...items, ...disabled.map((d) => store.attachments.require(d.id))].map((a) => ({
-          ...a,
-          action: store.actions.get(a.action_id)?.name,
+        items: rows.map((r) => ({
+          ...store.attachments.require(r.id),
+          action: r.name,
+          enabled: r.enabled === 1,
         })),
       };
     },
