@@ -6,7 +6,7 @@ import { CallwrightError } from '../../errors.js';
 import type { CallInfo, CallLeg, InboundCall } from '../port.js';
 import type { CallLegDeps } from './embedded-call-leg.js';
 import { EmbeddedCallLeg } from './embedded-call-leg.js';
-import { MediaNegotiationError, type MediaEngine } from './media/media-session.js';
+import { MediaNegotiationError, type MediaEngine, type MediaSession } from './media/media-session.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
 import { newTag } from './sip/sip-builder.js';
 import type { NewInvite } from './sip/user-agent-core.js';
@@ -82,7 +82,17 @@ export class EmbeddedInboundCall implements InboundCall {
       throw new CallwrightError('PRECONDITION', `cannot answer a call that is ${this.state}`);
     this.state = 'answering';
     const { request, tx, source } = this.invite;
-    const session = await this.deps.media.createSession();
+    let session: MediaSession;
+    try {
+      session = await this.deps.media.createSession();
+    } catch (err) {
+      // No RTP port (or the engine is closing): refuse now rather than leave the INVITE unanswered.
+      if (this.state === 'answering') {
+        this.deps.core.respond(tx, 503, { toTag: this.localTag });
+        this.settle('rejected');
+      }
+      throw err;
+    }
     let sdp: string;
     try {
       // An INVITE without SDP gets our offer in the 200; the answer then comes in the ACK.
