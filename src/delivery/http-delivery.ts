@@ -19,6 +19,8 @@ export const HttpDeliveryPayload = Type.Object({
 });
 export type HttpDeliveryPayload = Static<typeof HttpDeliveryPayload>;
 
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
 /** 408 and 429 are worth retrying; other 4xx mean the request itself is wrong (RFC 9110 §15.5). */
 function retryable(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
@@ -77,8 +79,13 @@ export class HttpDeliveryHandler implements DeliveryHandler {
           },
         },
         (res) => {
+          // Only the start of the answer is kept (for the error message); the rest is drained.
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < MAX_RESPONSE_BYTES) chunks.push(c);
+            size += c.length;
+          });
           res.on('end', () =>
             resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
           );

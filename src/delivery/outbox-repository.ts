@@ -60,6 +60,7 @@ function hydrate(raw: RawRow): OutboxRow {
  */
 export class OutboxRepository {
   private readonly claimStmt: Statement;
+  private readonly staleStmt: Statement;
   private readonly reclaimStmt: Statement;
   private readonly deliveredStmt: Statement;
   private readonly retryStmt: Statement;
@@ -89,12 +90,10 @@ export class OutboxRepository {
        RETURNING *`,
     );
     // A worker that died mid-delivery leaves `processing` rows; after the lease they are due again.
+    this.staleStmt = db.prepare(`SELECT * FROM outbox WHERE status = 'processing' AND claimed_at < ?`);
     this.reclaimStmt = db.prepare(
-      `UPDATE outbox SET
-         status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END,
-         next_attempt_at = @now, claimed_by = NULL,
-         last_error = 'lease expired: the worker stopped during delivery (attempt ' || attempts || ')'
-       WHERE status = 'processing' AND claimed_at < @stale`,
+      `UPDATE outbox SET status = 'pending', next_attempt_at = @now, claimed_by = NULL, last_error = @error
+       WHERE id = @id AND status = 'processing'`,
     );
     this.deliveredStmt = db.prepare(
       `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
@@ -125,7 +124,7 @@ export class OutboxRepository {
       (now: number, limit: number, worker: string, leaseMs: number, done: Completion[]) => {
         this.applyCompletions(now, done);
         if (limit <= 0) return [];
-        this.reclaimStmt.run({ now, stale: now - leaseMs });
+        this.reclaimStale(now, leaseMs);
         return (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate);
       },
     );
@@ -165,6 +164,16 @@ export class OutboxRepository {
           now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);
         this.retryStmt.run({ id: c.id, next, error: c.error });
       }
+    }
+  }
+
+  /** Rows whose lease expired: due again, or dead (with the chain handled) when that was the last attempt. */
+  private reclaimStale(now: number, leaseMs: number): void {
+    for (const raw of this.staleStmt.all(now - leaseMs) as RawRow[]) {
+      const row = hydrate(raw);
+      const error = `lease expired: the worker stopped during delivery (attempt ${row.attempts})`;
+      if (row.attempts < row.max_attempts) this.reclaimStmt.run({ id: row.id, now, error });
+      else if (this.deadStmt.run({ id: row.id, error, from: 'processing' }).changes) this.afterDead(row, now);
     }
   }
 

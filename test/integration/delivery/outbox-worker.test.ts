@@ -174,4 +174,32 @@ describe('outbox worker', () => {
     // The completion survived the failed transactions: one delivery, not a redelivery after the lease.
     expect(rx.requests).toHaveLength(1);
   });
+
+  it('a lease that expires on the last attempt dead-letters the row and releases the next in its chain', async () => {
+    const rx = await startReceiver();
+    cleanups.push(rx.close);
+    const o = setup();
+    const first = o.queue.enqueue({
+      idempotencyKey: 'c:1',
+      kind: 'http',
+      maxAttempts: 1,
+      payload: { url: rx.url, body: {}, next_key: 'c:2', on_dead: 'continue' },
+    });
+    const second = o.queue.enqueue({
+      idempotencyKey: 'c:2',
+      kind: 'http',
+      blocked: true,
+      payload: { url: rx.url, body: {} },
+    });
+    expect(o.repository.completeAndClaim(Date.now(), 10, 'dead-worker', 1000).map((r) => r.id)).toEqual([
+      first,
+    ]);
+    o.worker.start();
+    await until(() => o.repository.get(second)?.status === 'delivered');
+    expect(o.repository.get(first)).toMatchObject({
+      status: 'dead',
+      last_error: expect.stringMatching(/^lease expired/),
+    });
+    expect(rx.requests.map((r) => r.key)).toEqual(['c:2']);
+  });
 });
