@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallLeg, DialOutcome, DtmfEvent } from '../../../src/telephony/port.js';
 import { Baresip } from '../../helpers/baresip.js';
+import { sippFailure, startSipp } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/temp.js';
 import {
   bestCorrelation,
@@ -152,6 +153,33 @@ describe('baresip peers: DTMF, playback, bridge and whisper', () => {
       expect(toneShare(heard(caller), 1800)).toBeLessThan(0.01);
     } finally {
       await closeAll();
+    }
+  }, 40_000);
+
+  it('transfers a baresip caller by REFER to a sipp transfer target: completed(200)', async () => {
+    const target = startSipp({
+      scenario: 'uas-answer-wait-bye.xml',
+      localPort: BASE + 200,
+      mediaPort: BASE + 210,
+      timeoutMs: 20_000,
+    });
+    await target.ready;
+    const b = await peer(BASE + 50);
+    try {
+      const leg = answered(await fx.telephony.dial({ target: b.uri }));
+      const progress: number[] = [];
+      leg.on('refer-progress', (p) => progress.push(p.status));
+      expect(await leg.refer(`sip:transfer@127.0.0.1:${BASE + 200}`, { notifyTimeoutMs: 10_000 })).toEqual({
+        outcome: 'completed',
+        status: 200,
+      });
+      expect(progress).toContain(200);
+      await leg.hangup('transferred');
+      await sleep(300);
+    } finally {
+      await closeAll(); // baresip hangs up the transferred call as it quits
+      const result = await target.done;
+      expect(result.code, sippFailure(result)).toBe(0);
     }
   }, 40_000);
 

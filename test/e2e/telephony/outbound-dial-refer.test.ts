@@ -60,6 +60,18 @@ describe('outbound dials and REFER against sipp', () => {
     });
   });
 
+  it('answered over TCP when the target says transport=tcp', async () => {
+    await withPeer(
+      'uas-answer-wait-bye.xml',
+      BASE + 11,
+      async (uri) => {
+        const leg = answeredLeg(await fx.telephony.dial({ target: `${uri};transport=tcp` }));
+        await leg.hangup();
+      },
+      { transport: 'tcp' },
+    );
+  });
+
   it('busy: 486 gives busy(486)', async () => {
     await withPeer('uas-busy-486.xml', BASE + 2, async (uri) => {
       expect(await fx.telephony.dial({ target: uri })).toEqual({ outcome: 'busy', status: 486 });
