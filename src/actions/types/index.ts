@@ -12,7 +12,6 @@ import { coldTransferAction } from './cold-transfer.js';
 import { warmTransferAction } from './warm-transfer.js';
 import { leaveVoicemailAction } from './leave-voicemail.js';
 import { ivrNavigateAction } from './ivr-navigate.js';
-
 import { checkAvailability } from './check-availability.js';
 import { bookAppointment } from './book-appointment.js';
 import { rescheduleAppointment } from './reschedule-appointment.js';
@@ -20,6 +19,7 @@ import { cancelAppointment } from './cancel-appointment.js';
 import { extractData } from './extract-data.js';
 import { evaluateCall } from './evaluate-call.js';
 import { summarizeCall } from './summarize-call.js';
+
 /** The local types built with the engine. Later issues add theirs with `registry.register(...)`. */
 export const LOCAL_ACTION_TYPES = [
   updateContactProperty,
