@@ -2,7 +2,7 @@
  * One SIP dialog (RFC 3261 §12): its identifiers, sequence numbers, remote target and route set, and the
  * requests sent inside it. Also retransmits our 2xx to an INVITE until the ACK arrives (§13.3.1.4).
  */
-import { buildRequest } from './sip-builder.js';
+import { buildRequest, newBranch } from './sip-builder.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
 import type { SipStack } from './sip-stack.js';
 import type { Destination, TransportName } from './sip-transport.js';
@@ -137,7 +137,7 @@ export class Dialog {
 
   /** ACK for a 2xx to our INVITE: a new request outside any transaction (RFC 3261 §13.2.2.4). */
   sendAck(inviteSeq: number, body = '', contentType?: string): void {
-    const via = this.stack.via(this.init.transport, `z9hG4bK${Math.random().toString(36).slice(2, 12)}`);
+    const via = this.stack.via(this.init.transport, newBranch());
     const text = this.headersFor('ACK', inviteSeq, via, [], body, contentType).replace(
       /^CSeq: .*$/m,
       `CSeq: ${inviteSeq} ACK`,

@@ -185,8 +185,4 @@ export class SipStack {
     const t = (parsed.params.transport ?? defaultTransport).toLowerCase();
     return { transport: t === 'tcp' ? 'tcp' : 'udp', address: host, port: parsed.port ?? 5060 };
   }
-
-  static branch(): string {
-    return newBranch();
-  }
 }
