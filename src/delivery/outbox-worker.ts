@@ -3,6 +3,9 @@ import type { Logger } from '../logging/logger.js';
 import type { Completion, OutboxRepository, OutboxRow } from './outbox-repository.js';
 import { PermanentDeliveryError, type DeliveryHandler } from './delivery-handler.js';
 
+/** Deliveries started per event-loop turn. */
+const START_CHUNK = 8;
+
 export interface OutboxWorkerSettings {
   /** Sleep between polls when nothing is due. */
   pollIntervalMs: number;
@@ -97,7 +100,11 @@ export class OutboxWorker {
         await new Promise<void>((r) => setTimeout(r, pollIntervalMs));
         continue;
       }
-      for (const row of claimed) this.deliver(row);
+      // Start deliveries a few per turn of the event loop so a large claim never holds it for long.
+      for (let i = 0; i < claimed.length; i++) {
+        if (i > 0 && i % START_CHUNK === 0) await new Promise<void>((r) => setImmediate(r));
+        this.deliver(claimed[i] as OutboxRow);
+      }
       if (this.done.length === 0) await this.waitForWake(pollIntervalMs);
       if (this.done.length > 0 && this.done.length < batchTarget && this.inflight.size > 0) {
         await new Promise<void>((r) => setTimeout(r, 1));
