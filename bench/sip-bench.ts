@@ -38,7 +38,7 @@ async function startBackend(): Promise<{
   const defaults = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
   const config = validateConfig(
     merge(defaults, {
-      log: { level: 'warn' },
+      log: { level: 'fatal' },
       sip: { port: 0, address: '127.0.0.1', transports: ['udp'] },
       media: {
         address: '127.0.0.1',
