@@ -23,26 +23,26 @@ export function createActionRuntime(
   logger: Logger,
   extra: { services?: Record<string, unknown>; handlers?: DeliveryHandler[] } = {},
 ): ActionRuntime {
-  let worker: OutboxWorker | undefined;
+  const wake: { worker?: OutboxWorker } = {};
   const engine = new ActionEngine({
     store,
     logger: logger.child({ component: 'actions' }),
     actions: config.actions,
     outbox: config.outbox,
     services: extra.services,
-    onQueued: () => worker?.kick(),
+    onQueued: () => wake.worker?.kick(),
   });
-  worker = createOutboxWorker({
+  const worker = createOutboxWorker({
     store,
     settings: config.outbox,
     logger,
     handlers: [engine.deliveryHandler(), ...(extra.handlers ?? [])],
   }).worker;
-  const running = worker;
+  wake.worker = worker;
   return {
     engine,
-    worker: running,
-    start: () => running.start(),
-    stop: () => running.stop(),
+    worker,
+    start: () => worker.start(),
+    stop: () => worker.stop(),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateRenderer } from '../../../src/templates/template-renderer.js';
-import { CallwrightError } from '../../../src/errors.js';
+import type { CallwrightError } from '../../../src/errors.js';
 
 const t = new TemplateRenderer();
 const scope = {
