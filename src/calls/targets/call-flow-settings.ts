@@ -3,16 +3,10 @@ import type { ActionServices } from '../../actions/action-type.js';
 import type { CallEvent } from '../../actions/triggers/trigger.js';
 import type { Config, SipTrunkSettings } from '../../config/schema.js';
 import type { DtmfMethod } from '../../telephony/port.js';
+import type { Summarizer } from '../../integrations/llm/summarizer.js';
 
-/** Builds a short spoken summary of the call so far (an LLM later; a template by default). */
-export interface Summarizer {
-  summarize(input: {
-    callId?: string;
-    transcript: Array<{ speaker: string; text: string }>;
-    collected: Record<string, unknown>;
-    signal?: AbortSignal;
-  }): Promise<string>;
-}
+/** The shared summarizer service (`services.summarizer`, src/integrations/llm/summarizer.ts). */
+export type { Summarizer };
 
 /**
  * Where call-flow actions report call events (`transfer-failed`, `voicemail-left`) so attachments with

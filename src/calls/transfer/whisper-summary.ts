@@ -51,7 +51,10 @@ export function templateSummary(input: {
   return parts.join(' ').slice(0, 600);
 }
 
-/** The whisper text: a summary from the summarizer service when present, else the template summary. */
+/**
+ * The whisper text: the summarizer service's LLM summary when there is one, else the template summary
+ * (its extractive fallback repeats the caller's words only; the template adds the collected fields).
+ */
 export async function summaryWhisper(input: {
   store: Store;
   callId?: string;
@@ -63,13 +66,17 @@ export async function summaryWhisper(input: {
   const transcript = transcriptOf(input.store, input.callId);
   if (input.summarizer) {
     try {
-      const text = await input.summarizer.summarize({
-        ...(input.callId ? { callId: input.callId } : {}),
-        transcript,
-        collected: input.collected,
+      const summary = await input.summarizer.summarize({
+        transcript: transcript.map((l) => ({
+          speaker: l.speaker === 'agent' ? 'agent' : 'caller',
+          text: l.text,
+        })),
+        purpose: 'whisper',
+        maxWords: 30,
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      if (text.trim()) return text.trim();
+      // Only a written summary beats the template, which also names the collected fields.
+      if (summary.source === 'llm' && summary.text.trim()) return summary.text.trim();
     } catch {
       // A failing summarizer must not cost the transfer: the template summary still says enough.
     }

@@ -44,6 +44,8 @@ export interface FlowRig {
   target: string;
   agentId: string;
   calls: LiveCall[];
+  /** Gives a leg (an outbound call the test placed) a call row and an action session. */
+  adopt(leg: CallLeg): LiveCall;
   /** Resolves with the next answered inbound call. */
   nextCall(timeoutMs?: number): Promise<LiveCall>;
   attach(
@@ -113,10 +115,9 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
   });
   const agent = store.agents.create({ name: 'flows', kind: 'scripted' });
   let position = 0;
-  telephony.onInbound(async (inbound) => {
-    const leg = await inbound.answer();
+  function adopt(leg: CallLeg): LiveCall {
     const row = store.calls.create({
-      direction: 'inbound',
+      direction: leg.info.direction,
       from_number: leg.info.from.user,
       to_number: leg.info.to.user,
       agent_id: agent.id,
@@ -126,7 +127,7 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
     const session = engine.session({
       agentId: agent.id,
       callId: row.id,
-      direction: 'inbound',
+      direction: leg.info.direction,
       from: leg.info.from.user,
       to: leg.info.to.user,
       call: handleFor(row.id, leg),
@@ -136,6 +137,10 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
     const live: LiveCall = { leg, callId: row.id, session, results: [] };
     leg.on('dtmf', (d) => live.results.push(session.handleEvent({ type: 'dtmf', digits: d.digit })));
     calls.push(live);
+    return live;
+  }
+  telephony.onInbound(async (inbound) => {
+    const live = adopt(await inbound.answer());
     waiters.splice(0).forEach((w) => w(live));
   });
   return {
@@ -148,6 +153,7 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
     target: `127.0.0.1:${telephony.port}`,
     agentId: agent.id,
     calls,
+    adopt,
     nextCall(timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no inbound call answered in time')), timeoutMs);
