@@ -63,6 +63,28 @@ function numberIn(text: string): number | undefined {
   return word === undefined ? undefined : NUMBER_WORDS[word];
 }
 
+/** The number closest to a keyword in the line ("a table for 4 people on March 20" → 4 for "people"). */
+function nearestNumber(line: string, keywords: readonly string[]): number | undefined {
+  const found = [...line.matchAll(/-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?/g)].map((m) => ({
+    at: m.index,
+    end: m.index + m[0].length,
+    value: Number(m[0].replace(/,/g, '')),
+  }));
+  const wordRe = new RegExp(`\\b(${Object.keys(NUMBER_WORDS).join('|')})\\b`, 'g');
+  const words = [...line.toLowerCase().matchAll(wordRe)].map((m) => ({
+    at: m.index,
+    end: m.index + m[0].length,
+    value: NUMBER_WORDS[m[0]]!,
+  }));
+  const all = [...found, ...words];
+  if (!all.length) return undefined;
+  const anchors = keywords.map((k) => ({ at: mentions(line, k), len: k.length })).filter((a) => a.at >= 0);
+  if (!anchors.length) return all[0]!.value;
+  const distance = (n: { at: number; end: number }) =>
+    Math.min(...anchors.map((a) => (n.end <= a.at ? a.at - n.end : Math.max(0, n.at - (a.at + a.len)))));
+  return all.reduce((best, n) => (distance(n) < distance(best) ? n : best)).value;
+}
+
 /** ISO (2026-03-10), US numeric (3/10/2026), "March 10[, 2026]" or "10 March [2026]"; a missing year is the next occurrence. */
 export function dateIn(text: string, today: LocalDate): string | undefined {
   const iso = /\b(\d{4}-\d{2}-\d{2})\b/.exec(text);
@@ -146,8 +168,7 @@ function byKeywords(f: ExtractFieldSpec, lines: string[], today: LocalDate): unk
   const scoped = keywords.length ? lines.filter((l) => keywords.some((k) => mentions(l, k) >= 0)) : lines;
   for (const line of scoped) {
     if (f.type === 'number') {
-      const at = Math.max(0, ...keywords.map((k) => mentions(line, k)));
-      const n = numberIn(line.slice(at)) ?? numberIn(line);
+      const n = nearestNumber(line, keywords);
       if (n !== undefined) return n;
     } else if (f.type === 'date') {
       const d = dateIn(line, today);
