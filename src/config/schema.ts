@@ -226,6 +226,65 @@ export const BookingConfig = Type.Object(
   Strict,
 );
 
+export const HttpConfig = Type.Object(
+  {
+    allow_private: Type.Boolean({
+      description:
+        'Allow outbound HTTP to private, loopback, link-local, CGNAT, ULA and cloud-metadata addresses',
+    }),
+    allow_hosts: Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Host names or IPs/CIDRs reachable even when they resolve to a private address',
+    }),
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 600000, description: 'Default time for one request' }),
+    max_response_bytes: Type.Integer({ minimum: 1024, maximum: 104857600 }),
+    max_redirects: Type.Integer({ minimum: 0, maximum: 10 }),
+    allow_cross_host_redirects: Type.Boolean({ description: 'Follow redirects to another host' }),
+  },
+  Strict,
+);
+
+export const SmsConfig = Type.Object(
+  {
+    default_provider: Type.Union([Type.Literal('twilio'), Type.Literal('http')]),
+    twilio: Type.Object(
+      {
+        account_sid: Type.String(),
+        auth_token: Type.String(),
+        from: Type.String({ description: 'Sender number for SMS (E.164)' }),
+        whatsapp_from: Type.String({ description: 'Sender number for WhatsApp (E.164)' }),
+        base_url: Type.String({ minLength: 1 }),
+      },
+      Strict,
+    ),
+    http: Type.Object(
+      {
+        url: Type.String(),
+        token: Type.String(),
+        from: Type.String(),
+        id_path: Type.String({ minLength: 1 }),
+        status_path: Type.String({ minLength: 1 }),
+      },
+      Strict,
+    ),
+  },
+  Strict,
+);
+
+export const CrmConfig = Type.Object(
+  {
+    hubspot: Type.Object({ token: Type.String(), base_url: Type.String({ minLength: 1 }) }, Strict),
+    salesforce: Type.Object(
+      {
+        instance_url: Type.String(),
+        token: Type.String(),
+        api_version: Type.String({ pattern: '^v\\d+\\.\\d$' }),
+      },
+      Strict,
+    ),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -241,6 +300,9 @@ export const ConfigSchema = Type.Object(
     mail: MailConfig,
     llm: LlmConfig,
     booking: BookingConfig,
+    http: HttpConfig,
+    sms: SmsConfig,
+    crm: CrmConfig,
   },
   Strict,
 );
@@ -251,5 +313,8 @@ export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
 export type MailSettings = Static<typeof MailConfig>;
+export type HttpSettings = Static<typeof HttpConfig>;
+export type SmsSettings = Static<typeof SmsConfig>;
+export type CrmSettings = Static<typeof CrmConfig>;
 export type LlmSettings = Static<typeof LlmConfig>;
 export type BookingSettings = Static<typeof BookingConfig>;

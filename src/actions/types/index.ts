@@ -20,6 +20,13 @@ import { extractData } from './extract-data.js';
 import { evaluateCall } from './evaluate-call.js';
 import { summarizeCall } from './summarize-call.js';
 
+import { httpRequest } from './http-request.js';
+import { webhook } from './webhook.js';
+import { sendSms } from './send-sms.js';
+import { sendWhatsapp } from './send-whatsapp.js';
+import { sendEmail } from './send-email.js';
+import { crmLog } from './crm-log.js';
+import { escalate } from './escalate.js';
 /** The local types built with the engine. Later issues add theirs with `registry.register(...)`. */
 export const LOCAL_ACTION_TYPES = [
   updateContactProperty,
@@ -42,6 +49,13 @@ export const LOCAL_ACTION_TYPES = [
   extractData,
   evaluateCall,
   summarizeCall,
+  httpRequest,
+  webhook,
+  sendSms,
+  sendWhatsapp,
+  sendEmail,
+  crmLog,
+  escalate,
 ];
 
 export function createActionRegistry(): ActionRegistry {

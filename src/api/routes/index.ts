@@ -5,6 +5,7 @@ import { contactRoutes } from './contacts.js';
 import { ringGroupRoutes } from './ring-groups.js';
 import { callRoutes } from './calls.js';
 import { actionEngineRoutes } from './actions.js';
+import { smsWebhookRoutes } from './sms-webhooks.js';
 import { callControlRoutes } from './call-control.js';
 import { outboundCallRoutes } from './outbound-calls.js';
 import { appointmentRoutes } from './appointments.js';
@@ -17,6 +18,7 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await ringGroupRoutes(app, deps);
   await callRoutes(app, deps);
   await actionEngineRoutes(app, deps);
+  await smsWebhookRoutes(app, deps);
   await callControlRoutes(app, deps);
   await outboundCallRoutes(app, deps);
   await appointmentRoutes(app, deps);

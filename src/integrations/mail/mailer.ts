@@ -12,6 +12,7 @@ export interface MailAttachment {
 
 export interface MailMessage {
   to: string | string[];
+  cc?: string | string[];
   subject: string;
   text: string;
   html?: string;
@@ -75,6 +76,7 @@ export class SmtpMailer implements Mailer {
     const info = await this.transport().sendMail({
       from: this.settings.from,
       to: message.to,
+      cc: message.cc,
       subject: message.subject,
       text: message.text,
       html: message.html,
