@@ -51,7 +51,12 @@ export async function dial(deps: DialerDeps, request: DialRequest): Promise<Dial
   } catch (err) {
     return { outcome: 'failed', error: (err as Error).message };
   }
-  const session = await deps.media.createSession();
+  let session: MediaSession;
+  try {
+    session = await deps.media.createSession();
+  } catch (err) {
+    return { outcome: 'failed', error: (err as Error).message };
+  }
   return new Promise<DialOutcome>((resolve) =>
     new OutboundAttempt(deps, request, target, dest, session, resolve).start(),
   );

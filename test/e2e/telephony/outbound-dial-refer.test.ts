@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallLeg, DialOutcome } from '../../../src/telephony/port.js';
 import { startSipp, sippFailure, type SippOptions } from '../../helpers/sipp.js';
 import { startEmbedded, type EmbeddedFixture } from './embedded-fixture.js';
+import { RawSipClient } from './raw-sip-client.js';
 
 // Port block for this file: 21000-21499.
 const BASE = 21000;
@@ -70,6 +71,40 @@ describe('outbound dials and REFER against sipp', () => {
       },
       { transport: 'tcp' },
     );
+  });
+
+  it('sends caller id, display name and custom headers in the INVITE', async () => {
+    const uas = await RawSipClient.open('127.0.0.1', BASE + 12);
+    try {
+      const outcome = fx.telephony.dial({
+        target: `sip:bob@127.0.0.1:${BASE + 12}`,
+        callerId: '+14155550199',
+        callerName: 'Callwright Sales',
+        headers: { 'X-Campaign': 'spring' },
+      });
+      for (let i = 0; i < 50 && uas.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const invite = uas.requests[0] ?? '';
+      expect(invite).toMatch(/^INVITE sip:bob@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/);
+      expect(invite).toMatch(/^From: "Callwright Sales" <sip:\+14155550199@127\.0\.0\.1>;tag=/m);
+      expect(invite).toMatch(/^X-Campaign: spring\r$/m);
+      // Answer 486 by echoing the INVITE's dialog headers.
+      const pick = (name: string): string => new RegExp(`^${name}: .*$`, 'm').exec(invite)?.[0] ?? '';
+      const reply = [
+        'SIP/2.0 486 Busy Here',
+        pick('Via'),
+        pick('From'),
+        `${pick('To')};tag=uas1`,
+        pick('Call-ID'),
+        pick('CSeq'),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await uas.send(reply.replace(/\r\r/g, '\r'), { host: '127.0.0.1', port: fx.telephony.port }, 50);
+      expect(await outcome).toEqual({ outcome: 'busy', status: 486 });
+    } finally {
+      uas.close();
+    }
   });
 
   it('busy: 486 gives busy(486)', async () => {

@@ -9,10 +9,13 @@ export interface RawReply {
 export class RawSipClient {
   private readonly socket = dgram.createSocket('udp4');
   private replies: RawReply[] = [];
+  /** Requests received (when the client plays a UAS), newest last. */
+  readonly requests: string[] = [];
 
   private constructor(readonly address: string) {
     this.socket.on('message', (msg) => {
       const text = msg.toString();
+      if (!text.startsWith('SIP/2.0')) this.requests.push(text);
       const status = Number(/^SIP\/2\.0 (\d{3})/.exec(text)?.[1] ?? 0);
       this.replies.push({ status, text });
     });
