@@ -98,3 +98,44 @@ export function bestCorrelation(
   }
   return best;
 }
+
+/**
+ * Normalised cross-correlation per segment: each `segmentSamples` piece of `reference` (skipping
+ * near-silent ones) is matched at its best lag in `signal`. Real-time media on a loaded machine may
+ * insert a gap (a scheduler stall shows as silence in a wall-clock recording) which shifts the lag of
+ * everything after it; per-segment scores still prove the audio arrived intact, while a single
+ * whole-signal lag would not survive one such shift.
+ */
+export function segmentCorrelations(
+  reference: ArrayLike<number>,
+  signal: ArrayLike<number>,
+  segmentSamples = 2000,
+): number[] {
+  const scores: number[] = [];
+  const ref = Float64Array.from(reference as ArrayLike<number>);
+  const sig = Float64Array.from(signal as ArrayLike<number>);
+  for (let start = 0; start + segmentSamples <= ref.length; start += segmentSamples) {
+    const seg = ref.subarray(start, start + segmentSamples);
+    let xx = 0;
+    for (const v of seg) xx += v * v;
+    if (Math.sqrt(xx / seg.length) < 100) continue;
+    let yy = 0;
+    for (let i = 0; i < segmentSamples && i < sig.length; i++) yy += (sig[i] as number) ** 2;
+    let best = -1;
+    for (let lag = 0; lag + segmentSamples <= sig.length; lag++) {
+      let xy = 0;
+      for (let i = 0; i < segmentSamples; i++) xy += (seg[i] as number) * (sig[lag + i] as number);
+      const c = yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+      if (c > best) best = c;
+      // Slide the window energy by one sample.
+      yy += (sig[lag + segmentSamples] ?? 0) ** 2 - (sig[lag] as number) ** 2;
+    }
+    scores.push(best);
+  }
+  return scores;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
+}

@@ -1,9 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import wavefile from 'wavefile';
 import { CallwrightError } from '../../../errors.js';
-import { SAMPLE_RATE } from './audio-source.js';
-
-const { WaveFile } = wavefile;
+import { decodeWavBytes } from './wav-decoder.mjs';
+import { WavDecodePool } from './wav-decode-pool.js';
 
 interface Entry {
   key: string;
@@ -12,7 +10,7 @@ interface Entry {
 
 /**
  * WAV files decoded once to 8 kHz 16-bit mono and kept by path + mtime + size, so a prompt played on
- * a thousand calls is read and resampled once and an edited file is picked up. Least recently used
+ * a thousand calls is read and resampled once (on a worker thread) and an edited file is picked up. Least recently used
  * entries go when the total passes `maxBytes`.
  */
 export class AudioFileCache {
@@ -20,7 +18,14 @@ export class AudioFileCache {
   private readonly loading = new Map<string, Promise<Int16Array>>();
   private bytes = 0;
 
+  private readonly decoder = new WavDecodePool();
+
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  /** Stops the decoder thread (it also never keeps the process alive on its own). */
+  close(): Promise<void> {
+    return this.decoder.close();
+  }
 
   async load(path: string): Promise<Int16Array> {
     let info;
@@ -46,7 +51,10 @@ export class AudioFileCache {
     const pending = this.loading.get(key);
     if (pending) return pending;
     const job = readFile(path)
-      .then((bytes) => decodeWav(bytes, path))
+      .then((bytes) => this.decoder.decode(bytes))
+      .catch((err: unknown) => {
+        throw wavError(err, path);
+      })
       .then((pcm) => {
         this.store(path, { key, pcm });
         return pcm;
@@ -72,40 +80,20 @@ export class AudioFileCache {
   }
 }
 
-/** Any WAV wavefile reads (PCM 8-32 bit, float, A-law, µ-law, IMA ADPCM, any rate and channel count). */
+/** Decodes WAV bytes on the calling thread (tests, tiny files); the cache uses the worker pool. */
 export function decodeWav(bytes: Uint8Array, path = 'WAV data'): Int16Array {
-  const wav = new WaveFile();
   try {
-    wav.fromBuffer(bytes);
-    const depth = (wav as unknown as { bitDepth: string }).bitDepth;
-    if (depth === '8a') wav.fromALaw();
-    else if (depth === '8m') wav.fromMuLaw();
-    else if (depth === '4') wav.fromIMAADPCM();
-    if ((wav as unknown as { bitDepth: string }).bitDepth !== '16') wav.toBitDepth('16');
-    const fmt = wav.fmt as { sampleRate: number; numChannels: number };
-    // wavefile low-passes before decimating (LPF), so 44.1/48 kHz music does not alias into the band.
-    if (fmt.sampleRate !== SAMPLE_RATE) wav.toSampleRate(SAMPLE_RATE, { method: 'sinc', LPF: true });
-    const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
-    return Array.isArray(samples) ? mixDown(samples) : samples;
+    return decodeWavBytes(bytes);
   } catch (err) {
-    throw new CallwrightError(
-      'VALIDATION',
-      `audio file ${path}: ${(err as Error).message}; expected a WAV file (PCM, float, A-law or µ-law)`,
-      [],
-      { cause: err },
-    );
+    throw wavError(err, path);
   }
 }
 
-function mixDown(channels: Int16Array[]): Int16Array {
-  const first = channels[0];
-  if (!first) return new Int16Array(0);
-  if (channels.length === 1) return first;
-  const out = new Int16Array(first.length);
-  for (let i = 0; i < out.length; i++) {
-    let sum = 0;
-    for (const ch of channels) sum += ch[i] as number;
-    out[i] = Math.round(sum / channels.length);
-  }
-  return out;
+function wavError(err: unknown, path: string): CallwrightError {
+  return new CallwrightError(
+    'VALIDATION',
+    `audio file ${path}: ${(err as Error).message}; expected a WAV file (PCM, float, A-law or µ-law)`,
+    [],
+    { cause: err },
+  );
 }

@@ -19,17 +19,20 @@ export interface ClockParticipant {
 /**
  * One clock for every session. Tick n is due at start + n·20 ms on the monotonic clock; each timer is
  * set for the next absolute deadline, so timer lateness never accumulates (a chained setTimeout(20)
- * drifts by its lateness every frame). A stall of a few frames is caught up at once so peers get every
- * frame; a longer one is skipped (sessions derive RTP timestamps from the tick number, so the gap shows
+ * drifts by its lateness every frame). A stall of a few frames is caught up tick by tick, interleaved
+ * with I/O, so peers get every frame; a longer one is skipped (sessions derive RTP timestamps from the tick number, so the gap shows
  * as a timestamp jump, RFC 3550 §5.1).
  */
 export class MediaClock {
   private readonly participants = new Set<ClockParticipant>();
   private readonly lateness = new LatenessHistogram();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private startMs = 0;
   private nextTick = 0;
   private readonly run = (): void => this.onTimer();
+
+  constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
 
   /** Current tick number (frames since the clock started). */
   get tick(): number {
@@ -42,7 +45,7 @@ export class MediaClock {
 
   add(p: ClockParticipant): void {
     this.participants.add(p);
-    if (!this.timer) this.start();
+    if (!this.timer && !this.immediate) this.start();
   }
 
   remove(p: ClockParticipant): void {
@@ -61,7 +64,9 @@ export class MediaClock {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
   }
 
   private start(): void {
@@ -79,24 +84,42 @@ export class MediaClock {
   }
 
   private onTimer(): void {
-    let now = performance.now();
+    this.timer = null;
+    this.immediate = null;
+    const now = performance.now();
     const behind = Math.floor((now - this.startMs) / FRAME_MS) - this.nextTick;
     if (behind > MAX_CATCH_UP) this.nextTick += behind - MAX_CATCH_UP;
-    do {
-      this.runTick(this.nextTick, this.startMs + this.nextTick * FRAME_MS);
-      this.nextTick++;
-      now = performance.now();
-    } while (this.startMs + this.nextTick * FRAME_MS <= now && this.participants.size > 0);
-    if (this.participants.size > 0) this.schedule();
-    else this.timer = null;
+    this.runTick(this.nextTick, this.startMs + this.nextTick * FRAME_MS);
+    this.nextTick++;
+    if (this.participants.size === 0) return;
+    // Behind after a stall: the next tick runs right after pending I/O (setImmediate follows the poll
+    // phase), so packets that arrived during the stall are in the playout buffers before it reads them.
+    if (this.startMs + this.nextTick * FRAME_MS <= performance.now()) this.immediate = setImmediate(this.run);
+    else this.schedule();
   }
 
   private runTick(tick: number, dueMs: number): void {
     const nowMs = performance.now();
-    for (const p of this.participants) p.pull(tick, nowMs);
+    for (const p of this.participants) {
+      try {
+        p.pull(tick, nowMs);
+      } catch (err) {
+        this.fail(p, err);
+      }
+    }
     const h = this.lateness;
     for (const p of this.participants) {
-      if (p.push(tick, nowMs)) h.add(performance.now() - dueMs);
+      try {
+        if (p.push(tick, nowMs)) h.add(performance.now() - dueMs);
+      } catch (err) {
+        this.fail(p, err);
+      }
     }
+  }
+
+  /** One session's bug must not stop every call's audio: drop it from the clock and report. */
+  private fail(p: ClockParticipant, err: unknown): void {
+    this.participants.delete(p);
+    this.onError(err);
   }
 }

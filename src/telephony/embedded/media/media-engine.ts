@@ -38,11 +38,13 @@ export function advertisedAddress(settings: MediaSettings): string {
 }
 
 export class RtpMediaEngine implements MediaEngine {
-  private readonly clock = new MediaClock();
+  private readonly clock: MediaClock;
   private readonly ports: PortAllocator;
   private readonly sessions = new Set<RtpMediaSession>();
   private readonly ctx: SessionContext;
   private holdPcm = generateHoldChime();
+  /** The decoded-WAV cache when this engine made it (then it closes it too). */
+  private readonly ownFiles: AudioFileCache | null;
   private closed = false;
 
   constructor(settings: MediaSettings, deps: MediaEngineDeps = {}) {
@@ -55,8 +57,12 @@ export class RtpMediaEngine implements MediaEngine {
         },
       ]);
     }
+    this.clock = new MediaClock((err) =>
+      deps.logger?.error({ err }, 'media session failed on the clock; dropped'),
+    );
     this.ports = new PortAllocator(settings.address, settings.rtp_port_min, settings.rtp_port_max);
     const files = deps.files ?? new AudioFileCache();
+    this.ownFiles = deps.files ? null : files;
     this.ctx = {
       clock: this.clock,
       files,
@@ -107,6 +113,7 @@ export class RtpMediaEngine implements MediaEngine {
     this.closed = true;
     for (const s of [...this.sessions]) s.close();
     this.clock.stop();
+    await this.ownFiles?.close();
   }
 
   private release(session: RtpMediaSession): void {

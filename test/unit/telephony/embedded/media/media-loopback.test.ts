@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../helpers/temp.js';
-import { bestCorrelation, chirp, readWav8kMono, toInt16, writeWav } from '../../../../helpers/audio.js';
+import {
+  chirp,
+  median,
+  readWav8kMono,
+  segmentCorrelations,
+  toInt16,
+  writeWav,
+} from '../../../../helpers/audio.js';
 import { connectedPair, loopbackEngine } from './media-helpers.js';
 import type { RtpMediaEngine } from '../../../../../src/telephony/embedded/media/index.js';
 
@@ -39,8 +46,8 @@ describe('two media sessions over UDP loopback', () => {
       expect(recorded.reason).toBe('max-duration');
       expect(recorded.durationMs).toBe(2200);
       const samples = readWav8kMono(out);
-      const { correlation } = bestCorrelation(reference, samples, 4000);
-      expect(correlation).toBeGreaterThan(0.9);
+      // Per 250 ms segment: robust to a scheduler stall on a busy machine shifting the lag (see helper).
+      expect(median(segmentCorrelations(reference, samples))).toBeGreaterThan(0.9);
     },
   );
 });

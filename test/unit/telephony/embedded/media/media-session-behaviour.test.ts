@@ -116,8 +116,11 @@ describe('media session behaviour', () => {
 
   it.concurrent('playback: interrupted by a digit, stopped, looped, ended by hangup', async () => {
     const [a, b] = await connectedPair(engine);
-    const interruptible = b.play({ kind: 'speech', text: 'press a key' }, { interruptOnDtmf: true });
-    await sleep(150);
+    const interruptible = b.play(
+      { kind: 'speech', text: 'press a key' },
+      { interruptOnDtmf: true, loop: true },
+    );
+    await sleep(400); // the prompt is loaded (worker thread) and playing
     await a.sendDtmf('9', 60);
     const outcome = await interruptible;
     expect(outcome).toMatchObject({ status: 'interrupted', digit: '9' });
