@@ -10,6 +10,7 @@ import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
 import { createEmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
+import { CallRuntime } from './calls/call-runtime.js';
 
 export interface RunningServer {
   config: Config;
@@ -58,13 +59,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   telephony.onInbound(greetingHandler(logger.child({ component: 'telephony' })));
   await telephony.start();
 
+  // The call layer: its services go into the engine, then it replaces the greeting handler.
+  const calls = new CallRuntime(config, { store, logger, telephony });
+  const actions = createActionRuntime(store, config, logger, { services: calls.services });
+  const manager = calls.attach(actions.engine);
   const api = await buildApi({
     store,
     config,
     logger,
+    calls: manager,
     readiness: { telephony: () => telephony.readiness() },
   });
-  const actions = createActionRuntime(store, config, logger);
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
   actions.start();
@@ -83,6 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     async stop() {
       if (stopped) return;
       stopped = true;
+      await calls.drain();
       await api.close();
       await telephony.stop();
       await actions.stop();

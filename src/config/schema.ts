@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
+import { CallsConfig } from '../calls/calls-config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -298,6 +299,7 @@ export const ConfigSchema = Type.Object(
     actions: ActionsConfig,
     outbox: OutboxConfig,
     mail: MailConfig,
+    calls: CallsConfig,
     llm: LlmConfig,
     booking: BookingConfig,
     http: HttpConfig,

@@ -6,6 +6,7 @@ import { actionsCommand } from './actions.js';
 import { registerAgentsImport } from './agents-import.js';
 import { simulateCommand } from './simulate.js';
 import { outboxCommand } from './outbox.js';
+import { callCommand } from './call.js';
 
 /** Command groups beyond start/migrate/keys register here. */
 export function registerMoreCommands(program: Command, io: Io): void {
@@ -15,4 +16,5 @@ export function registerMoreCommands(program: Command, io: Io): void {
   actionsCommand(program, io);
   simulateCommand(program, io);
   outboxCommand(program, io);
+  callCommand(program, io);
 }

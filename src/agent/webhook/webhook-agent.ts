@@ -1,0 +1,122 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CallwrightError } from '../../errors.js';
+import { assertValid, check } from '../../util/validate.js';
+import type { Agent, AgentCommand, AgentContext, AgentEvent } from '../agent.js';
+import { signWebhook } from './webhook-signer.js';
+
+export const WebhookAgentConfig = Type.Object(
+  {
+    url: Type.String({ format: 'uri', description: 'Receives each event as a signed JSON POST' }),
+    secret: Type.String({ minLength: 8, description: 'Standard Webhooks signing secret (whsec_… or text)' }),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 30000, description: 'Default 3000' })),
+    fallback: Type.Optional(
+      Type.Object(
+        {
+          say: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+          then: Type.Optional(Type.Union([Type.Literal('hangup'), Type.Literal('transfer')])),
+          target: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type WebhookAgentConfig = Static<typeof WebhookAgentConfig>;
+
+const Command = Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true });
+const Reply = Type.Object({ commands: Type.Optional(Type.Array(Command, { maxItems: 50 })) });
+const COMMAND_TYPES = new Set([
+  'say',
+  'play',
+  'gather',
+  'action',
+  'transfer',
+  'voicemail',
+  'hangup',
+  'collect',
+]);
+const DEFAULT_FALLBACK = 'Sorry, we are having technical difficulties. Please call again later.';
+
+export function parseWebhookConfig(config: unknown, prefix = 'config'): WebhookAgentConfig {
+  const value = structuredClone(config ?? {});
+  const issues = check(WebhookAgentConfig, value, prefix);
+  if (issues.length) {
+    const first = issues[0]!;
+    throw new CallwrightError(
+      'VALIDATION',
+      `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
+      issues,
+    );
+  }
+  const c = value as WebhookAgentConfig;
+  if (c.fallback?.then === 'transfer' && !c.fallback.target)
+    throw new CallwrightError(
+      'VALIDATION',
+      `${prefix}.fallback.target: missing, expected a target to transfer to`,
+      [{ field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' }],
+    );
+  return c;
+}
+
+/**
+ * Each event is POSTed to the agent's URL, signed the Standard Webhooks way; the JSON reply
+ * `{ "commands": [...] }` says what to do. A reply that is slow (past `timeout_ms`), not 2xx or not
+ * valid gives the fallback: the configured line, then hang up (or transfer). Events after the call
+ * ended are still posted so the receiver learns the outcome, but their replies are ignored.
+ */
+export class WebhookAgent implements Agent {
+  readonly kind = 'webhook';
+  private readonly config: WebhookAgentConfig;
+  private failed = false;
+
+  constructor(
+    config: unknown,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    this.config = parseWebhookConfig(config);
+  }
+
+  async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
+    if (this.failed) return [];
+    const body = JSON.stringify({ call_id: ctx.callId, event, variables: ctx.scope() });
+    try {
+      const res = await this.fetchImpl(this.config.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signWebhook(this.config.secret, body) },
+        body,
+        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeout_ms ?? 3000), ctx.signal]),
+      });
+      const text = await res.text();
+      if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+      return this.commands(text);
+    } catch (err) {
+      if (event.type === 'call-event' && event.event === 'ended') return [];
+      ctx.log.warn(
+        { err: (err as Error).message, event: event.type },
+        'agent webhook failed; using the fallback',
+      );
+      this.failed = true;
+      return this.fallback();
+    }
+  }
+
+  private commands(text: string): AgentCommand[] {
+    if (!text.trim()) return [];
+    const reply = assertValid(Reply, JSON.parse(text), 'reply');
+    for (const [i, c] of (reply.commands ?? []).entries()) {
+      if (!COMMAND_TYPES.has(c.type))
+        throw new Error(
+          `reply.commands.${i}.type: got ${JSON.stringify(c.type)}, expected one of ${[...COMMAND_TYPES].join(', ')}`,
+        );
+    }
+    return (reply.commands ?? []) as unknown as AgentCommand[];
+  }
+
+  private fallback(): AgentCommand[] {
+    const f = this.config.fallback ?? {};
+    const say: AgentCommand = { type: 'say', text: f.say ?? DEFAULT_FALLBACK };
+    if (f.then === 'transfer' && f.target) return [say, { type: 'transfer', target: f.target, mode: 'cold' }];
+    return [say, { type: 'hangup', reason: 'agent webhook failed' }];
+  }
+}

@@ -1,0 +1,200 @@
+import {
+  RESULT_COMMANDS,
+  type Agent,
+  type AgentCommand,
+  type AgentContext,
+  type AgentEvent,
+  type GatherCommand,
+} from '../agent/agent.js';
+import type { TemplateRenderer } from '../templates/template-renderer.js';
+import type { HangupEvent } from '../telephony/port.js';
+import type { CallSession } from './call-session.js';
+import { DtmfGather } from './dtmf-gather.js';
+
+/** Longest the agent may take to answer one event when it is not a webhook with its own timeout. */
+const AGENT_REPLY_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs one call's agent: events go in one at a time (a queue, so commands never interleave), the
+ * commands that come back are carried out on the call, and a command's result is the next event.
+ * Keys pressed while no gather waits are kept as type-ahead for the next gather.
+ */
+export class AgentDriver {
+  private queue: Promise<void> = Promise.resolve();
+  private gather: DtmfGather | undefined;
+  /** True from the start of a gather command (its prompt included) until its result. */
+  private gathering = false;
+  private typeahead = '';
+  private stopped = false;
+
+  constructor(
+    private readonly call: CallSession,
+    private readonly agent: Agent,
+    private readonly templates: TemplateRenderer,
+  ) {}
+
+  start(): void {
+    const { init } = this.call;
+    const scope = this.call.actions.scope();
+    this.deliver({
+      type: 'call-started',
+      call: scope.call as Record<string, unknown>,
+      variables: init.variables,
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.gather?.cancel();
+  }
+
+  /** Tells the agent how the call ended (webhook agents learn the outcome; replies are ignored). */
+  notifyEnded(event: HangupEvent): void {
+    void this.agent
+      .handle(
+        { type: 'call-event', event: 'ended', detail: { by: event.by, cause: event.cause } },
+        // The call's own signal has aborted by now; this last notice gets its own deadline.
+        this.context(AbortSignal.timeout(AGENT_REPLY_TIMEOUT_MS)),
+      )
+      .catch(() => undefined);
+  }
+
+  onDigit(digit: string): void {
+    if (this.stopped) return;
+    if (this.gather?.wantsDigits) return this.gather.digit(digit);
+    this.typeahead = (this.typeahead + digit).slice(-32);
+    if (!this.gathering) this.deliver({ type: 'dtmf', digit });
+  }
+
+  onSpeech(text: string): void {
+    if (this.stopped) return;
+    if (this.gather?.wantsSpeech) return this.gather.speech(text);
+    if (!this.gathering) this.deliver({ type: 'transcript', text, speaker: 'caller', final: true });
+  }
+
+  /** Runs work in the agent's turn order (texts fired actions return, for instance). */
+  enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(work).catch((err: unknown) => {
+      this.call.log.error({ err }, 'call work failed');
+    });
+  }
+
+  deliver(event: AgentEvent): void {
+    this.enqueue(() => this.process(event));
+  }
+
+  private context(signal: AbortSignal = this.call.controller.signal): AgentContext {
+    return {
+      callId: this.call.id,
+      scope: () => this.call.actions.scope(),
+      render: (text, field) => this.templates.render(text, this.call.actions.scope(), field),
+      log: this.call.log,
+      signal,
+    };
+  }
+
+  private async process(first: AgentEvent): Promise<void> {
+    let next: AgentEvent | undefined = first;
+    while (next && !this.stopped) {
+      let commands: AgentCommand[];
+      try {
+        commands = await withTimeout(this.agent.handle(next, this.context()), AGENT_REPLY_TIMEOUT_MS);
+      } catch (err) {
+        this.call.log.error({ err: (err as Error).message, event: next.type }, 'agent failed; hanging up');
+        this.call.recorder.event('agent-error', { event: next.type, message: (err as Error).message });
+        await this.call.hangup('agent error');
+        return;
+      }
+      next = undefined;
+      for (const [i, command] of commands.entries()) {
+        if (this.stopped) return;
+        this.call.recorder.event('command', { type: command.type });
+        next = await this.execute(command);
+        if (RESULT_COMMANDS.has(command.type)) {
+          if (i < commands.length - 1)
+            this.call.log.warn(
+              { dropped: commands.length - 1 - i },
+              'commands after a waiting command were dropped',
+            );
+          break;
+        }
+      }
+    }
+  }
+
+  private async execute(c: AgentCommand): Promise<AgentEvent | undefined> {
+    const call = this.call;
+    switch (c.type) {
+      case 'say':
+        await call.say(c.text, { interruptOnDtmf: c.interrupt ?? false });
+        return undefined;
+      case 'play':
+        await call.play(c.path, { interruptOnDtmf: c.interrupt ?? false });
+        return undefined;
+      case 'collect':
+        Object.assign(call.actions.collected, c.values);
+        call.recorder.update({ collected: call.actions.collected });
+        return undefined;
+      case 'gather':
+        return { type: 'gather-result', ...(await this.runGather(c)) };
+      case 'action': {
+        const r = await call.actions.callTool(c.name, c.args ?? {});
+        if (r.say) await call.say(r.say);
+        if (r.ok && r.outputs.handed_off === true) call.handedOff(r.outputs);
+        return r.ok
+          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs }
+          : {
+              type: 'action-result',
+              action: r.action,
+              ok: false,
+              error: { code: r.error.code, message: r.error.message },
+            };
+      }
+      case 'transfer': {
+        const outcome = await call.transfer(c.target, { mode: c.mode ?? 'cold', ...(c.options ?? {}) });
+        return { type: 'transfer-result', ok: outcome.ok !== false, target: c.target, outcome };
+      }
+      case 'voicemail': {
+        const outcome = call.flows
+          ? await call.flows.voicemail(call, c.options ?? {})
+          : { ok: false, error: 'voicemail is not available in this server' };
+        return { type: 'voicemail-result', ok: outcome.ok !== false, outcome };
+      }
+      case 'hangup':
+        if (c.say) await call.say(c.say);
+        await call.hangup(c.reason ?? 'agent');
+        return undefined;
+    }
+  }
+
+  private async runGather(
+    c: GatherCommand,
+  ): Promise<{ input: 'dtmf' | 'speech' | 'timeout' | 'hangup'; digits?: string; text?: string }> {
+    this.gathering = true;
+    try {
+      if (c.prompt && !this.typeahead)
+        await this.call.say(c.prompt, { interruptOnDtmf: c.input !== 'speech' });
+      const typeahead = this.typeahead;
+      this.typeahead = '';
+      this.gather = new DtmfGather(c, c.input === 'speech' ? '' : typeahead);
+      if (this.stopped) this.gather.cancel();
+      const result = await this.gather.done;
+      this.call.recorder.event('gather', {
+        input: result.input,
+        ...(result.digits ? { digits: result.digits } : {}),
+      });
+      return result;
+    } finally {
+      this.gather = undefined;
+      this.gathering = false;
+    }
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the agent gave no reply within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,227 @@
+import type { ActionEngine } from '../actions/action-engine.js';
+import { assertCallable } from '../actions/dnc-guard.js';
+import type { CallEvent } from '../actions/triggers/trigger.js';
+import { createAgent } from '../agent/create-agent.js';
+import type { TranscriptLine } from '../agent/speech-recognizer.js';
+import { CallwrightError, notFound } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { AgentRecord, Store } from '../store/store.js';
+import {
+  classifyTarget,
+  type DialOutcome,
+  type HangupCause,
+  type InboundCall,
+  type Telephony,
+} from '../telephony/port.js';
+import type { CallsSettings } from './calls-config.js';
+import { assertCallingHours } from './calling-hours.js';
+import { CallSession, type CallFlowRunner } from './call-session.js';
+import { routeInbound } from './inbound-router.js';
+
+export interface CallManagerDeps {
+  store: Store;
+  engine: ActionEngine;
+  telephony: Telephony;
+  settings: CallsSettings;
+  logger: Logger;
+  flows?: CallFlowRunner;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+export interface OutboundRequest {
+  /** Agent id or name. */
+  agent: string;
+  /** E.164 number or SIP URI. */
+  to: string;
+  /** Caller id (From user). */
+  from?: string;
+  trunk?: string;
+  variables?: Record<string, unknown>;
+  ring_timeout_ms?: number;
+}
+
+const DIAL_CAUSE: Record<string, HangupCause> = {
+  busy: 'busy',
+  'no-answer': 'no-answer',
+  timeout: 'no-answer',
+  rejected: 'rejected',
+  cancelled: 'normal',
+  failed: 'error',
+};
+
+/**
+ * Owns the live call sessions: routes calls in to agents, places calls out (after the DNC and
+ * calling-hours checks, before anything is dialled), passes transcript lines and call events to
+ * sessions, and drains them on stop. Implements the call-flow actions' CallEventSink (`emit`).
+ */
+export class CallManager {
+  private readonly sessions = new Map<string, CallSession>();
+  private draining = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: CallManagerDeps) {
+    this.log = deps.logger.child({ component: 'calls' });
+  }
+
+  get active(): number {
+    return this.sessions.size;
+  }
+
+  get(callId: string): CallSession | undefined {
+    return this.sessions.get(callId);
+  }
+
+  /** The telephony backend's inbound handler. */
+  readonly handleInbound = async (call: InboundCall): Promise<void> => {
+    if (this.draining) return call.reject(480, 'Shutting Down');
+    const route = routeInbound(this.deps.store, this.deps.settings, call.info);
+    if (!route.ok) {
+      this.log.info({ status: route.status, reason: route.reason }, 'inbound call refused');
+      return call.reject(route.status);
+    }
+    let session: CallSession;
+    try {
+      session = this.open(
+        route.agent,
+        'inbound',
+        call.info.from.user,
+        route.dialled,
+        {},
+        call.info.sipCallId,
+      );
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, agentId: route.agent.id }, 'agent cannot take calls');
+      return call.reject(480);
+    }
+    await session.answerInbound(call);
+  };
+
+  /** Places a call out; resolves once it is dialling (the call row exists), before it is answered. */
+  async placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }> {
+    if (this.draining) throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
+    const agent = this.deps.store.agents.get(req.agent) ?? this.deps.store.agents.findBy('name', req.agent);
+    if (!agent) throw notFound('agent', req.agent);
+    let target;
+    try {
+      target = classifyTarget(req.to);
+    } catch (err) {
+      throw new CallwrightError('VALIDATION', (err as Error).message.replace(/^target/, 'to'), [
+        { field: 'to', value: req.to, expected: 'an E.164 number (+14155550100) or a SIP URI' },
+      ]);
+    }
+    if (target.kind === 'e164') {
+      assertCallable(this.deps.store, target.number, 'call');
+      const contact = this.deps.store.contacts.findBy('phone', target.number);
+      const tz = contact?.timezone || this.deps.settings.default_timezone;
+      assertCallingHours(
+        this.deps.now?.() ?? new Date(),
+        target.number,
+        tz,
+        this.deps.settings.calling_hours,
+      );
+    }
+    const session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+    void this.dialOut(session, req);
+    return { call_id: session.id, state: session.state };
+  }
+
+  /** Injects a transcript line into a live call (intent triggers, gathers, the agent). */
+  transcript(callId: string, line: TranscriptLine): void {
+    const session = this.sessions.get(callId);
+    if (!session) {
+      if (this.deps.store.calls.get(callId))
+        throw new CallwrightError('PRECONDITION', `call ${callId} is not live`);
+      throw notFound('call', callId);
+    }
+    session.transcript(line);
+  }
+
+  /** CallEventSink for the call-flow action types (transfer-failed, voicemail-left). */
+  emit(callId: string, event: CallEvent): void {
+    void this.sessions.get(callId)?.engineEvent(event);
+  }
+
+  /** Refuses new calls, lets live ones go on up to `drain_timeout_ms`, then hangs them up. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    const live = [...this.sessions.values()];
+    if (!live.length) return;
+    this.log.info({ calls: live.length }, 'draining calls');
+    const all = Promise.all(live.map((s) => s.ended));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.deps.settings.drain_timeout_ms)));
+    await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    for (const s of this.sessions.values()) {
+      if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
+      s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
+    }
+  }
+
+  private open(
+    agent: AgentRecord,
+    direction: 'inbound' | 'outbound',
+    from: string,
+    to: string,
+    variables: Record<string, unknown>,
+    sipCallId: string | null,
+  ): CallSession {
+    const brain = createAgent(agent, this.deps.fetch);
+    const { store } = this.deps;
+    const remote = direction === 'inbound' ? from : to;
+    const contact = remote ? store.contacts.findBy('phone', remote) : undefined;
+    const row = store.calls.create({
+      direction,
+      from_number: from,
+      to_number: to,
+      agent_id: agent.id,
+      contact_id: contact?.id ?? null,
+      sip_call_id: sipCallId,
+      state: 'ringing',
+      variables,
+      started_at: new Date().toISOString(),
+    });
+    const session = new CallSession(
+      {
+        callId: row.id,
+        agent,
+        brain,
+        direction,
+        from,
+        to,
+        variables,
+        ...(contact ? { contactId: contact.id } : {}),
+      },
+      {
+        store,
+        engine: this.deps.engine,
+        logger: this.deps.logger,
+        ...(this.deps.flows ? { flows: this.deps.flows } : {}),
+        onEnded: (s) => this.sessions.delete(s.id),
+      },
+    );
+    this.sessions.set(row.id, session);
+    session.log.info({ direction, from, to }, 'call started');
+    return session;
+  }
+
+  private async dialOut(session: CallSession, req: OutboundRequest): Promise<void> {
+    let outcome: DialOutcome;
+    try {
+      await session.runBefore();
+      outcome = await this.deps.telephony.dial({
+        target: req.to,
+        ...(req.trunk ? { trunk: req.trunk } : {}),
+        ...(req.from ? { callerId: req.from } : {}),
+        ...(req.ring_timeout_ms ? { ringTimeoutMs: req.ring_timeout_ms } : {}),
+        signal: session.controller.signal,
+      });
+    } catch (err) {
+      outcome = { outcome: 'failed', error: (err as Error).message };
+    }
+    if (outcome.outcome === 'answered') return session.connected(outcome.leg);
+    session.recorder.event('dial', { ...outcome });
+    session.finish({ by: 'remote', cause: DIAL_CAUSE[outcome.outcome] ?? 'error' }, outcome.outcome);
+  }
+}

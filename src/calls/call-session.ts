@@ -1,0 +1,276 @@
+import type { ActionEngine } from '../actions/action-engine.js';
+import type { ActionSession, StageResult } from '../actions/action-session.js';
+import type { CallHandle } from '../actions/action-type.js';
+import type { CallEvent } from '../actions/triggers/trigger.js';
+import type { Agent } from '../agent/agent.js';
+import type { TranscriptLine } from '../agent/speech-recognizer.js';
+import type { Logger } from '../logging/logger.js';
+import type { AgentRecord, Store } from '../store/store.js';
+import type { CallLeg, HangupEvent, InboundCall } from '../telephony/port.js';
+import { AgentDriver } from './agent-driver.js';
+import { CallRecorder } from './call-recorder.js';
+import { CallStateMachine, type CallState } from './call-state.js';
+
+/** Runs `transfer` and `voicemail` for a call (the call-flow action types, run on the session's behalf). */
+export interface CallFlowRunner {
+  transfer(
+    call: CallSession,
+    target: string,
+    options: Record<string, unknown>,
+  ): Promise<Record<string, unknown>>;
+  voicemail(call: CallSession, options: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+export interface CallSessionInit {
+  callId: string;
+  agent: AgentRecord;
+  brain: Agent;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  contactId?: string;
+  /** Integration data sent when the call started (`data.*`). */
+  variables: Record<string, unknown>;
+}
+
+export interface CallSessionDeps {
+  store: Store;
+  engine: ActionEngine;
+  logger: Logger;
+  flows?: CallFlowRunner;
+  onEnded?: (session: CallSession) => void;
+}
+
+/**
+ * One call: its state machine, its record in the store, its action session (stages and triggers) and
+ * its agent. Implements the engine's CallHandle over the caller's CallLeg.
+ */
+export class CallSession implements CallHandle {
+  readonly id: string;
+  readonly log: Logger;
+  readonly actions: ActionSession;
+  readonly recorder: CallRecorder;
+  readonly machine = new CallStateMachine();
+  /** Aborted when the call ends: plays, gathers and agent requests stop. */
+  readonly controller = new AbortController();
+  readonly ended: Promise<HangupEvent>;
+  private endedResolve!: (e: HangupEvent) => void;
+  private callLeg: CallLeg | undefined;
+  private readonly driver: AgentDriver;
+  /** Integration data plus before-stage outputs, the `data.*` namespace every action sees. */
+  private readonly data: Record<string, unknown>;
+
+  constructor(
+    readonly init: CallSessionInit,
+    private readonly deps: CallSessionDeps,
+  ) {
+    this.id = init.callId;
+    this.log = deps.logger.child({ callId: init.callId, agentId: init.agent.id });
+    this.recorder = new CallRecorder(deps.store, init.callId, this.log);
+    this.data = { ...init.variables };
+    this.actions = deps.engine.session({
+      agentId: init.agent.id,
+      callId: init.callId,
+      direction: init.direction,
+      from: init.from,
+      to: init.to,
+      ...(init.contactId ? { contactId: init.contactId } : {}),
+      data: this.data,
+      call: this,
+    });
+    this.ended = new Promise((r) => (this.endedResolve = r));
+    this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
+    this.machine.onChange((from, to) => {
+      this.log.info({ from, to }, 'call state');
+      this.recorder.event('state', { from, to });
+      this.recorder.update({ state: to });
+    });
+  }
+
+  get leg(): CallLeg | undefined {
+    return this.callLeg;
+  }
+
+  get state(): CallState {
+    return this.machine.state;
+  }
+
+  get agentRecord(): AgentRecord {
+    return this.init.agent;
+  }
+
+  get flows(): CallFlowRunner | undefined {
+    return this.deps.flows;
+  }
+
+  /** Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up). */
+  async answerInbound(call: InboundCall): Promise<void> {
+    let cancelled = false;
+    void call.cancelled.then(() => (cancelled = true));
+    await call.ring();
+    await this.runBefore();
+    if (cancelled) return this.finish({ by: 'remote', cause: 'normal' }, 'cancelled');
+    let leg: CallLeg;
+    try {
+      leg = await call.answer();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'answer failed');
+      return this.finish({ by: 'local', cause: 'error' }, cancelled ? 'cancelled' : 'failed');
+    }
+    await this.connected(leg);
+  }
+
+  /** Runs the before stage; its outputs join `data.*` (and stay under `actions.<name>.*`). */
+  async runBefore(): Promise<void> {
+    const result = await this.actions.runStage('before');
+    for (const run of result.runs) if (run.status === 'succeeded') Object.assign(this.data, run.outputs);
+    if (result.runs.length) {
+      this.recorder.event('stage', { stage: 'before', runs: result.runs.length, timed_out: result.timedOut });
+      this.recorder.update({ variables: this.data });
+    }
+  }
+
+  /** The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts. */
+  async connected(leg: CallLeg): Promise<void> {
+    this.callLeg = leg;
+    leg.on('hangup', (e) => setImmediate(() => this.finish(e)));
+    leg.on('dtmf', (d) => this.onDtmf(d.digit, d.method));
+    leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
+    this.machine.to('answered');
+    this.recorder.update({ answered_at: new Date().toISOString() });
+    if (!leg.active) return this.finish({ by: 'remote', cause: 'normal' });
+    await this.engineEvent({ type: 'answered' });
+    this.speakAll((await this.actions.runStage('during')).say);
+    this.driver.start();
+  }
+
+  /** A transcript line from a recogniser, the webhook agent or the API. */
+  transcript(line: TranscriptLine): void {
+    if (this.state === 'ended') return;
+    this.recorder.event('transcript', { speaker: line.speaker, text: line.text, final: line.final });
+    if (!line.final) return;
+    void this.engineEvent({ type: 'transcript', text: line.text, speaker: line.speaker, final: true });
+    if (line.speaker === 'caller') this.driver.onSpeech(line.text);
+  }
+
+  /** Feeds a call event to the engine's triggers; texts the fired actions return are spoken. */
+  async engineEvent(event: CallEvent): Promise<StageResult | undefined> {
+    try {
+      const result = await this.actions.handleEvent(event);
+      if (result.runs.length)
+        this.recorder.event('actions', {
+          fired_by: event.type,
+          runs: result.runs.map((r) => ({ action: r.action, status: r.status })),
+        });
+      for (const run of result.runs) if (run.outputs.handed_off === true) this.handedOff(run.outputs);
+      this.speakAll(result.say);
+      return result;
+    } catch (err) {
+      this.log.error({ err }, 'action trigger failed');
+      return undefined;
+    }
+  }
+
+  private speakAll(texts: string[]): void {
+    if (texts.length)
+      this.driver.enqueue(async () => {
+        for (const t of texts) await this.say(t);
+      });
+  }
+
+  private onDtmf(digit: string, method: string): void {
+    this.recorder.event('dtmf', { digit, method });
+    void this.engineEvent({ type: 'dtmf', digits: digit });
+    this.driver.onDigit(digit);
+  }
+
+  // ---- CallHandle -------------------------------------------------------------------------------
+
+  async say(text: string, options: { signal?: AbortSignal; interruptOnDtmf?: boolean } = {}): Promise<void> {
+    const leg = this.callLeg;
+    if (!leg?.active || this.state === 'ended') return;
+    this.recorder.event('transcript', { speaker: 'agent', text, final: true });
+    const { voice, language } = this.init.agent;
+    await leg.play(
+      { kind: 'speech', text, ...(voice ? { voice } : {}), ...(language && !voice ? { language } : {}) },
+      { interruptOnDtmf: options.interruptOnDtmf ?? false, signal: options.signal ?? this.controller.signal },
+    );
+  }
+
+  async play(path: string, options: { signal?: AbortSignal; interruptOnDtmf?: boolean } = {}): Promise<void> {
+    const leg = this.callLeg;
+    if (!leg?.active || this.state === 'ended') return;
+    this.recorder.event('play', { path });
+    await leg.play(
+      { kind: 'file', path },
+      { interruptOnDtmf: options.interruptOnDtmf ?? false, signal: options.signal ?? this.controller.signal },
+    );
+  }
+
+  async sendDtmf(digits: string): Promise<{ sent: string }> {
+    if (!this.callLeg?.active) throw new Error('the call has no live leg');
+    await this.callLeg.sendDtmf(digits);
+    this.recorder.event('dtmf-sent', { digits });
+    return { sent: digits };
+  }
+
+  async transfer(target: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    if (!this.deps.flows) return { ok: false, error: 'transfers are not available in this server' };
+    return this.deps.flows.transfer(this, target, options);
+  }
+
+  /** The agent leaves: the caller now talks to someone else (a bridged or referred transfer). */
+  handedOff(detail: Record<string, unknown> = {}): void {
+    if (!this.machine.canMove('handed-off')) return;
+    this.actions.phase = 'handed-off';
+    this.machine.to('handed-off');
+    this.recorder.update({ transfer: detail, outcome: 'transferred' });
+    this.driver.stop();
+  }
+
+  async hangup(reason = 'agent'): Promise<void> {
+    this.recorder.event('hangup-requested', { reason });
+    if (this.callLeg?.active) await this.callLeg.hangup('normal');
+    else this.finish({ by: 'local', cause: 'normal' }, reason);
+  }
+
+  /**
+   * Ends the session once: stops the agent, then writes the end and queues after-call work in one
+   * transaction (the engine's endCall). Runs on the turn after the hang-up event, so an action that
+   * hung up the call (hang-up type) completes before the remaining runs are killed.
+   */
+  finish(event: HangupEvent, outcome?: string): void {
+    if (this.state === 'ended') return;
+    const wasHandedOff = this.state === 'handed-off';
+    this.recorder.event('hangup', {
+      by: event.by,
+      cause: event.cause,
+      ...(event.status ? { status: event.status } : {}),
+    });
+    this.machine.to('ended');
+    this.controller.abort(new Error('call ended'));
+    this.driver.stop();
+    this.driver.notifyEnded(event);
+    this.recorder.flush();
+    try {
+      this.deps.engine.endCall(this.actions, {
+        outcome:
+          outcome ??
+          (wasHandedOff || event.cause === 'transferred' ? 'transferred' : this.defaultOutcome(event)),
+        endReason: event.cause,
+        hangupBy: event.by === 'local' ? 'agent' : 'caller',
+      });
+    } catch (err) {
+      this.log.error({ err }, 'writing the call end failed');
+    }
+    this.log.info({ by: event.by, cause: event.cause }, 'call ended');
+    this.endedResolve(event);
+    this.deps.onEnded?.(this);
+  }
+
+  private defaultOutcome(event: HangupEvent): string {
+    if (!this.callLeg)
+      return event.cause === 'busy' ? 'busy' : event.cause === 'no-answer' ? 'no-answer' : 'failed';
+    return 'completed';
+  }
+}

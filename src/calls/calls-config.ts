@@ -1,0 +1,41 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Strict = { additionalProperties: false } as const;
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour' });
+
+/** The `calls` config section: routing of calls in, the demo agent, calling hours for calls out. */
+export const CallsConfig = Type.Object(
+  {
+    default_agent: Type.String({
+      description:
+        'Agent (name or id) for dialled numbers not in the numbers table; empty = the demo agent when enabled, else 404',
+    }),
+    demo_agent: Type.Boolean({
+      description: 'Create the scripted demo agent on first start and route to it by default',
+    }),
+    demo_transfer_target: Type.String({
+      description:
+        'Where the demo agent warm-transfers on key 1 (E.164 number or SIP URI); empty = it says none is set',
+    }),
+    default_timezone: Type.String({
+      minLength: 1,
+      description: 'Callee time zone when the contact has none (IANA)',
+    }),
+    calling_hours: Type.Object(
+      {
+        days: Type.Array(Type.Union(WEEKDAYS.map((d) => Type.Literal(d))), { maxItems: 7 }),
+        start: Clock,
+        end: Clock,
+      },
+      Strict,
+    ),
+    drain_timeout_ms: Type.Integer({
+      minimum: 0,
+      maximum: 600000,
+      description: 'On stop, how long live calls may go on before they are hung up',
+    }),
+  },
+  Strict,
+);
+export type CallsSettings = Static<typeof CallsConfig>;

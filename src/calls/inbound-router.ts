@@ -1,0 +1,46 @@
+import type { AgentRecord, Store } from '../store/store.js';
+import type { CallInfo } from '../telephony/port.js';
+import type { CallsSettings } from './calls-config.js';
+
+export const DEMO_AGENT_NAME = 'demo';
+
+export type RouteResult =
+  | { ok: true; agent: AgentRecord; via: 'number' | 'default'; dialled: string }
+  | { ok: false; status: 404 | 480; reason: string; dialled: string };
+
+/** The dialled user: the Request-URI user (RFC 3261 §8.2.2.1 routes on it), else the To user. */
+export function dialledUser(info: CallInfo): string {
+  const m = /^sips?:([^@;>]+)@/i.exec(info.requestUri);
+  const user = m?.[1] ? decodeURIComponent(m[1]) : '';
+  return user || info.to.user;
+}
+
+function findAgent(store: Store, ref: string): AgentRecord | undefined {
+  return store.agents.get(ref) ?? store.agents.findBy('name', ref);
+}
+
+/**
+ * Request-URI user (a DID or extension) → agent: the numbers table first (exact, then with or without
+ * a leading '+'), else `calls.default_agent`, else the demo agent when enabled. Nothing found → 404;
+ * a default agent that was configured but no longer exists → 480 (temporarily unavailable).
+ */
+export function routeInbound(store: Store, settings: CallsSettings, info: CallInfo): RouteResult {
+  const dialled = dialledUser(info);
+  const candidates = dialled.startsWith('+') ? [dialled, dialled.slice(1)] : [dialled, `+${dialled}`];
+  for (const number of dialled ? candidates : []) {
+    const row = store.numbers.findBy('number', number);
+    const agent = row ? store.agents.get(row.agent_id) : undefined;
+    if (agent) return { ok: true, agent, via: 'number', dialled };
+  }
+  const fallback = settings.default_agent || (settings.demo_agent ? DEMO_AGENT_NAME : '');
+  if (!fallback) return { ok: false, status: 404, reason: 'no agent for the dialled number', dialled };
+  const agent = findAgent(store, fallback);
+  if (!agent)
+    return {
+      ok: false,
+      status: 480,
+      reason: `default agent ${JSON.stringify(fallback)} does not exist`,
+      dialled,
+    };
+  return { ok: true, agent, via: 'default', dialled };
+}

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { CallwrightError, ErrorCodes, type ErrorCode } from '../../errors.js';
+import { loadCliConfig, type Io } from '../context.js';
+
+function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) {
+    throw new CallwrightError('VALIDATION', `--var: got ${JSON.stringify(value)}, expected key=value`, [
+      { field: '--var', value, expected: 'key=value (repeat for more)' },
+    ]);
+  }
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/**
+ * `callwright call AGENT NUMBER`: asks the running server (its admin API) to place the call, since the
+ * telephony backend lives in that process. The key comes from --api-key or CALLWRIGHT_API_KEY.
+ */
+export function callCommand(program: Command, io: Io, fetchImpl: typeof fetch = fetch): void {
+  program
+    .command('call <agent> <number>')
+    .description(
+      'Place an outbound call with an agent through the running server (DNC and calling hours apply)',
+    )
+    .option('--var <key=value>', 'integration variable, data.<key> in templates (repeatable)', collectVar, {})
+    .option('--from <callerId>', 'caller id (From user)')
+    .option('--trunk <name>', 'trunk to dial through (sip.trunks)')
+    .option('--api-url <url>', 'admin API of the running server (default from api.host/api.port)')
+    .option('--api-key <key>', 'API key (default: CALLWRIGHT_API_KEY)')
+    .action(async (agent: string, number: string, opts: Record<string, unknown>) => {
+      const config = loadCliConfig(program.opts());
+      const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+      const base = String(opts.apiUrl ?? `http://${host}:${config.api.port}`).replace(/\/+$/, '');
+      const key = String(opts.apiKey ?? process.env.CALLWRIGHT_API_KEY ?? '');
+      if (!key)
+        throw new CallwrightError(
+          'VALIDATION',
+          'an API key is needed: pass --api-key or set CALLWRIGHT_API_KEY',
+          [{ field: '--api-key', expected: 'the API key printed when the server first started' }],
+        );
+      const body = {
+        agent,
+        to: number,
+        variables: opts.var as Record<string, string>,
+        ...(opts.from ? { from: String(opts.from) } : {}),
+        ...(opts.trunk ? { trunk: String(opts.trunk) } : {}),
+      };
+      let res: Response;
+      try {
+        res = await fetchImpl(`${base}/calls`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (err) {
+        throw new CallwrightError(
+          'UNAVAILABLE',
+          `cannot reach the server at ${base}: ${(err as Error).message}`,
+        );
+      }
+      const reply = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      if (res.status !== 202) {
+        const code =
+          typeof reply.code === 'string' && reply.code in ErrorCodes ? (reply.code as ErrorCode) : 'INTERNAL';
+        throw new CallwrightError(code, String(reply.message ?? `HTTP ${res.status}`));
+      }
+      io.out(`call ${String(reply.call_id)} ${String(reply.state)}`);
+    });
+}

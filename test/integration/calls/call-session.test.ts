@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { callsFixture, until } from './calls-fixture.js';
+
+let fx: ReturnType<typeof callsFixture>;
+afterEach(() => fx?.cleanup());
+
+const MENU = `
+steps:
+  - say: 'Welcome {{ data.tier | default: "guest" }}'
+  - id: menu
+    gather: { input: dtmf, prompt: Press 1 or 2, max_digits: 1, timeout_ms: 1500, into: choice }
+  - branch:
+      - { dtmf: '1', goto: one }
+      - { dtmf: '2', goto: two }
+      - { no_input: true, goto: bye }
+  - goto: menu
+  - id: one
+    action: quote
+  - hangup: { say: 'Bye from one' }
+  - id: two
+    say: You chose two
+  - hangup: true
+  - id: bye
+    hangup: { say: 'No input, goodbye' }
+`;
+
+describe('call session over the telephony port', () => {
+  it('inbound: greets, gathers a key, branches, runs an action; row, events and runs stored in order', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    const agent = fx.agent('menu', MENU);
+    fx.attach(agent.id, 'quote', 'custom-reply', { text: 'Your quote is ready' }, 'during', [
+      { kind: 'tool' },
+    ]);
+    fx.attach(agent.id, 'tier', 'test-echo', { text: 'x', tier: 'gold' }, 'before');
+    fx.attach(agent.id, 'log_end', 'test-echo', { text: 'after {{ collected.choice }}' }, 'after');
+    const { call, handled } = fx.telephony.incoming('+14155550100', '+14155550199');
+    const leg = await call.answered;
+    await until(() => leg.spoken.includes('Press 1 or 2'));
+    leg.press('1');
+    await handled;
+    await leg.ended;
+    const row = fx.store.calls.all()[0]!;
+    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    expect(leg.spoken).toEqual(['Welcome gold', 'Press 1 or 2', 'Your quote is ready', 'Bye from one']);
+    expect(fx.store.calls.require(row.id)).toMatchObject({
+      direction: 'inbound',
+      agent_id: agent.id,
+      state: 'ended',
+      outcome: 'completed',
+      hangup_by: 'agent',
+      call_disposition: 'no-disposition',
+      collected: { choice: '1', last_input: 'dtmf' },
+    });
+    const types = fx.events(row.id).map((e) => e.type);
+    expect(types.indexOf('state')).toBeLessThan(types.indexOf('dtmf'));
+    expect(types.indexOf('dtmf')).toBeLessThan(types.indexOf('gather'));
+    expect(types.slice(-2)).toEqual(['hangup', 'state']);
+    expect(
+      fx
+        .events(row.id)
+        .filter((e) => e.type === 'state')
+        .map((e) => e.data.to),
+    ).toEqual(['answered', 'ended']);
+    expect(fx.runs(row.id)).toEqual([
+      { action_type: 'test-echo', stage: 'before', status: 'succeeded' },
+      { action_type: 'custom-reply', stage: 'during', status: 'succeeded' },
+      { action_type: 'test-echo', stage: 'after', status: 'queued' },
+    ]);
+    const outbox = fx.store.db.prepare('SELECT call_id, status FROM outbox').all();
+    expect(outbox).toEqual([{ call_id: row.id, status: 'pending' }]);
+  });
+
+  it('keys pressed during the greeting are kept for the gather (type-ahead); no input times out', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    fx.agent('menu', MENU);
+    const first = fx.telephony.incoming('+14155550100', '100');
+    const leg = await first.call.answered;
+    await until(() => leg.spoken.length === 1);
+    leg.press('2');
+    await leg.ended;
+    expect(leg.spoken).toEqual(['Welcome guest', 'You chose two']);
+    const second = fx.telephony.incoming('+14155550100', '100');
+    const leg2 = await second.call.answered;
+    await leg2.ended;
+    expect(leg2.spoken).toEqual(['Welcome guest', 'Press 1 or 2', 'No input, goodbye']);
+  });
+
+  it('an intent phrase injected as a transcript line fires the hang-up action after its closing line', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    const agent = fx.agent('menu', MENU);
+    fx.attach(agent.id, 'goodbye', 'hang-up', { closing_line: 'Thanks {{ call.from }}, goodbye' }, 'during', [
+      { kind: 'intent', phrases: ['that is all'] },
+    ]);
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await until(() => leg.spoken.includes('Press 1 or 2'));
+    const id = fx.store.calls.all()[0]!.id;
+    fx.manager.transcript(id, { text: "OK, that's all, that is all thanks", speaker: 'caller', final: true });
+    await leg.ended;
+    await until(() => fx.store.calls.require(id).state === 'ended');
+    expect(leg.spoken.at(-1)).toBe('Thanks +14155550100, goodbye');
+    expect(fx.runs(id)).toEqual([{ action_type: 'hang-up', stage: 'during', status: 'succeeded' }]);
+    const transcript = fx.events(id).filter((e) => e.type === 'transcript' && e.data.speaker === 'caller');
+    expect(transcript.map((e) => e.data.text)).toEqual(["OK, that's all, that is all thanks"]);
+    expect(() => fx.manager.transcript(id, { text: 'late', speaker: 'caller', final: true })).toThrow(
+      /not live/,
+    );
+  });
+
+  it('the caller hanging up mid-gather ends the call and queues the after-call work', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    const agent = fx.agent('menu', MENU);
+    fx.attach(agent.id, 'log_end', 'test-echo', { text: 'after' }, 'after');
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await until(() => leg.spoken.includes('Press 1 or 2'));
+    leg.remoteHangup();
+    const id = fx.store.calls.all()[0]!.id;
+    await until(() => fx.store.calls.require(id).state === 'ended');
+    expect(fx.store.calls.require(id)).toMatchObject({ hangup_by: 'caller', outcome: 'completed' });
+    expect(fx.store.db.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+    expect(fx.manager.active).toBe(0);
+  });
+
+  it('routes by the numbers table, else refuses with 404 when there is no default', async () => {
+    fx = callsFixture();
+    const agent = fx.agent('sales', 'steps: [{ say: Sales here }]');
+    fx.store.numbers.create({ number: '+14155550199', agent_id: agent.id });
+    const ok = fx.telephony.incoming('+14155550100', '14155550199');
+    const leg = await ok.call.answered;
+    await leg.ended;
+    expect(leg.spoken).toEqual(['Sales here']);
+    const refused = fx.telephony.incoming('+14155550100', '999');
+    await refused.handled;
+    expect(refused.call.rejectedWith).toBe(404);
+  });
+
+  it('a caller who hangs up while the before stage runs is never answered', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    const agent = fx.agent('menu', MENU);
+    fx.attach(agent.id, 'slow', 'test-hang', {}, 'before');
+    const { call, handled } = fx.telephony.incoming('+14155550100', '100');
+    setTimeout(() => call.callerCancels(), 50);
+    await handled;
+    expect(call.state).toBe('cancelled');
+    const row = fx.store.calls.all()[0]!;
+    expect(row).toMatchObject({ state: 'ended', outcome: 'cancelled', answered_at: null });
+  });
+
+  it('drain hangs up live calls after the drain timeout and writes their end', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    fx.agent('menu', MENU.replace('timeout_ms: 1500', 'timeout_ms: 60000'));
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await until(() => leg.spoken.includes('Press 1 or 2'));
+    await fx.manager.drain();
+    expect(leg.active).toBe(false);
+    expect(fx.store.calls.all()[0]).toMatchObject({ state: 'ended' });
+    const late = fx.telephony.incoming('+14155550100', '100');
+    await late.handled;
+    expect(late.call.rejectedWith).toBe(480);
+  });
+});

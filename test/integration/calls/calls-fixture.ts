@@ -1,0 +1,89 @@
+import pino from 'pino';
+import { parse } from 'yaml';
+import { tempStore } from '../../helpers/temp.js';
+import { FakeTelephony } from '../../helpers/fake-telephony.js';
+import { ActionEngine } from '../../../src/actions/action-engine.js';
+import { createActionRegistry } from '../../../src/actions/types/index.js';
+import { CallManager } from '../../../src/calls/call-manager.js';
+import { EngineCallFlowRunner } from '../../../src/calls/call-flow-runner.js';
+import type { CallsSettings } from '../../../src/calls/calls-config.js';
+import type { Stage } from '../../../src/store/store.js';
+import { testTypes } from '../actions/engine-fixture.js';
+
+export const SETTINGS: CallsSettings = {
+  default_agent: '',
+  demo_agent: false,
+  demo_transfer_target: '',
+  default_timezone: 'UTC',
+  calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
+  drain_timeout_ms: 200,
+};
+
+/** A real store and engine, the fake telephony port, and a CallManager over them. */
+export function callsFixture(settings: Partial<CallsSettings> = {}, now?: () => Date) {
+  const t = tempStore();
+  const registry = createActionRegistry();
+  const log: Array<{ name: string; config: Record<string, unknown> }> = [];
+  for (const type of testTypes(log as never)) registry.register(type);
+  const engine = new ActionEngine({
+    store: t.store,
+    logger: pino({ level: 'silent' }),
+    registry,
+    actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
+    outbox: { max_attempts: 3 },
+  });
+  const telephony = new FakeTelephony();
+  const manager = new CallManager({
+    store: t.store,
+    engine,
+    telephony,
+    settings: { ...SETTINGS, ...settings },
+    logger: pino({ level: 'silent' }),
+    flows: new EngineCallFlowRunner(engine),
+    ...(now ? { now } : {}),
+  });
+  telephony.onInbound(manager.handleInbound);
+
+  function agent(name: string, yamlConfig: string, kind: 'scripted' | 'webhook' = 'scripted') {
+    return t.store.agents.create({ name, kind, config: parse(yamlConfig) as Record<string, unknown> });
+  }
+  let position = 0;
+  function attach(
+    agentId: string,
+    name: string,
+    type: string,
+    config: Record<string, unknown>,
+    stage: Stage,
+    triggers: unknown[] = [],
+  ) {
+    const def = engine.definitions.create({ name, type, config, enabled: true });
+    t.store.attachments.create({
+      agent_id: agentId,
+      action_id: def.id,
+      stage,
+      position: position++,
+      triggers,
+      failure_policy: {},
+    });
+    return def;
+  }
+  function events(callId: string) {
+    return t.store.callEvents.list(callId, { limit: 500 }).items;
+  }
+  function runs(callId: string) {
+    return t.store.db
+      .prepare(
+        'SELECT action_type, stage, status FROM action_runs WHERE call_id = ? ORDER BY started_at, rowid',
+      )
+      .all(callId) as Array<{ action_type: string; stage: string; status: string }>;
+  }
+  return { ...t, engine, telephony, manager, agent, attach, events, runs, log };
+}
+
+export async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
