@@ -4,7 +4,7 @@ import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../../integrations/integration-services.js';
 import { isSuccess, parseJsonBody, retryableStatus } from '../../integrations/http/http-status.js';
 import { compileJsonPath, JsonPathError, selectJsonPath } from '../../integrations/http/json-path.js';
-import { authHeaders, HttpAuthSchema } from './http-request-auth.js';
+import { authHeaders, authIssues, HttpAuthSchema, type HttpAuth } from './http-request-auth.js';
 
 const VARIABLE = '^[a-z_][a-z0-9_]{0,63}$';
 
@@ -49,9 +49,10 @@ function validate(config: {
   url: string;
   body?: unknown;
   body_type: string;
+  auth?: HttpAuth;
   response_map: Record<string, string>;
 }): FieldIssue[] {
-  const issues: FieldIssue[] = [];
+  const issues: FieldIssue[] = authIssues(config.auth);
   if (!config.url.includes('{') && !/^https?:\/\/[^/]+/i.test(config.url)) {
     issues.push({ field: 'config.url', value: config.url, expected: 'an http:// or https:// URL' });
   }

@@ -1,0 +1,247 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
+import { integrationFixture, twilioCreated, TWILIO_SID, TWILIO_TOKEN, until } from './integration-fixture.js';
+import { MessageRepository } from '../../../src/integrations/sms/message-repository.js';
+import { twilioSignature } from '../../../src/integrations/sms/twilio-signature.js';
+import { buildApi } from '../../../src/api/app.js';
+
+let twilio: HttpReceiver;
+let fx: ReturnType<typeof integrationFixture>;
+const PUBLIC = 'https://callwright.example.com';
+
+beforeEach(async () => {
+  twilio = await startHttpReceiver(() => twilioCreated('SM0002'));
+  fx = integrationFixture({
+    api: { public_url: PUBLIC },
+    sms: {
+      twilio: {
+        account_sid: TWILIO_SID,
+        auth_token: TWILIO_TOKEN,
+        from: '+14155550111',
+        whatsapp_from: '+14155550112',
+        base_url: twilio.url,
+      },
+    },
+  });
+});
+afterEach(async () => {
+  await fx.cleanup();
+  await twilio.close();
+});
+
+function messages() {
+  return new MessageRepository(fx.store.db);
+}
+
+async function runDuring() {
+  const call = fx.call('+14155550100');
+  const session = fx.engine.session({
+    agentId: fx.agent.id,
+    callId: call.id,
+    from: '+14155550100',
+    to: '+14155550199',
+  });
+  return { call, result: await session.runStage('during') };
+}
+
+describe('send-sms and send-whatsapp', () => {
+  it('refuses DNC numbers and numbers that replied STOP, storing the refusal; nothing reaches the provider', async () => {
+    fx.attach('text', 'send-sms', { body: 'Hello' }, 'during');
+    fx.store.contacts.create({ phone: '+14155550100', dnc: true, dnc_reason: 'asked' });
+    const dnc = await runDuring();
+    expect(dnc.result.runs[0]!.error).toMatchObject({ code: 'DNC', retryable: false });
+    expect(dnc.result.runs[0]!.error!.message).toMatch(/Do-Not-Call/);
+
+    const c = fx.store.contacts.findBy('phone', '+14155550100')!;
+    fx.store.contacts.update(c.id, { dnc: false, sms_opt_out: true });
+    const stop = await runDuring();
+    expect(stop.result.runs[0]!.error!.message).toMatch(/replied STOP/);
+    expect(twilio.requests).toHaveLength(0);
+    expect(
+      messages()
+        .all()
+        .map((m) => m.status),
+    ).toEqual(['refused', 'refused']);
+  });
+
+  it('sends WhatsApp with whatsapp: addresses', async () => {
+    fx.attach('wa', 'send-whatsapp', { body: 'Hi {{ call.from }}' }, 'during');
+    const { result } = await runDuring();
+    expect(result.runs[0]).toMatchObject({
+      status: 'succeeded',
+      outputs: { provider_id: 'SM0002', status: 'queued' },
+    });
+    const form = Object.fromEntries(new URLSearchParams(twilio.requests[0]!.body));
+    expect(form).toEqual({
+      To: 'whatsapp:+14155550100',
+      From: 'whatsapp:+14155550112',
+      Body: 'Hi +14155550100',
+    });
+    expect(messages().all()[0]).toMatchObject({ channel: 'whatsapp', provider_id: 'SM0002' });
+  });
+
+  it("after the call: a provider 5xx is retried by the policy, then dead-lettered with the provider's error", async () => {
+    twilio.respond(() => ({
+      status: 503,
+      body: { code: 20503, message: 'Service Unavailable', status: 503 },
+    }));
+    fx.attach('thanks', 'send-sms', { body: 'Thanks for calling' }, 'after', {
+      failure_policy: { retries: 2 },
+    });
+    const call = fx.call('+14155550100');
+    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
+    const ended = fx.engine.endCall(session);
+    const { worker, repository } = fx.worker();
+    worker.start();
+    await until(() => repository.get(ended.queued[0]!)?.status === 'dead');
+    const row = repository.get(ended.queued[0]!)!;
+    expect(row.attempts).toBe(3);
+    expect(row.last_error).toContain('Service Unavailable');
+    expect(row.last_error).toContain('20503');
+    expect(twilio.requests).toHaveLength(3);
+    const run = fx.engine.history.list({ callId: call.id }).items[0]!;
+    expect(run).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(
+      messages()
+        .all()
+        .every((m) => m.status === 'failed' && m.error?.includes('20503')),
+    ).toBe(true);
+  });
+
+  it('a provider 4xx (invalid number) dead-letters at once, without retries', async () => {
+    twilio.respond(() => ({
+      status: 400,
+      body: {
+        code: 21211,
+        message: "The 'To' number +14155550100 is not a valid phone number.",
+        status: 400,
+      },
+    }));
+    fx.attach('thanks', 'send-sms', { body: 'Thanks' }, 'after', { failure_policy: { retries: 3 } });
+    const call = fx.call('+14155550100');
+    const ended = fx.engine.endCall(
+      fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' }),
+    );
+    const { worker, repository } = fx.worker();
+    worker.start();
+    await until(() => repository.get(ended.queued[0]!)?.status === 'dead');
+    expect(repository.get(ended.queued[0]!)!.attempts).toBe(1);
+    expect(repository.get(ended.queued[0]!)!.last_error).toContain('21211');
+  });
+
+  it('sends through the generic HTTP provider, reading id and status by JSONPath', async () => {
+    const gw = await startHttpReceiver(() => ({
+      status: 202,
+      body: { data: { messageId: 'gw-9', state: 'accepted' } },
+    }));
+    try {
+      const local = integrationFixture({
+        sms: {
+          default_provider: 'http',
+          http: {
+            url: `${gw.url}/send`,
+            token: 'gw-token',
+            from: '+14155550113',
+            id_path: '$.data.messageId',
+            status_path: '$.data.state',
+          },
+        },
+      });
+      local.attach('text', 'send-sms', { body: 'Generic hello' }, 'during');
+      const call = local.call('+14155550100');
+      const res = await local.engine
+        .session({ agentId: local.agent.id, callId: call.id, from: '+14155550100' })
+        .runStage('during');
+      expect(res.runs[0]!.outputs).toMatchObject({
+        provider: 'http',
+        provider_id: 'gw-9',
+        status: 'accepted',
+      });
+      expect(gw.requests[0]!.headers.authorization).toBe('Bearer gw-token');
+      expect(JSON.parse(gw.requests[0]!.body)).toEqual({
+        to: '+14155550100',
+        from: '+14155550113',
+        body: 'Generic hello',
+        channel: 'sms',
+      });
+      await local.cleanup();
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('inbound SMS webhook', () => {
+  let app: FastifyInstance;
+  let key: string;
+  beforeEach(async () => {
+    app = await buildApi({ store: fx.store, config: fx.config });
+    key = fx.store.apiKeys.create('test').token;
+  });
+  afterEach(async () => app.close());
+
+  function post(fields: Record<string, string>, signature?: string) {
+    const body = new URLSearchParams(fields).toString();
+    return app.inject({
+      method: 'POST',
+      url: '/webhooks/sms/twilio',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-api-key': key,
+        'x-twilio-signature':
+          signature ?? twilioSignature(TWILIO_TOKEN, `${PUBLIC}/webhooks/sms/twilio`, fields),
+      },
+      payload: body,
+    });
+  }
+
+  it('stores a reply during a live call, writes it to the transcript and exposes it as a variable', async () => {
+    const call = fx.call('+14155550100');
+    const fields = {
+      From: '+14155550100',
+      To: '+14155550111',
+      Body: 'Yes, Friday works',
+      MessageSid: 'SMin1',
+      AccountSid: TWILIO_SID,
+    };
+    const res = await post(fields);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/xml/);
+    const stored = messages().all()[0]!;
+    expect(stored).toMatchObject({
+      direction: 'inbound',
+      body: 'Yes, Friday works',
+      provider_id: 'SMin1',
+      call_id: call.id,
+      status: 'received',
+    });
+    const events = fx.store.callEvents.list(call.id).items;
+    expect(events.at(-1)).toMatchObject({
+      type: 'transcript',
+      data: { speaker: 'caller', channel: 'sms', text: 'Yes, Friday works' },
+    });
+    expect(fx.store.calls.require(call.id).variables.sms_reply).toMatchObject({
+      body: 'Yes, Friday works',
+      from: '+14155550100',
+    });
+  });
+
+  it('STOP opts the number out (and send-sms is then refused); START opts it back in', async () => {
+    expect(
+      (await post({ From: '+14155550177', To: '+14155550111', Body: 'stop', MessageSid: 'SM1' })).statusCode,
+    ).toBe(200);
+    expect(fx.store.contacts.findBy('phone', '+14155550177')?.sms_opt_out).toBe(true);
+    fx.attach('text', 'send-sms', { to: '+14155550177', body: 'Promo' }, 'during');
+    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    expect(r.runs[0]!.error?.code).toBe('DNC');
+    await post({ From: '+14155550177', To: '+14155550111', Body: 'START', MessageSid: 'SM2' });
+    expect(fx.store.contacts.findBy('phone', '+14155550177')?.sms_opt_out).toBe(false);
+  });
+
+  it('refuses a request whose X-Twilio-Signature does not match', async () => {
+    const res = await post({ From: '+14155550100', To: '+14155550111', Body: 'hi' }, 'forged');
+    expect(res.statusCode).toBe(403);
+    expect(messages().all()).toHaveLength(0);
+  });
+});
