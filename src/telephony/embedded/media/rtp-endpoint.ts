@@ -46,6 +46,7 @@ export class RtpEndpoint {
   private sendAddress: string | null = null;
   private sendPort = 0;
   private latched = false;
+  private remoteSsrc = -1;
   /** We may send (negotiated direction) and know where to. */
   sendEnabled = false;
   /** The peer is expected to send to us (negotiated direction). */
@@ -141,6 +142,11 @@ export class RtpEndpoint {
       this.latched = true;
       this.sendAddress = rinfo.address;
       this.sendPort = rinfo.port;
+    }
+    if (h.ssrc !== this.remoteSsrc) {
+      // A new source (the peer's media server changed, RFC 3550 §8.2): its timestamps start afresh.
+      this.remoteSsrc = h.ssrc;
+      this.playout.reset();
     }
     const pt = h.payloadType;
     if (pt === this.negotiated.dtmfPayloadType) {
