@@ -17,20 +17,20 @@ const Attachment = Type.Union([
     {
       kind: Type.Literal('recording'),
       /** Fail when the call has no recording (default: send without it). */
-      required: Type.Boolean({ default: false }),
+      required: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
   Type.Object(
     {
       kind: Type.Literal('ics'),
-      filename: Type.String({ default: 'invite.ics', pattern: '^[^/\\\\]{1,100}$' }),
+      filename: Type.Optional(Type.String({ pattern: '^[^/\\\\]{1,100}$' })),
       summary: Type.String({ minLength: 1, maxLength: 500 }),
       start: Type.String({ minLength: 1, description: 'Template of an ISO date-time' }),
       end: Type.String({ minLength: 1 }),
       description: Type.Optional(Type.String({ maxLength: 4000 })),
       location: Type.Optional(Type.String({ maxLength: 500 })),
-      method: Type.Union([Type.Literal('PUBLISH'), Type.Literal('REQUEST')], { default: 'REQUEST' }),
+      method: Type.Optional(Type.Union([Type.Literal('PUBLISH'), Type.Literal('REQUEST')])),
     },
     { additionalProperties: false },
   ),
@@ -89,14 +89,14 @@ async function attachment(
           summary: a.summary,
           description: a.description,
           location: a.location,
-          method: a.method,
+          method: a.method ?? 'REQUEST',
         },
         new Date(ctx.services.clock.now()),
       );
       return {
-        filename: a.filename,
+        filename: a.filename ?? 'invite.ics',
         content,
-        contentType: `text/calendar; charset=utf-8; method=${a.method}`,
+        contentType: `text/calendar; charset=utf-8; method=${a.method ?? 'REQUEST'}`,
       };
     } catch (err) {
       throw new ActionError('VALIDATION', `attachments (ics): ${(err as Error).message}`, false);
