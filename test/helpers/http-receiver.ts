@@ -32,7 +32,9 @@ export interface HttpReceiver {
  * A real HTTP server on loopback that records every request (method, path, headers, raw body) and
  * answers with what the test scripts: JSON bodies for objects, text for strings.
  */
-export async function startHttpReceiver(responder: Responder = () => ({ status: 200, body: {} })): Promise<HttpReceiver> {
+export async function startHttpReceiver(
+  responder: Responder = () => ({ status: 200, body: {} }),
+): Promise<HttpReceiver> {
   const requests: RecordedRequest[] = [];
   let current = responder;
   const server = http.createServer((req, res) => {
@@ -49,7 +51,10 @@ export async function startHttpReceiver(responder: Responder = () => ({ status: 
       void Promise.resolve(current(recorded, requests.length - 1)).then(async (reply) => {
         if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
         if (res.destroyed) return;
-        const text = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body ?? {});
+        const text =
+          typeof reply.body === 'string' || Buffer.isBuffer(reply.body)
+            ? reply.body
+            : JSON.stringify(reply.body ?? {});
         const type = typeof reply.body === 'string' ? 'text/plain' : 'application/json';
         res.writeHead(reply.status ?? 200, { 'content-type': type, ...(reply.headers ?? {}) }).end(text);
       });

@@ -22,7 +22,10 @@ describe('JSONPath subset', () => {
     expect(selectJsonPath(path, doc)).toEqual(expected);
   });
 
-  it.each(['order.status', '$..sku', '$.items[?(@.x)]', '$.a[1:2]', '$.'])('refuses %s with a reason', (path) => {
-    expect(() => compileJsonPath(path)).toThrow(/\$/);
-  });
+  it.each(['order.status', '$..sku', '$.items[?(@.x)]', '$.a[1:2]', '$.'])(
+    'refuses %s with a reason',
+    (path) => {
+      expect(() => compileJsonPath(path)).toThrow(/\$/);
+    },
+  );
 });
