@@ -56,11 +56,8 @@ export interface RunningSipp {
   kill(): void;
 }
 
-export function startSipp(options: SippOptions): RunningSipp {
-  const scenario = path.isAbsolute(options.scenario)
-    ? options.scenario
-    : path.join(SCENARIOS, options.scenario);
-  const errFile = path.join('/tmp', `sipp-err-${process.pid}-${options.localPort}.log`);
+/** The sipp command line for `options` (kept apart so it can be logged or reused). */
+export function sippArgs(options: SippOptions, scenario: string, errFile: string): string[] {
   const args = [
     ...(options.remote ? [options.remote] : []),
     '-sf',
@@ -91,6 +88,15 @@ export function startSipp(options: SippOptions): RunningSipp {
   if (options.service) args.push('-s', options.service);
   for (const [k, v] of Object.entries(options.keys ?? {})) args.push('-key', k, v);
   args.push(...(options.extraArgs ?? []));
+  return args;
+}
+
+export function startSipp(options: SippOptions): RunningSipp {
+  const scenario = path.isAbsolute(options.scenario)
+    ? options.scenario
+    : path.join(SCENARIOS, options.scenario);
+  const errFile = path.join('/tmp', `sipp-err-${process.pid}-${options.localPort}.log`);
+  const args = sippArgs(options, scenario, errFile);
   const child = spawn('sipp', args, { cwd: options.cwd ?? SCENARIOS, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -81,37 +81,69 @@ export class EmbeddedInboundCall implements InboundCall {
     if (!this.pending)
       throw new CallwrightError('PRECONDITION', `cannot answer a call that is ${this.state}`);
     this.state = 'answering';
-    const { request, tx, source } = this.invite;
+    const { request, tx } = this.invite;
+    const { session, sdp } = await this.negotiate();
+    if ((this.state as State) !== 'answering') {
+      session.close();
+      throw new CallwrightError('PRECONDITION', 'the caller cancelled before the answer');
+    }
+    const dialog = this.createDialog();
+    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info);
+    this.deps.onLeg(leg);
+    const text = this.deps.core.respond(tx, 200, {
+      toTag: this.localTag,
+      headers: [
+        ['Contact', this.contact()],
+        ['Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY'],
+      ],
+      body: sdp,
+      contentType: 'application/sdp',
+    });
+    this.settle('answered');
+    const acked = await dialog.awaitAck(request.cseq.seq, text, tx.replyTo);
+    if (!acked) {
+      // RFC 3261 §13.3.1.4: no ACK within 64*T1 — confirm the dialog is gone with a BYE.
+      await leg.end('local', 'error', true);
+      throw new CallwrightError('UNAVAILABLE', 'the caller never acknowledged the answer (no ACK)');
+    }
+    // An INVITE without SDP got our offer in the 200; its answer came in the ACK.
+    if (!request.body.trim() && leg.lastAckBody) session.applyAnswer(leg.lastAckBody);
+    return leg;
+  }
+
+  /** Opens the media session and answers the offer (or makes one); refuses the INVITE when it cannot. */
+  private async negotiate(): Promise<{ session: MediaSession; sdp: string }> {
+    const { request } = this.invite;
     let session: MediaSession;
     try {
       session = await this.deps.media.createSession();
     } catch (err) {
       // No RTP port (or the engine is closing): refuse now rather than leave the INVITE unanswered.
-      if (this.state === 'answering') {
-        this.deps.core.respond(tx, 503, { toTag: this.localTag });
-        this.settle('rejected');
-      }
+      this.refuseWhileAnswering(503);
       throw err;
     }
-    let sdp: string;
     try {
-      // An INVITE without SDP gets our offer in the 200; the answer then comes in the ACK.
-      sdp = request.body.trim() ? session.answerOffer(request.body) : session.createOffer();
+      const sdp = request.body.trim() ? session.answerOffer(request.body) : session.createOffer();
+      return { session, sdp };
     } catch (err) {
       session.close();
-      if (this.state === 'answering') {
-        this.deps.core.respond(tx, 488, { toTag: this.localTag });
-        this.settle('rejected');
-      }
+      this.refuseWhileAnswering(488);
       if (err instanceof MediaNegotiationError)
         throw new CallwrightError('PRECONDITION', `no common codec: ${err.message}`);
       throw err;
     }
-    if ((this.state as State) !== 'answering') {
-      session.close();
-      throw new CallwrightError('PRECONDITION', 'the caller cancelled before the answer');
-    }
-    const dialog = new Dialog(this.deps.stack, {
+  }
+
+  private refuseWhileAnswering(status: number): void {
+    if (this.state !== 'answering') return;
+    this.deps.core.respond(this.invite.tx, status, { toTag: this.localTag });
+    this.settle('rejected');
+  }
+
+  /** The UAS side of the dialog the 200 creates (RFC 3261 §12.1.1). */
+  private createDialog(): Dialog {
+    const { request, source } = this.invite;
+    return new Dialog(this.deps.stack, {
       callId: request.callId,
       localTag: this.localTag,
       remoteTag: request.from.params.tag ?? '',
@@ -125,29 +157,5 @@ export class EmbeddedInboundCall implements InboundCall {
       fallback: source,
       contactUser: /^sips?:([^@;]+)@/i.exec(request.uri)?.[1] ?? '',
     });
-    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info);
-    this.deps.onLeg(leg);
-    const text = this.deps.core.respond(tx, 200, {
-      toTag: this.localTag,
-      headers: [
-        ['Contact', this.contact()],
-        ['Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY'],
-      ],
-      body: sdp,
-      contentType: 'application/sdp',
-    });
-    this.settle('answered');
-    const offerless = !request.body.trim();
-    const acked = await dialog.awaitAck(request.cseq.seq, text, tx.replyTo);
-    if (!acked) {
-      // RFC 3261 §13.3.1.4: no ACK within 64*T1 — confirm the dialog is gone with a BYE.
-      await leg.end('local', 'error', true);
-      throw new CallwrightError('UNAVAILABLE', 'the caller never acknowledged the answer (no ACK)');
-    }
-    if (offerless) {
-      const ackBody = leg.lastAckBody;
-      if (ackBody) session.applyAnswer(ackBody);
-    }
-    return leg;
   }
 }
