@@ -60,7 +60,10 @@ describe('outbound HTTP guard', () => {
     expect(denied.code).toBe('HTTP_BLOCKED');
     const before = rx.requests.length;
     expect(before).toBe(0);
-    const res = await client({ allow_hosts: ['127.0.0.1'] }).request({ method: 'GET', url: `${rx.url}/ping` });
+    const res = await client({ allow_hosts: ['127.0.0.1'] }).request({
+      method: 'GET',
+      url: `${rx.url}/ping`,
+    });
     expect(res.status).toBe(200);
     expect(rx.requests.at(-1)?.url).toBe('/ping');
   });
@@ -69,7 +72,9 @@ describe('outbound HTTP guard', () => {
     for (const settings of [{ allow_hosts: ['127.0.0.0/8'] }, { allow_private: true }]) {
       expect((await client(settings).request({ method: 'GET', url: rx.url })).status).toBe(200);
     }
-    const named = client({ allow_hosts: ['hooks.internal'] }, async () => [{ address: '127.0.0.1', family: 4 }]);
+    const named = client({ allow_hosts: ['hooks.internal'] }, async () => [
+      { address: '127.0.0.1', family: 4 },
+    ]);
     const res = await named.request({ method: 'GET', url: `http://hooks.internal:${rx.port}/named` });
     expect(res.status).toBe(200);
     // The Host header keeps the name; the socket went to the checked address.
