@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     `media benchmark, mode ${mode}: ${mode === 'split' ? 'a call = 1 session here + its far end in a peer process' : 'a call = 2 sessions in this process'}; 50 pps each way; ${seconds} s per step`,
   );
   console.log(
-    'calls  sessions here  lateness p50 / p99 / max (ms)  CPU % here  rx here (got/expected)  MB/call (rss)  load avg',
+    'calls  sessions here  lateness p50 / p99 / max (ms)  skipped ticks  CPU % here  rx here (got/expected)  MB/call (rss)  load avg',
   );
   const sessions: RtpMediaSession[] = [];
   const warm = await engine.createRtpSession();
@@ -125,6 +125,7 @@ async function main(): Promise<void> {
         `  ${d.latenessP50Ms.toFixed(2)} / ${d.latenessP99Ms.toFixed(2)} / ${d.latenessMaxMs.toFixed(1)}`.padEnd(
           31,
         ),
+        String(d.skippedTicks).padStart(13),
         (((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0).padStart(10),
         `  ${rx}/${expected}`.padEnd(24),
         mb((rss - base) / calls).padStart(13),

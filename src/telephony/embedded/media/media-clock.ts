@@ -30,6 +30,8 @@ export class MediaClock {
   private immediate: NodeJS.Immediate | null = null;
   private startMs = 0;
   private nextTick = 0;
+  /** Ticks dropped after stalls longer than MAX_CATCH_UP frames (their frames were never sent). */
+  private skipped = 0;
   private readonly run = (): void => this.onTimer();
 
   constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
@@ -53,13 +55,20 @@ export class MediaClock {
     if (this.participants.size === 0) this.stop();
   }
 
-  latencyStats(): { p50: number; p99: number; max: number; frames: number } {
+  latencyStats(): { p50: number; p99: number; max: number; frames: number; skippedTicks: number } {
     const h = this.lateness;
-    return { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max, frames: h.count };
+    return {
+      p50: h.quantile(0.5),
+      p99: h.quantile(0.99),
+      max: h.max,
+      frames: h.count,
+      skippedTicks: this.skipped,
+    };
   }
 
   resetStats(): void {
     this.lateness.reset();
+    this.skipped = 0;
   }
 
   stop(): void {
@@ -88,7 +97,11 @@ export class MediaClock {
     this.immediate = null;
     const now = performance.now();
     const behind = Math.floor((now - this.startMs) / FRAME_MS) - this.nextTick;
-    if (behind > MAX_CATCH_UP) this.nextTick += behind - MAX_CATCH_UP;
+    // Too far behind to catch up without a burst: drop the missed frames and resume at the present.
+    if (behind > MAX_CATCH_UP) {
+      this.nextTick += behind;
+      this.skipped += behind;
+    }
     this.runTick(this.nextTick, this.startMs + this.nextTick * FRAME_MS);
     this.nextTick++;
     if (this.participants.size === 0) return;

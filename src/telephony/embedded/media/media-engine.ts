@@ -24,6 +24,8 @@ export interface MediaEngineDeps {
 export interface MediaEngineDetail extends MediaEngineStats {
   latenessMaxMs: number;
   frames: number;
+  /** Clock ticks dropped after event-loop stalls longer than 100 ms (no frame sent for them). */
+  skippedTicks: number;
   freePorts: number;
 }
 
@@ -102,7 +104,13 @@ export class RtpMediaEngine implements MediaEngine {
 
   detail(): MediaEngineDetail {
     const l = this.clock.latencyStats();
-    return { ...this.stats(), latenessMaxMs: l.max, frames: l.frames, freePorts: this.ports.available };
+    return {
+      ...this.stats(),
+      latenessMaxMs: l.max,
+      frames: l.frames,
+      skippedTicks: l.skippedTicks,
+      freePorts: this.ports.available,
+    };
   }
 
   resetStats(): void {
