@@ -11,6 +11,7 @@ import { createTelephony, type Telephony } from './telephony/index.js';
 import { createEmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
+import { createIntegrationServices } from './integrations/integration-services.js';
 
 export interface RunningServer {
   config: Config;
@@ -61,7 +62,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
   const calls = new CallRuntime(config, { store, logger, telephony });
-  const actions = createActionRuntime(store, config, logger, { services: calls.services });
+  const actions = createActionRuntime(store, config, logger, {
+    // Outbound HTTP (guarded), mail, SMS and CRM for action types; then the call layer's services.
+    services: { ...createIntegrationServices(config, { store }), ...calls.services },
+  });
   const manager = calls.attach(actions.engine);
   const api = await buildApi({
     store,

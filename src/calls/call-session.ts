@@ -56,6 +56,7 @@ export class CallSession implements CallHandle {
   readonly ended: Promise<HangupEvent>;
   private endedResolve!: (e: HangupEvent) => void;
   private callLeg: CallLeg | undefined;
+  private hangingUp: Promise<unknown> = Promise.resolve();
   private readonly driver: AgentDriver;
   /** Integration data plus before-stage outputs, the `data.*` namespace every action sees. */
   private readonly data: Record<string, unknown>;
@@ -133,7 +134,9 @@ export class CallSession implements CallHandle {
   /** The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts. */
   async connected(leg: CallLeg): Promise<void> {
     this.callLeg = leg;
-    leg.on('hangup', (e) => setImmediate(() => this.finish(e)));
+    // After a hang-up we asked for, wait until leg.hangup() has resolved, so the action or agent
+    // command that hung up finishes (and is recorded as succeeded) before remaining runs are killed.
+    leg.on('hangup', (e) => void this.hangingUp.then(() => setImmediate(() => this.finish(e))));
     leg.on('dtmf', (d) => this.onDtmf(d.digit, d.method));
     leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
     this.machine.to('answered');
@@ -230,8 +233,18 @@ export class CallSession implements CallHandle {
 
   async hangup(reason = 'agent'): Promise<void> {
     this.recorder.event('hangup-requested', { reason });
-    if (this.callLeg?.active) await this.callLeg.hangup('normal');
-    else this.finish({ by: 'local', cause: 'normal' }, reason);
+    if (this.callLeg?.active) {
+      // Set before calling: a backend may emit the hangup event inside hangup() itself.
+      let release!: () => void;
+      this.hangingUp = new Promise<void>((r) => (release = r));
+      try {
+        await this.callLeg.hangup('normal');
+      } catch {
+        // The leg ended meanwhile; its hangup event ends the session.
+      } finally {
+        release();
+      }
+    } else this.finish({ by: 'local', cause: 'normal' }, reason);
   }
 
   /**
