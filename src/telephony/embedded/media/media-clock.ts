@@ -2,12 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { LatenessHistogram } from './lateness-histogram.js';
 
 export const FRAME_MS = 20;
-/** A stall longer than this many frames is skipped instead of replayed in a burst. */
-const MAX_CATCH_UP = 5;
+/** Sessions are spread over this many phases of the 20 ms frame (5 ms apart). */
+export const PHASES = 4;
+const SLOT_MS = FRAME_MS / PHASES;
+/** A stall longer than this many slots (100 ms) is skipped instead of replayed. */
+const MAX_CATCH_UP = 5 * PHASES;
 
 /**
- * Something the clock drives each 20 ms. All `pull`s of a tick run before any `push`, so a bridged
- * session sends, in the same tick, what its peer received.
+ * Something the clock drives once per 20 ms frame. Within a phase all `pull`s run before any `push`.
  */
 export interface ClockParticipant {
   /** Takes in what arrived for this frame (playout, recording, timeouts). */
@@ -17,42 +19,54 @@ export interface ClockParticipant {
 }
 
 /**
- * One clock for every session. Tick n is due at start + n·20 ms on the monotonic clock; each timer is
- * set for the next absolute deadline, so timer lateness never accumulates (a chained setTimeout(20)
- * drifts by its lateness every frame). A stall of a few frames is caught up tick by tick, interleaved
- * with I/O, so peers get every frame; a longer one is skipped (sessions derive RTP timestamps from the tick number, so the gap shows
- * as a timestamp jump, RFC 3550 §5.1).
+ * One clock for every session. Frame n of a session in phase p is due at start + n·20 + p·5 ms on the
+ * monotonic clock, and each timer is set for the next absolute deadline, so timer lateness never
+ * accumulates (a chained setTimeout(20) drifts by its lateness every frame). Spreading sessions over
+ * four phases keeps each 20 ms stream exact while a thousand calls send in bursts of a quarter of
+ * that, which is what frame lateness measures (a packet leaves when its turn in the burst comes).
+ * A bridged pair may sit in different phases: each still forwards every frame of the other exactly
+ * once, one slot or one frame later.
+ * A stall of a few slots is caught up slot by slot, interleaved with I/O (setImmediate runs after the
+ * poll phase, so packets that arrived during the stall are buffered before they are read); a longer
+ * one is skipped: sessions derive RTP timestamps from the tick number, so the gap shows as a timestamp
+ * jump (RFC 3550 §5.1) and no backlog remains.
  */
 export class MediaClock {
-  private readonly participants = new Set<ClockParticipant>();
+  private readonly phases: Array<Set<ClockParticipant>> = Array.from({ length: PHASES }, () => new Set());
+  private readonly phaseOf = new Map<ClockParticipant, Set<ClockParticipant>>();
   private readonly lateness = new LatenessHistogram();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private startMs = 0;
-  private nextTick = 0;
-  /** Ticks dropped after stalls longer than MAX_CATCH_UP frames (their frames were never sent). */
+  private nextSlot = 0;
+  /** Slots dropped after stalls longer than MAX_CATCH_UP (their frames were never sent). */
   private skipped = 0;
   private readonly run = (): void => this.onTimer();
 
   constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
 
-  /** Current tick number (frames since the clock started). */
+  /** Current frame number (20 ms frames since the clock started). */
   get tick(): number {
-    return this.nextTick;
+    return Math.floor(this.nextSlot / PHASES);
   }
 
   get size(): number {
-    return this.participants.size;
+    return this.phaseOf.size;
   }
 
   add(p: ClockParticipant): void {
-    this.participants.add(p);
+    if (this.phaseOf.has(p)) return;
+    let phase = this.phases[0] as Set<ClockParticipant>;
+    for (const candidate of this.phases) if (candidate.size < phase.size) phase = candidate;
+    phase.add(p);
+    this.phaseOf.set(p, phase);
     if (!this.timer && !this.immediate) this.start();
   }
 
   remove(p: ClockParticipant): void {
-    this.participants.delete(p);
-    if (this.participants.size === 0) this.stop();
+    this.phaseOf.get(p)?.delete(p);
+    this.phaseOf.delete(p);
+    if (this.phaseOf.size === 0) this.stop();
   }
 
   latencyStats(): { p50: number; p99: number; max: number; frames: number; skippedTicks: number } {
@@ -62,7 +76,7 @@ export class MediaClock {
       p99: h.quantile(0.99),
       max: h.max,
       frames: h.count,
-      skippedTicks: this.skipped,
+      skippedTicks: Math.round(this.skipped / PHASES),
     };
   }
 
@@ -80,12 +94,12 @@ export class MediaClock {
 
   private start(): void {
     this.startMs = performance.now();
-    this.nextTick = 0;
+    this.nextSlot = 0;
     this.schedule();
   }
 
   private schedule(): void {
-    const due = this.startMs + this.nextTick * FRAME_MS;
+    const due = this.startMs + this.nextSlot * SLOT_MS;
     const delay = Math.max(0, Math.floor(due - performance.now()));
     this.timer = setTimeout(this.run, delay);
     // Sockets keep the process alive while calls exist; the clock alone must not.
@@ -95,25 +109,25 @@ export class MediaClock {
   private onTimer(): void {
     this.timer = null;
     this.immediate = null;
-    const now = performance.now();
-    const behind = Math.floor((now - this.startMs) / FRAME_MS) - this.nextTick;
-    // Too far behind to catch up without a burst: drop the missed frames and resume at the present.
+    const behind = Math.floor((performance.now() - this.startMs) / SLOT_MS) - this.nextSlot;
+    // Too far behind to catch up without a burst: drop the missed slots and resume at the present.
     if (behind > MAX_CATCH_UP) {
-      this.nextTick += behind;
+      this.nextSlot += behind;
       this.skipped += behind;
     }
-    this.runTick(this.nextTick, this.startMs + this.nextTick * FRAME_MS);
-    this.nextTick++;
-    if (this.participants.size === 0) return;
-    // Behind after a stall: the next tick runs right after pending I/O (setImmediate follows the poll
-    // phase), so packets that arrived during the stall are in the playout buffers before it reads them.
-    if (this.startMs + this.nextTick * FRAME_MS <= performance.now()) this.immediate = setImmediate(this.run);
+    this.runSlot(this.nextSlot, this.startMs + this.nextSlot * SLOT_MS);
+    this.nextSlot++;
+    if (this.phaseOf.size === 0) return;
+    if (this.startMs + this.nextSlot * SLOT_MS <= performance.now()) this.immediate = setImmediate(this.run);
     else this.schedule();
   }
 
-  private runTick(tick: number, dueMs: number): void {
+  private runSlot(slot: number, dueMs: number): void {
+    const group = this.phases[slot % PHASES] as Set<ClockParticipant>;
+    if (group.size === 0) return;
+    const tick = Math.floor(slot / PHASES);
     const nowMs = performance.now();
-    for (const p of this.participants) {
+    for (const p of group) {
       try {
         p.pull(tick, nowMs);
       } catch (err) {
@@ -121,7 +135,7 @@ export class MediaClock {
       }
     }
     const h = this.lateness;
-    for (const p of this.participants) {
+    for (const p of group) {
       try {
         if (p.push(tick, nowMs)) h.add(performance.now() - dueMs);
       } catch (err) {
@@ -132,7 +146,7 @@ export class MediaClock {
 
   /** One session's bug must not stop every call's audio: drop it from the clock and report. */
   private fail(p: ClockParticipant, err: unknown): void {
-    this.participants.delete(p);
+    this.remove(p);
     this.onError(err);
   }
 }
