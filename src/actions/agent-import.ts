@@ -9,6 +9,7 @@ import type { ActionEngine } from './action-engine.js';
 import { validateAttachment } from './agent-plan.js';
 import { TriggerListSchema } from './triggers/trigger.js';
 import { FailurePolicySchema } from './failure-policy.js';
+import { validateAgentConfig } from '../agent/create-agent.js';
 
 /** An agent file: the agent, its action definitions and where they are attached. */
 export const AgentFile = Type.Object(
@@ -98,6 +99,10 @@ export function importAgent(store: Store, engine: ActionEngine, input: unknown):
     const first = issues[0]!;
     throw new CallwrightError('VALIDATION', `${first.field}: expected ${first.expected}`, issues);
   }
+  // The agent's own config (a scripted agent's steps, a webhook agent's URL) is checked for its kind
+  // when the file gives one; an agent imported only to wire actions may leave it out.
+  if (doc.agent.config && Object.keys(doc.agent.config).length)
+    validateAgentConfig(doc.agent.kind, doc.agent.config, 'agent.config');
   const definitions = (doc.actions ?? []).map((raw, i) => {
     try {
       const converted = { ...raw, config: convertBracketsDeep(raw.config ?? {}) };

@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { callsFixture, until } from './calls-fixture.js';
+import { ensureDemoAgent } from '../../../src/calls/demo-agent.js';
+import { importAgent } from '../../../src/actions/agent-import.js';
+import { CallwrightError } from '../../../src/errors.js';
+
+let fx: ReturnType<typeof callsFixture>;
+afterEach(() => fx?.cleanup());
+const silent = pino({ level: 'silent' });
+
+function attachedTypes(agentId: string): string[] {
+  return fx.store.attachments
+    .list({ limit: 50 }, { agent_id: agentId })
+    .items.map((a) => fx.store.actions.require(a.action_id).type)
+    .sort();
+}
+
+describe('demo agent', () => {
+  it('is created once from config/agents/demo.yaml with the configured transfer target', () => {
+    fx = callsFixture({ demo_agent: true });
+    expect(ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(true);
+    const demo = fx.store.agents.findBy('name', 'demo')!;
+    expect(attachedTypes(demo.id)).toEqual(['leave-voicemail', 'warm-transfer']);
+    expect(fx.store.actions.findBy('name', 'demo_transfer')?.config).toMatchObject({
+      target: '+14155550150',
+    });
+    fx.store.agents.update(demo.id, { description: 'edited by the user' });
+    expect(ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(false);
+    expect(fx.store.agents.require(demo.id).description).toBe('edited by the user');
+  });
+
+  it('without a transfer target, key 1 says so and returns to the menu; key 3 reads the number back', async () => {
+    fx = callsFixture({ demo_agent: true });
+    ensureDemoAgent(fx.store, fx.engine, '', silent);
+    const demo = fx.store.agents.findBy('name', 'demo')!;
+    expect(attachedTypes(demo.id)).toEqual(['leave-voicemail']);
+    const { call } = fx.telephony.incoming('+14155550100', '5551234');
+    const leg = await call.answered;
+    await until(() => leg.spoken.some((t) => t.startsWith('Press 1')));
+    leg.press('1');
+    await until(() => leg.spoken.some((t) => t.startsWith('No transfer target')));
+    await until(() => leg.spoken.filter((t) => t.startsWith('Press 1')).length === 2);
+    leg.press('3');
+    await until(() => leg.spoken.some((t) => t.startsWith('You are calling from')));
+    expect(leg.spoken).toContain('You are calling from + 1 4 1 5 5 5 5 0 1 0 0.');
+    leg.remoteHangup();
+    await until(() => fx.manager.active === 0);
+  });
+});
+
+describe('agent import validates the script', () => {
+  it('refuses a bad step naming its field and writes nothing', () => {
+    fx = callsFixture();
+    const doc = {
+      agent: {
+        name: 'broken',
+        kind: 'scripted',
+        config: { steps: [{ say: 'hi' }, { gather: { input: 'dtmf', timeout_ms: 5 } }] },
+      },
+    };
+    const err = (() => {
+      try {
+        importAgent(fx.store, fx.engine, doc);
+      } catch (e) {
+        return e as CallwrightError;
+      }
+      return undefined;
+    })();
+    expect(err?.code).toBe('VALIDATION');
+    expect(err?.issues[0]).toMatchObject({ field: 'agent.config.steps.1.gather.timeout_ms', value: 5 });
+    expect(fx.store.agents.findBy('name', 'broken')).toBeUndefined();
+  });
+
+  it('refuses a webhook agent without a URL', () => {
+    fx = callsFixture();
+    expect(() =>
+      importAgent(fx.store, fx.engine, {
+        agent: { name: 'hook', kind: 'webhook', config: { secret: 'x'.repeat(12) } },
+      }),
+    ).toThrow(/agent\.config\.url/);
+  });
+});
