@@ -3,7 +3,7 @@ import pino from 'pino';
 import { callsFixture, until } from './calls-fixture.js';
 import { ensureDemoAgent } from '../../../src/calls/demo-agent.js';
 import { importAgent } from '../../../src/actions/agent-import.js';
-import { CallwrightError } from '../../../src/errors.js';
+import type { CallwrightError } from '../../../src/errors.js';
 
 let fx: ReturnType<typeof callsFixture>;
 afterEach(() => fx?.cleanup());
