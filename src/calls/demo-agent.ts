@@ -21,7 +21,7 @@ function without(doc: AgentDoc, action: string, sentence: string): void {
   doc.attachments = doc.attachments.filter((a) => a.action !== action);
   const steps = doc.agent.config.steps;
   const i = steps.findIndex((s) => (s.action as { name?: string } | undefined)?.name === action);
-  if (i >= 0) steps.splice(i, 1, { say: sentence }, { goto: 'menu' });
+  if (i >= 0) steps.splice(i, 1, { say: sentence }, { goto: 'bye' });
 }
 
 /**

@@ -30,21 +30,27 @@ describe('demo agent', () => {
     expect(fx.store.agents.require(demo.id).description).toBe('edited by the user');
   });
 
-  it('without a transfer target, key 1 says so and returns to the menu; key 3 reads the number back', async () => {
+  it('without a transfer target, key 1 says so and says goodbye; key 3 reads the number back', async () => {
     fx = callsFixture({ demo_agent: true });
     ensureDemoAgent(fx.store, fx.engine, '', silent);
     const demo = fx.store.agents.findBy('name', 'demo')!;
     expect(attachedTypes(demo.id)).toEqual(['leave-voicemail']);
-    const { call } = fx.telephony.incoming('+14155550100', '5551234');
-    const leg = await call.answered;
+    const first = fx.telephony.incoming('+14155550100', '5551234');
+    const leg = await first.call.answered;
     await until(() => leg.spoken.some((t) => t.startsWith('Press 1')));
     leg.press('1');
-    await until(() => leg.spoken.some((t) => t.startsWith('No transfer target')));
-    await until(() => leg.spoken.filter((t) => t.startsWith('Press 1')).length === 2);
-    leg.press('3');
-    await until(() => leg.spoken.some((t) => t.startsWith('You are calling from')));
-    expect(leg.spoken).toContain('You are calling from + 1 4 1 5 5 5 5 0 1 0 0.');
-    leg.remoteHangup();
+    await leg.ended;
+    expect(leg.spoken.slice(-2)).toEqual([
+      'No transfer target is set up on this server. Set calls dot demo transfer target.',
+      'Thank you for calling. Goodbye.',
+    ]);
+    const second = fx.telephony.incoming('+14155550100', '5551234');
+    const leg2 = await second.call.answered;
+    await until(() => leg2.spoken.some((t) => t.startsWith('Press 1')));
+    leg2.press('3');
+    await until(() => leg2.spoken.some((t) => t.startsWith('You are calling from')));
+    expect(leg2.spoken).toContain('You are calling from + 1 4 1 5 5 5 5 0 1 0 0.');
+    leg2.remoteHangup();
     await until(() => fx.manager.active === 0);
   });
 });
