@@ -2,12 +2,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CallwrightError } from '../../errors.js';
 import { assertValid, check } from '../../util/validate.js';
 import type { Agent, AgentCommand, AgentContext, AgentEvent } from '../agent.js';
-import { signWebhook } from './webhook-signer.js';
+import { randomUUID } from 'node:crypto';
+import { isWebhookSecret, webhookHeaders } from '../../integrations/webhooks/standard-webhooks.js';
 
 export const WebhookAgentConfig = Type.Object(
   {
     url: Type.String({ format: 'uri', description: 'Receives each event as a signed JSON POST' }),
-    secret: Type.String({ minLength: 8, description: 'Standard Webhooks signing secret (whsec_… or text)' }),
+    secret: Type.String({
+      minLength: 8,
+      description: 'Standard Webhooks signing secret: whsec_<base64 key>',
+    }),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 30000, description: 'Default 3000' })),
     fallback: Type.Optional(
       Type.Object(
@@ -50,6 +54,18 @@ export function parseWebhookConfig(config: unknown, prefix = 'config'): WebhookA
     );
   }
   const c = value as WebhookAgentConfig;
+  if (!isWebhookSecret(c.secret))
+    throw new CallwrightError(
+      'VALIDATION',
+      `${prefix}.secret: expected a Standard Webhooks secret whsec_<base64>`,
+      [
+        {
+          field: `${prefix}.secret`,
+          value: '[secret]',
+          expected: 'whsec_ followed by at least 16 base64 characters',
+        },
+      ],
+    );
   if (c.fallback?.then === 'transfer' && !c.fallback.target)
     throw new CallwrightError(
       'VALIDATION',
@@ -83,7 +99,10 @@ export class WebhookAgent implements Agent {
     try {
       const res = await this.fetchImpl(this.config.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signWebhook(this.config.secret, body) },
+        headers: {
+          'content-type': 'application/json',
+          ...webhookHeaders(this.config.secret, `msg_${randomUUID()}`, Math.floor(Date.now() / 1000), body),
+        },
         body,
         signal: AbortSignal.any([AbortSignal.timeout(this.config.timeout_ms ?? 3000), ctx.signal]),
       });

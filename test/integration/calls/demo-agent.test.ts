@@ -82,7 +82,7 @@ describe('agent import validates the script', () => {
     fx = callsFixture();
     expect(() =>
       importAgent(fx.store, fx.engine, {
-        agent: { name: 'hook', kind: 'webhook', config: { secret: 'x'.repeat(12) } },
+        agent: { name: 'hook', kind: 'webhook', config: { secret: 'whsec_' + 'A'.repeat(24) } },
       }),
     ).toThrow(/agent\.config\.url/);
   });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callsFixture, until } from './calls-fixture.js';
-import { verifyWebhook } from '../../../src/agent/webhook/webhook-signer.js';
+import { verifyWebhook } from '../../../src/integrations/webhooks/standard-webhooks.js';
 import { CallwrightError } from '../../../src/errors.js';
 
 let fx: ReturnType<typeof callsFixture>;
@@ -24,7 +24,15 @@ async function webhook(reply: (event: Record<string, unknown>) => unknown, delay
     req.on('end', () => {
       const headers = req.headers as Record<string, string>;
       const parsed = JSON.parse(body) as { event: Record<string, unknown> };
-      received.push({ ...parsed.event, verified: verifyWebhook(SECRET, body, headers) });
+      const signature = {
+        id: headers['webhook-id']!,
+        timestamp: headers['webhook-timestamp']!,
+        signature: headers['webhook-signature']!,
+      };
+      received.push({
+        ...parsed.event,
+        verified: verifyWebhook(SECRET, signature, body, Math.floor(Date.now() / 1000)),
+      });
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(reply(parsed.event)));
