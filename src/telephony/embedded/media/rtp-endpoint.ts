@@ -6,6 +6,7 @@ import { emptyHeader, readRtpHeader, RTP_HEADER_BYTES, writeRtpHeader } from './
 import type { Direction } from './sdp-types.js';
 import type { NegotiatedAudio } from './sdp-negotiation.js';
 import { FRAME_SAMPLES } from './audio-source.js';
+import { FRAME_MS } from './media-clock.js';
 import { writeEventPayload, type TelephoneEventReceiver } from './telephone-event.js';
 
 const POOL = 8; // send buffers in rotation: a send the kernel could not take at once still owns its buffer
@@ -59,7 +60,8 @@ export class RtpEndpoint {
   constructor(
     private readonly socket: Socket,
     private readonly events: TelephoneEventReceiver,
-    private readonly now: () => { tick: number; ms: number },
+    /** The media clock: its tick number is the receive time (no allocation per packet). */
+    private readonly clock: { readonly tick: number },
   ) {
     socket.on('message', this.onMessage);
   }
@@ -86,7 +88,7 @@ export class RtpEndpoint {
     }
     this.sendEnabled = sends(direction) && n.remoteAddress !== null && n.remotePort > 0;
     this.receiveExpected = receives(direction);
-    this.lastReceiveTick = this.now().tick;
+    this.lastReceiveTick = this.clock.tick;
   }
 
   private timestamp(tick: number): number {
@@ -135,8 +137,8 @@ export class RtpEndpoint {
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const h = this.header;
     if (!this.negotiated || !readRtpHeader(msg, msg.length, h)) return;
-    const now = this.now();
-    this.lastReceiveTick = now.tick;
+    const tick = this.clock.tick;
+    this.lastReceiveTick = tick;
     this.packetsReceived++;
     if (!this.latched) {
       this.latched = true;
@@ -150,7 +152,7 @@ export class RtpEndpoint {
     }
     const pt = h.payloadType;
     if (pt === this.negotiated.dtmfPayloadType) {
-      this.events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, now.ms);
+      this.events.receive(msg, h.payloadOffset, h.payloadLength, h.timestamp, tick * FRAME_MS);
     } else if (pt === this.payloadType) {
       this.playout.write(h.timestamp, this.decoder, msg, h.payloadOffset, h.payloadLength);
     } else if (pt === 0 || pt === 8) {

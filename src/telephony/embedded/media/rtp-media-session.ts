@@ -73,10 +73,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     private readonly ctx: SessionContext,
   ) {
     this.dtmfIn = new TelephoneEventReceiver((d) => this.onRemoteDigit(d));
-    this.rtp = new RtpEndpoint(socket, this.dtmfIn, () => ({
-      tick: ctx.clock.tick,
-      ms: ctx.clock.tick * FRAME_MS,
-    }));
+    this.rtp = new RtpEndpoint(socket, this.dtmfIn, ctx.clock);
     this.sdp = new SdpState(ctx.advertisedAddress, localPort, randomInt(1, 2 ** 31).toString());
     socket.on('error', (err) => ctx.logger?.warn({ err, port: localPort }, 'RTP socket error'));
     ctx.clock.add(this);
