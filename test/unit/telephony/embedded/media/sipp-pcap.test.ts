@@ -3,7 +3,7 @@ import path from 'node:path';
 import alawmulaw from 'alawmulaw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPcapUdp, type UdpDatagram } from '../../../../helpers/pcap.js';
-import { bestCorrelation, readWav8kMono } from '../../../../helpers/audio.js';
+import { median, readWav8kMono, segmentCorrelations } from '../../../../helpers/audio.js';
 import { tempDir } from '../../../../helpers/temp.js';
 import { loopbackEngine, sleep } from './media-helpers.js';
 import type { RtpMediaEngine } from '../../../../../src/telephony/embedded/media/index.js';
@@ -68,8 +68,9 @@ describe("sipp's pcaps decoded by a media session", () => {
     await recording;
     session.close();
     const reference = alawmulaw.alaw.decode(Buffer.concat(packets.map((p) => p.payload.subarray(12))));
-    const { correlation } = bestCorrelation(reference, readWav8kMono(out), 4000);
-    expect(correlation).toBeGreaterThan(0.99);
+    // G.711 decoded twice the same way gives identical samples: per 250 ms segment (robust to a
+    // scheduler stall on a busy machine) the recording matches the pcap's audio almost exactly.
+    expect(median(segmentCorrelations(reference, readWav8kMono(out)))).toBeGreaterThan(0.99);
   });
 
   it('dtmf_2833_1.pcap is reported as one digit 1', async () => {
