@@ -60,7 +60,9 @@ export type AgentCommand =
   | { type: 'voicemail'; options?: Record<string, unknown> }
   | { type: 'hangup'; say?: string; reason?: string }
   /** Values the agent collected (name, reason for calling, …): merged into `collected.*`. */
-  | { type: 'collect'; values: Record<string, unknown> };
+  | { type: 'collect'; values: Record<string, unknown> }
+  /** A transcript line the agent heard itself (its own recogniser): stored, fed to intent triggers. */
+  | { type: 'transcript'; text: string; speaker?: 'caller' | 'agent' };
 
 export const RESULT_COMMANDS: ReadonlySet<AgentCommand['type']> = new Set([
   'gather',

@@ -26,6 +26,8 @@ export class AgentDriver {
   private gathering = false;
   private typeahead = '';
   private stopped = false;
+  /** Texts fired actions returned (custom replies, fallback lines), spoken before the agent's next command. */
+  private interjections: string[] = [];
 
   constructor(
     private readonly call: CallSession,
@@ -79,6 +81,16 @@ export class AgentDriver {
     });
   }
 
+  /** Speaks texts from fired actions at the next point between agent commands (or now, if idle). */
+  interject(texts: string[]): void {
+    this.interjections.push(...texts);
+    this.enqueue(() => this.speakInterjections());
+  }
+
+  private async speakInterjections(): Promise<void> {
+    while (this.interjections.length && !this.stopped) await this.call.say(this.interjections.shift()!);
+  }
+
   deliver(event: AgentEvent): void {
     this.enqueue(() => this.process(event));
   }
@@ -107,6 +119,7 @@ export class AgentDriver {
       }
       next = undefined;
       for (const [i, command] of commands.entries()) {
+        await this.speakInterjections();
         if (this.stopped) return;
         this.call.recorder.event('command', { type: command.type });
         next = await this.execute(command);
@@ -134,6 +147,10 @@ export class AgentDriver {
       case 'collect':
         Object.assign(call.actions.collected, c.values);
         call.recorder.update({ collected: call.actions.collected });
+        return undefined;
+      case 'transcript':
+        // Fed like any other line, after this command list: a caller line must not answer itself.
+        setImmediate(() => call.transcript({ text: c.text, speaker: c.speaker ?? 'caller', final: true }));
         return undefined;
       case 'gather':
         return { type: 'gather-result', ...(await this.runGather(c)) };

@@ -175,10 +175,7 @@ export class CallSession implements CallHandle {
   }
 
   private speakAll(texts: string[]): void {
-    if (texts.length)
-      this.driver.enqueue(async () => {
-        for (const t of texts) await this.say(t);
-      });
+    if (texts.length) this.driver.interject(texts);
   }
 
   private onDtmf(digit: string, method: string): void {

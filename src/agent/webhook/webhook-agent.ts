@@ -39,6 +39,7 @@ const COMMAND_TYPES = new Set([
   'voicemail',
   'hangup',
   'collect',
+  'transcript',
 ]);
 const DEFAULT_FALLBACK = 'Sorry, we are having technical difficulties. Please call again later.';
 

@@ -161,6 +161,37 @@ describe('webhook agent', () => {
     expect(hook.received.every((e) => e.verified === true)).toBe(true);
   });
 
+  it('transcript lines the webhook sends fire intent triggers', async () => {
+    const hook = await webhook((event) =>
+      event.type === 'call-started'
+        ? {
+            commands: [
+              { type: 'transcript', text: 'I want to cancel my order' },
+              { type: 'gather', input: 'speech', timeout_ms: 1000 },
+            ],
+          }
+        : event.type === 'gather-result'
+          ? { commands: [{ type: 'hangup' }] }
+          : {},
+    );
+    fx = callsFixture({ default_agent: 'hooked' });
+    const agent = fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET }), 'webhook');
+    fx.attach(agent.id, 'cancel_reply', 'custom-reply', { text: 'I can help you cancel.' }, 'during', [
+      { kind: 'intent', phrases: ['cancel my order'] },
+    ]);
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await leg.ended;
+    await until(() => fx.manager.active === 0);
+    expect(leg.spoken).toContain('I can help you cancel.');
+    const id = fx.store.calls.all()[0]!.id;
+    expect(fx.runs(id)).toEqual([{ action_type: 'custom-reply', stage: 'during', status: 'succeeded' }]);
+    expect(hook.received.find((e) => e.type === 'gather-result')).toMatchObject({
+      input: 'speech',
+      text: 'I want to cancel my order',
+    });
+  });
+
   it('a slow webhook gets the fallback: the configured line, then hang up', async () => {
     const hook = await webhook(() => ({ commands: [{ type: 'say', text: 'too late' }] }), 1500);
     fx = callsFixture({ default_agent: 'hooked' });
