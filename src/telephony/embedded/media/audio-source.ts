@@ -25,7 +25,10 @@ export class PcmSource implements AudioSource {
       return false;
     }
     const n = left < out.length ? left : out.length;
-    out.set(this.pcm.subarray(this.pos, this.pos + n));
+    // A plain loop: subarray() would allocate a view object per frame.
+    const pcm = this.pcm;
+    const pos = this.pos;
+    for (let i = 0; i < n; i++) out[i] = pcm[pos + i] as number;
     if (n < out.length) out.fill(0, n);
     this.pos += n;
     return true;
