@@ -224,7 +224,9 @@ export class CallSession implements CallHandle {
     if (!this.machine.canMove('handed-off')) return;
     this.actions.phase = 'handed-off';
     this.machine.to('handed-off');
-    this.recorder.update({ transfer: detail, outcome: 'transferred' });
+    // The transfer types record their typed outcome on the row (`transfer`); keep it, note the hand-off.
+    this.recorder.event('handed-off', { result: detail.result ?? null, method: detail.method ?? null });
+    this.recorder.update({ outcome: 'transferred' });
     this.driver.stop();
   }
 

@@ -160,4 +160,54 @@ describe('call session over the telephony port', () => {
     await late.handled;
     expect(late.call.rejectedWith).toBe(480);
   });
+
+  it('a scripted transfer step runs the cold-transfer type: REFER accepted, the call is handed off', async () => {
+    fx = callsFixture({ default_agent: 'xfer' });
+    fx.agent(
+      'xfer',
+      `
+steps:
+  - say: Transferring you.
+  - transfer: { target: 'sip:desk@127.0.0.1:5099', mode: cold, on_failure: failed }
+  - say: still here
+  - id: failed
+    hangup: { say: The transfer failed. }
+`,
+    );
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await leg.ended;
+    const id = fx.store.calls.all()[0]!.id;
+    await until(() => fx.store.calls.require(id).state === 'ended');
+    expect(leg.referred).toEqual(['sip:desk@127.0.0.1:5099']);
+    expect(leg.spoken).toEqual(['Transferring you.']);
+    expect(fx.store.calls.require(id)).toMatchObject({
+      outcome: 'transferred',
+      transfer: { kind: 'cold', result: 'completed' },
+    });
+    const states = fx
+      .events(id)
+      .filter((e) => e.type === 'state')
+      .map((e) => e.data.to);
+    expect(states).toEqual(['answered', 'handed-off', 'ended']);
+  });
+
+  it('a transfer that fails returns the caller to the script (on_failure)', async () => {
+    fx = callsFixture({ default_agent: 'xfer' });
+    fx.agent(
+      'xfer',
+      `
+steps:
+  - transfer: { target: 'sip:desk@127.0.0.1:5099', mode: cold, options: { refer: false }, on_failure: failed }
+  - id: failed
+    hangup: { say: The transfer failed. }
+`,
+    );
+    fx.telephony.nextDial = 'busy';
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await leg.ended;
+    expect(leg.spoken).toEqual(['The transfer failed.']);
+    expect(fx.telephony.dials).toHaveLength(1);
+  });
 });

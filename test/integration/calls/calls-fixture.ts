@@ -25,14 +25,15 @@ export function callsFixture(settings: Partial<CallsSettings> = {}, now?: () => 
   const registry = createActionRegistry();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
   for (const type of testTypes(log as never)) registry.register(type);
+  const telephony = new FakeTelephony();
   const engine = new ActionEngine({
+    services: { telephony },
     store: t.store,
     logger: pino({ level: 'silent' }),
     registry,
     actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
     outbox: { max_attempts: 3 },
   });
-  const telephony = new FakeTelephony();
   const manager = new CallManager({
     store: t.store,
     engine,
