@@ -22,7 +22,7 @@ import {
   type ReferOutcome,
   type SendDtmfOptions,
 } from '../port.js';
-import { CallLegEmitter } from './call-leg-events.js';
+import { CallLegEmitter } from '../leg-events.js';
 import { MediaNegotiationError, type MediaSession } from './media/media-session.js';
 import { ReferTracker } from './refer-tracker.js';
 import { infoDtmfBody, parseInfoDtmf, DTMF_DIGITS } from './sip-info-dtmf.js';

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Logger } from '../../logging/logger.js';
 import {
   LegEndedError,
@@ -18,6 +17,7 @@ import {
   type ReferOutcome,
   type SendDtmfOptions,
 } from '../port.js';
+import { CallLegEmitter } from '../leg-events.js';
 import type { FsEndpoint, SrfDialog, SrfRequest, SrfResponse } from './drachtio-types.js';
 import type { MediaServerHandle } from './media-server-pool.js';
 import { DEFAULT_HOLD_TONE, playbackTarget } from './playback-source.js';
@@ -53,7 +53,7 @@ type Playing = { interrupted?: { digit?: string } };
  */
 export class FreeswitchCallLeg implements CallLeg {
   readonly ended: Promise<HangupEvent>;
-  private readonly events = new EventEmitter();
+  private readonly events: CallLegEmitter;
   private resolveEnded!: (e: HangupEvent) => void;
   private done = false;
   private moving = false;
@@ -72,12 +72,15 @@ export class FreeswitchCallLeg implements CallLeg {
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.log = deps.logger.child({ legId: info.id });
+    this.events = new CallLegEmitter((err, event) =>
+      this.log.error({ err: (err as Error).message, event }, 'call leg listener threw'),
+    );
     server.active++;
     this.attachEndpoint(ep);
     dialog.on('destroy', () => void this.finish({ by: 'remote', cause: 'normal' }, false));
     dialog.on('info', (req: SrfRequest, res: SrfResponse) => this.onInfo(req, res));
-    dialog.on('hold', () => this.emit('remote-hold', { held: true }));
-    dialog.on('unhold', () => this.emit('remote-hold', { held: false }));
+    dialog.on('hold', () => this.events.emit('remote-hold', { held: true }));
+    dialog.on('unhold', () => this.events.emit('remote-hold', { held: false }));
   }
 
   get active(): boolean {
@@ -193,7 +196,7 @@ export class FreeswitchCallLeg implements CallLeg {
       referredBy: options.referredBy ?? this.dialog.local.uri,
       options: { notifyTimeoutMs: this.deps.referNotifyTimeoutMs, ...options },
       referTimeoutMs: 32_000,
-      progress: (status) => this.emit('refer-progress', { status }),
+      progress: (status) => this.events.emit('refer-progress', { status }),
       ended: this.ended,
     });
   }
@@ -282,7 +285,7 @@ export class FreeswitchCallLeg implements CallLeg {
         method: dtmfMethodFromSource(evt.source),
       } as CallLegEvents['dtmf'];
       if (samples > 0) event.durationMs = Math.round(samples / 8);
-      this.emit('dtmf', event);
+      this.events.emit('dtmf', event);
     });
     ep.on('destroy', () => void this.onEndpointLost(ep));
   }
@@ -309,7 +312,7 @@ export class FreeswitchCallLeg implements CallLeg {
     if (!parsed) return;
     const event: CallLegEvents['dtmf'] = { digit: parsed.digit, method: 'info' };
     if (parsed.durationMs !== undefined) event.durationMs = parsed.durationMs;
-    this.emit('dtmf', event);
+    this.events.emit('dtmf', event);
   }
 
   private async runPlayback(target: string, options: PlayOptions): Promise<PlayOutcome> {
@@ -362,7 +365,7 @@ export class FreeswitchCallLeg implements CallLeg {
     if (partner) partner.bridgedWith = undefined;
     this.bridgedWith = undefined;
     this.resolveEnded(event);
-    this.emit('hangup', event);
+    this.events.emit('hangup', event);
     const work: Promise<unknown>[] = [];
     if (sendBye && this.dialog.connected) work.push(this.command(this.dialog.destroy(), 'BYE'));
     if (this.ep.connected) work.push(this.command(this.ep.destroy(), 'endpoint release'));
@@ -377,14 +380,6 @@ export class FreeswitchCallLeg implements CallLeg {
 
   private command<T>(p: Promise<T>, what: string): Promise<T> {
     return withTimeout(p, this.deps.operationTimeoutMs, what);
-  }
-
-  private emit<K extends keyof CallLegEvents>(event: K, payload: CallLegEvents[K]): void {
-    try {
-      this.events.emit(event, payload);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message, event }, 'call leg listener threw');
-    }
   }
 
   private assertActive(operation: string): void {

@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { CallLegEvents, Listener } from '../port.js';
+import type { CallLegEvents, Listener } from './port.js';
 
-/** Typed wrapper over EventEmitter for the port's CallLeg events; a throwing listener never breaks the leg. */
+/**
+ * Typed wrapper over EventEmitter for the port's CallLeg events, shared by every backend. Each listener
+ * runs on its own: one that throws is reported to `onListenerError` and never breaks the leg or keeps
+ * the listeners after it from running.
+ */
 export class CallLegEmitter {
   private readonly emitter = new EventEmitter();
 
-  constructor(private readonly onListenerError: (err: unknown) => void) {
+  constructor(private readonly onListenerError: (err: unknown, event: keyof CallLegEvents) => void) {
     this.emitter.setMaxListeners(50);
   }
 
@@ -22,7 +26,7 @@ export class CallLegEmitter {
       try {
         (listener as Listener<CallLegEvents[K]>)(payload);
       } catch (err) {
-        this.onListenerError(err);
+        this.onListenerError(err, event);
       }
     }
   }
