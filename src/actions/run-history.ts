@@ -1,6 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
+import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import { newId, nowIso } from '../store/ids.js';
+import type { Page } from '../store/repository.js';
 import { redactPii } from './pii-redaction.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'queued';
@@ -69,6 +71,17 @@ function hydrate(r: Raw): ActionRunRecord {
     outputs: JSON.parse(r.outputs),
   };
 }
+
+const RUNS_TABLE: FilteredTable<RunFilter> = {
+  table: 'action_runs',
+  orderBy: 'started_at DESC, rowid DESC',
+  columns: [
+    ['actionId', 'action_id'],
+    ['callId', 'call_id'],
+    ['agentId', 'agent_id'],
+    ['status', 'status'],
+  ],
+};
 
 /** Nearest-rank percentile of an ascending list. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -164,32 +177,8 @@ export class RunHistory {
     return r ? hydrate(r) : undefined;
   }
 
-  list(filter: RunFilter = {}): { items: ActionRunRecord[]; total: number; limit: number; offset: number } {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    for (const [key, col] of [
-      ['actionId', 'action_id'],
-      ['callId', 'call_id'],
-      ['agentId', 'agent_id'],
-      ['status', 'status'],
-    ] as const) {
-      if (filter[key]) {
-        where.push(`${col} = @${key}`);
-        params[key] = filter[key];
-      }
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
-    const offset = Math.max(filter.offset ?? 0, 0);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM action_runs ${clause} ORDER BY started_at DESC, rowid DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({ ...params, limit, offset }) as Raw[];
-    const total = (
-      this.db.prepare(`SELECT count(*) AS n FROM action_runs ${clause}`).get(params) as { n: number }
-    ).n;
-    return { items: rows.map(hydrate), total, limit, offset };
+  list(filter: RunFilter = {}): Page<ActionRunRecord> {
+    return filteredPage(this.db, RUNS_TABLE, filter, hydrate);
   }
 
   /** Runs, success rate and p50/p95 duration over finished runs (succeeded or failed) of a definition. */

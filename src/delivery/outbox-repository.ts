@@ -1,5 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
+import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
+import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
 import { BLOCKED_UNTIL } from './outbox-queue.js';
 import { backoffDelay } from './backoff.js';
@@ -52,6 +54,16 @@ function hydrate(raw: RawRow): OutboxRow {
     result: raw.result === null ? null : JSON.parse(raw.result),
   };
 }
+
+const OUTBOX_TABLE: FilteredTable<OutboxFilter> = {
+  table: 'outbox',
+  orderBy: 'id DESC',
+  columns: [
+    ['status', 'status'],
+    ['kind', 'kind'],
+    ['callId', 'call_id'],
+  ],
+};
 
 /**
  * The outbox table's state machine: pending → processing (claimed, lease running) → delivered | pending
@@ -211,28 +223,8 @@ export class OutboxRepository {
     return raw ? hydrate(raw) : undefined;
   }
 
-  list(filter: OutboxFilter = {}): { items: OutboxRow[]; total: number; limit: number; offset: number } {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    for (const [key, col] of [
-      ['status', 'status'],
-      ['kind', 'kind'],
-      ['callId', 'call_id'],
-    ] as const) {
-      if (filter[key]) {
-        where.push(`${col} = @${key}`);
-        params[key] = filter[key];
-      }
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
-    const offset = Math.max(filter.offset ?? 0, 0);
-    const rows = this.db
-      .prepare(`SELECT * FROM outbox ${clause} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
-      .all({ ...params, limit, offset }) as RawRow[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM outbox ${clause}`).get(params) as { n: number })
-      .n;
-    return { items: rows.map(hydrate), total, limit, offset };
+  list(filter: OutboxFilter = {}): Page<OutboxRow> {
+    return filteredPage(this.db, OUTBOX_TABLE, filter, hydrate);
   }
 
   counts(): Record<OutboxStatus, number> {
