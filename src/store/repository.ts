@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { newId, nowIso } from './ids.js';
+import { pageBounds } from './filtered-page.js';
 import { CallwrightError, notFound } from '../errors.js';
 
 /** How a column maps between SQLite and the record objects. */
@@ -122,8 +123,7 @@ export class TableRepository<T extends Row> {
 
   /** A page of records; `where` keeps only rows whose columns equal the given values (undefined = no filter). */
   list(query: PageQuery = {}, where: Row = {}): Page<T> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-    const offset = Math.max(query.offset ?? 0, 0);
+    const { limit, offset } = pageBounds(query);
     const filters = Object.keys(where).filter((k) => where[k] !== undefined);
     if (filters.length > 0) return this.filteredPage(filters, where, limit, offset);
     const rows = this.pageStmt.all(limit, offset) as Row[];

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../store/database.js';
+import { pageBounds } from '../../store/filtered-page.js';
 import { TableRepository, type Page, type PageQuery, type Row } from '../../store/repository.js';
 
 /** One row of `appointments`; instants are ISO 8601 UTC strings (`toISOString()`), so they sort as text. */
@@ -91,8 +92,7 @@ export class AppointmentRepository extends TableRepository<AppointmentRecord> {
   }
 
   search(query: PageQuery, filter: AppointmentFilter): Page<AppointmentRecord> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-    const offset = Math.max(query.offset ?? 0, 0);
+    const { limit, offset } = pageBounds(query);
     const keys = (Object.keys(FILTER_SQL) as Array<keyof AppointmentFilter>).filter(
       (k) => filter[k] !== undefined,
     );

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../database.js';
 import { nowIso } from '../ids.js';
+import { pageBounds } from '../filtered-page.js';
 import type { Page, PageQuery } from '../repository.js';
 
 /** One line of a call's history: a transcript line, a DTMF digit, a state change. */
@@ -30,8 +31,7 @@ export class CallEventRepository {
   }
 
   list(callId: string, query: PageQuery = {}): Page<CallEventRecord> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-    const offset = Math.max(query.offset ?? 0, 0);
+    const { limit, offset } = pageBounds(query);
     const rows = this.page.all(callId, limit, offset) as Array<
       Omit<CallEventRecord, 'data'> & { data: string }
     >;

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../database.js';
 import { newId, nowIso } from '../ids.js';
+import { pageBounds } from '../filtered-page.js';
 import { TableRepository, type Page, type PageQuery, type Row } from '../repository.js';
 import type { ContactRecord, ListRecord, NamedRecord } from '../store.js';
 import { notFound } from '../../errors.js';
@@ -168,8 +169,7 @@ export class ContactRepository extends TableRepository<ContactRecord> {
 
   /** Pages through contacts matching every filter given, oldest first. */
   search(query: PageQuery = {}, filter: ContactFilter = {}): Page<ContactRecord> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-    const offset = Math.max(query.offset ?? 0, 0);
+    const { limit, offset } = pageBounds(query);
     const clauses: string[] = [];
     const params: Row = { limit, offset };
     if (filter.phone !== undefined) {
