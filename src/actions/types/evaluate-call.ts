@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { ActionError, defineActionType } from '../action-type.js';
-import { structuredReply, type ChatClient } from '../../integrations/llm/chat-client.js';
-import { transcriptText, type TranscriptLine } from '../../integrations/llm/call-transcript.js';
+import type { ChatClient } from '../../integrations/llm/chat-client.js';
+import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
 import { chatClientOf } from '../../integrations/llm/llm-services.js';
-import { llmFailure, transcriptOf } from './extract-data.js';
+import { askToolAboutTranscript, transcriptOf } from './transcript-llm.js';
 import {
   Criterion,
   judgeByKeywords,
@@ -101,27 +101,12 @@ async function byLlm(
   ]
     .filter(Boolean)
     .join('\n');
-  let answer: Record<string, unknown>;
-  try {
-    const reply = await client.complete({
-      messages: [
-        { role: 'system', content: system },
-        { role: 'user', content: transcriptText(lines) || '(empty transcript)' },
-      ],
-      tools: [
-        {
-          name: TOOL,
-          description: 'Records the verdict per criterion',
-          parameters: toolParameters(criteria),
-        },
-      ],
-      toolChoice: TOOL,
-      signal,
-    });
-    answer = structuredReply(reply, TOOL);
-  } catch (err) {
-    throw llmFailure(err);
-  }
+  const tool = {
+    name: TOOL,
+    description: 'Records the verdict per criterion',
+    parameters: toolParameters(criteria),
+  };
+  const answer = await askToolAboutTranscript(client, system, lines, tool, signal);
   const verdicts = verdictsOf(criteria, answer);
   if ('problems' in verdicts) {
     // A model may answer better on a retry; the failure policy decides.

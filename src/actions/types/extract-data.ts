@@ -1,12 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
-import { LlmError, structuredReply, type ChatClient } from '../../integrations/llm/chat-client.js';
-import {
-  callTranscript,
-  parseTranscript,
-  transcriptText,
-  type TranscriptLine,
-} from '../../integrations/llm/call-transcript.js';
+import type { ChatClient } from '../../integrations/llm/chat-client.js';
+import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
 import { chatClientOf } from '../../integrations/llm/llm-services.js';
 import { isTimeZone, localParts } from '../../integrations/booking/zoned-time.js';
 import {
@@ -17,6 +12,7 @@ import {
   type ExtractFieldSpec,
 } from './extract-data-fields.js';
 import { extractByRules } from './extract-data-rules.js';
+import { askToolAboutTranscript, transcriptOf } from './transcript-llm.js';
 
 const TOOL = 'record_fields';
 const RESERVED = new Set(['fields', 'invalid', 'missing', 'source', 'model']);
@@ -86,12 +82,6 @@ export const extractData = defineActionType({
   }),
 });
 
-/** The configured text, else the call's final transcript lines. */
-export function transcriptOf(ctx: ActionContext<{ transcript: string }>): TranscriptLine[] {
-  if (ctx.config.transcript.trim()) return parseTranscript(ctx.config.transcript);
-  return ctx.callId ? callTranscript(ctx.services.store, ctx.callId) : [];
-}
-
 function callerToday(ctx: ActionContext<unknown>) {
   const contact = ctx.variables.contact as { timezone?: unknown } | undefined;
   const zone =
@@ -113,34 +103,12 @@ async function byLlm(
   ]
     .filter(Boolean)
     .join('\n');
-  try {
-    const reply = await client.complete({
-      messages: [
-        { role: 'system', content: system },
-        { role: 'user', content: transcriptText(lines) || '(empty transcript)' },
-      ],
-      tools: [
-        {
-          name: TOOL,
-          description: 'Records the fields found in the call',
-          parameters: toolParameters(fields),
-        },
-      ],
-      toolChoice: TOOL,
-      signal,
-    });
-    return structuredReply(reply, TOOL);
-  } catch (err) {
-    throw llmFailure(err);
-  }
-}
-
-/** LLM failures keep their code, the provider's message and whether a retry may help. */
-export function llmFailure(err: unknown): unknown {
-  if (err instanceof LlmError) {
-    return new ActionError(err.code, err.message, err.retryable, err.status ? { status: err.status } : {});
-  }
-  return err;
+  const tool = {
+    name: TOOL,
+    description: 'Records the fields found in the call',
+    parameters: toolParameters(fields),
+  };
+  return askToolAboutTranscript(client, system, lines, tool, signal);
 }
 
 /**

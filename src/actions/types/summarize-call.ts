@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineActionType } from '../action-type.js';
 import { summarizerOf } from '../../integrations/llm/llm-services.js';
-import { llmFailure, transcriptOf } from './extract-data.js';
+import { llmFailure, transcriptOf } from './transcript-llm.js';
 
 /**
  * Summarises the call into `calls.summary` with the shared `summarizer` service (the same one warm
