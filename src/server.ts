@@ -12,6 +12,10 @@ import { createEmbeddedTelephony, greetingHandler } from './telephony/embedded/i
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
 import { createIntegrationServices } from './integrations/integration-services.js';
+import { createLlmServices } from './integrations/llm/llm-services.js';
+import { createBookingService } from './integrations/booking/booking-services.js';
+import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
+import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
 
 export interface RunningServer {
   config: Config;
@@ -61,10 +65,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   await telephony.start();
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
-  const calls = new CallRuntime(config, { store, logger, telephony });
+  // Voicemail notifications go through the outbox (durable), delivered by their own handler.
+  const calls = new CallRuntime(config, { store, logger, telephony, durableVoicemailEmail: true });
+  const integrations = createIntegrationServices(config, { store });
   const actions = createActionRuntime(store, config, logger, {
-    // Outbound HTTP (guarded), mail, SMS and CRM for action types; then the call layer's services.
-    services: { ...createIntegrationServices(config, { store }), ...calls.services },
+    // Outbound HTTP (guarded), mail, SMS, CRM, LLM, booking for action types; then the call layer's services.
+    services: {
+      ...integrations,
+      ...createLlmServices(config.llm),
+      booking: createBookingService(config, store),
+      ...calls.services,
+    },
+    handlers: [
+      new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
+    ],
   });
   const manager = calls.attach(actions.engine);
   const api = await buildApi({
@@ -72,6 +86,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config,
     logger,
     calls: manager,
+    actionEngine: actions.engine,
     readiness: { telephony: () => telephony.readiness() },
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
@@ -96,6 +111,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await api.close();
       await telephony.stop();
       await actions.stop();
+      integrations.mailer.close();
       store.close();
       logger.info('callwright stopped');
     },

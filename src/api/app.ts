@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { Config } from '../config/schema.js';
+import type { ActionEngine } from '../actions/action-engine.js';
 import { apiKeyGuard } from './auth.js';
 import { toApiError, validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Named readiness checks for components other than the database (telephony, media servers, …). */
   readiness?: Record<string, ReadinessProbe>;
+  /** The server's action engine, so the API validates and simulates with the same registry and services. */
+  actionEngine?: ActionEngine;
 }
 
 /** Builds the admin API without listening; tests use `app.inject`, `start` calls `listen`. */

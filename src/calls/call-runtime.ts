@@ -21,11 +21,18 @@ export class CallRuntime {
 
   constructor(
     private readonly config: Config,
-    private readonly deps: { store: Store; logger: Logger; telephony: Telephony; fetch?: typeof fetch },
+    private readonly deps: {
+      store: Store;
+      logger: Logger;
+      telephony: Telephony;
+      fetch?: typeof fetch;
+      /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
+      durableVoicemailEmail?: boolean;
+    },
   ) {
     this.services = {
       telephony: deps.telephony,
-      callFlows: callFlowSettings(config),
+      callFlows: callFlowSettings(config, { durableVoicemailEmail: deps.durableVoicemailEmail ?? false }),
       // Call-flow actions report transfer-failed / voicemail-left here; the session's triggers fire.
       callEvents: { emit: (callId: string, event: CallEvent) => this.current?.emit(callId, event) },
     };

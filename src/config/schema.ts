@@ -167,66 +167,6 @@ export const MailConfig = Type.Object(
   Strict,
 );
 
-export const LlmConfig = Type.Object(
-  {
-    base_url: Type.String({
-      description: 'OpenAI-compatible API base URL (…/v1); empty = no LLM, built-in fallbacks are used',
-    }),
-    api_key: Type.String({ description: 'Bearer key sent to the LLM API; empty = no Authorization header' }),
-    model: Type.String({ description: 'Model name sent with every request' }),
-    timeout_ms: Type.Integer({ minimum: 100, maximum: 600000, description: 'Longest one request may take' }),
-    temperature: Type.Number({ minimum: 0, maximum: 2 }),
-    max_tokens: Type.Integer({ minimum: 1, maximum: 100000, description: 'Upper bound of one reply' }),
-  },
-  Strict,
-);
-
-const BookingHours = Type.Array(
-  Type.Object(
-    {
-      start: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }),
-      end: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' }),
-    },
-    Strict,
-  ),
-);
-
-export const CalDavCalendarConfig = Type.Object(
-  {
-    user: Type.String({ minLength: 1, description: 'User id or name whose calendar this is' }),
-    url: Type.String({ minLength: 1, description: 'CalDAV calendar collection URL (ends with /)' }),
-    username: Type.String({ default: '' }),
-    password: Type.String({ default: '' }),
-  },
-  Strict,
-);
-
-export const BookingConfig = Type.Object(
-  {
-    horizon_days: Type.Integer({ minimum: 1, maximum: 366, description: 'How far ahead slots are offered' }),
-    min_notice_minutes: Type.Integer({ minimum: 0, maximum: 43200 }),
-    max_slots: Type.Integer({ minimum: 1, maximum: 200, description: 'Slots one availability check returns' }),
-    default_slot_minutes: Type.Integer({ minimum: 5, maximum: 480 }),
-    default_working_hours: Type.Object(
-      {
-        mon: Type.Optional(BookingHours),
-        tue: Type.Optional(BookingHours),
-        wed: Type.Optional(BookingHours),
-        thu: Type.Optional(BookingHours),
-        fri: Type.Optional(BookingHours),
-        sat: Type.Optional(BookingHours),
-        sun: Type.Optional(BookingHours),
-      },
-      Strict,
-    ),
-    ics_dir: Type.String({ description: 'Folder for ICS invites; empty = <data.dir>/ics' }),
-    organizer_email: Type.String({ description: "ORGANIZER of invites; empty = the user's email" }),
-    caldav_timeout_ms: Type.Integer({ minimum: 100, maximum: 600000 }),
-    calendars: Type.Array(CalDavCalendarConfig),
-  },
-  Strict,
-);
-
 export const HttpConfig = Type.Object(
   {
     allow_private: Type.Boolean({
@@ -286,6 +226,70 @@ export const CrmConfig = Type.Object(
   Strict,
 );
 
+export const LlmConfig = Type.Object(
+  {
+    base_url: Type.String({
+      description: 'OpenAI-compatible API base URL (…/v1); empty = no LLM, built-in fallbacks are used',
+    }),
+    api_key: Type.String({ description: 'Bearer key sent to the LLM API; empty = no Authorization header' }),
+    model: Type.String({ description: 'Model name sent with every request' }),
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 600000, description: 'Longest one request may take' }),
+    temperature: Type.Number({ minimum: 0, maximum: 2 }),
+    max_tokens: Type.Integer({ minimum: 1, maximum: 100000, description: 'Upper bound of one reply' }),
+  },
+  Strict,
+);
+
+const BookingHours = Type.Array(
+  Type.Object(
+    {
+      start: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }),
+      end: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' }),
+    },
+    Strict,
+  ),
+);
+
+export const CalDavCalendarConfig = Type.Object(
+  {
+    user: Type.String({ minLength: 1, description: 'User id or name whose calendar this is' }),
+    url: Type.String({ minLength: 1, description: 'CalDAV calendar collection URL (ends with /)' }),
+    username: Type.String({ default: '' }),
+    password: Type.String({ default: '' }),
+  },
+  Strict,
+);
+
+export const BookingConfig = Type.Object(
+  {
+    horizon_days: Type.Integer({ minimum: 1, maximum: 366, description: 'How far ahead slots are offered' }),
+    min_notice_minutes: Type.Integer({ minimum: 0, maximum: 43200 }),
+    max_slots: Type.Integer({
+      minimum: 1,
+      maximum: 200,
+      description: 'Slots one availability check returns',
+    }),
+    default_slot_minutes: Type.Integer({ minimum: 5, maximum: 480 }),
+    default_working_hours: Type.Object(
+      {
+        mon: Type.Optional(BookingHours),
+        tue: Type.Optional(BookingHours),
+        wed: Type.Optional(BookingHours),
+        thu: Type.Optional(BookingHours),
+        fri: Type.Optional(BookingHours),
+        sat: Type.Optional(BookingHours),
+        sun: Type.Optional(BookingHours),
+      },
+      Strict,
+    ),
+    ics_dir: Type.String({ description: 'Folder for ICS invites; empty = <data.dir>/ics' }),
+    organizer_email: Type.String({ description: "ORGANIZER of invites; empty = the user's email" }),
+    caldav_timeout_ms: Type.Integer({ minimum: 100, maximum: 600000 }),
+    calendars: Type.Array(CalDavCalendarConfig),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -300,11 +304,11 @@ export const ConfigSchema = Type.Object(
     outbox: OutboxConfig,
     mail: MailConfig,
     calls: CallsConfig,
-    llm: LlmConfig,
-    booking: BookingConfig,
     http: HttpConfig,
     sms: SmsConfig,
     crm: CrmConfig,
+    llm: LlmConfig,
+    booking: BookingConfig,
   },
   Strict,
 );

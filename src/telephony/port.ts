@@ -102,14 +102,7 @@ export type ReferOutcome =
   | { outcome: 'timeout'; stage: 'refer' | 'notify'; lastStatus?: number };
 
 export type HangupCause =
-  | 'normal'
-  | 'busy'
-  | 'no-answer'
-  | 'rejected'
-  | 'transferred'
-  | 'media-timeout'
-  | 'error'
-  | 'shutdown';
+  'normal' | 'busy' | 'no-answer' | 'rejected' | 'transferred' | 'media-timeout' | 'error' | 'shutdown';
 
 export interface HangupEvent {
   by: 'local' | 'remote';
@@ -220,16 +213,23 @@ export interface Telephony {
 
 /** Thrown by operations on a leg that has already ended. */
 export class LegEndedError extends Error {
-  constructor(readonly legId: string, operation: string) {
+  constructor(
+    readonly legId: string,
+    operation: string,
+  ) {
     super(`call leg ${legId} has ended; cannot ${operation}`);
     this.name = 'LegEndedError';
   }
 }
 
 /** Normalises a dial target: `+E164` or `sip:`/`sips:` URI; anything else is refused with what is accepted. */
-export function classifyTarget(target: string): { kind: 'e164'; number: string } | { kind: 'sip'; uri: string } {
+export function classifyTarget(
+  target: string,
+): { kind: 'e164'; number: string } | { kind: 'sip'; uri: string } {
   const t = target.trim();
   if (/^\+[1-9]\d{1,14}$/.test(t)) return { kind: 'e164', number: t };
   if (/^sips?:[^\s]+$/i.test(t)) return { kind: 'sip', uri: t };
-  throw new Error(`target: got ${JSON.stringify(target)}, expected an E.164 number (+14155550100) or a SIP URI (sip:user@host)`);
+  throw new Error(
+    `target: got ${JSON.stringify(target)}, expected an E.164 number (+14155550100) or a SIP URI (sip:user@host)`,
+  );
 }

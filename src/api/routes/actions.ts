@@ -24,12 +24,14 @@ const ListQuery = Type.Object(
 
 /** Everything of the action engine in the admin API; one engine shared by its route groups. */
 export async function actionEngineRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const engine = new ActionEngine({
-    store: deps.store,
-    logger: deps.logger ?? pino({ level: 'silent' }),
-    actions: deps.config.actions,
-    outbox: deps.config.outbox,
-  });
+  const engine =
+    deps.actionEngine ??
+    new ActionEngine({
+      store: deps.store,
+      logger: deps.logger ?? pino({ level: 'silent' }),
+      actions: deps.config.actions,
+      outbox: deps.config.outbox,
+    });
   definitionRoutes(app, engine);
   attachmentRoutes(app, deps, engine);
   actionRunRoutes(app, engine);

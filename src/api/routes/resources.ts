@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../app.js';
 import { crudRoutes } from './crud.js';
+import type { Row } from '../../store/repository.js';
+import { CallwrightError, type FieldIssue } from '../../errors.js';
+import { validateAgentConfig } from '../../agent/create-agent.js';
 import {
   lineTargetIssues,
   referenceIssues,
@@ -46,7 +49,7 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     update: AgentUpdate,
     filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook'])) },
     repo: store.agents,
-    check: (body) => transferTargetIssues(store, body),
+    check: (body, id) => [...transferTargetIssues(store, body), ...agentConfigIssues(store, body, id)],
   });
   crudRoutes(app, {
     path: '/lists',
@@ -108,4 +111,18 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     repo: store.numbers,
     check: (body) => referenceIssues(body, 'agent_id', 'agent', (id) => Boolean(store.agents.get(id))),
   });
+}
+
+/** A scripted or webhook agent's config is checked like `agents import` does, naming the field. */
+function agentConfigIssues(store: ApiDeps['store'], body: Row, id?: string): FieldIssue[] {
+  if (body.config === undefined) return [];
+  const kind = typeof body.kind === 'string' ? body.kind : id ? store.agents.get(id)?.kind : undefined;
+  if (!kind) return [];
+  try {
+    validateAgentConfig(kind, body.config, 'body.config');
+    return [];
+  } catch (err) {
+    if (err instanceof CallwrightError) return err.issues;
+    throw err;
+  }
 }

@@ -6,6 +6,7 @@ import { CallwrightError } from '../../errors.js';
 import { check } from '../../util/validate.js';
 import { SmsInbox, type InboundMessage } from '../../integrations/sms/sms-inbox.js';
 import { verifyTwilioSignature } from '../../integrations/sms/twilio-signature.js';
+import { requireApiKey } from '../auth.js';
 
 const Params = Type.Object({ provider: Type.String({ minLength: 1, maxLength: 32 }) });
 const HttpInbound = Type.Object(
@@ -38,6 +39,8 @@ function requestedUrl(req: FastifyRequest, publicUrl: string): string {
 function twilioMessage(req: FastifyRequest, deps: ApiDeps): InboundMessage {
   const fields = formFields(req.body);
   const token = deps.config.sms.twilio.auth_token;
+  // Without the provider's secret the request cannot prove its origin: an API key is required instead.
+  if (!token) requireApiKey(req, deps.store.apiKeys);
   if (token) {
     const signature = req.headers['x-twilio-signature'];
     if (
@@ -70,6 +73,7 @@ function twilioMessage(req: FastifyRequest, deps: ApiDeps): InboundMessage {
 
 function httpMessage(req: FastifyRequest, deps: ApiDeps): InboundMessage {
   const token = deps.config.sms.http.token;
+  if (!token) requireApiKey(req, deps.store.apiKeys);
   if (token && req.headers['x-webhook-token'] !== token) {
     throw new CallwrightError('FORBIDDEN', 'X-Webhook-Token does not match sms.http.token');
   }

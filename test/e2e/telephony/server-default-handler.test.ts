@@ -7,13 +7,15 @@ import { tempDir, testConfig } from '../../helpers/temp.js';
 // Port block for this file: 23500-23999.
 const BASE = 23500;
 
-describe('server with the embedded backend and no call layer yet', () => {
+describe('server with the embedded backend and a default agent', () => {
   const tmp = tempDir();
   let server: RunningServer;
 
   beforeAll(async () => {
     const config = testConfig(tmp.dir, {
       sip: { port: 0, t1_ms: 100 },
+      // A one-line agent answers every number, so the call is as short as a greeting.
+      calls: { demo_agent: false, default_agent: 'greeter' },
       media: {
         address: '127.0.0.1',
         advertised_address: '127.0.0.1',
@@ -22,6 +24,11 @@ describe('server with the embedded backend and no call layer yet', () => {
       },
     });
     server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
+    server.store.agents.create({
+      name: 'greeter',
+      kind: 'scripted',
+      config: { steps: [{ say: 'Hello from Callwright.' }, { hangup: {} }] },
+    });
   });
   afterAll(async () => {
     await server?.stop();

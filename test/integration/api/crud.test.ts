@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHarness, type ApiHarness, type Json } from './harness.js';
 
+const WEBHOOK_SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 let h: ApiHarness;
 let agentId: string;
 let userId: string;
@@ -29,7 +30,7 @@ const cases: Case[] = [
     good: (n) => ({
       name: `agent-${n}`,
       kind: 'webhook',
-      config: { url: 'https://example.com/turn' },
+      config: { url: 'https://example.com/turn', secret: WEBHOOK_SECRET },
       targets: { sales: { type: 'number', number: '+14155550100' }, owner: { type: 'user', id: userId } },
     }),
     bad: [{ name: 'x', kind: 'robot' }, 'body.kind'],
@@ -219,5 +220,34 @@ describe('list filters', () => {
     const bad = await h.call('GET', '/agents?kind=robot');
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0]).toMatchObject({ field: 'query.kind', value: 'robot' });
+  });
+});
+
+describe('agent configs are checked for their kind', () => {
+  it('refuses a scripted agent whose script is invalid, naming the field', async () => {
+    const res = await h.call('POST', '/agents', {
+      name: 'bad-script',
+      kind: 'scripted',
+      config: { steps: [{ gather: { timeout_ms: 'soon' } }] },
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.issues)).toContain('body.config');
+  });
+
+  it('refuses a webhook agent without a URL, and a PATCH that breaks an existing config', async () => {
+    const bad = await h.call('POST', '/agents', { name: 'bad-hook', kind: 'webhook', config: {} });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.issues)).toContain('body.config');
+    const good = await h.call('POST', '/agents', {
+      name: 'good-hook',
+      kind: 'webhook',
+      config: { url: 'https://example.com/turn', secret: WEBHOOK_SECRET },
+    });
+    expect(good.status).toBe(201);
+    const patch = await h.call('PATCH', `/agents/${good.body.id}`, {
+      config: { url: 42, secret: WEBHOOK_SECRET },
+    });
+    expect(patch.status).toBe(400);
+    expect(JSON.stringify(patch.body.issues)).toContain('body.config');
   });
 });

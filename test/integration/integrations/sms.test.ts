@@ -239,6 +239,56 @@ describe('inbound SMS webhook', () => {
     expect(fx.store.contacts.findBy('phone', '+14155550177')?.sms_opt_out).toBe(false);
   });
 
+  it('needs no API key when the provider signs its requests (Twilio cannot send one)', async () => {
+    const fields = { From: '+14155550100', To: '+14155550111', Body: 'hi', MessageSid: 'SMnokey' };
+    const res = await app.inject({
+      method: 'POST',
+      url: '/webhooks/sms/twilio',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(TWILIO_TOKEN, `${PUBLIC}/webhooks/sms/twilio`, fields),
+      },
+      payload: new URLSearchParams(fields).toString(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(messages().all()).toHaveLength(1);
+  });
+
+  it('requires an API key when no provider secret is configured to verify the request', async () => {
+    const unsigned = await buildApi({
+      store: fx.store,
+      config: {
+        ...fx.config,
+        sms: { ...fx.config.sms, twilio: { ...fx.config.sms.twilio, auth_token: '' } },
+      },
+    });
+    try {
+      const payload = new URLSearchParams({
+        From: '+14155550100',
+        To: '+14155550111',
+        Body: 'STOP',
+      }).toString();
+      const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+      const anonymous = await unsigned.inject({
+        method: 'POST',
+        url: '/webhooks/sms/twilio',
+        headers,
+        payload,
+      });
+      expect(anonymous.statusCode).toBe(401);
+      expect(messages().all()).toHaveLength(0);
+      const keyed = await unsigned.inject({
+        method: 'POST',
+        url: '/webhooks/sms/twilio',
+        headers: { ...headers, 'x-api-key': key },
+        payload,
+      });
+      expect(keyed.statusCode).toBe(200);
+    } finally {
+      await unsigned.close();
+    }
+  });
+
   it('refuses a request whose X-Twilio-Signature does not match', async () => {
     const res = await post({ From: '+14155550100', To: '+14155550111', Body: 'hi' }, 'forged');
     expect(res.statusCode).toBe(403);
