@@ -9,7 +9,7 @@ import { ConfigSchema, type Config } from './schema.js';
 
 const ENV_PREFIX = 'CALLWRIGHT_';
 /** Environment variables with the prefix that are not key paths. */
-const NON_KEY_ENV = new Set(['CALLWRIGHT_CONFIG']);
+const NON_KEY_ENV = new Set(['CALLWRIGHT_CONFIG', 'CALLWRIGHT_API_KEY']);
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'config', 'default.yaml');

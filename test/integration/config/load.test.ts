@@ -74,6 +74,10 @@ describe('config loading', () => {
     expect(err.issues.find((i) => i.field === 'telephony.backend')?.value).toBe('asterisk');
   });
 
+  it('leaves CALLWRIGHT_API_KEY (read by `callwright call`) and CALLWRIGHT_CONFIG to their commands', () => {
+    expect(() => loadConfig({ env: { CALLWRIGHT_API_KEY: 'cwk_x' } })).not.toThrow();
+  });
+
   it('refuses an unknown CALLWRIGHT_ environment variable', () => {
     const err = loadError(() => loadConfig({ env: { CALLWRIGHT_API_PROT: '1' } }));
     expect(err.issues[0]?.field).toBe('CALLWRIGHT_API_PROT');
