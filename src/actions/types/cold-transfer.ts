@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import {
   checkTargetChoice,
   requireLeg,
@@ -9,7 +9,8 @@ import {
 } from '../../calls/targets/action-support.js';
 import { callFlowServices, trunkOf } from '../../calls/targets/call-flow-settings.js';
 import { coldTransfer } from '../../calls/transfer/cold-transfer.js';
-import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
+import { dispositionHandoff } from '../../calls/transfer/transfer-record.js';
+import { transferRunResult } from './transfer-outcome.js';
 import type { ResolvedTarget } from '../../calls/targets/target-resolver.js';
 import type { CallLeg } from '../../telephony/port.js';
 
@@ -90,16 +91,7 @@ export const coldTransferAction = defineActionType({
       signal: ctx.signal,
       handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
     });
-    recordTransfer({ store: ctx.services.store, events: flows.events }, ctx.callId, 'cold', { ...outcome });
-    if (outcome.result === 'failed') {
-      throw new ActionError(
-        'TRANSFER_FAILED',
-        `transfer to ${outcome.target} failed: ${outcome.reason ?? 'unknown'}`,
-        false,
-        { ...outcome },
-      );
-    }
-    return { ...outcome, handed_off: true };
+    return transferRunResult(ctx, flows.events, 'cold', outcome);
   },
   simulate: (ctx) => ({
     target: ctx.config.target ?? ctx.args.target ?? '',

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import {
   checkTargetChoice,
   requireLeg,
@@ -11,7 +11,8 @@ import {
 import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { warmTransfer } from '../../calls/transfer/warm-transfer.js';
 import { summaryWhisper } from '../../calls/transfer/whisper-summary.js';
-import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
+import { dispositionHandoff } from '../../calls/transfer/transfer-record.js';
+import { transferRunResult } from './transfer-outcome.js';
 
 const DEFAULT_CONFIRM_PROMPT = 'Press 1 to accept the call, or 2 to decline.';
 
@@ -92,16 +93,7 @@ export const warmTransferAction = defineActionType({
       signal: ctx.signal,
       handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
     });
-    recordTransfer({ store: ctx.services.store, events: flows.events }, ctx.callId, 'warm', { ...outcome });
-    if (outcome.result === 'failed') {
-      throw new ActionError(
-        'TRANSFER_FAILED',
-        `warm transfer to ${outcome.target} failed: ${outcome.reason ?? 'unknown'}`,
-        false,
-        { ...outcome },
-      );
-    }
-    return { ...outcome, handed_off: true };
+    return transferRunResult(ctx, flows.events, 'warm', outcome);
   },
   simulate: (ctx) => ({
     target: ctx.config.target ?? ctx.args.target ?? '',
