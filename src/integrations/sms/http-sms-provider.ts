@@ -1,8 +1,9 @@
 import type { HttpClient } from '../../actions/action-type.js';
-import { parseJsonBody, retryableStatus } from '../http/http-status.js';
+import { parseJsonBody } from '../http/http-status.js';
 import { selectJsonPath } from '../http/json-path.js';
 import {
   SmsProviderError,
+  providerRefusal,
   type MessageChannel,
   type OutboundMessage,
   type ProviderReceipt,
@@ -60,15 +61,6 @@ export class HttpSmsProvider implements SmsProvider {
         status: status === undefined ? 'accepted' : String(status),
       };
     }
-    const obj = (json ?? {}) as Record<string, unknown>;
-    const text =
-      typeof obj.message === 'string' ? obj.message : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
-    throw new SmsProviderError(
-      'http',
-      obj.code === undefined ? '' : String(obj.code),
-      text,
-      retryableStatus(res.status),
-      res.status,
-    );
+    throw providerRefusal('http', res, (json ?? {}) as Record<string, unknown>);
   }
 }

@@ -1,4 +1,5 @@
 import { ActionError } from '../../actions/action-type.js';
+import { retryableStatus } from '../http/http-status.js';
 
 export type MessageChannel = 'sms' | 'whatsapp';
 
@@ -47,4 +48,24 @@ export class SmsProviderError extends ActionError {
     );
     this.name = 'SmsProviderError';
   }
+}
+
+/**
+ * A provider's error answer as an SmsProviderError: the `code` and `message` of its JSON body when it
+ * has them, else the HTTP status and the start of the body; retried by status.
+ */
+export function providerRefusal(
+  provider: string,
+  res: { status: number; body: string },
+  json: Record<string, unknown>,
+): SmsProviderError {
+  const text =
+    typeof json.message === 'string' ? json.message : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
+  return new SmsProviderError(
+    provider,
+    json.code === undefined ? '' : String(json.code),
+    text,
+    retryableStatus(res.status),
+    res.status,
+  );
 }

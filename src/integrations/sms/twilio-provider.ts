@@ -1,7 +1,8 @@
 import type { HttpClient } from '../../actions/action-type.js';
-import { parseJsonBody, retryableStatus } from '../http/http-status.js';
+import { parseJsonBody } from '../http/http-status.js';
 import {
   SmsProviderError,
+  providerRefusal,
   type MessageChannel,
   type OutboundMessage,
   type ProviderReceipt,
@@ -74,14 +75,6 @@ export class TwilioProvider implements SmsProvider {
     if (res.status >= 200 && res.status < 300 && typeof json.sid === 'string') {
       return { providerId: json.sid, status: typeof json.status === 'string' ? json.status : 'queued' };
     }
-    const text =
-      typeof json.message === 'string' ? json.message : `HTTP ${res.status}: ${res.body.slice(0, 200)}`;
-    throw new SmsProviderError(
-      'twilio',
-      json.code === undefined ? '' : String(json.code),
-      text,
-      retryableStatus(res.status),
-      res.status,
-    );
+    throw providerRefusal('twilio', res, json);
   }
 }
