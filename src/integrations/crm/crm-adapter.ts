@@ -35,31 +35,42 @@ export interface CrmAdapter {
   log(activity: CrmActivity, signal?: AbortSignal): Promise<CrmLogResult>;
 }
 
-/** A JSON call to a CRM API; errors carry the API's own message and retry by status. */
-export async function crmCall(
-  http: HttpClient,
-  crm: string,
-  req: { method: string; url: string; token: string; body?: unknown; signal?: AbortSignal },
-): Promise<{ status: number; json: unknown }> {
-  const res = await http.request({
-    method: req.method,
-    url: req.url,
-    headers: {
-      authorization: `Bearer ${req.token}`,
-      accept: 'application/json',
-      ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-    signal: req.signal,
-  });
-  const json = parseJsonBody(res.body);
-  if (isSuccess(res.status)) return { status: res.status, json };
-  throw new ActionError(
-    'CRM_ERROR',
-    `${crm} ${req.method} ${new URL(req.url).pathname} answered ${res.status}: ${apiMessage(json) ?? res.body.slice(0, 200)}`,
-    retryableStatus(res.status),
-    { crm, status: res.status },
-  );
+/** JSON calls to one CRM's REST API with a bearer token; errors carry the API's own message and retry by status. */
+export class CrmApi {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly crm: string,
+    private readonly url: (path: string) => string,
+    private readonly token: () => string,
+  ) {}
+
+  async call(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; json: unknown }> {
+    const url = this.url(path);
+    const res = await this.http.request({
+      method,
+      url,
+      headers: {
+        authorization: `Bearer ${this.token()}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal,
+    });
+    const json = parseJsonBody(res.body);
+    if (isSuccess(res.status)) return { status: res.status, json };
+    throw new ActionError(
+      'CRM_ERROR',
+      `${this.crm} ${method} ${new URL(url).pathname} answered ${res.status}: ${apiMessage(json) ?? res.body.slice(0, 200)}`,
+      retryableStatus(res.status),
+      { crm: this.crm, status: res.status },
+    );
+  }
 }
 
 /** HubSpot: `{message}`; Salesforce: `[{message, errorCode}]`. */

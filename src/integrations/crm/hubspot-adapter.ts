@@ -1,6 +1,6 @@
 import type { HttpClient } from '../../actions/action-type.js';
 import {
-  crmCall,
+  CrmApi,
   notConfigured,
   type CrmActivity,
   type CrmAdapter,
@@ -21,12 +21,20 @@ const NOTE_TO_CONTACT = 202;
  * note engagement associated with the contact (POST /crm/v3/objects/notes).
  */
 export class HubspotAdapter implements CrmAdapter {
+  private readonly api: CrmApi;
   readonly name = 'hubspot';
 
   constructor(
     private readonly settings: HubspotSettings,
-    private readonly http: HttpClient,
-  ) {}
+    http: HttpClient,
+  ) {
+    this.api = new CrmApi(
+      http,
+      'HubSpot',
+      (path) => this.url(path),
+      () => this.settings.token,
+    );
+  }
 
   get configured(): boolean {
     return Boolean(this.settings.token);
@@ -36,29 +44,19 @@ export class HubspotAdapter implements CrmAdapter {
     return `${this.settings.base_url.replace(/\/+$/, '')}${path}`;
   }
 
-  private call(method: string, path: string, body: unknown, signal?: AbortSignal) {
-    return crmCall(this.http, 'HubSpot', {
-      method,
-      url: this.url(path),
-      token: this.settings.token,
-      body,
-      signal,
-    });
-  }
-
   async log(a: CrmActivity, signal?: AbortSignal): Promise<CrmLogResult> {
     if (!this.configured) throw notConfigured('HubSpot', 'crm.hubspot.token');
     let contactId = await this.findContact(a.phone, signal);
     if (!contactId && a.createContact) contactId = await this.createContact(a, signal);
     if (contactId && Object.keys(a.contactFields).length) {
-      await this.call(
+      await this.api.call(
         'PATCH',
         `/crm/v3/objects/contacts/${encodeURIComponent(contactId)}`,
         { properties: a.contactFields },
         signal,
       );
     }
-    const note = await this.call(
+    const note = await this.api.call(
       'POST',
       '/crm/v3/objects/notes',
       {
@@ -81,7 +79,7 @@ export class HubspotAdapter implements CrmAdapter {
 
   private async findContact(phone: string, signal?: AbortSignal): Promise<string | null> {
     if (!phone) return null;
-    const res = await this.call(
+    const res = await this.api.call(
       'POST',
       '/crm/v3/objects/contacts/search',
       {
@@ -104,7 +102,7 @@ export class HubspotAdapter implements CrmAdapter {
     if (a.firstName) properties.firstname = a.firstName;
     if (a.lastName) properties.lastname = a.lastName;
     if (a.email) properties.email = a.email;
-    const res = await this.call('POST', '/crm/v3/objects/contacts', { properties }, signal);
+    const res = await this.api.call('POST', '/crm/v3/objects/contacts', { properties }, signal);
     const id = (res.json as { id?: unknown } | undefined)?.id;
     return id === undefined ? null : String(id);
   }

@@ -1,6 +1,6 @@
 import type { HttpClient } from '../../actions/action-type.js';
 import {
-  crmCall,
+  CrmApi,
   notConfigured,
   type CrmActivity,
   type CrmAdapter,
@@ -25,12 +25,20 @@ export function soqlString(value: string): string {
  * the contact.
  */
 export class SalesforceAdapter implements CrmAdapter {
+  private readonly api: CrmApi;
   readonly name = 'salesforce';
 
   constructor(
     private readonly settings: SalesforceSettings,
-    private readonly http: HttpClient,
-  ) {}
+    http: HttpClient,
+  ) {
+    this.api = new CrmApi(
+      http,
+      'Salesforce',
+      (path) => this.url(path),
+      () => this.settings.token,
+    );
+  }
 
   get configured(): boolean {
     return Boolean(this.settings.instance_url && this.settings.token);
@@ -40,22 +48,12 @@ export class SalesforceAdapter implements CrmAdapter {
     return `${this.settings.instance_url.replace(/\/+$/, '')}/services/data/${this.settings.api_version}${path}`;
   }
 
-  private call(method: string, path: string, body: unknown, signal?: AbortSignal) {
-    return crmCall(this.http, 'Salesforce', {
-      method,
-      url: this.url(path),
-      token: this.settings.token,
-      body,
-      signal,
-    });
-  }
-
   async log(a: CrmActivity, signal?: AbortSignal): Promise<CrmLogResult> {
     if (!this.configured)
       throw notConfigured('Salesforce', 'crm.salesforce.instance_url and crm.salesforce.token');
     let contactId = await this.findContact(a.phone, signal);
     if (!contactId && a.createContact && a.phone) {
-      const created = await this.call(
+      const created = await this.api.call(
         'POST',
         '/sobjects/Contact',
         {
@@ -69,9 +67,14 @@ export class SalesforceAdapter implements CrmAdapter {
       contactId = String((created.json as { id?: unknown }).id ?? '') || null;
     }
     if (contactId && Object.keys(a.contactFields).length) {
-      await this.call('PATCH', `/sobjects/Contact/${encodeURIComponent(contactId)}`, a.contactFields, signal);
+      await this.api.call(
+        'PATCH',
+        `/sobjects/Contact/${encodeURIComponent(contactId)}`,
+        a.contactFields,
+        signal,
+      );
     }
-    const task = await this.call(
+    const task = await this.api.call(
       'POST',
       '/sobjects/Task',
       {
@@ -93,7 +96,7 @@ export class SalesforceAdapter implements CrmAdapter {
   private async findContact(phone: string, signal?: AbortSignal): Promise<string | null> {
     if (!phone) return null;
     const q = `SELECT Id FROM Contact WHERE Phone = ${soqlString(phone)} OR MobilePhone = ${soqlString(phone)} LIMIT 1`;
-    const res = await this.call('GET', `/query?q=${encodeURIComponent(q)}`, undefined, signal);
+    const res = await this.api.call('GET', `/query?q=${encodeURIComponent(q)}`, undefined, signal);
     const records = (res.json as { records?: Array<{ Id?: unknown }> } | undefined)?.records ?? [];
     return records[0]?.Id === undefined ? null : String(records[0].Id);
   }
