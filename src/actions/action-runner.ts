@@ -189,16 +189,7 @@ export class ActionRunner {
     } catch (err) {
       const error = toFailure(err);
       if (!req.dryRun) {
-        const runId = this.history.start({
-          actionId: base.actionId,
-          attachmentId: base.attachmentId,
-          callId: req.callId,
-          agentId: req.agentId,
-          actionType: base.type,
-          stage: base.stage,
-          trigger: req.firedBy,
-          inputs: { args: req.args },
-        });
+        const runId = this.startRun(req, { args: req.args });
         this.history.finish(runId, {
           status: 'failed',
           attempts: 0,
@@ -213,16 +204,7 @@ export class ActionRunner {
       const ctx = this.context(req, rendered, 1, req.signal);
       return done({ status: 'succeeded', outputs: plan.type.simulate?.(ctx) ?? {}, rendered, attempts: 0 });
     }
-    const runId = this.history.start({
-      actionId: base.actionId,
-      attachmentId: base.attachmentId,
-      callId: req.callId,
-      agentId: req.agentId,
-      actionType: base.type,
-      stage: base.stage,
-      trigger: req.firedBy,
-      inputs: { config: rendered, args: req.args },
-    });
+    const runId = this.startRun(req, { config: rendered, args: req.args });
     const { outcome, attempts } = await this.attempts(req, rendered);
     if ('outputs' in outcome) {
       this.history.finish(runId, {
@@ -271,6 +253,21 @@ export class ActionRunner {
   }
 
   /** Exec with the attachment's retries; each attempt gets its own abort controller linked to the run's. */
+  /** Opens the run's history row; `inputs` are stored with PII redacted. */
+  private startRun(req: RunRequest, inputs: Record<string, unknown>): string {
+    const { plan } = req;
+    return this.history.start({
+      actionId: plan.definition.id,
+      attachmentId: plan.attachment.id,
+      callId: req.callId,
+      agentId: req.agentId,
+      actionType: plan.type.name,
+      stage: plan.attachment.stage,
+      trigger: req.firedBy,
+      inputs,
+    });
+  }
+
   private async attempts(
     req: RunRequest,
     rendered: Record<string, unknown>,
