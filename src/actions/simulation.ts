@@ -132,8 +132,8 @@ export async function simulate(
     }
     if (typeof step === 'object' && 'tool' in step) {
       const res = await session.callTool(step.tool, step.args ?? {});
-      const run = out.runs.length;
-      if (!res.ok && res.error.code === 'VALIDATION') {
+      if (!res.ok && (res.error.code === 'VALIDATION' || res.error.code === 'NOT_FOUND')) {
+        // Refused before any run started: bad arguments fail, an unknown tool is skipped.
         out.runs.push({
           step: i + 1,
           on,
@@ -141,24 +141,13 @@ export async function simulate(
           action: step.tool,
           type: '',
           trigger: { kind: 'tool', name: step.tool },
-          status: 'failed',
+          status: res.error.code === 'VALIDATION' ? 'failed' : 'skipped',
           outputs: {},
           error: res.error,
         });
-      } else if (!res.ok && res.error.code === 'NOT_FOUND') {
-        out.runs.push({
-          step: i + 1,
-          on,
-          stage: 'during',
-          action: step.tool,
-          type: '',
-          trigger: { kind: 'tool', name: step.tool },
-          status: 'skipped',
-          outputs: {},
-          error: res.error,
-        });
+      } else {
+        record(i + 1, on, lastToolRun(session, res));
       }
-      if (out.runs.length === run) record(i + 1, on, lastToolRun(session, res));
       continue;
     }
     const event = toEvent(step) as CallEvent;
