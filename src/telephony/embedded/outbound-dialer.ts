@@ -112,13 +112,7 @@ class OutboundAttempt {
     this.via = stack.via(this.dest.transport, this.branch);
     const custom = Object.entries(this.request.headers ?? {});
     const text = buildRequest({
-      method: 'INVITE',
-      uri: this.target.uri,
-      via: this.via,
-      from: `${this.from};tag=${this.fromTag}`,
-      to: this.to,
-      callId: this.callId,
-      cseq: this.cseq,
+      ...this.inviteTransaction('INVITE', this.to),
       contact: stack.contact(this.request.callerId ?? '', this.dest.transport),
       userAgent: stack.options.userAgent,
       headers: [['Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY'], ...auth, ...custom],
@@ -138,17 +132,22 @@ class OutboundAttempt {
     );
   }
 
-  /** ACK for a non-2xx final: same branch and Request-URI, To from the response (RFC 3261 §17.1.1.3). */
-  private ackFor(response: SipResponse): string {
-    return buildRequest({
-      method: 'ACK',
+  /** Request-URI, Via branch, From, Call-ID and CSeq number of the INVITE, which its ACK and CANCEL repeat. */
+  private inviteTransaction(method: 'INVITE' | 'ACK' | 'CANCEL', to: string) {
+    return {
+      method,
       uri: this.target.uri,
       via: this.via,
       from: `${this.from};tag=${this.fromTag}`,
-      to: response.headers.get('to') ?? this.to,
+      to,
       callId: this.callId,
       cseq: this.cseq,
-    }).text;
+    };
+  }
+
+  /** ACK for a non-2xx final: same branch and Request-URI, To from the response (RFC 3261 §17.1.1.3). */
+  private ackFor(response: SipResponse): string {
+    return buildRequest(this.inviteTransaction('ACK', response.headers.get('to') ?? this.to)).text;
   }
 
   private requestCancel(reason: 'ring-timeout' | 'abort'): void {
@@ -162,13 +161,7 @@ class OutboundAttempt {
     if (this.cancelSent) return;
     this.cancelSent = true;
     const text = buildRequest({
-      method: 'CANCEL',
-      uri: this.target.uri,
-      via: this.via,
-      from: `${this.from};tag=${this.fromTag}`,
-      to: this.to,
-      callId: this.callId,
-      cseq: this.cseq,
+      ...this.inviteTransaction('CANCEL', this.to),
       userAgent: this.deps.stack.options.userAgent,
     }).text;
     this.deps.stack.transactions.sendRequest('CANCEL', this.branch, text, this.dest, {
