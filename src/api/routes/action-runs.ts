@@ -2,22 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ActionEngine } from '../../actions/action-engine.js';
 import { notFound } from '../../errors.js';
+import { listQuery } from '../schemas/common.js';
 
-const RunQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
-    action_id: Type.Optional(Type.String()),
-    call_id: Type.Optional(Type.String()),
-    agent_id: Type.Optional(Type.String()),
-    status: Type.Optional(
-      Type.Union(
-        ['running', 'succeeded', 'failed', 'skipped', 'cancelled', 'queued'].map((s) => Type.Literal(s)),
-      ),
+const RunQuery = listQuery({
+  action_id: Type.Optional(Type.String()),
+  call_id: Type.Optional(Type.String()),
+  agent_id: Type.Optional(Type.String()),
+  status: Type.Optional(
+    Type.Union(
+      ['running', 'succeeded', 'failed', 'skipped', 'cancelled', 'queued'].map((s) => Type.Literal(s)),
     ),
-  },
-  { additionalProperties: false },
-);
+  ),
+});
 
 /** The execution history: newest first, filtered by definition, call, agent or status. */
 export function actionRunRoutes(app: FastifyInstance, engine: ActionEngine): void {

@@ -3,19 +3,15 @@ import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import { OutboxRepository, type OutboxStatus } from '../../delivery/outbox-repository.js';
 import { notFound } from '../../errors.js';
+import { listQuery } from '../schemas/common.js';
 
-const OutboxQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
-    status: Type.Optional(
-      Type.Union(['pending', 'processing', 'delivered', 'dead'].map((s) => Type.Literal(s))),
-    ),
-    kind: Type.Optional(Type.String()),
-    call_id: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
+const OutboxQuery = listQuery({
+  status: Type.Optional(
+    Type.Union(['pending', 'processing', 'delivered', 'dead'].map((s) => Type.Literal(s))),
+  ),
+  kind: Type.Optional(Type.String()),
+  call_id: Type.Optional(Type.String()),
+});
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
 /** The durable outbox: rows by status, and replay of dead letters (one, or all). */
