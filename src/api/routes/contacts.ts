@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { TObject } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import type { Store, ContactRecord } from '../../store/store.js';
 import type { Row } from '../../store/repository.js';
@@ -100,42 +101,42 @@ const reply200 = { 200: Contact, ...errorResponses };
 
 /** One tag or one list membership at a time; PUT and DELETE are idempotent and answer the contact. */
 function membershipRoutes(app: FastifyInstance, store: Store, views: CrudRepository<ContactView>): void {
-  type TagReq = { Params: { id: string; name: string } };
-  type ListReq = { Params: { id: string; listId: string } };
-  const tagSchema = (summary: string) => ({ tags, summary, params: TagParams, response: reply200 });
-  const listSchema = (summary: string) => ({ tags, summary, params: ListParams, response: reply200 });
-
-  app.put<TagReq>(
+  type TagP = { id: string; name: string };
+  type ListP = { id: string; listId: string };
+  const route = <P extends { id: string }>(
+    method: 'PUT' | 'DELETE',
+    url: string,
+    summary: string,
+    params: TObject,
+    change: (p: P) => void,
+  ): void => {
+    app.route({
+      method,
+      url,
+      schema: { tags, summary, params, response: reply200 },
+      handler: async (req) => {
+        const p = req.params as P;
+        change(p);
+        return views.require(p.id);
+      },
+    });
+  };
+  const { contacts } = store;
+  route<TagP>(
+    'PUT',
     '/contacts/:id/tags/:name',
-    { schema: tagSchema('Tag a contact (the tag is created on first use)') },
-    async (req) => {
-      store.db.transaction(() => store.contacts.addTag(req.params.id, req.params.name))();
-      return views.require(req.params.id);
-    },
+    'Tag a contact (the tag is created on first use)',
+    TagParams,
+    (p) => store.db.transaction(() => contacts.addTag(p.id, p.name))(),
   );
-  app.delete<TagReq>(
-    '/contacts/:id/tags/:name',
-    { schema: tagSchema('Remove a tag from a contact') },
-    async (req) => {
-      store.contacts.removeTag(req.params.id, req.params.name);
-      return views.require(req.params.id);
-    },
+  route<TagP>('DELETE', '/contacts/:id/tags/:name', 'Remove a tag from a contact', TagParams, (p) =>
+    contacts.removeTag(p.id, p.name),
   );
-  app.put<ListReq>(
-    '/contacts/:id/lists/:listId',
-    { schema: listSchema('Add a contact to a list') },
-    async (req) => {
-      store.contacts.addToList(req.params.id, req.params.listId);
-      return views.require(req.params.id);
-    },
+  route<ListP>('PUT', '/contacts/:id/lists/:listId', 'Add a contact to a list', ListParams, (p) =>
+    contacts.addToList(p.id, p.listId),
   );
-  app.delete<ListReq>(
-    '/contacts/:id/lists/:listId',
-    { schema: listSchema('Remove a contact from a list') },
-    async (req) => {
-      store.contacts.removeFromList(req.params.id, req.params.listId);
-      return views.require(req.params.id);
-    },
+  route<ListP>('DELETE', '/contacts/:id/lists/:listId', 'Remove a contact from a list', ListParams, (p) =>
+    contacts.removeFromList(p.id, p.listId),
   );
 }
 
