@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ActionDefinitionRecord, AttachmentRecord, Stage, Store } from '../store/store.js';
-import { CallwrightError, type FieldIssue } from '../errors.js';
-import { check } from '../util/validate.js';
+import type { CallwrightError, FieldIssue } from '../errors.js';
+import { check, validationError } from '../util/validate.js';
 import type { AnyActionType } from './action-type.js';
 import type { ActionRegistry } from './registry.js';
 import { parseFailurePolicy, FailurePolicySchema, type FailurePolicy } from './failure-policy.js';
@@ -74,12 +74,7 @@ export function triggerIssues(triggers: readonly Trigger[], stage: Stage): Field
 }
 
 function fail(issues: FieldIssue[]): never {
-  const first = issues[0]!;
-  throw new CallwrightError(
-    'VALIDATION',
-    `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
-    issues,
-  );
+  throw validationError(issues);
 }
 
 /** Validates an attachment for an agent; resolves the definition by id or name; returns the row fields. */

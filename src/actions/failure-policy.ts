@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CallwrightError } from '../errors.js';
-import { check } from '../util/validate.js';
+import { check, validationError } from '../util/validate.js';
 
 /**
  * What happens when an attachment's action fails: retry up to `retries` more times with exponential
@@ -29,12 +28,7 @@ export function parseFailurePolicy(value: unknown, field = 'failure_policy'): Fa
     issues.push({ field: `${field}.fallback_message`, expected: 'a message when on_failure is "fallback"' });
   }
   if (issues.length) {
-    const first = issues[0]!;
-    throw new CallwrightError(
-      'VALIDATION',
-      `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
-      issues,
-    );
+    throw validationError(issues);
   }
   return policy as FailurePolicy;
 }

@@ -1,6 +1,6 @@
 import type { Stage } from '../store/store.js';
 import { CallwrightError, type FieldIssue } from '../errors.js';
-import { check } from '../util/validate.js';
+import { check, validationError } from '../util/validate.js';
 import type { TemplateRenderer } from '../templates/template-renderer.js';
 import type { AnyActionType } from './action-type.js';
 
@@ -43,12 +43,7 @@ export class ActionRegistry {
     if (!issues.length) issues = templates.checkDeep(value, 'config');
     if (!issues.length && type.validate) issues = type.validate(value);
     if (issues.length) {
-      const first = issues[0] as FieldIssue;
-      throw new CallwrightError(
-        'VALIDATION',
-        `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
-        issues,
-      );
+      throw validationError(issues);
     }
     return value;
   }

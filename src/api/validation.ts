@@ -2,7 +2,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { FastifyError } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { ajv as bodyAjv, issuesFromAjv } from '../util/validate.js';
+import { ajv as bodyAjv, issueMessage, issuesFromAjv } from '../util/validate.js';
 import { CallwrightError } from '../errors.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -20,9 +20,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
     const part = httpPart === 'querystring' ? 'query' : (httpPart ?? 'body');
     const issues = issuesFromAjv(fn.errors, data, part);
     const first = issues[0];
-    const message = first
-      ? `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`
-      : 'invalid request';
+    const message = first ? issueMessage(first) : 'invalid request';
     return { error: new CallwrightError('VALIDATION', message, issues) as unknown as Error };
   };
 };

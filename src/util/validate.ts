@@ -124,15 +124,24 @@ export function issuesFromAjv(
   return out;
 }
 
+/** An issue as a message: `field: got <value>, expected <what>` (`missing` where there is no value). */
+export function issueMessage(issue: FieldIssue): string {
+  const got = issue.value === undefined ? 'missing' : `got ${JSON.stringify(issue.value)}`;
+  return `${issue.field}: ${got}, expected ${issue.expected}`;
+}
+
+/** The VALIDATION error for a non-empty list of issues: the first in the message, all in `issues`. */
+export function validationError(issues: FieldIssue[]): CallwrightError {
+  return new CallwrightError('VALIDATION', issueMessage(issues[0]!), issues);
+}
+
 /** Validates (and fills defaults into) `value`; throws a VALIDATION error naming each bad field. */
 export function assertValid<S extends TSchema>(schema: S, value: unknown, prefix = ''): Static<S> {
   const fn = compiled(schema);
   if (!fn(value)) {
     const issues = issuesFromAjv(fn.errors, value, prefix);
     const first = issues[0];
-    const message = first
-      ? `${first.field || 'value'}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`
-      : 'invalid value';
+    const message = first ? issueMessage({ ...first, field: first.field || 'value' }) : 'invalid value';
     throw new CallwrightError('VALIDATION', message, issues);
   }
   return value as Static<S>;

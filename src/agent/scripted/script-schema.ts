@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { CallwrightError, type FieldIssue } from '../../errors.js';
-import { check } from '../../util/validate.js';
+import type { CallwrightError, FieldIssue } from '../../errors.js';
+import { check, validationError } from '../../util/validate.js';
 import { parseCondition } from '../../actions/triggers/condition-expression.js';
 import { compileDtmfPattern } from '../../actions/triggers/dtmf-pattern.js';
 import { TemplateRenderer } from '../../templates/template-renderer.js';
@@ -226,12 +226,7 @@ export function parseScript(config: unknown, prefix = 'config'): Script {
       });
   }
   if (issues.length) {
-    const first = issues[0]!;
-    throw new CallwrightError(
-      'VALIDATION',
-      `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
-      issues,
-    );
+    throw validationError(issues);
   }
   return c as unknown as Script;
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CallwrightError } from '../../errors.js';
-import { assertValid, check } from '../../util/validate.js';
+import { assertValid, check, validationError } from '../../util/validate.js';
 import type { Agent, AgentCommand, AgentContext, AgentEvent } from '../agent.js';
 import { randomUUID } from 'node:crypto';
 import { isWebhookSecret, webhookHeaders } from '../../integrations/webhooks/standard-webhooks.js';
@@ -47,12 +47,7 @@ export function parseWebhookConfig(config: unknown, prefix = 'config'): WebhookA
   const value = structuredClone(config ?? {});
   const issues = check(WebhookAgentConfig, value, prefix);
   if (issues.length) {
-    const first = issues[0]!;
-    throw new CallwrightError(
-      'VALIDATION',
-      `${first.field}: ${first.value === undefined ? 'missing' : `got ${JSON.stringify(first.value)}`}, expected ${first.expected}`,
-      issues,
-    );
+    throw validationError(issues);
   }
   const c = value as WebhookAgentConfig;
   if (!isWebhookSecret(c.secret))
