@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ActionError, type ActionContext, type ActionOutputs } from '../action-type.js';
 import { BookingService, type BookingResult } from '../../integrations/booking/booking-service.js';
 import { DEFAULT_BOOKING_OPTIONS } from '../../integrations/booking/booking-services.js';
+import type { UserRecord } from '../../store/store.js';
 import { CalendarError } from '../../integrations/calendar/external-calendar.js';
 import {
   displayTime,
@@ -49,6 +50,19 @@ export function callerZone(ctx: ActionContext<{ caller_timezone: string }>, fall
     );
   }
   return zone;
+}
+
+/** The configured user's calendar: the booking service, the user, the user's zone and the caller's. */
+export function userCalendar(ctx: ActionContext<{ user: string; caller_timezone: string }>): {
+  service: BookingService;
+  user: UserRecord;
+  zone: string;
+  caller: string;
+} {
+  const service = bookingService(ctx);
+  const user = service.user(ctx.config.user, 'config.user');
+  const zone = service.zoneOf(user);
+  return { service, user, zone, caller: callerZone(ctx, zone) };
 }
 
 /** One instant seen from one zone, in the forms templates need. */

@@ -6,9 +6,8 @@ import {
   UserField,
   asActionError,
   bookingOutputs,
-  bookingService,
-  callerZone,
   simulatedBooking,
+  userCalendar,
 } from './book-appointment-common.js';
 
 /**
@@ -53,10 +52,7 @@ export const bookAppointment = defineActionType({
       { additionalProperties: false },
     ),
   async exec(ctx) {
-    const service = bookingService(ctx);
-    const user = service.user(ctx.config.user, 'config.user');
-    const zone = service.zoneOf(user);
-    const caller = callerZone(ctx, zone);
+    const { service, user, zone, caller } = userCalendar(ctx);
     const start = (typeof ctx.args.start === 'string' ? ctx.args.start : ctx.config.start).trim();
     if (!start)
       throw new ActionError('VALIDATION', 'start: missing, expected the slot start (ISO 8601)', false);

@@ -4,9 +4,8 @@ import {
   CallerZoneField,
   UserField,
   asActionError,
-  bookingService,
-  callerZone,
   slotOutputs,
+  userCalendar,
 } from './book-appointment-common.js';
 
 /**
@@ -52,10 +51,7 @@ export const checkAvailability = defineActionType({
       { additionalProperties: false },
     ),
   async exec(ctx) {
-    const service = bookingService(ctx);
-    const user = service.user(ctx.config.user, 'config.user');
-    const zone = service.zoneOf(user);
-    const caller = callerZone(ctx, zone);
+    const { service, user, zone, caller } = userCalendar(ctx);
     const date = typeof ctx.args.date === 'string' ? ctx.args.date : undefined;
     try {
       const { slots } = await service.availability({
