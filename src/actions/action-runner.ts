@@ -12,7 +12,7 @@ import {
 import type { PlannedAction } from './agent-plan.js';
 import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
-import { backoffDelay } from '../delivery/backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 
 /** The typed failure an agent receives (and the stage result carries). */
 export interface ActionFailure {

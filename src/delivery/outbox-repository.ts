@@ -4,7 +4,7 @@ import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
 import { BLOCKED_UNTIL } from './outbox-queue.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../util/backoff.js';
 
 export type OutboxStatus = 'pending' | 'processing' | 'delivered' | 'dead';
 

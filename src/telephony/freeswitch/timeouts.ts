@@ -1,3 +1,5 @@
+import { backoffDelay as jitteredBackoff } from '../../util/backoff.js';
+
 /** Rejects with `what timed out after N ms` when `promise` takes longer than `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -11,13 +13,12 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Exponential back-off with full jitter, capped: attempt 0 → ~base, then ×2 up to `max`. */
+/** Reconnect back-off, counted from attempt 0 (~base), doubling at most 20 times and capped at `max`. */
 export function backoffDelay(
   attempt: number,
   baseMs: number,
   maxMs: number,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return jitteredBackoff(Math.min(attempt, 20) + 1, baseMs, maxMs, random);
 }

@@ -4,7 +4,7 @@ import { tempStore } from '../../helpers/temp.js';
 import { OutboxQueue } from '../../../src/delivery/outbox-queue.js';
 import { createOutboxWorker } from '../../../src/delivery/outbox-service.js';
 import type { OutboxWorker } from '../../../src/delivery/outbox-worker.js';
-import { backoffDelay } from '../../../src/delivery/backoff.js';
+import { backoffDelay } from '../../../src/util/backoff.js';
 import { OutboxRepository, type Completion } from '../../../src/delivery/outbox-repository.js';
 import { OutboxWorker as Worker } from '../../../src/delivery/outbox-worker.js';
 import { HttpDeliveryHandler } from '../../../src/delivery/http-delivery.js';
