@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/logging/logger.js';
 import { FreeswitchTelephony } from '../src/telephony/freeswitch/freeswitch-telephony.js';
 import { realDrachtio } from '../src/telephony/freeswitch/real-drachtio.js';
-import { HELP, liveEnv, type LiveEnv } from '../test/freeswitch/live-env.js';
+import { HELP, liveEnv, liveSettings, type LiveEnv } from '../test/freeswitch/live-env.js';
 
 const SCENARIO = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -63,23 +63,7 @@ async function startBaseline(env: LiveEnv): Promise<App> {
 
 async function startCallwright(env: LiveEnv): Promise<App> {
   const telephony = new FreeswitchTelephony({
-    settings: {
-      drachtio: { ...env.drachtio, connect_timeout_ms: 5000, max_retry_delay_ms: 2000 },
-      media_servers: [
-        {
-          name: 'bench',
-          address: env.freeswitch.host,
-          port: env.freeswitch.port,
-          secret: env.freeswitch.secret,
-          listen_address: env.listenAddress,
-          listen_port: 0,
-          advertised_address: env.advertisedAddress,
-        },
-      ],
-      shared_dir: { local: env.sharedLocal, remote: env.sharedRemote },
-      max_retry_delay_ms: 2000,
-      operation_timeout_ms: 10_000,
-    },
+    settings: liveSettings(env, 'bench'),
     trunks: [],
     logger: createLogger({ level: 'warn', redact_pii: true }),
     drachtio: realDrachtio(),

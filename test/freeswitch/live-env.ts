@@ -1,3 +1,5 @@
+import type { FreeswitchSettings } from '../../src/telephony/freeswitch/config.js';
+
 /**
  * What the live freeswitch suite and benchmark need from the environment, read in one place.
  */
@@ -54,5 +56,26 @@ export function liveEnv(env: Record<string, string | undefined> = process.env): 
     sharedRemote: env.FREESWITCH_SHARED_DIR_REMOTE ?? '',
     listenAddress: env.FREESWITCH_LISTEN_ADDRESS ?? sippAddress,
     advertisedAddress: env.FREESWITCH_ADVERTISED_ADDRESS ?? env.FREESWITCH_LISTEN_ADDRESS ?? sippAddress,
+  };
+}
+
+/** Backend settings for the live daemons: one media server named `name`, 2 s reconnect cap, 10 s commands. */
+export function liveSettings(env: LiveEnv, name: string): FreeswitchSettings {
+  return {
+    drachtio: { ...env.drachtio, connect_timeout_ms: 5000, max_retry_delay_ms: 2000 },
+    media_servers: [
+      {
+        name,
+        address: env.freeswitch.host,
+        port: env.freeswitch.port,
+        secret: env.freeswitch.secret,
+        listen_address: env.listenAddress,
+        listen_port: 0,
+        advertised_address: env.advertisedAddress,
+      },
+    ],
+    shared_dir: { local: env.sharedLocal, remote: env.sharedRemote },
+    max_retry_delay_ms: 2000,
+    operation_timeout_ms: 10_000,
   };
 }

@@ -8,7 +8,7 @@ import type { SipTrunkSettings } from '../../src/config/schema.js';
 import { FreeswitchTelephony } from '../../src/telephony/freeswitch/freeswitch-telephony.js';
 import { realDrachtio } from '../../src/telephony/freeswitch/real-drachtio.js';
 import type { InboundCall } from '../../src/telephony/port.js';
-import type { LiveEnv } from './live-env.js';
+import { liveSettings, type LiveEnv } from './live-env.js';
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 export const PCAP_DIR = '/usr/share/sip-tester';
@@ -17,23 +17,7 @@ export const PCAP_DIR = '/usr/share/sip-tester';
 export async function startLive(env: LiveEnv, trunks: SipTrunkSettings[] = []) {
   mkdirSync(env.sharedLocal, { recursive: true });
   const telephony = new FreeswitchTelephony({
-    settings: {
-      drachtio: { ...env.drachtio, connect_timeout_ms: 5000, max_retry_delay_ms: 2000 },
-      media_servers: [
-        {
-          name: 'live',
-          address: env.freeswitch.host,
-          port: env.freeswitch.port,
-          secret: env.freeswitch.secret,
-          listen_address: env.listenAddress,
-          listen_port: 0,
-          advertised_address: env.advertisedAddress,
-        },
-      ],
-      shared_dir: { local: env.sharedLocal, remote: env.sharedRemote },
-      max_retry_delay_ms: 2000,
-      operation_timeout_ms: 10_000,
-    },
+    settings: liveSettings(env, 'live'),
     trunks,
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent', redact_pii: true }),
     drachtio: realDrachtio(),
