@@ -10,15 +10,11 @@
  * Prints numbers; asserts nothing. Env: BENCH_CPS_STEPS="100,200,…", BENCH_MEDIA_CALLS="100,250,500",
  * BENCH_HOLD_S=10, BENCH_RTP_MIN/MAX (default 20000-24899: do not run beside the telephony e2e tests).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG_FILE, merge, validateConfig } from '../src/config/load.js';
-import { createLogger } from '../src/logging/logger.js';
-import { EmbeddedTelephony } from '../src/telephony/embedded/embedded-telephony.js';
-import { createMediaEngine, type RtpMediaEngine } from '../src/telephony/embedded/media/index.js';
+import type { EmbeddedTelephony } from '../src/telephony/embedded/embedded-telephony.js';
+import { configWith, startEmbeddedBackend, type EmbeddedBackend } from '../test/helpers/embedded-backend.js';
 import { SCENARIOS, startSipp } from '../test/helpers/sipp.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
@@ -30,37 +26,19 @@ const list = (s: string): number[] =>
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SIPP_PORT = 24950;
 
-async function startBackend(): Promise<{
-  telephony: EmbeddedTelephony;
-  media: RtpMediaEngine;
-  stop(): Promise<void>;
-}> {
-  const defaults = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
-  const config = validateConfig(
-    merge(defaults, {
-      log: { level: 'fatal' },
-      sip: { port: 0, address: '127.0.0.1', transports: ['udp'] },
-      media: {
-        address: '127.0.0.1',
-        advertised_address: '127.0.0.1',
-        rtp_port_min: Number(env('BENCH_RTP_MIN', '20000')),
-        rtp_port_max: Number(env('BENCH_RTP_MAX', '24899')),
-        timeout_ms: 0,
-      },
-    }),
-  );
-  const logger = createLogger(config.log);
-  const media = createMediaEngine(config.media, { logger });
-  const telephony = new EmbeddedTelephony({ sip: config.sip, media, logger });
-  await telephony.start();
-  return {
-    telephony,
-    media,
-    async stop() {
-      await telephony.stop();
-      await media.close();
+async function startBackend(): Promise<EmbeddedBackend> {
+  const config = configWith({
+    log: { level: 'fatal' },
+    sip: { port: 0, address: '127.0.0.1', transports: ['udp'] },
+    media: {
+      address: '127.0.0.1',
+      advertised_address: '127.0.0.1',
+      rtp_port_min: Number(env('BENCH_RTP_MIN', '20000')),
+      rtp_port_max: Number(env('BENCH_RTP_MAX', '24899')),
+      timeout_ms: 0,
     },
-  };
+  });
+  return startEmbeddedBackend(config);
 }
 
 async function drain(telephony: EmbeddedTelephony): Promise<void> {

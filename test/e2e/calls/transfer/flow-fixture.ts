@@ -4,26 +4,24 @@
  * session of the call-flows issue is not used here: each answered inbound leg gets a small handle and an
  * ActionSession that receives the leg's DTMF, which is how the session feeds the engine.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { parse } from 'yaml';
 import { ActionEngine } from '../../../../src/actions/action-engine.js';
 import type { ActionSession, StageResult } from '../../../../src/actions/action-session.js';
 import type { CallHandle } from '../../../../src/actions/action-type.js';
 import type { CallEvent } from '../../../../src/actions/triggers/trigger.js';
 import { callFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
-import { DEFAULT_CONFIG_FILE, merge, validateConfig } from '../../../../src/config/load.js';
 import type { Config } from '../../../../src/config/schema.js';
-import { createLogger } from '../../../../src/logging/logger.js';
 import { createSpeechSynthesizer } from '../../../../src/speech/index.js';
 import type { Stage } from '../../../../src/store/store.js';
 import { Store } from '../../../../src/store/store.js';
-import { EmbeddedTelephony } from '../../../../src/telephony/embedded/embedded-telephony.js';
-import { createMediaEngine } from '../../../../src/telephony/embedded/media/index.js';
+import type { EmbeddedTelephony } from '../../../../src/telephony/embedded/embedded-telephony.js';
 import type { MediaEngine } from '../../../../src/telephony/embedded/media/media-session.js';
 import type { CallLeg } from '../../../../src/telephony/port.js';
+import { configWith, startEmbeddedBackend } from '../../../helpers/embedded-backend.js';
+import { loopbackLayer } from '../../telephony/embedded-fixture.js';
 
 export interface LiveCall {
   leg: CallLeg;
@@ -76,28 +74,10 @@ function handleFor(id: string, leg: CallLeg): CallHandle {
 /** Port plan: RTP on `base+100` .. `base+499`; peers use `base` .. `base+99`. */
 export async function startFlowRig(base: number, overrides: Record<string, unknown> = {}): Promise<FlowRig> {
   const dir = mkdtempSync(path.join(tmpdir(), 'callwright-flows-'));
-  const defaults = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
-  const config = validateConfig(
-    merge(
-      merge(defaults, {
-        data: { dir },
-        log: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
-        sip: { port: 0, address: '127.0.0.1', t1_ms: 100, t2_ms: 800, t4_ms: 1000 },
-        media: {
-          address: '127.0.0.1',
-          advertised_address: '127.0.0.1',
-          rtp_port_min: base + 100,
-          rtp_port_max: base + 499,
-        },
-      }),
-      overrides,
-    ),
-  );
-  const logger = createLogger(config.log);
+  const config = configWith({ data: { dir } }, loopbackLayer(base), overrides);
   const speech = createSpeechSynthesizer(config.speech, dir);
-  const media = createMediaEngine(config.media, { logger, speech });
-  const telephony = new EmbeddedTelephony({ sip: config.sip, media, logger });
-  await telephony.start();
+  const backend = await startEmbeddedBackend(config, speech);
+  const { telephony, media } = backend;
   const store = Store.open(path.join(dir, 'test.db'));
   const calls: LiveCall[] = [];
   const waiters: Array<(c: LiveCall) => void> = [];
@@ -175,8 +155,7 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
       });
     },
     async stop() {
-      await telephony.stop();
-      await media.close();
+      await backend.stop();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },
