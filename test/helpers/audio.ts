@@ -7,6 +7,28 @@ import wavefile from 'wavefile';
 
 const { WaveFile } = wavefile;
 
+/** The telephony sample rate (G.711). */
+export const RATE = 8000;
+
+/** A mono 16-bit PCM WAV (44-byte RIFF header) of `samples`, built without wavefile. */
+export function wavBytes(samples: Int16Array, rate = RATE): Buffer {
+  const data = samples.length * 2;
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data, 40);
+  return Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, data)]);
+}
+
 /** A linear chirp with a slow amplitude wobble: non-periodic, so its correlation peak is unique. */
 export function chirp(sampleRate: number, seconds: number, f0 = 300, f1 = 2400, level = 0.5): Float64Array {
   const n = Math.round(sampleRate * seconds);

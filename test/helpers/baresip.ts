@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { RATE, wavBytes } from './audio.js';
 
 export interface BaresipOptions {
   /** SIP port (UDP/TCP; baresip also takes port+1 for TLS). ctrl_tcp uses sipPort+2, RTP sipPort+10..+49. */
@@ -26,21 +27,7 @@ export interface BaresipEvent {
 
 /** 8 kHz mono 16-bit PCM WAV of silence (aufile needs a real RIFF file). */
 function silentWav(seconds: number): Buffer {
-  const data = 8000 * 2 * seconds;
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data, 40);
-  return Buffer.concat([h, Buffer.alloc(data)]);
+  return wavBytes(new Int16Array(RATE * seconds));
 }
 
 export class Baresip {

@@ -5,26 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import alawmulaw from 'alawmulaw';
 import { decodeWav } from '../../../src/telephony/embedded/media/index.js';
+import { RATE, wavBytes } from '../../helpers/audio.js';
 
-export const RATE = 8000;
-
-export function wavBytes(samples: Int16Array, rate = RATE): Buffer {
-  const data = samples.length * 2;
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data, 40);
-  return Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, data)]);
-}
+export { rms } from '../../helpers/audio.js';
 
 export function toneSamples(freq: number, seconds: number, amplitude = 8000): Int16Array {
   const out = new Int16Array(Math.round(seconds * RATE));
@@ -73,12 +56,6 @@ export function toneShare(samples: Int16Array, freq: number): number {
   }
   const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
   return energy === 0 ? 0 : (2 * power) / (n * energy);
-}
-
-export function rms(samples: Int16Array): number {
-  let e = 0;
-  for (const x of samples) e += x * x;
-  return samples.length ? Math.sqrt(e / samples.length) : 0;
 }
 
 /** Best normalised cross-correlation of `probe` inside `haystack` over every lag (slow but small inputs). */
