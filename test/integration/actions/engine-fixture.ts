@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import pino from 'pino';
+import { attacher } from '../../helpers/attach.js';
 import { tempStore } from '../../helpers/temp.js';
 import { ActionEngine } from '../../../src/actions/action-engine.js';
 import { createActionRegistry } from '../../../src/actions/types/index.js';
 import { ActionError, defineActionType } from '../../../src/actions/action-type.js';
-import type { Stage } from '../../../src/store/store.js';
 
 /** Test-only types exercising the contract: record what they got, fail on demand, hang. */
 export function testTypes(
@@ -91,25 +91,7 @@ export function engineFixture(options: { beforeBudgetMs?: number; fallback?: str
     outbox: { max_attempts: 3 },
   });
   const agent = t.store.agents.create({ name: 'sales', kind: 'scripted' });
-  let position = 0;
-  function attach(
-    name: string,
-    type: string,
-    config: Record<string, unknown>,
-    stage: Stage,
-    extra: { triggers?: unknown[]; failure_policy?: Record<string, unknown>; enabled?: boolean } = {},
-  ) {
-    const def = engine.definitions.create({ name, type, config, enabled: extra.enabled ?? true });
-    const att = t.store.attachments.create({
-      agent_id: agent.id,
-      action_id: def.id,
-      stage,
-      position: position++,
-      triggers: extra.triggers ?? [],
-      failure_policy: extra.failure_policy ?? {},
-    });
-    return { def, att };
-  }
+  const attach = attacher(t.store, engine, agent.id);
   function call(from = '+14155550100', contactId?: string) {
     return t.store.calls.create({
       direction: 'inbound',

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { attacher } from '../../helpers/attach.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 import { ActionEngine } from '../../../src/actions/action-engine.js';
 import type { CallHandle } from '../../../src/actions/action-type.js';
@@ -29,25 +30,14 @@ export function integrationFixture(overrides: Record<string, unknown> = {}) {
     services: { ...services },
   });
   const agent = t.store.agents.create({ name: 'support', kind: 'scripted' });
-  let position = 0;
-  function attach(
+  const attachAction = attacher(t.store, engine, agent.id);
+  const attach = (
     name: string,
     type: string,
     cfg: Record<string, unknown>,
     stage: Stage,
     extra: { triggers?: unknown[]; failure_policy?: Record<string, unknown> } = {},
-  ) {
-    const def = engine.definitions.create({ name, type, config: cfg, enabled: true });
-    t.store.attachments.create({
-      agent_id: agent.id,
-      action_id: def.id,
-      stage,
-      position: position++,
-      triggers: extra.triggers ?? [],
-      failure_policy: extra.failure_policy ?? {},
-    });
-    return def;
-  }
+  ) => attachAction(name, type, cfg, stage, extra).def;
   function call(from = '+14155550100', extra: Record<string, unknown> = {}) {
     return t.store.calls.create({
       direction: 'inbound',

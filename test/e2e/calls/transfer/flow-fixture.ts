@@ -20,6 +20,7 @@ import { Store } from '../../../../src/store/store.js';
 import type { EmbeddedTelephony } from '../../../../src/telephony/embedded/embedded-telephony.js';
 import type { MediaEngine } from '../../../../src/telephony/embedded/media/media-session.js';
 import type { CallLeg } from '../../../../src/telephony/port.js';
+import { attacher } from '../../../helpers/attach.js';
 import { configWith, startEmbeddedBackend } from '../../../helpers/embedded-backend.js';
 import { loopbackLayer } from '../../telephony/embedded-fixture.js';
 
@@ -94,7 +95,7 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
     },
   });
   const agent = store.agents.create({ name: 'flows', kind: 'scripted' });
-  let position = 0;
+  const attachAction = attacher(store, engine, agent.id);
   function adopt(leg: CallLeg): LiveCall {
     const row = store.calls.create({
       direction: leg.info.direction,
@@ -144,15 +145,7 @@ export async function startFlowRig(base: number, overrides: Record<string, unkno
       });
     },
     attach(name, type, cfg, triggers = [], stage = 'during') {
-      const def = engine.definitions.create({ name, type, config: cfg });
-      store.attachments.create({
-        agent_id: agent.id,
-        action_id: def.id,
-        stage,
-        position: position++,
-        triggers,
-        failure_policy: {},
-      });
+      attachAction(name, type, cfg, stage, { triggers });
     },
     async stop() {
       await backend.stop();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
+import { attacher } from '../../../helpers/attach.js';
 import { tempDir, testConfig } from '../../../helpers/temp.js';
 import { Store } from '../../../../src/store/store.js';
 import { ActionEngine } from '../../../../src/actions/action-engine.js';
@@ -61,23 +62,14 @@ function fixture() {
     slot_minutes: 30,
   });
   const agent = store.agents.create({ name: 'desk', kind: 'scripted' });
-  let position = 0;
+  const attachAction = attacher(store, engine, agent.id);
   const attach = (
     name: string,
     type: string,
     cfg: Record<string, unknown>,
     stage: Stage,
     triggers: unknown[] = [],
-  ) => {
-    const def = engine.definitions.create({ name, type, config: cfg });
-    store.attachments.create({
-      agent_id: agent.id,
-      action_id: def.id,
-      stage,
-      position: position++,
-      triggers,
-    });
-  };
+  ) => void attachAction(name, type, cfg, stage, { triggers });
   const caller = (phone: string, first: string) =>
     store.contacts.create({
       phone,

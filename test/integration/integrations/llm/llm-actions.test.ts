@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { attacher } from '../../../helpers/attach.js';
 import { tempStore } from '../../../helpers/temp.js';
 import { ActionEngine } from '../../../../src/actions/action-engine.js';
 import type { Stage } from '../../../../src/store/store.js';
@@ -67,24 +68,14 @@ function setup(withLlm: boolean) {
     services,
   });
   const agent = t.store.agents.create({ name: `a${Math.random()}`, kind: 'scripted' });
-  let position = 0;
+  const attachAction = attacher(t.store, engine, agent.id);
   const attach = (
     name: string,
     type: string,
     config: Record<string, unknown>,
     stage: Stage,
     failure_policy = {},
-  ) => {
-    const def = engine.definitions.create({ name, type, config });
-    t.store.attachments.create({
-      agent_id: agent.id,
-      action_id: def.id,
-      stage,
-      position: position++,
-      triggers: [],
-      failure_policy,
-    });
-  };
+  ) => void attachAction(name, type, config, stage, { failure_policy });
   const call = t.store.calls.create({
     direction: 'inbound',
     from_number: '+14155550100',
