@@ -88,7 +88,9 @@ export async function coldTransfer(req: ColdTransferRequest): Promise<ColdTransf
   req.handoff?.apply();
   const refer = referSkip(req) ?? (await tryRefer(req));
   if (refer.outcome === 'completed') {
-    await req.leg.hangup('transferred').catch(() => undefined);
+    // Not awaited: the leg ends (hangup event) at once, but the BYE's 200 may come later, and the call's
+    // end, which that event starts, would otherwise cancel this run although the transfer is done.
+    void req.leg.hangup('transferred').catch(() => undefined);
     return { target: label, method: 'refer', refer, result: 'completed' };
   }
   const failed = (reason: string, bridge?: BridgeAttempt): ColdTransferOutcome => {
