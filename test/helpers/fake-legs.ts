@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import wavefile from 'wavefile';
+import type { CallHandle } from '../../src/actions/action-type.js';
 import {
   LegEndedError,
   type CallInfo,
@@ -276,4 +277,18 @@ export class FakeTelephony implements Telephony {
       );
     });
   }
+}
+
+/** An answered call's handle around `leg` for actions that work on the leg; say, play and hang-up do nothing. */
+export function answeredHandle(id: string, leg: CallLeg): CallHandle {
+  return {
+    id,
+    leg,
+    state: 'answered',
+    say: async () => undefined,
+    play: async () => undefined,
+    sendDtmf: async (d) => ({ sent: d }),
+    transfer: async () => ({}),
+    hangup: async () => undefined,
+  };
 }

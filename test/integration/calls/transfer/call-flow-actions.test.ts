@@ -1,26 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
-import { FakeLeg, FakeTelephony } from '../../../helpers/fake-legs.js';
-import type { CallHandle } from '../../../../src/actions/action-type.js';
+import { FakeLeg, FakeTelephony, answeredHandle } from '../../../helpers/fake-legs.js';
 import type { CallEventSink, CallFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
 import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import type { ActionSession } from '../../../../src/actions/action-session.js';
 
 let fx: ReturnType<typeof engineFixture>;
 afterEach(() => fx?.cleanup());
-
-function handle(id: string, leg: FakeLeg): CallHandle {
-  return {
-    id,
-    leg,
-    state: 'answered',
-    say: async () => undefined,
-    play: async () => undefined,
-    sendDtmf: async (d) => ({ sent: d }),
-    transfer: async () => ({}),
-    hangup: async () => undefined,
-  };
-}
 
 function setup(
   leg: FakeLeg,
@@ -51,7 +37,7 @@ function setup(
     agentId: fx.agent.id,
     callId: call.id,
     from: '+14155550100',
-    call: handle(call.id, leg),
+    call: answeredHandle(call.id, leg),
   });
   holder.session = session;
   session.phase = 'answered';

@@ -2,10 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
-import { FakeLeg } from '../../../helpers/fake-legs.js';
+import { FakeLeg, answeredHandle } from '../../../helpers/fake-legs.js';
 import { decodeQuotedPrintable, startSmtp, type TestSmtp } from '../../../helpers/smtp.js';
 import { testConfig } from '../../../helpers/temp.js';
-import type { CallHandle } from '../../../../src/actions/action-type.js';
 import { callFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
 import { VoicemailEmailHandler } from '../../../../src/calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from '../../../../src/calls/voicemail/voicemail-repository.js';
@@ -22,19 +21,6 @@ afterEach(async () => {
   smtp = undefined;
   fx?.cleanup();
 });
-
-function handle(id: string, leg: FakeLeg): CallHandle {
-  return {
-    id,
-    leg,
-    state: 'answered',
-    say: async () => undefined,
-    play: async () => undefined,
-    sendDtmf: async (d) => ({ sent: d }),
-    transfer: async () => ({}),
-    hangup: async () => undefined,
-  };
-}
 
 async function setup(durable: boolean) {
   fx = engineFixture();
@@ -67,7 +53,7 @@ async function setup(durable: boolean) {
     callId: call.id,
     from: '+14155550100',
     to: '+14155550199',
-    call: handle(call.id, leg),
+    call: answeredHandle(call.id, leg),
   });
   session.phase = 'answered';
   return { config, mailer, call, leg, session, fired };
