@@ -8,6 +8,15 @@ import type { MediaEngine } from '../../../src/telephony/embedded/media/media-se
 import type { TelephonyStats } from '../../../src/telephony/port.js';
 import { configWith, startEmbeddedBackend } from '../../helpers/embedded-backend.js';
 
+/** What `drained()` reports once a test has cleaned up after itself: nothing left anywhere. */
+export const NOTHING_LEFT = {
+  activeCalls: 0,
+  activeDialogs: 0,
+  transactions: 0,
+  timers: 0,
+  mediaSessions: 0,
+};
+
 export interface EmbeddedFixture {
   telephony: EmbeddedTelephony;
   media: MediaEngine;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSipp, sippFailure } from '../../helpers/sipp.js';
-import { startEmbedded, type EmbeddedFixture } from './embedded-fixture.js';
+import { NOTHING_LEFT, startEmbedded, type EmbeddedFixture } from './embedded-fixture.js';
 
 // Port block for this file: 20000-20499.
 const BASE = 20000;
@@ -36,13 +36,7 @@ describe('inbound calls from sipp', () => {
     expect(result.code, sippFailure(result)).toBe(0);
     expect(answered).toBe(200);
     const stats = await fx.drained();
-    expect(stats).toMatchObject({
-      activeCalls: 0,
-      activeDialogs: 0,
-      transactions: 0,
-      timers: 0,
-      mediaSessions: 0,
-    });
+    expect(stats).toMatchObject(NOTHING_LEFT);
   }, 90_000);
 
   it('completes calls while sipp drops 10% of messages (retransmissions)', async () => {
