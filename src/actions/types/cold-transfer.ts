@@ -9,8 +9,7 @@ import {
 } from '../../calls/targets/action-support.js';
 import { callFlowServices, trunkOf } from '../../calls/targets/call-flow-settings.js';
 import { coldTransfer } from '../../calls/transfer/cold-transfer.js';
-import { dispositionHandoff } from '../../calls/transfer/transfer-record.js';
-import { transferRunResult } from './transfer-outcome.js';
+import { transferBasics, transferRunResult } from './transfer-common.js';
 import type { ResolvedTarget } from '../../calls/targets/target-resolver.js';
 import type { CallLeg } from '../../telephony/port.js';
 
@@ -86,10 +85,7 @@ export const coldTransferAction = defineActionType({
           : referUri(target, leg, trunk ? `${trunk.host}:${trunk.port}` : undefined),
       allowRefer: trunk?.allow_refer ?? true,
       referNotifyTimeoutMs: ctx.config.notify_timeout_ms ?? flows.settings?.referNotifyTimeoutMs ?? 30_000,
-      ringTimeoutMs: ctx.config.ring_timeout_ms ?? flows.settings?.ringTimeoutMs ?? 30_000,
-      callerId: ctx.config.caller_id || leg.info.from.user || undefined,
-      signal: ctx.signal,
-      handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
+      ...transferBasics(ctx, leg, flows),
     });
     return transferRunResult(ctx, flows.events, 'cold', outcome);
   },

@@ -11,8 +11,7 @@ import {
 import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { warmTransfer } from '../../calls/transfer/warm-transfer.js';
 import { summaryWhisper } from '../../calls/transfer/whisper-summary.js';
-import { dispositionHandoff } from '../../calls/transfer/transfer-record.js';
-import { transferRunResult } from './transfer-outcome.js';
+import { transferBasics, transferRunResult } from './transfer-common.js';
 
 const DEFAULT_CONFIRM_PROMPT = 'Press 1 to accept the call, or 2 to decline.';
 
@@ -77,8 +76,7 @@ export const warmTransferAction = defineActionType({
       leg,
       target,
       telephony,
-      ringTimeoutMs: ctx.config.ring_timeout_ms ?? flows.settings?.ringTimeoutMs ?? 30_000,
-      callerId: ctx.config.caller_id || leg.info.from.user || undefined,
+      ...transferBasics(ctx, leg, flows),
       ...(ctx.config.hold_music ? { holdMusic: { kind: 'file', path: ctx.config.hold_music } } : {}),
       whisper,
       ...(ctx.config.voice ? { voice: ctx.config.voice } : {}),
@@ -90,8 +88,6 @@ export const warmTransferAction = defineActionType({
             },
           }
         : {}),
-      signal: ctx.signal,
-      handoff: dispositionHandoff(ctx.services.store, ctx.callId, ctx.config.disposition),
     });
     return transferRunResult(ctx, flows.events, 'warm', outcome);
   },
