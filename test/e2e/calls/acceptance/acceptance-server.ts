@@ -1,0 +1,177 @@
+/**
+ * The real product for the call-flow acceptance tests: `startServer` on the embedded backend (SIP on
+ * 127.0.0.1, port 0; RTP and the admin API in the test file's port block), everything set up through
+ * the admin API with the API key the first start prints, and probes on what the API and the store show.
+ *
+ * Port plan of a block starting at `base`: peers (sipp, baresip) `base` .. `base+89`, admin API
+ * `base+90`, server RTP `base+100` .. `base+499`.
+ */
+import { expect } from 'vitest';
+import { merge } from '../../../../src/config/load.js';
+import { startServer, type RunningServer } from '../../../../src/server.js';
+import type { EmbeddedTelephony } from '../../../../src/telephony/embedded/embedded-telephony.js';
+import type { CallRecord } from '../../../../src/store/store.js';
+import { tempDir, testConfig } from '../../../helpers/temp.js';
+
+export interface AcceptanceServer {
+  server: RunningServer;
+  apiKey: string;
+  dir: string;
+  /** `127.0.0.1:port` of the server's SIP listener. */
+  sipTarget: string;
+  api(
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** Creates the definitions, the agent, its attachments and routes `number` to it, all by the admin API. */
+  setupAgent(spec: AgentSpec): Promise<string>;
+  /** Resolves with the call row once `probe` accepts it (polled; generous deadline for a busy machine). */
+  callWhen(callId: string, probe: (c: CallRecord) => boolean, ms?: number): Promise<CallRecord>;
+  /** The newest call to `number`, once one exists. */
+  callTo(number: string, ms?: number): Promise<CallRecord>;
+  /** The call's action runs from GET /action-runs, oldest first. */
+  runs(callId: string): Promise<Array<Record<string, unknown>>>;
+  /** The call's events from GET /calls/:id/events, in order. */
+  events(callId: string): Promise<Array<{ type: string; data: Record<string, unknown> }>>;
+  stop(): Promise<void>;
+}
+
+export interface AgentSpec {
+  name: string;
+  /** E.164 number routed to the agent (numbers table). */
+  number?: string;
+  steps: unknown[];
+  targets?: Record<string, unknown>;
+  actions?: Array<{ name: string; type: string; config: Record<string, unknown> }>;
+  attachments?: Array<{ action: string; stage: string; triggers?: unknown[] }>;
+}
+
+export async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function startAcceptanceServer(
+  base: number,
+  overrides: Record<string, unknown> = {},
+): Promise<AcceptanceServer> {
+  const tmp = tempDir('callwright-acceptance-');
+  const lines: string[] = [];
+  const config = testConfig(
+    tmp.dir,
+    merge(
+      {
+        api: { host: '127.0.0.1', port: base + 90 },
+        sip: { port: 0, address: '127.0.0.1', t1_ms: 100, t2_ms: 800, t4_ms: 1000 },
+        media: {
+          address: '127.0.0.1',
+          advertised_address: '127.0.0.1',
+          rtp_port_min: base + 100,
+          rtp_port_max: base + 499,
+        },
+        calls: {
+          demo_agent: false,
+          calling_hours: {
+            days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+            start: '00:00',
+            end: '23:59',
+          },
+        },
+        outbox: { poll_interval_ms: 50, backoff_base_ms: 10, backoff_max_ms: 50 },
+      },
+      overrides,
+    ),
+  );
+  const server = await startServer(config, {
+    io: { out: (l) => lines.push(l), err: () => undefined, tty: false },
+  });
+  const apiKey = /API key: (\S+)/.exec(lines.join('\n'))?.[1] ?? '';
+  const sipTarget = `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`;
+
+  async function api(
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${server.apiUrl}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  async function created(method: string, url: string, body: unknown): Promise<Record<string, unknown>> {
+    const res = await api(method, url, body);
+    expect(res.status, `${method} ${url}: ${JSON.stringify(res.body)}`).toBe(201);
+    return res.body;
+  }
+
+  return {
+    server,
+    apiKey,
+    dir: tmp.dir,
+    sipTarget,
+    api,
+    async setupAgent(spec) {
+      for (const a of spec.actions ?? []) await created('POST', '/actions', a);
+      const agent = await created('POST', '/agents', {
+        name: spec.name,
+        kind: 'scripted',
+        config: { steps: spec.steps },
+        ...(spec.targets ? { targets: spec.targets } : {}),
+      });
+      const id = String(agent.id);
+      for (const att of spec.attachments ?? []) {
+        await created('POST', `/agents/${id}/actions`, {
+          action_id: att.action,
+          stage: att.stage,
+          ...(att.triggers ? { triggers: att.triggers } : {}),
+        });
+      }
+      if (spec.number) await created('POST', '/numbers', { number: spec.number, agent_id: id });
+      return id;
+    },
+    callWhen(callId, probe, ms = 30_000) {
+      return until(() => {
+        const row = server.store.calls.get(callId);
+        return row && probe(row) ? row : undefined;
+      }, ms);
+    },
+    callTo(number, ms = 30_000) {
+      return until(
+        () => server.store.calls.list({ limit: 50 }).items.find((c) => c.to_number === number),
+        ms,
+      );
+    },
+    async runs(callId) {
+      const res = await api('GET', `/action-runs?call_id=${callId}&limit=100`);
+      expect(res.status).toBe(200);
+      return [...(res.body.items as Array<Record<string, unknown>>)].reverse();
+    },
+    async events(callId) {
+      const res = await api('GET', `/calls/${callId}/events?limit=500`);
+      expect(res.status).toBe(200);
+      return res.body.items as Array<{ type: string; data: Record<string, unknown> }>;
+    },
+    async stop() {
+      await server.stop();
+      tmp.cleanup();
+    },
+  };
+}
