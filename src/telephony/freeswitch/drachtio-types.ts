@@ -44,11 +44,24 @@ export interface SrfDialog extends EventEmitter {
 
 export interface CreateUacOptions {
   localSdp?: string;
+  /** With no localSdp: resolve with the callee's offer (UacOffer) and leave the ACK to the caller. */
+  noAck?: boolean;
   headers?: Record<string, string>;
   auth?: { username: string; password: string };
   proxy?: string;
   callingNumber?: string;
   callingName?: string;
+}
+
+/**
+ * What createUAC resolves with for an INVITE without SDP and `noAck: true` once the callee's 2xx
+ * carries an offer (srf.js): `ack(sdp)` sends the ACK with our answer and yields the Dialog;
+ * `destroy()` ACKs with the callee's own SDP and then sends BYE.
+ */
+export interface UacOffer {
+  sdp: string;
+  ack(localSdp: string): Promise<SrfDialog>;
+  destroy(): Promise<void>;
 }
 
 /** drachtio-srf's Srf: an EventEmitter with connect/error/reconnecting/close events. */
@@ -63,7 +76,7 @@ export interface Srf extends EventEmitter {
       cbRequest?: (err: Error | null, req: SrfRequest) => void;
       cbProvisional?: (res: any) => void;
     },
-  ): Promise<SrfDialog>;
+  ): Promise<SrfDialog | UacOffer>;
 }
 
 /** drachtio-fsmrf's Endpoint: emits dtmf({dtmf, duration, source}), destroy({reason}?). */

@@ -20,6 +20,7 @@ import type {
   SrfDialog,
   SrfRequest,
   SrfResponse,
+  UacOffer,
 } from './drachtio-types.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
@@ -128,31 +129,32 @@ export class FreeswitchTelephony implements Telephony {
     const server = this.pool.pick();
     if (!server?.ms) return { outcome: 'failed', error: 'no media server is connected' };
 
+    const result = await this.placeCall(request, target);
+    if (result.outcome !== 'offer') {
+      return result.outcome === 'error' ? { outcome: 'failed', error: result.error } : result.dial;
+    }
+    const { offer, inviteReq } = result;
+    const timeoutMs = this.deps.settings.operation_timeout_ms;
     let ep: FsEndpoint;
     try {
+      const ms = server.ms;
+      if (!ms) throw new Error('not connected');
+      // The callee's offer goes to FreeSWITCH as an ordinary offer: FreeSWITCH answers it (codec
+      // choice included) and that answer goes back in the ACK (RFC 3264 §4, offer in the 2xx).
       ep = await withTimeout(
-        server.ms.createEndpoint(),
-        this.deps.settings.operation_timeout_ms,
+        Promise.resolve().then(() => ms.createEndpoint({ remoteSdp: offer.sdp })),
+        timeoutMs,
         'createEndpoint',
       );
     } catch (err) {
+      void offer.destroy().catch(() => undefined);
       return { outcome: 'failed', error: `media endpoint on ${server.name}: ${(err as Error).message}` };
     }
-    const result = await this.placeCall(request, target, ep);
-    if (result.outcome !== 'answered-dialog') {
-      void ep.destroy().catch(() => undefined);
-      return result.outcome === 'error' ? { outcome: 'failed', error: result.error } : result.dial;
-    }
-    const { dialog, inviteReq } = result;
+    let dialog: SrfDialog;
     try {
-      // The endpoint offered; the callee's 200 OK carries the answer FreeSWITCH must stream to.
-      await withTimeout(
-        ep.modify(dialog.remote.sdp),
-        this.deps.settings.operation_timeout_ms,
-        'endpoint modify',
-      );
+      dialog = await withTimeout(offer.ack(ep.local.sdp), timeoutMs, 'ACK');
     } catch (err) {
-      void dialog.destroy().catch(() => undefined);
+      void offer.destroy().catch(() => undefined);
       void ep.destroy().catch(() => undefined);
       return { outcome: 'failed', error: `media setup: ${(err as Error).message}` };
     }
@@ -160,12 +162,18 @@ export class FreeswitchTelephony implements Telephony {
     return { outcome: 'answered', leg: this.makeLeg(info, ep, dialog, server, target.trunk) };
   }
 
+  /**
+   * Sends the INVITE without SDP (a delayed offer, RFC 3261 §13.2.1) and waits for the callee's 2xx
+   * and its offer. Not an early offer made from a FreeSWITCH 3pcc endpoint: for such an INVITE
+   * FreeSWITCH (rtp_secure_media "optional" on inbound channels) offers RTP/SAVP plus RTP/AVP, and
+   * drachtio-srf's automatic ACK hands that SDP back as the answer, so FreeSWITCH encrypts with SRTP
+   * for good and a plain-RTP callee hears noise, even after a re-INVITE to plain RTP.
+   */
   private async placeCall(
     request: DialRequest,
     target: { uri: string; trunk?: TrunkSettings },
-    ep: FsEndpoint,
   ): Promise<
-    | { outcome: 'answered-dialog'; dialog: SrfDialog; inviteReq: SrfRequest | undefined }
+    | { outcome: 'offer'; offer: UacOffer; inviteReq: SrfRequest | undefined }
     | { outcome: 'dial'; dial: DialOutcome }
     | { outcome: 'error'; error: string }
   > {
@@ -190,7 +198,7 @@ export class FreeswitchTelephony implements Telephony {
     const uac = this.srf.createUAC(
       target.uri,
       {
-        localSdp: ep.local.sdp,
+        noAck: true,
         headers: { ...(request.headers ?? {}) },
         ...(trunk?.username ? { auth: { username: trunk.username, password: trunk.password ?? '' } } : {}),
         ...(callerId ? { callingNumber: callerId } : {}),
@@ -207,16 +215,20 @@ export class FreeswitchTelephony implements Telephony {
     // After a CANCEL the INVITE must end with 487 (RFC 3261 §9.2); if none comes, give up on it.
     const guardMs = (request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000) + 32_000;
     try {
-      const dialog = await withTimeout(uac, guardMs, 'INVITE');
-      if (why) {
-        // 200 OK crossed our CANCEL: the call was answered after all; hang it up (RFC 3261 §9.1).
-        void dialog.destroy().catch(() => undefined);
+      const answered = await withTimeout(uac, guardMs, 'INVITE');
+      const offer = isOffer(answered) ? answered : undefined;
+      if (why || !offer) {
+        // 200 OK crossed our CANCEL (RFC 3261 §9.1), or a 2xx without the offer RFC 3264 §4 requires:
+        // the call is released again.
+        void (offer ? offer.destroy() : (answered as SrfDialog).destroy()).catch(() => undefined);
+        if (!offer && !why)
+          return { outcome: 'error', error: 'the callee answered without an SDP offer in its 200 OK' };
         return {
           outcome: 'dial',
           dial: why === 'aborted' ? { outcome: 'cancelled' } : { outcome: 'no-answer' },
         };
       }
-      return { outcome: 'answered-dialog', dialog, inviteReq };
+      return { outcome: 'offer', offer, inviteReq };
     } catch (err) {
       const e = err as { status?: number; reason?: string; message: string };
       if (typeof e.status === 'number')
@@ -338,4 +350,8 @@ export class FreeswitchTelephony implements Telephony {
 function hostPort(uri: string): string {
   const m = /^sips?:(?:[^@]*@)?([^;>?]+)/i.exec(uri);
   return m?.[1] ?? uri;
+}
+
+function isOffer(x: SrfDialog | UacOffer): x is UacOffer {
+  return typeof (x as UacOffer).ack === 'function' && typeof (x as UacOffer).sdp === 'string';
 }

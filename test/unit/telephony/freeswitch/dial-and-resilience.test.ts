@@ -12,20 +12,25 @@ afterEach(async () => {
 });
 
 describe('freeswitch backend: outbound dial', () => {
-  it('creates an endpoint, offers its SDP through the trunk with auth and points it at the answer', async () => {
+  it('INVITEs through the trunk with auth and no SDP, answers the callee offer from an endpoint in the ACK', async () => {
     rig = await startRig();
     const out = await rig.telephony.dial({ target: '+14155550123', headers: { 'X-Job': '7' } });
     expect(out.outcome).toBe('answered');
     const call = rig.fake.srf.uacCalls[0]!;
     expect(call.uri).toBe('sip:+14155550123@203.0.113.5');
     expect(call.opts).toMatchObject({
+      noAck: true,
       auth: { username: 'u', password: 'p' },
       callingNumber: '+15550009999',
       headers: { 'X-Job': '7' },
     });
+    // No early offer from a 3pcc endpoint (FreeSWITCH would offer SRTP and keep it after the ACK).
+    expect(call.opts.localSdp).toBeUndefined();
     const ep = [...rig.fake.mrf.latest('10.0.0.11').endpoints][0]!;
-    expect(call.opts.localSdp).toBe(ep.local.sdp);
-    expect(ep.remote.sdp).toBe(rig.fake.srf.dialogs[0]!.remote.sdp);
+    const dialog = rig.fake.srf.dialogs[0]!;
+    expect(ep.remote.sdp).toBe(dialog.remote.sdp);
+    expect(dialog.local.sdp).toBe(ep.local.sdp);
+    expect(ep.log).not.toContain('modify');
     if (out.outcome === 'answered') {
       expect(out.leg.info).toMatchObject({
         direction: 'outbound',
@@ -75,14 +80,18 @@ describe('freeswitch backend: outbound dial', () => {
     expect(await out).toEqual({ outcome: 'cancelled' });
   });
 
-  it('endpoint creation failure is a failed outcome naming the media server, and nothing is sent', async () => {
+  it('endpoint creation failure is a failed outcome naming the media server; the answered callee is released', async () => {
     rig = await startRig();
     rig.fake.mrf.latest('10.0.0.11').failCreate = 'Connection timeout';
     expect(await rig.telephony.dial({ target: 'sip:bob@pbx.test' })).toEqual({
       outcome: 'failed',
       error: 'media endpoint on fs1: Connection timeout',
     });
-    expect(rig.fake.srf.uacCalls).toHaveLength(0);
+    // The endpoint answers the callee's offer, so it is created after the 200 OK: ACK + BYE then.
+    expect(rig.fake.srf.uacCalls).toHaveLength(1);
+    expect(rig.fake.srf.released).toHaveLength(1);
+    expect(rig.fake.srf.released[0]!.byeSent).toBe(true);
+    expect(rig.telephony.stats().activeCalls).toBe(0);
   });
 
   it('bad targets and unknown trunks fail with what is accepted', async () => {

@@ -2,7 +2,8 @@
  * Fakes at the drachtio-srf 5 / drachtio-fsmrf 4.1.2 boundary. They copy the libraries' observable
  * behaviour as read in node_modules: Srf re-emits connect/error/close from its wire protocol and
  * reconnects by itself; createUAC resolves a Dialog or rejects with drachtio's own SipError (status,
- * reason); Dialog#destroy sends BYE and removes listeners without emitting 'destroy' (only a remote
+ * reason), or, for an INVITE without SDP and `noAck`, with the callee's offer plus ack(sdp)/destroy();
+ * Dialog#destroy sends BYE and removes listeners without emitting 'destroy' (only a remote
  * BYE emits it); NOTIFY/INFO without listeners are answered 200 by the dialog itself; Mrf#connect
  * rejects when the event socket is unreachable; MediaServer emits 'end' when its socket drops, and
  * each Endpoint emits 'destroy' when its own outbound socket closes; pending execute() callbacks never
@@ -358,6 +359,12 @@ export class FakeMrf implements Mrf {
   }
 }
 
+export interface FakeUacOffer {
+  sdp: string;
+  ack(localSdp: string): Promise<FakeDialog>;
+  destroy(): Promise<void>;
+}
+
 export type UacScript =
   | { kind: 'answer' }
   | { kind: 'status'; status: number; reason?: string }
@@ -419,11 +426,13 @@ export class FakeSrf extends EventEmitter {
     this.inviteHandler(req, res);
     return { req, res };
   }
+  /** Late-offer calls (noAck) the callee answered but we released with ACK + BYE (UacOffer#destroy). */
+  released: FakeDialog[] = [];
   createUAC(
     uri: string,
     opts: any,
     progress: { cbRequest?: (err: any, req: any) => void } = {},
-  ): Promise<FakeDialog> {
+  ): Promise<FakeDialog | FakeUacOffer> {
     const req = new FakeRequest({
       uri,
       body: opts.localSdp,
@@ -440,6 +449,24 @@ export class FakeSrf extends EventEmitter {
       const answer = (): void => {
         const d = new FakeDialog('uac');
         d.remote.sdp = 'v=0\r\nm=audio 7000 RTP/AVP 0\r\ncallee\r\n';
+        if (!opts.localSdp && opts.noAck === true) {
+          // srf.js: an INVITE without SDP and noAck resolves with the callee's offer; the caller ACKs.
+          resolve({
+            sdp: d.remote.sdp,
+            ack: (localSdp: string) => {
+              d.local.sdp = localSdp;
+              this.dialogs.push(d);
+              return Promise.resolve(d);
+            },
+            destroy: () => {
+              d.byeSent = true;
+              d.connected = false;
+              this.released.push(d);
+              return Promise.resolve();
+            },
+          });
+          return;
+        }
         this.dialogs.push(d);
         resolve(d);
       };
