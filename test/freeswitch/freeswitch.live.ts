@@ -4,12 +4,22 @@
  * note on what is missing) when the variables are not set.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallLeg, DtmfEvent } from '../../src/telephony/port.js';
+import { Baresip } from '../helpers/baresip.js';
+import { tempDir } from '../helpers/temp.js';
+import { readWav, toneSamples, toneShare, writeWav } from '../e2e/telephony/audio-analysis.js';
 import { liveEnv } from './live-env.js';
 import { runSipp, startLive, statusScenario, wavRms } from './live-rig.js';
 
 const env = liveEnv();
+/**
+ * Far ends that must detect DTMF or record what they hear are baresip peers, not calls looped back
+ * through drachtio-server: drachtio-server refuses to send a request to its own SIP address ("can not
+ * send request to myself"). Peers use 33600-33799 (sipp takes 32100-33599 through live-rig's ports()).
+ */
+const BARESIP_BASE = 33600;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Live = Awaited<ReturnType<typeof startLive>>;
 let live: Live;
 
@@ -36,6 +46,24 @@ describe.skipIf(!env)('freeswitch backend against live drachtio-server + FreeSWI
   afterAll(async () => {
     await live?.telephony.stop();
   });
+
+  const peers: Baresip[] = [];
+  async function peer(sipPort: number, sourceWav?: string): Promise<Baresip> {
+    const p = new Baresip({ sipPort, ...(sourceWav ? { sourceWav } : {}) });
+    peers.push(p);
+    await p.start();
+    return p;
+  }
+  afterEach(async () => {
+    for (const p of peers.splice(0)) await p.stop();
+  });
+
+  /** What a baresip peer heard, once its call closed. */
+  function heard(p: Baresip): Int16Array {
+    const file = p.recordings().find((f) => f.endsWith('-dec.wav'));
+    if (!file) throw new Error(`baresip wrote no recording in ${p.dir}:\n${p.log.slice(-1000)}`);
+    return readWav(file);
+  }
 
   /** Routes the next inbound call to `user` through `flow`; resolves with what the flow returns. */
   function route<T>(user: string, flow: (leg: CallLeg) => Promise<T>): Promise<T> {
@@ -97,21 +125,18 @@ describe.skipIf(!env)('freeswitch backend against live drachtio-server + FreeSWI
     expect((await sipp.done).code).toBe(0);
   });
 
-  it('sends DTMF that the other end detects (loop through drachtio-server)', async () => {
-    const heard = route('1004', async (leg) => {
-      const digits: string[] = [];
-      leg.on('dtmf', (d) => digits.push(d.digit));
-      await leg.ended;
-      return digits.join('');
-    });
-    const out = await live.telephony.dial({ target: `sip:1004@${e.drachtioSip}` });
+  it('sends RFC 4733 DTMF that a baresip callee detects', async () => {
+    const b = await peer(BARESIP_BASE);
+    const out = await live.telephony.dial({ target: b.uri });
     expect(out.outcome).toBe('answered');
     if (out.outcome !== 'answered') return;
+    await b.waitFor('CALL_ESTABLISHED');
     await out.leg.play({ kind: 'silence', durationMs: 500 });
     await out.leg.sendDtmf('42#', { durationMs: 120 });
     await out.leg.play({ kind: 'silence', durationMs: 1500 });
     await out.leg.hangup();
-    expect(await heard).toBe('42#');
+    await b.waitFor('CALL_CLOSED');
+    expect(b.receivedDigits()).toBe('42#');
   });
 
   it.each([
@@ -151,20 +176,33 @@ describe.skipIf(!env)('freeswitch backend against live drachtio-server + FreeSWI
   });
 
   it('bridge with whisper: the target hears the whisper, the caller does not, then both hear each other', async () => {
-    const callerRec = path.join(e.sharedLocal, `caller-${process.pid}.wav`);
-    const agentRec = path.join(e.sharedLocal, `agent-${process.pid}.wav`);
-    // Far ends of two looped calls record what they hear.
-    const callerSide = route('2001', async (leg) => leg.record({ path: callerRec, maxDurationMs: 4000 }));
-    const caller = await live.telephony.dial({ target: `sip:2001@${e.drachtioSip}` });
-    const agentSide = route('2002', async (leg) => leg.record({ path: agentRec, maxDurationMs: 4000 }));
-    const agent = await live.telephony.dial({ target: `sip:2002@${e.drachtioSip}` });
-    if (caller.outcome !== 'answered' || agent.outcome !== 'answered')
-      throw new Error('loop calls not answered');
-    await agent.leg.play({ kind: 'tone', frequencies: [1000], durationMs: 1500 }); // the whisper
-    await caller.leg.bridge(agent.leg);
-    await Promise.all([callerSide, agentSide]);
-    await Promise.all([caller.leg.hangup(), agent.leg.hangup()]);
-    expect(wavRms(agentRec, 0.2, 1.4)).toBeGreaterThan(300);
-    expect(wavRms(callerRec, 0.2, 1.4)).toBeLessThan(100);
+    const tones = tempDir('callwright-fs-live-');
+    try {
+      const caller440 = path.join(tones.dir, 'caller440.wav');
+      const agent1000 = path.join(tones.dir, 'agent1000.wav');
+      writeWav(caller440, toneSamples(440, 30));
+      writeWav(agent1000, toneSamples(1000, 30));
+      // baresip peers record what they hear (sndfile's -dec.wav).
+      const callerPeer = await peer(BARESIP_BASE + 50, caller440);
+      const agentPeer = await peer(BARESIP_BASE + 100, agent1000);
+      const caller = await live.telephony.dial({ target: callerPeer.uri });
+      const agent = await live.telephony.dial({ target: agentPeer.uri });
+      if (caller.outcome !== 'answered' || agent.outcome !== 'answered')
+        throw new Error(`calls not answered: ${caller.outcome}, ${agent.outcome}`);
+      const whisper = await agent.leg.play({ kind: 'tone', frequencies: [1800], durationMs: 1500 });
+      expect(whisper.status).toBe('completed');
+      await caller.leg.bridge(agent.leg);
+      await sleep(2000);
+      await Promise.all([caller.leg.hangup(), agent.leg.hangup()]);
+      await Promise.all([callerPeer.waitFor('CALL_CLOSED'), agentPeer.waitFor('CALL_CLOSED')]);
+      const heardByAgent = heard(agentPeer);
+      const heardByCaller = heard(callerPeer);
+      expect(toneShare(heardByAgent, 1800)).toBeGreaterThan(0.1);
+      expect(toneShare(heardByCaller, 1800)).toBeLessThan(0.01);
+      expect(toneShare(heardByAgent, 440)).toBeGreaterThan(0.1);
+      expect(toneShare(heardByCaller, 1000)).toBeGreaterThan(0.1);
+    } finally {
+      tones.cleanup();
+    }
   });
 });

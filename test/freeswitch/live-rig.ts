@@ -2,13 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WaveFile } from 'wavefile';
+import wavefile from 'wavefile';
 import { createLogger } from '../../src/logging/logger.js';
 import type { SipTrunkSettings } from '../../src/config/schema.js';
 import { FreeswitchTelephony } from '../../src/telephony/freeswitch/freeswitch-telephony.js';
 import { realDrachtio } from '../../src/telephony/freeswitch/real-drachtio.js';
 import type { InboundCall } from '../../src/telephony/port.js';
 import { liveSettings, type LiveEnv } from './live-env.js';
+
+// wavefile is CommonJS: the default import works under both vitest and plain Node ESM (tsx).
+const { WaveFile } = wavefile;
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 export const PCAP_DIR = '/usr/share/sip-tester';
@@ -40,10 +43,10 @@ export interface SippRun {
 }
 
 let nextPort = 32100 + (process.pid % 50) * 20;
-/** A fresh SIP/RTP port pair in the assigned 32000-33999 range. */
+/** A fresh SIP/RTP port pair in 32100-33599 (33600-33799 are the suite's baresip peers). */
 export function ports(): { sip: number; media: number } {
   nextPort += 4;
-  if (nextPort > 33990) nextPort = 32100;
+  if (nextPort > 33590) nextPort = 32100;
   return { sip: nextPort, media: nextPort + 2 };
 }
 
