@@ -1,17 +1,51 @@
 /**
- * The real product for the call-flow acceptance tests: `startServer` on the embedded backend (SIP on
- * 127.0.0.1, port 0; RTP and the admin API in the test file's port block), everything set up through
- * the admin API with the API key the first start prints, and probes on what the API and the store show.
+ * The real product for the call-flow acceptance tests: `startServer` on a telephony backend (by default
+ * the embedded one: SIP on 127.0.0.1, port 0; RTP and the admin API in the test file's port block;
+ * the live suite passes the freeswitch backend), everything set up through the admin API with the API
+ * key the first start prints, and probes on what the API and the store show.
  *
  * Port plan of a block starting at `base`: peers (sipp, baresip) `base` .. `base+89`, admin API
- * `base+90`, server RTP `base+100` .. `base+499`.
+ * `base+90`, embedded server RTP `base+100` .. `base+499`.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { merge } from '../../../../src/config/load.js';
 import { startServer, type RunningServer } from '../../../../src/server.js';
 import type { EmbeddedTelephony } from '../../../../src/telephony/embedded/embedded-telephony.js';
 import type { CallRecord } from '../../../../src/store/store.js';
-import { tempDir, testConfig } from '../../../helpers/temp.js';
+import { testConfig } from '../../../helpers/temp.js';
+
+/** What differs between backends for the same flows: config, where the data folder lives, where callers dial. */
+export interface AcceptanceBackend {
+  name: 'embedded' | 'freeswitch';
+  /** Config layer for the backend, merged over the common one and under the test's own overrides. */
+  config(base: number): Record<string, unknown>;
+  /**
+   * Folder the temp data folder is made in (default: the OS temp folder). The freeswitch backend
+   * needs it inside the shared folder: FreeSWITCH plays the cached speech and writes the voicemails there.
+   */
+  dataParent?: string;
+  /** `host:port` callers send their INVITEs to. */
+  sipTarget(server: RunningServer): string;
+}
+
+/** The embedded backend: SIP on 127.0.0.1 (any port, short timers), RTP in the block's server range. */
+export const embeddedBackend: AcceptanceBackend = {
+  name: 'embedded',
+  config: (base) => ({
+    telephony: { backend: 'embedded' },
+    sip: { port: 0, address: '127.0.0.1', t1_ms: 100, t2_ms: 800, t4_ms: 1000 },
+    media: {
+      address: '127.0.0.1',
+      advertised_address: '127.0.0.1',
+      rtp_port_min: base + 100,
+      rtp_port_max: base + 499,
+    },
+  }),
+  sipTarget: (server) => `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`,
+};
 
 export interface AcceptanceServer {
   server: RunningServer;
@@ -65,21 +99,15 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function startAcceptanceServer(
   base: number,
   overrides: Record<string, unknown> = {},
+  backend: AcceptanceBackend = embeddedBackend,
 ): Promise<AcceptanceServer> {
-  const tmp = tempDir('callwright-acceptance-');
+  const dir = mkdtempSync(path.join(backend.dataParent ?? tmpdir(), 'callwright-acceptance-'));
   const lines: string[] = [];
   const config = testConfig(
-    tmp.dir,
+    dir,
     merge(
-      {
+      merge(backend.config(base), {
         api: { host: '127.0.0.1', port: base + 90 },
-        sip: { port: 0, address: '127.0.0.1', t1_ms: 100, t2_ms: 800, t4_ms: 1000 },
-        media: {
-          address: '127.0.0.1',
-          advertised_address: '127.0.0.1',
-          rtp_port_min: base + 100,
-          rtp_port_max: base + 499,
-        },
         calls: {
           demo_agent: false,
           calling_hours: {
@@ -89,7 +117,7 @@ export async function startAcceptanceServer(
           },
         },
         outbox: { poll_interval_ms: 50, backoff_base_ms: 10, backoff_max_ms: 50 },
-      },
+      }),
       overrides,
     ),
   );
@@ -97,7 +125,7 @@ export async function startAcceptanceServer(
     io: { out: (l) => lines.push(l), err: () => undefined, tty: false },
   });
   const apiKey = /API key: (\S+)/.exec(lines.join('\n'))?.[1] ?? '';
-  const sipTarget = `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`;
+  const sipTarget = backend.sipTarget(server);
 
   async function api(
     method: string,
@@ -125,7 +153,7 @@ export async function startAcceptanceServer(
   return {
     server,
     apiKey,
-    dir: tmp.dir,
+    dir,
     sipTarget,
     api,
     async setupAgent(spec) {
@@ -171,7 +199,17 @@ export async function startAcceptanceServer(
     },
     async stop() {
       await server.stop();
-      tmp.cleanup();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Where one backend's run of a shared acceptance flow happens. */
+export interface FlowOptions {
+  /** First port of the test file's block (see the port plan above). */
+  base: number;
+  /** Shown in the describe title: which backend the flow ran on. */
+  label: string;
+  /** Called in beforeAll, so a skipped suite never builds it. */
+  backend: () => AcceptanceBackend;
 }
