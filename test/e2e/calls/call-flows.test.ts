@@ -6,7 +6,6 @@
 import http from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -17,8 +16,7 @@ import type { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded
 import { runSipp, sippFailure, startSipp } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PRESS_1 = path.join(HERE, 'scenarios', 'uac-invite-press-1-expect-bye.xml');
+const PRESS_1 = 'uac-invite-press-1-expect-bye.xml';
 const BASE = 34000;
 
 let dir: { dir: string; cleanup: () => void };

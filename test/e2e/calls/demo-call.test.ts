@@ -2,8 +2,6 @@
  * The README's "Call it": a fresh server (default `calls` config) answers with the demo agent; sipp
  * presses 1 and hears the agent through to its BYE. Port block: 34500-34999.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded-telephony.js';
@@ -11,11 +9,7 @@ import { runSipp, sippFailure } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 
 const BASE = 34500;
-const PRESS_1 = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  'scenarios',
-  'uac-invite-press-1-expect-bye.xml',
-);
+const PRESS_1 = 'uac-invite-press-1-expect-bye.xml';
 let dir: { dir: string; cleanup: () => void };
 let server: RunningServer;
 
