@@ -240,7 +240,8 @@ export class FreeswitchCallLeg implements CallLeg {
     const playing = this.holdPlay;
     if (!playing) return;
     this.stopPlayback();
-    await playing.catch(() => undefined);
+    // Bounded: a break that reaches FreeSWITCH between two passes can leave the pass unanswered.
+    await this.command(playing, 'stop hold audio').catch(() => undefined);
     this.holdPlay = undefined;
     const partner = this.heldPartner;
     this.heldPartner = undefined;
@@ -333,8 +334,7 @@ export class FreeswitchCallLeg implements CallLeg {
     this.events.on('dtmf', onDtmf);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // endless_playback repeats until uuid_break; playback returns at the end of the file.
-      const op = options.loop ? this.ep.execute('endless_playback', target) : this.ep.play(target);
+      const op = options.loop ? this.playLoop(target, state) : this.ep.play(target);
       const finished = await Promise.race([op.then(() => true), this.ended.then(() => false)]);
       const durationMs = Date.now() - started;
       if (!finished || this.done) return { status: 'hangup', durationMs };
@@ -347,6 +347,23 @@ export class FreeswitchCallLeg implements CallLeg {
       this.events.off('dtmf', onDtmf);
       options.signal?.removeEventListener('abort', onAbort);
       if (this.playing === state) this.playing = undefined;
+    }
+  }
+
+  /**
+   * Plays `target` pass after pass until the leg ends or the playback is stopped. Not FreeSWITCH's
+   * endless_playback: mod_dptools (1.10) treats a uuid_break like a finished pass and starts the file
+   * again, so hold audio played that way never stops and `unhold` would wait forever.
+   */
+  private async playLoop(target: string, state: Playing): Promise<void> {
+    while (!this.done && !state.interrupted) {
+      const started = Date.now();
+      await this.ep.play(target);
+      // A pass that ends at once (unreadable file) would spin on the event socket: stop looping.
+      if (Date.now() - started < 100 && !state.interrupted) {
+        this.log.warn({ target }, 'looped playback ended at once; not repeating it');
+        return;
+      }
     }
   }
 

@@ -226,7 +226,9 @@ export class FakeEndpoint extends EventEmitter {
     const list = Array.isArray(args) ? args : [args];
     this.log.push(`api ${command} ${list.join(' ')}`.trim());
     if (!this.connected) return Promise.reject(new Error('endpoint no longer active'));
-    if (command === 'uuid_break' && this.pending) this.complete(this.pending, {});
+    // As FreeSWITCH 1.10: endless_playback takes a break as the end of one pass and plays on.
+    if (command === 'uuid_break' && this.pending && this.pending.app !== 'endless_playback')
+      this.complete(this.pending, {});
     return Promise.resolve(fsEvent({}, '+OK'));
   }
 

@@ -141,13 +141,27 @@ describe('freeswitch call leg: bridge, whisper, hold', () => {
     const a = await answeredCall(rig);
     const b = await answeredCall(rig);
     await a.leg.bridge(b.leg);
+    a.ep.playMs = 150;
     await a.leg.hold();
-    await waitFor(() => a.ep.pending?.app === 'endless_playback');
-    expect(a.ep.pending?.arg).toBe('tone_stream://%(200,3800,440)');
+    // Pass after pass of `playback` (a uuid_break does not stop endless_playback in FreeSWITCH).
+    await waitFor(() => a.ep.log.filter((l) => l === 'playback tone_stream://%(200,3800,440)').length >= 2);
+    expect(a.ep.pending?.app).toBe('playback');
+    expect(a.ep.log.some((l) => l.startsWith('endless_playback'))).toBe(false);
     expect(a.ep.bridgedTo).toBeUndefined();
     await a.leg.unhold();
     expect(a.ep.pending).toBeUndefined();
     expect(a.ep.bridgedTo).toBe(b.ep.uuid);
+  });
+
+  it('hold audio whose pass ends at once (unreadable file) is not repeated', async () => {
+    rig = await startRig();
+    const a = await answeredCall(rig);
+    a.ep.playMs = 0;
+    await a.leg.hold();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.ep.log.filter((l) => l.startsWith('playback')).length).toBe(1);
+    await a.leg.unhold();
+    expect(a.leg.active).toBe(true);
   });
 
   it('the partner of a bridged leg that hangs up stays up', async () => {
