@@ -108,6 +108,8 @@ export async function startAcceptanceServer(
     merge(
       merge(backend.config(base), {
         api: { host: '127.0.0.1', port: base + 90 },
+        // LOG_LEVEL=debug shows the server's log while a flow is being debugged (as in the live rig).
+        log: { level: process.env.LOG_LEVEL ?? 'silent' },
         calls: {
           demo_agent: false,
           calling_hours: {
