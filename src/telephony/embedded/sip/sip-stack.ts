@@ -147,14 +147,7 @@ export class SipStack {
     const via = result.headers.get('via');
     if (!via || !/^SIP\s*\/\s*2\.0\s*\/\s*\w+\s+\S+/i.test(via)) return;
     // The Via could not be trusted for routing, so answer where the bytes came from.
-    const reason =
-      result.status === 400
-        ? 'Bad Request'
-        : result.status === 416
-          ? 'Unsupported URI Scheme'
-          : 'Version Not Supported';
     const text = buildResponse(result, result.status, {
-      reason,
       headers: [['Warning', `399 ${this.host} "${result.error.replace(/["\r\n\\]/g, ' ').slice(0, 100)}"`]],
       serverHeader: this.options.userAgent,
     });
