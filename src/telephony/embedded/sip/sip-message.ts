@@ -29,12 +29,20 @@ const CANONICAL: Record<string, string> = {
   'max-forwards': 'Max-Forwards',
 };
 
+/** Names seen so far: every header add and lookup canonicalises, so each spelling is worked out once. */
+const canonicalCache = new Map<string, string>();
+/** Names come off the wire: past this many spellings, compute without caching rather than grow. */
+const CANONICAL_CACHE_MAX = 512;
+
 export function canonicalName(name: string): string {
+  const cached = canonicalCache.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
   const full = COMPACT[lower] ?? lower;
-  return (
-    CANONICAL[full] ?? full.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
-  );
+  const canonical =
+    CANONICAL[full] ?? full.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  if (canonicalCache.size < CANONICAL_CACHE_MAX) canonicalCache.set(name, canonical);
+  return canonical;
 }
 
 export class SipHeaders {

@@ -58,7 +58,9 @@ function parseHeaderBlock(lines: string[]): { headers: SipHeaders; error?: strin
     }
     const value = line.slice(colon + 1).trim();
     // Backslash escapes count only inside quoted strings, but dropping them everywhere is safe here.
-    if ((value.replace(/\\./g, '').split('"').length - 1) % 2 !== 0) error ??= `unbalanced quotes in ${name}`;
+    // Most values hold no quote at all: skip the copies the count makes.
+    if (value.includes('"') && (value.replace(/\\./g, '').split('"').length - 1) % 2 !== 0)
+      error ??= `unbalanced quotes in ${name}`;
     const cname = canonicalName(name);
     if (LIST_HEADERS.has(cname)) {
       for (const part of splitList(value)) {
