@@ -76,6 +76,7 @@ export class TableRepository<T extends Row> {
   private readonly countStmt: Statement;
   private readonly pageStmt: Statement;
   private readonly updates = new Map<string, Statement>();
+  private readonly finds = new Map<string, Statement>();
   /** Default order: oldest first; rows written in the same millisecond keep their insertion order (rowid). */
   private readonly order: string;
 
@@ -117,7 +118,11 @@ export class TableRepository<T extends Row> {
 
   findBy(column: string, value: unknown): T | undefined {
     if (!this.byName.has(column) && column !== 'id') throw new Error(`unknown column ${column}`);
-    const stmt = this.db.prepare(`SELECT * FROM ${this.table} WHERE ${column} = ?`);
+    let stmt = this.finds.get(column);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT * FROM ${this.table} WHERE ${column} = ?`);
+      this.finds.set(column, stmt);
+    }
     return this.hydrate(stmt.get(value) as Row | undefined);
   }
 
