@@ -28,13 +28,3 @@ export function assertCallable(store: Store, number: string, channel: OutreachCh
     ]);
   }
 }
-
-/** Non-throwing form for listings and simulation. */
-export function isCallable(store: Store, number: string, channel: OutreachChannel = 'call'): boolean {
-  try {
-    assertCallable(store, number, channel);
-    return true;
-  } catch {
-    return false;
-  }
-}
