@@ -13,6 +13,7 @@ import type { PlannedAction } from './agent-plan.js';
 import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
 import { backoffDelay } from '../util/backoff.js';
+import { actionKey } from './after-call.js';
 
 /** The typed failure an agent receives (and the stage result carries). */
 export interface ActionFailure {
@@ -67,8 +68,10 @@ function toFailure(err: unknown): ActionFailure {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    // The listener goes when the wait ends, so retries do not pile listeners on the call's signal.
+    const onAbort = (): void => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -148,7 +151,7 @@ export class ActionRunner {
       phase: req.phase,
       services: this.services,
       signal,
-      idempotencyKey: `${req.callId ?? 'nocall'}:${definition.id}`,
+      idempotencyKey: actionKey(req.callId ?? 'nocall', definition.id),
       attempt,
       state: new Map(),
     };
@@ -252,7 +255,6 @@ export class ActionRunner {
     }
   }
 
-  /** Exec with the attachment's retries; each attempt gets its own abort controller linked to the run's. */
   /** Opens the run's history row; `inputs` are stored with PII redacted. */
   private startRun(req: RunRequest, inputs: Record<string, unknown>): string {
     const { plan } = req;
@@ -268,6 +270,7 @@ export class ActionRunner {
     });
   }
 
+  /** Exec with the attachment's retries; each attempt gets its own abort controller linked to the run's. */
   private async attempts(
     req: RunRequest,
     rendered: Record<string, unknown>,
