@@ -1,10 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
-import { crmOf, httpOf } from '../../integrations/integration-services.js';
+import { crmOf } from '../../integrations/integration-services.js';
 import { callSnapshot, transcriptText } from '../../integrations/call-snapshot.js';
-import { isSuccess, retryableStatus } from '../../integrations/http/http-status.js';
-import { isWebhookSecret, webhookHeaders, webhookId } from '../../integrations/webhooks/standard-webhooks.js';
+import {
+  httpUrlIssues,
+  postSignedJson,
+  webhookSecretIssues,
+} from '../../integrations/webhooks/signed-post.js';
 import { activityBody, activityOf, remoteNumber } from './crm-log-activity.js';
 
 const CrmLogConfig = Type.Object(
@@ -55,12 +58,8 @@ function validate(config: Config): FieldIssue[] {
   if (config.provider === 'http' && !config.url) {
     issues.push({ field: 'config.url', expected: 'the URL to send to when provider is "http"' });
   }
-  if (config.url && !config.url.includes('{') && !/^https?:\/\/[^/]+/i.test(config.url)) {
-    issues.push({ field: 'config.url', value: config.url, expected: 'an http:// or https:// URL' });
-  }
-  if (config.secret && !isWebhookSecret(config.secret)) {
-    issues.push({ field: 'config.secret', value: '[secret]', expected: 'whsec_ followed by a base64 key' });
-  }
+  issues.push(...httpUrlIssues('config.url', config.url));
+  issues.push(...webhookSecretIssues('config.secret', config.secret));
   return issues;
 }
 
@@ -70,31 +69,17 @@ async function viaHttp(ctx: ActionContext<Config>, extra: Record<string, unknown
     config.body === undefined
       ? fallback
       : ctx.services.templates.renderDeep(config.body, { ...ctx.variables, ...extra }, 'config.body');
-  const payload = JSON.stringify(mapped);
-  const id = webhookId(ctx.idempotencyKey);
-  const ts = Math.floor(ctx.services.clock.now() / 1000);
-  const url = config.url ?? '';
-  const res = await httpOf(ctx.services).request({
+  const sent = await postSignedJson(ctx, {
+    url: config.url ?? '',
     method: config.method,
-    url,
-    headers: {
-      'content-type': 'application/json',
-      ...config.headers,
-      'idempotency-key': ctx.idempotencyKey,
-      ...(config.secret ? webhookHeaders(config.secret, id, ts, payload) : {}),
-    },
-    body: payload,
-    signal: ctx.signal,
+    headers: config.headers,
+    payload: JSON.stringify(mapped),
+    secret: config.secret,
+    idSeed: ctx.idempotencyKey,
+    failCode: 'CRM_ERROR',
+    receiver: 'CRM endpoint',
   });
-  if (!isSuccess(res.status)) {
-    throw new ActionError(
-      'CRM_ERROR',
-      `CRM endpoint ${new URL(url).host} answered ${res.status}: ${res.body.slice(0, 200)}`,
-      retryableStatus(res.status),
-      { status: res.status },
-    );
-  }
-  return { provider: 'http', status: res.status };
+  return { provider: 'http', status: sent.status };
 }
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {

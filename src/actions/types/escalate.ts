@@ -1,10 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
-import { httpOf, mailerOf, publicUrlOf } from '../../integrations/integration-services.js';
+import { mailerOf, publicUrlOf } from '../../integrations/integration-services.js';
 import { callSnapshot, transcriptText, type CallSnapshot } from '../../integrations/call-snapshot.js';
-import { isSuccess, retryableStatus } from '../../integrations/http/http-status.js';
-import { isWebhookSecret, webhookHeaders, webhookId } from '../../integrations/webhooks/standard-webhooks.js';
+import {
+  httpUrlIssues,
+  postSignedJson,
+  webhookSecretIssues,
+} from '../../integrations/webhooks/signed-post.js';
 import { addressList } from './send-email.js';
 import { remoteNumber } from './crm-log-activity.js';
 
@@ -39,20 +42,8 @@ function validate(config: Config): FieldIssue[] {
   if (!config.email && !config.webhook_url) {
     issues.push({ field: 'config.email', expected: 'an email address and/or config.webhook_url to notify' });
   }
-  if (
-    config.webhook_url &&
-    !config.webhook_url.includes('{') &&
-    !/^https?:\/\/[^/]+/i.test(config.webhook_url)
-  ) {
-    issues.push({
-      field: 'config.webhook_url',
-      value: config.webhook_url,
-      expected: 'an http:// or https:// URL',
-    });
-  }
-  if (config.secret && !isWebhookSecret(config.secret)) {
-    issues.push({ field: 'config.secret', value: '[secret]', expected: 'whsec_ followed by a base64 key' });
-  }
+  issues.push(...httpUrlIssues('config.webhook_url', config.webhook_url));
+  issues.push(...webhookSecretIssues('config.secret', config.secret));
   return issues;
 }
 
@@ -95,28 +86,15 @@ async function notifyWebhook(ctx: ActionContext<Config>, snap: CallSnapshot, lin
       transcript: snap.transcript,
     },
   });
-  const id = webhookId(`${ctx.idempotencyKey}:escalate`);
-  const ts = Math.floor(ctx.services.clock.now() / 1000);
-  const res = await httpOf(ctx.services).request({
-    method: 'POST',
+  const sent = await postSignedJson(ctx, {
     url,
-    headers: {
-      'content-type': 'application/json',
-      'idempotency-key': ctx.idempotencyKey,
-      ...(ctx.config.secret ? webhookHeaders(ctx.config.secret, id, ts, payload) : {}),
-    },
-    body: payload,
-    signal: ctx.signal,
+    payload,
+    secret: ctx.config.secret,
+    idSeed: `${ctx.idempotencyKey}:escalate`,
+    failCode: 'HTTP_STATUS',
+    receiver: 'escalation webhook',
   });
-  if (!isSuccess(res.status)) {
-    throw new ActionError(
-      'HTTP_STATUS',
-      `escalation webhook ${new URL(url).host} answered ${res.status}`,
-      retryableStatus(res.status),
-      { status: res.status },
-    );
-  }
-  return res.status;
+  return sent.status;
 }
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {

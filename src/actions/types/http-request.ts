@@ -3,6 +3,7 @@ import { ActionError, defineActionType, type ActionContext } from '../action-typ
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../../integrations/integration-services.js';
 import { isSuccess, parseJsonBody, retryableStatus } from '../../integrations/http/http-status.js';
+import { httpUrlIssues } from '../../integrations/webhooks/signed-post.js';
 import { compileJsonPath, JsonPathError, selectJsonPath } from '../../integrations/http/json-path.js';
 import { authHeaders, authIssues, HttpAuthSchema, type HttpAuth } from './http-request-auth.js';
 
@@ -52,10 +53,7 @@ function validate(config: {
   auth?: HttpAuth;
   response_map: Record<string, string>;
 }): FieldIssue[] {
-  const issues: FieldIssue[] = authIssues(config.auth);
-  if (!config.url.includes('{') && !/^https?:\/\/[^/]+/i.test(config.url)) {
-    issues.push({ field: 'config.url', value: config.url, expected: 'an http:// or https:// URL' });
-  }
+  const issues: FieldIssue[] = [...authIssues(config.auth), ...httpUrlIssues('config.url', config.url)];
   if (config.body !== undefined && (config.method === 'GET' || config.method === 'DELETE')) {
     issues.push({ field: 'config.body', expected: `no body with ${config.method} (use query)` });
   }

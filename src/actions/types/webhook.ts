@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
-import { httpOf } from '../../integrations/integration-services.js';
-import { isSuccess, retryableStatus } from '../../integrations/http/http-status.js';
 import { callSnapshot } from '../../integrations/call-snapshot.js';
-import { isWebhookSecret, webhookHeaders, webhookId } from '../../integrations/webhooks/standard-webhooks.js';
+import {
+  httpUrlIssues,
+  postSignedJson,
+  webhookSecretIssues,
+} from '../../integrations/webhooks/signed-post.js';
 
 const WebhookConfig = Type.Object(
   {
@@ -26,17 +28,10 @@ const WebhookConfig = Type.Object(
 type Config = typeof WebhookConfig.static;
 
 function validate(config: Config): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  if (!config.url.includes('{') && !/^https?:\/\/[^/]+/i.test(config.url)) {
-    issues.push({ field: 'config.url', value: config.url, expected: 'an http:// or https:// URL' });
-  }
-  if (config.secret && !isWebhookSecret(config.secret)) {
-    issues.push({
-      field: 'config.secret',
-      value: '[secret]',
-      expected: 'whsec_ followed by a base64 key (at least 16 characters)',
-    });
-  }
+  const issues: FieldIssue[] = [
+    ...httpUrlIssues('config.url', config.url),
+    ...webhookSecretIssues('config.secret', config.secret),
+  ];
   if (config.payload === 'template' && !config.template) {
     issues.push({ field: 'config.template', expected: 'a JSON template when payload is "template"' });
   }
@@ -75,34 +70,17 @@ function body(ctx: ActionContext<Config>): string {
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {
   const { config } = ctx;
-  const payload = body(ctx);
-  const id = webhookId(ctx.idempotencyKey);
-  const timestamp = Math.floor(ctx.services.clock.now() / 1000);
-  const res = await httpOf(ctx.services).request({
-    method: 'POST',
+  const sent = await postSignedJson(ctx, {
     url: config.url,
-    headers: {
-      'content-type': 'application/json',
-      ...config.headers,
-      'idempotency-key': ctx.idempotencyKey,
-      ...(config.secret
-        ? webhookHeaders(config.secret, id, timestamp, payload)
-        : { 'webhook-id': id, 'webhook-timestamp': String(timestamp) }),
-    },
-    body: payload,
+    headers: config.headers,
+    payload: body(ctx),
+    secret: config.secret,
+    idSeed: ctx.idempotencyKey,
     timeoutMs: config.timeout_ms,
-    signal: ctx.signal,
+    failCode: 'HTTP_STATUS',
+    receiver: 'webhook',
   });
-  if (!isSuccess(res.status)) {
-    const host = new URL(config.url).host;
-    throw new ActionError(
-      'HTTP_STATUS',
-      `webhook ${host} answered ${res.status}: ${res.body.slice(0, 200)}`,
-      retryableStatus(res.status),
-      { status: res.status },
-    );
-  }
-  return { status: res.status, webhook_id: id };
+  return { status: sent.status, webhook_id: sent.webhookId };
 }
 
 /**
