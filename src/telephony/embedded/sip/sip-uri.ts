@@ -195,12 +195,3 @@ export function parseAuthParams(
   if (last < body.trim().length) return undefined;
   return { scheme: (m[1] as string).toLowerCase(), params };
 }
-
-export function formatUri(uri: SipUri): string {
-  if (uri.scheme === 'tel') return `tel:${uri.user}`;
-  const params = Object.entries(uri.params)
-    .map(([k, v]) => (v === null ? `;${k}` : `;${k}=${v}`))
-    .join('');
-  const user = uri.user ? `${uri.user}@` : '';
-  return `${uri.scheme}:${user}${uri.host}${uri.port ? `:${uri.port}` : ''}${params}`;
-}
