@@ -105,6 +105,9 @@ describe('RFC 4733 send', () => {
     expect(audio.length).toBeGreaterThan(0);
     expect(new Set(packets.map((p) => p.getSsrc())).size).toBe(1);
     expect(audio.every((p) => p.getPayload().byteLength === 160)).toBe(true);
+    const eventTs = (events[0] as (typeof events)[number]).getTimestamp();
+    const audioTs = (audio[0] as (typeof audio)[number]).getTimestamp();
+    expect(Math.abs(((eventTs - audioTs) | 0) % 160)).toBe(0);
   });
 
   it('refuses DTMF when the peer negotiated no telephone-event, and bad digits', async () => {
