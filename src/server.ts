@@ -56,8 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
   const telephony = createTelephony(config, {
     logger,
-    // The freeswitch backend's speech seam takes (text, options); adapt the shared synthesizer to it.
-    speech: { synthesize: (text, o) => speech.synthesize({ text, ...o }) },
+    speech,
     createEmbedded: (cfg, deps) => createEmbeddedTelephony(cfg, { logger: deps.logger, speech }),
   });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.

@@ -6,13 +6,13 @@ import { checkFreeswitchConfig } from './freeswitch/config.js';
 import type { DrachtioFactory } from './freeswitch/drachtio-types.js';
 import { FreeswitchTelephony } from './freeswitch/freeswitch-telephony.js';
 import { realDrachtio } from './freeswitch/real-drachtio.js';
-import type { SpeechSynthesizer } from './freeswitch/speech-synthesizer.js';
+import type { SpeechSynthesizer } from '../speech/speech-synthesizer.js';
 
 export type { Telephony } from './port.js';
 
 export interface TelephonyDeps {
   logger: Logger;
-  /** Turns text into a cached WAV inside the shared media folder (MediaSource kind 'speech'). */
+  /** Turns text into a cached WAV (MediaSource kind 'speech'); for freeswitch, inside its shared folder. */
   speech?: SpeechSynthesizer;
   /** drachtio-srf / drachtio-fsmrf constructors; tests pass fakes. */
   drachtio?: DrachtioFactory;

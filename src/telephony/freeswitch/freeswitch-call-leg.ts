@@ -24,7 +24,7 @@ import { DEFAULT_HOLD_TONE, playbackTarget } from './playback-source.js';
 import { runRefer } from './refer-transaction.js';
 import type { SharedPaths } from './shared-paths.js';
 import { assertDtmfDigits, dtmfMethodFromSource, dtmfRelayBody, parseDtmfRelay } from './sip-messages.js';
-import type { SpeechSynthesizer } from './speech-synthesizer.js';
+import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { delay, withTimeout } from './timeouts.js';
 
 export interface LegDeps {

@@ -28,7 +28,7 @@ import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
 import { SharedPaths } from './shared-paths.js';
 import { customHeaders, outcomeForStatus, parseNameAddr } from './sip-messages.js';
-import type { SpeechSynthesizer } from './speech-synthesizer.js';
+import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { withTimeout } from './timeouts.js';
 
 export interface FreeswitchTelephonyDeps {

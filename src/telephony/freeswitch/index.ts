@@ -5,5 +5,4 @@ export {
   freeswitchConfigIssues,
   type FreeswitchSettings,
 } from './config.js';
-export type { SpeechSynthesizer } from './speech-synthesizer.js';
 export { realDrachtio } from './real-drachtio.js';

@@ -1,6 +1,6 @@
 import type { MediaSource } from '../port.js';
 import type { SharedPaths } from './shared-paths.js';
-import type { SpeechSynthesizer } from './speech-synthesizer.js';
+import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 
 /**
  * Turns a port MediaSource into what FreeSWITCH's playback application takes: a file path in
@@ -17,10 +17,8 @@ export async function playbackTarget(
       return paths.toRemote(source.path);
     case 'speech': {
       if (!speech) throw new Error('speech: no speech synthesizer is configured for the freeswitch backend');
-      const opts: { voice?: string; language?: string } = {};
-      if (source.voice) opts.voice = source.voice;
-      if (source.language) opts.language = source.language;
-      return paths.toRemote(await speech.synthesize(source.text, opts));
+      const { text, voice, language } = source;
+      return paths.toRemote(await speech.synthesize({ text, voice, language }));
     }
     case 'tone':
       return toneStream(source.frequencies, source.durationMs, source.onMs, source.offMs);

@@ -42,7 +42,8 @@ describe('freeswitch call leg: media', () => {
     rig = await startRig({
       settings: s,
       speech: {
-        synthesize: async (text) => {
+        provider: 'fake',
+        synthesize: async ({ text }) => {
           texts.push(text);
           return path.join(s.shared_dir.local, 'tts', 'abc.wav');
         },

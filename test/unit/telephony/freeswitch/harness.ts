@@ -5,7 +5,7 @@ import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import { createLogger } from '../../../../src/logging/logger.js';
 import type { FreeswitchSettings } from '../../../../src/telephony/freeswitch/config.js';
 import { FreeswitchTelephony } from '../../../../src/telephony/freeswitch/freeswitch-telephony.js';
-import type { SpeechSynthesizer } from '../../../../src/telephony/freeswitch/speech-synthesizer.js';
+import type { SpeechSynthesizer } from '../../../../src/speech/speech-synthesizer.js';
 import type { CallLeg, InboundCall } from '../../../../src/telephony/port.js';
 import {
   FakeDrachtio,
