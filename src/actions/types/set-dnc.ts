@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ActionError, defineActionType } from '../action-type.js';
 import { nowIso } from '../../store/ids.js';
+import { normalisePhone } from '../../contacts/phone.js';
 
 /** Puts a number on the Do-Not-Call list; `assertCallable` then refuses every later call or message to it. */
 export const setDnc = defineActionType({
@@ -25,10 +26,13 @@ export const setDnc = defineActionType({
       { additionalProperties: false },
     ),
   async exec(ctx) {
-    const number = ctx.config.number.trim();
-    if (!/^\+?[0-9A-Za-z@:._-]{3,}$/.test(number)) {
+    const raw = ctx.config.number.trim();
+    if (!/^\+?[0-9A-Za-z@:._-]{3,}$/.test(raw)) {
       throw new ActionError('VALIDATION', 'no number to put on the Do-Not-Call list', false);
     }
+    // Outbound targets are E.164 when assertCallable checks them: a caller seen as `0044…` must land on
+    // the record a later call to `+44…` looks up. SIP users that are not numbers stay as they are.
+    const number = normalisePhone(raw) ?? raw;
     const reason = String(ctx.args.reason ?? '') || ctx.config.reason;
     const contact = ctx.services.contacts.ensureByPhone(number);
     const at = nowIso();

@@ -118,4 +118,19 @@ describe('local action types', () => {
     expect(() => assertCallable(fx.store, number, 'sms')).toThrow(/message was not sent/);
     expect(() => assertCallable(fx.store, '+14155550178', 'sms')).not.toThrow();
   });
+
+  it('set DNC stores a caller seen with the 00 prefix in E.164, so a later call to +… is refused', async () => {
+    fx = engineFixture();
+    fx.attach('dnc', 'set-dnc', {}, 'during', { triggers: [{ kind: 'intent', phrases: ['stop calling'] }] });
+    const call = fx.call('00442079460958');
+    const s = fx.engine.session({
+      agentId: fx.agent.id,
+      callId: call.id,
+      from: '00442079460958',
+      direction: 'inbound',
+    });
+    await s.handleEvent({ type: 'transcript', text: 'stop calling' });
+    expect(fx.store.contacts.findBy('phone', '+442079460958')).toMatchObject({ dnc: true });
+    expect(() => assertCallable(fx.store, '+442079460958', 'call')).toThrow(/Do-Not-Call/);
+  });
 });
