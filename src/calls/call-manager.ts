@@ -100,7 +100,7 @@ export class CallManager {
   /** Places a call out; resolves once it is dialling (the call row exists), before it is answered. */
   async placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }> {
     if (this.draining) throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
-    const agent = this.deps.store.agents.get(req.agent) ?? this.deps.store.agents.findBy('name', req.agent);
+    const agent = this.deps.store.agents.byIdOrName(req.agent);
     if (!agent) throw notFound('agent', req.agent);
     let target;
     try {

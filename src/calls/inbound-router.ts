@@ -15,10 +15,6 @@ export function dialledUser(info: CallInfo): string {
   return user || info.to.user;
 }
 
-function findAgent(store: Store, ref: string): AgentRecord | undefined {
-  return store.agents.get(ref) ?? store.agents.findBy('name', ref);
-}
-
 /**
  * Request-URI user (a DID or extension) → agent: the numbers table first (exact, then with or without
  * a leading '+'), else `calls.default_agent`, else the demo agent when enabled. Nothing found → 404;
@@ -34,7 +30,7 @@ export function routeInbound(store: Store, settings: CallsSettings, info: CallIn
   }
   const fallback = settings.default_agent || (settings.demo_agent ? DEMO_AGENT_NAME : '');
   if (!fallback) return { ok: false, status: 404, reason: 'no agent for the dialled number', dialled };
-  const agent = findAgent(store, fallback);
+  const agent = store.agents.byIdOrName(fallback);
   if (!agent)
     return {
       ok: false,

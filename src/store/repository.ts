@@ -126,6 +126,11 @@ export class TableRepository<T extends Row> {
     return this.hydrate(stmt.get(value) as Row | undefined);
   }
 
+  /** A record by id, else by its `name` column (API and CLI arguments accept either). */
+  byIdOrName(ref: string): T | undefined {
+    return this.get(ref) ?? this.findBy('name', ref);
+  }
+
   /** A page of records; `where` keeps only rows whose columns equal the given values (undefined = no filter). */
   list(query: PageQuery = {}, where: Row = {}): Page<T> {
     const { limit, offset } = pageBounds(query);

@@ -17,8 +17,7 @@ const AttachmentPatch = Type.Partial(AttachmentInput, { additionalProperties: fa
 export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engine: ActionEngine): void {
   const tags = ['agents'];
   const agentOf = (id: string) =>
-    store.agents.get(id) ??
-    store.agents.findBy('name', id) ??
+    store.agents.byIdOrName(id) ??
     (() => {
       throw notFound('agent', id);
     })();

@@ -19,7 +19,7 @@ export function simulateRoutes(app: FastifyInstance, { store }: ApiDeps, engine:
     },
     async (req) => {
       const id = (req.params as { id: string }).id;
-      const agent = store.agents.get(id) ?? store.agents.findBy('name', id);
+      const agent = store.agents.byIdOrName(id);
       if (!agent) throw notFound('agent', id);
       return simulate(engine, agent.id, req.body);
     },

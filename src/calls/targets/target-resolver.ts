@@ -74,19 +74,12 @@ function single(label: string, dial: string, field: string): ResolvedTarget {
   }
 }
 
-function byIdOrName<T extends { id: string; name: string }>(
-  repo: { get(id: string): T | undefined; findBy(column: string, value: unknown): T | undefined },
-  key: string,
-): T | undefined {
-  return repo.get(key) ?? repo.findBy('name', key);
-}
-
 function userDial(user: UserRecord): string | undefined {
   return user.sip_uri || user.phone || undefined;
 }
 
 function userTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const user = byIdOrName(store.users, key);
+  const user = store.users.byIdOrName(key);
   if (!user) throw unresolvable(ref, `no user with id or name ${JSON.stringify(key)}`, field);
   const dial = userDial(user);
   if (!dial) throw unresolvable(ref, `user ${user.name} has neither a sip_uri nor a phone number`, field);
@@ -94,13 +87,13 @@ function userTarget(store: Store, key: string, ref: string, field: string): Reso
 }
 
 function lineTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const line = byIdOrName(store.lines, key);
+  const line = store.lines.byIdOrName(key);
   if (!line) throw unresolvable(ref, `no line with id or name ${JSON.stringify(key)}`, field);
   return single(`line ${line.name}`, line.target, field);
 }
 
 function ringGroupTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const group = byIdOrName(store.ringGroups, key);
+  const group = store.ringGroups.byIdOrName(key);
   if (!group) throw unresolvable(ref, `no ring group with id or name ${JSON.stringify(key)}`, field);
   const members: DialMember[] = [];
   for (const m of store.ringGroupMembers.list(group.id)) {

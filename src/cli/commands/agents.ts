@@ -6,7 +6,7 @@ import { loadCliConfig, openStore, type Io } from '../context.js';
 
 /** Finds an agent by id, else by name. */
 export function findAgent(store: Store, idOrName: string): AgentRecord {
-  const agent = store.agents.get(idOrName) ?? store.agents.findBy('name', idOrName);
+  const agent = store.agents.byIdOrName(idOrName);
   if (!agent) throw notFound('agent', idOrName);
   return agent;
 }

@@ -25,7 +25,7 @@ export function simulateCommand(program: Command, io: Io): void {
       const config = loadCliConfig(program.opts());
       const store = openStore(config);
       try {
-        const agent = store.agents.get(agentRef) ?? store.agents.findBy('name', agentRef);
+        const agent = store.agents.byIdOrName(agentRef);
         if (!agent) throw notFound('agent', agentRef);
         const result = await simulate(cliEngine(store, config), agent.id, parseAgentFile(text, opts.script));
         if (opts.json) io.out(JSON.stringify(result, null, 2));
