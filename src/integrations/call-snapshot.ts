@@ -17,15 +17,19 @@ export interface CallSnapshot {
   dispositions: { call: string | null; contact: string | null };
 }
 
-const MAX_EVENTS = 2000;
+/** Safety bound: a call's history is read a page at a time and never beyond this many events. */
+const MAX_EVENTS = 20000;
 
-/** Transcript lines (call_events of type "transcript") in order. */
+/**
+ * Final transcript lines (call_events of type "transcript") in order. A recogniser's interim
+ * guesses are recorded with `final: false` and left out: the final line repeats what they said.
+ */
 export function transcriptOf(store: Store, callId: string): TranscriptLine[] {
   const lines: TranscriptLine[] = [];
   for (let offset = 0; offset < MAX_EVENTS; offset += 500) {
     const page = store.callEvents.list(callId, { limit: 500, offset });
     for (const e of page.items) {
-      if (e.type !== 'transcript' || typeof e.data.text !== 'string') continue;
+      if (e.type !== 'transcript' || e.data.final === false || typeof e.data.text !== 'string') continue;
       lines.push({
         at: e.at,
         speaker: typeof e.data.speaker === 'string' ? e.data.speaker : 'caller',

@@ -1,26 +1,19 @@
 import type { Store } from '../../store/store.js';
+import { transcriptOf } from '../call-snapshot.js';
 
 export interface TranscriptLine {
   speaker: 'caller' | 'agent';
   text: string;
 }
 
-/** Safety bound: a call's history is read a page at a time and never beyond this many events. */
-const MAX_EVENTS = 20000;
-
-/** The final transcript lines of a call (`call_events` of type `transcript`), in order. */
+/** The final transcript lines of a call, speakers narrowed to caller/agent and empty lines dropped. */
 export function callTranscript(store: Store, callId: string): TranscriptLine[] {
-  const lines: TranscriptLine[] = [];
-  for (let offset = 0; offset < MAX_EVENTS; offset += 500) {
-    const page = store.callEvents.list(callId, { limit: 500, offset });
-    for (const e of page.items) {
-      if (e.type !== 'transcript' || e.data.final === false) continue;
-      const text = typeof e.data.text === 'string' ? e.data.text.trim() : '';
-      if (text) lines.push({ speaker: e.data.speaker === 'agent' ? 'agent' : 'caller', text });
-    }
-    if (offset + page.items.length >= page.total) break;
-  }
-  return lines;
+  return transcriptOf(store, callId)
+    .map((l): TranscriptLine => ({
+      speaker: l.speaker === 'agent' ? 'agent' : 'caller',
+      text: l.text.trim(),
+    }))
+    .filter((l) => l.text);
 }
 
 /** `Caller: …` / `Agent: …` lines, the form prompts and summaries use. */
