@@ -87,10 +87,6 @@ export class FreeswitchCallLeg implements CallLeg {
     return !this.done;
   }
 
-  get endpointUuid(): string {
-    return this.ep.uuid;
-  }
-
   on<K extends keyof CallLegEvents>(event: K, listener: Listener<CallLegEvents[K]>): void {
     this.events.on(event, listener);
   }

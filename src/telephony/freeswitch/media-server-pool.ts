@@ -1,7 +1,7 @@
 import type { Logger } from '../../logging/logger.js';
 import type { FsMediaServer, Mrf } from './drachtio-types.js';
 import type { MediaServerSettings } from './config.js';
-import { backoffDelay } from './timeouts.js';
+import { backoffDelay } from '../../util/backoff.js';
 
 /** One configured FreeSWITCH and its live connection, if any. */
 export interface MediaServerHandle {
@@ -135,8 +135,8 @@ export class MediaServerPool {
 
   private schedule(h: MediaServerHandle, index: number): void {
     if (this.stopped || this.timers.has(h)) return;
-    const attempt = this.attempts.get(h) ?? 0;
-    this.attempts.set(h, attempt + 1);
+    const attempt = (this.attempts.get(h) ?? 0) + 1;
+    this.attempts.set(h, attempt);
     const wait = backoffDelay(attempt, this.opts.baseRetryDelayMs ?? 500, this.opts.maxRetryDelayMs);
     const timer = setTimeout(() => {
       this.timers.delete(h);

@@ -26,15 +26,4 @@ export class SharedPaths {
     }
     return rel === '' ? this.remote : path.posix.join(this.remote, ...rel.split(path.sep));
   }
-
-  /** FreeSWITCH path → the path Callwright opens. */
-  toLocal(remotePath: string): string {
-    const rel = path.posix.relative(this.remote, remotePath);
-    if (rel.startsWith('..') || path.posix.isAbsolute(rel)) {
-      throw new Error(
-        `path: ${JSON.stringify(remotePath)} is outside FreeSWITCH's shared folder ${this.remote}`,
-      );
-    }
-    return path.join(this.local, ...rel.split('/'));
-  }
 }

@@ -1,5 +1,3 @@
-import { backoffDelay as jitteredBackoff } from '../../util/backoff.js';
-
 /** Rejects with `what timed out after N ms` when `promise` takes longer than `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -11,14 +9,4 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Reconnect back-off, counted from attempt 0 (~base), doubling at most 20 times and capped at `max`. */
-export function backoffDelay(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-  random: () => number = Math.random,
-): number {
-  return jitteredBackoff(Math.min(attempt, 20) + 1, baseMs, maxMs, random);
 }
