@@ -218,11 +218,6 @@ export class OutboxRepository {
     return raw ? hydrate(raw) : undefined;
   }
 
-  byKey(key: string): OutboxRow | undefined {
-    const raw = this.byKeyStmt.get(key) as RawRow | undefined;
-    return raw ? hydrate(raw) : undefined;
-  }
-
   list(filter: OutboxFilter = {}): Page<OutboxRow> {
     return filteredPage(this.db, OUTBOX_TABLE, filter, hydrate);
   }
