@@ -86,8 +86,10 @@ export class TransactionLayer {
 
   receiveRequest(request: SipRequest, source: Destination): void {
     stamp(request, source);
-    const matchMethod = request.method === 'ACK' ? 'INVITE' : request.method;
-    const existing = this.servers.get(serverKey(request, matchMethod));
+    // An ACK to a non-2xx belongs to the INVITE's transaction (RFC 3261 §17.2.3); any other request's
+    // key is also the key of the transaction it starts.
+    const key = serverKey(request, request.method === 'ACK' ? 'INVITE' : request.method);
+    const existing = this.servers.get(key);
     if (existing) {
       existing.receive(request);
       return;
@@ -96,12 +98,7 @@ export class TransactionLayer {
       this.user?.onRequest(request, undefined, source);
       return;
     }
-    const tx = new ServerTransaction(
-      this.ctx,
-      serverKey(request, request.method),
-      request,
-      replyDestination(request, source),
-    );
+    const tx = new ServerTransaction(this.ctx, key, request, replyDestination(request, source));
     this.servers.set(tx.key, tx);
     this.user?.onRequest(request, tx, source);
   }
