@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { loadConfig, dataPaths } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Store } from '../store/store.js';
@@ -19,6 +20,14 @@ export const processIo: Io = {
 
 export interface GlobalOptions {
   config?: string;
+}
+
+/** The `agents` group; `agents.ts` and `agents-import.ts` both add to it, whichever runs first creates it. */
+export function agentsGroup(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'agents') ??
+    program.command('agents').description('Agents: list, show, import')
+  );
 }
 
 export function loadCliConfig(opts: GlobalOptions): Config {

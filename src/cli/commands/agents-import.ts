@@ -2,15 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { importAgent, parseAgentFile } from '../../actions/agent-import.js';
 import { CallwrightError } from '../../errors.js';
-import { loadCliConfig, openStore, type Io } from '../context.js';
+import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
 import { cliEngine } from './actions.js';
 
-/** Adds `agents import FILE.yaml` to the `agents` group (created here when absent). */
+/** Adds `agents import FILE.yaml` to the `agents` group. */
 export function registerAgentsImport(program: Command, io: Io): void {
-  const agents =
-    program.commands.find((c) => c.name() === 'agents') ??
-    program.command('agents').description('Agents: list, show, import');
-  agents
+  agentsGroup(program)
     .command('import <file>')
     .description(
       'Import an agent with its actions (definitions + attachments) from YAML; re-importing changes nothing',

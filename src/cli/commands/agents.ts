@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { notFound } from '../../errors.js';
 import type { Store, AgentRecord } from '../../store/store.js';
-import { loadCliConfig, openStore, type Io } from '../context.js';
+import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
 
 /** Finds an agent by id, else by name. */
 export function findAgent(store: Store, idOrName: string): AgentRecord {
@@ -23,10 +23,7 @@ function describeAgent(store: Store, agent: AgentRecord): Record<string, unknown
 }
 
 export function agentsCommand(program: Command, io: Io): void {
-  // Another command file may add more subcommands (`agents import`) to the same group.
-  const agents =
-    program.commands.find((c) => c.name() === 'agents') ??
-    program.command('agents').description('Agents: list, show, import');
+  const agents = agentsGroup(program);
   agents
     .command('list')
     .description('List agents by name: id, name, kind, description')

@@ -42,9 +42,7 @@ function progressReporter(
 }
 
 export function contactsCommand(program: Command, io: Io): void {
-  const contacts =
-    program.commands.find((c) => c.name() === 'contacts') ??
-    program.command('contacts').description('Contacts');
+  const contacts = program.command('contacts').description('Contacts');
   contacts
     .command('import <file>')
     .description(
