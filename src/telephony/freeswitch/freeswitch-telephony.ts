@@ -47,8 +47,8 @@ export interface FreeswitchTelephonyDeps {
 
 /**
  * The production backend: signaling through drachtio-server (drachtio-srf), media on one or more
- * FreeSWITCH servers (drachtio-fsmrf). Inbound INVITEs become InboundCalls; `dial` creates an endpoint
- * first and offers its SDP to the callee, then points the endpoint at the callee's answer.
+ * FreeSWITCH servers (drachtio-fsmrf). Inbound INVITEs become InboundCalls; `dial` sends an INVITE
+ * without SDP and answers the callee's offer from a new FreeSWITCH endpoint in the ACK.
  */
 export class FreeswitchTelephony implements Telephony {
   readonly name = 'freeswitch' as const;
@@ -96,11 +96,12 @@ export class FreeswitchTelephony implements Telephony {
   }
 
   stats(): TelephonyStats {
+    const down = this.pool.down().length;
     const stats: TelephonyStats = {
       activeCalls: this.legs.size,
       activeDialogs: this.legs.size,
-      mediaServersUp: this.pool.handles.length - this.pool.down().length,
-      mediaServersDown: this.pool.down().length,
+      mediaServersUp: this.pool.handles.length - down,
+      mediaServersDown: down,
     };
     for (const h of this.pool.handles) stats[`legs:${h.name}`] = h.active;
     return stats;
@@ -111,9 +112,9 @@ export class FreeswitchTelephony implements Telephony {
     const down: string[] = [];
     if (!this.link.connected)
       down.push(`drachtio-server ${this.link.address} (${this.link.lastError ?? 'not connected'})`);
-    for (const h of this.pool.down()) down.push(`freeswitch ${h.name} (${h.lastError ?? 'not connected'})`);
-    const anyMedia = this.pool.down().length < this.pool.handles.length;
-    const ready = this.link.connected && anyMedia;
+    const mediaDown = this.pool.down();
+    for (const h of mediaDown) down.push(`freeswitch ${h.name} (${h.lastError ?? 'not connected'})`);
+    const ready = this.link.connected && mediaDown.length < this.pool.handles.length;
     return down.length ? { ready, detail: `down: ${down.join('; ')}` } : { ready };
   }
 
@@ -189,10 +190,8 @@ export class FreeswitchTelephony implements Telephony {
         /* final response already in */
       }
     };
-    const ringTimer = setTimeout(
-      () => cancel('ring-timeout'),
-      request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000,
-    );
+    const ringTimeoutMs = request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000;
+    const ringTimer = setTimeout(() => cancel('ring-timeout'), ringTimeoutMs);
     const onAbort = (): void => cancel('aborted');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const uac = this.srf.createUAC(
@@ -213,7 +212,7 @@ export class FreeswitchTelephony implements Telephony {
       },
     );
     // After a CANCEL the INVITE must end with 487 (RFC 3261 §9.2); if none comes, give up on it.
-    const guardMs = (request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000) + 32_000;
+    const guardMs = ringTimeoutMs + 32_000;
     try {
       const answered = await withTimeout(uac, guardMs, 'INVITE');
       const offer = isOffer(answered) ? answered : undefined;
