@@ -295,3 +295,44 @@ describe('inbound SMS webhook', () => {
     expect(messages().all()).toHaveLength(0);
   });
 });
+
+describe('inbound webhook for a generic HTTP gateway', () => {
+  const TOKEN = 'gateway-shared-token-1234';
+  let app: FastifyInstance;
+  beforeEach(async () => {
+    app = await buildApi({
+      store: fx.store,
+      config: { ...fx.config, sms: { ...fx.config.sms, http: { ...fx.config.sms.http, token: TOKEN } } },
+    });
+  });
+  afterEach(async () => app.close());
+
+  const send = (payload: Record<string, unknown>, token?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/webhooks/sms/http',
+      headers: token === undefined ? {} : { 'x-webhook-token': token },
+      payload,
+    });
+  const reply = { from: '+14155550100', to: '+14155550111', body: 'STOP', id: 'gw-in-1' };
+
+  it('checks X-Webhook-Token before the body, names a missing field, and stores a valid reply', async () => {
+    expect((await send(reply)).statusCode).toBe(403);
+    expect((await send(reply, 'gateway-shared-token-9999')).statusCode).toBe(403);
+    expect((await send({ from: 'x' }, 'wrong')).statusCode).toBe(403);
+    const missing = await send({ from: '+14155550100', body: 'hi' }, TOKEN);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'VALIDATION', issues: [{ field: 'body.to' }] });
+    expect(messages().all()).toHaveLength(0);
+
+    const ok = await send(reply, TOKEN);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ opt_change: 'opt-out', call_id: null });
+    expect(messages().all()[0]).toMatchObject({
+      direction: 'inbound',
+      provider: 'http',
+      provider_id: 'gw-in-1',
+    });
+    expect(fx.store.contacts.findBy('phone', '+14155550100')?.sms_opt_out).toBe(true);
+  });
+});
