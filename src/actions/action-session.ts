@@ -43,6 +43,9 @@ export type ToolResult =
 const EMPTY = (): StageResult => ({ runs: [], say: [], aborted: false, timedOut: false });
 const DTMF_BUFFER_MAX = 32;
 
+/** A planned action and why it runs (stored in its history row, printed by simulation). */
+type Fired = { plan: PlannedAction; firedBy: FiredBy };
+
 /**
  * The action engine's view of one call: which attachments fire on which event, in attachment order,
  * with outputs of earlier runs as `actions.<name>.*` for later ones. Work is serialised: an event
@@ -115,8 +118,11 @@ export class ActionSession {
 
   /** Runs a stage's attachments that fire at stage entry (no triggers, or a true condition). */
   runStage(stage: Exclude<Stage, 'after'>): Promise<StageResult> {
-    const entries = this.plan.filter((p) => p.attachment.stage === stage && this.firesAtEntry(p));
-    if (stage !== 'before') return this.serial(() => this.runSequence(entries, { kind: 'stage', stage }));
+    const entries = this.plan.flatMap((plan) => {
+      const firedBy = plan.attachment.stage === stage ? this.entryTrigger(plan, stage) : undefined;
+      return firedBy ? [{ plan, firedBy }] : [];
+    });
+    if (stage !== 'before') return this.serial(() => this.runSequence(entries));
     return this.serial(() => this.withBudget(entries));
   }
 
@@ -126,7 +132,7 @@ export class ActionSession {
     if (event.type === 'ended') this.phase = 'ended';
     if (event.type === 'transcript' && event.final === false) return Promise.resolve(EMPTY());
     if (event.type === 'dtmf') this.dtmf = (this.dtmf + event.digits).slice(-DTMF_BUFFER_MAX);
-    const fired: Array<{ plan: PlannedAction; firedBy: FiredBy }> = [];
+    const fired: Fired[] = [];
     for (const plan of this.plan) {
       if (plan.attachment.stage !== 'during') continue;
       const firedBy = plan.triggers.map((t) => this.matchEvent(t, event)).find(Boolean);
@@ -134,7 +140,7 @@ export class ActionSession {
     }
     if (fired.some((f) => f.firedBy.kind === 'dtmf')) this.dtmf = '';
     if (!fired.length) return Promise.resolve(EMPTY());
-    return this.serial(() => this.runFired(fired));
+    return this.serial(() => this.runSequence(fired));
   }
 
   /** The agent calls an action as a tool; arguments are validated against the derived schema. */
@@ -166,7 +172,7 @@ export class ActionSession {
       });
     }
     return this.serial(async () => {
-      const result = await this.runSequence([plan], { kind: 'tool', name }, value);
+      const result = await this.runSequence([{ plan, firedBy: { kind: 'tool', name } }], value);
       const run = result.runs[0];
       this.lastToolRun = run;
       const say = result.say[0];
@@ -187,19 +193,27 @@ export class ActionSession {
     return this.plan.filter(
       (p) =>
         p.attachment.stage === 'after' &&
-        (this.firesAtEntry(p) || p.triggers.some((t) => t.kind === 'event' && t.event === 'ended')),
+        (this.entryTrigger(p, 'after') !== undefined ||
+          p.triggers.some((t) => t.kind === 'event' && t.event === 'ended')),
     );
   }
 
   /** Dry runs: the after stage runs inline with simulated outputs. */
   simulateAfterStage(): Promise<StageResult> {
     this.phase = 'ended';
-    return this.serial(() => this.runSequence(this.afterCallPlan(), { kind: 'event', event: 'ended' }));
+    const ended: FiredBy = { kind: 'event', event: 'ended' };
+    return this.serial(() =>
+      this.runSequence(this.afterCallPlan().map((plan) => ({ plan, firedBy: ended }))),
+    );
   }
 
-  private firesAtEntry(p: PlannedAction): boolean {
-    if (p.triggers.length === 0) return true;
-    return p.triggers.some((t) => t.kind === 'condition' && evaluate(p.conditions.get(t)!, this.scope()));
+  /** Why an attachment fires at stage entry: it has no triggers, or one of its conditions is true. */
+  private entryTrigger(p: PlannedAction, stage: Stage): FiredBy | undefined {
+    if (p.triggers.length === 0) return { kind: 'stage', stage };
+    const met = p.triggers.find(
+      (t) => t.kind === 'condition' && evaluate(p.conditions.get(t)!, this.scope()),
+    );
+    return met?.kind === 'condition' ? { kind: 'condition', expression: met.expression } : undefined;
   }
 
   private matchEvent(t: Trigger, event: CallEvent): FiredBy | undefined {
@@ -216,24 +230,13 @@ export class ActionSession {
     return undefined;
   }
 
-  private async runFired(fired: Array<{ plan: PlannedAction; firedBy: FiredBy }>): Promise<StageResult> {
-    const out = EMPTY();
-    for (const { plan, firedBy } of fired) {
-      const r = await this.runSequence([plan], firedBy);
-      out.runs.push(...r.runs);
-      out.say.push(...r.say);
-      if (r.aborted) return { ...out, aborted: true };
-    }
-    return out;
-  }
-
-  private async withBudget(entries: PlannedAction[]): Promise<StageResult> {
+  private async withBudget(entries: Fired[]): Promise<StageResult> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.settings.beforeBudgetMs);
     });
-    const work = this.runSequence(entries, { kind: 'stage', stage: 'before' }, {}, controller.signal);
+    const work = this.runSequence(entries, {}, controller.signal);
     const first = await Promise.race([work, budget]);
     clearTimeout(timer);
     if (first !== 'timeout') return first;
@@ -246,13 +249,12 @@ export class ActionSession {
 
   /** Runs plans in order; outputs chain; the failure policy decides what follows a failure. */
   private async runSequence(
-    plans: readonly PlannedAction[],
-    firedBy: FiredBy,
+    fired: readonly Fired[],
     args: Record<string, unknown> = {},
     signal?: AbortSignal,
   ): Promise<StageResult> {
     const out = EMPTY();
-    for (const plan of plans) {
+    for (const { plan, firedBy } of fired) {
       if (signal?.aborted) break;
       const run = await this.runner.run({
         plan,

@@ -93,6 +93,25 @@ describe('triggers', () => {
     expect(ran()).toEqual(['vip_greeting']);
   });
 
+  it('condition: a run fired by a condition records that condition as its trigger', async () => {
+    fx = engineFixture();
+    const expression = 'contact.tags has "vip"';
+    fx.attach('vip_greeting', 'test-echo', { text: 'x' }, 'during', {
+      triggers: [{ kind: 'condition', expression }],
+    });
+    const vip = fx.store.contacts.create({ phone: '+14155550103' });
+    fx.engine.contacts.addTags(vip.id, ['vip']);
+    const call = fx.call('+14155550103', vip.id);
+    const r = await fx.engine
+      .session({ agentId: fx.agent.id, callId: call.id, contactId: vip.id })
+      .runStage('during');
+    expect(r.runs.map((x) => x.firedBy)).toEqual([{ kind: 'condition', expression }]);
+    expect(fx.engine.history.list({ callId: call.id }).items[0]?.trigger).toEqual({
+      kind: 'condition',
+      expression,
+    });
+  });
+
   it('event: fires on its call event only', async () => {
     fx = engineFixture();
     fx.attach('on_answer', 'test-echo', { text: 'x' }, 'during', {
