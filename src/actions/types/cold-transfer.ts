@@ -9,16 +9,14 @@ import {
 } from '../../calls/targets/action-support.js';
 import { callFlowServices, trunkOf } from '../../calls/targets/call-flow-settings.js';
 import { coldTransfer } from '../../calls/transfer/cold-transfer.js';
-import { transferBasics, transferRunResult } from './transfer-common.js';
+import { transferBasics, transferFields, transferRunResult } from './transfer-common.js';
 import type { ResolvedTarget } from '../../calls/targets/target-resolver.js';
 import type { CallLeg } from '../../telephony/port.js';
 
 const ColdTransferConfig = Type.Object(
   {
     ...targetFields,
-    disposition: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Call disposition set before the hand-off' }),
-    ),
+    ...transferFields,
     refer: Type.Optional(
       Type.Boolean({ default: true, description: 'Try REFER first (false = always bridge)' }),
     ),
@@ -27,19 +25,6 @@ const ColdTransferConfig = Type.Object(
         minimum: 1000,
         maximum: 120000,
         description: 'Wait for the final NOTIFY; default sip.refer_notify_timeout_ms',
-      }),
-    ),
-    ring_timeout_ms: Type.Optional(
-      Type.Integer({
-        minimum: 1000,
-        maximum: 300000,
-        description: 'Bridged fallback: ring the target this long',
-      }),
-    ),
-    caller_id: Type.Optional(
-      Type.String({
-        maxLength: 64,
-        description: "Caller id of the bridged call; default the caller's number",
       }),
     ),
   },

@@ -1,9 +1,28 @@
+import { Type } from '@sinclair/typebox';
 import { ActionError, type ActionContext, type ActionOutputs } from '../action-type.js';
 import type { CallEventSink, CallFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
 import type { CallLeg } from '../../telephony/port.js';
 
 /** Shared by cold-transfer and warm-transfer. */
+
+/** Config fields both transfer types take; `transferBasics` reads them. */
+export const transferFields = {
+  ring_timeout_ms: Type.Optional(
+    Type.Integer({
+      minimum: 1000,
+      maximum: 300000,
+      description:
+        'Ring the target this long (cold transfer: the bridged fallback); default sip.ring_timeout_ms',
+    }),
+  ),
+  caller_id: Type.Optional(
+    Type.String({ maxLength: 64, description: "Caller id shown to the target; default the caller's number" }),
+  ),
+  disposition: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 64, description: 'Call disposition set before the hand-off' }),
+  ),
+};
 
 type TransferConfig = { ring_timeout_ms?: number; caller_id?: string; disposition?: string };
 

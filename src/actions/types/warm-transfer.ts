@@ -11,13 +11,14 @@ import {
 import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { warmTransfer } from '../../calls/transfer/warm-transfer.js';
 import { summaryWhisper } from '../../calls/transfer/whisper-summary.js';
-import { transferBasics, transferRunResult } from './transfer-common.js';
+import { transferBasics, transferFields, transferRunResult } from './transfer-common.js';
 
 const DEFAULT_CONFIRM_PROMPT = 'Press 1 to accept the call, or 2 to decline.';
 
 const WarmTransferConfig = Type.Object(
   {
     ...targetFields,
+    ...transferFields,
     whisper: Type.Optional(
       Type.String({
         maxLength: 2000,
@@ -28,14 +29,9 @@ const WarmTransferConfig = Type.Object(
     confirm: Type.Optional(Type.Boolean({ description: 'The target presses 1 to accept, 2 to decline' })),
     confirm_prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     confirm_timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 60000, default: 10000 })),
-    ring_timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 300000 })),
     hold_music: Type.Optional(
       Type.String({ minLength: 1, maxLength: 500, description: 'WAV the caller hears on hold' }),
     ),
-    disposition: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Set before the hand-off' }),
-    ),
-    caller_id: Type.Optional(Type.String({ maxLength: 64 })),
     voice: Type.Optional(Type.String({ maxLength: 100, description: 'Voice of the whisper' })),
   },
   { additionalProperties: false },
