@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import alawmulaw from 'alawmulaw';
 import { decodeWav } from '../../../src/telephony/embedded/media/index.js';
 import { RATE, wavBytes } from '../../helpers/audio.js';
+import { readPcapUdp } from '../../helpers/pcap.js';
 
 export { rms } from '../../helpers/audio.js';
 
@@ -81,25 +82,16 @@ export function bestCorrelation(
   return best;
 }
 
-/** PCMA audio of every RTP packet in a pcap file (classic libpcap, Ethernet/IPv4/UDP), decoded. */
+/**
+ * PCMA audio of every RTP packet in a pcap file, in capture order. Decoded by alawmulaw and a plain
+ * 12-byte header (sipp's pcaps carry no CSRC, extension or padding), not by the media layer under test.
+ */
 export function pcapAlawAudio(path: string): Int16Array {
-  const buf = readFileSync(path);
-  const little = buf.readUInt32LE(0) === 0xa1b2c3d4;
-  const u32 = (o: number): number => (little ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const linkType = u32(20);
-  const chunks: Int16Array[] = [];
-  for (let off = 24; off + 16 <= buf.length;) {
-    const incl = u32(off + 8);
-    const pkt = buf.subarray(off + 16, off + 16 + incl);
-    off += 16 + incl;
-    const l2 = linkType === 1 ? 14 : linkType === 113 ? 16 : 0;
-    const ihl = ((pkt[l2] ?? 0) & 0x0f) * 4;
-    const rtp = pkt.subarray(l2 + ihl + 8);
-    if (rtp.length <= 12 || ((rtp[1] ?? 0) & 0x7f) !== 8) continue;
-    chunks.push(alawmulaw.alaw.decode(rtp.subarray(12)));
-  }
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Int16Array(total);
+  const chunks = readPcapUdp(path)
+    .map((d) => d.payload)
+    .filter((rtp) => rtp.length > 12 && ((rtp[1] as number) & 0x7f) === 8)
+    .map((rtp) => alawmulaw.alaw.decode(rtp.subarray(12)));
+  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
   let pos = 0;
   for (const c of chunks) {
     out.set(c, pos);
