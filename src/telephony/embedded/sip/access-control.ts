@@ -43,11 +43,10 @@ export function parseCidr(entry: string, field: string): Cidr {
   return { base: (parsed.value >> shift) << shift, bits, v6: parsed.v6 };
 }
 
-function inCidr(ip: string, cidr: Cidr): boolean {
-  const parsed = toBigInt(ip);
-  if (!parsed || parsed.v6 !== cidr.v6) return false;
+function inCidr(ip: { value: bigint; v6: boolean }, cidr: Cidr): boolean {
+  if (ip.v6 !== cidr.v6) return false;
   const shift = BigInt((cidr.v6 ? 128 : 32) - cidr.bits);
-  return (parsed.value >> shift) << shift === cidr.base;
+  return (ip.value >> shift) << shift === cidr.base;
 }
 
 export type AccessDecision =
@@ -91,9 +90,13 @@ export class AccessControl {
   /** Decides by address; digest is checked by the caller when the verdict is `challenge`. */
   decide(sourceIp: string, userAgent: string | undefined): AccessDecision {
     if (this.isScanner(userAgent)) return { verdict: 'drop' };
-    for (const t of this.trunkRanges)
-      if (t.cidrs.some((c) => inCidr(sourceIp, c))) return { verdict: 'allow', trunk: t.name };
-    if (this.global.some((c) => inCidr(sourceIp, c))) return { verdict: 'allow' };
+    // Parsed once per request, not once per range compared.
+    const ip = toBigInt(sourceIp);
+    if (ip) {
+      for (const t of this.trunkRanges)
+        if (t.cidrs.some((c) => inCidr(ip, c))) return { verdict: 'allow', trunk: t.name };
+      if (this.global.some((c) => inCidr(ip, c))) return { verdict: 'allow' };
+    }
     return this.users.size > 0 ? { verdict: 'challenge' } : { verdict: 'refuse' };
   }
 
