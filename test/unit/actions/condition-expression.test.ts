@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { evaluateCondition, parseCondition } from '../../../src/actions/triggers/condition-expression.js';
 import { phraseMatches } from '../../../src/actions/triggers/intent-matcher.js';
 import { dtmfMatches } from '../../../src/actions/triggers/dtmf-pattern.js';
-import { convertBrackets } from '../../../src/templates/bracket-placeholders.js';
 
 const scope = {
   contact: { tags: ['VIP', 'beta'], plan: 'enterprise', lists: ['q4'], visits: 3, first_name: 'Ada' },
@@ -67,13 +66,5 @@ describe('dtmf patterns', () => {
     ['*99', { pattern: '*.' }, true],
   ])('%s vs %o → %s', (buffer, trigger, expected) => {
     expect(dtmfMatches(buffer, trigger)).toBe(expected);
-  });
-});
-
-describe('bracket placeholders', () => {
-  it('converts the old style to Liquid with namespaces and defaults', () => {
-    expect(convertBrackets('Hi [first_name|there], your order [order_id] from [from] ([data.ref])')).toBe(
-      'Hi {{ contact.first_name | default: "there" }}, your order {{ collected.order_id }} from {{ call.from }} ({{ data.ref }})',
-    );
   });
 });
