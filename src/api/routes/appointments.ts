@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
-import { CallwrightError } from '../../errors.js';
+import { validationError } from '../../util/validate.js';
+import type { CallwrightError } from '../../errors.js';
 import {
   errorResponses,
   Id,
@@ -112,7 +113,5 @@ function filterOf(q: Partial<Record<keyof typeof Filters, string>>): Appointment
 }
 
 function bad(field: string, value: string, expected: string): CallwrightError {
-  return new CallwrightError('VALIDATION', `${field}: got ${JSON.stringify(value)}, expected ${expected}`, [
-    { field, value, expected },
-  ]);
+  return validationError([{ field, value, expected }]);
 }
