@@ -1,16 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LegEndedError, type DtmfEvent, type HangupEvent } from '../../../../src/telephony/port.js';
 import {
-  LegEndedError,
-  type CallLeg,
-  type DtmfEvent,
-  type HangupEvent,
-} from '../../../../src/telephony/port.js';
-import type { FakeDialog } from './drachtio-fakes.js';
-import { answeredCall, settings, startRig, waitFor, type Rig } from './harness.js';
-
-const dialogOf = (leg: CallLeg): FakeDialog => (leg as unknown as { dialog: FakeDialog }).dialog;
+  answeredCall,
+  dialogOf,
+  settings,
+  startRig,
+  twoServerSettings,
+  waitFor,
+  type Rig,
+} from './harness.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -209,12 +209,7 @@ describe('freeswitch call leg: hang-up and media loss', () => {
 
   it('media server lost mid-call with another up: the leg is re-INVITEd onto it and stays up', async () => {
     rig = await startRig({
-      settings: settings({
-        media_servers: [
-          { name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'a' },
-          { name: 'fs2', address: '10.0.0.12', port: 8021, secret: 'b' },
-        ],
-      }),
+      settings: twoServerSettings(),
     });
     const { leg, ms } = await answeredCall(rig);
     const dialog = dialogOf(leg);

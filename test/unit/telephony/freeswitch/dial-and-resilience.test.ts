@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/logging/logger.js';
 import { createTelephony } from '../../../../src/telephony/index.js';
 import { validateConfig, loadConfig } from '../../../../src/config/load.js';
-import { answeredCall, settings, startRig, waitFor, type Rig } from './harness.js';
+import { answeredCall, startRig, twoServerSettings, waitFor, type Rig } from './harness.js';
 import { FakeDrachtio } from './drachtio-fakes.js';
 
 let rig: Rig | undefined;
@@ -105,23 +105,15 @@ describe('freeswitch backend: outbound dial', () => {
 });
 
 describe('freeswitch backend: several media servers, reconnects, readiness', () => {
-  const two = () =>
-    settings({
-      media_servers: [
-        { name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'a' },
-        { name: 'fs2', address: '10.0.0.12', port: 8021, secret: 'b' },
-      ],
-    });
-
   it('spreads calls over the media servers, least loaded first', async () => {
-    rig = await startRig({ settings: two() });
+    rig = await startRig({ settings: twoServerSettings() });
     for (let i = 0; i < 4; i++) await answeredCall(rig);
     expect(rig.fake.mrf.servers.map((s) => s.endpoints.size)).toEqual([2, 2]);
     expect(rig.telephony.stats()).toMatchObject({ activeCalls: 4, 'legs:fs1': 2, 'legs:fs2': 2 });
   });
 
   it('one media server down: calls go to the other, readiness names it, and it reconnects with back-off', async () => {
-    rig = await startRig({ settings: two() });
+    rig = await startRig({ settings: twoServerSettings() });
     const fs1 = rig.fake.mrf.latest('10.0.0.11');
     rig.fake.mrf.reachable.set('10.0.0.11', false);
     fs1.crash();

@@ -9,6 +9,7 @@ import type { SpeechSynthesizer } from '../../../../src/speech/speech-synthesize
 import type { CallLeg, InboundCall } from '../../../../src/telephony/port.js';
 import {
   FakeDrachtio,
+  type FakeDialog,
   type FakeEndpoint,
   type FakeMediaServer,
   type FakeRequest,
@@ -32,6 +33,19 @@ export function settings(overrides: Partial<FreeswitchSettings> = {}): Freeswitc
     ...overrides,
   };
 }
+
+/** Two media servers, fs1 (10.0.0.11) and fs2 (10.0.0.12), for placement and failover tests. */
+export function twoServerSettings(): FreeswitchSettings {
+  return settings({
+    media_servers: [
+      { name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'a' },
+      { name: 'fs2', address: '10.0.0.12', port: 8021, secret: 'b' },
+    ],
+  });
+}
+
+/** The fake SIP dialog behind a leg (a private field of FreeswitchCallLeg). */
+export const dialogOf = (leg: CallLeg): FakeDialog => (leg as unknown as { dialog: FakeDialog }).dialog;
 
 export const TRUNKS: SipTrunkSettings[] = [
   {

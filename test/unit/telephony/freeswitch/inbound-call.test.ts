@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { answeredCall, startRig, waitFor, type Rig } from './harness.js';
+import { answeredCall, startRig, twoServerSettings, waitFor, type Rig } from './harness.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -57,12 +57,7 @@ describe('freeswitch backend: inbound calls', () => {
 
   it('tries the next media server when endpoint creation fails on the first', async () => {
     rig = await startRig({
-      settings: (await import('./harness.js')).settings({
-        media_servers: [
-          { name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'a' },
-          { name: 'fs2', address: '10.0.0.12', port: 8021, secret: 'b' },
-        ],
-      }),
+      settings: twoServerSettings(),
     });
     rig.fake.mrf.latest('10.0.0.11').failCreate = 'Connection timeout';
     rig.fake.mrf.latest('10.0.0.12').failCreate = undefined;

@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallLeg } from '../../../../src/telephony/port.js';
-import type { FakeDialog } from './drachtio-fakes.js';
-import { answeredCall, settings, startRig, waitFor, type Rig } from './harness.js';
+import { answeredCall, dialogOf, startRig, twoServerSettings, waitFor, type Rig } from './harness.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
   await rig?.telephony.stop();
   rig = undefined;
 });
-
-const dialogOf = (leg: CallLeg): FakeDialog => (leg as unknown as { dialog: FakeDialog }).dialog;
 
 describe('freeswitch call leg: REFER (RFC 3515)', () => {
   it('completes on a 2xx sipfrag and reports every NOTIFY as progress', async () => {
@@ -119,12 +115,7 @@ describe('freeswitch call leg: bridge, whisper, hold', () => {
 
   it('bridging a leg on another media server first moves its media here', async () => {
     rig = await startRig({
-      settings: settings({
-        media_servers: [
-          { name: 'fs1', address: '10.0.0.11', port: 8021, secret: 'a' },
-          { name: 'fs2', address: '10.0.0.12', port: 8021, secret: 'b' },
-        ],
-      }),
+      settings: twoServerSettings(),
     });
     const a = await answeredCall(rig);
     const b = await answeredCall(rig);
