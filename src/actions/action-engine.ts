@@ -21,7 +21,7 @@ export interface ActionEngineDeps {
   logger: Logger;
   actions: ActionsSettings;
   outbox: Pick<OutboxSettings, 'max_attempts'>;
-  /** Defaults to the local types; later issues register theirs on it. */
+  /** Defaults to every built-in type (`createActionRegistry`); tests pass one with extra types. */
   registry?: ActionRegistry;
   clock?: Clock;
   /** Optional services (http, mailer, sms, llm, …) added to every action's context. */

@@ -27,8 +27,9 @@ import { sendWhatsapp } from './send-whatsapp.js';
 import { sendEmail } from './send-email.js';
 import { crmLog } from './crm-log.js';
 import { escalate } from './escalate.js';
-/** The local types built with the engine. Later issues add theirs with `registry.register(...)`. */
-export const LOCAL_ACTION_TYPES = [
+
+/** Every action type the server offers: the engine's local types, call-flow types, integration types. */
+const ACTION_TYPES = [
   updateContactProperty,
   addContactTags,
   removeContactTags,
@@ -60,6 +61,6 @@ export const LOCAL_ACTION_TYPES = [
 
 export function createActionRegistry(): ActionRegistry {
   const registry = new ActionRegistry();
-  for (const t of LOCAL_ACTION_TYPES) registry.register(t);
+  for (const t of ACTION_TYPES) registry.register(t);
   return registry;
 }
