@@ -172,9 +172,7 @@ export class AgentDriver {
         return { type: 'transfer-result', ok: outcome.ok !== false, target: c.target, outcome };
       }
       case 'voicemail': {
-        const outcome = call.flows
-          ? await call.flows.voicemail(call, c.options ?? {})
-          : { ok: false, error: 'voicemail is not available in this server' };
+        const outcome = await call.voicemail(c.options ?? {});
         return { type: 'voicemail-result', ok: outcome.ok !== false, outcome };
       }
       case 'hangup':

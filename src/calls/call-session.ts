@@ -100,10 +100,6 @@ export class CallSession implements CallHandle {
     return this.init.agent;
   }
 
-  get flows(): CallFlowRunner | undefined {
-    return this.deps.flows;
-  }
-
   /** Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up). */
   async answerInbound(call: InboundCall): Promise<void> {
     let cancelled = false;
@@ -217,6 +213,11 @@ export class CallSession implements CallHandle {
   async transfer(target: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     if (!this.deps.flows) return { ok: false, error: 'transfers are not available in this server' };
     return this.deps.flows.transfer(this, target, options);
+  }
+
+  async voicemail(options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    if (!this.deps.flows) return { ok: false, error: 'voicemail is not available in this server' };
+    return this.deps.flows.voicemail(this, options);
   }
 
   /** The agent leaves: the caller now talks to someone else (a bridged or referred transfer). */
