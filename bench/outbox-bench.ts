@@ -15,13 +15,13 @@ import pino from 'pino';
 import { Store } from '../src/store/store.js';
 import { OutboxQueue } from '../src/delivery/outbox-queue.js';
 import { createOutboxWorker } from '../src/delivery/outbox-service.js';
+import { percentile } from '../src/actions/run-history.js';
 
 const ROWS = Number(process.env.ROWS ?? 20_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
+/** Nearest-rank percentile, as the action stats compute it; NaN when nothing was measured. */
+const pct = (sorted: number[], p: number): number => percentile(sorted, p) ?? NaN;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'callwright-bench-'));
