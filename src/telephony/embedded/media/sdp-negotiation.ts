@@ -19,12 +19,12 @@ export interface NegotiatedAudio {
   remotePtimeMs: number;
 }
 
-export const DEFAULT_DTMF_PT = 101;
-export const OUR_PTIME_MS = 20;
+const DEFAULT_DTMF_PT = 101;
+const OUR_PTIME_MS = 20;
 const AUDIO_PROTO = 'RTP/AVP';
 
 /** Which G.711 codec a payload type means in this m= line; static types need no rtpmap (RFC 3551 §6). */
-export function codecOf(media: SdpMedia, payloadType: number): G711Codec | null {
+function codecOf(media: SdpMedia, payloadType: number): G711Codec | null {
   const map = media.rtpmaps.get(payloadType);
   if (map) {
     if (map.clockRate !== 8000 || (map.channels ?? 1) !== 1) return null;
@@ -35,7 +35,7 @@ export function codecOf(media: SdpMedia, payloadType: number): G711Codec | null 
   return null;
 }
 
-export function telephoneEventOf(media: SdpMedia): number | null {
+function telephoneEventOf(media: SdpMedia): number | null {
   for (const map of media.rtpmaps.values()) {
     if (map.encoding === 'TELEPHONE-EVENT' && map.clockRate === 8000) return map.payloadType;
   }
@@ -138,7 +138,7 @@ export function answerOffer(
   return { negotiated, media };
 }
 
-export function audioMedia(
+function audioMedia(
   port: number,
   codec: G711Codec,
   pt: number,

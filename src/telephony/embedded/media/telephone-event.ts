@@ -9,7 +9,7 @@ export function eventCode(digit: string): number {
   return DIGITS.indexOf(digit.toUpperCase());
 }
 
-export function digitOf(code: number): string | null {
+function digitOf(code: number): string | null {
   return code >= 0 && code < DIGITS.length ? (DIGITS[code] as string) : null;
 }
 

@@ -167,7 +167,7 @@ export function parsedFields(headers: SipHeaders): Omit<Base, 'headers' | 'body'
   return { callId: callId.trim(), cseq, from, to, vias };
 }
 
-export const REASONS: Record<number, string> = {
+const REASONS: Record<number, string> = {
   100: 'Trying',
   180: 'Ringing',
   183: 'Session Progress',
