@@ -164,7 +164,7 @@ export async function simulate(
   return out;
 }
 
-/** The session reports tool runs through `lastToolResult`; rebuild a stage result for printing. */
+/** The session reports tool runs through `lastToolRun`; rebuild a stage result for printing. */
 function lastToolRun(session: ReturnType<ActionEngine['session']>, res: { say?: string }): StageResult {
   const run = session.lastToolRun;
   return { runs: run ? [run] : [], say: res.say ? [res.say] : [], aborted: false, timedOut: false };
