@@ -52,7 +52,6 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       { name: 'sms_opt_out', kind: 'bool' },
     ]);
     this.stmts = {
-      byPhone: db.prepare('SELECT * FROM contacts WHERE phone = ?'),
       tagByName: db.prepare('SELECT * FROM tags WHERE name = ?'),
       insertTag: db.prepare('INSERT INTO tags (id, name, created_at) VALUES (?, ?, ?)'),
       listByName: db.prepare('SELECT * FROM lists WHERE name = ?'),
@@ -86,7 +85,7 @@ export class ContactRepository extends TableRepository<ContactRecord> {
   }
 
   findByPhone(phone: string): ContactRecord | undefined {
-    return this.hydrate(this.stmt('byPhone').get(phone) as Row | undefined);
+    return this.findBy('phone', phone);
   }
 
   tagsOf(contactId: string): string[] {
