@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ActionDefinitionRecord, Store } from '../store/store.js';
-import { CallwrightError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { assertValid } from '../util/validate.js';
 import type { TemplateRenderer } from '../templates/template-renderer.js';
 import type { ActionRegistry } from './registry.js';
@@ -36,7 +36,6 @@ export class DefinitionService {
   /** Validates and returns the row fields (config with defaults filled in). */
   validate(input: unknown): Required<DefinitionInput> {
     const body = assertValid(DefinitionInput, structuredClone(input ?? {}), '');
-    if (!this.registry.has(body.type)) this.registry.get(body.type); // throws naming the accepted types
     const config = this.registry.validateConfig(body.type, body.config ?? {}, this.templates);
     return {
       name: body.name,
@@ -72,8 +71,7 @@ export class DefinitionService {
   /** Finds by id or name. */
   resolve(idOrName: string): ActionDefinitionRecord {
     const found = this.store.actions.get(idOrName) ?? this.store.actions.findBy('name', idOrName);
-    if (!found)
-      throw new CallwrightError('NOT_FOUND', `action definition ${JSON.stringify(idOrName)} not found`);
+    if (!found) throw notFound('action definition', idOrName);
     return found;
   }
 
