@@ -8,7 +8,7 @@ import { buildApi } from './api/app.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
-import { createEmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
+import { greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
 import { createIntegrationServices } from './integrations/integration-services.js';
@@ -54,11 +54,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
-  const telephony = createTelephony(config, {
-    logger,
-    speech,
-    createEmbedded: (cfg, deps) => createEmbeddedTelephony(cfg, { logger: deps.logger, speech }),
-  });
+  const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
   telephony.onInbound(greetingHandler(logger.child({ component: 'telephony' })));
   await telephony.start();

@@ -1,7 +1,7 @@
-import { CallwrightError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Telephony } from './port.js';
+import { createEmbeddedTelephony } from './embedded/index.js';
 import { checkFreeswitchConfig } from './freeswitch/config.js';
 import type { DrachtioFactory } from './freeswitch/drachtio-types.js';
 import { FreeswitchTelephony } from './freeswitch/freeswitch-telephony.js';
@@ -16,8 +16,6 @@ export interface TelephonyDeps {
   speech?: SpeechSynthesizer;
   /** drachtio-srf / drachtio-fsmrf constructors; tests pass fakes. */
   drachtio?: DrachtioFactory;
-  /** Builds the embedded backend; supplied by src/telephony/embedded once it exists. */
-  createEmbedded?: (config: Config, deps: TelephonyDeps) => Telephony;
 }
 
 /** Picks the telephony backend named by `telephony.backend`; call flows only ever see the port. */
@@ -33,22 +31,10 @@ export function createTelephony(config: Config, deps: TelephonyDeps): Telephony 
         holdMusic: config.media.hold_music,
         logger: deps.logger,
         drachtio: deps.drachtio ?? realDrachtio(),
-        ...(deps.speech ? { speech: deps.speech } : {}),
+        speech: deps.speech,
       });
     }
-    case 'embedded': {
-      if (deps.createEmbedded) return deps.createEmbedded(config, deps);
-      throw new CallwrightError(
-        'CONFIG_INVALID',
-        'telephony.backend: the embedded backend is not built into this version',
-        [
-          {
-            field: 'telephony.backend',
-            value: 'embedded',
-            expected: '"freeswitch" until the embedded backend lands',
-          },
-        ],
-      );
-    }
+    case 'embedded':
+      return createEmbeddedTelephony(config, deps);
   }
 }
