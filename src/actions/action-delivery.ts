@@ -32,25 +32,17 @@ export class ActionDeliveryHandler implements DeliveryHandler {
     const p = job.payload;
     const runId = String(p.run_id ?? '');
     const started = this.services.clock.now();
+    const skipped = (error: string): void => {
+      if (runId)
+        this.history.finish(runId, { status: 'skipped', attempts: job.attempt, error, durationMs: 0 });
+    };
     const definition = job.actionId ? this.services.store.actions.get(job.actionId) : undefined;
     if (!definition) {
-      if (runId)
-        this.history.finish(runId, {
-          status: 'skipped',
-          attempts: job.attempt,
-          error: 'definition deleted',
-          durationMs: 0,
-        });
+      skipped('definition deleted');
       throw new PermanentDeliveryError('the action definition no longer exists');
     }
     if (!definition.enabled) {
-      if (runId)
-        this.history.finish(runId, {
-          status: 'skipped',
-          attempts: job.attempt,
-          error: 'definition is disabled',
-          durationMs: 0,
-        });
+      skipped('definition is disabled');
       return { result: { skipped: 'disabled' } };
     }
     const attachment = this.services.store.attachments.get(String(p.attachment_id ?? ''));
