@@ -20,13 +20,13 @@ export interface SipTransportOptions {
   port: number;
   transports: TransportName[];
   logger: Logger;
-  /** Largest message accepted on TCP before the connection is dropped. */
-  maxMessageBytes?: number;
-  /** Close TCP connections idle this long (ms). */
-  tcpIdleMs?: number;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+/** Largest message accepted on TCP before the connection is dropped (the largest UDP datagram). */
+const MAX_MESSAGE_BYTES = 65_535;
+/** TCP connections idle this long (ms) are closed. */
+const TCP_IDLE_MS = 600_000;
 
 function key(address: string, port: number): string {
   return `${address}:${port}`;
@@ -121,7 +121,7 @@ export class SipTransport {
     const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.connections.set(k, socket);
     socket.setNoDelay(true);
-    socket.setTimeout(this.options.tcpIdleMs ?? 600_000, () => socket.destroy());
+    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     let buffer: Buffer = Buffer.alloc(0);
     socket.on('connect', () => {
       remote.address = socket.remoteAddress ?? remote.address;
@@ -149,13 +149,13 @@ export class SipTransport {
       }
       const end = buffer.indexOf(CRLF2);
       if (end < 0) {
-        if (buffer.length > (this.options.maxMessageBytes ?? 65_535)) socket.destroy();
+        if (buffer.length > MAX_MESSAGE_BYTES) socket.destroy();
         return buffer;
       }
       const head = buffer.toString('latin1', 0, end);
       const m = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(head);
       const length = m ? Number(m[1]) : 0;
-      if (length > (this.options.maxMessageBytes ?? 65_535)) {
+      if (length > MAX_MESSAGE_BYTES) {
         socket.destroy();
         return Buffer.alloc(0);
       }
