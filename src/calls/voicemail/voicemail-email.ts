@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay } from '../../util/backoff.js';
 import type { MailMessage, Mailer, SentMail } from '../../integrations/mail/mailer.js';
 import type { VoicemailRecord } from './voicemail-repository.js';
 
@@ -39,8 +41,11 @@ export function voicemailEmail(input: {
   };
 }
 
+const MAX_MAIL_BACKOFF_MS = 10_000;
+
 /**
- * Sends inline when no outbox handler exists, retrying with a doubling delay; the last error is thrown.
+ * Sends inline when no outbox handler exists, retrying with the shared jittered backoff (at most
+ * MAX_MAIL_BACKOFF_MS between tries, cut short when the run is aborted); the last error is thrown.
  * The voicemail is already saved, so a failed mail never re-records the message.
  */
 export async function sendWithRetry(
@@ -56,7 +61,8 @@ export async function sendWithRetry(
     } catch (err) {
       lastError = err;
       if (attempt < options.attempts) {
-        await new Promise((r) => setTimeout(r, options.backoffMs * 2 ** (attempt - 1)));
+        const wait = backoffDelay(attempt, options.backoffMs, MAX_MAIL_BACKOFF_MS);
+        await delay(wait, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
       }
     }
   }
