@@ -1,6 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallLeg, DtmfMethod } from '../../telephony/port.js';
-import { delay } from '../transfer/leg-links.js';
 import { parseDtmfSequence } from './dtmf-sequence.js';
+
+/** Resolves after `ms`, or earlier when the signal aborts (the loop then reports why it stopped). */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+}
 
 export interface IvrReport {
   /** The sequence as given. */

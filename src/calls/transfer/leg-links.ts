@@ -32,17 +32,3 @@ export function hangupTogether(a: CallLeg, b: CallLeg): void {
   void a.ended.then(follow(b));
   void b.ended.then(follow(a));
 }
-
-/** Resolves after `ms`, or earlier when the signal aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
