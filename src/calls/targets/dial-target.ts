@@ -4,7 +4,7 @@ import type { DialMember, ResolvedTarget } from './target-resolver.js';
 /** What one member did: the dial outcome without the leg. */
 export interface MemberAttempt {
   member: string;
-  outcome: Exclude<DialOutcome['outcome'], never>;
+  outcome: DialOutcome['outcome'];
   status?: number;
   error?: string;
 }
