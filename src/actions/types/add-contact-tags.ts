@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineActionType } from '../action-type.js';
-import { requireContact } from './contact-helpers.js';
+import { requireContact, scriptedTags } from './contact-helpers.js';
 
 export const TagList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
   minItems: 1,
@@ -19,5 +19,9 @@ export const addContactTags = defineActionType({
     ctx.services.contacts.addTags(contact.id, ctx.config.tags);
     return { added: ctx.config.tags, tags: ctx.services.contacts.view(contact).tags };
   },
-  simulate: (ctx) => ({ added: ctx.config.tags, tags: ctx.config.tags }),
+  // As exec reports them: the contact's tags with these added, sorted by name.
+  simulate: (ctx) => ({
+    added: ctx.config.tags,
+    tags: [...new Set([...scriptedTags(ctx), ...ctx.config.tags])].sort(),
+  }),
 });

@@ -22,3 +22,9 @@ export function chooseDisposition(ctx: ActionContext<{ disposition?: string; all
   }
   return chosen;
 }
+
+/** Dry runs: the tags of the contact the simulation script describes (there is no record to read). */
+export function scriptedTags(ctx: ActionContext<unknown>): string[] {
+  const tags = (ctx.variables.contact as { tags?: unknown } | undefined)?.tags;
+  return Array.isArray(tags) ? tags.map(String) : [];
+}

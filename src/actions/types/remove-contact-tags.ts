@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineActionType } from '../action-type.js';
-import { requireContact } from './contact-helpers.js';
+import { requireContact, scriptedTags } from './contact-helpers.js';
 import { TagList } from './add-contact-tags.js';
 
 export const removeContactTags = defineActionType({
@@ -15,5 +15,10 @@ export const removeContactTags = defineActionType({
     const removed = ctx.services.contacts.removeTags(contact.id, ctx.config.tags);
     return { removed, tags: ctx.services.contacts.view(contact).tags };
   },
-  simulate: (ctx) => ({ removed: ctx.config.tags.length, tags: [] }),
+  // As exec reports them: how many of the contact's tags went, and the tags left.
+  simulate: (ctx) => {
+    const tags = scriptedTags(ctx);
+    const left = tags.filter((t) => !ctx.config.tags.includes(t));
+    return { removed: tags.length - left.length, tags: left.sort() };
+  },
 });

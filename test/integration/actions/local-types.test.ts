@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 import { assertCallable } from '../../../src/actions/dnc-guard.js';
 import { CallwrightError } from '../../../src/errors.js';
+import { simulate } from '../../../src/actions/simulation.js';
 
 let fx: ReturnType<typeof engineFixture>;
 afterEach(() => fx?.cleanup());
@@ -39,6 +40,22 @@ describe('local action types', () => {
       disposition: 'interested',
     });
     expect(fx.store.calls.require(call.id).contact_disposition).toBe('interested');
+  });
+
+  it("simulated tag changes start from the scripted contact's tags, as a real run starts from the record", async () => {
+    fx = engineFixture();
+    fx.attach('untag', 'remove-contact-tags', { tags: ['beta', 'absent'] }, 'during');
+    fx.attach('reply', 'custom-reply', { text: "{{ actions.untag.tags | join: ',' }}" }, 'during');
+    fx.attach('tag', 'add-contact-tags', { tags: ['callback'] }, 'during');
+    const result = await simulate(fx.engine, fx.agent.id, {
+      call: { contact: { first_name: 'Ada', tags: ['vip', 'beta'] } },
+      events: ['answered'],
+    });
+    expect(result.runs.map((r) => [r.action, r.outputs])).toEqual([
+      ['untag', { removed: 1, tags: ['vip'] }],
+      ['reply', { say: 'vip' }],
+      ['tag', { added: ['callback'], tags: ['beta', 'callback', 'vip'] }],
+    ]);
   });
 
   it('contact types fail their precondition without a contact', async () => {
