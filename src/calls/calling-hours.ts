@@ -1,34 +1,14 @@
 import { CallwrightError } from '../errors.js';
 import { maskNumber } from '../logging/logger.js';
+import { localParts, weekdayOf } from '../integrations/booking/zoned-time.js';
 import type { CallsSettings } from './calls-config.js';
 
-const DAY_INDEX: Record<string, string> = {
-  Mon: 'mon',
-  Tue: 'tue',
-  Wed: 'wed',
-  Thu: 'thu',
-  Fri: 'fri',
-  Sat: 'sat',
-  Sun: 'sun',
-};
-
-/** The weekday and minutes since midnight at `now` in time zone `tz`. */
+/** The weekday and minutes since midnight at `now` in time zone `tz` (the shared zoned-time helpers). */
 export function localTime(now: Date, tz: string): { day: string; minutes: number; text: string } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(now);
-  const get = (t: string): string => parts.find((p) => p.type === t)?.value ?? '';
-  const hour = Number(get('hour')) % 24;
-  const minute = Number(get('minute'));
-  return {
-    day: DAY_INDEX[get('weekday')] ?? '',
-    minutes: hour * 60 + minute,
-    text: `${get('weekday')} ${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
-  };
+  const t = localParts(now.getTime(), tz);
+  const day = weekdayOf(t);
+  const clock = `${String(t.hour).padStart(2, '0')}:${String(t.minute).padStart(2, '0')}`;
+  return { day, minutes: t.hour * 60 + t.minute, text: `${day[0]?.toUpperCase()}${day.slice(1)} ${clock}` };
 }
 
 function minutesOf(clock: string): number {
