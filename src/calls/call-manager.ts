@@ -15,6 +15,7 @@ import {
 } from '../telephony/port.js';
 import type { CallsSettings } from './calls-config.js';
 import { assertCallingHours } from './calling-hours.js';
+import { assertOutboundRoute, unansweredBy } from './outbound-route.js';
 import { CallSession, type CallFlowRunner } from './call-session.js';
 import { routeInbound } from './inbound-router.js';
 
@@ -23,6 +24,8 @@ export interface CallManagerDeps {
   engine: ActionEngine;
   telephony: Telephony;
   settings: CallsSettings;
+  /** Names of `sip.trunks`, in order: calls out are checked against them before dialling. */
+  trunks: readonly string[];
   logger: Logger;
   flows?: CallFlowRunner;
   fetch?: typeof fetch;
@@ -110,6 +113,7 @@ export class CallManager {
         { field: 'to', value: req.to, expected: 'an E.164 number (+14155550100) or a SIP URI' },
       ]);
     }
+    assertOutboundRoute(target, req.trunk, this.deps.trunks);
     if (target.kind === 'e164') {
       assertCallable(this.deps.store, target.number, 'call');
       const contact = this.deps.store.contacts.findBy('phone', target.number);
@@ -222,6 +226,9 @@ export class CallManager {
     }
     if (outcome.outcome === 'answered') return session.connected(outcome.leg);
     session.recorder.event('dial', { ...outcome });
-    session.finish({ by: 'remote', cause: DIAL_CAUSE[outcome.outcome] ?? 'error' }, outcome.outcome);
+    session.finish(
+      { by: unansweredBy(outcome), cause: DIAL_CAUSE[outcome.outcome] ?? 'error' },
+      outcome.outcome,
+    );
   }
 }

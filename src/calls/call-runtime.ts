@@ -49,6 +49,7 @@ export class CallRuntime {
       engine,
       telephony,
       settings: this.config.calls,
+      trunks: this.config.sip.trunks.map((t) => t.name),
       logger,
       flows: new EngineCallFlowRunner(engine),
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),

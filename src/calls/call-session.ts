@@ -271,7 +271,8 @@ export class CallSession implements CallHandle {
           outcome ??
           (wasHandedOff || event.cause === 'transferred' ? 'transferred' : this.defaultOutcome(event)),
         endReason: event.cause,
-        hangupBy: event.by === 'local' ? 'agent' : 'caller',
+        // The remote party is the caller of a call in and the callee of a call out.
+        hangupBy: event.by === 'local' ? 'agent' : this.init.direction === 'inbound' ? 'caller' : 'callee',
       });
     } catch (err) {
       this.log.error({ err }, 'writing the call end failed');

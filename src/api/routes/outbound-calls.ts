@@ -24,8 +24,10 @@ export const OutboundCallBody = Type.Object(
 
 /**
  * POST /calls: starts an outbound call with an agent and variables. Refused (nothing dialled) for a
- * number on the Do-Not-Call list (409 DNC) and outside calling hours in the callee's time zone
- * (409 PRECONDITION). Answers 202 once dialling has started; follow the call at GET /calls/:id.
+ * `trunk` not in sip.trunks (400 VALIDATION), an E.164 number while sip.trunks is empty
+ * (409 PRECONDITION), a number on the Do-Not-Call list (409 DNC) and outside calling hours in the
+ * callee's time zone (409 PRECONDITION). Answers 202 once dialling has started; follow the call at
+ * GET /calls/:id.
  */
 export async function outboundCallRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   app.post<{ Body: Static<typeof OutboundCallBody> }>(
@@ -33,7 +35,7 @@ export async function outboundCallRoutes(app: FastifyInstance, deps: ApiDeps): P
     {
       schema: {
         tags: ['calls'],
-        summary: 'Start an outbound call with an agent (DNC and calling hours checked first)',
+        summary: 'Start an outbound call with an agent (trunk, DNC and calling hours checked first)',
         body: OutboundCallBody,
         response: {
           202: Type.Object({ call_id: Type.String(), state: Type.String() }),

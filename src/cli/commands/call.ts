@@ -20,7 +20,7 @@ export function callCommand(program: Command, io: Io, fetchImpl: typeof fetch = 
   program
     .command('call <agent> <number>')
     .description(
-      'Place an outbound call with an agent through the running server (DNC and calling hours apply)',
+      'Place an outbound call with an agent through the running server (trunk, DNC and calling hours checked first)',
     )
     .option('--var <key=value>', 'integration variable, data.<key> in templates (repeatable)', collectVar, {})
     .option('--from <callerId>', 'caller id (From user)')

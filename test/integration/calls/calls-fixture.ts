@@ -19,8 +19,15 @@ export const SETTINGS: CallsSettings = {
   drain_timeout_ms: 200,
 };
 
-/** A real store and engine, the fake telephony port, and a CallManager over them. */
-export function callsFixture(settings: Partial<CallsSettings> = {}, now?: () => Date) {
+/**
+ * A real store and engine, the fake telephony port, and a CallManager over them. `trunks` are the
+ * names in sip.trunks (default one, `carrier`).
+ */
+export function callsFixture(
+  settings: Partial<CallsSettings> = {},
+  now?: () => Date,
+  trunks: readonly string[] = ['carrier'],
+) {
   const t = tempStore();
   const registry = createActionRegistry();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -39,6 +46,7 @@ export function callsFixture(settings: Partial<CallsSettings> = {}, now?: () => 
     engine,
     telephony,
     settings: { ...SETTINGS, ...settings },
+    trunks,
     logger: pino({ level: 'silent' }),
     flows: new EngineCallFlowRunner(engine),
     ...(now ? { now } : {}),
