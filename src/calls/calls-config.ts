@@ -4,7 +4,7 @@ const Strict = { additionalProperties: false } as const;
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour' });
 
-/** The `calls` config section: routing of calls in, the demo agent, calling hours for calls out. */
+/** The `calls` config section: routing of calls in, the demo agent, calling hours for calls out, voicemail silence. */
 export const CallsConfig = Type.Object(
   {
     default_agent: Type.String({
@@ -30,6 +30,12 @@ export const CallsConfig = Type.Object(
       },
       Strict,
     ),
+    voicemail_silence_threshold_dbfs: Type.Number({
+      minimum: -100,
+      maximum: 0,
+      description:
+        'A voicemail whose loudest 50 ms is below this level (dBFS) is silence: discarded, not kept or announced; -100 keeps all',
+    }),
     drain_timeout_ms: Type.Integer({
       minimum: 0,
       maximum: 600000,

@@ -4,7 +4,7 @@ import { requireLeg } from '../../calls/targets/action-support.js';
 import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { transcriptOf } from '../../calls/transfer/whisper-summary.js';
 import { voicemailsOf, type VoicemailRecord } from '../../calls/voicemail/voicemail-repository.js';
-import { recordVoicemail } from '../../calls/voicemail/voicemail-recorder.js';
+import { discardedEvent, recordVoicemail } from '../../calls/voicemail/voicemail-recorder.js';
 import { sendWithRetry, voicemailEmail } from '../../calls/voicemail/voicemail-email.js';
 import { VOICEMAIL_EMAIL_KIND, voicemailEmailKey } from '../../calls/voicemail/voicemail-email-handler.js';
 
@@ -42,6 +42,14 @@ const LeaveVoicemailConfig = Type.Object(
       default: 500,
       description: 'Shorter messages are not kept',
     }),
+    silence_threshold_dbfs: Type.Optional(
+      Type.Number({
+        minimum: -100,
+        maximum: 0,
+        description:
+          'A message whose loudest 50 ms is below this level (dBFS) is silence and is discarded; default calls.voicemail_silence_threshold_dbfs',
+      }),
+    ),
     notify_to: Type.Array(Type.String({ minLength: 3, maxLength: 254 }), {
       default: [],
       maxItems: 20,
@@ -141,13 +149,19 @@ export const leaveVoicemailAction = defineActionType({
       silenceTimeoutMs: ctx.config.silence_timeout_ms,
       ...(ctx.config.end_digit ? { endOnDtmf: ctx.config.end_digit } : {}),
       minDurationMs: ctx.config.min_duration_ms,
+      silenceThresholdDbfs: ctx.config.silence_threshold_dbfs ?? flows.settings.voicemailSilenceThresholdDbfs,
       ...(ctx.callId ? { callId: ctx.callId } : {}),
       ...(typeof call.agent_id === 'string' && call.agent_id ? { agentId: call.agent_id } : {}),
       from: String(call.from ?? leg.info.from.user),
       to: String(call.to ?? leg.info.to.user),
       signal: ctx.signal,
     });
-    if (!result.saved) return { saved: false, reason: result.reason };
+    if (!result.saved) {
+      const discarded = discardedEvent(result);
+      if (discarded && ctx.callId && ctx.services.store.calls.get(ctx.callId))
+        ctx.services.store.callEvents.append(ctx.callId, 'voicemail-discarded', discarded);
+      return { saved: false, reason: result.reason, ...(result.reason === 'silent' ? discarded : {}) };
+    }
     const vm = result.voicemail;
     const detail = { voicemail_id: vm.id, duration_ms: vm.duration_ms, end: result.recording.reason };
     if (ctx.callId && ctx.services.store.calls.get(ctx.callId)) {

@@ -31,6 +31,8 @@ export interface CallFlowSettings {
   ringTimeoutMs: number;
   /** True when an outbox worker runs a `voicemail-email` delivery handler: emails go through the outbox. */
   durableVoicemailEmail: boolean;
+  /** `calls.voicemail_silence_threshold_dbfs`: quieter recordings are discarded as silence. */
+  voicemailSilenceThresholdDbfs?: number;
 }
 
 export function callFlowSettings(
@@ -45,6 +47,7 @@ export function callFlowSettings(
     referNotifyTimeoutMs: config.sip.refer_notify_timeout_ms,
     ringTimeoutMs: config.sip.ring_timeout_ms,
     durableVoicemailEmail: options.durableVoicemailEmail ?? false,
+    voicemailSilenceThresholdDbfs: config.calls.voicemail_silence_threshold_dbfs,
   };
 }
 

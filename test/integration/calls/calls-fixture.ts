@@ -16,6 +16,7 @@ export const SETTINGS: CallsSettings = {
   demo_transfer_target: '',
   default_timezone: 'UTC',
   calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
+  voicemail_silence_threshold_dbfs: -45,
   drain_timeout_ms: 200,
 };
 

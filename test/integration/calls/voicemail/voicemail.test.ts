@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
@@ -22,12 +22,17 @@ afterEach(async () => {
   fx?.cleanup();
 });
 
-async function setup(durable: boolean) {
+async function setup(
+  durable: boolean,
+  actionConfig: Record<string, unknown> = {},
+  configOverrides: Record<string, unknown> = {},
+) {
   fx = engineFixture();
   smtp = await startSmtp();
   const config = testConfig(fx.dir, {
     api: { public_url: 'https://callwright.example.com/' },
     mail: { from: 'callwright@example.com', smtp: { host: '127.0.0.1', port: smtp.port } },
+    ...configOverrides,
   });
   const mailer = new SmtpMailer(config.mail);
   closers.push(() => mailer.close());
@@ -38,7 +43,12 @@ async function setup(durable: boolean) {
   fx.attach(
     'vm',
     'leave-voicemail',
-    { prompt: 'Leave it for {{ call.to }}', notify_to: ['support@example.com'], max_duration_ms: 30000 },
+    {
+      prompt: 'Leave it for {{ call.to }}',
+      notify_to: ['support@example.com'],
+      max_duration_ms: 30000,
+      ...actionConfig,
+    },
     'during',
   );
   const call = fx.call('+14155550100');
@@ -130,6 +140,49 @@ describe('leave-voicemail', () => {
     const r = await session.runStage('during');
     expect(r.runs[0]?.outputs).toMatchObject({ saved: true, email: { status: 'sent', attempts: 1 } });
     expect(smtp!.messages).toHaveLength(1);
+  });
+
+  // The fake leg records a steady -30.3 dBFS (samples of 1000): kept at the default -45 dBFS, silence
+  // below a threshold above it.
+  it("a recording quieter than the action's silence_threshold_dbfs is discarded and said so, not kept or announced", async () => {
+    const { call, session, fired, config } = await setup(true, { silence_threshold_dbfs: -20 });
+    const r = await session.runStage('during');
+    expect(r.runs[0]).toMatchObject({
+      status: 'succeeded',
+      outputs: { saved: false, reason: 'silent', level_dbfs: -30.3, threshold_dbfs: -20 },
+    });
+    expect(voicemailsOf(fx.store.db).list().total).toBe(0);
+    expect(readdirSync(`${config.data.dir}/voicemail`)).toEqual([]);
+    expect(fired).toEqual([]);
+    const events = fx.store.callEvents.list(call.id).items;
+    expect(events.map((e) => e.type)).toEqual(['transcript', 'voicemail-discarded']);
+    expect(events[1]?.data).toEqual({
+      reason: 'silent',
+      duration_ms: 1500,
+      end: 'silence',
+      level_dbfs: -30.3,
+      peak_dbfs: -30.3,
+      threshold_dbfs: -20,
+    });
+    expect(fx.store.db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 0 });
+    expect(smtp!.messages).toHaveLength(0);
+  });
+
+  it('calls.voicemail_silence_threshold_dbfs is the threshold when the action sets none', async () => {
+    const quiet = await setup(false, {}, { calls: { voicemail_silence_threshold_dbfs: -25 } });
+    expect((await quiet.session.runStage('during')).runs[0]?.outputs).toMatchObject({
+      saved: false,
+      reason: 'silent',
+      threshold_dbfs: -25,
+    });
+    await smtp?.close();
+    fx.cleanup();
+    const kept = await setup(
+      false,
+      { silence_threshold_dbfs: -40 },
+      { calls: { voicemail_silence_threshold_dbfs: -25 } },
+    );
+    expect((await kept.session.runStage('during')).runs[0]?.outputs).toMatchObject({ saved: true });
   });
 
   it('a caller who hangs up at the beep leaves no voicemail', async () => {
