@@ -3,7 +3,7 @@
  * real server (admin API, scripted agent, leave-voicemail, outbox, real SMTP server). One sends a WAV of
  * zeros: the recording is measured, discarded and said so in a voicemail-discarded event (no row, no
  * file, no email, no voicemail-left). The other sends a tone: kept and announced as before.
- * Port block: 38500-38999 (baresip 38510-38511, admin API 38590, server RTP 38600-38999).
+ * Port block: 38500-38999 (baresip 38510-38513, admin API 38590, server RTP 38600-38999).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baresip } from '../../helpers/baresip.js';
 import { tone, writeWav } from '../../helpers/audio.js';
 import { startSmtp, type TestSmtp } from '../../helpers/smtp.js';
-import { sleep, startAcceptanceServer, type AcceptanceServer } from './acceptance/acceptance-server.js';
+import {
+  sleep,
+  startAcceptanceServer,
+  until,
+  type AcceptanceServer,
+} from './acceptance/acceptance-server.js';
 
 const BASE = 38500;
 const NUMBER = '+14155550401';
@@ -50,8 +55,16 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** One caller whose microphone plays `signal` dials the agent and stays until the agent hangs up. */
-async function leaveMessage(name: string, signal: Float64Array, sipPort: number): Promise<string> {
+/**
+ * One caller whose microphone plays `signal` dials the agent and stays until the agent hangs up, or
+ * hangs up itself `hangupAfterMs` after the answer.
+ */
+async function leaveMessage(
+  name: string,
+  signal: Float64Array,
+  sipPort: number,
+  hangupAfterMs?: number,
+): Promise<string> {
   const source = path.join(app.dir, `${name}.wav`);
   writeWav(source, signal, { sampleRate: 8000 });
   const caller = new Baresip({ sipPort, sourceWav: source, user: name });
@@ -59,7 +72,11 @@ async function leaveMessage(name: string, signal: Float64Array, sipPort: number)
     await caller.start();
     caller.command('dial', `sip:${NUMBER}@${app.sipTarget}`);
     await caller.waitFor('CALL_ESTABLISHED', 15_000);
-    const { id } = await app.callTo(NUMBER);
+    const { id } = await app.callWhen((await app.callTo(NUMBER)).id, (c) => c.state === 'answered');
+    if (hangupAfterMs !== undefined) {
+      await sleep(hangupAfterMs);
+      caller.command('hangup');
+    }
     await caller.waitFor('CALL_CLOSED', 40_000);
     await app.callWhen(id, (c) => c.state === 'ended');
     return id;
@@ -90,6 +107,28 @@ describe('voicemail of pure silence', () => {
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
     await sleep(500); // the outbox worker polls every 50 ms: an email would have been sent by now
     expect(smtp.messages).toHaveLength(0);
+  }, 90_000);
+
+  it('a caller who sends silence and hangs up mid-recording leaves no voicemail either', async () => {
+    const callId = await leaveMessage('silent-hangup', new Float64Array(8000 * 40), BASE + 12, 3500);
+    await app.callWhen(callId, (c) => c.state === 'ended');
+    const discarded = await until(async () =>
+      (await app.events(callId)).find((e) => e.type === 'voicemail-discarded'),
+    );
+    expect(discarded.data).toMatchObject({ reason: 'silent', end: 'hangup' });
+    expect((await app.api('GET', `/voicemails?call_id=${callId}`)).body).toMatchObject({ total: 0 });
+  }, 90_000);
+
+  it('a caller who speaks and hangs up to end the message leaves a voicemail that is kept and announced', async () => {
+    const callId = await leaveMessage('speaker-hangup', tone(8000, 40, 500, 0.3), BASE + 13, 3500);
+    const listed = await until(async () => {
+      const r = await app.api('GET', `/voicemails?call_id=${callId}`);
+      return r.body.total === 1 ? r.body : undefined;
+    });
+    const vmId = String((listed.items as Array<Record<string, unknown>>)[0]?.id);
+    expect((await app.events(callId)).map((e) => e.type)).toContain('voicemail-left');
+    const mail = await smtp.waitFor((m) => m.raw.includes(vmId), 20_000);
+    expect(mail.to).toEqual(['team@example.com']);
   }, 90_000);
 
   it('a caller who speaks (a tone) leaves a voicemail that is kept and announced', async () => {
