@@ -236,7 +236,8 @@ export const PORT_CASES: ContractCase[] = [
     title: 'dial: no response at all is timeout',
     expected: { outcome: 'timeout' },
     timeoutMs: 45_000,
-    act: (rig) => dialOnly(rig, 'silent'),
+    // A ring timeout past Timer B (32 s at T1 = 500 ms): the transaction gives up first, not us.
+    act: (rig) => dialOnly(rig, 'silent', { ringTimeoutMs: 60_000 }),
   },
   {
     name: 'play',
