@@ -7,7 +7,13 @@ import { startSipp, sippFailure } from '../helpers/sipp.js';
 import { tempDir } from '../helpers/temp.js';
 import { startEmbedded } from '../e2e/telephony/embedded-fixture.js';
 import { describePortContract, type PortRig } from './port-contract.js';
-import { CALLEE_SCENARIOS, CALLER_SCENARIOS, InboundQueue, selfDrivenFarEnd } from './sipp-far-end.js';
+import {
+  CALLEE_SCENARIOS,
+  CALLER_SCENARIOS,
+  InboundQueue,
+  selfDrivenFarEnd,
+  silentPeer,
+} from './sipp-far-end.js';
 
 const BASE = 36000;
 
@@ -35,10 +41,7 @@ async function embeddedRig(): Promise<PortRig> {
     telephony: fx.telephony,
     async callee(script) {
       const ports = nextPorts();
-      if (script === 'silent') {
-        // Nothing listens on this port: the INVITE is never answered and Timer B ends it.
-        return { target: `sip:nobody@127.0.0.1:${ports.sip}`, far: selfDrivenFarEnd(async () => undefined) };
-      }
+      if (script === 'silent') return silentPeer('127.0.0.1', ports.sip);
       const peer = sipp(CALLEE_SCENARIOS[script], {
         scenario: '',
         localPort: ports.sip,

@@ -2,6 +2,7 @@
  * Far ends made of sipp (sipp-scenarios/) for contract rigs whose port speaks real SIP: each script of
  * the contract is one scenario, and sipp's exit code 0 is the far end's "all went as scripted".
  */
+import { createSocket } from 'node:dgram';
 import type { CallLeg, InboundCall } from '../../src/telephony/port.js';
 import type { CalleeScript, CallerScript, FarEnd } from './port-contract.js';
 
@@ -63,4 +64,26 @@ export class InboundQueue {
       this.waiting.push(take);
     });
   }
+}
+
+/**
+ * The `silent` callee: a UDP socket that takes every datagram and answers none, so the INVITE times
+ * out (Timer B) at whoever sends it. A closed port is not the same: the ICMP port-unreachable it
+ * draws is a transport error that some stacks (sofia-sip in drachtio-server) turn into a 503 at once.
+ */
+export async function silentPeer(address: string, port: number): Promise<{ target: string; far: FarEnd }> {
+  const socket = createSocket('udp4');
+  let datagrams = 0;
+  socket.on('message', () => datagrams++);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, address, () => resolve());
+  });
+  return {
+    target: `sip:nobody@${address}:${port}`,
+    far: selfDrivenFarEnd(async () => {
+      socket.close();
+      if (datagrams === 0) throw new Error(`the silent peer on ${address}:${port} got no INVITE`);
+    }),
+  };
 }

@@ -11,6 +11,7 @@ import {
   CALLER_SCENARIOS,
   InboundQueue,
   selfDrivenFarEnd,
+  silentPeer,
 } from '../contract/sipp-far-end.js';
 import { startSipp, sippFailure } from '../helpers/sipp.js';
 import { liveEnv, type LiveEnv } from './live-env.js';
@@ -44,13 +45,8 @@ async function liveRig(e: LiveEnv): Promise<PortRig> {
   return {
     telephony: live.telephony,
     async callee(script) {
-      if (script === 'silent') {
-        // Nothing listens there: drachtio-server's Timer B answers the INVITE with its own 408.
-        return {
-          target: `sip:nobody@${e.sippAddress}:${ports().sip}`,
-          far: selfDrivenFarEnd(async () => undefined),
-        };
-      }
+      // A peer that swallows the INVITE: drachtio-server's Timer B answers it with its own 408.
+      if (script === 'silent') return silentPeer(e.sippAddress, ports().sip);
       const peer = sipp(CALLEE_SCENARIOS[script], {});
       await peer.ready;
       return { target: `sip:service@${e.sippAddress}:${peer.port}`, far: peer.far };
