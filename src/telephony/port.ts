@@ -94,7 +94,8 @@ export interface ReferOptions {
 /**
  * A REFER's result (RFC 3515): `completed` when a NOTIFY carries a 2xx sipfrag; `failed` when the REFER
  * itself is rejected (`stage: 'refer'`) or a NOTIFY reports a final non-2xx sipfrag (`stage: 'notify'`);
- * `timeout` when the REFER got no answer or no final NOTIFY arrived in time.
+ * `timeout` when the REFER got no answer (a 408 counts as none) or no final NOTIFY arrived in time.
+ * Both backends decide it with src/telephony/sip/refer-outcome.ts.
  */
 export type ReferOutcome =
   | { outcome: 'completed'; status: number }

@@ -153,8 +153,7 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
       ...Object.entries(options.headers ?? {}),
     ];
     void this.dialog.request('REFER', extra).then((r) => {
-      const timedOut = 'timeout' in r;
-      tracker.referAnswered(r.status, timedOut ? undefined : (r as SipResponse).reason, timedOut);
+      tracker.referAnswered('timeout' in r ? 'timeout' : { status: r.status, reason: r.reason });
     });
     return tracker.outcome;
   }

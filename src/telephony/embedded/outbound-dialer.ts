@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SipTrunkSettings } from '../../config/schema.js';
 import { classifyTarget, type CallInfo, type DialOutcome, type DialRequest } from '../port.js';
-import { outcomeForFailure } from './dial-outcome.js';
 import { EmbeddedCallLeg, type CallLegDeps } from './embedded-call-leg.js';
 import type { MediaEngine, MediaSession } from './media/media-session.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
@@ -15,6 +14,7 @@ import { buildRequest, newBranch, newCallId, newTag } from './sip/sip-builder.js
 import type { SipResponse } from './sip/sip-message.js';
 import type { Destination } from './sip/sip-transport.js';
 import { parseUri } from './sip/sip-uri.js';
+import { dialFailure, type DialCancelReason, type DialFailure } from '../sip/dial-outcome.js';
 
 export interface DialerDeps extends CallLegDeps {
   media: MediaEngine;
@@ -72,7 +72,7 @@ class OutboundAttempt {
   private via = '';
   private authTried = false;
   private provisional = false;
-  private cancelWanted?: 'ring-timeout' | 'abort';
+  private cancelWanted?: DialCancelReason;
   private cancelSent = false;
   private settled = false;
   private ringTimer?: NodeJS.Timeout;
@@ -150,7 +150,7 @@ class OutboundAttempt {
     return buildRequest(this.inviteTransaction('ACK', response.headers.get('to') ?? this.to)).text;
   }
 
-  private requestCancel(reason: 'ring-timeout' | 'abort'): void {
+  private requestCancel(reason: DialCancelReason): void {
     if (this.settled || this.cancelWanted) return;
     this.cancelWanted = reason;
     if (this.provisional) this.sendCancel();
@@ -195,13 +195,21 @@ class OutboundAttempt {
         return this.sendInvite([[r.status === 401 ? 'Authorization' : 'Proxy-Authorization', value]]);
       }
     }
-    this.finish(outcomeForFailure(r.status, r.reason, this.cancelWanted));
+    this.finish(this.failure(r.status, r.reason));
   }
 
   private onTimeout(): void {
-    if (this.cancelWanted === 'abort') return this.finish({ outcome: 'cancelled' });
-    if (this.cancelWanted === 'ring-timeout') return this.finish({ outcome: 'no-answer' });
-    this.finish({ outcome: 'timeout' });
+    this.finish(this.failure(undefined, undefined));
+  }
+
+  /** The shared outcome rule for every ending but a usable answer (src/telephony/sip/dial-outcome.ts). */
+  private failure(status: number | undefined, reason: string | undefined): DialFailure {
+    return dialFailure({
+      ...(status !== undefined ? { status } : {}),
+      ...(reason ? { reason } : {}),
+      provisional: this.provisional,
+      ...(this.cancelWanted ? { cancelledBy: this.cancelWanted } : {}),
+    });
   }
 
   private answered(r: SipResponse): void {
@@ -230,7 +238,8 @@ class OutboundAttempt {
     if (this.settled || this.cancelWanted) {
       // A 2xx after we gave up (the CANCEL crossed the answer): confirm it and end it at once.
       void dialog.request('BYE');
-      return this.finish(this.cancelWanted === 'abort' ? { outcome: 'cancelled' } : { outcome: 'no-answer' });
+      if (this.cancelWanted) this.finish(this.failure(r.status, r.reason));
+      return;
     }
     try {
       this.session.applyAnswer(r.body);

@@ -27,7 +27,8 @@ import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
 import { SharedPaths } from './shared-paths.js';
-import { customHeaders, outcomeForStatus, parseNameAddr } from './sip-messages.js';
+import { customHeaders, parseNameAddr } from './sip-messages.js';
+import { dialFailure, type DialCancelReason } from '../sip/dial-outcome.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { withTimeout } from './timeouts.js';
 
@@ -181,8 +182,9 @@ export class FreeswitchTelephony implements Telephony {
     const trunk = target.trunk;
     const callerId = request.callerId || trunk?.caller_id || undefined;
     let inviteReq: SrfRequest | undefined;
-    let why: 'ring-timeout' | 'aborted' | undefined;
-    const cancel = (reason: 'ring-timeout' | 'aborted'): void => {
+    let why: DialCancelReason | undefined;
+    let provisional = false;
+    const cancel = (reason: DialCancelReason): void => {
       why ??= reason;
       try {
         inviteReq?.cancel?.();
@@ -192,7 +194,7 @@ export class FreeswitchTelephony implements Telephony {
     };
     const ringTimeoutMs = request.ringTimeoutMs ?? this.deps.ringTimeoutMs ?? 30_000;
     const ringTimer = setTimeout(() => cancel('ring-timeout'), ringTimeoutMs);
-    const onAbort = (): void => cancel('aborted');
+    const onAbort = (): void => cancel('abort');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const uac = this.srf.createUAC(
       target.uri,
@@ -209,6 +211,9 @@ export class FreeswitchTelephony implements Telephony {
           inviteReq = req;
           if (why) cancel(why);
         },
+        cbProvisional: () => {
+          provisional = true;
+        },
       },
     );
     // After a CANCEL the INVITE must end with 487 (RFC 3261 §9.2); if none comes, give up on it.
@@ -222,17 +227,22 @@ export class FreeswitchTelephony implements Telephony {
         void (offer ? offer.destroy() : (answered as SrfDialog).destroy()).catch(() => undefined);
         if (!offer && !why)
           return { outcome: 'error', error: 'the callee answered without an SDP offer in its 200 OK' };
-        return {
-          outcome: 'dial',
-          dial: why === 'aborted' ? { outcome: 'cancelled' } : { outcome: 'no-answer' },
-        };
+        return { outcome: 'dial', dial: dialFailure({ status: 200, provisional, ...cancelled(why) }) };
       }
       return { outcome: 'offer', offer, inviteReq };
     } catch (err) {
       const e = err as { status?: number; reason?: string; message: string };
-      if (typeof e.status === 'number')
-        return { outcome: 'dial', dial: outcomeForStatus(e.status, e.reason, why) };
-      if (/timed out/.test(e.message)) return { outcome: 'dial', dial: { outcome: 'timeout' } };
+      if (typeof e.status === 'number') {
+        const dial = dialFailure({
+          status: e.status,
+          ...(e.reason ? { reason: e.reason } : {}),
+          provisional,
+          ...cancelled(why),
+        });
+        return { outcome: 'dial', dial };
+      }
+      if (/timed out/.test(e.message))
+        return { outcome: 'dial', dial: dialFailure({ provisional, ...cancelled(why) }) };
       return { outcome: 'error', error: e.message };
     } finally {
       clearTimeout(ringTimer);
@@ -344,6 +354,10 @@ export class FreeswitchTelephony implements Telephony {
     if (target.trunk) info.trunk = target.trunk.name;
     return info;
   }
+}
+
+function cancelled(why: DialCancelReason | undefined): { cancelledBy?: DialCancelReason } {
+  return why ? { cancelledBy: why } : {};
 }
 
 function hostPort(uri: string): string {

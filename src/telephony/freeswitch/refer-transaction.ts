@@ -1,6 +1,12 @@
 import type { ReferOptions, ReferOutcome } from '../port.js';
+import { parseSipfrag } from '../sip/sipfrag.js';
+import {
+  referOutcomeForNotify,
+  referOutcomeForResponse,
+  referTimedOut,
+  type ReferResponse,
+} from '../sip/refer-outcome.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from './drachtio-types.js';
-import { sipfragStatus } from './sip-messages.js';
 import { withTimeout } from './timeouts.js';
 
 export interface ReferContext {
@@ -18,8 +24,9 @@ export interface ReferContext {
 
 /**
  * Sends an in-dialog REFER (RFC 3515) and follows the implicit subscription's NOTIFYs. Each NOTIFY
- * carries a message/sipfrag (RFC 3420) with the status of the transferred call; the first final one
- * decides the outcome (RFC 3515 §2.4.5). No final NOTIFY within `notifyTimeoutMs` is a timeout.
+ * carries a message/sipfrag (RFC 3420) with the status of the transferred call; what the REFER's answer
+ * and each NOTIFY mean is the shared rule in src/telephony/sip/refer-outcome.ts. No final NOTIFY within
+ * `notifyTimeoutMs` is a timeout.
  */
 export async function runRefer(ctx: ReferContext): Promise<ReferOutcome> {
   const { dialog } = ctx;
@@ -31,18 +38,14 @@ export async function runRefer(ctx: ReferContext): Promise<ReferOutcome> {
   const onNotify = (req: SrfRequest, res: SrfResponse): void => {
     res.send(200);
     if (!/^refer\b/i.test(req.get('Event') ?? 'refer')) return;
-    const frag = sipfragStatus(req.body);
-    if (frag) {
-      lastStatus = frag.status;
-      ctx.progress(frag.status);
-      if (frag.status >= 300)
-        settle({ outcome: 'failed', stage: 'notify', status: frag.status, reason: frag.reason });
-      else if (frag.status >= 200) settle({ outcome: 'completed', status: frag.status });
+    const sipfrag = parseSipfrag(req.body);
+    if (sipfrag) {
+      lastStatus = sipfrag.status;
+      ctx.progress(sipfrag.status);
     }
-    if (/terminated/i.test(req.get('Subscription-State') ?? '') && !frag) {
-      // Subscription ended without a final sipfrag: nothing more will come (RFC 6665 §4.1.3).
-      settle({ outcome: 'timeout', stage: 'notify', ...(lastStatus ? { lastStatus } : {}) });
-    }
+    const terminated = /^\s*terminated/i.test(req.get('Subscription-State') ?? '');
+    const outcome = referOutcomeForNotify({ ...(sipfrag ? { sipfrag } : {}), terminated }, lastStatus);
+    if (outcome) settle(outcome);
   };
   dialog.on('notify', onNotify);
   try {
@@ -51,33 +54,30 @@ export async function runRefer(ctx: ReferContext): Promise<ReferOutcome> {
       'Refer-To': `<${ctx.referTo}>`,
       'Referred-By': `<${ctx.referredBy}>`,
     };
-    let res: SrfResponse;
+    let response: ReferResponse;
     try {
-      res = await withTimeout(dialog.request({ method: 'REFER', headers }), ctx.referTimeoutMs, 'REFER');
+      const res = await withTimeout(
+        dialog.request({ method: 'REFER', headers }),
+        ctx.referTimeoutMs,
+        'REFER',
+      );
+      response = { status: Number(res.status ?? 0), ...(res.reason ? { reason: String(res.reason) } : {}) };
     } catch (err) {
-      if (/timed out/.test((err as Error).message)) return { outcome: 'timeout', stage: 'refer' };
-      throw err;
+      if (!/timed out/.test((err as Error).message)) throw err;
+      response = 'timeout';
     }
-    const status = Number(res.status ?? 0);
-    if (status === 408) return { outcome: 'timeout', stage: 'refer' };
-    if (status < 200 || status >= 300) {
-      return res.reason
-        ? { outcome: 'failed', stage: 'refer', status, reason: res.reason }
-        : { outcome: 'failed', stage: 'refer', status };
+    const answer = referOutcomeForResponse(response);
+    if (answer === undefined) {
+      const status = response === 'timeout' ? 0 : response.status;
+      return { outcome: 'failed', stage: 'refer', status, reason: 'no final response to the REFER' };
     }
+    if (answer !== 'accepted') return answer;
     const notifyTimeoutMs = ctx.options.notifyTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<ReferOutcome>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ outcome: 'timeout', stage: 'notify', ...(lastStatus ? { lastStatus } : {}) }),
-        notifyTimeoutMs,
-      );
+      timer = setTimeout(() => resolve(referTimedOut(true, lastStatus)), notifyTimeoutMs);
     });
-    const legEnded = ctx.ended.then((): ReferOutcome => ({
-      outcome: 'timeout',
-      stage: 'notify',
-      ...(lastStatus ? { lastStatus } : {}),
-    }));
+    const legEnded = ctx.ended.then((): ReferOutcome => referTimedOut(true, lastStatus));
     try {
       return await Promise.race([decided, timedOut, legEnded]);
     } finally {

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { parse } from 'yaml';
 import { tempStore } from '../../helpers/temp.js';
-import { FakeTelephony } from '../../helpers/fake-telephony.js';
+import { FakeTelephony } from '../../helpers/fake-port.js';
 import { ActionEngine } from '../../../src/actions/action-engine.js';
 import { createActionRegistry } from '../../../src/actions/types/index.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
@@ -33,7 +33,7 @@ export function callsFixture(
   const registry = createActionRegistry();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
   for (const type of testTypes(log as never)) registry.register(type);
-  const telephony = new FakeTelephony();
+  const telephony = new FakeTelephony({ playMs: 5, nextDial: 'answered' });
   const engine = new ActionEngine({
     services: { telephony },
     store: t.store,

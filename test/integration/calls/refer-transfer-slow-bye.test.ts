@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HangupCause } from '../../../src/telephony/port.js';
-import type { FakeLeg } from '../../helpers/fake-telephony.js';
+import type { FakeLeg } from '../../helpers/fake-port.js';
 import { callsFixture, until } from './calls-fixture.js';
 
 let fx: ReturnType<typeof callsFixture>;

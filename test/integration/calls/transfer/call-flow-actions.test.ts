@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
-import { FakeLeg, FakeTelephony, answeredHandle } from '../../../helpers/fake-legs.js';
+import { FakeLeg, FakeTelephony, answeredHandle } from '../../../helpers/fake-port.js';
 import type { CallEventSink, CallFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
 import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import type { ActionSession } from '../../../../src/actions/action-session.js';

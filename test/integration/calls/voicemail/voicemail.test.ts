@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
-import { FakeLeg, answeredHandle } from '../../../helpers/fake-legs.js';
+import { FakeLeg, answeredHandle } from '../../../helpers/fake-port.js';
 import { decodeQuotedPrintable, startSmtp, type TestSmtp } from '../../../helpers/smtp.js';
 import { testConfig } from '../../../helpers/temp.js';
 import { callFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';

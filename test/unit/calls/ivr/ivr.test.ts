@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDtmfSequence } from '../../../../src/calls/ivr/dtmf-sequence.js';
 import { navigateIvr } from '../../../../src/calls/ivr/ivr-navigator.js';
 import { CallwrightError } from '../../../../src/errors.js';
-import { FakeLeg } from '../../../helpers/fake-legs.js';
+import { FakeLeg } from '../../../helpers/fake-port.js';
 
 describe('DTMF sequences', () => {
   it.each([

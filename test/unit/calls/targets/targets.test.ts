@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempStore } from '../../../helpers/temp.js';
 import { resolveTarget } from '../../../../src/calls/targets/target-resolver.js';
 import { dialTarget } from '../../../../src/calls/targets/dial-target.js';
-import { FakeTelephony } from '../../../helpers/fake-legs.js';
+import { FakeTelephony } from '../../../helpers/fake-port.js';
 import { CallwrightError } from '../../../../src/errors.js';
 
 let t: ReturnType<typeof tempStore>;

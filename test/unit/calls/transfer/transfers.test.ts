@@ -3,7 +3,7 @@ import { coldTransfer } from '../../../../src/calls/transfer/cold-transfer.js';
 import { warmTransfer } from '../../../../src/calls/transfer/warm-transfer.js';
 import { templateSummary } from '../../../../src/calls/transfer/whisper-summary.js';
 import type { ResolvedTarget } from '../../../../src/calls/targets/target-resolver.js';
-import { FakeLeg, FakeTelephony } from '../../../helpers/fake-legs.js';
+import { FakeLeg, FakeTelephony } from '../../../helpers/fake-port.js';
 
 const DESK: ResolvedTarget = {
   kind: 'single',

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { outcomeForFailure } from '../../../../src/telephony/embedded/dial-outcome.js';
-import { ReferTracker, sipfragStatus } from '../../../../src/telephony/embedded/refer-tracker.js';
+import { ReferTracker } from '../../../../src/telephony/embedded/refer-tracker.js';
 import { infoDtmfBody, parseInfoDtmf } from '../../../../src/telephony/embedded/sip-info-dtmf.js';
 import { parseSipMessage } from '../../../../src/telephony/embedded/sip/sip-parser.js';
 import type { SipRequest } from '../../../../src/telephony/embedded/sip/sip-message.js';
@@ -18,7 +17,7 @@ describe('ReferTracker (RFC 3515)', () => {
   it('completes on a 2xx sipfrag, reporting each status as progress', async () => {
     const progress: number[] = [];
     const t = new ReferTracker(new TimerRegistry(), 1000, (s) => progress.push(s));
-    t.referAnswered(202, 'Accepted', false);
+    t.referAnswered({ status: 202, reason: 'Accepted' });
     t.notify(notify('100 Trying'));
     t.notify(notify('200 OK', 'terminated'));
     expect(await t.outcome).toEqual({ outcome: 'completed', status: 200 });
@@ -27,10 +26,10 @@ describe('ReferTracker (RFC 3515)', () => {
 
   it('fails at the refer stage on a non-2xx answer and at the notify stage on a final sipfrag', async () => {
     const a = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
-    a.referAnswered(603, 'Decline', false);
+    a.referAnswered({ status: 603, reason: 'Decline' });
     expect(await a.outcome).toEqual({ outcome: 'failed', stage: 'refer', status: 603, reason: 'Decline' });
     const b = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
-    b.referAnswered(202, 'Accepted', false);
+    b.referAnswered({ status: 202, reason: 'Accepted' });
     b.notify(notify('486 Busy Here', 'terminated'));
     expect(await b.outcome).toEqual({ outcome: 'failed', stage: 'notify', status: 486, reason: 'Busy Here' });
   });
@@ -39,35 +38,30 @@ describe('ReferTracker (RFC 3515)', () => {
     vi.useFakeTimers();
     const timers = new TimerRegistry();
     const t = new ReferTracker(timers, 1000, () => undefined);
-    t.referAnswered(202, 'Accepted', false);
+    t.referAnswered({ status: 202, reason: 'Accepted' });
     t.notify(notify('180 Ringing'));
     vi.advanceTimersByTime(1000);
     expect(await t.outcome).toEqual({ outcome: 'timeout', stage: 'notify', lastStatus: 180 });
     expect(timers.size).toBe(0);
     vi.useRealTimers();
     const r = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
-    r.referAnswered(408, undefined, true);
+    r.referAnswered('timeout');
     expect(await r.outcome).toEqual({ outcome: 'timeout', stage: 'refer' });
-  });
-
-  it('reads sipfrag status lines', () => {
-    expect(sipfragStatus('SIP/2.0 603 Declined\r\n')).toBe(603);
-    expect(sipfragStatus('garbage')).toBeUndefined();
   });
 });
 
-describe('dial outcomes', () => {
-  it.each([
-    [486, undefined, { outcome: 'busy', status: 486 }],
-    [600, undefined, { outcome: 'busy', status: 600 }],
-    [480, undefined, { outcome: 'no-answer', status: 480 }],
-    [408, undefined, { outcome: 'no-answer', status: 408 }],
-    [487, 'ring-timeout', { outcome: 'no-answer', status: 487 }],
-    [487, 'abort', { outcome: 'cancelled' }],
-    [603, undefined, { outcome: 'rejected', status: 603, reason: 'Decline' }],
-    [404, undefined, { outcome: 'rejected', status: 404, reason: 'Decline' }],
-  ] as const)('%i (cancelled by %s) is %j', (status, by, expected) => {
-    expect(outcomeForFailure(status, 'Decline', by)).toEqual(expected);
+describe('ReferTracker follows the shared REFER rule', () => {
+  it('a REFER answered 408 is a timeout at the refer stage, as on the freeswitch backend', async () => {
+    const t = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
+    t.referAnswered({ status: 408, reason: 'Request Timeout' });
+    expect(await t.outcome).toEqual({ outcome: 'timeout', stage: 'refer' });
+  });
+
+  it('a leg ending after the REFER was accepted is a timeout at the notify stage', async () => {
+    const t = new ReferTracker(new TimerRegistry(), 1000, () => undefined);
+    t.referAnswered({ status: 202, reason: 'Accepted' });
+    t.cancel();
+    expect(await t.outcome).toEqual({ outcome: 'timeout', stage: 'notify' });
   });
 });
 

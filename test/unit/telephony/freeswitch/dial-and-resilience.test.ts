@@ -55,11 +55,18 @@ describe('freeswitch backend: outbound dial', () => {
     rig.fake.srf.uacScript = () => ({
       kind: 'status',
       status,
+      ringFirst: true,
       ...(reasons[status] ? { reason: reasons[status] } : {}),
     });
     expect(await rig.telephony.dial({ target: 'sip:bob@pbx.test' })).toEqual(expected);
     const ms = rig.fake.mrf.latest('10.0.0.11');
     await waitFor(() => ms.endpoints.size === 0);
+  });
+
+  it('a 408 before anything rang is timeout, as the embedded backend reports Timer B', async () => {
+    rig = await startRig();
+    rig.fake.srf.uacScript = () => ({ kind: 'status', status: 408, reason: 'Request Timeout' });
+    expect(await rig.telephony.dial({ target: 'sip:bob@pbx.test' })).toEqual({ outcome: 'timeout' });
   });
 
   it('no answer within the ring timeout: CANCEL, then no-answer with the 487', async () => {

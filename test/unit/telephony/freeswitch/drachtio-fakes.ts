@@ -369,8 +369,10 @@ export interface FakeUacOffer {
 
 export type UacScript =
   | { kind: 'answer' }
-  | { kind: 'status'; status: number; reason?: string }
+  | { kind: 'status'; status: number; reason?: string; ringFirst?: boolean }
   | { kind: 'ring' }
+  /** Never answers, not even the CANCEL (drachtio-server's Timer B ends it with a 408 only live). */
+  | { kind: 'silent' }
   | { kind: 'error'; message: string };
 
 export class FakeSrf extends EventEmitter {
@@ -433,7 +435,7 @@ export class FakeSrf extends EventEmitter {
   createUAC(
     uri: string,
     opts: any,
-    progress: { cbRequest?: (err: any, req: any) => void } = {},
+    progress: { cbRequest?: (err: any, req: any) => void; cbProvisional?: (res: any) => void } = {},
   ): Promise<FakeDialog | FakeUacOffer> {
     const req = new FakeRequest({
       uri,
@@ -477,12 +479,16 @@ export class FakeSrf extends EventEmitter {
           setImmediate(answer);
           break;
         case 'status':
+          if (script.ringFirst) setImmediate(() => progress.cbProvisional?.({ status: 180 }));
           setImmediate(() => reject(new SipError(script.status, script.reason)));
+          break;
+        case 'silent':
           break;
         case 'error':
           setImmediate(() => reject(new Error(script.message)));
           break;
         case 'ring':
+          setImmediate(() => progress.cbProvisional?.({ status: 180 }));
           req.once('fake:cancel', () => setImmediate(() => reject(new SipError(487, 'Request Terminated'))));
           break;
       }

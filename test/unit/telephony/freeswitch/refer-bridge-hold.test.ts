@@ -73,6 +73,18 @@ describe('freeswitch call leg: REFER (RFC 3515)', () => {
     expect(await outcome).toEqual({ outcome: 'timeout', stage: 'notify', lastStatus: 180 });
   });
 
+  it('a NOTIFY ending the subscription on a provisional sipfrag ends the REFER at once: timeout(notify)', async () => {
+    rig = await startRig();
+    const { leg } = await answeredCall(rig);
+    const dialog = dialogOf(leg);
+    dialog.responder = () => ({ status: 202 });
+    const outcome = leg.refer('sip:x@y', { notifyTimeoutMs: 60_000 });
+    await waitFor(() => dialog.requests.length === 1);
+    await new Promise((r) => setImmediate(r));
+    dialog.remoteNotify('SIP/2.0 180 Ringing\r\n', 'terminated;reason=timeout');
+    expect(await outcome).toEqual({ outcome: 'timeout', stage: 'notify', lastStatus: 180 });
+  });
+
   it('REFER answered 408 by drachtio-server: timeout at stage refer', async () => {
     rig = await startRig();
     const { leg } = await answeredCall(rig);

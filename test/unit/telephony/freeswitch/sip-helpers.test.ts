@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchesAddress } from '../../../../src/telephony/freeswitch/address-match.js';
 import { SharedPaths } from '../../../../src/telephony/freeswitch/shared-paths.js';
-import {
-  outcomeForStatus,
-  parseDtmfRelay,
-  parseNameAddr,
-  sipfragStatus,
-} from '../../../../src/telephony/freeswitch/sip-messages.js';
+import { parseDtmfRelay, parseNameAddr } from '../../../../src/telephony/freeswitch/sip-messages.js';
 import { toneStream } from '../../../../src/telephony/freeswitch/playback-source.js';
 
 describe('freeswitch SIP helpers', () => {
@@ -22,22 +17,11 @@ describe('freeswitch SIP helpers', () => {
     expect(parseNameAddr(value)).toEqual(party);
   });
 
-  it('reads sipfrag status lines and dtmf-relay bodies', () => {
-    expect(sipfragStatus('SIP/2.0 603 Declined\r\n')).toEqual({ status: 603, reason: 'Declined' });
-    expect(sipfragStatus('garbage')).toBeUndefined();
+  // sipfrag status lines and dial outcomes moved to the shared rules: test/unit/telephony/sip/.
+  it('reads dtmf-relay bodies', () => {
     expect(parseDtmfRelay('Signal=10\r\nDuration=100')).toEqual({ digit: '*', durationMs: 100 });
     expect(parseDtmfRelay('Signal= 7')).toEqual({ digit: '7' });
     expect(parseDtmfRelay('Duration=100')).toBeUndefined();
-  });
-
-  it('maps final statuses to dial outcomes', () => {
-    expect(outcomeForStatus(487, undefined, 'ring-timeout')).toEqual({ outcome: 'no-answer', status: 487 });
-    expect(outcomeForStatus(487, undefined, 'aborted')).toEqual({ outcome: 'cancelled' });
-    expect(outcomeForStatus(487, 'Request Terminated', undefined)).toEqual({
-      outcome: 'rejected',
-      status: 487,
-      reason: 'Request Terminated',
-    });
   });
 
   it('maps shared paths to the folder FreeSWITCH sees and refuses escapes', () => {
