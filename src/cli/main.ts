@@ -16,7 +16,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(io: Io = processIo): Command {
+function buildProgram(io: Io = processIo): Command {
   const program = new Command('callwright')
     .description('Telephony server for AI voice agents')
     .version(packageVersion(), '-V, --version', 'print the version and exit')

@@ -133,7 +133,7 @@ function setPath(obj: Json, p: string[], value: unknown): void {
   cur[last] = isObject(value) && isObject(cur[last]) ? merge(cur[last] as Json, value) : value;
 }
 
-export function envName(p: string[]): string {
+function envName(p: string[]): string {
   return ENV_PREFIX + p.join('_').toUpperCase();
 }
 

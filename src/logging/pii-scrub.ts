@@ -4,7 +4,7 @@
  * (call states, ids, times) stay readable.
  */
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /** Fewest digits a value needs to count as a phone number (shorter ones are extensions, counts, ports). */
 const MIN_PHONE_DIGITS = 7;

@@ -5,7 +5,7 @@ import type { Store, AgentRecord } from '../../store/store.js';
 import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
 
 /** Finds an agent by id, else by name. */
-export function findAgent(store: Store, idOrName: string): AgentRecord {
+function findAgent(store: Store, idOrName: string): AgentRecord {
   const agent = store.agents.byIdOrName(idOrName);
   if (!agent) throw notFound('agent', idOrName);
   return agent;
