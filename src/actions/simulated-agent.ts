@@ -75,7 +75,12 @@ export class SimulatedAgent {
   start(step: number, on: string): Promise<void> {
     const scope = this.deps.session.scope();
     return this.deliver(
-      { type: 'call-started', call: scope.call as Record<string, unknown>, variables: {} },
+      {
+        type: 'call-started',
+        call: scope.call as Record<string, unknown>,
+        // A real call's variables are its session data (the script's `call.data`).
+        variables: (scope.data as Record<string, unknown> | undefined) ?? {},
+      },
       step,
       on,
     );

@@ -30,8 +30,9 @@ const SHAPES: Shape[] = [
   },
   // A bare run of digits as long as a phone number.
   { pattern: /(?<![\w.:+-])\d{7,15}(?![\w.:-])/g, always: true },
-  // Email addresses.
-  { pattern: /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, always: true },
+  // Email addresses: a domain ending in a name, so SIP Call-IDs (`a84b4c76e66710@10.0.0.1`) and SIP
+  // URIs (`sip:alice@pbx.example.com`, whose number users the shape above catches) stay readable.
+  { pattern: /(?<!\bsips?:)(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b/g, always: true },
 ];
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
