@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { dataPaths } from './config/load.js';
+import { assertStartable } from './config/startup-checks.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
@@ -42,6 +43,7 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const io = options.io ?? processIo;
+  assertStartable(config);
   const logger = options.logger ?? createLogger(config.log);
   const paths = dataPaths(config);
   mkdirSync(paths.dir, { recursive: true });

@@ -4,6 +4,8 @@ import type { ActionEngine } from './action-engine.js';
 import type { RunResult } from './action-runner.js';
 import type { StageResult } from './action-session.js';
 import { CALL_EVENT_NAMES, type CallEvent } from './triggers/trigger.js';
+import type { AgentRecord } from '../store/store.js';
+import { SimulatedAgent, type SimulatedAgentStep } from './simulated-agent.js';
 
 const Obj = Type.Record(Type.String(), Type.Unknown());
 const CallEventName = Type.Union(CALL_EVENT_NAMES.map((e) => Type.Literal(e)));
@@ -33,6 +35,8 @@ export const SimulationScript = Type.Object(
         Type.Object({ dtmf: Type.String({ pattern: '^[0-9*#A-Da-d]+$' }) }, { additionalProperties: false }),
         Type.Object({ tool: Type.String(), args: Type.Optional(Obj) }, { additionalProperties: false }),
         Type.Object({ collect: Obj }, { additionalProperties: false }),
+        // The caller stays silent through the agent's gather (its timeout passes).
+        Type.Object({ no_input: Type.Literal(true) }, { additionalProperties: false }),
       ]),
       { maxItems: 1000 },
     ),
@@ -58,11 +62,17 @@ export interface SimulatedRun {
 export interface SimulationResult {
   agent_id: string;
   runs: SimulatedRun[];
+  /** Texts fired actions return (custom replies, fallback lines). */
   say: string[];
+  /** What a scripted agent's own steps would do, in order (when the agent is given and scripted). */
+  agent?: SimulatedAgentStep[];
 }
 
-function describe(step: SimulationScript['events'][number]): string {
+type ScriptStep = SimulationScript['events'][number];
+
+function describe(step: ScriptStep): string {
   if (typeof step === 'string') return step;
+  if ('no_input' in step) return 'no input';
   if ('event' in step) return step.event;
   if ('say' in step) return `caller: ${step.say}`;
   if ('agent_says' in step) return `agent: ${step.agent_says}`;
@@ -71,7 +81,7 @@ function describe(step: SimulationScript['events'][number]): string {
   return 'collect';
 }
 
-function toEvent(step: SimulationScript['events'][number]): CallEvent | undefined {
+function toEvent(step: ScriptStep): CallEvent | undefined {
   if (typeof step === 'string') return { type: step };
   if ('event' in step) return { type: step.event };
   if ('say' in step) return { type: 'transcript', text: step.say, speaker: 'caller', final: true };
@@ -84,12 +94,15 @@ function toEvent(step: SimulationScript['events'][number]): CallEvent | undefine
 /**
  * Runs a script through an agent's triggers and actions without side effects: nothing is executed
  * (types' `simulate` give pretend outputs so later templates render), no history, no outbox.
- * Stages: before at the start, during from `answered`, after at `ended` (or the script's end).
+ * Stages: before at the start, during from `answered`, after at `ended` (or the script's end, or when
+ * the agent hangs up). Given the agent record, a scripted agent's own steps run too, from `answered`:
+ * its gathers take the script's keys and caller lines, its actions run as dry-run tools.
  */
 export async function simulate(
   engine: ActionEngine,
   agentId: string,
   input: unknown,
+  agent?: Pick<AgentRecord, 'kind' | 'config'>,
 ): Promise<SimulationResult> {
   const script = assertValid(SimulationScript, structuredClone(input ?? {}), 'script');
   const c = script.call ?? {};
@@ -122,43 +135,74 @@ export async function simulate(
       });
     }
   };
+  const tool = async (name: string, args: Record<string, unknown>, step: number, on: string) => {
+    const res = await session.callTool(name, args);
+    if (!res.ok && (res.error.code === 'VALIDATION' || res.error.code === 'NOT_FOUND')) {
+      // Refused before any run started: bad arguments fail, an unknown tool is skipped.
+      out.runs.push({
+        step,
+        on,
+        stage: 'during',
+        action: name,
+        type: '',
+        trigger: { kind: 'tool', name },
+        status: res.error.code === 'VALIDATION' ? 'failed' : 'skipped',
+        outputs: {},
+        error: res.error,
+      });
+    } else {
+      record(step, on, lastToolRun(session, res));
+    }
+    return res;
+  };
+  const brain = agent
+    ? SimulatedAgent.for(agent, {
+        session,
+        templates: engine.templates,
+        callTool: tool,
+        transcript: async (text, speaker, step, on) =>
+          record(step, on, await session.handleEvent({ type: 'transcript', text, speaker, final: true })),
+      })
+    : undefined;
+  if (brain) out.agent = brain.steps;
+
   record(0, 'ringing', await session.runStage('before'));
   let ended = false;
   for (const [i, step] of script.events.entries()) {
     const on = describe(step);
+    const n = i + 1;
     if (typeof step === 'object' && 'collect' in step) {
       Object.assign(session.collected, step.collect);
       continue;
     }
-    if (typeof step === 'object' && 'tool' in step) {
-      const res = await session.callTool(step.tool, step.args ?? {});
-      if (!res.ok && (res.error.code === 'VALIDATION' || res.error.code === 'NOT_FOUND')) {
-        // Refused before any run started: bad arguments fail, an unknown tool is skipped.
-        out.runs.push({
-          step: i + 1,
-          on,
-          stage: 'during',
-          action: step.tool,
-          type: '',
-          trigger: { kind: 'tool', name: step.tool },
-          status: res.error.code === 'VALIDATION' ? 'failed' : 'skipped',
-          outputs: {},
-          error: res.error,
-        });
-      } else {
-        record(i + 1, on, lastToolRun(session, res));
+    if (typeof step === 'object' && 'no_input' in step) {
+      await brain?.input({ kind: 'no_input' }, n, on);
+    } else if (typeof step === 'object' && 'tool' in step) {
+      await tool(step.tool, step.args ?? {}, n, on);
+    } else {
+      const event = toEvent(step) as CallEvent;
+      if (event.type === 'ended') {
+        ended = true;
+        await brain?.input({ kind: 'hangup' }, n, on);
+        record(n, on, await session.simulateAfterStage());
+        continue;
       }
-      continue;
+      const wasRinging = session.phase === 'ringing';
+      record(n, on, await session.handleEvent(event));
+      if (event.type === 'answered' && wasRinging) {
+        record(n, on, await session.runStage('during'));
+        await brain?.start(n, on);
+      }
+      if (event.type === 'dtmf') await brain?.input({ kind: 'dtmf', digits: event.digits }, n, on);
+      if (event.type === 'transcript' && event.speaker === 'caller')
+        await brain?.input({ kind: 'speech', text: event.text }, n, on);
     }
-    const event = toEvent(step) as CallEvent;
-    if (event.type === 'ended') {
+    if (brain?.hungUp) {
+      // The agent ended the call: later script events cannot happen.
       ended = true;
-      record(i + 1, on, await session.simulateAfterStage());
-      continue;
+      record(n, 'agent hung up', await session.simulateAfterStage());
+      break;
     }
-    const wasRinging = session.phase === 'ringing';
-    record(i + 1, on, await session.handleEvent(event));
-    if (event.type === 'answered' && wasRinging) record(i + 1, on, await session.runStage('during'));
   }
   if (!ended) record(script.events.length + 1, 'end of script', await session.simulateAfterStage());
   return out;

@@ -38,10 +38,15 @@ export function openStore(config: Config): Store {
   return Store.open(dataPaths(config).database);
 }
 
-/** Formats an error for a terminal: the message, then one line per field issue. */
+/**
+ * Formats an error for a terminal: the message, then one line per field issue the message does not
+ * already hold (config errors list their issues in the message; each line is printed once).
+ */
 export function formatError(err: unknown): string {
   if (err instanceof CallwrightError) {
-    const detail = err.issues.length > 1 ? '\n' + describeIssues(err.issues) : '';
+    const shown = new Set(err.message.split('\n'));
+    const extra = err.issues.map((i) => describeIssues([i])).filter((line) => !shown.has(line));
+    const detail = extra.length && err.issues.length > 1 ? '\n' + extra.join('\n') : '';
     return `error [${err.code}]: ${err.message}${detail}`;
   }
   return `error: ${(err as Error)?.message ?? String(err)}`;

@@ -61,16 +61,21 @@ export function merge(base: Json, over: Json): Json {
   return out;
 }
 
-interface Leaf {
+interface EnvKey {
   path: string[];
   schema: TSchema;
 }
 
-/** Every leaf key path the schema knows, for env mapping. Objects with free keys are leaves too. */
-function leaves(schema: TSchema, prefix: string[] = []): Leaf[] {
+/**
+ * Every key path the environment can set: each leaf, and each object section as a whole (given as
+ * JSON and merged over the lower layers like a section of the local file). Objects with free keys
+ * are leaves.
+ */
+function envKeys(schema: TSchema, prefix: string[] = []): EnvKey[] {
   const props = (schema as { properties?: Record<string, TSchema> }).properties;
   if (schema.type === 'object' && props) {
-    return Object.entries(props).flatMap(([k, s]) => leaves(s, [...prefix, k]));
+    const section = prefix.length ? [{ path: prefix, schema }] : [];
+    return [...section, ...Object.entries(props).flatMap(([k, s]) => envKeys(s, [...prefix, k]))];
   }
   return [{ path: prefix, schema }];
 }
@@ -83,33 +88,38 @@ function schemaTypes(schema: TSchema): string[] {
   return ['string'];
 }
 
-function parseEnvValue(raw: string, schema: TSchema, field: string): unknown {
+type Parsed = { value: unknown } | { issue: FieldIssue };
+
+/** Types an environment value by the schema; lists and objects must be JSON. */
+function parseEnvValue(raw: string, schema: TSchema, name: string, keyPath: string): Parsed {
   const types = schemaTypes(schema);
   if (types.includes('integer') || types.includes('number')) {
     const n = Number(raw);
-    if (raw.trim() !== '' && Number.isFinite(n)) return n;
-    if (!types.includes('string')) return raw; // let validation name it
+    if (raw.trim() !== '' && Number.isFinite(n)) return { value: n };
+    if (!types.includes('string')) return { value: raw }; // validation names the key and the type
   }
   if (types.includes('boolean')) {
-    if (/^(true|1|yes|on)$/i.test(raw)) return true;
-    if (/^(false|0|no|off)$/i.test(raw)) return false;
-    if (!types.includes('string')) return raw;
+    if (/^(true|1|yes|on)$/i.test(raw)) return { value: true };
+    if (/^(false|0|no|off)$/i.test(raw)) return { value: false };
+    if (!types.includes('string')) return { value: raw };
   }
   if (types.includes('array') || types.includes('object')) {
     try {
-      return JSON.parse(raw);
-    } catch {
-      if (types.includes('array'))
-        return raw
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-      throw new CallwrightError('CONFIG_INVALID', `${field}: got ${JSON.stringify(raw)}, expected JSON`, [
-        { field, value: raw, expected: 'JSON' },
-      ]);
+      return { value: JSON.parse(raw) as unknown };
+    } catch (err) {
+      const shape = types.includes('array')
+        ? 'a JSON list such as ["a","b"]'
+        : 'a JSON object such as {"key":"value"}';
+      return {
+        issue: {
+          field: name,
+          value: raw,
+          expected: `${shape} for ${keyPath} (not valid JSON: ${(err as Error).message})`,
+        },
+      };
     }
   }
-  return raw;
+  return { value: raw };
 }
 
 function setPath(obj: Json, p: string[], value: unknown): void {
@@ -118,33 +128,41 @@ function setPath(obj: Json, p: string[], value: unknown): void {
     if (!isObject(cur[k])) cur[k] = {};
     cur = cur[k] as Json;
   }
-  cur[p[p.length - 1] as string] = value;
+  const last = p[p.length - 1] as string;
+  // A section given whole and one of its keys given alone: the key refines the section.
+  cur[last] = isObject(value) && isObject(cur[last]) ? merge(cur[last] as Json, value) : value;
 }
 
-export function envName(p: string[]): string {
+function envName(p: string[]): string {
   return ENV_PREFIX + p.join('_').toUpperCase();
 }
 
 function fromEnv(env: Record<string, string | undefined>): Json {
-  const byName = new Map(leaves(ConfigSchema).map((l) => [envName(l.path), l]));
-  const out: Json = {};
-  const unknown: FieldIssue[] = [];
+  const byName = new Map(envKeys(ConfigSchema).map((k) => [envName(k.path), k]));
+  const found: Array<{ key: EnvKey; value: unknown }> = [];
+  const issues: FieldIssue[] = [];
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || NON_KEY_ENV.has(name)) continue;
-    const leaf = byName.get(name);
-    if (!leaf) {
-      unknown.push({ field: name, value: raw, expected: 'a CALLWRIGHT_ variable named after a config key' });
+    const key = byName.get(name);
+    if (!key) {
+      issues.push({ field: name, value: raw, expected: 'a CALLWRIGHT_ variable named after a config key' });
       continue;
     }
-    setPath(out, leaf.path, parseEnvValue(raw, leaf.schema, leaf.path.join('.')));
+    const parsed = parseEnvValue(raw, key.schema, name, key.path.join('.'));
+    if ('issue' in parsed) issues.push(parsed.issue);
+    else found.push({ key, value: parsed.value });
   }
-  if (unknown.length) {
+  if (issues.length) {
     throw new CallwrightError(
       'CONFIG_INVALID',
-      `unknown environment override\n${describeIssues(unknown)}`,
-      unknown,
+      `invalid environment override\n${describeIssues(issues)}`,
+      issues,
     );
   }
+  // Sections before their keys, so CALLWRIGHT_CALLS_CALLING_HOURS_END refines CALLWRIGHT_CALLS_CALLING_HOURS.
+  found.sort((a, b) => a.key.path.length - b.key.path.length);
+  const out: Json = {};
+  for (const { key, value } of found) setPath(out, key.path, value);
   return out;
 }
 

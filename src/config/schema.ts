@@ -320,7 +320,5 @@ export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
 export type MailSettings = Static<typeof MailConfig>;
 export type HttpSettings = Static<typeof HttpConfig>;
-export type SmsSettings = Static<typeof SmsConfig>;
-export type CrmSettings = Static<typeof CrmConfig>;
 export type LlmSettings = Static<typeof LlmConfig>;
 export type BookingSettings = Static<typeof BookingConfig>;

@@ -1,48 +1,55 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { redactUrl, scrubJsonLine } from './pii-scrub.js';
 
 export type { Logger } from 'pino';
 
 /**
- * Paths whose values are PII (phone numbers, message bodies, transcripts). Child loggers inherit
- * the redaction, so `logger.child({ callId }).info({ from: '+1…' }, 'inbound call')` never prints the number.
+ * Keys whose values are PII whatever they look like (message bodies, transcripts, numbers).
+ * `from` and `to` are not here: they also name call states (`{ from: 'ringing', to: 'answered' }`);
+ * a number under them, or under any other key, is caught by its shape (see pii-scrub.ts).
  */
-export const PII_PATHS = [
-  'from',
-  'to',
-  'phone',
-  'number',
-  'caller',
-  'callee',
-  'body',
-  'text',
-  'transcript',
-  'email',
-  '*.from',
-  '*.to',
-  '*.phone',
-  '*.number',
-  '*.caller',
-  '*.callee',
-  '*.body',
-  '*.text',
-  '*.transcript',
-  '*.email',
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-];
+const PII_KEYS = ['phone', 'number', 'caller', 'callee', 'body', 'text', 'transcript', 'email'];
+
+const SECRET_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]'];
+
+const PII_PATHS = [...PII_KEYS, ...PII_KEYS.map((k) => `*.${k}`), ...SECRET_PATHS];
 
 export interface LoggerSettings {
   level: string;
   redact_pii: boolean;
 }
 
+interface RequestLike {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** fastify's request serializer with the URL redacted (`GET /contacts?phone=+1…` logs no number). */
+function redactedRequest(req: RequestLike): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function createLogger(settings: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     base: { service: 'callwright' },
-    redact: settings.redact_pii
-      ? { paths: PII_PATHS, censor: '[redacted]' }
-      : { paths: ['req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
+    redact: { paths: settings.redact_pii ? PII_PATHS : SECRET_PATHS, censor: '[redacted]' },
+    ...(settings.redact_pii
+      ? {
+          serializers: { req: redactedRequest },
+          // The finished line: catches numbers in messages, error texts and serializer output too.
+          hooks: { streamWrite: scrubJsonLine },
+        }
+      : {}),
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -5,7 +5,7 @@ import type { Store, AgentRecord } from '../../store/store.js';
 import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
 
 /** Finds an agent by id, else by name. */
-export function findAgent(store: Store, idOrName: string): AgentRecord {
+function findAgent(store: Store, idOrName: string): AgentRecord {
   const agent = store.agents.byIdOrName(idOrName);
   if (!agent) throw notFound('agent', idOrName);
   return agent;
@@ -16,7 +16,14 @@ function describeAgent(store: Store, agent: AgentRecord): Record<string, unknown
   const numbers = store.numbers.list({ limit: 500 }, { agent_id: agent.id }).items.map((n) => n.number);
   const actions = store.attachments.list({ limit: 500 }, { agent_id: agent.id }).items.map((a) => {
     const def = store.actions.get(a.action_id);
-    return { stage: a.stage, position: a.position, action: def?.name ?? a.action_id, type: def?.type ?? '?' };
+    return {
+      stage: a.stage,
+      position: a.position,
+      action: def?.name ?? a.action_id,
+      type: def?.type ?? '?',
+      triggers: a.triggers,
+      failure_policy: a.failure_policy,
+    };
   });
   const { created_at, updated_at, ...fields } = agent;
   return { ...fields, numbers, actions, created_at, updated_at };
@@ -43,7 +50,9 @@ export function agentsCommand(program: Command, io: Io): void {
     .action((idOrName: string) => {
       const store = openStore(loadCliConfig(program.opts()));
       try {
-        io.out(stringify(describeAgent(store, findAgent(store, idOrName))).trimEnd());
+        const shown = describeAgent(store, findAgent(store, idOrName));
+        // Aliases (&a1 / *a1) would stand in for repeated triggers or policies; print the values.
+        io.out(stringify(shown, { aliasDuplicateObjects: false }).trimEnd());
       } finally {
         store.close();
       }

@@ -1,41 +1,77 @@
 import type { Command } from 'commander';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { parse as parseSync } from 'csv-parse/sync';
 import { describeIssues, CallwrightError } from '../../errors.js';
 import { importContactsCsv, type ImportProgress } from '../../contacts/csv-import.js';
 import { loadCliConfig, openStore, type Io } from '../context.js';
 
-/** Reports progress: a bar on a terminal, otherwise a plain line at each further tenth of the file. */
+function rowCount(n: number): string {
+  return `${n} ${n === 1 ? 'row' : 'rows'}`;
+}
+
+/**
+ * Bytes the header record takes, so progress counts only the rows: with the header counted, the
+ * first of two rows read as "40%". Parsed, not split at the first newline, since a quoted header
+ * cell may hold one (RFC 4180 §2.6).
+ */
+function headerBytes(file: string): number {
+  const head = Buffer.alloc(64 * 1024);
+  const fd = openSync(file, 'r');
+  let length: number;
+  try {
+    length = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    const [first] = parseSync(head.subarray(0, length), {
+      bom: true,
+      to: 1,
+      info: true,
+    }) as unknown as Array<{
+      info: { bytes: number };
+    }>;
+    return first?.info.bytes ?? 0;
+  } catch {
+    return 0; // the import itself reports a malformed file
+  }
+}
+
+/** Reports progress: a bar on a terminal, otherwise a plain line at each further tenth of the rows' bytes. */
 function progressReporter(
   io: Io,
   totalBytes: number,
+  skipBytes: number,
 ): { update: (p: ImportProgress) => void; stop: () => void } {
+  const span = Math.max(totalBytes - skipBytes, 1);
+  const done = (p: ImportProgress): number => Math.min(Math.max(p.bytes - skipBytes, 0), span);
   if (io.tty) {
     const bar = new cliProgress.SingleBar(
-      { format: 'importing [{bar}] {percentage}% | {rows} rows', stream: process.stderr, hideCursor: true },
+      { format: 'importing [{bar}] {percentage}% | {rows}', stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(Math.max(totalBytes, 1), 0, { rows: 0 });
+    bar.start(span, 0, { rows: rowCount(0) });
     let running = true;
     const stop = (): void => {
       if (running) bar.stop();
       running = false;
     };
-    return { update: (p) => bar.update(p.bytes, { rows: p.rows }), stop };
+    return { update: (p) => bar.update(done(p), { rows: rowCount(p.rows) }), stop };
   }
   let lastTenth = 0;
   let last: ImportProgress | undefined;
   return {
     update: (p) => {
       last = p;
-      const tenth = Math.floor((p.bytes / Math.max(totalBytes, 1)) * 10);
+      const tenth = Math.floor((done(p) / span) * 10);
       if (tenth > lastTenth) {
         lastTenth = tenth;
-        io.err(`progress: ${Math.min(tenth * 10, 100)}% (${p.rows} rows)`);
+        io.err(`progress: ${tenth * 10}% (${rowCount(p.rows)})`);
       }
     },
     stop: () => {
-      if (last && lastTenth < 10) io.err(`progress: 100% (${last.rows} rows)`);
+      if (last && lastTenth < 10) io.err(`progress: 100% (${rowCount(last.rows)})`);
       lastTenth = 10;
     },
   };
@@ -64,7 +100,7 @@ export function contactsCommand(program: Command, io: Io): void {
         throw new CallwrightError('NOT_FOUND', `cannot read ${file}: no such file`);
       }
       const store = openStore(loadCliConfig(program.opts()));
-      const progress = progressReporter(io, totalBytes);
+      const progress = progressReporter(io, totalBytes, headerBytes(file));
       try {
         const summary = await importContactsCsv(store, createReadStream(file), {
           totalBytes,

@@ -11,7 +11,7 @@ export function simulateCommand(program: Command, io: Io): void {
   program
     .command('simulate <agent>')
     .description(
-      "Run a scripted call (events, transcript lines, DTMF) through an agent's triggers and actions; prints what would fire, in order, without side effects",
+      "Run a scripted call (events, transcript lines, DTMF) through an agent's triggers and actions, and a scripted agent's own steps; prints what the agent would do and which actions would fire, in order, without side effects",
     )
     .requiredOption('-s, --script <file>', 'YAML script: call (from, to, contact, data) and events')
     .option('--json', 'print JSON instead of YAML')
@@ -27,11 +27,17 @@ export function simulateCommand(program: Command, io: Io): void {
       try {
         const agent = store.agents.byIdOrName(agentRef);
         if (!agent) throw notFound('agent', agentRef);
-        const result = await simulate(cliEngine(store, config), agent.id, parseAgentFile(text, opts.script));
+        const result = await simulate(
+          cliEngine(store, config),
+          agent.id,
+          parseAgentFile(text, opts.script),
+          agent,
+        );
         if (opts.json) io.out(JSON.stringify(result, null, 2));
         else {
           if (!result.runs.length) io.err('no action would fire');
-          io.out(stringify(result).trimEnd());
+          // Repeated objects (a trigger shared by runs) print as values, not as &a1 / *a1 aliases.
+          io.out(stringify(result, { aliasDuplicateObjects: false }).trimEnd());
         }
       } finally {
         store.close();

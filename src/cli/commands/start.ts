@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startServer } from '../../server.js';
+import { assertStartable } from '../../config/startup-checks.js';
 import { loadCliConfig, type Io } from '../context.js';
 
 export function startCommand(program: Command, io: Io): void {
@@ -8,6 +9,8 @@ export function startCommand(program: Command, io: Io): void {
     .description('Start the server: admin API, telephony backend and delivery worker')
     .action(async () => {
       const config = loadCliConfig(program.opts());
+      // Every rule is checked before the database and the first API key are created.
+      assertStartable(config);
       const server = await startServer(config, { io });
       await new Promise<void>((resolve) => {
         const stop = (): void => {

@@ -53,6 +53,31 @@ describe('callwright agents', () => {
     expect(parse(byId.out.join('\n')).name).toBe('front-desk');
   });
 
+  it("shows each attached action's triggers and failure policy", async () => {
+    const store = h.openStore();
+    const agent = store.agents.create({ name: 'front-desk', kind: 'scripted' });
+    const action = store.actions.create({ name: 'tag-callback', type: 'add-contact-tags', config: {} });
+    const triggers = [
+      { kind: 'intent', phrases: ['call me back'] },
+      { kind: 'dtmf', digits: '2' },
+    ];
+    const policy = { retries: 2, on_failure: 'continue' };
+    store.attachments.create({
+      agent_id: agent.id,
+      action_id: action.id,
+      stage: 'during',
+      position: 0,
+      triggers,
+      failure_policy: policy,
+    });
+    store.close();
+    const res = await h.run('agents', 'show', 'front-desk');
+    expect(res.code).toBe(0);
+    expect(parse(res.out.join('\n'))).toMatchObject({
+      actions: [{ action: 'tag-callback', stage: 'during', triggers, failure_policy: policy }],
+    });
+  });
+
   it('fails with a clear message for an unknown agent', async () => {
     const res = await h.run('agents', 'show', 'nobody');
     expect(res.code).toBe(1);

@@ -57,6 +57,23 @@ describe('callwright contacts import', () => {
   });
 });
 
+describe('callwright contacts import progress', () => {
+  it('counts the rows done in its percentage (not the header) and says "1 row"', async () => {
+    const file = path.join(h.dir, 'two.csv');
+    // A long header and two rows of equal length: half the rows done is 50%.
+    writeFileSync(
+      file,
+      'phone,first_name,last_name,email,timezone,tags,lists\n+14155550100,Ada,,,,,\n+14155550101,Bob,,,,,\n',
+    );
+    const res = await h.run('contacts', 'import', file);
+    expect(res.code).toBe(0);
+    expect(res.err.filter((l) => l.startsWith('progress: '))).toEqual([
+      'progress: 50% (1 row)',
+      'progress: 100% (2 rows)',
+    ]);
+  });
+});
+
 describe('callwright contacts import on a terminal', () => {
   it('draws a progress bar (cli-progress on stderr) instead of plain progress lines', async () => {
     const file = path.join(h.dir, 'one.csv');

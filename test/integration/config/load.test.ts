@@ -91,4 +91,50 @@ describe('config loading', () => {
       'mapping',
     );
   });
+
+  it('takes an object section from the environment as JSON, merged over the defaults', () => {
+    const config = loadConfig({
+      env: { CALLWRIGHT_CALLS_CALLING_HOURS: '{"start":"08:30","end":"18:00"}' },
+    });
+    expect(config.calls.calling_hours).toEqual({
+      days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+      start: '08:30',
+      end: '18:00',
+    });
+    const both = loadConfig({
+      env: {
+        CALLWRIGHT_CALLS_CALLING_HOURS_END: '19:00',
+        CALLWRIGHT_CALLS_CALLING_HOURS: '{"days":["sat","sun"],"end":"12:00"}',
+      },
+    });
+    expect(both.calls.calling_hours).toEqual({ days: ['sat', 'sun'], start: '09:00', end: '19:00' });
+  });
+
+  it('names the key of a JSON object section that holds a wrong value', () => {
+    const err = loadError(() => loadConfig({ env: { CALLWRIGHT_CALLS_CALLING_HOURS: '{"start":"9am"}' } }));
+    expect(err.issues).toContainEqual(
+      expect.objectContaining({ field: 'calls.calling_hours.start', value: '9am' }),
+    );
+  });
+
+  it('refuses a list or object variable that is not JSON, naming the variable, the value and what is accepted', () => {
+    const err = loadError(() =>
+      loadConfig({
+        env: {
+          CALLWRIGHT_SIP_TRANSPORTS: '[udp, tcp]',
+          CALLWRIGHT_SIP_ALLOW: '10.0.0.0/8,127.0.0.1',
+          CALLWRIGHT_CALLS_CALLING_HOURS: '{start: 09:00}',
+        },
+      }),
+    );
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.issues.map((i) => [i.field, i.value])).toEqual([
+      ['CALLWRIGHT_SIP_TRANSPORTS', '[udp, tcp]'],
+      ['CALLWRIGHT_SIP_ALLOW', '10.0.0.0/8,127.0.0.1'],
+      ['CALLWRIGHT_CALLS_CALLING_HOURS', '{start: 09:00}'],
+    ]);
+    expect(err.issues[0]?.expected).toMatch(/^a JSON list such as \["a","b"\] for sip\.transports/);
+    expect(err.issues[2]?.expected).toMatch(/^a JSON object such as .* for calls\.calling_hours/);
+    expect(err.message).toContain('CALLWRIGHT_SIP_ALLOW: got "10.0.0.0/8,127.0.0.1", expected a JSON list');
+  });
 });

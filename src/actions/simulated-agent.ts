@@ -1,0 +1,215 @@
+import { pino } from 'pino';
+import {
+  RESULT_COMMANDS,
+  type Agent,
+  type AgentCommand,
+  type AgentContext,
+  type AgentEvent,
+  type GatherCommand,
+} from '../agent/agent.js';
+import { createAgent } from '../agent/create-agent.js';
+import type { AgentRecord } from '../store/store.js';
+import type { TemplateRenderer } from '../templates/template-renderer.js';
+import type { ActionSession } from './action-session.js';
+
+/** One thing the agent would do, tied to the script event that led to it (0 = before the first). */
+export type SimulatedAgentStep = { step: number; on: string } & Record<string, unknown>;
+
+/** What the simulation lends the agent: the dry-run session and how tool calls are run and recorded. */
+export interface SimulatedAgentDeps {
+  session: ActionSession;
+  templates: TemplateRenderer;
+  /** Runs an action the agent calls as a tool (dry run) and records its run. */
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    step: number,
+    on: string,
+  ): Promise<{
+    ok: boolean;
+    action: string;
+    outputs?: Record<string, unknown>;
+    error?: { code: string; message: string };
+  }>;
+  /** Feeds a transcript line the agent heard itself to the triggers, as a real call does. */
+  transcript(text: string, speaker: 'caller' | 'agent', step: number, on: string): Promise<void>;
+}
+
+/** Script input offered to the agent. */
+export type SimulatedInput =
+  | { kind: 'dtmf'; digits: string }
+  | { kind: 'speech'; text: string }
+  | { kind: 'no_input' }
+  | { kind: 'hangup' };
+
+/**
+ * Drives a scripted agent's own steps through a simulated call, the way the call layer's agent
+ * driver does on a real one: commands are recorded instead of played, a gather waits for the next
+ * key or caller line of the script, actions run as dry-run tool calls, and transfers and voicemail
+ * are assumed to succeed. Webhook agents are not driven (calling the webhook is a side effect).
+ */
+export class SimulatedAgent {
+  readonly steps: SimulatedAgentStep[] = [];
+  /** True once the agent hung up (or failed): the call is over. */
+  hungUp = false;
+  private waiting: GatherCommand | undefined;
+  private readonly log = pino({ level: 'silent' });
+
+  private constructor(
+    private readonly agent: Agent,
+    private readonly deps: SimulatedAgentDeps,
+  ) {}
+
+  /** The driver for an agent record, or undefined when there is nothing to drive. */
+  static for(
+    record: Pick<AgentRecord, 'kind' | 'config'>,
+    deps: SimulatedAgentDeps,
+  ): SimulatedAgent | undefined {
+    if (record.kind !== 'scripted') return undefined;
+    const config = record.config as { steps?: unknown } | null | undefined;
+    if (!config || config.steps === undefined) return undefined;
+    return new SimulatedAgent(createAgent(record), deps);
+  }
+
+  /** The call was answered: the agent starts its script. */
+  start(step: number, on: string): Promise<void> {
+    const scope = this.deps.session.scope();
+    return this.deliver(
+      {
+        type: 'call-started',
+        call: scope.call as Record<string, unknown>,
+        // A real call's variables are its session data (the script's `call.data`).
+        variables: (scope.data as Record<string, unknown> | undefined) ?? {},
+      },
+      step,
+      on,
+    );
+  }
+
+  /** A key, a caller line, silence or the caller hanging up, from the script. */
+  async input(input: SimulatedInput, step: number, on: string): Promise<void> {
+    if (this.hungUp) return;
+    const gather = this.waiting;
+    if (gather && this.accepts(gather, input)) {
+      this.waiting = undefined;
+      return this.deliver(this.gatherResult(gather, input), step, on);
+    }
+    if (input.kind === 'dtmf') {
+      for (const digit of input.digits) await this.deliver({ type: 'dtmf', digit }, step, on);
+    } else if (input.kind === 'speech') {
+      await this.deliver({ type: 'transcript', text: input.text, speaker: 'caller', final: true }, step, on);
+    }
+  }
+
+  private accepts(g: GatherCommand, input: SimulatedInput): boolean {
+    if (input.kind === 'dtmf') return g.input !== 'speech';
+    if (input.kind === 'speech') return g.input !== 'dtmf';
+    return true;
+  }
+
+  private gatherResult(
+    g: GatherCommand,
+    input: SimulatedInput,
+  ): Extract<AgentEvent, { type: 'gather-result' }> {
+    if (input.kind === 'dtmf') {
+      // As the real gather: stop at the finish key (not part of the input) or after max_digits.
+      const end = g.finish_on_key ? input.digits.indexOf(g.finish_on_key) : -1;
+      const digits = (end >= 0 ? input.digits.slice(0, end) : input.digits).slice(0, g.max_digits ?? 1);
+      return { type: 'gather-result', input: digits ? 'dtmf' : 'timeout', ...(digits ? { digits } : {}) };
+    }
+    if (input.kind === 'speech') return { type: 'gather-result', input: 'speech', text: input.text };
+    return { type: 'gather-result', input: input.kind === 'hangup' ? 'hangup' : 'timeout' };
+  }
+
+  private context(): AgentContext {
+    const { session, templates } = this.deps;
+    return {
+      callId: 'call_simulated',
+      scope: () => session.scope(),
+      render: (text, field) => templates.render(text, session.scope(), field),
+      log: this.log,
+      signal: new AbortController().signal,
+    };
+  }
+
+  private async deliver(first: AgentEvent, step: number, on: string): Promise<void> {
+    let next: AgentEvent | undefined = first;
+    while (next && !this.hungUp) {
+      let commands: AgentCommand[];
+      try {
+        commands = await this.agent.handle(next, this.context());
+      } catch (err) {
+        // A real call hangs up when its agent fails; the simulation says why.
+        this.steps.push({ step, on, error: (err as Error).message });
+        this.hungUp = true;
+        return;
+      }
+      next = undefined;
+      for (const command of commands) {
+        const result = await this.execute(command, step, on);
+        if (this.hungUp || this.waiting) return;
+        if (RESULT_COMMANDS.has(command.type)) {
+          next = result;
+          break;
+        }
+      }
+    }
+  }
+
+  private async execute(c: AgentCommand, step: number, on: string): Promise<AgentEvent | undefined> {
+    const at = { step, on };
+    switch (c.type) {
+      case 'say':
+        this.steps.push({ ...at, say: c.text });
+        return undefined;
+      case 'play':
+        this.steps.push({ ...at, play: c.path });
+        return undefined;
+      case 'collect':
+        Object.assign(this.deps.session.collected, c.values);
+        this.steps.push({ ...at, collect: c.values });
+        return undefined;
+      case 'transcript':
+        this.steps.push({ ...at, transcript: c.text });
+        await this.deps.transcript(c.text, c.speaker ?? 'caller', step, on);
+        return undefined;
+      case 'gather': {
+        const { type: _type, ...gather } = c;
+        this.steps.push({ ...at, gather });
+        this.waiting = c;
+        return undefined;
+      }
+      case 'action': {
+        const r = await this.deps.callTool(c.name, c.args ?? {}, step, on);
+        this.steps.push({
+          ...at,
+          action: {
+            name: r.action,
+            ...(c.args ? { args: c.args } : {}),
+            ok: r.ok,
+            ...(r.error ? { error: r.error } : {}),
+          },
+        });
+        return r.ok
+          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs ?? {} }
+          : { type: 'action-result', action: r.action, ok: false, ...(r.error ? { error: r.error } : {}) };
+      }
+      case 'transfer':
+        this.steps.push({
+          ...at,
+          transfer: { target: c.target, mode: c.mode ?? 'cold', ...(c.options ?? {}) },
+        });
+        return { type: 'transfer-result', ok: true, target: c.target, outcome: { simulated: true } };
+      case 'voicemail':
+        this.steps.push({ ...at, voicemail: c.options ?? {} });
+        return { type: 'voicemail-result', ok: true, outcome: { simulated: true } };
+      case 'hangup':
+        this.steps.push({
+          ...at,
+          hangup: { ...(c.say ? { say: c.say } : {}), ...(c.reason ? { reason: c.reason } : {}) },
+        });
+        this.hungUp = true;
+        return undefined;
+    }
+  }
+}

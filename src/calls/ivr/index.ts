@@ -1,2 +1,0 @@
-export * from './dtmf-sequence.js';
-export * from './ivr-navigator.js';

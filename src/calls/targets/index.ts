@@ -1,3 +1,0 @@
-export * from './call-flow-settings.js';
-export * from './target-resolver.js';
-export * from './dial-target.js';

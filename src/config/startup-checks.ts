@@ -1,0 +1,82 @@
+import { IANAZone } from 'luxon';
+import { CallwrightError, describeIssues, type FieldIssue } from '../errors.js';
+import { AddressPolicy } from '../integrations/http/address-policy.js';
+import { parseCidr } from '../telephony/embedded/sip/access-control.js';
+import { freeswitchConfigIssues } from '../telephony/freeswitch/config.js';
+import type { Config } from './schema.js';
+
+const CIDR_EXPECTED = 'an IP address or CIDR such as 203.0.113.0/24';
+
+function cidrIssues(entries: readonly string[], field: string): FieldIssue[] {
+  return entries.flatMap((entry, i) => {
+    try {
+      parseCidr(entry, `${field}.${i}`);
+      return [];
+    } catch {
+      return [{ field: `${field}.${i}`, value: entry, expected: CIDR_EXPECTED }];
+    }
+  });
+}
+
+/** The RTP range must hold an even port (RFC 3550 §11: RTP on even ports). */
+function mediaIssues(media: Config['media']): FieldIssue[] {
+  const firstEven = media.rtp_port_min % 2 === 0 ? media.rtp_port_min : media.rtp_port_min + 1;
+  if (media.rtp_port_max >= firstEven) return [];
+  return [
+    {
+      field: 'media.rtp_port_max',
+      value: media.rtp_port_max,
+      expected: `a port >= ${firstEven} (media.rtp_port_min..rtp_port_max must hold an even port)`,
+    },
+  ];
+}
+
+/**
+ * Rules the schema cannot state (cross-field rules, address syntax, time zone names), which the
+ * parts that use them would otherwise only find when they start: after the database and the
+ * first API key were created, so a newcomer would lose the key printed by a start that then failed.
+ */
+export function startupIssues(config: Config): FieldIssue[] {
+  const issues: FieldIssue[] = [
+    ...cidrIssues(config.sip.allow, 'sip.allow'),
+    ...config.sip.trunks.flatMap((t, i) => cidrIssues(t.inbound_allow, `sip.trunks.${i}.inbound_allow`)),
+    ...config.http.allow_hosts.flatMap((entry, i) =>
+      AddressPolicy.invalidEntries([entry]).length
+        ? [
+            {
+              field: `http.allow_hosts.${i}`,
+              value: entry,
+              expected: 'a host name, an IP address or a CIDR such as 10.1.2.0/24',
+            },
+          ]
+        : [],
+    ),
+  ];
+  if (config.telephony.backend === 'embedded') issues.push(...mediaIssues(config.media));
+  if (config.telephony.backend === 'freeswitch') {
+    issues.push(...freeswitchConfigIssues(config.freeswitch, config.media.hold_music));
+  }
+  if (config.llm.base_url && !config.llm.model) {
+    issues.push({
+      field: 'llm.model',
+      value: '',
+      expected: 'a model name such as gpt-4o-mini (required when llm.base_url is set)',
+    });
+  }
+  if (!IANAZone.isValidZone(config.calls.default_timezone)) {
+    issues.push({
+      field: 'calls.default_timezone',
+      value: config.calls.default_timezone,
+      expected: 'an IANA time zone name such as Europe/London or America/New_York',
+    });
+  }
+  return issues;
+}
+
+/** Throws CONFIG_INVALID naming every problem `startupIssues` finds; run before anything is created. */
+export function assertStartable(config: Config): void {
+  const issues = startupIssues(config);
+  if (issues.length) {
+    throw new CallwrightError('CONFIG_INVALID', `invalid configuration\n${describeIssues(issues)}`, issues);
+  }
+}
