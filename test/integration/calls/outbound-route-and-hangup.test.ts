@@ -118,7 +118,7 @@ describe("an unanswered call out: the row's hangup_by agrees with its hangup eve
     fx = callsFixture();
     fx.agent('collector', 'steps: [{ say: hi }]');
     fx.telephony.dial = async (request) => {
-      fx.telephony.dials.push(request);
+      fx.telephony.dials.push({ ...request, at: Date.now() });
       return dialOutcome;
     };
     const placed = await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });

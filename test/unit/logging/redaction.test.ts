@@ -9,7 +9,7 @@ import { createActionRegistry } from '../../../src/actions/types/index.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
 import { EngineCallFlowRunner } from '../../../src/calls/call-flow-runner.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
-import { FakeTelephony } from '../../helpers/fake-telephony.js';
+import { FakeTelephony } from '../../helpers/fake-port.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -68,9 +68,11 @@ describe('log redaction', () => {
           start: '00:00',
           end: '23:59',
         },
+        voicemail_silence_threshold_dbfs: -45,
         drain_timeout_ms: 200,
       },
       logger,
+      trunks: [],
       flows: new EngineCallFlowRunner(engine),
     });
     telephony.onInbound(manager.handleInbound);
