@@ -80,6 +80,7 @@ export class ActionDeliveryHandler implements DeliveryHandler {
           contactId: typeof p.contact_id === 'string' ? p.contact_id : undefined,
           dryRun: false,
           signal: job.signal,
+          ...(runId ? { runId } : {}),
         },
         job.attempt,
       );
