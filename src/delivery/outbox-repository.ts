@@ -27,10 +27,13 @@ export interface OutboxRow {
   delivered_at: string | null;
 }
 
-/** How one claimed row ended. */
+/**
+ * How one claimed row ended. `row` is the row as the claim returned it: its `claimed_by` and
+ * `attempts` identify the claim, and only the claim that still holds the row may complete it.
+ */
 export type Completion =
-  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown>; row?: OutboxRow }
-  | { id: number; ok: false; error: string; permanent: boolean; row?: OutboxRow };
+  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown>; row: OutboxRow }
+  | { id: number; ok: false; error: string; permanent: boolean; row: OutboxRow };
 
 export interface RetrySettings {
   backoffBaseMs: number;
@@ -77,6 +80,7 @@ export class OutboxRepository {
   private readonly deliveredStmt: Statement;
   private readonly retryStmt: Statement;
   private readonly deadStmt: Statement;
+  private readonly deadClaimedStmt: Statement;
   private readonly releaseStmt: Statement;
   private readonly getStmt: Statement;
   private readonly byKeyStmt: Statement;
@@ -88,7 +92,7 @@ export class OutboxRepository {
     worker: string,
     leaseMs: number,
     done: Completion[],
-  ) => OutboxRow[];
+  ) => { claimed: OutboxRow[]; superseded: number[] };
 
   constructor(
     private readonly db: Db,
@@ -107,13 +111,19 @@ export class OutboxRepository {
       `UPDATE outbox SET status = 'pending', next_attempt_at = @now, claimed_by = NULL, last_error = @error
        WHERE id = @id AND status = 'processing'`,
     );
+    // Completions name their claim (worker and attempt): a worker whose lease expired and whose row
+    // another worker claimed again must not overwrite the newer claim's state or result.
+    const heldBy = `id = @id AND status = 'processing' AND claimed_by = @worker AND attempts = @attempt`;
     this.deliveredStmt = db.prepare(
       `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
-       WHERE id = @id AND status = 'processing'`,
+       WHERE ${heldBy}`,
     );
     this.retryStmt = db.prepare(
       `UPDATE outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claimed_by = NULL
-       WHERE id = @id AND status = 'processing'`,
+       WHERE ${heldBy}`,
+    );
+    this.deadClaimedStmt = db.prepare(
+      `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE ${heldBy}`,
     );
     this.deadStmt = db.prepare(
       `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE id = @id AND status = @from`,
@@ -134,49 +144,55 @@ export class OutboxRepository {
     );
     const tx = db.transaction(
       (now: number, limit: number, worker: string, leaseMs: number, done: Completion[]) => {
-        this.applyCompletions(now, done);
-        if (limit <= 0) return [];
+        const superseded = this.applyCompletions(now, done);
+        if (limit <= 0) return { claimed: [], superseded };
         this.reclaimStale(now, leaseMs);
-        return (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate);
+        return { claimed: (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate), superseded };
       },
     );
     this.txClaim = (now, limit, worker, leaseMs, done) => tx.immediate(now, limit, worker, leaseMs, done);
   }
 
-  /** Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction. */
+  /**
+   * Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction.
+   * `onSuperseded` hears the ids of completions refused because their claim no longer holds the row.
+   */
   completeAndClaim(
     now: number,
     limit: number,
     worker: string,
     leaseMs: number,
     done: Completion[] = [],
+    onSuperseded?: (ids: number[]) => void,
   ): OutboxRow[] {
-    return this.txClaim(now, limit, worker, leaseMs, done);
+    const { claimed, superseded } = this.txClaim(now, limit, worker, leaseMs, done);
+    if (superseded.length) onSuperseded?.(superseded);
+    return claimed;
   }
 
-  private applyCompletions(now: number, done: Completion[]): void {
+  /** Writes each completion whose claim still holds its row; returns the ids of those superseded. */
+  private applyCompletions(now: number, done: Completion[]): number[] {
+    const superseded: number[] = [];
     for (const c of done) {
-      // The worker passes the claimed row along, saving a read per completion; the status guard in
-      // each UPDATE skips rows replayed or reclaimed meanwhile.
-      const row = c.row ?? this.get(c.id);
-      if (!row) continue;
+      const { row } = c;
+      // The guard in each UPDATE skips rows replayed, or reclaimed by another claim, meanwhile.
+      const claim = { id: c.id, worker: row.claimed_by, attempt: row.attempts };
+      let changed: number;
       if (c.ok) {
         const at = new Date(now).toISOString();
-        const changed = this.deliveredStmt.run({
-          id: c.id,
-          at,
-          result: JSON.stringify(c.result ?? null),
-        }).changes;
+        changed = this.deliveredStmt.run({ ...claim, at, result: JSON.stringify(c.result ?? null) }).changes;
         if (changed) this.releaseNext(row, c.chain ?? {}, now);
       } else if (c.permanent || row.attempts >= row.max_attempts) {
-        if (this.deadStmt.run({ id: c.id, error: c.error, from: 'processing' }).changes)
-          this.afterDead(row, now);
+        changed = this.deadClaimedStmt.run({ ...claim, error: c.error }).changes;
+        if (changed) this.afterDead(row, now);
       } else {
         const next =
           now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);
-        this.retryStmt.run({ id: c.id, next, error: c.error });
+        changed = this.retryStmt.run({ ...claim, next, error: c.error }).changes;
       }
+      if (!changed) superseded.push(c.id);
     }
+    return superseded;
   }
 
   /** Rows whose lease expired: due again, or dead (with the chain handled) when that was the last attempt. */

@@ -20,6 +20,8 @@ export interface OutboxWorkerSettings {
 export interface DeliveryReport {
   row: OutboxRow;
   ok: boolean;
+  /** The lease had expired and another claim holds the row: this outcome was not written. */
+  superseded?: boolean;
   error?: string;
   /** Claim to completion written, ms. */
   latencyMs: number;
@@ -119,13 +121,15 @@ export class OutboxWorker {
     const now = this.now();
     const t0 = performance.now();
     let claimed: OutboxRow[];
+    let superseded = new Set<number>();
     try {
       claimed = this.deps.repository.completeAndClaim(
         now,
         limit,
         this.id,
         this.deps.settings.leaseMs,
-        batch.map((b) => ({ ...b.completion, row: b.row })),
+        batch.map((b) => b.completion),
+        (ids) => (superseded = new Set(ids)),
       );
     } catch (err) {
       this.done = batch.concat(this.done);
@@ -138,6 +142,13 @@ export class OutboxWorker {
         ok: completion.ok,
         latencyMs: now - (row.claimed_at ?? now),
       };
+      if (superseded.has(row.id)) {
+        report.superseded = true;
+        this.deps.logger.warn(
+          { outboxId: row.id, kind: row.kind, attempt: row.attempts },
+          'outbox delivery finished after its lease expired and the row was claimed again; its outcome is not written',
+        );
+      }
       if (!completion.ok) {
         report.error = completion.error;
         this.deps.logger.warn(
@@ -175,9 +186,16 @@ export class OutboxWorker {
         );
     work
       .then(
-        (outcome): Completion => ({ id: row.id, ok: true, result: outcome?.result, chain: outcome?.chain }),
+        (outcome): Completion => ({
+          id: row.id,
+          ok: true,
+          result: outcome?.result,
+          chain: outcome?.chain,
+          row,
+        }),
         (err: unknown): Completion => ({
           id: row.id,
+          row,
           ok: false,
           error: err instanceof Error ? err.message : String(err),
           permanent: err instanceof PermanentDeliveryError,
