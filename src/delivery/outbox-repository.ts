@@ -3,7 +3,8 @@ import type { Db } from '../store/database.js';
 import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
-import { BLOCKED_UNTIL } from './outbox-queue.js';
+import type { OnDead } from './outbox-queue.js';
+import { decodeJson } from './outbox-payloads.js';
 import { backoffDelay } from '../util/backoff.js';
 
 export type OutboxStatus = 'pending' | 'processing' | 'delivered' | 'dead';
@@ -13,8 +14,12 @@ export interface OutboxRow {
   idempotency_key: string;
   call_id: string | null;
   action_id: string | null;
+  run_id: string | null;
   kind: string;
-  payload: Record<string, unknown>;
+  /** The stored JSON, parsed (the text itself when it is not JSON); decoded per kind at delivery. */
+  payload: unknown;
+  /** Why the stored payload is not JSON text, when it is not (the delivery fails with it). */
+  payload_error: string | null;
   status: OutboxStatus;
   attempts: number;
   max_attempts: number;
@@ -25,6 +30,13 @@ export interface OutboxRow {
   result: unknown;
   created_at: string;
   delivered_at: string | null;
+  /** Ordered chains: the key of the row this one releases, and whether a dead row still releases it. */
+  next_key: string | null;
+  on_dead: OnDead;
+  /** Waiting for the row before it in its chain. */
+  blocked: boolean;
+  /** Outputs of the earlier rows of the chain, written when this row was released. */
+  prior: Record<string, unknown>;
 }
 
 /**
@@ -48,13 +60,32 @@ export interface OutboxFilter {
   offset?: number;
 }
 
-type RawRow = Omit<OutboxRow, 'payload' | 'result'> & { payload: string; result: string | null };
+type RawRow = Omit<OutboxRow, 'payload' | 'payload_error' | 'result' | 'blocked' | 'prior'> & {
+  payload: string;
+  result: string | null;
+  blocked: number;
+  prior: string;
+};
+
+/** Reading a row never throws on its JSON: a damaged payload fails its delivery, not the claim or a listing. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function hydrate(raw: RawRow): OutboxRow {
+  const prior = parsed(raw.prior);
+  const payload = decodeJson(raw.payload);
   return {
     ...raw,
-    payload: JSON.parse(raw.payload),
-    result: raw.result === null ? null : JSON.parse(raw.result),
+    payload: payload.ok ? payload.value : raw.payload,
+    payload_error: payload.ok ? null : payload.error,
+    result: raw.result === null ? null : parsed(raw.result),
+    blocked: raw.blocked === 1,
+    prior: prior !== null && typeof prior === 'object' ? (prior as Record<string, unknown>) : {},
   };
 }
 
@@ -101,7 +132,7 @@ export class OutboxRepository {
   ) {
     this.claimStmt = db.prepare(
       `UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
+       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND blocked = 0 AND next_attempt_at <= @now
                     ORDER BY next_attempt_at, id LIMIT @limit)
        RETURNING *`,
     );
@@ -129,17 +160,18 @@ export class OutboxRepository {
       `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE id = @id AND status = @from`,
     );
     this.releaseStmt = db.prepare(
-      `UPDATE outbox SET next_attempt_at = @now, payload = json_set(payload, '$.prior', json(@prior))
-       WHERE idempotency_key = @key AND status = 'pending' AND next_attempt_at = ${BLOCKED_UNTIL}`,
+      `UPDATE outbox SET next_attempt_at = @now, blocked = 0, prior = @prior
+       WHERE idempotency_key = @key AND status = 'pending' AND blocked = 1`,
     );
     this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?');
+    // A replayed row is due on its own, also one an aborted chain dead-lettered while still blocked.
     this.replayStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
        WHERE id = @id AND status = 'dead'`,
     );
     this.replayDeadStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
        WHERE status = 'dead'`,
     );
     const tx = db.transaction(
@@ -207,17 +239,16 @@ export class OutboxRepository {
 
   /** Ordered chains (after-call stage): the next row becomes due, carrying earlier outputs. */
   private releaseNext(row: OutboxRow, chain: Record<string, unknown>, now: number): void {
-    const next = row.payload.next_key;
-    if (typeof next !== 'string') return;
-    const prior = { ...((row.payload.prior as Record<string, unknown>) ?? {}), ...chain };
-    this.releaseStmt.run({ key: next, now, prior: JSON.stringify(prior) });
+    if (row.next_key === null) return;
+    const prior = { ...row.prior, ...chain };
+    this.releaseStmt.run({ key: row.next_key, now, prior: JSON.stringify(prior) });
   }
 
   private afterDead(row: OutboxRow, now: number): void {
-    if (row.payload.on_dead !== 'abort') return this.releaseNext(row, {}, now);
+    if (row.on_dead !== 'abort') return this.releaseNext(row, {}, now);
     // Abort the stage: the rest of the chain is dead-lettered unattempted, each saying why.
-    let key = row.payload.next_key;
-    while (typeof key === 'string') {
+    let key = row.next_key;
+    while (key !== null) {
       const r = this.byKeyStmt.get(key) as RawRow | undefined;
       if (!r || r.status !== 'pending') break;
       this.deadStmt.run({
@@ -225,7 +256,7 @@ export class OutboxRepository {
         error: `not attempted: ${row.idempotency_key} failed and its failure policy aborts the stage`,
         from: 'pending',
       });
-      key = (JSON.parse(r.payload) as Record<string, unknown>).next_key;
+      key = r.next_key;
     }
   }
 

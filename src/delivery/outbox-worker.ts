@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import type { Completion, OutboxRepository, OutboxRow } from './outbox-repository.js';
-import { PermanentDeliveryError, type DeliveryHandler } from './delivery-handler.js';
+import {
+  PermanentDeliveryError,
+  type DeliveryHandler,
+  type DeliveryJob,
+  type DeliveryOutcome,
+} from './delivery-handler.js';
+import { decodeValue } from './outbox-payloads.js';
 
 /** Deliveries started per event-loop turn. */
 const START_CHUNK = 8;
@@ -168,23 +174,8 @@ export class OutboxWorker {
       this.deps.settings.deliveryTimeoutMs,
     );
     this.inflight.set(row.id, { row, abort });
-    const handler = this.handlers.get(row.kind);
-    const work = handler
-      ? handler.deliver({
-          id: row.id,
-          idempotencyKey: row.idempotency_key,
-          kind: row.kind,
-          payload: row.payload,
-          callId: row.call_id,
-          actionId: row.action_id,
-          attempt: row.attempts,
-          maxAttempts: row.max_attempts,
-          signal: abort.signal,
-        })
-      : Promise.reject(
-          new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
-        );
-    work
+    this.handOver(row, abort.signal)
+
       .then(
         (outcome): Completion => ({
           id: row.id,
@@ -207,6 +198,41 @@ export class OutboxWorker {
         this.done.push({ completion, row });
         this.kick();
       });
+  }
+
+  /**
+   * Decodes the stored payload for its kind and hands the job to the kind's handler. A payload that
+   * does not match its type, or a kind without a handler, fails the row permanently (never retried:
+   * the stored data will not change), naming the field.
+   */
+  private handOver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryOutcome | void> {
+    if (row.payload_error !== null) return Promise.reject(new PermanentDeliveryError(row.payload_error));
+    const decoded = decodeValue(row.kind, row.payload);
+    if (!decoded.ok) return Promise.reject(new PermanentDeliveryError(decoded.error));
+    const handler = this.handlers.get(decoded.value.kind);
+    if (!handler) {
+      return Promise.reject(
+        new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
+      );
+    }
+    const job: DeliveryJob = {
+      id: row.id,
+      idempotencyKey: row.idempotency_key,
+      ...decoded.value,
+      callId: row.call_id,
+      actionId: row.action_id,
+      runId: row.run_id,
+      prior: row.prior,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      signal,
+    };
+    try {
+      return handler.deliver(job);
+    } catch (err) {
+      // A handler that throws before its first await fails the delivery, not the worker loop.
+      return Promise.reject(err);
+    }
   }
 
   private waitForWake(ms: number): Promise<void> {
