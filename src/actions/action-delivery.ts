@@ -28,6 +28,12 @@ export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
     private readonly history: RunHistory,
   ) {}
 
+  /** A stored payload that does not match: the run it would have recorded in fails with the reason. */
+  undeliverable(row: { runId: string | null; attempt: number }, error: string): void {
+    if (row.runId)
+      this.history.finish(row.runId, { status: 'failed', attempts: row.attempt, error, durationMs: 0 });
+  }
+
   async deliver(job: DeliveryJob<'action'>): Promise<DeliveryOutcome> {
     const p = job.payload;
     const { runId, prior } = job;

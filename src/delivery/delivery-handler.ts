@@ -30,6 +30,11 @@ export interface DeliveryOutcome {
 export interface DeliveryHandler<K extends OutboxKind = OutboxKind> {
   readonly kind: K;
   deliver(job: DeliveryJob<K>): Promise<DeliveryOutcome | void>;
+  /**
+   * Told when a row of this kind dead-letters without reaching `deliver` because its stored payload
+   * does not match its type (e.g. to close the run the row would have recorded in).
+   */
+  undeliverable?(row: { id: number; runId: string | null; attempt: number }, error: string): void;
   close?(): Promise<void> | void;
 }
 

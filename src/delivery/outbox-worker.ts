@@ -206,9 +206,20 @@ export class OutboxWorker {
    * the stored data will not change), naming the field.
    */
   private handOver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryOutcome | void> {
-    if (row.payload_error !== null) return Promise.reject(new PermanentDeliveryError(row.payload_error));
-    const decoded = decodeValue(row.kind, row.payload);
-    if (!decoded.ok) return Promise.reject(new PermanentDeliveryError(decoded.error));
+    const decoded: ReturnType<typeof decodeValue> =
+      row.payload_error !== null
+        ? { ok: false, error: row.payload_error }
+        : decodeValue(row.kind, row.payload);
+    if (!decoded.ok) {
+      try {
+        this.handlers
+          .get(row.kind)
+          ?.undeliverable?.({ id: row.id, runId: row.run_id, attempt: row.attempts }, decoded.error);
+      } catch (err) {
+        this.deps.logger.error({ err, outboxId: row.id }, 'recording an undeliverable outbox row failed');
+      }
+      return Promise.reject(new PermanentDeliveryError(decoded.error));
+    }
     const handler = this.handlers.get(decoded.value.kind);
     if (!handler) {
       return Promise.reject(

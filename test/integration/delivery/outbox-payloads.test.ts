@@ -8,6 +8,7 @@ import { Store } from '../../../src/store/store.js';
 import { OutboxQueue } from '../../../src/delivery/outbox-queue.js';
 import { createOutboxWorker } from '../../../src/delivery/outbox-service.js';
 import { startReceiver } from './receiver.js';
+import { integrationFixture } from '../integrations/integration-fixture.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => unknown> = [];
@@ -155,5 +156,32 @@ describe('migration 002: chain fields move from the payload into columns', () =>
     await until(() => rows.every((r) => ['delivered', 'dead'].includes(repository.get(r.id)!.status)));
     expect(rx.requests.map((r) => r.key)).toEqual(['k1', 'k2']);
     expect(repository.get(rows[2]!.id)).toMatchObject({ status: 'dead' });
+  });
+});
+
+describe('an after-call action row whose stored payload does not match', () => {
+  it('dead-letters naming the field, fails its run with the same reason, and releases the next action', async () => {
+    const rx = await startReceiver();
+    cleanups.push(rx.close);
+    const fx = integrationFixture();
+    cleanups.push(() => fx.cleanup());
+    fx.attach('first', 'webhook', { url: `${rx.url}/first` }, 'after');
+    fx.attach('second', 'webhook', { url: `${rx.url}/second` }, 'after');
+    const call = fx.call();
+    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
+    const [first, second] = fx.engine.endCall(session).queued;
+    fx.store.db
+      .prepare(`UPDATE outbox SET payload = json_remove(payload, '$.agent_id') WHERE id = ?`)
+      .run(first);
+    const { worker, repository } = fx.worker();
+    worker.start();
+    await until(() => repository.get(second!)?.status === 'delivered');
+    const error =
+      'stored action payload does not match its type: payload.agent_id: missing, expected a value (required)';
+    expect(repository.get(first!)).toMatchObject({ status: 'dead', last_error: error });
+    const runs = fx.engine.history.list({ callId: call.id }).items;
+    const run = runs.find((r) => r.id === repository.get(first!)!.run_id)!;
+    expect(run).toMatchObject({ status: 'failed', error });
+    expect(rx.requests.map((r) => r.key)).toEqual([`${call.id}:${repository.get(second!)!.run_id}`]);
   });
 });
