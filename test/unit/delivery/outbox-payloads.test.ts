@@ -16,7 +16,10 @@ describe('outbox payload decode', () => {
       value: { kind: 'action', payload: action },
     });
     const mail = { voicemail_id: 'vm_1', to: ['a@example.com'], subject: 'New voicemail', text: 'Hi' };
-    expect(decode('voicemail-email', JSON.stringify(mail))).toMatchObject({ ok: true, value: { payload: mail } });
+    expect(decode('voicemail-email', JSON.stringify(mail))).toMatchObject({
+      ok: true,
+      value: { payload: mail },
+    });
     const http = { url: 'https://example.com/hook', body: { a: 1 } };
     expect(decode('http', JSON.stringify(http))).toMatchObject({ ok: true, value: { kind: 'http' } });
   });
@@ -25,9 +28,16 @@ describe('outbox payload decode', () => {
     const { agent_id: _drop, ...noAgent } = action;
     const r = decode('action', JSON.stringify(noAgent));
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.error).toMatch(/^stored action payload does not match its type: payload\.agent_id: missing/);
+    expect(!r.ok && r.error).toMatch(
+      /^stored action payload does not match its type: payload\.agent_id: missing/,
+    );
 
-    const bad = decodeValue('voicemail-email', { voicemail_id: 'vm_1', to: 'a@example.com', subject: '', text: '' });
+    const bad = decodeValue('voicemail-email', {
+      voicemail_id: 'vm_1',
+      to: 'a@example.com',
+      subject: '',
+      text: '',
+    });
     expect(!bad.ok && bad.error).toContain('payload.to: got "a@example.com", expected array');
 
     const url = decodeValue('http', { url: 'not a url', body: null });
