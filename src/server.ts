@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
+import { recoverOpenCalls } from './actions/call-recovery.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
 import { greetingHandler } from './telephony/embedded/index.js';
@@ -77,6 +78,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
     ],
   });
+  // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
+  recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
   const api = await buildApi({
     store,

@@ -18,7 +18,7 @@ import { ACTION_DELIVERY_KIND } from './after-call.js';
  * at the end plus the outputs of the earlier rows of the chain. One attempt per delivery; the outbox
  * does retries and backoff, and the history row written when the call ended is updated each time.
  */
-export class ActionDeliveryHandler implements DeliveryHandler {
+export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
   readonly kind = ACTION_DELIVERY_KIND;
 
   constructor(
@@ -28,9 +28,15 @@ export class ActionDeliveryHandler implements DeliveryHandler {
     private readonly history: RunHistory,
   ) {}
 
-  async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
+  /** A stored payload that does not match: the run it would have recorded in fails with the reason. */
+  undeliverable(row: { runId: string | null; attempt: number }, error: string): void {
+    if (row.runId)
+      this.history.finish(row.runId, { status: 'failed', attempts: row.attempt, error, durationMs: 0 });
+  }
+
+  async deliver(job: DeliveryJob<'action'>): Promise<DeliveryOutcome> {
     const p = job.payload;
-    const runId = String(p.run_id ?? '');
+    const { runId, prior } = job;
     const started = this.services.clock.now();
     const skipped = (error: string): void => {
       if (runId)
@@ -45,13 +51,12 @@ export class ActionDeliveryHandler implements DeliveryHandler {
       skipped('definition is disabled');
       return { result: { skipped: 'disabled' } };
     }
-    const attachment = this.services.store.attachments.get(String(p.attachment_id ?? ''));
-    const scope = (p.scope ?? {}) as Record<string, unknown>;
-    const prior = (p.prior ?? {}) as Record<string, unknown>;
+    const attachment = this.services.store.attachments.get(p.attachment_id);
+    const { scope } = p;
     const plan = {
       attachment: attachment ?? {
-        id: String(p.attachment_id ?? ''),
-        agent_id: String(p.agent_id ?? ''),
+        id: p.attachment_id,
+        agent_id: p.agent_id,
         action_id: definition.id,
         stage: 'after' as const,
         position: 0,
@@ -76,10 +81,11 @@ export class ActionDeliveryHandler implements DeliveryHandler {
           args: {},
           phase: 'ended',
           callId: job.callId ?? undefined,
-          agentId: String(p.agent_id ?? ''),
-          contactId: typeof p.contact_id === 'string' ? p.contact_id : undefined,
+          agentId: p.agent_id,
+          contactId: p.contact_id ?? undefined,
           dryRun: false,
           signal: job.signal,
+          ...(runId ? { runId } : {}),
         },
         job.attempt,
       );

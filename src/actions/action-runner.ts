@@ -13,7 +13,7 @@ import type { PlannedAction } from './agent-plan.js';
 import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
 import { backoffDelay } from '../util/backoff.js';
-import { actionKey } from './after-call.js';
+import { runKey } from './after-call.js';
 
 /** The typed failure an agent receives (and the stage result carries). */
 export interface ActionFailure {
@@ -51,6 +51,8 @@ export interface RunRequest {
   call?: CallHandle;
   dryRun: boolean;
   signal: AbortSignal;
+  /** The run's history row; its id is the run's idempotency key (set by `run`, or by the outbox row). */
+  runId?: string;
   /** Registered so the session can kill the run. */
   onStart?: (kill: (reason: string) => void) => () => void;
 }
@@ -151,7 +153,7 @@ export class ActionRunner {
       phase: req.phase,
       services: this.services,
       signal,
-      idempotencyKey: actionKey(req.callId ?? 'nocall', definition.id),
+      idempotencyKey: runKey(req.callId, req.runId ?? 'dry-run'),
       attempt,
       state: new Map(),
     };
@@ -208,7 +210,7 @@ export class ActionRunner {
       return done({ status: 'succeeded', outputs: plan.type.simulate?.(ctx) ?? {}, rendered, attempts: 0 });
     }
     const runId = this.startRun(req, { config: rendered, args: req.args });
-    const { outcome, attempts } = await this.attempts(req, rendered);
+    const { outcome, attempts } = await this.attempts({ ...req, runId }, rendered);
     if ('outputs' in outcome) {
       this.history.finish(runId, {
         status: 'succeeded',

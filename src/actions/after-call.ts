@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import type { OutboxQueue } from '../delivery/outbox-queue.js';
+import type { ActionPayload } from '../delivery/outbox-payloads.js';
 import type { ActionSession } from './action-session.js';
 import type { RunHistory } from './run-history.js';
 import type { PlannedAction } from './agent-plan.js';
@@ -22,9 +23,21 @@ export interface EndCallResult {
   callDisposition: string | null;
 }
 
-/** Idempotency key of one action for one call: stable across retries, restarts and replays. */
+/**
+ * Outbox row key of one after-call action for one call: a call's after-call chain is written once,
+ * however often its end is written (a second write finds the same rows).
+ */
 export function actionKey(callId: string, actionId: string): string {
   return `${callId}:${actionId}`;
+}
+
+/**
+ * Idempotency key of one RUN (the `action_runs` row): what receivers see as `Idempotency-Key` /
+ * `webhook-id`. Two runs of the same action in one call are two effects, so two keys; the retries of
+ * one run (in-call, or outbox redeliveries and replays) repeat its key so the receiver applies it once.
+ */
+export function runKey(callId: string | undefined | null, runId: string): string {
+  return callId ? `${callId}:${runId}` : runId;
 }
 
 /**
@@ -63,30 +76,33 @@ export function endCallWithOutbox(
       hangup_by: end.hangupBy ?? call.hangup_by,
       call_disposition: disposition,
     });
-    const queued = plans.map((plan, i) =>
-      deps.outbox.enqueue({
+    const queued = plans.map((plan, i) => {
+      const next = plans[i + 1];
+      return deps.outbox.enqueue({
         idempotencyKey: actionKey(callId, plan.definition.id),
         kind: ACTION_DELIVERY_KIND,
         callId,
         actionId: plan.definition.id,
+        runId: startQueuedRun(deps.history, session, plan, callId),
         maxAttempts: plan.policy.retries > 0 ? plan.policy.retries + 1 : deps.maxAttempts,
         blocked: i > 0,
-        payload: payloadFor(deps.history, session, plan, scope, plans[i + 1], callId),
-      }),
-    );
+        nextKey: next ? actionKey(callId, next.definition.id) : null,
+        onDead: plan.policy.on_failure === 'abort' ? 'abort' : 'continue',
+        payload: payloadFor(session, plan, scope),
+      });
+    });
     return { queued, callDisposition: disposition };
   })();
 }
 
-function payloadFor(
+/** The `queued` history row of one after-call run; its id is the run's idempotency key too. */
+function startQueuedRun(
   history: RunHistory,
   session: ActionSession,
   plan: PlannedAction,
-  scope: Record<string, unknown>,
-  next: PlannedAction | undefined,
   callId: string,
-): Record<string, unknown> {
-  const runId = history.start({
+): string {
+  return history.start({
     actionId: plan.definition.id,
     attachmentId: plan.attachment.id,
     callId,
@@ -97,14 +113,18 @@ function payloadFor(
     inputs: {},
     status: 'queued',
   });
+}
+
+function payloadFor(
+  session: ActionSession,
+  plan: PlannedAction,
+  scope: Record<string, unknown>,
+): ActionPayload {
   return {
-    run_id: runId,
     agent_id: session.init.agentId,
     attachment_id: plan.attachment.id,
     action_name: plan.definition.name,
     contact_id: session.contactId ?? null,
     scope,
-    on_dead: plan.policy.on_failure === 'abort' ? 'abort' : 'continue',
-    ...(next ? { next_key: actionKey(callId, next.definition.id) } : {}),
   };
 }

@@ -1,23 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
-import { Type, type Static } from '@sinclair/typebox';
-import { check } from '../util/validate.js';
-import { describeIssues } from '../errors.js';
 import {
   PermanentDeliveryError,
   type DeliveryHandler,
   type DeliveryJob,
   type DeliveryOutcome,
 } from './delivery-handler.js';
+import { HttpDeliveryPayload } from './outbox-payloads.js';
 
-/** Payload of an `http` outbox row: a JSON POST (or PUT/PATCH) to a URL. */
-export const HttpDeliveryPayload = Type.Object({
-  url: Type.String({ format: 'uri' }),
-  method: Type.Optional(Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('PATCH')])),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  body: Type.Unknown(),
-});
-export type HttpDeliveryPayload = Static<typeof HttpDeliveryPayload>;
+export { HttpDeliveryPayload };
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -30,24 +21,21 @@ function retryable(status: number): boolean {
  * The generic delivery: POST JSON with `Idempotency-Key: <row key>` so a receiver applies a redelivered
  * row once (the key is stable across attempts). 2xx delivers; 408/429/5xx and network errors retry;
  * other 4xx dead-letter at once. Keep-alive agents reuse connections (the worker delivers in parallel).
- * The integrations issue's webhook action can reuse this or register its own kind.
+ * The payload arrives decoded and checked (`outbox-payloads.ts`).
  */
-export class HttpDeliveryHandler implements DeliveryHandler {
-  readonly kind: string;
+export class HttpDeliveryHandler implements DeliveryHandler<'http'> {
+  readonly kind = 'http';
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
-  constructor(options: { kind?: string; maxSockets?: number } = {}) {
-    this.kind = options.kind ?? 'http';
+  constructor(options: { maxSockets?: number } = {}) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
   }
 
-  async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
-    const issues = check(HttpDeliveryPayload, job.payload, 'payload');
-    if (issues.length) throw new PermanentDeliveryError(`bad http payload: ${describeIssues(issues)}`);
-    const payload = job.payload as HttpDeliveryPayload;
+  async deliver(job: DeliveryJob<'http'>): Promise<DeliveryOutcome> {
+    const { payload } = job;
     const body = JSON.stringify(payload.body ?? null);
     const res = await this.send(payload, body, job);
     if (res.status >= 200 && res.status < 300) return { result: { status: res.status } };
@@ -59,7 +47,7 @@ export class HttpDeliveryHandler implements DeliveryHandler {
   private send(
     payload: HttpDeliveryPayload,
     body: string,
-    job: DeliveryJob,
+    job: DeliveryJob<'http'>,
   ): Promise<{ status: number; body: string }> {
     const url = new URL(payload.url);
     const secure = url.protocol === 'https:';

@@ -1,23 +1,33 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 import { nowIso } from '../store/ids.js';
+import type { OutboxKind, OutboxPayload } from './outbox-payloads.js';
 
-/** `next_attempt_at` of a row waiting for the row before it in an ordered chain (after-call stage). */
-export const BLOCKED_UNTIL = 8_640_000_000_000_000;
+/** What happens to the rest of an ordered chain when a row of it ends dead. */
+export type OnDead = 'continue' | 'abort';
 
-export interface OutboxEntry {
+interface OutboxEntryBase {
   /** Unique per effect, e.g. `call_x:act_y`; a second enqueue with the same key is ignored. */
   idempotencyKey: string;
-  kind: string;
-  payload: Record<string, unknown>;
   callId?: string | null;
   actionId?: string | null;
+  /** The `action_runs` row the delivery records its attempts in. */
+  runId?: string | null;
   maxAttempts?: number;
   /** First try no earlier than this (epoch ms); default now. */
   notBefore?: number;
   /** Wait until the previous row of the chain releases it. */
   blocked?: boolean;
+  /** Key of the row this one releases when it is delivered (or dead with `onDead: 'continue'`). */
+  nextKey?: string | null;
+  /** Default `continue`: the next row is released even when this one ends dead. */
+  onDead?: OnDead;
 }
+
+/** One row to write: its payload typed by its kind (`outbox-payloads.ts`). */
+export type OutboxEntry = {
+  [K in OutboxKind]: OutboxEntryBase & { kind: K; payload: OutboxPayload<K> };
+}[OutboxKind];
 
 /**
  * Writes outbox rows. Synchronous on purpose: callers run it inside their own `db.transaction`
@@ -33,8 +43,9 @@ export class OutboxQueue {
     private readonly now: () => number = Date.now,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO outbox (idempotency_key, call_id, action_id, kind, payload, max_attempts, next_attempt_at, created_at)
-       VALUES (@key, @call, @action, @kind, @payload, @max, @next, @created)
+      `INSERT INTO outbox (idempotency_key, call_id, action_id, run_id, kind, payload, max_attempts,
+                           next_attempt_at, blocked, next_key, on_dead, created_at)
+       VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     );
     this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
@@ -46,10 +57,14 @@ export class OutboxQueue {
       key: entry.idempotencyKey,
       call: entry.callId ?? null,
       action: entry.actionId ?? null,
+      run: entry.runId ?? null,
       kind: entry.kind,
       payload: JSON.stringify(entry.payload),
       max: entry.maxAttempts ?? this.defaults.maxAttempts,
-      next: entry.blocked ? BLOCKED_UNTIL : (entry.notBefore ?? this.now()),
+      next: entry.notBefore ?? this.now(),
+      blocked: entry.blocked ? 1 : 0,
+      nextKey: entry.nextKey ?? null,
+      onDead: entry.onDead ?? 'continue',
       created: nowIso(),
     });
     if (info.changes > 0) return Number(info.lastInsertRowid);

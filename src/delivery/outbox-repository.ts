@@ -3,7 +3,8 @@ import type { Db } from '../store/database.js';
 import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
-import { BLOCKED_UNTIL } from './outbox-queue.js';
+import type { OnDead } from './outbox-queue.js';
+import { decodeJson } from './outbox-payloads.js';
 import { backoffDelay } from '../util/backoff.js';
 
 export type OutboxStatus = 'pending' | 'processing' | 'delivered' | 'dead';
@@ -13,8 +14,12 @@ export interface OutboxRow {
   idempotency_key: string;
   call_id: string | null;
   action_id: string | null;
+  run_id: string | null;
   kind: string;
-  payload: Record<string, unknown>;
+  /** The stored JSON, parsed (the text itself when it is not JSON); decoded per kind at delivery. */
+  payload: unknown;
+  /** Why the stored payload is not JSON text, when it is not (the delivery fails with it). */
+  payload_error: string | null;
   status: OutboxStatus;
   attempts: number;
   max_attempts: number;
@@ -25,12 +30,22 @@ export interface OutboxRow {
   result: unknown;
   created_at: string;
   delivered_at: string | null;
+  /** Ordered chains: the key of the row this one releases, and whether a dead row still releases it. */
+  next_key: string | null;
+  on_dead: OnDead;
+  /** Waiting for the row before it in its chain. */
+  blocked: boolean;
+  /** Outputs of the earlier rows of the chain, written when this row was released. */
+  prior: Record<string, unknown>;
 }
 
-/** How one claimed row ended. */
+/**
+ * How one claimed row ended. `row` is the row as the claim returned it: its `claimed_by` and
+ * `attempts` identify the claim, and only the claim that still holds the row may complete it.
+ */
 export type Completion =
-  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown>; row?: OutboxRow }
-  | { id: number; ok: false; error: string; permanent: boolean; row?: OutboxRow };
+  | { id: number; ok: true; result?: unknown; chain?: Record<string, unknown>; row: OutboxRow }
+  | { id: number; ok: false; error: string; permanent: boolean; row: OutboxRow };
 
 export interface RetrySettings {
   backoffBaseMs: number;
@@ -45,13 +60,32 @@ export interface OutboxFilter {
   offset?: number;
 }
 
-type RawRow = Omit<OutboxRow, 'payload' | 'result'> & { payload: string; result: string | null };
+type RawRow = Omit<OutboxRow, 'payload' | 'payload_error' | 'result' | 'blocked' | 'prior'> & {
+  payload: string;
+  result: string | null;
+  blocked: number;
+  prior: string;
+};
+
+/** Reading a row never throws on its JSON: a damaged payload fails its delivery, not the claim or a listing. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function hydrate(raw: RawRow): OutboxRow {
+  const prior = parsed(raw.prior);
+  const payload = decodeJson(raw.payload);
   return {
     ...raw,
-    payload: JSON.parse(raw.payload),
-    result: raw.result === null ? null : JSON.parse(raw.result),
+    payload: payload.ok ? payload.value : raw.payload,
+    payload_error: payload.ok ? null : payload.error,
+    result: raw.result === null ? null : parsed(raw.result),
+    blocked: raw.blocked === 1,
+    prior: prior !== null && typeof prior === 'object' ? (prior as Record<string, unknown>) : {},
   };
 }
 
@@ -77,6 +111,7 @@ export class OutboxRepository {
   private readonly deliveredStmt: Statement;
   private readonly retryStmt: Statement;
   private readonly deadStmt: Statement;
+  private readonly deadClaimedStmt: Statement;
   private readonly releaseStmt: Statement;
   private readonly getStmt: Statement;
   private readonly byKeyStmt: Statement;
@@ -88,7 +123,7 @@ export class OutboxRepository {
     worker: string,
     leaseMs: number,
     done: Completion[],
-  ) => OutboxRow[];
+  ) => { claimed: OutboxRow[]; superseded: number[] };
 
   constructor(
     private readonly db: Db,
@@ -97,7 +132,7 @@ export class OutboxRepository {
   ) {
     this.claimStmt = db.prepare(
       `UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= @now
+       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND blocked = 0 AND next_attempt_at <= @now
                     ORDER BY next_attempt_at, id LIMIT @limit)
        RETURNING *`,
     );
@@ -107,76 +142,89 @@ export class OutboxRepository {
       `UPDATE outbox SET status = 'pending', next_attempt_at = @now, claimed_by = NULL, last_error = @error
        WHERE id = @id AND status = 'processing'`,
     );
+    // Completions name their claim (worker and attempt): a worker whose lease expired and whose row
+    // another worker claimed again must not overwrite the newer claim's state or result.
+    const heldBy = `id = @id AND status = 'processing' AND claimed_by = @worker AND attempts = @attempt`;
     this.deliveredStmt = db.prepare(
       `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
-       WHERE id = @id AND status = 'processing'`,
+       WHERE ${heldBy}`,
     );
     this.retryStmt = db.prepare(
       `UPDATE outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claimed_by = NULL
-       WHERE id = @id AND status = 'processing'`,
+       WHERE ${heldBy}`,
+    );
+    this.deadClaimedStmt = db.prepare(
+      `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE ${heldBy}`,
     );
     this.deadStmt = db.prepare(
       `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE id = @id AND status = @from`,
     );
     this.releaseStmt = db.prepare(
-      `UPDATE outbox SET next_attempt_at = @now, payload = json_set(payload, '$.prior', json(@prior))
-       WHERE idempotency_key = @key AND status = 'pending' AND next_attempt_at = ${BLOCKED_UNTIL}`,
+      `UPDATE outbox SET next_attempt_at = @now, blocked = 0, prior = @prior
+       WHERE idempotency_key = @key AND status = 'pending' AND blocked = 1`,
     );
     this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
     this.byKeyStmt = db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?');
+    // A replayed row is due on its own, also one an aborted chain dead-lettered while still blocked.
     this.replayStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
        WHERE id = @id AND status = 'dead'`,
     );
     this.replayDeadStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
        WHERE status = 'dead'`,
     );
     const tx = db.transaction(
       (now: number, limit: number, worker: string, leaseMs: number, done: Completion[]) => {
-        this.applyCompletions(now, done);
-        if (limit <= 0) return [];
+        const superseded = this.applyCompletions(now, done);
+        if (limit <= 0) return { claimed: [], superseded };
         this.reclaimStale(now, leaseMs);
-        return (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate);
+        return { claimed: (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate), superseded };
       },
     );
     this.txClaim = (now, limit, worker, leaseMs, done) => tx.immediate(now, limit, worker, leaseMs, done);
   }
 
-  /** Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction. */
+  /**
+   * Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction.
+   * `onSuperseded` hears the ids of completions refused because their claim no longer holds the row.
+   */
   completeAndClaim(
     now: number,
     limit: number,
     worker: string,
     leaseMs: number,
     done: Completion[] = [],
+    onSuperseded?: (ids: number[]) => void,
   ): OutboxRow[] {
-    return this.txClaim(now, limit, worker, leaseMs, done);
+    const { claimed, superseded } = this.txClaim(now, limit, worker, leaseMs, done);
+    if (superseded.length) onSuperseded?.(superseded);
+    return claimed;
   }
 
-  private applyCompletions(now: number, done: Completion[]): void {
+  /** Writes each completion whose claim still holds its row; returns the ids of those superseded. */
+  private applyCompletions(now: number, done: Completion[]): number[] {
+    const superseded: number[] = [];
     for (const c of done) {
-      // The worker passes the claimed row along, saving a read per completion; the status guard in
-      // each UPDATE skips rows replayed or reclaimed meanwhile.
-      const row = c.row ?? this.get(c.id);
-      if (!row) continue;
+      const { row } = c;
+      // The guard in each UPDATE skips rows replayed, or reclaimed by another claim, meanwhile.
+      const claim = { id: c.id, worker: row.claimed_by, attempt: row.attempts };
+      let changed: number;
       if (c.ok) {
         const at = new Date(now).toISOString();
-        const changed = this.deliveredStmt.run({
-          id: c.id,
-          at,
-          result: JSON.stringify(c.result ?? null),
-        }).changes;
+        changed = this.deliveredStmt.run({ ...claim, at, result: JSON.stringify(c.result ?? null) }).changes;
         if (changed) this.releaseNext(row, c.chain ?? {}, now);
       } else if (c.permanent || row.attempts >= row.max_attempts) {
-        if (this.deadStmt.run({ id: c.id, error: c.error, from: 'processing' }).changes)
-          this.afterDead(row, now);
+        changed = this.deadClaimedStmt.run({ ...claim, error: c.error }).changes;
+        if (changed) this.afterDead(row, now);
       } else {
         const next =
           now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);
-        this.retryStmt.run({ id: c.id, next, error: c.error });
+        changed = this.retryStmt.run({ ...claim, next, error: c.error }).changes;
       }
+      if (!changed) superseded.push(c.id);
     }
+    return superseded;
   }
 
   /** Rows whose lease expired: due again, or dead (with the chain handled) when that was the last attempt. */
@@ -191,17 +239,16 @@ export class OutboxRepository {
 
   /** Ordered chains (after-call stage): the next row becomes due, carrying earlier outputs. */
   private releaseNext(row: OutboxRow, chain: Record<string, unknown>, now: number): void {
-    const next = row.payload.next_key;
-    if (typeof next !== 'string') return;
-    const prior = { ...((row.payload.prior as Record<string, unknown>) ?? {}), ...chain };
-    this.releaseStmt.run({ key: next, now, prior: JSON.stringify(prior) });
+    if (row.next_key === null) return;
+    const prior = { ...row.prior, ...chain };
+    this.releaseStmt.run({ key: row.next_key, now, prior: JSON.stringify(prior) });
   }
 
   private afterDead(row: OutboxRow, now: number): void {
-    if (row.payload.on_dead !== 'abort') return this.releaseNext(row, {}, now);
+    if (row.on_dead !== 'abort') return this.releaseNext(row, {}, now);
     // Abort the stage: the rest of the chain is dead-lettered unattempted, each saying why.
-    let key = row.payload.next_key;
-    while (typeof key === 'string') {
+    let key = row.next_key;
+    while (key !== null) {
       const r = this.byKeyStmt.get(key) as RawRow | undefined;
       if (!r || r.status !== 'pending') break;
       this.deadStmt.run({
@@ -209,7 +256,7 @@ export class OutboxRepository {
         error: `not attempted: ${row.idempotency_key} failed and its failure policy aborts the stage`,
         from: 'pending',
       });
-      key = (JSON.parse(r.payload) as Record<string, unknown>).next_key;
+      key = r.next_key;
     }
   }
 

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import type { Completion, OutboxRepository, OutboxRow } from './outbox-repository.js';
-import { PermanentDeliveryError, type DeliveryHandler } from './delivery-handler.js';
+import {
+  PermanentDeliveryError,
+  type DeliveryHandler,
+  type DeliveryJob,
+  type DeliveryOutcome,
+} from './delivery-handler.js';
+import { decodeValue } from './outbox-payloads.js';
 
 /** Deliveries started per event-loop turn. */
 const START_CHUNK = 8;
@@ -20,6 +26,8 @@ export interface OutboxWorkerSettings {
 export interface DeliveryReport {
   row: OutboxRow;
   ok: boolean;
+  /** The lease had expired and another claim holds the row: this outcome was not written. */
+  superseded?: boolean;
   error?: string;
   /** Claim to completion written, ms. */
   latencyMs: number;
@@ -119,13 +127,15 @@ export class OutboxWorker {
     const now = this.now();
     const t0 = performance.now();
     let claimed: OutboxRow[];
+    let superseded = new Set<number>();
     try {
       claimed = this.deps.repository.completeAndClaim(
         now,
         limit,
         this.id,
         this.deps.settings.leaseMs,
-        batch.map((b) => ({ ...b.completion, row: b.row })),
+        batch.map((b) => b.completion),
+        (ids) => (superseded = new Set(ids)),
       );
     } catch (err) {
       this.done = batch.concat(this.done);
@@ -138,6 +148,13 @@ export class OutboxWorker {
         ok: completion.ok,
         latencyMs: now - (row.claimed_at ?? now),
       };
+      if (superseded.has(row.id)) {
+        report.superseded = true;
+        this.deps.logger.warn(
+          { outboxId: row.id, kind: row.kind, attempt: row.attempts },
+          'outbox delivery finished after its lease expired and the row was claimed again; its outcome is not written',
+        );
+      }
       if (!completion.ok) {
         report.error = completion.error;
         this.deps.logger.warn(
@@ -157,27 +174,19 @@ export class OutboxWorker {
       this.deps.settings.deliveryTimeoutMs,
     );
     this.inflight.set(row.id, { row, abort });
-    const handler = this.handlers.get(row.kind);
-    const work = handler
-      ? handler.deliver({
-          id: row.id,
-          idempotencyKey: row.idempotency_key,
-          kind: row.kind,
-          payload: row.payload,
-          callId: row.call_id,
-          actionId: row.action_id,
-          attempt: row.attempts,
-          maxAttempts: row.max_attempts,
-          signal: abort.signal,
-        })
-      : Promise.reject(
-          new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
-        );
-    work
+    this.handOver(row, abort.signal)
+
       .then(
-        (outcome): Completion => ({ id: row.id, ok: true, result: outcome?.result, chain: outcome?.chain }),
+        (outcome): Completion => ({
+          id: row.id,
+          ok: true,
+          result: outcome?.result,
+          chain: outcome?.chain,
+          row,
+        }),
         (err: unknown): Completion => ({
           id: row.id,
+          row,
           ok: false,
           error: err instanceof Error ? err.message : String(err),
           permanent: err instanceof PermanentDeliveryError,
@@ -189,6 +198,52 @@ export class OutboxWorker {
         this.done.push({ completion, row });
         this.kick();
       });
+  }
+
+  /**
+   * Decodes the stored payload for its kind and hands the job to the kind's handler. A payload that
+   * does not match its type, or a kind without a handler, fails the row permanently (never retried:
+   * the stored data will not change), naming the field.
+   */
+  private handOver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryOutcome | void> {
+    const decoded: ReturnType<typeof decodeValue> =
+      row.payload_error !== null
+        ? { ok: false, error: row.payload_error }
+        : decodeValue(row.kind, row.payload);
+    if (!decoded.ok) {
+      try {
+        this.handlers
+          .get(row.kind)
+          ?.undeliverable?.({ id: row.id, runId: row.run_id, attempt: row.attempts }, decoded.error);
+      } catch (err) {
+        this.deps.logger.error({ err, outboxId: row.id }, 'recording an undeliverable outbox row failed');
+      }
+      return Promise.reject(new PermanentDeliveryError(decoded.error));
+    }
+    const handler = this.handlers.get(decoded.value.kind);
+    if (!handler) {
+      return Promise.reject(
+        new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
+      );
+    }
+    const job: DeliveryJob = {
+      id: row.id,
+      idempotencyKey: row.idempotency_key,
+      ...decoded.value,
+      callId: row.call_id,
+      actionId: row.action_id,
+      runId: row.run_id,
+      prior: row.prior,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      signal,
+    };
+    try {
+      return handler.deliver(job);
+    } catch (err) {
+      // A handler that throws before its first await fails the delivery, not the worker loop.
+      return Promise.reject(err);
+    }
   }
 
   private waitForWake(ms: number): Promise<void> {

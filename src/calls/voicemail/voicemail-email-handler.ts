@@ -19,23 +19,22 @@ export function voicemailEmailKey(voicemailId: string): string {
  * Delivers `voicemail-email` outbox rows (durable: queued rows survive a restart). The payload holds the
  * rendered message; the row is marked notified once the relay accepted it.
  */
-export class VoicemailEmailHandler implements DeliveryHandler {
+export class VoicemailEmailHandler implements DeliveryHandler<'voicemail-email'> {
   readonly kind = VOICEMAIL_EMAIL_KIND;
 
   constructor(private readonly deps: { mailer: Mailer; voicemails: VoicemailRepository }) {}
 
-  async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
+  /** The payload arrives decoded: a stored one missing a field failed its row already, naming the field. */
+  async deliver(job: DeliveryJob<'voicemail-email'>): Promise<DeliveryOutcome> {
     const p = job.payload;
-    const id = String(p.voicemail_id ?? '');
+    const id = p.voicemail_id;
     if (!this.deps.voicemails.get(id)) throw new PermanentDeliveryError(`voicemail ${id} no longer exists`);
     if (!this.deps.mailer.enabled)
       throw new PermanentDeliveryError('email is not configured (mail.from, mail.smtp.host)');
-    const to = Array.isArray(p.to) ? p.to.map(String) : [];
-    if (!to.length) throw new PermanentDeliveryError('the voicemail email has no recipients');
     const sent = await this.deps.mailer.send({
-      to,
-      subject: String(p.subject ?? ''),
-      text: String(p.text ?? ''),
+      to: p.to,
+      subject: p.subject,
+      text: p.text,
       headers: { 'X-Callwright-Voicemail': id, 'X-Idempotency-Key': job.idempotencyKey },
     });
     this.deps.voicemails.update(id, { notified_at: nowIso() });

@@ -108,7 +108,8 @@ describe('action engine API', () => {
 
   it('lists the outbox and replays dead rows, one or all', async () => {
     const queue = new OutboxQueue(h.store.db, { maxAttempts: 1 });
-    const ids = ['a', 'b', 'c'].map((k) => queue.enqueue({ idempotencyKey: k, kind: 'http', payload: {} }));
+    const payload = { url: 'http://127.0.0.1:9/hook', body: null };
+    const ids = ['a', 'b', 'c'].map((k) => queue.enqueue({ idempotencyKey: k, kind: 'http', payload }));
     h.store.db
       .prepare(
         `UPDATE outbox SET status = 'dead', attempts = 1, last_error = 'HTTP 500' WHERE id IN (?, ?, ?)`,

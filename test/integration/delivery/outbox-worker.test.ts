@@ -183,7 +183,9 @@ describe('outbox worker', () => {
       idempotencyKey: 'c:1',
       kind: 'http',
       maxAttempts: 1,
-      payload: { url: rx.url, body: {}, next_key: 'c:2', on_dead: 'continue' },
+      nextKey: 'c:2',
+      onDead: 'continue',
+      payload: { url: rx.url, body: {} },
     });
     const second = o.queue.enqueue({
       idempotencyKey: 'c:2',

@@ -85,7 +85,11 @@ describe('callwright outbox', () => {
   it('lists rows and replays dead ones', async () => {
     const store = h.openStore();
     const q = new OutboxQueue(store.db, { maxAttempts: 2 });
-    const id = q.enqueue({ idempotencyKey: 'call_1:act_1', kind: 'http', payload: {} });
+    const id = q.enqueue({
+      idempotencyKey: 'call_1:act_1',
+      kind: 'http',
+      payload: { url: 'http://127.0.0.1:9/hook', body: null },
+    });
     store.db
       .prepare(`UPDATE outbox SET status = 'dead', attempts = 2, last_error = 'HTTP 500' WHERE id = ?`)
       .run(id);
