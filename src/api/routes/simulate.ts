@@ -5,7 +5,7 @@ import type { ActionEngine } from '../../actions/action-engine.js';
 import { simulate, SimulationScript } from '../../actions/simulation.js';
 import { notFound } from '../../errors.js';
 
-/** POST /agents/:id/simulate: which actions a scripted call would fire, in order, rendered; no side effects. */
+/** POST /agents/:id/simulate: which actions a scripted call would fire and what a scripted agent's own steps would do, in order, rendered; no side effects. */
 export function simulateRoutes(app: FastifyInstance, { store }: ApiDeps, engine: ActionEngine): void {
   app.post(
     '/agents/:id/simulate',
@@ -21,7 +21,7 @@ export function simulateRoutes(app: FastifyInstance, { store }: ApiDeps, engine:
       const id = (req.params as { id: string }).id;
       const agent = store.agents.byIdOrName(id);
       if (!agent) throw notFound('agent', id);
-      return simulate(engine, agent.id, req.body);
+      return simulate(engine, agent.id, req.body, agent);
     },
   );
 }
