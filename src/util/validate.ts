@@ -2,6 +2,7 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CallwrightError, type FieldIssue } from '../errors.js';
+import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -10,7 +11,10 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export const ajv = addFormats(
   new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false }),
 );
-ajv.addFormat('e164', /^\+[1-9]\d{1,14}$/);
+// The phone rule (src/util/phone-number.ts) as a format, so schemas and code refuse the same numbers.
+ajv.addFormat('e164', { type: 'string', validate: isE164 });
+ajv.addFormat('e164-or-empty', { type: 'string', validate: (s: string) => s === '' || isE164(s) });
+ajv.addFormat('phone-country', { type: 'string', validate: (s: string) => s === '' || isPhoneCountry(s) });
 ajv.addFormat('sip-uri', /^sips?:[^\s@]+(@[^\s]+)?$/i);
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
@@ -63,7 +67,11 @@ function expectedFor(err: ErrorObject): string {
 function formatDescription(format: string): string {
   switch (format) {
     case 'e164':
-      return 'an E.164 number such as +14155550100';
+      return `a valid phone number in E.164 form (${phoneExpected()})`;
+    case 'e164-or-empty':
+      return `a valid phone number in E.164 form (${phoneExpected()}), or empty`;
+    case 'phone-country':
+      return `${PHONE_COUNTRY_EXPECTED} (or empty)`;
     case 'sip-uri':
       return 'a SIP URI such as sip:alice@pbx.example.com';
     case 'uri':

@@ -2,7 +2,7 @@ import type { FieldIssue } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Row } from '../../store/repository.js';
 import { isIanaTimeZone, TIME_ZONE_EXPECTED } from '../../contacts/timezone.js';
-import { isE164 } from '../../contacts/phone.js';
+import { isE164, parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
 
 /** Rules the JSON schemas cannot express: references that must exist, time zones, time ranges. */
 
@@ -10,6 +10,21 @@ export function timeZoneIssues(body: Row, field = 'timezone'): FieldIssue[] {
   const tz = body[field];
   if (typeof tz !== 'string' || isIanaTimeZone(tz)) return [];
   return [{ field: `body.${field}`, value: tz, expected: TIME_ZONE_EXPECTED }];
+}
+
+/**
+ * The phone rule for a body field: a valid number becomes its E.164 form in place (so the record stores
+ * what the CSV import would store for the same text); anything else is an issue naming the value.
+ */
+export function phoneIssues(body: Row, field: string, defaultCountry?: string): FieldIssue[] {
+  const raw = body[field];
+  if (typeof raw !== 'string') return [];
+  const parsed = parsePhoneNumber(raw, defaultCountry);
+  if (parsed.ok) {
+    body[field] = parsed.e164;
+    return [];
+  }
+  return [{ field: `body.${field}`, value: raw, expected: phoneExpected(defaultCountry) }];
 }
 
 /** An issue when `body[field]` is set but names no record in `lookup`. */
@@ -50,7 +65,7 @@ export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
       else if (!ref.exists(target.id))
         issues.push({ field: `${at}.id`, value: target.id, expected: `the id of an existing ${ref.what}` });
     } else if (type === 'number' && target.number === undefined) {
-      issues.push({ field: `${at}.number`, expected: 'an E.164 number such as +14155550100' });
+      issues.push({ field: `${at}.number`, expected: phoneExpected() });
     } else if (type === 'sip' && target.uri === undefined) {
       issues.push({ field: `${at}.uri`, expected: 'a SIP URI such as sip:alice@pbx.example.com' });
     }

@@ -2,6 +2,7 @@ import type { Store } from '../../store/store.js';
 import { assertCallable } from '../../actions/dnc-guard.js';
 import { CallwrightError } from '../../errors.js';
 import { ActionError } from '../../actions/action-type.js';
+import { isE164, phoneExpected } from '../../util/phone-number.js';
 import { MessageRepository, type MessageRecord } from './message-repository.js';
 import type { MessageChannel, SmsProvider } from './sms-provider.js';
 
@@ -23,8 +24,6 @@ export interface SendResult {
   /** True when an earlier attempt already sent this exact message (nothing sent now). */
   duplicate: boolean;
 }
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Sends SMS and WhatsApp messages: the DNC and STOP check first, then one row in `messages` per
@@ -58,10 +57,10 @@ export class SmsService {
   async send(req: SendRequest): Promise<SendResult> {
     const provider = this.provider(req.provider);
     const to = req.to.trim();
-    if (!E164.test(to)) {
+    if (!isE164(to)) {
       throw new ActionError(
         'VALIDATION',
-        `to: got ${JSON.stringify(to.replace(/\d(?=\d{4})/g, '•'))}, expected an E.164 number such as +14155550100`,
+        `to: got ${JSON.stringify(to.replace(/\d(?=\d{4})/g, '•'))}, expected a valid phone number in E.164 form (${phoneExpected()})`,
         false,
       );
     }

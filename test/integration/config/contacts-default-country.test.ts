@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { CallwrightError } from '../../../src/errors.js';
+
+function loadError(env: Record<string, string>): CallwrightError {
+  try {
+    loadConfig({ env });
+  } catch (err) {
+    if (err instanceof CallwrightError) return err;
+    throw err;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('contacts.default_country', () => {
+  it('is empty by default (every number needs + and its country code)', () => {
+    expect(loadConfig({ env: {} }).contacts.default_country).toBe('');
+  });
+
+  it('takes an ISO 3166-1 alpha-2 code', () => {
+    const config = loadConfig({ env: { CALLWRIGHT_CONTACTS_DEFAULT_COUNTRY: 'GB' } });
+    expect(config.contacts.default_country).toBe('GB');
+  });
+
+  it.each(['UK', 'gb', 'GBR', '44'])('refuses %j naming the key, the value and what is accepted', (code) => {
+    const err = loadError({ CALLWRIGHT_CONTACTS_DEFAULT_COUNTRY: code });
+    expect(err.issues).toEqual([
+      {
+        field: 'contacts.default_country',
+        value: code,
+        expected: 'an ISO 3166-1 alpha-2 country code such as US, GB or FR (or empty)',
+      },
+    ]);
+  });
+});
+
+describe('sip.trunks[].caller_id follows the phone rule', () => {
+  it('refuses a caller id that is not a valid E.164 number, naming the trunk field', () => {
+    const trunk = JSON.stringify([{ name: 't', host: '127.0.0.1', caller_id: '+1234' }]);
+    const err = loadError({ CALLWRIGHT_SIP_TRUNKS: trunk });
+    expect(err.issues).toEqual([
+      {
+        field: 'sip.trunks.0.caller_id',
+        value: '+1234',
+        expected: 'a valid phone number in E.164 form (+ and country code, e.g. +14155550123), or empty',
+      },
+    ]);
+  });
+});
