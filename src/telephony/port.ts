@@ -8,6 +8,7 @@
  */
 
 import { parsePhoneNumber, phoneExpected } from '../util/phone-number.js';
+import { isSipUri } from '../util/sip-uri-rule.js';
 
 /** How DTMF is carried: RFC 4733 telephone-event RTP packets, or SIP INFO (application/dtmf-relay). */
 export type DtmfMethod = 'rfc4733' | 'info';
@@ -231,7 +232,7 @@ export function classifyTarget(
   const t = target.trim();
   const phone = t.startsWith('+') ? parsePhoneNumber(t) : undefined;
   if (phone?.ok) return { kind: 'e164', number: phone.e164 };
-  if (/^sips?:[^\s]+$/i.test(t)) return { kind: 'sip', uri: t };
+  if (isSipUri(t)) return { kind: 'sip', uri: t };
   throw new Error(
     `target: got ${JSON.stringify(target)}, expected a phone number (${phoneExpected()}) or a SIP URI (sip:user@host)`,
   );

@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CallwrightError, type FieldIssue } from '../errors.js';
 import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
+import { isSipUri, SIP_URI_EXPECTED } from './sip-uri-rule.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -15,7 +16,12 @@ export const ajv = addFormats(
 ajv.addFormat('e164', { type: 'string', validate: isE164 });
 ajv.addFormat('e164-or-empty', { type: 'string', validate: (s: string) => s === '' || isE164(s) });
 ajv.addFormat('phone-country', { type: 'string', validate: (s: string) => s === '' || isPhoneCountry(s) });
-ajv.addFormat('sip-uri', /^sips?:[^\s@]+(@[^\s]+)?$/i);
+ajv.addFormat('sip-uri', { type: 'string', validate: isSipUri });
+// Where a number or a URI may be dialled (config): the two rules above, or empty for none.
+ajv.addFormat('dial-target-or-empty', {
+  type: 'string',
+  validate: (s: string) => s === '' || isE164(s) || isSipUri(s),
+});
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
@@ -73,7 +79,9 @@ function formatDescription(format: string): string {
     case 'phone-country':
       return `${PHONE_COUNTRY_EXPECTED} (or empty)`;
     case 'sip-uri':
-      return 'a SIP URI such as sip:alice@pbx.example.com';
+      return SIP_URI_EXPECTED;
+    case 'dial-target-or-empty':
+      return `a phone number in E.164 form (${phoneExpected()}), ${SIP_URI_EXPECTED}, or empty`;
     case 'uri':
       return 'an absolute URL';
     case 'email':

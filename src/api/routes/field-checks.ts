@@ -3,6 +3,7 @@ import type { Store } from '../../store/store.js';
 import type { Row } from '../../store/repository.js';
 import { isIanaTimeZone, TIME_ZONE_EXPECTED } from '../../contacts/timezone.js';
 import { isE164, parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
+import { isSipUri, SIP_URI_EXPECTED } from '../../util/sip-uri-rule.js';
 
 /** Rules the JSON schemas cannot express: references that must exist, time zones, time ranges. */
 
@@ -67,7 +68,7 @@ export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
     } else if (type === 'number' && target.number === undefined) {
       issues.push({ field: `${at}.number`, expected: phoneExpected() });
     } else if (type === 'sip' && target.uri === undefined) {
-      issues.push({ field: `${at}.uri`, expected: 'a SIP URI such as sip:alice@pbx.example.com' });
+      issues.push({ field: `${at}.uri`, expected: SIP_URI_EXPECTED });
     }
   }
   return issues;
@@ -94,12 +95,12 @@ export function workingHoursIssues(body: Row): FieldIssue[] {
 /** A line rings an E.164 number or a SIP URI. */
 export function lineTargetIssues(body: Row): FieldIssue[] {
   const target = body.target;
-  if (typeof target !== 'string' || isE164(target) || /^sips?:[^\s@]+(@\S+)?$/i.test(target)) return [];
+  if (typeof target !== 'string' || isE164(target) || isSipUri(target)) return [];
   return [
     {
       field: 'body.target',
       value: target,
-      expected: 'an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
+      expected: `a phone number in E.164 form (${phoneExpected()}) or ${SIP_URI_EXPECTED}`,
     },
   ];
 }

@@ -47,3 +47,22 @@ describe('sip.trunks[].caller_id follows the phone rule', () => {
     ]);
   });
 });
+
+describe('calls.demo_transfer_target follows the phone and SIP-URI rules', () => {
+  it.each(['', '+14155550123', 'sip:desk@pbx.example.com'])('accepts %j', (target) => {
+    const config = loadConfig({ env: { CALLWRIGHT_CALLS_DEMO_TRANSFER_TARGET: target } });
+    expect(config.calls.demo_transfer_target).toBe(target);
+  });
+
+  it('refuses a target that is neither, naming the key, the value and both accepted forms', () => {
+    const err = loadError({ CALLWRIGHT_CALLS_DEMO_TRANSFER_TARGET: 'sip:desk@pbx example.com' });
+    expect(err.issues).toEqual([
+      {
+        field: 'calls.demo_transfer_target',
+        value: 'sip:desk@pbx example.com',
+        expected:
+          'a phone number in E.164 form (+ and country code, e.g. +14155550123), a SIP URI such as sip:alice@pbx.example.com (RFC 3261 §19.1), or empty',
+      },
+    ]);
+  });
+});
