@@ -21,6 +21,7 @@ export const CallsConfig = Type.Object(
     }),
     default_timezone: Type.String({
       minLength: 1,
+      format: 'time-zone',
       description: 'Callee time zone when the contact has none (IANA)',
     }),
     calling_hours: Type.Object(

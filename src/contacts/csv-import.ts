@@ -7,7 +7,7 @@ import { check } from '../util/validate.js';
 import type { Store, ContactRecord } from '../store/store.js';
 import { TagName } from '../api/schemas/catalog.js';
 import { parsePhoneNumber, phoneExpected, type PhoneContext } from '../util/phone-number.js';
-import { isIanaTimeZone, TIME_ZONE_EXPECTED } from './timezone.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from '../util/zoned-time.js';
 
 /** Columns with a meaning; every other column becomes a contact property of the same name. */
 const KNOWN = ['phone', 'first_name', 'last_name', 'email', 'timezone', 'tags', 'lists'] as const;
@@ -211,7 +211,7 @@ function parseRow(
     if (!KNOWN.includes(k as (typeof KNOWN)[number])) row.properties[k] = v;
   }
   issues.push(...check(RowSchema, { ...row.fields, tags: row.tags, lists: row.lists }));
-  if (row.fields.timezone && !isIanaTimeZone(row.fields.timezone)) {
+  if (row.fields.timezone && !isTimeZone(row.fields.timezone)) {
     issues.push({ field: 'timezone', value: row.fields.timezone, expected: TIME_ZONE_EXPECTED });
   }
   return issues.length > 0 ? { issues: issues.map(cellIssue) } : row;

@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { CallwrightError, type FieldIssue } from '../errors.js';
 import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
 import { isSipUri, SIP_URI_EXPECTED } from './sip-uri-rule.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from './zoned-time.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -15,6 +16,7 @@ export const ajv = addFormats(
 // The phone rule (src/util/phone-number.ts) as a format, so schemas and code refuse the same numbers.
 ajv.addFormat('e164', { type: 'string', validate: isE164 });
 ajv.addFormat('e164-or-empty', { type: 'string', validate: (s: string) => s === '' || isE164(s) });
+ajv.addFormat('time-zone', { type: 'string', validate: isTimeZone });
 ajv.addFormat('phone-country', { type: 'string', validate: (s: string) => s === '' || isPhoneCountry(s) });
 ajv.addFormat('sip-uri', { type: 'string', validate: isSipUri });
 // Where a number or a URI may be dialled (config): the two rules above, or empty for none.
@@ -76,6 +78,8 @@ function formatDescription(format: string): string {
       return `a valid phone number in E.164 form (${phoneExpected()})`;
     case 'e164-or-empty':
       return `a valid phone number in E.164 form (${phoneExpected()}), or empty`;
+    case 'time-zone':
+      return TIME_ZONE_EXPECTED;
     case 'phone-country':
       return `${PHONE_COUNTRY_EXPECTED} (or empty)`;
     case 'sip-uri':

@@ -1,7 +1,7 @@
 import type { FieldIssue } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Row } from '../../store/repository.js';
-import { isIanaTimeZone, TIME_ZONE_EXPECTED } from '../../contacts/timezone.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from '../../util/zoned-time.js';
 import { isE164, parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
 import { isSipUri, SIP_URI_EXPECTED } from '../../util/sip-uri-rule.js';
 
@@ -9,7 +9,7 @@ import { isSipUri, SIP_URI_EXPECTED } from '../../util/sip-uri-rule.js';
 
 export function timeZoneIssues(body: Row, field = 'timezone'): FieldIssue[] {
   const tz = body[field];
-  if (typeof tz !== 'string' || isIanaTimeZone(tz)) return [];
+  if (typeof tz !== 'string' || isTimeZone(tz)) return [];
   return [{ field: `body.${field}`, value: tz, expected: TIME_ZONE_EXPECTED }];
 }
 

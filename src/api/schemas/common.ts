@@ -26,6 +26,7 @@ export const Text = Type.String({ maxLength: 2000 });
 export const TimeZone = Type.String({
   minLength: 1,
   maxLength: 64,
+  format: 'time-zone',
   description: 'IANA time zone name',
   examples: ['Europe/Paris', 'UTC'],
 });

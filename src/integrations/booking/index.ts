@@ -1,4 +1,3 @@
-export * from './zoned-time.js';
 export * from './working-hours.js';
 export * from './ics-invite.js';
 export * from './appointment-repository.js';

@@ -66,3 +66,16 @@ describe('calls.demo_transfer_target follows the phone and SIP-URI rules', () =>
     ]);
   });
 });
+
+describe('calls.default_timezone follows the time-zone rule', () => {
+  it('refuses a zone the IANA database does not know, naming the key, the value and what is accepted', () => {
+    const err = loadError({ CALLWRIGHT_CALLS_DEFAULT_TIMEZONE: 'Mars/Base' });
+    expect(err.issues).toEqual([
+      {
+        field: 'calls.default_timezone',
+        value: 'Mars/Base',
+        expected: 'an IANA time zone such as Europe/Paris, America/New_York or UTC',
+      },
+    ]);
+  });
+});
