@@ -206,8 +206,11 @@ export const SmsConfig = Type.Object(
       {
         account_sid: Type.String(),
         auth_token: Type.String(),
-        from: Type.String({ description: 'Sender number for SMS (E.164)' }),
-        whatsapp_from: Type.String({ description: 'Sender number for WhatsApp (E.164)' }),
+        from: Type.String({ format: 'e164-or-empty', description: 'Sender number for SMS (E.164)' }),
+        whatsapp_from: Type.String({
+          format: 'e164-or-empty',
+          description: 'Sender number for WhatsApp (E.164)',
+        }),
         base_url: Type.String({ minLength: 1 }),
       },
       Strict,
@@ -216,7 +219,7 @@ export const SmsConfig = Type.Object(
       {
         url: Type.String(),
         token: Type.String(),
-        from: Type.String(),
+        from: Type.String({ format: 'e164-or-empty', description: 'Sender number (E.164)' }),
         id_path: Type.String({ minLength: 1 }),
         status_path: Type.String({ minLength: 1 }),
       },

@@ -79,3 +79,21 @@ describe('calls.default_timezone follows the time-zone rule', () => {
     ]);
   });
 });
+
+describe('SMS sender numbers follow the phone rule', () => {
+  it.each([
+    ['CALLWRIGHT_SMS_TWILIO_FROM', 'sms.twilio.from'],
+    ['CALLWRIGHT_SMS_TWILIO_WHATSAPP_FROM', 'sms.twilio.whatsapp_from'],
+    ['CALLWRIGHT_SMS_HTTP_FROM', 'sms.http.from'],
+  ])('%s refuses a number outside its numbering plan, naming %s', (env, field) => {
+    const err = loadError({ [env]: '+15555550100' });
+    expect(err.issues).toEqual([
+      {
+        field,
+        value: '+15555550100',
+        expected: 'a valid phone number in E.164 form (+ and country code, e.g. +14155550123), or empty',
+      },
+    ]);
+    expect(() => loadConfig({ env: { [env]: '+14155550111' } })).not.toThrow();
+  });
+});
