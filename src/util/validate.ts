@@ -5,6 +5,7 @@ import { CallwrightError, type FieldIssue } from '../errors.js';
 import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
 import { isSipUri, SIP_URI_EXPECTED } from './sip-uri-rule.js';
 import { isTimeZone, TIME_ZONE_EXPECTED } from './zoned-time.js';
+import { isDialTarget, isTransferTargetText, TRANSFER_TARGET_EXPECTED } from './dial-target.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -22,8 +23,9 @@ ajv.addFormat('sip-uri', { type: 'string', validate: isSipUri });
 // Where a number or a URI may be dialled (config): the two rules above, or empty for none.
 ajv.addFormat('dial-target-or-empty', {
   type: 'string',
-  validate: (s: string) => s === '' || isE164(s) || isSipUri(s),
+  validate: (s: string) => s === '' || isDialTarget(s),
 });
+ajv.addFormat('transfer-target', { type: 'string', validate: isTransferTargetText });
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
@@ -78,6 +80,8 @@ function formatDescription(format: string): string {
       return `a valid phone number in E.164 form (${phoneExpected()})`;
     case 'e164-or-empty':
       return `a valid phone number in E.164 form (${phoneExpected()}), or empty`;
+    case 'transfer-target':
+      return TRANSFER_TARGET_EXPECTED;
     case 'time-zone':
       return TIME_ZONE_EXPECTED;
     case 'phone-country':
