@@ -23,6 +23,13 @@ export function isTransferTargetText(text: string): boolean {
   return t.length > 0;
 }
 
+/** A recipient template: anything with a `{{ }}` placeholder is judged once rendered; literal text now. */
+export function isPhoneTemplate(text: string): boolean {
+  return text.includes('{{') || parsePhoneNumber(text).ok;
+}
+
+export const PHONE_TEMPLATE_EXPECTED = `a phone number (${phoneExpected()}) or a template such as {{ call.remote }}`;
+
 export const TRANSFER_TARGET_EXPECTED =
   `a named target (sales), user:/line:/ring_group:<name>, a phone number (${phoneExpected()}) ` +
   `or ${SIP_URI_EXPECTED}`;

@@ -5,7 +5,13 @@ import { CallwrightError, type FieldIssue } from '../errors.js';
 import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
 import { isSipUri, SIP_URI_EXPECTED } from './sip-uri-rule.js';
 import { isTimeZone, TIME_ZONE_EXPECTED } from './zoned-time.js';
-import { isDialTarget, isTransferTargetText, TRANSFER_TARGET_EXPECTED } from './dial-target.js';
+import {
+  isDialTarget,
+  isPhoneTemplate,
+  isTransferTargetText,
+  PHONE_TEMPLATE_EXPECTED,
+  TRANSFER_TARGET_EXPECTED,
+} from './dial-target.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -26,6 +32,7 @@ ajv.addFormat('dial-target-or-empty', {
   validate: (s: string) => s === '' || isDialTarget(s),
 });
 ajv.addFormat('transfer-target', { type: 'string', validate: isTransferTargetText });
+ajv.addFormat('phone-template', { type: 'string', validate: isPhoneTemplate });
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
@@ -80,6 +87,8 @@ function formatDescription(format: string): string {
       return `a valid phone number in E.164 form (${phoneExpected()})`;
     case 'e164-or-empty':
       return `a valid phone number in E.164 form (${phoneExpected()}), or empty`;
+    case 'phone-template':
+      return PHONE_TEMPLATE_EXPECTED;
     case 'transfer-target':
       return TRANSFER_TARGET_EXPECTED;
     case 'time-zone':

@@ -2,7 +2,7 @@ import type { Store } from '../../store/store.js';
 import { assertCallable } from '../../actions/dnc-guard.js';
 import { CallwrightError } from '../../errors.js';
 import { ActionError } from '../../actions/action-type.js';
-import { isE164, phoneExpected } from '../../util/phone-number.js';
+import { parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
 import { MessageRepository, type MessageRecord } from './message-repository.js';
 import type { MessageChannel, SmsProvider } from './sms-provider.js';
 
@@ -56,8 +56,11 @@ export class SmsService {
 
   async send(req: SendRequest): Promise<SendResult> {
     const provider = this.provider(req.provider);
-    const to = req.to.trim();
-    if (!isE164(to)) {
+    // A recipient as the call saw it (`+1 415 …`, `0044 …`) is sent and recorded in E.164, so DNC,
+    // STOP and contact lookups below match the number the contact is stored under.
+    const parsed = parsePhoneNumber(req.to);
+    const to = parsed.ok ? parsed.e164 : req.to.trim();
+    if (!parsed.ok) {
       throw new ActionError(
         'VALIDATION',
         `to: got ${JSON.stringify(to.replace(/\d(?=\d{4})/g, '•'))}, expected a valid phone number in E.164 form (${phoneExpected()})`,
