@@ -1,6 +1,6 @@
 import { CallwrightError } from '../errors.js';
 import { maskNumber } from '../logging/logger.js';
-import { localParts, weekdayOf } from '../integrations/booking/zoned-time.js';
+import { localParts, weekdayOf } from '../util/zoned-time.js';
 import type { CallsSettings } from './calls-config.js';
 
 /** The weekday and minutes since midnight at `now` in time zone `tz` (the shared zoned-time helpers). */

@@ -15,11 +15,13 @@ export const CallsConfig = Type.Object(
       description: 'Create the scripted demo agent on first start and route to it by default',
     }),
     demo_transfer_target: Type.String({
+      format: 'dial-target-or-empty',
       description:
         'Where the demo agent warm-transfers on key 1 (E.164 number or SIP URI); empty = it says none is set',
     }),
     default_timezone: Type.String({
       minLength: 1,
+      format: 'time-zone',
       description: 'Callee time zone when the contact has none (IANA)',
     }),
     calling_hours: Type.Object(

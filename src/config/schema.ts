@@ -59,7 +59,11 @@ export const SipTrunkConfig = Type.Object(
     password: Type.String({ default: '', description: 'Digest password for outbound calls' }),
     allow_refer: Type.Boolean({ default: true, description: 'Transfers by REFER are allowed on this trunk' }),
     dtmf_method: Type.Union([Type.Literal('rfc4733'), Type.Literal('info')], { default: 'rfc4733' }),
-    caller_id: Type.String({ default: '', description: 'Default caller id (From user) for calls out' }),
+    caller_id: Type.String({
+      default: '',
+      format: 'e164-or-empty',
+      description: "Default caller id (From user) for calls out: an E.164 number; empty = the dial request's",
+    }),
     inbound_allow: Type.Array(Type.String(), {
       default: [],
       description: 'IPs/CIDRs whose requests are accepted as this trunk',
@@ -184,6 +188,17 @@ export const HttpConfig = Type.Object(
   Strict,
 );
 
+export const ContactsConfig = Type.Object(
+  {
+    default_country: Type.String({
+      format: 'phone-country',
+      description:
+        'ISO 3166-1 alpha-2 country whose national numbers (no +) the API, CSV import and CLI accept; empty = + only',
+    }),
+  },
+  Strict,
+);
+
 export const SmsConfig = Type.Object(
   {
     default_provider: Type.Union([Type.Literal('twilio'), Type.Literal('http')]),
@@ -191,8 +206,11 @@ export const SmsConfig = Type.Object(
       {
         account_sid: Type.String(),
         auth_token: Type.String(),
-        from: Type.String({ description: 'Sender number for SMS (E.164)' }),
-        whatsapp_from: Type.String({ description: 'Sender number for WhatsApp (E.164)' }),
+        from: Type.String({ format: 'e164-or-empty', description: 'Sender number for SMS (E.164)' }),
+        whatsapp_from: Type.String({
+          format: 'e164-or-empty',
+          description: 'Sender number for WhatsApp (E.164)',
+        }),
         base_url: Type.String({ minLength: 1 }),
       },
       Strict,
@@ -201,7 +219,7 @@ export const SmsConfig = Type.Object(
       {
         url: Type.String(),
         token: Type.String(),
-        from: Type.String(),
+        from: Type.String({ format: 'e164-or-empty', description: 'Sender number (E.164)' }),
         id_path: Type.String({ minLength: 1 }),
         status_path: Type.String({ minLength: 1 }),
       },
@@ -304,6 +322,7 @@ export const ConfigSchema = Type.Object(
     outbox: OutboxConfig,
     mail: MailConfig,
     calls: CallsConfig,
+    contacts: ContactsConfig,
     http: HttpConfig,
     sms: SmsConfig,
     crm: CrmConfig,

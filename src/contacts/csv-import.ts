@@ -6,8 +6,8 @@ import { CallwrightError, type FieldIssue } from '../errors.js';
 import { check } from '../util/validate.js';
 import type { Store, ContactRecord } from '../store/store.js';
 import { TagName } from '../api/schemas/catalog.js';
-import { normalisePhone, PHONE_EXPECTED, type PhoneOptions } from './phone.js';
-import { isIanaTimeZone, TIME_ZONE_EXPECTED } from './timezone.js';
+import { parsePhoneNumber, phoneExpected, type PhoneContext } from '../util/phone-number.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from '../util/zoned-time.js';
 
 /** Columns with a meaning; every other column becomes a contact property of the same name. */
 const KNOWN = ['phone', 'first_name', 'last_name', 'email', 'timezone', 'tags', 'lists'] as const;
@@ -23,6 +23,14 @@ const RowSchema = Type.Object({
   tags: Type.Array(TagName),
   lists: Type.Array(Type.String({ minLength: 1, maxLength: 100 })),
 });
+
+/** Which numbering plan national numbers (no `+`) in the phone column belong to. */
+export interface PhoneOptions {
+  /** ISO 3166-1 alpha-2 country (config `contacts.default_country`, CLI `--country`). */
+  defaultCountry?: string;
+  /** Country calling code (digits, e.g. `44`), when no country is given (CLI `--calling-code`). */
+  callingCode?: string;
+}
 
 export interface ImportOptions extends PhoneOptions {
   /** Size of the input in bytes, when known, for progress. */
@@ -176,14 +184,17 @@ function parseRow(
     if (record[i]) cells[h] = record[i] as string;
   });
   const issues: FieldIssue[] = [];
-  const phone = cells.phone ? normalisePhone(cells.phone, options) : undefined;
+  const ctx: PhoneContext = {
+    ...(options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}),
+    ...(options.callingCode ? { defaultCallingCode: options.callingCode } : {}),
+  };
+  const parsed = cells.phone ? parsePhoneNumber(cells.phone, ctx) : undefined;
+  const phone = parsed?.ok ? parsed.e164 : undefined;
   if (!phone) {
     issues.push({
       field: 'phone',
       ...(cells.phone ? { value: cells.phone } : {}),
-      expected: options.callingCode
-        ? PHONE_EXPECTED
-        : `${PHONE_EXPECTED}; national numbers need a calling code`,
+      expected: phoneExpected(ctx),
     });
   }
   const split = (cell?: string): string[] =>
@@ -200,7 +211,7 @@ function parseRow(
     if (!KNOWN.includes(k as (typeof KNOWN)[number])) row.properties[k] = v;
   }
   issues.push(...check(RowSchema, { ...row.fields, tags: row.tags, lists: row.lists }));
-  if (row.fields.timezone && !isIanaTimeZone(row.fields.timezone)) {
+  if (row.fields.timezone && !isTimeZone(row.fields.timezone)) {
     issues.push({ field: 'timezone', value: row.fields.timezone, expected: TIME_ZONE_EXPECTED });
   }
   return issues.length > 0 ? { issues: issues.map(cellIssue) } : row;

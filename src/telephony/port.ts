@@ -7,6 +7,9 @@
  * and for operations on a leg that has already ended (`LegEndedError`).
  */
 
+import { parsePhoneNumber, phoneExpected } from '../util/phone-number.js';
+import { isSipUri } from '../util/sip-uri-rule.js';
+
 /** How DTMF is carried: RFC 4733 telephone-event RTP packets, or SIP INFO (application/dtmf-relay). */
 export type DtmfMethod = 'rfc4733' | 'info';
 
@@ -228,9 +231,10 @@ export function classifyTarget(
   target: string,
 ): { kind: 'e164'; number: string } | { kind: 'sip'; uri: string } {
   const t = target.trim();
-  if (/^\+[1-9]\d{1,14}$/.test(t)) return { kind: 'e164', number: t };
-  if (/^sips?:[^\s]+$/i.test(t)) return { kind: 'sip', uri: t };
+  const phone = t.startsWith('+') ? parsePhoneNumber(t) : undefined;
+  if (phone?.ok) return { kind: 'e164', number: phone.e164 };
+  if (isSipUri(t)) return { kind: 'sip', uri: t };
   throw new Error(
-    `target: got ${JSON.stringify(target)}, expected an E.164 number (+14155550100) or a SIP URI (sip:user@host)`,
+    `target: got ${JSON.stringify(target)}, expected a phone number (${phoneExpected()}) or a SIP URI (sip:user@host)`,
   );
 }

@@ -2,6 +2,16 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CallwrightError, type FieldIssue } from '../errors.js';
+import { isE164, isPhoneCountry, PHONE_COUNTRY_EXPECTED, phoneExpected } from './phone-number.js';
+import { isSipUri, SIP_URI_EXPECTED } from './sip-uri-rule.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from './zoned-time.js';
+import {
+  isDialTarget,
+  isPhoneTemplate,
+  isTransferTargetText,
+  PHONE_TEMPLATE_EXPECTED,
+  TRANSFER_TARGET_EXPECTED,
+} from './dial-target.js';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -10,8 +20,19 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export const ajv = addFormats(
   new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false }),
 );
-ajv.addFormat('e164', /^\+[1-9]\d{1,14}$/);
-ajv.addFormat('sip-uri', /^sips?:[^\s@]+(@[^\s]+)?$/i);
+// The phone rule (src/util/phone-number.ts) as a format, so schemas and code refuse the same numbers.
+ajv.addFormat('e164', { type: 'string', validate: isE164 });
+ajv.addFormat('e164-or-empty', { type: 'string', validate: (s: string) => s === '' || isE164(s) });
+ajv.addFormat('time-zone', { type: 'string', validate: isTimeZone });
+ajv.addFormat('phone-country', { type: 'string', validate: (s: string) => s === '' || isPhoneCountry(s) });
+ajv.addFormat('sip-uri', { type: 'string', validate: isSipUri });
+// Where a number or a URI may be dialled (config): the two rules above, or empty for none.
+ajv.addFormat('dial-target-or-empty', {
+  type: 'string',
+  validate: (s: string) => s === '' || isDialTarget(s),
+});
+ajv.addFormat('transfer-target', { type: 'string', validate: isTransferTargetText });
+ajv.addFormat('phone-template', { type: 'string', validate: isPhoneTemplate });
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
@@ -63,9 +84,21 @@ function expectedFor(err: ErrorObject): string {
 function formatDescription(format: string): string {
   switch (format) {
     case 'e164':
-      return 'an E.164 number such as +14155550100';
+      return `a valid phone number in E.164 form (${phoneExpected()})`;
+    case 'e164-or-empty':
+      return `a valid phone number in E.164 form (${phoneExpected()}), or empty`;
+    case 'phone-template':
+      return PHONE_TEMPLATE_EXPECTED;
+    case 'transfer-target':
+      return TRANSFER_TARGET_EXPECTED;
+    case 'time-zone':
+      return TIME_ZONE_EXPECTED;
+    case 'phone-country':
+      return `${PHONE_COUNTRY_EXPECTED} (or empty)`;
     case 'sip-uri':
-      return 'a SIP URI such as sip:alice@pbx.example.com';
+      return SIP_URI_EXPECTED;
+    case 'dial-target-or-empty':
+      return `a phone number in E.164 form (${phoneExpected()}), ${SIP_URI_EXPECTED}, or empty`;
     case 'uri':
       return 'an absolute URL';
     case 'email':

@@ -4,13 +4,7 @@ import { BookingService, type BookingResult } from '../../integrations/booking/b
 import { DEFAULT_BOOKING_OPTIONS } from '../../integrations/booking/booking-services.js';
 import type { UserRecord } from '../../store/store.js';
 import { CalendarError } from '../../integrations/calendar/external-calendar.js';
-import {
-  displayTime,
-  isTimeZone,
-  isoDate,
-  localIso,
-  localParts,
-} from '../../integrations/booking/zoned-time.js';
+import { displayTime, isTimeZone, isoDate, localIso, localParts } from '../../util/zoned-time.js';
 
 /** Shared by check-availability, book-, reschedule- and cancel-appointment. */
 

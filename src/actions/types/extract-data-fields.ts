@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FieldIssue } from '../../errors.js';
-import { parseIsoDate } from '../../integrations/booking/zoned-time.js';
+import { parseIsoDate } from '../../util/zoned-time.js';
 
 /** The typed fields extract-data collects, and the checks every value passes before it is stored. */
 

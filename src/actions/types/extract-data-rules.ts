@@ -1,5 +1,5 @@
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
-import { isoDate, parseIsoDate, type LocalDate } from '../../integrations/booking/zoned-time.js';
+import { isoDate, parseIsoDate, type LocalDate } from '../../util/zoned-time.js';
 import type { ExtractFieldSpec } from './extract-data-fields.js';
 
 /**

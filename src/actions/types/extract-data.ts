@@ -3,7 +3,7 @@ import { ActionError, defineActionType, type ActionContext } from '../action-typ
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
 import { chatClientOf } from '../../integrations/llm/llm-services.js';
-import { isTimeZone, localParts } from '../../integrations/booking/zoned-time.js';
+import { isTimeZone, localParts } from '../../util/zoned-time.js';
 import {
   ExtractField,
   checkAll,

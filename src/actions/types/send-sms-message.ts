@@ -10,6 +10,7 @@ export const SendMessageConfig = Type.Object(
     to: Type.String({
       default: '{{ call.remote }}',
       maxLength: 200,
+      format: 'phone-template',
       description: 'Template of the E.164 recipient',
     }),
     body: Type.String({ minLength: 1, maxLength: 1600, description: 'Template of the message text' }),

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ActionError, defineActionType } from '../action-type.js';
 import { nowIso } from '../../store/ids.js';
-import { normalisePhone } from '../../contacts/phone.js';
+import { parsePhoneNumber } from '../../util/phone-number.js';
 
 /** Puts a number on the Do-Not-Call list; `assertCallable` then refuses every later call or message to it. */
 export const setDnc = defineActionType({
@@ -32,7 +32,8 @@ export const setDnc = defineActionType({
     }
     // Outbound targets are E.164 when assertCallable checks them: a caller seen as `0044…` must land on
     // the record a later call to `+44…` looks up. SIP users that are not numbers stay as they are.
-    const number = normalisePhone(raw) ?? raw;
+    const phone = parsePhoneNumber(raw);
+    const number = phone.ok ? phone.e164 : raw;
     const reason = String(ctx.args.reason ?? '') || ctx.config.reason;
     const contact = ctx.services.contacts.ensureByPhone(number);
     const at = nowIso();

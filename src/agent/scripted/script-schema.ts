@@ -56,6 +56,7 @@ const Transfer = Type.Object(
   {
     target: Type.String({
       minLength: 1,
+      format: 'transfer-target',
       description: 'A named target of the agent, an E.164 number or a SIP URI',
     }),
     mode: Type.Optional(Type.Union([Type.Literal('cold'), Type.Literal('warm')])),

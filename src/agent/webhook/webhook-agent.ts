@@ -18,7 +18,7 @@ export const WebhookAgentConfig = Type.Object(
         {
           say: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
           then: Type.Optional(Type.Union([Type.Literal('hangup'), Type.Literal('transfer')])),
-          target: Type.Optional(Type.String({ minLength: 1 })),
+          target: Type.Optional(Type.String({ minLength: 1, format: 'transfer-target' })),
         },
         { additionalProperties: false },
       ),

@@ -17,7 +17,7 @@ import {
   AppointmentRepository,
   type AppointmentFilter,
 } from '../../integrations/booking/appointment-repository.js';
-import { addDays, isTimeZone, parseIsoDate, zonedToUtc } from '../../integrations/booking/zoned-time.js';
+import { addDays, isTimeZone, parseIsoDate, zonedToUtc } from '../../util/zoned-time.js';
 
 const Appointment = Type.Object({
   id: Id,

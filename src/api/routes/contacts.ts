@@ -6,7 +6,7 @@ import type { Row } from '../../store/repository.js';
 import type { ContactFilter, ContactListRef } from '../../store/repositories/contacts.js';
 import type { FieldIssue } from '../../errors.js';
 import { crudRoutes, type CrudRepository } from './crud.js';
-import { timeZoneIssues } from './field-checks.js';
+import { phoneIssues, timeZoneIssues } from './field-checks.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 import {
   Contact,
@@ -58,8 +58,8 @@ export function contactViews(store: Store): CrudRepository<ContactView> {
   };
 }
 
-function contactChecks(store: Store, body: Row): FieldIssue[] {
-  const issues = timeZoneIssues(body);
+function contactChecks(store: Store, body: Row, defaultCountry: string): FieldIssue[] {
+  const issues = [...phoneIssues(body, 'phone', defaultCountry), ...timeZoneIssues(body)];
   ((body.lists as string[] | undefined) ?? []).forEach((id, i) => {
     if (!store.lists.get(id))
       issues.push({ field: `body.lists.${i}`, value: id, expected: 'the id of an existing list' });
@@ -78,7 +78,7 @@ function contactChecks(store: Store, body: Row): FieldIssue[] {
   return issues;
 }
 
-export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): Promise<void> {
+export async function contactRoutes(app: FastifyInstance, { store, config }: ApiDeps): Promise<void> {
   const views = contactViews(store);
   crudRoutes(app, {
     path: '/contacts',
@@ -89,7 +89,7 @@ export async function contactRoutes(app: FastifyInstance, { store }: ApiDeps): P
     update: ContactUpdate,
     filters: ContactFilters,
     repo: views,
-    check: (body) => contactChecks(store, body),
+    check: (body) => contactChecks(store, body, config.contacts.default_country),
     conflictField: 'phone',
   });
   membershipRoutes(app, store, views);

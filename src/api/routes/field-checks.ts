@@ -1,15 +1,31 @@
 import type { FieldIssue } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Row } from '../../store/repository.js';
-import { isIanaTimeZone, TIME_ZONE_EXPECTED } from '../../contacts/timezone.js';
-import { isE164 } from '../../contacts/phone.js';
+import { isTimeZone, TIME_ZONE_EXPECTED } from '../../util/zoned-time.js';
+import { isE164, parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
+import { isSipUri, SIP_URI_EXPECTED } from '../../util/sip-uri-rule.js';
 
 /** Rules the JSON schemas cannot express: references that must exist, time zones, time ranges. */
 
 export function timeZoneIssues(body: Row, field = 'timezone'): FieldIssue[] {
   const tz = body[field];
-  if (typeof tz !== 'string' || isIanaTimeZone(tz)) return [];
+  if (typeof tz !== 'string' || isTimeZone(tz)) return [];
   return [{ field: `body.${field}`, value: tz, expected: TIME_ZONE_EXPECTED }];
+}
+
+/**
+ * The phone rule for a body field: a valid number becomes its E.164 form in place (so the record stores
+ * what the CSV import would store for the same text); anything else is an issue naming the value.
+ */
+export function phoneIssues(body: Row, field: string, defaultCountry?: string): FieldIssue[] {
+  const raw = body[field];
+  if (typeof raw !== 'string') return [];
+  const parsed = parsePhoneNumber(raw, defaultCountry);
+  if (parsed.ok) {
+    body[field] = parsed.e164;
+    return [];
+  }
+  return [{ field: `body.${field}`, value: raw, expected: phoneExpected(defaultCountry) }];
 }
 
 /** An issue when `body[field]` is set but names no record in `lookup`. */
@@ -50,9 +66,9 @@ export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
       else if (!ref.exists(target.id))
         issues.push({ field: `${at}.id`, value: target.id, expected: `the id of an existing ${ref.what}` });
     } else if (type === 'number' && target.number === undefined) {
-      issues.push({ field: `${at}.number`, expected: 'an E.164 number such as +14155550100' });
+      issues.push({ field: `${at}.number`, expected: phoneExpected() });
     } else if (type === 'sip' && target.uri === undefined) {
-      issues.push({ field: `${at}.uri`, expected: 'a SIP URI such as sip:alice@pbx.example.com' });
+      issues.push({ field: `${at}.uri`, expected: SIP_URI_EXPECTED });
     }
   }
   return issues;
@@ -79,12 +95,12 @@ export function workingHoursIssues(body: Row): FieldIssue[] {
 /** A line rings an E.164 number or a SIP URI. */
 export function lineTargetIssues(body: Row): FieldIssue[] {
   const target = body.target;
-  if (typeof target !== 'string' || isE164(target) || /^sips?:[^\s@]+(@\S+)?$/i.test(target)) return [];
+  if (typeof target !== 'string' || isE164(target) || isSipUri(target)) return [];
   return [
     {
       field: 'body.target',
       value: target,
-      expected: 'an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
+      expected: `a phone number in E.164 form (${phoneExpected()}) or ${SIP_URI_EXPECTED}`,
     },
   ];
 }

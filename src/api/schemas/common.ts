@@ -5,13 +5,28 @@ import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/ty
 export const Timestamp = Type.String({ description: 'ISO 8601 UTC timestamp' });
 export const Id = Type.String({ minLength: 1, maxLength: 64 });
 export const IdParams = Type.Object({ id: Id });
-export const E164 = Type.String({ format: 'e164', description: 'E.164 number', examples: ['+14155550100'] });
+export const E164 = Type.String({
+  format: 'e164',
+  description: 'Phone number in E.164 form, valid in its numbering plan',
+  examples: ['+14155550100'],
+});
+/**
+ * A phone number as people write it: E.164, or a national number of `contacts.default_country`. The route
+ * turns it into E.164 with the same rule as the CSV import (`phoneIssues` in routes/field-checks.ts).
+ */
+export const PhoneInput = Type.String({
+  minLength: 1,
+  maxLength: 40,
+  description: '+ and country code, or a national number of the configured contacts.default_country',
+  examples: ['+14155550100', '020 7183 8750'],
+});
 export const SipUri = Type.String({ format: 'sip-uri', examples: ['sip:alice@pbx.example.com'] });
 export const Name = Type.String({ minLength: 1, maxLength: 100 });
 export const Text = Type.String({ maxLength: 2000 });
 export const TimeZone = Type.String({
   minLength: 1,
   maxLength: 64,
+  format: 'time-zone',
   description: 'IANA time zone name',
   examples: ['Europe/Paris', 'UTC'],
 });

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { E164, FreeObject, Id, Nullable, TimeZone, Timestamp } from './common.js';
+import { FreeObject, Id, Nullable, PhoneInput, TimeZone, Timestamp } from './common.js';
 import { TagName } from './catalog.js';
 
 /**
@@ -8,7 +8,7 @@ import { TagName } from './catalog.js';
  * one membership. The Do-Not-Call mark is set with `PUT /contacts/{id}/dnc` so who, when and why are recorded.
  */
 const contactFields = {
-  phone: E164,
+  phone: PhoneInput,
   first_name: Type.Optional(Type.String({ maxLength: 100 })),
   last_name: Type.Optional(Type.String({ maxLength: 100 })),
   email: Type.Optional(Type.String({ format: 'email' })),

@@ -34,6 +34,7 @@ export const targetFields = {
     Type.String({
       minLength: 1,
       maxLength: 500,
+      format: 'transfer-target',
       description:
         'Where to transfer (template): +E164, sip:URI, user:<name>, line:<name>, ring_group:<name>, ' +
         'or a named agent target (sales); absent = the agent chooses from allowed_targets',

@@ -1,6 +1,7 @@
 import { CallwrightError } from '../../errors.js';
 import type { Store, UserRecord } from '../../store/store.js';
 import { classifyTarget } from '../../telephony/port.js';
+import { hasSipScheme } from '../../util/sip-uri-rule.js';
 
 /** One place to dial: an E.164 number (through a trunk) or a SIP URI, with its ring timeout. */
 export interface DialMember {
@@ -51,7 +52,7 @@ export function resolveTarget(
   const text = ref.trim();
   const field = options.field ?? 'target';
   if (!text) throw unresolvable(ref, 'is empty (did a template render to nothing?)', field);
-  if (text.startsWith('+') || /^sips?:/i.test(text)) return single(text, text, field);
+  if (text.startsWith('+') || hasSipScheme(text)) return single(text, text, field);
   const colon = /^(user|line|ring_group|group|target):(.+)$/i.exec(text);
   if (colon) {
     const kind = (colon[1] as string).toLowerCase();

@@ -5,6 +5,7 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { describeIssues, CallwrightError } from '../../errors.js';
 import { importContactsCsv, type ImportProgress } from '../../contacts/csv-import.js';
 import { loadCliConfig, openStore, type Io } from '../context.js';
+import { isPhoneCountry, PHONE_COUNTRY_EXPECTED } from '../../util/phone-number.js';
 
 function rowCount(n: number): string {
   return `${n} ${n === 1 ? 'row' : 'rows'}`;
@@ -85,8 +86,18 @@ export function contactsCommand(program: Command, io: Io): void {
       'Import contacts from CSV: phone,first_name,last_name,email,timezone,tags,lists (+ any column as a property); ' +
         'matched by phone, so re-importing a file changes nothing',
     )
+    .option(
+      '--country <code>',
+      'ISO 3166-1 alpha-2 country of numbers written in national form, e.g. GB (default: contacts.default_country)',
+    )
     .option('--calling-code <digits>', 'country calling code for numbers written in national form, e.g. 44')
-    .action(async (file: string, opts: { callingCode?: string }) => {
+    .action(async (file: string, opts: { country?: string; callingCode?: string }) => {
+      if (opts.country !== undefined && !isPhoneCountry(opts.country)) {
+        throw new CallwrightError(
+          'VALIDATION',
+          `--country: got "${opts.country}", expected ${PHONE_COUNTRY_EXPECTED}`,
+        );
+      }
       if (opts.callingCode !== undefined && !/^[1-9]\d{0,2}$/.test(opts.callingCode)) {
         throw new CallwrightError(
           'VALIDATION',
@@ -99,13 +110,17 @@ export function contactsCommand(program: Command, io: Io): void {
       } catch {
         throw new CallwrightError('NOT_FOUND', `cannot read ${file}: no such file`);
       }
-      const store = openStore(loadCliConfig(program.opts()));
+      const config = loadCliConfig(program.opts());
+      const store = openStore(config);
+      // An explicit --calling-code names the plan itself; otherwise the country (flag, then config).
+      const country = opts.callingCode ? undefined : opts.country || config.contacts.default_country;
       const progress = progressReporter(io, totalBytes, headerBytes(file));
       try {
         const summary = await importContactsCsv(store, createReadStream(file), {
           totalBytes,
           onProgress: progress.update,
           ...(opts.callingCode ? { callingCode: opts.callingCode } : {}),
+          ...(country ? { defaultCountry: country } : {}),
         });
         progress.stop();
         const r = summary.rejected.length;

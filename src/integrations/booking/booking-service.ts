@@ -14,7 +14,14 @@ import {
   type Interval,
   type WorkingHours,
 } from './working-hours.js';
-import { addDays, isTimeZone, localParts, parseInstant, parseIsoDate, zonedToUtc } from './zoned-time.js';
+import {
+  addDays,
+  isTimeZone,
+  localParts,
+  parseInstant,
+  parseIsoDate,
+  zonedToUtc,
+} from '../../util/zoned-time.js';
 
 export type BookingOptions = Pick<
   BookingSettings,

@@ -6,7 +6,7 @@ import {
   zonedToUtc,
   type LocalDate,
   type Weekday,
-} from './zoned-time.js';
+} from '../../util/zoned-time.js';
 
 /** Working hours per weekday in the user's zone: `{ mon: [{start: '09:00', end: '12:00'}, …], … }`. */
 export type WorkingHours = Partial<Record<Weekday, Array<{ start: string; end: string }>>>;

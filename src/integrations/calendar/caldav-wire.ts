@@ -1,5 +1,5 @@
 import { icsUtc, unfold } from '../booking/ics-invite.js';
-import { isTimeZone, zonedToUtc } from '../booking/zoned-time.js';
+import { isTimeZone, zonedToUtc } from '../../util/zoned-time.js';
 import type { BusyPeriod } from './external-calendar.js';
 
 /**

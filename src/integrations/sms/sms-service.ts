@@ -2,6 +2,7 @@ import type { Store } from '../../store/store.js';
 import { assertCallable } from '../../actions/dnc-guard.js';
 import { CallwrightError } from '../../errors.js';
 import { ActionError } from '../../actions/action-type.js';
+import { parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
 import { MessageRepository, type MessageRecord } from './message-repository.js';
 import type { MessageChannel, SmsProvider } from './sms-provider.js';
 
@@ -23,8 +24,6 @@ export interface SendResult {
   /** True when an earlier attempt already sent this exact message (nothing sent now). */
   duplicate: boolean;
 }
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Sends SMS and WhatsApp messages: the DNC and STOP check first, then one row in `messages` per
@@ -57,11 +56,14 @@ export class SmsService {
 
   async send(req: SendRequest): Promise<SendResult> {
     const provider = this.provider(req.provider);
-    const to = req.to.trim();
-    if (!E164.test(to)) {
+    // A recipient as the call saw it (`+1 415 …`, `0044 …`) is sent and recorded in E.164, so DNC,
+    // STOP and contact lookups below match the number the contact is stored under.
+    const parsed = parsePhoneNumber(req.to);
+    const to = parsed.ok ? parsed.e164 : req.to.trim();
+    if (!parsed.ok) {
       throw new ActionError(
         'VALIDATION',
-        `to: got ${JSON.stringify(to.replace(/\d(?=\d{4})/g, '•'))}, expected an E.164 number such as +14155550100`,
+        `to: got ${JSON.stringify(to.replace(/\d(?=\d{4})/g, '•'))}, expected a valid phone number in E.164 form (${phoneExpected()})`,
         false,
       );
     }

@@ -20,7 +20,9 @@ describe('callwright contacts import', () => {
     expect(first.out[0]).toBe('imported 3, updated 0, unchanged 0, rejected 5');
     expect(first.out).toContain('  line 5: email: got "not-an-email", expected an email address');
     expect(
-      first.out.some((l) => l.startsWith('  line 4: phone: got "4155550101", expected an E.164 number')),
+      first.out.some((l) =>
+        l.startsWith('  line 4: phone: got "4155550101", expected + and country code, e.g. +14155550123'),
+      ),
     ).toBe(true);
     expect(first.out).toContain('  line 9: row: got "4 fields", expected 9 fields as in the header');
     expect(first.err.at(-1)).toContain('5 row(s) rejected and not written');
@@ -43,6 +45,21 @@ describe('callwright contacts import', () => {
     const bad = await h.run('contacts', 'import', file, '--calling-code', '+44');
     expect(bad.code).toBe(1);
     expect(bad.err.join('\n')).toContain('--calling-code: got "+44", expected 1-3 digits');
+  });
+
+  it('reads national numbers of --country, and refuses a --country that is not ISO 3166-1 alpha-2', async () => {
+    const file = path.join(h.dir, 'uk.csv');
+    writeFileSync(file, 'phone,first_name\n020 7183 8750,Ada\n0161 496 0000,Bo\n');
+    const res = await h.run('contacts', 'import', file, '--country', 'GB');
+    expect(res).toMatchObject({ code: 0, out: ['imported 2, updated 0, unchanged 0, rejected 0'] });
+    const store = h.openStore();
+    expect(store.contacts.findByPhone('+442071838750')?.first_name).toBe('Ada');
+    store.close();
+    const bad = await h.run('contacts', 'import', file, '--country', 'UK');
+    expect(bad.code).toBe(1);
+    expect(bad.err.join('\n')).toContain(
+      '--country: got "UK", expected an ISO 3166-1 alpha-2 country code such as US, GB or FR',
+    );
   });
 
   it('fails clearly for a missing file or a file without a phone column', async () => {

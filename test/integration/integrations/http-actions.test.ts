@@ -196,6 +196,45 @@ describe('http-request mid-call feeding the next action', () => {
     expect(result.runs[0]!.error).toMatchObject({ code: 'HTTP_BLOCKED', retryable: false });
   });
 
+  it('maps a response through an RFC 9535 filter and a slice, which the hand-written subset refused', async () => {
+    api.respond(() => ({
+      status: 200,
+      body: {
+        items: [
+          { id: 't1', status: 'open' },
+          { id: 't2', status: 'closed' },
+          { id: 't3', status: 'open' },
+        ],
+      },
+    }));
+    fx.attach(
+      'tickets',
+      'http-request',
+      {
+        method: 'GET',
+        url: `${api.url}/tickets`,
+        response_map: { open_ids: "$.items[?@.status == 'open'].id", first_two: '$.items[0:2].id' },
+      },
+      'during',
+    );
+    const call = fx.call('+14155550100');
+    const session = fx.engine.session({
+      agentId: fx.agent.id,
+      callId: call.id,
+      from: '+14155550100',
+      to: '+14155550199',
+      call: fakeCall(call.id),
+    });
+    await session.handleEvent({ type: 'answered' });
+    const result = await session.runStage('during');
+    expect(result.runs[0]!.outputs).toEqual({
+      status: 200,
+      ok: true,
+      open_ids: ['t1', 't3'],
+      first_two: ['t1', 't2'],
+    });
+  });
+
   it('refuses invalid configs on save, naming the field', () => {
     expect(() =>
       fx.engine.definitions.create({
@@ -208,9 +247,9 @@ describe('http-request mid-call feeding the next action', () => {
       fx.engine.definitions.create({
         name: 'bad2',
         type: 'http-request',
-        config: { url: 'https://x.example', response_map: { s: '$..a' } },
+        config: { url: 'https://x.example', response_map: { s: "$.items[?@.status = 'open']" } },
       }),
-    ).toThrow(/config\.response_map\.s/);
+    ).toThrow(/config\.response_map\.s: got "\$\.items\[\?@\.status = 'open'\]", expected a JSONPath/);
   });
 });
 

@@ -81,6 +81,22 @@ describe('send-sms and send-whatsapp', () => {
     expect(messages().all()[0]).toMatchObject({ channel: 'whatsapp', provider_id: 'SM0002' });
   });
 
+  it('sends to a recipient written with spaces or the 00 prefix in E.164, and finds the DNC mark stored under it', async () => {
+    fx.attach('text', 'send-sms', { to: '001 (415) 555-0177', body: 'Hello' }, 'during');
+    const { result } = await runDuring();
+    expect(result.runs[0]).toMatchObject({ status: 'succeeded' });
+    expect(Object.fromEntries(new URLSearchParams(twilio.requests[0]!.body)).To).toBe('+14155550177');
+    fx.store.contacts.create({ phone: '+14155550177', dnc: true, dnc_reason: 'asked' });
+    const again = await runDuring();
+    expect(again.result.runs[0]!.error).toMatchObject({ code: 'DNC' });
+  });
+
+  it('refuses on save a literal recipient outside its numbering plan, naming the field and the value', () => {
+    expect(() =>
+      fx.engine.definitions.create({ name: 'bad-to', type: 'send-sms', config: { to: '+1234', body: 'Hi' } }),
+    ).toThrow('config.to: got "+1234", expected a phone number (+ and country code, e.g. +14155550123)');
+  });
+
   it("after the call: a provider 5xx is retried by the policy, then dead-lettered with the provider's error", async () => {
     twilio.respond(() => ({
       status: 503,

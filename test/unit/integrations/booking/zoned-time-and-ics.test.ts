@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  displayTime,
-  localIso,
-  offsetMinutes,
-  zonedToUtc,
-} from '../../../../src/integrations/booking/zoned-time.js';
+import { displayTime, localIso, offsetMinutes, zonedToUtc } from '../../../../src/util/zoned-time.js';
 import { slotsOfDay, withinHours } from '../../../../src/integrations/booking/working-hours.js';
 import { buildIcs, foldLine, unfold } from '../../../../src/integrations/booking/ics-invite.js';
 
