@@ -1,4 +1,3 @@
-import { IANAZone } from 'luxon';
 import { CallwrightError, describeIssues, type FieldIssue } from '../errors.js';
 import { AddressPolicy } from '../integrations/http/address-policy.js';
 import { parseCidr } from '../telephony/embedded/sip/access-control.js';
@@ -61,13 +60,6 @@ export function startupIssues(config: Config): FieldIssue[] {
       field: 'llm.model',
       value: '',
       expected: 'a model name such as gpt-4o-mini (required when llm.base_url is set)',
-    });
-  }
-  if (!IANAZone.isValidZone(config.calls.default_timezone)) {
-    issues.push({
-      field: 'calls.default_timezone',
-      value: config.calls.default_timezone,
-      expected: 'an IANA time zone name such as Europe/London or America/New_York',
     });
   }
   return issues;
