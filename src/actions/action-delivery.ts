@@ -5,13 +5,13 @@ import {
   type DeliveryOutcome,
 } from '../delivery/delivery-handler.js';
 import type { ActionServices } from './action-type.js';
-import { ActionError } from './action-type.js';
 import type { ActionRunner } from './action-runner.js';
 import type { ActionRegistry } from './registry.js';
 import type { RunHistory } from './run-history.js';
 import { parseFailurePolicy } from './failure-policy.js';
 import { toolName } from './tool-description.js';
 import { ACTION_DELIVERY_KIND } from './after-call.js';
+import { ActionError } from '../errors.js';
 
 /**
  * Delivers `action` outbox rows: runs the after-call action with the call's variables as they were

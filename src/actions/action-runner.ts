@@ -1,8 +1,7 @@
-import { CallwrightError } from '../errors.js';
+import { CallwrightError, ActionError } from '../errors.js';
 import type { Stage } from '../store/store.js';
 import type { TemplateScope } from '../templates/template-renderer.js';
 import {
-  ActionError,
   type ActionContext,
   type ActionOutputs,
   type ActionServices,

@@ -8,6 +8,7 @@ import type { OutboxQueue } from '../delivery/outbox-queue.js';
 import type { ContactMemory } from './contact-memory.js';
 import type { CallLeg, Telephony } from '../telephony/port.js';
 import type { Mailer } from '../integrations/mail/mailer.js';
+import type { HttpClient } from '../integrations/http/http-client.js';
 
 /**
  * The contract every action type implements: one file per type, registered in one registry.
@@ -46,18 +47,6 @@ export interface CallHandle {
 }
 
 export type CallPhase = 'ringing' | 'answered' | 'handed-off' | 'ended';
-
-/** Optional services later issues add; each type checks for what it needs. */
-export interface HttpClient {
-  request(input: {
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    timeoutMs?: number;
-    signal?: AbortSignal;
-  }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
-}
 
 export interface Clock {
   now(): number;
@@ -115,19 +104,6 @@ export interface ActionContext<C = Record<string, unknown>> {
   attempt: number;
   /** Per-run scratch space for `kill` (e.g. the playback to stop). */
   state: Map<string, unknown>;
-}
-
-/** A failure a type reports on purpose; `retryable: false` skips the remaining retries. */
-export class ActionError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly retryable = true,
-    readonly detail: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'ActionError';
-  }
 }
 
 export interface ActionType<S extends TSchema = TSchema> {

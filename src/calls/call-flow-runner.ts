@@ -1,9 +1,9 @@
 import type { ActionEngine } from '../actions/action-engine.js';
-import type { ActionError } from '../actions/action-type.js';
 import type { PlannedAction } from '../actions/agent-plan.js';
 import { parseFailurePolicy } from '../actions/failure-policy.js';
 import { toolName } from '../actions/tool-description.js';
 import type { CallFlowRunner, CallSession } from './call-session.js';
+import type { ActionError } from '../errors.js';
 
 /** Type names of the call-flow action types the `transfer` and `voicemail` agent commands run. */
 export const FLOW_TYPES = {

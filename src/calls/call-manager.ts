@@ -1,5 +1,4 @@
 import type { ActionEngine } from '../actions/action-engine.js';
-import { assertCallable } from '../actions/dnc-guard.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
 import { createAgent } from '../agent/create-agent.js';
 import type { TranscriptLine } from '../agent/speech-recognizer.js';
@@ -17,6 +16,7 @@ import type { CallsSettings } from './calls-config.js';
 import { assertCallingHours } from './calling-hours.js';
 import { CallSession, type CallFlowRunner } from './call-session.js';
 import { routeInbound } from './inbound-router.js';
+import { assertCallable } from '../contacts/dnc-guard.js';
 
 export interface CallManagerDeps {
   store: Store;

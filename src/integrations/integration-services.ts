@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
-import { ActionError, type ActionServices } from '../actions/action-type.js';
+import { type ActionServices } from '../actions/action-type.js';
 import { SmtpMailer, type Mailer } from './mail/mailer.js';
 import {
   GuardedHttpClient,
@@ -13,6 +13,7 @@ import { HttpSmsProvider } from './sms/http-sms-provider.js';
 import type { CrmAdapter } from './crm/crm-adapter.js';
 import { HubspotAdapter } from './crm/hubspot-adapter.js';
 import { SalesforceAdapter } from './crm/salesforce-adapter.js';
+import { ActionError } from '../errors.js';
 
 /** The client integrations use; `GuardedHttpClient` in production. */
 export interface IntegrationHttp {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, type ActionContext, type ActionOutputs } from '../action-type.js';
+import { type ActionContext, type ActionOutputs } from '../action-type.js';
 import { BookingService, type BookingResult } from '../../integrations/booking/booking-service.js';
 import { DEFAULT_BOOKING_OPTIONS } from '../../integrations/booking/booking-services.js';
 import type { UserRecord } from '../../store/store.js';
@@ -11,6 +11,7 @@ import {
   localIso,
   localParts,
 } from '../../integrations/booking/zoned-time.js';
+import { ActionError } from '../../errors.js';
 
 /** Shared by check-availability, book-, reschedule- and cancel-appointment. */
 

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
 import { chatClientOf } from '../../integrations/llm/llm-services.js';
@@ -15,6 +15,7 @@ import {
   type CriterionSpec,
   type Evaluation,
 } from './evaluate-call-rubric.js';
+import { ActionError } from '../../errors.js';
 
 const TOOL = 'record_evaluation';
 

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
 import { chatClientOf } from '../../integrations/llm/llm-services.js';
@@ -13,6 +13,7 @@ import {
 } from './extract-data-fields.js';
 import { extractByRules } from './extract-data-rules.js';
 import { askToolAboutTranscript, transcriptOf } from './transcript-llm.js';
+import { ActionError } from '../../errors.js';
 
 const TOOL = 'record_fields';
 const RESERVED = new Set(['fields', 'invalid', 'missing', 'source', 'model']);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
-import { CallwrightError, type FieldIssue } from '../../errors.js';
+import { defineActionType } from '../action-type.js';
+import { CallwrightError, type FieldIssue, ActionError } from '../../errors.js';
 import { requireLeg } from '../../calls/targets/action-support.js';
 import { callFlowServices, dtmfMethodFor } from '../../calls/targets/call-flow-settings.js';
 import { parseDtmfSequence } from '../../calls/ivr/dtmf-sequence.js';

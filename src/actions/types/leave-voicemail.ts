@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import { requireLeg } from '../../calls/targets/action-support.js';
 import { callFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { transcriptOf } from '../../calls/transfer/whisper-summary.js';
@@ -7,6 +7,7 @@ import { voicemailsOf, type VoicemailRecord } from '../../calls/voicemail/voicem
 import { recordVoicemail } from '../../calls/voicemail/voicemail-recorder.js';
 import { sendWithRetry, voicemailEmail } from '../../calls/voicemail/voicemail-email.js';
 import { VOICEMAIL_EMAIL_KIND, voicemailEmailKey } from '../../calls/voicemail/voicemail-email-handler.js';
+import { ActionError } from '../../errors.js';
 
 const LeaveVoicemailConfig = Type.Object(
   {

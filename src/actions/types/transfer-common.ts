@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, type ActionContext, type ActionOutputs } from '../action-type.js';
+import { type ActionContext, type ActionOutputs } from '../action-type.js';
 import type { CallEventSink, CallFlowServices } from '../../calls/targets/call-flow-settings.js';
 import { dispositionHandoff, recordTransfer } from '../../calls/transfer/transfer-record.js';
 import type { CallLeg } from '../../telephony/port.js';
+import { ActionError } from '../../errors.js';
 
 /** Shared by cold-transfer and warm-transfer. */
 

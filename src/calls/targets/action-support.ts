@@ -1,6 +1,6 @@
 import { Type, type TObject } from '@sinclair/typebox';
-import { ActionError, type ActionContext } from '../../actions/action-type.js';
-import { CallwrightError, type FieldIssue } from '../../errors.js';
+import { type ActionContext } from '../../actions/action-type.js';
+import { CallwrightError, type FieldIssue, ActionError } from '../../errors.js';
 import type { CallLeg, Telephony } from '../../telephony/port.js';
 import { resolveTarget, TARGET_FORMS, type ResolvedTarget } from './target-resolver.js';
 

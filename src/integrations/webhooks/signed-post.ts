@@ -1,8 +1,9 @@
-import { ActionError, type ActionContext } from '../../actions/action-type.js';
+import { type ActionContext } from '../../actions/action-type.js';
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../integration-services.js';
 import { isSuccess, retryableStatus } from '../http/http-status.js';
 import { isWebhookSecret, webhookHeaders, webhookId } from './standard-webhooks.js';
+import { ActionError } from '../../errors.js';
 
 /** A URL field must be http(s), unless it is a template whose value is only known at run time. */
 export function httpUrlIssues(field: string, url: string | undefined): FieldIssue[] {

@@ -4,7 +4,8 @@ import { attacher } from '../../helpers/attach.js';
 import { tempStore } from '../../helpers/temp.js';
 import { ActionEngine } from '../../../src/actions/action-engine.js';
 import { createActionRegistry } from '../../../src/actions/types/index.js';
-import { ActionError, defineActionType } from '../../../src/actions/action-type.js';
+import { defineActionType } from '../../../src/actions/action-type.js';
+import { ActionError } from '../../../src/errors.js';
 
 /** Test-only types exercising the contract: record what they got, fail on demand, hang. */
 export function testTypes(

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
-import { assertCallable } from '../../../src/actions/dnc-guard.js';
 import { CallwrightError } from '../../../src/errors.js';
 import { simulate } from '../../../src/actions/simulation.js';
+import { assertCallable } from '../../../src/contacts/dnc-guard.js';
 
 let fx: ReturnType<typeof engineFixture>;
 afterEach(() => fx?.cleanup());
