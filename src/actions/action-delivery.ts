@@ -9,7 +9,7 @@ import type { ActionRunner } from './action-runner.js';
 import type { ActionRegistry } from './registry.js';
 import type { RunHistory } from './run-history.js';
 import { parseFailurePolicy } from './failure-policy.js';
-import { toolName } from './tool-description.js';
+import type { RunSubject } from './agent-plan.js';
 import { ACTION_DELIVERY_KIND } from './after-call.js';
 import { ActionError } from '../errors.js';
 
@@ -48,29 +48,20 @@ export class ActionDeliveryHandler implements DeliveryHandler {
     const attachment = this.services.store.attachments.get(String(p.attachment_id ?? ''));
     const scope = (p.scope ?? {}) as Record<string, unknown>;
     const prior = (p.prior ?? {}) as Record<string, unknown>;
-    const plan = {
-      attachment: attachment ?? {
-        id: String(p.attachment_id ?? ''),
-        agent_id: String(p.agent_id ?? ''),
-        action_id: definition.id,
-        stage: 'after' as const,
-        position: 0,
-        triggers: [],
-        failure_policy: {},
-        created_at: '',
-        updated_at: '',
-      },
-      definition,
+    const subject: RunSubject = {
+      definitionId: definition.id,
+      attachmentId: attachment?.id ?? (typeof p.attachment_id === 'string' ? p.attachment_id : null),
+      name: definition.name,
+      description: definition.description,
       type: this.registry.get(definition.type),
-      triggers: [],
-      conditions: new Map(),
+      config: definition.config,
+      stage: 'after',
       policy: parseFailurePolicy(attachment?.failure_policy ?? {}),
-      toolName: toolName(definition.name),
     };
     try {
       const { outputs, rendered } = await this.runner.execOnce(
         {
-          plan,
+          subject,
           firedBy: { kind: 'event', event: 'ended' },
           scope: { ...scope, actions: { ...((scope.actions as Record<string, unknown>) ?? {}), ...prior } },
           args: {},
@@ -80,6 +71,7 @@ export class ActionDeliveryHandler implements DeliveryHandler {
           contactId: typeof p.contact_id === 'string' ? p.contact_id : undefined,
           dryRun: false,
           signal: job.signal,
+          ...(runId ? { runId } : {}),
         },
         job.attempt,
       );

@@ -27,10 +27,9 @@ export const CallerZoneField = Type.String({
   description: "Template of the caller's IANA time zone; empty = the user's zone",
 });
 
-/** The booking service from the services bag, or one over the store with default settings. */
+/** The booking service composed in, or one over the store with default settings. */
 export function bookingService(ctx: ActionContext<unknown>): BookingService {
-  const given = ctx.services.booking;
-  if (given instanceof BookingService) return given;
+  if (ctx.services.booking) return ctx.services.booking;
   return new BookingService({
     store: ctx.services.store,
     options: DEFAULT_BOOKING_OPTIONS,

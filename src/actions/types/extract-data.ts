@@ -2,7 +2,6 @@ import { Type } from '@sinclair/typebox';
 import { defineActionType, type ActionContext } from '../action-type.js';
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
-import { chatClientOf } from '../../integrations/llm/llm-services.js';
 import { isTimeZone, localParts } from '../../integrations/booking/zoned-time.js';
 import {
   ExtractField,
@@ -59,7 +58,7 @@ export const extractData = defineActionType({
   ],
   async exec(ctx) {
     const lines = transcriptOf(ctx);
-    const client = ctx.config.use_llm ? chatClientOf(ctx.services) : undefined;
+    const client = ctx.config.use_llm ? ctx.services.llm : undefined;
     const proposed = client
       ? await byLlm(client, ctx.config.fields, lines, ctx.config.instructions, ctx.signal)
       : extractByRules(ctx.config.fields, lines, callerToday(ctx));

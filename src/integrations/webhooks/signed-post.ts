@@ -1,4 +1,4 @@
-import { type ActionContext } from '../../actions/action-type.js';
+import type { IntegrationHttp } from '../http/http-client.js';
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../integration-services.js';
 import { isSuccess, retryableStatus } from '../http/http-status.js';
@@ -37,7 +37,11 @@ export interface SignedPost {
  * webhooks, crm-log's HTTP mapping); a non-2xx answer is an ActionError, retryable per RFC 9110 §15.
  */
 export async function postSignedJson(
-  ctx: Pick<ActionContext, 'services' | 'idempotencyKey' | 'signal'>,
+  ctx: {
+    services: { http?: IntegrationHttp; clock: { now(): number } };
+    idempotencyKey: string;
+    signal: AbortSignal;
+  },
   post: SignedPost,
 ): Promise<{ status: number; webhookId: string }> {
   const id = webhookId(post.idSeed);

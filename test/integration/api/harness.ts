@@ -1,5 +1,9 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import pino from 'pino';
 import { buildApi } from '../../../src/api/app.js';
+import { createActionEngine } from '../../../src/actions/action-engine.js';
+import { callFlowActionTypes } from '../../../src/calls/flow-actions/call-flow-types.js';
+import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.js';
 import type { Store } from '../../../src/store/store.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 
@@ -20,7 +24,15 @@ export type Json = any;
 export async function apiHarness(): Promise<ApiHarness> {
   const t = tempStore();
   const config = testConfig(t.dir);
-  const app = await buildApi({ store: t.store, config });
+  // The same engine factory and call-flow types the server composes (no live telephony here).
+  const engine = createActionEngine({
+    store: t.store,
+    logger: pino({ level: 'silent' }),
+    actions: config.actions,
+    outbox: config.outbox,
+    types: callFlowActionTypes({ settings: callFlowSettings(config) }),
+  });
+  const app = await buildApi({ store: t.store, config, actionEngine: engine });
   const { token } = t.store.apiKeys.create('test');
   return {
     app,
