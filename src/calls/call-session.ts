@@ -230,23 +230,23 @@ export class CallSession implements CallHandle {
   ): Promise<FlowCommandResult<TransferOutcome>> {
     const { mode, ...config } = options;
     const type = mode === 'warm' ? FLOW_TYPES.warm : FLOW_TYPES.cold;
-    return this.runFlow<TransferOutcome>(type, { ...config, target }, 'transfer', 'transfer');
+    const { outcome, ...result } = await this.runFlow(type, { ...config, target }, 'transfer');
+    return { ...result, ...(outcome?.flow === 'transfer' ? { outcome } : {}) };
   }
 
   /** An agent's `voicemail` command: the leave-voicemail type run inline, like `transfer`. */
-  voicemail(options: Record<string, unknown> = {}): Promise<FlowCommandResult<VoicemailOutcome>> {
-    return this.runFlow<VoicemailOutcome>(FLOW_TYPES.voicemail, options, 'voicemail', 'voicemail');
+  async voicemail(options: Record<string, unknown> = {}): Promise<FlowCommandResult<VoicemailOutcome>> {
+    const { outcome, ...result } = await this.runFlow(FLOW_TYPES.voicemail, options, 'voicemail');
+    return { ...result, ...(outcome?.flow === 'voicemail' ? { outcome } : {}) };
   }
 
-  private async runFlow<O extends CallFlowOutcome>(
+  private async runFlow(
     type: string,
     config: Record<string, unknown>,
     command: 'transfer' | 'voicemail',
-    flow: O['flow'],
-  ): Promise<FlowCommandResult<O>> {
+  ): Promise<FlowCommandResult<CallFlowOutcome>> {
     const run = await this.actions.runInline({ type, config, firedBy: { kind: 'command', command } });
-    const reported = run.runId ? this.takeOutcome(run.runId) : undefined;
-    const outcome = reported?.flow === flow ? (reported as O) : undefined;
+    const outcome = run.runId ? this.takeOutcome(run.runId) : undefined;
     this.recorder.event('flow', { type, ok: run.status === 'succeeded', ...failureCode(run) });
     return {
       ok: run.status === 'succeeded',
