@@ -63,3 +63,19 @@ export function describeIssues(issues: FieldIssue[]): string {
     )
     .join('\n');
 }
+
+/**
+ * A failure an action (or an integration it calls) reports on purpose; `retryable: false` skips the
+ * remaining retries. Lives here, below both actions and integrations, so adapters need not import actions.
+ */
+export class ActionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = true,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}

@@ -8,6 +8,7 @@ import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
 import { recoverOpenCalls } from './actions/call-recovery.js';
+import type { ActionIntegrations } from './actions/action-type.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
 import { greetingHandler } from './telephony/embedded/index.js';
@@ -66,14 +67,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Voicemail notifications go through the outbox (durable), delivered by their own handler.
   const calls = new CallRuntime(config, { store, logger, telephony, durableVoicemailEmail: true });
   const integrations = createIntegrationServices(config, { store });
+  // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
+  // LLM and summarizer, booking.
+  const services: ActionIntegrations = {
+    ...integrations,
+    ...createLlmServices(config.llm),
+    booking: createBookingService(config, store),
+  };
   const actions = createActionRuntime(store, config, logger, {
-    // Outbound HTTP (guarded), mail, SMS, CRM, LLM, booking for action types; then the call layer's services.
-    services: {
-      ...integrations,
-      ...createLlmServices(config.llm),
-      booking: createBookingService(config, store),
-      ...calls.services,
-    },
+    services,
+    // Transfers, voicemail and IVR navigation drive the caller's leg: the call layer provides them.
+    types: calls.actionTypes,
     handlers: [
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
     ],

@@ -5,12 +5,12 @@ import {
   type DeliveryOutcome,
 } from '../delivery/delivery-handler.js';
 import type { ActionServices } from './action-type.js';
-import { ActionError } from './action-type.js';
 import type { ActionRunner } from './action-runner.js';
 import type { ActionRegistry } from './registry.js';
 import type { RunHistory } from './run-history.js';
 import { parseFailurePolicy } from './failure-policy.js';
-import { toolName } from './tool-description.js';
+import type { RunSubject } from './agent-plan.js';
+import { ActionError } from '../errors.js';
 import { ACTION_DELIVERY_KIND } from './after-call.js';
 
 /**
@@ -53,29 +53,20 @@ export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
     }
     const attachment = this.services.store.attachments.get(p.attachment_id);
     const { scope } = p;
-    const plan = {
-      attachment: attachment ?? {
-        id: p.attachment_id,
-        agent_id: p.agent_id,
-        action_id: definition.id,
-        stage: 'after' as const,
-        position: 0,
-        triggers: [],
-        failure_policy: {},
-        created_at: '',
-        updated_at: '',
-      },
-      definition,
+    const subject: RunSubject = {
+      definitionId: definition.id,
+      attachmentId: attachment?.id ?? p.attachment_id,
+      name: definition.name,
+      description: definition.description,
       type: this.registry.get(definition.type),
-      triggers: [],
-      conditions: new Map(),
+      config: definition.config,
+      stage: 'after',
       policy: parseFailurePolicy(attachment?.failure_policy ?? {}),
-      toolName: toolName(definition.name),
     };
     try {
       const { outputs, rendered } = await this.runner.execOnce(
         {
-          plan,
+          subject,
           firedBy: { kind: 'event', event: 'ended' },
           scope: { ...scope, actions: { ...((scope.actions as Record<string, unknown>) ?? {}), ...prior } },
           args: {},

@@ -4,7 +4,7 @@ import type { ActionsSettings, OutboxSettings } from '../config/schema.js';
 import { TemplateRenderer } from '../templates/template-renderer.js';
 import { OutboxQueue } from '../delivery/outbox-queue.js';
 import type { DeliveryHandler } from '../delivery/delivery-handler.js';
-import type { ActionServices, Clock } from './action-type.js';
+import type { ActionIntegrations, ActionServices, AnyActionType, Clock } from './action-type.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionSession, type SessionInit } from './action-session.js';
 import { ActionDeliveryHandler } from './action-delivery.js';
@@ -24,10 +24,23 @@ export interface ActionEngineDeps {
   /** Defaults to every built-in type (`createActionRegistry`); tests pass one with extra types. */
   registry?: ActionRegistry;
   clock?: Clock;
-  /** Optional services (http, mailer, sms, llm, …) added to every action's context. */
-  services?: Record<string, unknown>;
+  /** The integrations (http, mailer, sms, crm, llm, summarizer, booking), composed once by the server. */
+  services?: ActionIntegrations;
   /** Called after after-call rows commit (wakes the outbox worker). */
   onQueued?: () => void;
+}
+
+/**
+ * The one engine factory the server, the API and the tests use: every built-in type plus `types` (the
+ * call layer's call-flow types, a test's own types) in one registry, over the given integrations.
+ */
+export function createActionEngine(
+  deps: Omit<ActionEngineDeps, 'registry'> & { types?: readonly AnyActionType[] },
+): ActionEngine {
+  const { types = [], ...rest } = deps;
+  const registry = createActionRegistry();
+  for (const type of types) registry.register(type);
+  return new ActionEngine({ ...rest, registry });
 }
 
 /**
@@ -73,15 +86,19 @@ export class ActionEngine {
 
   /** A session for one call (or one simulation, with `dryRun`). */
   session(init: SessionInit): ActionSession {
-    return new ActionSession(init, this.plan(init.agentId), this.runner, this.services, {
-      beforeBudgetMs: this.deps.actions.before_budget_ms,
-    });
+    return new ActionSession(
+      init,
+      this.plan(init.agentId),
+      this.runner,
+      this.services,
+      { beforeBudgetMs: this.deps.actions.before_budget_ms },
+      this.registry,
+    );
   }
 
   /** Ends the call and queues its after-call actions in one transaction (see after-call.ts). */
   endCall(session: ActionSession, end: CallEnd = {}): EndCallResult {
-    session.phase = 'ended';
-    session.kill('call ended');
+    session.close('call ended');
     const result = endCallWithOutbox(
       {
         store: this.deps.store,

@@ -1,15 +1,14 @@
-import { CallwrightError } from '../errors.js';
+import { CallwrightError, ActionError } from '../errors.js';
 import type { Stage } from '../store/store.js';
 import type { TemplateScope } from '../templates/template-renderer.js';
 import {
-  ActionError,
   type ActionContext,
   type ActionOutputs,
   type ActionServices,
   type CallHandle,
-  type CallPhase,
+  type CallState,
 } from './action-type.js';
-import type { PlannedAction } from './agent-plan.js';
+import type { RunSubject } from './agent-plan.js';
 import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -24,8 +23,9 @@ export interface ActionFailure {
 
 export interface RunResult {
   action: string;
-  actionId: string;
-  attachmentId: string;
+  /** null for an inline run (no definition). */
+  actionId: string | null;
+  attachmentId: string | null;
   type: string;
   stage: Stage;
   firedBy: FiredBy;
@@ -40,11 +40,13 @@ export interface RunResult {
 }
 
 export interface RunRequest {
-  plan: PlannedAction;
+  subject: RunSubject;
   firedBy: FiredBy;
   scope: TemplateScope;
   args: Record<string, unknown>;
-  phase: CallPhase;
+  phase: CallState;
+  /** Set when the run is refused before it starts (an inline config the type rejects): recorded as failed. */
+  refused?: ActionFailure;
   callId?: string;
   agentId?: string;
   contactId?: string;
@@ -99,7 +101,7 @@ export class ActionRunner {
   ) {}
 
   precondition(req: RunRequest): ActionFailure | undefined {
-    for (const need of req.plan.type.needs ?? []) {
+    for (const need of req.subject.type.needs ?? []) {
       if (
         need === 'contact' &&
         !req.contactId &&
@@ -122,9 +124,9 @@ export class ActionRunner {
   }
 
   render(req: RunRequest): Record<string, unknown> {
-    const skip = new Set((req.plan.type.rawTemplateFields ?? []).map((f) => `config.${f}`));
+    const skip = new Set((req.subject.type.rawTemplateFields ?? []).map((f) => `config.${f}`));
     const scope = { ...req.scope, args: req.args };
-    return this.services.templates.renderDeep(req.plan.definition.config, scope, 'config', skip);
+    return this.services.templates.renderDeep(req.subject.config, scope, 'config', skip);
   }
 
   context(
@@ -132,20 +134,21 @@ export class ActionRunner {
     config: Record<string, unknown>,
     attempt: number,
     signal: AbortSignal,
+    runId = req.runId,
   ): ActionContext {
-    const { definition } = req.plan;
+    const { subject } = req;
     return {
       definition: {
-        id: definition.id,
-        name: definition.name,
-        type: definition.type,
-        description: definition.description,
-        config: definition.config,
+        id: subject.definitionId,
+        name: subject.name,
+        type: subject.type.name,
+        description: subject.description,
+        config: subject.config,
       },
       config,
       args: req.args,
       variables: { ...req.scope, args: req.args },
-      stage: req.plan.attachment.stage,
+      stage: subject.stage,
       firedBy: req.firedBy,
       callId: req.callId,
       contactId: req.contactId,
@@ -153,25 +156,26 @@ export class ActionRunner {
       phase: req.phase,
       services: this.services,
       signal,
-      idempotencyKey: runKey(req.callId, req.runId ?? 'dry-run'),
+      ...(runId ? { runId } : {}),
+      idempotencyKey: runKey(req.callId, runId ?? 'dry-run'),
       attempt,
       state: new Map(),
     };
   }
 
   async run(req: RunRequest): Promise<RunResult> {
-    const { plan } = req;
+    const { subject } = req;
     const started = this.services.clock.now();
     const base = {
-      action: plan.definition.name,
-      actionId: plan.definition.id,
-      attachmentId: plan.attachment.id,
-      type: plan.type.name,
-      stage: plan.attachment.stage,
+      action: subject.name,
+      actionId: subject.definitionId,
+      attachmentId: subject.attachmentId,
+      type: subject.type.name,
+      stage: subject.stage,
       firedBy: req.firedBy,
     };
-    const current = this.services.store.actions.get(plan.definition.id);
-    if (!current?.enabled) {
+    const current = subject.definitionId ? this.services.store.actions.get(subject.definitionId) : undefined;
+    if (subject.definitionId !== null && !current?.enabled) {
       return {
         ...base,
         status: 'skipped',
@@ -186,7 +190,7 @@ export class ActionRunner {
       ...r,
       durationMs: this.services.clock.now() - started,
     });
-    const pre = this.precondition(req);
+    const pre = req.refused ?? this.precondition(req);
     let rendered: Record<string, unknown>;
     try {
       if (pre) throw new ActionError(pre.code, pre.message, false);
@@ -194,7 +198,10 @@ export class ActionRunner {
     } catch (err) {
       const error = toFailure(err);
       if (!req.dryRun) {
-        const runId = this.startRun(req, { args: req.args });
+        const runId = this.startRun(
+          req,
+          req.refused ? { config: subject.config, args: req.args } : { args: req.args },
+        );
         this.history.finish(runId, {
           status: 'failed',
           attempts: 0,
@@ -207,7 +214,12 @@ export class ActionRunner {
     }
     if (req.dryRun) {
       const ctx = this.context(req, rendered, 1, req.signal);
-      return done({ status: 'succeeded', outputs: plan.type.simulate?.(ctx) ?? {}, rendered, attempts: 0 });
+      return done({
+        status: 'succeeded',
+        outputs: subject.type.simulate?.(ctx) ?? {},
+        rendered,
+        attempts: 0,
+      });
     }
     const runId = this.startRun(req, { config: rendered, args: req.args });
     const { outcome, attempts } = await this.attempts({ ...req, runId }, rendered);
@@ -249,7 +261,7 @@ export class ActionRunner {
     }
     const ctx = this.context(req, rendered, attempt, req.signal);
     try {
-      const outputs = await untilAborted(req.plan.type.exec(ctx), req.signal);
+      const outputs = await untilAborted(req.subject.type.exec(ctx), req.signal);
       return { outputs: outputs ?? {}, rendered };
     } catch (err) {
       const f = toFailure(err);
@@ -259,14 +271,14 @@ export class ActionRunner {
 
   /** Opens the run's history row; `inputs` are stored with PII redacted. */
   private startRun(req: RunRequest, inputs: Record<string, unknown>): string {
-    const { plan } = req;
+    const { subject } = req;
     return this.history.start({
-      actionId: plan.definition.id,
-      attachmentId: plan.attachment.id,
+      actionId: subject.definitionId,
+      attachmentId: subject.attachmentId,
       callId: req.callId,
       agentId: req.agentId,
-      actionType: plan.type.name,
-      stage: plan.attachment.stage,
+      actionType: subject.type.name,
+      stage: subject.stage,
       trigger: req.firedBy,
       inputs,
     });
@@ -277,7 +289,7 @@ export class ActionRunner {
     req: RunRequest,
     rendered: Record<string, unknown>,
   ): Promise<{ outcome: { outputs: ActionOutputs } | { error: ActionFailure }; attempts: number }> {
-    const { policy, type } = req.plan;
+    const { policy, type } = req.subject;
     let attempt = 0;
     for (;;) {
       attempt++;

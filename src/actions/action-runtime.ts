@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { createOutboxWorker } from '../delivery/outbox-service.js';
 import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { DeliveryHandler } from '../delivery/delivery-handler.js';
-import { ActionEngine } from './action-engine.js';
+import { createActionEngine, type ActionEngine } from './action-engine.js';
+import type { ActionIntegrations, AnyActionType } from './action-type.js';
 
 export interface ActionRuntime {
   engine: ActionEngine;
@@ -21,15 +22,21 @@ export function createActionRuntime(
   store: Store,
   config: Config,
   logger: Logger,
-  extra: { services?: Record<string, unknown>; handlers?: DeliveryHandler[] } = {},
+  extra: {
+    services?: ActionIntegrations;
+    /** Types beyond the built-ins: the call layer's call-flow types (CallRuntime.actionTypes). */
+    types?: readonly AnyActionType[];
+    handlers?: DeliveryHandler[];
+  } = {},
 ): ActionRuntime {
   const wake: { worker?: OutboxWorker } = {};
-  const engine = new ActionEngine({
+  const engine = createActionEngine({
     store,
     logger: logger.child({ component: 'actions' }),
     actions: config.actions,
     outbox: config.outbox,
-    services: extra.services,
+    ...(extra.services ? { services: extra.services } : {}),
+    ...(extra.types ? { types: extra.types } : {}),
     onQueued: () => wake.worker?.kick(),
   });
   const worker = createOutboxWorker({

@@ -1,8 +1,11 @@
 import type { Stage } from '../store/store.js';
 import type { TemplateScope } from '../templates/template-renderer.js';
 import { check } from '../util/validate.js';
-import type { ActionServices, CallHandle, CallPhase } from './action-type.js';
-import type { PlannedAction } from './agent-plan.js';
+import { CallwrightError } from '../errors.js';
+import type { ActionServices, CallHandle, CallState } from './action-type.js';
+import { subjectOf, type PlannedAction, type RunSubject } from './agent-plan.js';
+import { parseFailurePolicy } from './failure-policy.js';
+import type { ActionRegistry } from './registry.js';
 import type { ActionFailure, ActionRunner, RunResult } from './action-runner.js';
 import { describeTool, argumentSchema, type ToolDescription } from './tool-description.js';
 import { evaluate } from './triggers/condition-expression.js';
@@ -24,7 +27,38 @@ export interface SessionInit {
   data?: Record<string, unknown>;
   collected?: Record<string, unknown>;
   call?: CallHandle;
+  /**
+   * Where the call's state is read (the call layer's state machine). Defaults to `call.state`; with
+   * neither (dry runs, a session over a call with no live leg) the session follows the events it is fed.
+   */
+  state?: () => CallState;
   dryRun?: boolean;
+}
+
+/** An action an agent command runs with no definition (its history row stores action_id NULL). */
+export interface InlineRun {
+  /** The action type's name (`cold-transfer`, `leave-voicemail`, …). */
+  type: string;
+  /** Validated by the type's schema (defaults filled in); templates rendered like a definition's. */
+  config: Record<string, unknown>;
+  firedBy: FiredBy;
+}
+
+/**
+ * The call state as a session with no live call sees it: dry runs and detached sessions follow the
+ * events they are fed. Read-only from outside; the call layer never writes it.
+ */
+class FollowedState {
+  private current: CallState = 'ringing';
+
+  get state(): CallState {
+    return this.current;
+  }
+
+  follow(event: CallEvent['type'] | 'closed'): void {
+    if (event === 'answered' && this.current === 'ringing') this.current = 'answered';
+    if (event === 'ended' || event === 'closed') this.current = 'ended';
+  }
 }
 
 export interface StageResult {
@@ -52,7 +86,6 @@ type Fired = { plan: PlannedAction; firedBy: FiredBy };
  * that arrives while actions run waits its turn, so order holds across events too.
  */
 export class ActionSession {
-  phase: CallPhase = 'ringing';
   readonly outputs: Record<string, Record<string, unknown>> = {};
   /** The run behind the latest tool call (simulation prints it). */
   lastToolRun: RunResult | undefined;
@@ -62,6 +95,8 @@ export class ActionSession {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly kills = new Set<(reason: string) => void>();
   private readonly startedAt: string;
+  private readonly followed = new FollowedState();
+  private closed = false;
 
   constructor(
     readonly init: SessionInit,
@@ -69,10 +104,19 @@ export class ActionSession {
     private readonly runner: ActionRunner,
     private readonly services: ActionServices,
     private readonly settings: { beforeBudgetMs: number },
+    private readonly registry: ActionRegistry,
   ) {
     this.collected = { ...(init.collected ?? {}) };
     this.contactId = init.contactId;
     this.startedAt = init.startedAt ?? new Date(services.clock.now()).toISOString();
+  }
+
+  /** The call's state, read from its owner (the call layer); `ended` once the session is closed. */
+  get phase(): CallState {
+    if (this.closed) return 'ended';
+    if (this.init.state) return this.init.state();
+    if (this.init.call) return this.init.call.state;
+    return this.followed.state;
   }
 
   get dryRun(): boolean {
@@ -128,8 +172,7 @@ export class ActionSession {
 
   /** Feeds a call event, a final transcript line or DTMF; runs what it triggers, in attachment order. */
   handleEvent(event: CallEvent): Promise<StageResult> {
-    if (event.type === 'answered' && this.phase === 'ringing') this.phase = 'answered';
-    if (event.type === 'ended') this.phase = 'ended';
+    this.followed.follow(event.type);
     if (event.type === 'transcript' && event.final === false) return Promise.resolve(EMPTY());
     if (event.type === 'dtmf') this.dtmf = (this.dtmf + event.digits).slice(-DTMF_BUFFER_MAX);
     const fired: Fired[] = [];
@@ -183,6 +226,66 @@ export class ActionSession {
     });
   }
 
+  /**
+   * Runs one action with no definition (an agent's `transfer` / `voicemail` command): the same path as
+   * an attached action (preconditions, rendering, the runner, an `action_runs` row with action_id
+   * NULL), after attached work queued before it. A config the type rejects is a failed run naming the field.
+   */
+  runInline(run: InlineRun): Promise<RunResult> {
+    let refused: ActionFailure | undefined;
+    let config = run.config;
+    const type = this.registry.has(run.type) ? this.registry.get(run.type) : undefined;
+    if (!type) {
+      return Promise.resolve(this.unavailable(run));
+    }
+    try {
+      config = this.registry.validateConfig(run.type, run.config, this.services.templates);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      refused = { code: err instanceof CallwrightError ? err.code : 'VALIDATION', message, retryable: false };
+    }
+    const subject: RunSubject = {
+      definitionId: null,
+      attachmentId: null,
+      name: type.name,
+      description: type.description,
+      type,
+      config,
+      stage: 'during',
+      policy: parseFailurePolicy({}),
+    };
+    return this.serial(() => this.runOne(subject, run.firedBy, {}, undefined, refused));
+  }
+
+  private unavailable(run: InlineRun): RunResult {
+    return {
+      action: run.type,
+      actionId: null,
+      attachmentId: null,
+      type: run.type,
+      stage: 'during',
+      firedBy: run.firedBy,
+      status: 'failed',
+      outputs: {},
+      error: {
+        code: 'UNAVAILABLE',
+        message: `the ${run.type} action type is not available in this server`,
+        retryable: false,
+      },
+      attempts: 0,
+      durationMs: 0,
+    };
+  }
+
+  /**
+   * The call is over for this session: runs in progress are killed and its state reads `ended` from
+   * now on (a session with a live call already reads `ended` from the call's state machine).
+   */
+  close(reason: string): void {
+    this.closed = true;
+    this.kill(reason);
+  }
+
   /** Kills runs in progress (hang-up, budget, shutdown). */
   kill(reason: string): void {
     for (const k of this.kills) k(reason);
@@ -200,7 +303,7 @@ export class ActionSession {
 
   /** Dry runs: the after stage runs inline with simulated outputs. */
   simulateAfterStage(): Promise<StageResult> {
-    this.phase = 'ended';
+    this.followed.follow('ended');
     const ended: FiredBy = { kind: 'event', event: 'ended' };
     return this.serial(() =>
       this.runSequence(this.afterCallPlan().map((plan) => ({ plan, firedBy: ended }))),
@@ -256,20 +359,7 @@ export class ActionSession {
     const out = EMPTY();
     for (const { plan, firedBy } of fired) {
       if (signal?.aborted) break;
-      const run = await this.runner.run({
-        plan,
-        firedBy,
-        scope: this.scope(),
-        args,
-        phase: this.phase,
-        callId: this.init.callId,
-        agentId: this.init.agentId,
-        contactId: this.contactId,
-        call: this.init.call,
-        dryRun: this.dryRun,
-        signal: signal ?? new AbortController().signal,
-        onStart: (kill) => this.track(kill),
-      });
+      const run = await this.runOne(subjectOf(plan), firedBy, args, signal);
       out.runs.push(run);
       if (run.status === 'succeeded') {
         this.outputs[plan.definition.name] = run.outputs;
@@ -284,6 +374,30 @@ export class ActionSession {
       }
     }
     return out;
+  }
+
+  private runOne(
+    subject: RunSubject,
+    firedBy: FiredBy,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    refused?: ActionFailure,
+  ): Promise<RunResult> {
+    return this.runner.run({
+      subject,
+      firedBy,
+      scope: this.scope(),
+      args,
+      phase: this.phase,
+      callId: this.init.callId,
+      agentId: this.init.agentId,
+      contactId: this.contactId,
+      call: this.init.call,
+      dryRun: this.dryRun,
+      signal: signal ?? new AbortController().signal,
+      onStart: (kill) => this.track(kill),
+      ...(refused ? { refused } : {}),
+    });
   }
 
   private renderFallback(message: string, run: RunResult): string {

@@ -6,8 +6,14 @@ import type { TemplateRenderer, TemplateScope } from '../templates/template-rend
 import type { FiredBy } from './triggers/trigger.js';
 import type { OutboxQueue } from '../delivery/outbox-queue.js';
 import type { ContactMemory } from './contact-memory.js';
-import type { CallLeg, Telephony } from '../telephony/port.js';
+import type { CallLeg } from '../telephony/port.js';
 import type { Mailer } from '../integrations/mail/mailer.js';
+import type { IntegrationHttp } from '../integrations/http/http-client.js';
+import type { SmsService } from '../integrations/sms/sms-service.js';
+import type { CrmAdapter } from '../integrations/crm/crm-adapter.js';
+import type { ChatClient } from '../integrations/llm/chat-client.js';
+import type { Summarizer } from '../integrations/llm/summarizer.js';
+import type { BookingService } from '../integrations/booking/booking-service.js';
 
 /**
  * The contract every action type implements: one file per type, registered in one registry.
@@ -31,40 +37,57 @@ export interface CallHandle {
   readonly id: string;
   /** The caller's leg, for actions that drive telephony themselves (transfers, voicemail, IVR). */
   readonly leg?: CallLeg;
-  /** ringing | answered | handed-off | ended (the session keeps it current). */
-  readonly state: CallPhase;
+  /** The call's state, read from the call layer's state machine (the only owner of call state). */
+  readonly state: CallState;
   /** Speak text to the caller (synthesised, then played). Resolves when done or interrupted. */
   say(text: string, options?: { signal?: AbortSignal; interruptOnDtmf?: boolean }): Promise<void>;
   /** Play a WAV file to the caller. */
   play(path: string, options?: { signal?: AbortSignal; interruptOnDtmf?: boolean }): Promise<void>;
   /** Send DTMF digits (`w` = 500 ms wait) with the trunk's method. */
   sendDtmf(digits: string, options?: { signal?: AbortSignal }): Promise<{ sent: string }>;
-  /** Hand the call to a target; the outcome is typed by the call layer (REFER, bridge, …). */
+  /**
+   * An agent's transfer command: the call layer runs the cold/warm transfer type inline and resolves
+   * with `{ ok, outcome?, error? }` (its `FlowCommandResult<TransferOutcome>`). Action types never call it:
+   * the call-flow types drive the leg themselves.
+   */
   transfer(target: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** End the call. */
   hangup(reason?: string): Promise<void>;
 }
 
-export type CallPhase = 'ringing' | 'answered' | 'handed-off' | 'ended';
-
-/** Optional services later issues add; each type checks for what it needs. */
-export interface HttpClient {
-  request(input: {
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    timeoutMs?: number;
-    signal?: AbortSignal;
-  }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
-}
+/**
+ * A call's states: the call layer's state machine (src/calls/call-state.ts) moves between them; the
+ * action layer only reads them (through the CallHandle, or a dry run's own source).
+ */
+export const CALL_STATES = ['ringing', 'answered', 'handed-off', 'ended'] as const;
+export type CallState = (typeof CALL_STATES)[number];
 
 export interface Clock {
   now(): number;
 }
 
+/**
+ * The integrations action types may use, each optional: composed ONCE where the server is built
+ * (src/server.ts) and handed to the engine factory. A type that needs a missing one fails with an
+ * `UNAVAILABLE` ActionError naming it (the accessors in integration-services.ts / llm-services.ts).
+ */
+export interface ActionIntegrations {
+  /** Outbound HTTP through the SSRF guard (`GuardedHttpClient`). */
+  http?: IntegrationHttp;
+  mailer?: Mailer;
+  sms?: SmsService;
+  /** CRM adapters by provider name (`hubspot`, `salesforce`). */
+  crm?: Readonly<Record<string, CrmAdapter>>;
+  /** Base URL of links to calls and recordings (api.public_url, or the API's own address). */
+  publicUrl?: string;
+  /** The chat model, when `llm.base_url` is set. */
+  llm?: ChatClient;
+  summarizer?: Summarizer;
+  booking?: BookingService;
+}
+
 /** Everything a type may touch, passed in: no globals. */
-export interface ActionServices {
+export interface ActionServices extends ActionIntegrations {
   store: Store;
   logger: Logger;
   clock: Clock;
@@ -72,16 +95,11 @@ export interface ActionServices {
   contacts: ContactMemory;
   /** Queue durable asynchronous work (delivered by the outbox worker). */
   outbox?: OutboxQueue;
-  http?: HttpClient;
-  /** Places outbound legs (transfers, ring groups). */
-  telephony?: Telephony;
-  mailer?: Mailer;
-  /** Added by the integrations issue: mailer, sms, llm, calendar, … keyed by name. */
-  [service: string]: unknown;
 }
 
 export interface ActionDefinitionView {
-  id: string;
+  /** The definition row; null for an inline run an agent command asked for (no definition exists). */
+  id: string | null;
   name: string;
   type: string;
   description: string;
@@ -104,30 +122,19 @@ export interface ActionContext<C = Record<string, unknown>> {
   contactId?: string;
   /** Present when a live call exists (during-call runs). */
   call?: CallHandle;
-  /** The phase of the call this run belongs to. */
-  phase: CallPhase;
+  /** The state of the call this run belongs to, when the run started. */
+  phase: CallState;
   services: ActionServices;
   /** Aborted on kill (stage budget, hang-up, cancel). */
   signal: AbortSignal;
+  /** The run's `action_runs` row (absent in dry runs). */
+  runId?: string;
   /** Stable per (call, action): send it with any external effect so retries are applied once. */
   idempotencyKey: string;
   /** 1 on the first try. */
   attempt: number;
   /** Per-run scratch space for `kill` (e.g. the playback to stop). */
   state: Map<string, unknown>;
-}
-
-/** A failure a type reports on purpose; `retryable: false` skips the remaining retries. */
-export class ActionError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly retryable = true,
-    readonly detail: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'ActionError';
-  }
 }
 
 export interface ActionType<S extends TSchema = TSchema> {

@@ -121,6 +121,38 @@ export interface PlannedAction {
 }
 
 /**
+ * What one run executes, whatever asked for it: an attachment's definition, or an inline action an
+ * agent command asked for (a `transfer`, a `voicemail`), which has no definition and no attachment.
+ * Every run, either kind, goes through ActionRunner and gets an `action_runs` row.
+ */
+export interface RunSubject {
+  /** The definition row; null for an inline run (its history row stores action_id NULL). */
+  definitionId: string | null;
+  attachmentId: string | null;
+  /** The definition's name, or the type's name for an inline run. */
+  name: string;
+  description: string;
+  type: AnyActionType;
+  /** Templates not rendered yet: the stored config, or the inline config (validated by the type). */
+  config: Record<string, unknown>;
+  stage: Stage;
+  policy: FailurePolicy;
+}
+
+export function subjectOf(plan: PlannedAction): RunSubject {
+  return {
+    definitionId: plan.definition.id,
+    attachmentId: plan.attachment.id,
+    name: plan.definition.name,
+    description: plan.definition.description,
+    type: plan.type,
+    config: plan.definition.config,
+    stage: plan.attachment.stage,
+    policy: plan.policy,
+  };
+}
+
+/**
  * An agent's enabled attachments in execution order: stage, then position, then creation. Disabled
  * definitions are left out, so they never run (the runner checks `enabled` again before each run).
  */

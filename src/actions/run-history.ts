@@ -27,7 +27,8 @@ export interface ActionRunRecord {
 }
 
 export interface RunStart {
-  actionId: string;
+  /** null for an inline run (an agent command with no definition). */
+  actionId: string | null;
   attachmentId?: string | null;
   callId?: string | null;
   agentId?: string | null;

@@ -199,10 +199,34 @@ export class SimulatedAgent {
           ...at,
           transfer: { target: c.target, mode: c.mode ?? 'cold', ...(c.options ?? {}) },
         });
-        return { type: 'transfer-result', ok: true, target: c.target, outcome: { simulated: true } };
+        // A simulation assumes the transfer works: REFER taken (cold) or the target bridged (warm).
+        return {
+          type: 'transfer-result',
+          ok: true,
+          target: c.target,
+          outcome: {
+            flow: 'transfer',
+            mode: c.mode ?? 'cold',
+            target: c.target,
+            result: c.mode === 'warm' ? 'connected' : 'completed',
+            method: c.mode === 'warm' ? 'bridge' : 'refer',
+            handed_off: true,
+          },
+        };
       case 'voicemail':
         this.steps.push({ ...at, voicemail: c.options ?? {} });
-        return { type: 'voicemail-result', ok: true, outcome: { simulated: true } };
+        return {
+          type: 'voicemail-result',
+          ok: true,
+          outcome: {
+            flow: 'voicemail',
+            saved: true,
+            voicemail_id: 'vm_simulated',
+            duration_ms: 0,
+            end: 'simulated',
+            email: { status: 'skipped', reason: 'simulation' },
+          },
+        };
       case 'hangup':
         this.steps.push({
           ...at,

@@ -29,10 +29,92 @@ export type AgentEvent =
       outputs?: Record<string, unknown>;
       error?: { code: string; message: string };
     }
-  | { type: 'transfer-result'; ok: boolean; target: string; outcome: Record<string, unknown> }
-  | { type: 'voicemail-result'; ok: boolean; outcome: Record<string, unknown> }
+  /**
+   * A `transfer` command's result: `outcome` when the transfer was attempted (a failed one leaves the
+   * caller with the agent), `error` when it could not start (bad config, no live call, no telephony).
+   */
+  | {
+      type: 'transfer-result';
+      ok: boolean;
+      target: string;
+      outcome?: TransferOutcome;
+      error?: { code: string; message: string };
+    }
+  /** A `voicemail` command's result: `outcome` when recording started, `error` when it could not. */
+  | {
+      type: 'voicemail-result';
+      ok: boolean;
+      outcome?: VoicemailOutcome;
+      error?: { code: string; message: string };
+    }
   /** answered, transfer-failed, voicemail-left, ended, remote-hold. */
   | { type: 'call-event'; event: string; detail?: Record<string, unknown> };
+
+/**
+ * Typed outcomes of the call flows. The call layer produces them (src/calls/flow-actions); the agent
+ * receives the same values in `transfer-result` / `voicemail-result`, and the call session learns of a
+ * hand-off from them. Field names are snake_case because they are also the webhook agent's JSON.
+ */
+export interface TransferOutcome {
+  flow: 'transfer';
+  mode: 'cold' | 'warm';
+  /** The target's label, e.g. `sales (sip:sales@pbx.example)`. */
+  target: string;
+  /**
+   * completed = the peer took the call by REFER; connected = bridged (cold fallback or warm);
+   * failed = the caller is still with the agent.
+   */
+  result: 'completed' | 'connected' | 'failed';
+  /** How the call left: REFER (RFC 3515) or a bridged second leg; `none` when nothing was tried. */
+  method: 'refer' | 'bridge' | 'none';
+  /** Why it failed (busy, no-answer, declined, caller-hung-up, …). */
+  reason?: string;
+  /** The SIP final status behind a failure (486, 603, …), when there was one. */
+  status?: number;
+  /** Whether the call left the agent (result is completed or connected). */
+  handed_off: boolean;
+}
+
+/** What became of the voicemail's notification email. */
+export type VoicemailEmailStatus =
+  | { status: 'none' }
+  | { status: 'queued'; outbox_id: number }
+  | { status: 'sent'; message_id: string; attempts: number }
+  | { status: 'skipped'; reason: string }
+  | { status: 'failed'; error: string };
+
+export type VoicemailOutcome =
+  | {
+      flow: 'voicemail';
+      saved: true;
+      voicemail_id: string;
+      duration_ms: number;
+      /** Why recording stopped: the end key, silence, the length limit or the caller hanging up. */
+      end: string;
+      email: VoicemailEmailStatus;
+    }
+  | { flow: 'voicemail'; saved: false; reason: 'caller-hung-up' | 'too-short' }
+  /** Nothing above the silence threshold was heard: the recording was discarded (levels in dBFS). */
+  | {
+      flow: 'voicemail';
+      saved: false;
+      reason: 'silent';
+      level_dbfs: number;
+      peak_dbfs: number;
+      threshold_dbfs: number;
+    };
+
+export interface IvrOutcome {
+  flow: 'ivr';
+  sequence: string;
+  /** Every digit sent, in order. */
+  sent: string;
+  method: 'rfc4733' | 'info';
+  status: 'completed' | 'hangup' | 'cancelled';
+  duration_ms: number;
+}
+
+export type CallFlowOutcome = TransferOutcome | VoicemailOutcome | IvrOutcome;
 
 export type GatherInput = 'dtmf' | 'speech' | 'any';
 

@@ -20,8 +20,11 @@ export interface ApiDeps {
   logger?: Logger;
   /** Named readiness checks for components other than the database (telephony, media servers, …). */
   readiness?: Record<string, ReadinessProbe>;
-  /** The server's action engine, so the API validates and simulates with the same registry and services. */
-  actionEngine?: ActionEngine;
+  /**
+   * The server's action engine (createActionEngine / createActionRuntime), so the API validates and
+   * simulates with the same registry and services as calls do.
+   */
+  actionEngine: ActionEngine;
 }
 
 /** Builds the admin API without listening; tests use `app.inject`, `start` calls `listen`. */

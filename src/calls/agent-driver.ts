@@ -157,7 +157,6 @@ export class AgentDriver {
       case 'action': {
         const r = await call.actions.callTool(c.name, c.args ?? {});
         if (r.say) await call.say(r.say);
-        if (r.ok && r.outputs.handed_off === true) call.handedOff(r.outputs);
         return r.ok
           ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs }
           : {
@@ -168,13 +167,11 @@ export class AgentDriver {
             };
       }
       case 'transfer': {
-        const outcome = await call.transfer(c.target, { mode: c.mode ?? 'cold', ...(c.options ?? {}) });
-        return { type: 'transfer-result', ok: outcome.ok !== false, target: c.target, outcome };
+        const result = await call.transfer(c.target, { mode: c.mode ?? 'cold', ...(c.options ?? {}) });
+        return { type: 'transfer-result', target: c.target, ...result };
       }
-      case 'voicemail': {
-        const outcome = await call.voicemail(c.options ?? {});
-        return { type: 'voicemail-result', ok: outcome.ok !== false, outcome };
-      }
+      case 'voicemail':
+        return { type: 'voicemail-result', ...(await call.voicemail(c.options ?? {})) };
       case 'hangup':
         if (c.say) await call.say(c.say);
         await call.hangup(c.reason ?? 'agent');

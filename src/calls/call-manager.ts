@@ -1,5 +1,4 @@
 import type { ActionEngine } from '../actions/action-engine.js';
-import { assertCallable } from '../actions/dnc-guard.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
 import { createAgent } from '../agent/create-agent.js';
 import type { TranscriptLine } from '../agent/speech-recognizer.js';
@@ -16,8 +15,11 @@ import {
 import type { CallsSettings } from './calls-config.js';
 import { assertCallingHours } from './calling-hours.js';
 import { assertOutboundRoute, unansweredBy } from './outbound-route.js';
-import { CallSession, type CallFlowRunner } from './call-session.js';
+import { CallSession } from './call-session.js';
+import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
+import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
+import { assertCallable } from '../contacts/dnc-guard.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -27,7 +29,6 @@ export interface CallManagerDeps {
   /** Names of `sip.trunks`, in order: calls out are checked against them before dialling. */
   trunks: readonly string[];
   logger: Logger;
-  flows?: CallFlowRunner;
   fetch?: typeof fetch;
   now?: () => Date;
 }
@@ -56,9 +57,10 @@ const DIAL_CAUSE: Record<string, HangupCause> = {
 /**
  * Owns the live call sessions: routes calls in to agents, places calls out (after the DNC and
  * calling-hours checks, before anything is dialled), passes transcript lines and call events to
- * sessions, and drains them on stop. Implements the call-flow actions' CallEventSink (`emit`).
+ * sessions, and drains them on stop. Implements the call-flow action types' CallFlowSink: call events,
+ * typed outcomes and recordings reach the live session they belong to.
  */
-export class CallManager {
+export class CallManager implements CallFlowSink {
   private readonly sessions = new Map<string, CallSession>();
   private draining = false;
   private readonly log: Logger;
@@ -141,9 +143,17 @@ export class CallManager {
     session.transcript(line);
   }
 
-  /** CallEventSink for the call-flow action types (transfer-failed, voicemail-left). */
+  /** Call events from the call-flow types (transfer-failed, voicemail-left) fire the session's triggers. */
   emit(callId: string, event: CallEvent): void {
     void this.sessions.get(callId)?.engineEvent(event);
+  }
+
+  outcome(callId: string, runId: string | undefined, outcome: CallFlowOutcome): void {
+    this.sessions.get(callId)?.flowOutcome(runId, outcome);
+  }
+
+  recording(callId: string, active: boolean): void {
+    this.sessions.get(callId)?.recording(active);
   }
 
   /** Refuses new calls, lets live ones go on up to `drain_timeout_ms`, then hangs them up. */
@@ -201,7 +211,6 @@ export class CallManager {
         store,
         engine: this.deps.engine,
         logger: this.deps.logger,
-        ...(this.deps.flows ? { flows: this.deps.flows } : {}),
         onEnded: (s) => this.sessions.delete(s.id),
       },
     );

@@ -1,23 +1,31 @@
 import type { ActionEngine } from '../actions/action-engine.js';
-import type { CallEvent } from '../actions/triggers/trigger.js';
+import type { AnyActionType } from '../actions/action-type.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { Telephony } from '../telephony/port.js';
 import { callFlowSettings } from './targets/call-flow-settings.js';
-import { EngineCallFlowRunner } from './call-flow-runner.js';
+import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
+import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager } from './call-manager.js';
 import { ensureDemoAgent } from './demo-agent.js';
 
 /**
- * The call layer as the server runs it. Two steps because the engine needs the call layer's services
- * (telephony, call-flow settings, the call-event sink) and the call layer needs the engine:
- * `services` go into the action runtime, then `attach(engine)` builds the manager, creates the demo
- * agent when configured and installs the inbound handler on the telephony backend.
+ * The call layer as the server runs it. Two steps because the engine needs the call layer's action
+ * types (transfers, voicemail, IVR: they drive the caller's leg) and the call layer needs the engine:
+ * `actionTypes` go into the engine factory, then `attach(engine)` builds the manager (the types' sink),
+ * creates the demo agent when configured and installs the inbound handler on the telephony backend.
  */
 export class CallRuntime {
-  readonly services: Record<string, unknown>;
+  /** The call-flow action types, closing over telephony, the call-flow settings and the manager. */
+  readonly actionTypes: readonly AnyActionType[];
   private current: CallManager | undefined;
+  /** Reaches the manager once `attach` has built it (the types are built before the engine). */
+  private readonly sink: CallFlowSink = {
+    emit: (callId, event) => this.current?.emit(callId, event),
+    outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
+    recording: (callId, active) => this.current?.recording(callId, active),
+  };
 
   constructor(
     private readonly config: Config,
@@ -30,12 +38,11 @@ export class CallRuntime {
       durableVoicemailEmail?: boolean;
     },
   ) {
-    this.services = {
+    this.actionTypes = callFlowActionTypes({
+      settings: callFlowSettings(config, { durableVoicemailEmail: deps.durableVoicemailEmail ?? false }),
       telephony: deps.telephony,
-      callFlows: callFlowSettings(config, { durableVoicemailEmail: deps.durableVoicemailEmail ?? false }),
-      // Call-flow actions report transfer-failed / voicemail-left here; the session's triggers fire.
-      callEvents: { emit: (callId: string, event: CallEvent) => this.current?.emit(callId, event) },
-    };
+      sink: this.sink,
+    });
   }
 
   get manager(): CallManager | undefined {
@@ -51,7 +58,6 @@ export class CallRuntime {
       settings: this.config.calls,
       trunks: this.config.sip.trunks.map((t) => t.name),
       logger,
-      flows: new EngineCallFlowRunner(engine),
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
     });
     this.current = manager;

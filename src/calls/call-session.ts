@@ -1,25 +1,29 @@
 import type { ActionEngine } from '../actions/action-engine.js';
 import type { ActionSession, StageResult } from '../actions/action-session.js';
-import type { CallHandle } from '../actions/action-type.js';
+import type { CallHandle, CallState } from '../actions/action-type.js';
+import type { ActionFailure, RunResult } from '../actions/action-runner.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
-import type { Agent } from '../agent/agent.js';
+import type { Agent, CallFlowOutcome, TransferOutcome, VoicemailOutcome } from '../agent/agent.js';
 import type { TranscriptLine } from '../agent/speech-recognizer.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { CallLeg, HangupEvent, InboundCall } from '../telephony/port.js';
 import { AgentDriver } from './agent-driver.js';
 import { CallRecorder } from './call-recorder.js';
-import { CallStateMachine, type CallState } from './call-state.js';
+import { CallStateMachine } from './call-state.js';
 
-/** Runs `transfer` and `voicemail` for a call (the call-flow action types, run on the session's behalf). */
-export interface CallFlowRunner {
-  transfer(
-    call: CallSession,
-    target: string,
-    options: Record<string, unknown>,
-  ): Promise<Record<string, unknown>>;
-  voicemail(call: CallSession, options: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
+/** Type names of the call-flow action types the `transfer` and `voicemail` agent commands run. */
+export const FLOW_TYPES = {
+  cold: 'cold-transfer',
+  warm: 'warm-transfer',
+  voicemail: 'leave-voicemail',
+} as const;
+
+/**
+ * What an agent's `transfer` / `voicemail` command got: the typed outcome when the flow ran (a failed
+ * transfer included), or the typed failure when it could not start (bad config, no live call, …).
+ */
+export type FlowCommandResult<O> = { ok: boolean; outcome?: O; error?: { code: string; message: string } };
 
 export interface CallSessionInit {
   callId: string;
@@ -37,7 +41,6 @@ export interface CallSessionDeps {
   store: Store;
   engine: ActionEngine;
   logger: Logger;
-  flows?: CallFlowRunner;
   onEnded?: (session: CallSession) => void;
 }
 
@@ -60,6 +63,10 @@ export class CallSession implements CallHandle {
   private readonly driver: AgentDriver;
   /** Integration data plus before-stage outputs, the `data.*` namespace every action sees. */
   private readonly data: Record<string, unknown>;
+  /** Typed outcomes the call-flow types reported, by run, until the command that ran them takes them. */
+  private readonly outcomes = new Map<string, CallFlowOutcome>();
+  /** A recording runs: keys pressed (the end key) are its own, not the agent's or the triggers'. */
+  private recordingKeys = false;
 
   constructor(
     readonly init: CallSessionInit,
@@ -78,6 +85,7 @@ export class CallSession implements CallHandle {
       ...(init.contactId ? { contactId: init.contactId } : {}),
       data: this.data,
       call: this,
+      state: () => this.machine.state,
     });
     this.ended = new Promise((r) => (this.endedResolve = r));
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
@@ -161,7 +169,6 @@ export class CallSession implements CallHandle {
           fired_by: event.type,
           runs: result.runs.map((r) => ({ action: r.action, status: r.status })),
         });
-      for (const run of result.runs) if (run.outputs.handed_off === true) this.handedOff(run.outputs);
       this.speakAll(result.say);
       return result;
     } catch (err) {
@@ -176,6 +183,8 @@ export class CallSession implements CallHandle {
 
   private onDtmf(digit: string, method: string): void {
     this.recorder.event('dtmf', { digit, method });
+    // The key that ends a recording belongs to the recording (RecordOptions.endOnDtmf).
+    if (this.recordingKeys) return;
     void this.engineEvent({ type: 'dtmf', digits: digit });
     this.driver.onDigit(digit);
   }
@@ -210,23 +219,70 @@ export class CallSession implements CallHandle {
     return { sent: digits };
   }
 
-  async transfer(target: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    if (!this.deps.flows) return { ok: false, error: 'transfers are not available in this server' };
-    return this.deps.flows.transfer(this, target, options);
+  /**
+   * An agent's `transfer` command: the cold- or warm-transfer type run inline through the action
+   * session (an `action_runs` row with no definition). A completed transfer has handed the call off by
+   * the time this resolves (`flowOutcome`).
+   */
+  async transfer(
+    target: string,
+    options: Record<string, unknown> = {},
+  ): Promise<FlowCommandResult<TransferOutcome>> {
+    const { mode, ...config } = options;
+    const type = mode === 'warm' ? FLOW_TYPES.warm : FLOW_TYPES.cold;
+    const { outcome, ...result } = await this.runFlow(type, { ...config, target }, 'transfer');
+    return { ...result, ...(outcome?.flow === 'transfer' ? { outcome } : {}) };
   }
 
-  async voicemail(options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    if (!this.deps.flows) return { ok: false, error: 'voicemail is not available in this server' };
-    return this.deps.flows.voicemail(this, options);
+  /** An agent's `voicemail` command: the leave-voicemail type run inline, like `transfer`. */
+  async voicemail(options: Record<string, unknown> = {}): Promise<FlowCommandResult<VoicemailOutcome>> {
+    const { outcome, ...result } = await this.runFlow(FLOW_TYPES.voicemail, options, 'voicemail');
+    return { ...result, ...(outcome?.flow === 'voicemail' ? { outcome } : {}) };
+  }
+
+  private async runFlow(
+    type: string,
+    config: Record<string, unknown>,
+    command: 'transfer' | 'voicemail',
+  ): Promise<FlowCommandResult<CallFlowOutcome>> {
+    const run = await this.actions.runInline({ type, config, firedBy: { kind: 'command', command } });
+    const outcome = run.runId ? this.takeOutcome(run.runId) : undefined;
+    this.recorder.event('flow', { type, ok: run.status === 'succeeded', ...failureCode(run) });
+    return {
+      ok: run.status === 'succeeded',
+      ...(outcome ? { outcome } : {}),
+      ...(run.error ? { error: { code: run.error.code, message: run.error.message } } : {}),
+    };
+  }
+
+  private takeOutcome(runId: string): CallFlowOutcome | undefined {
+    const outcome = this.outcomes.get(runId);
+    this.outcomes.delete(runId);
+    return outcome;
+  }
+
+  /**
+   * A call-flow type reports its typed outcome (through the call manager): a transfer that took the
+   * call hands it off now; the value waits for the agent command that ran it (attached runs drop it).
+   */
+  flowOutcome(runId: string | undefined, outcome: CallFlowOutcome): void {
+    if (outcome.flow === 'transfer' && outcome.handed_off) this.handedOff(outcome);
+    if (runId) this.outcomes.set(runId, outcome);
+    // Attached runs (triggers, tools) never take theirs; keep only the latest few.
+    if (this.outcomes.size > 8) this.outcomes.delete(this.outcomes.keys().next().value as string);
+  }
+
+  /** A call-flow type records the caller (true) or stopped: keys meanwhile are the recording's. */
+  recording(active: boolean): void {
+    this.recordingKeys = active;
   }
 
   /** The agent leaves: the caller now talks to someone else (a bridged or referred transfer). */
-  handedOff(detail: Record<string, unknown> = {}): void {
+  handedOff(outcome: TransferOutcome): void {
     if (!this.machine.canMove('handed-off')) return;
-    this.actions.phase = 'handed-off';
     this.machine.to('handed-off');
     // The transfer types record their typed outcome on the row (`transfer`); keep it, note the hand-off.
-    this.recorder.event('handed-off', { result: detail.result ?? null, method: detail.method ?? null });
+    this.recorder.event('handed-off', { result: outcome.result, method: outcome.method });
     this.recorder.update({ outcome: 'transferred' });
     this.driver.stop();
   }
@@ -287,4 +343,8 @@ export class CallSession implements CallHandle {
       return event.cause === 'busy' ? 'busy' : event.cause === 'no-answer' ? 'no-answer' : 'failed';
     return 'completed';
   }
+}
+
+function failureCode(run: RunResult): { code?: ActionFailure['code'] } {
+  return run.status === 'succeeded' ? {} : { code: run.error?.code ?? 'ERROR' };
 }

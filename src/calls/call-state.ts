@@ -1,3 +1,5 @@
+import type { CallState } from '../actions/action-type.js';
+
 /**
  * The call session's states and the only moves between them. The diagram:
  *
@@ -12,8 +14,6 @@
  *
  * A move not listed here is a programming error and throws (SIP.js style `stateTransition`).
  */
-export const CALL_STATES = ['ringing', 'answered', 'handed-off', 'ended'] as const;
-export type CallState = (typeof CALL_STATES)[number];
 
 export const ALLOWED_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   ringing: ['answered', 'ended'],

@@ -1,23 +1,15 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
-import { ActionError, type ActionServices } from '../actions/action-type.js';
 import { SmtpMailer, type Mailer } from './mail/mailer.js';
-import {
-  GuardedHttpClient,
-  type OutboundRequest,
-  type OutboundResponse,
-} from './http/guarded-http-client.js';
+import { GuardedHttpClient } from './http/guarded-http-client.js';
+import type { IntegrationHttp } from './http/http-client.js';
 import { SmsService } from './sms/sms-service.js';
 import { TwilioProvider } from './sms/twilio-provider.js';
 import { HttpSmsProvider } from './sms/http-sms-provider.js';
 import type { CrmAdapter } from './crm/crm-adapter.js';
 import { HubspotAdapter } from './crm/hubspot-adapter.js';
 import { SalesforceAdapter } from './crm/salesforce-adapter.js';
-
-/** The client integrations use; `GuardedHttpClient` in production. */
-export interface IntegrationHttp {
-  request(input: OutboundRequest): Promise<OutboundResponse | Omit<OutboundResponse, 'bytes' | 'url'>>;
-}
+import { ActionError } from '../errors.js';
 
 /** Services the integration actions read from `ActionServices` (pass to `ActionEngine({ services })`). */
 export interface IntegrationServices {
@@ -59,20 +51,23 @@ function missing(name: string): ActionError {
   return new ActionError('UNAVAILABLE', `the ${name} service is not configured on this server`, false);
 }
 
-export function httpOf(services: ActionServices): IntegrationHttp {
-  const http = services.http as IntegrationHttp | undefined;
-  if (!http) throw missing('http');
-  return http;
+/*
+ * Typed accessors: each returns the composed service or throws a clear UNAVAILABLE error naming it.
+ * They take the plain typed fields (not the action services), so integrations need nothing from actions.
+ */
+
+export function httpOf(services: { http?: IntegrationHttp }): IntegrationHttp {
+  if (!services.http) throw missing('http');
+  return services.http;
 }
 
-export function smsOf(services: ActionServices): SmsService {
-  const sms = services.sms;
-  if (!(sms instanceof SmsService)) throw missing('sms');
-  return sms;
+export function smsOf(services: { sms?: SmsService }): SmsService {
+  if (!services.sms) throw missing('sms');
+  return services.sms;
 }
 
-export function mailerOf(services: ActionServices): Mailer {
-  const mailer = services.mailer;
+export function mailerOf(services: { mailer?: Mailer }): Mailer {
+  const { mailer } = services;
   if (!mailer) throw missing('mailer');
   if (!mailer.enabled) {
     throw new ActionError('UNAVAILABLE', 'email is not configured: set mail.from and mail.smtp.host', false);
@@ -80,13 +75,8 @@ export function mailerOf(services: ActionServices): Mailer {
   return mailer;
 }
 
-export function crmOf(services: ActionServices, name: string): CrmAdapter {
-  const adapters = (services.crm ?? {}) as Record<string, CrmAdapter>;
-  const adapter = adapters[name];
+export function crmOf(services: { crm?: Readonly<Record<string, CrmAdapter>> }, name: string): CrmAdapter {
+  const adapter = services.crm?.[name];
   if (!adapter) throw missing(`crm.${name}`);
   return adapter;
-}
-
-export function publicUrlOf(services: ActionServices): string {
-  return typeof services.publicUrl === 'string' ? services.publicUrl : '';
 }

@@ -87,4 +87,6 @@ export type FiredBy =
   | { kind: 'intent'; phrase: string; line: string }
   | { kind: 'dtmf'; digits: string }
   | { kind: 'condition'; expression: string }
-  | { kind: 'event'; event: CallEventName };
+  | { kind: 'event'; event: CallEventName }
+  /** An agent command run inline, with no definition (a webhook agent's command, a script step). */
+  | { kind: 'command'; command: 'transfer' | 'voicemail' };

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import { requireContact } from './contact-helpers.js';
+import { ActionError } from '../../errors.js';
 
 export const addToList = defineActionType({
   name: 'add-to-list',

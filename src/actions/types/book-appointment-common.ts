@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, type ActionContext, type ActionOutputs } from '../action-type.js';
+import { type ActionContext, type ActionOutputs } from '../action-type.js';
 import { BookingService, type BookingResult } from '../../integrations/booking/booking-service.js';
 import { DEFAULT_BOOKING_OPTIONS } from '../../integrations/booking/booking-services.js';
 import type { UserRecord } from '../../store/store.js';
 import { CalendarError } from '../../integrations/calendar/external-calendar.js';
 import { displayTime, isTimeZone, isoDate, localIso, localParts } from '../../util/zoned-time.js';
+import { ActionError } from '../../errors.js';
 
 /** Shared by check-availability, book-, reschedule- and cancel-appointment. */
 
@@ -20,10 +21,9 @@ export const CallerZoneField = Type.String({
   description: "Template of the caller's IANA time zone; empty = the user's zone",
 });
 
-/** The booking service from the services bag, or one over the store with default settings. */
+/** The booking service composed in, or one over the store with default settings. */
 export function bookingService(ctx: ActionContext<unknown>): BookingService {
-  const given = ctx.services.booking;
-  if (given instanceof BookingService) return given;
+  if (ctx.services.booking) return ctx.services.booking;
   return new BookingService({
     store: ctx.services.store,
     options: DEFAULT_BOOKING_OPTIONS,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import type { BookingResult, BookingService } from '../../integrations/booking/booking-service.js';
 import {
   CallerZoneField,
@@ -9,6 +9,7 @@ import {
   simulatedBooking,
   userCalendar,
 } from './book-appointment-common.js';
+import { ActionError } from '../../errors.js';
 
 /**
  * Books a slot in a user's calendar for the caller. Conflicts are refused (CONFLICT, not retried);

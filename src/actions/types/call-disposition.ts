@@ -1,6 +1,7 @@
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import { chooseDisposition } from './contact-helpers.js';
 import { DispositionConfig, dispositionArgs } from './contact-disposition.js';
+import { ActionError } from '../../errors.js';
 
 /**
  * Sets the call's disposition while the call is live. Refused once the call has ended or been handed

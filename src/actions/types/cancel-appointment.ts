@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import {
   CallerZoneField,
   asActionError,
@@ -7,6 +7,7 @@ import {
   bookingService,
   callerZone,
 } from './book-appointment-common.js';
+import { ActionError } from '../../errors.js';
 
 /** Cancels an appointment; outputs carry a METHOD:CANCEL invite for the confirmation. */
 export const cancelAppointment = defineActionType({

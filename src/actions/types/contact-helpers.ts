@@ -1,5 +1,6 @@
 import type { ContactRecord } from '../../store/store.js';
-import { ActionError, type ActionContext } from '../action-type.js';
+import { type ActionContext } from '../action-type.js';
+import { ActionError } from '../../errors.js';
 
 /** The call's contact record; the engine checks the `contact` precondition before exec. */
 export function requireContact(ctx: ActionContext<unknown>): ContactRecord {

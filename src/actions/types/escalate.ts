@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
-import { mailerOf, publicUrlOf } from '../../integrations/integration-services.js';
+import { mailerOf } from '../../integrations/integration-services.js';
 import { callSnapshot, transcriptText, type CallSnapshot } from '../../integrations/call-snapshot.js';
 import {
   httpUrlIssues,
@@ -99,7 +99,7 @@ async function notifyWebhook(ctx: ActionContext<Config>, snap: CallSnapshot, lin
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {
   const snap = callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
-  const base = publicUrlOf(ctx.services);
+  const base = ctx.services.publicUrl ?? '';
   const link = ctx.callId && base ? `${base}/calls/${encodeURIComponent(ctx.callId)}` : '';
   const out: Record<string, unknown> = { call_url: link, priority: ctx.config.priority };
   if (ctx.config.email) {

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
-import { chatClientOf } from '../../integrations/llm/llm-services.js';
 import { askToolAboutTranscript, transcriptOf } from './transcript-llm.js';
 import {
   Criterion,
@@ -15,6 +14,7 @@ import {
   type CriterionSpec,
   type Evaluation,
 } from './evaluate-call-rubric.js';
+import { ActionError } from '../../errors.js';
 
 const TOOL = 'record_evaluation';
 
@@ -50,7 +50,7 @@ export const evaluateCall = defineActionType({
   validate: (config) => rubricIssues(config.criteria),
   async exec(ctx) {
     const lines = transcriptOf(ctx);
-    const client = ctx.config.use_llm ? chatClientOf(ctx.services) : undefined;
+    const client = ctx.config.use_llm ? ctx.services.llm : undefined;
     const judged = client
       ? {
           results: await byLlm(client, ctx.config.criteria, lines, ctx.config.instructions, ctx.signal),

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { ChatClient } from '../../integrations/llm/chat-client.js';
 import type { TranscriptLine } from '../../integrations/llm/call-transcript.js';
-import { chatClientOf } from '../../integrations/llm/llm-services.js';
 import { isTimeZone, localParts } from '../../util/zoned-time.js';
 import {
   ExtractField,
@@ -13,6 +12,7 @@ import {
 } from './extract-data-fields.js';
 import { extractByRules } from './extract-data-rules.js';
 import { askToolAboutTranscript, transcriptOf } from './transcript-llm.js';
+import { ActionError } from '../../errors.js';
 
 const TOOL = 'record_fields';
 const RESERVED = new Set(['fields', 'invalid', 'missing', 'source', 'model']);
@@ -58,7 +58,7 @@ export const extractData = defineActionType({
   ],
   async exec(ctx) {
     const lines = transcriptOf(ctx);
-    const client = ctx.config.use_llm ? chatClientOf(ctx.services) : undefined;
+    const client = ctx.config.use_llm ? ctx.services.llm : undefined;
     const proposed = client
       ? await byLlm(client, ctx.config.fields, lines, ctx.config.instructions, ctx.signal)
       : extractByRules(ctx.config.fields, lines, callerToday(ctx));

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
+import { ActionError } from '../../errors.js';
 
 /**
  * Disengage: says an optional closing line, waits until it has played, then ends the call. The run

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../../integrations/integration-services.js';
 import { isSuccess, parseJsonBody, retryableStatus } from '../../integrations/http/http-status.js';
 import { httpUrlIssues } from '../../integrations/webhooks/signed-post.js';
 import { compileJsonPath, JsonPathError, selectJsonPath } from '../../integrations/http/json-path.js';
 import { authHeaders, authIssues, HttpAuthSchema, type HttpAuth } from './http-request-auth.js';
+import { ActionError } from '../../errors.js';
 
 const VARIABLE = '^[a-z_][a-z0-9_]{0,63}$';
 

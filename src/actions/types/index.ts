@@ -8,10 +8,6 @@ import { hangUp } from './hang-up.js';
 import { removeContactTags } from './remove-contact-tags.js';
 import { setDnc } from './set-dnc.js';
 import { updateContactProperty } from './update-contact-property.js';
-import { coldTransferAction } from './cold-transfer.js';
-import { warmTransferAction } from './warm-transfer.js';
-import { leaveVoicemailAction } from './leave-voicemail.js';
-import { ivrNavigateAction } from './ivr-navigate.js';
 import { checkAvailability } from './check-availability.js';
 import { bookAppointment } from './book-appointment.js';
 import { rescheduleAppointment } from './reschedule-appointment.js';
@@ -28,7 +24,7 @@ import { sendEmail } from './send-email.js';
 import { crmLog } from './crm-log.js';
 import { escalate } from './escalate.js';
 
-/** Every action type the server offers: the engine's local types, call-flow types, integration types. */
+/** Every action type the server offers: the engine's local types and integration types (the call layer registers its call-flow types, src/calls/flow-actions). */
 const ACTION_TYPES = [
   updateContactProperty,
   addContactTags,
@@ -39,10 +35,6 @@ const ACTION_TYPES = [
   setDnc,
   customReply,
   hangUp,
-  coldTransferAction,
-  warmTransferAction,
-  leaveVoicemailAction,
-  ivrNavigateAction,
   checkAvailability,
   bookAppointment,
   rescheduleAppointment,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import {
   CallerZoneField,
   asActionError,
@@ -8,6 +8,7 @@ import {
   callerZone,
   simulatedBooking,
 } from './book-appointment-common.js';
+import { ActionError } from '../../errors.js';
 
 /** Moves a booked appointment to another free slot of the same user; the invite gets a higher SEQUENCE. */
 export const rescheduleAppointment = defineActionType({

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import { httpOf, mailerOf } from '../../integrations/integration-services.js';
 import type { MailAttachment } from '../../integrations/mail/mailer.js';
 import { buildIcs } from '../../integrations/mail/ics-file.js';
 import { isSuccess } from '../../integrations/http/http-status.js';
+import { ActionError } from '../../errors.js';
 
 const Addresses = Type.Union([
   Type.String({ minLength: 1, maxLength: 2000 }),

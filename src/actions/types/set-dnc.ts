@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType } from '../action-type.js';
+import { defineActionType } from '../action-type.js';
 import { nowIso } from '../../store/ids.js';
 import { parsePhoneNumber } from '../../util/phone-number.js';
+import { ActionError } from '../../errors.js';
 
 /** Puts a number on the Do-Not-Call list; `assertCallable` then refuses every later call or message to it. */
 export const setDnc = defineActionType({

@@ -1,4 +1,4 @@
-import { ActionError, type ActionContext } from '../action-type.js';
+import { type ActionContext } from '../action-type.js';
 import {
   LlmError,
   structuredReply,
@@ -11,6 +11,7 @@ import {
   transcriptText,
   type TranscriptLine,
 } from '../../integrations/llm/call-transcript.js';
+import { ActionError } from '../../errors.js';
 
 /** The configured text, else the call's final transcript lines. */
 export function transcriptOf(ctx: ActionContext<{ transcript: string }>): TranscriptLine[] {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ActionError, defineActionType, type ActionContext } from '../action-type.js';
+import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
 import { callSnapshot } from '../../integrations/call-snapshot.js';
 import {
@@ -7,6 +7,7 @@ import {
   postSignedJson,
   webhookSecretIssues,
 } from '../../integrations/webhooks/signed-post.js';
+import { ActionError } from '../../errors.js';
 
 const WebhookConfig = Type.Object(
   {

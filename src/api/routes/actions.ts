@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { pino } from 'pino';
 import type { ApiDeps } from '../app.js';
-import { ActionEngine } from '../../actions/action-engine.js';
+import type { ActionEngine } from '../../actions/action-engine.js';
 import { describeTool } from '../../actions/tool-description.js';
 import { DefinitionInput, DefinitionPatch } from '../../actions/definitions.js';
 import { notFound } from '../../errors.js';
@@ -24,14 +23,7 @@ const ListQuery = Type.Object(
 
 /** Everything of the action engine in the admin API; one engine shared by its route groups. */
 export async function actionEngineRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const engine =
-    deps.actionEngine ??
-    new ActionEngine({
-      store: deps.store,
-      logger: deps.logger ?? pino({ level: 'silent' }),
-      actions: deps.config.actions,
-      outbox: deps.config.outbox,
-    });
+  const engine = deps.actionEngine;
   definitionRoutes(app, engine);
   attachmentRoutes(app, deps, engine);
   actionRunRoutes(app, engine);

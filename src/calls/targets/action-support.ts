@@ -1,7 +1,7 @@
 import { Type, type TObject } from '@sinclair/typebox';
-import { ActionError, type ActionContext } from '../../actions/action-type.js';
-import { CallwrightError, type FieldIssue } from '../../errors.js';
-import type { CallLeg, Telephony } from '../../telephony/port.js';
+import { type ActionContext } from '../../actions/action-type.js';
+import { CallwrightError, type FieldIssue, ActionError } from '../../errors.js';
+import type { CallLeg } from '../../telephony/port.js';
 import { resolveTarget, TARGET_FORMS, type ResolvedTarget } from './target-resolver.js';
 
 /** The caller's leg from the call handle; the engine has already checked live-call and answered-call. */
@@ -10,12 +10,6 @@ export function requireLeg(ctx: ActionContext<unknown>): CallLeg {
   if (!leg) throw new ActionError('PRECONDITION', 'the call exposes no telephony leg to act on', false);
   if (!leg.active) throw new ActionError('PRECONDITION', 'the caller has already hung up', false);
   return leg;
-}
-
-export function requireTelephony(ctx: ActionContext<unknown>): Telephony {
-  const t = ctx.services.telephony;
-  if (!t) throw new ActionError('UNAVAILABLE', 'no telephony service to place the call to the target', false);
-  return t;
 }
 
 export function agentIdOf(ctx: ActionContext<unknown>): string | undefined {

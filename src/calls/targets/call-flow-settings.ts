@@ -1,12 +1,7 @@
 import path from 'node:path';
-import type { ActionServices } from '../../actions/action-type.js';
 import type { CallEvent } from '../../actions/triggers/trigger.js';
 import type { Config, SipTrunkSettings } from '../../config/schema.js';
 import type { DtmfMethod } from '../../telephony/port.js';
-import type { Summarizer } from '../../integrations/llm/summarizer.js';
-
-/** The shared summarizer service (`services.summarizer`, src/integrations/llm/summarizer.ts). */
-export type { Summarizer };
 
 /**
  * Where call-flow actions report call events (`transfer-failed`, `voicemail-left`) so attachments with
@@ -18,8 +13,8 @@ export interface CallEventSink {
 }
 
 /**
- * What transfers, voicemail and IVR navigation need from the config, passed to actions as
- * `services.callFlows` (ActionEngineDeps.services). Built by `callFlowSettings(config)`.
+ * What transfers, voicemail and IVR navigation need from the config; the call-flow action types close
+ * over it (src/calls/flow-actions). Built by `callFlowSettings(config)`.
  */
 export interface CallFlowSettings {
   /** Voicemail WAVs go to `<voicemailDir>/<id>.wav`. */
@@ -51,40 +46,13 @@ export function callFlowSettings(
   };
 }
 
-/** The typed view of the optional services these flows use. */
-export interface CallFlowServices {
-  settings?: CallFlowSettings;
-  summarizer?: Summarizer;
-  events?: CallEventSink;
-}
-
-function hasMethod<T>(value: unknown, method: string): value is T {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Record<string, unknown>)[method] === 'function'
-  );
-}
-
-export function callFlowServices(services: ActionServices): CallFlowServices {
-  const settings = services.callFlows as CallFlowSettings | undefined;
-  return {
-    ...(settings && typeof settings === 'object' ? { settings } : {}),
-    ...(hasMethod<Summarizer>(services.summarizer, 'summarize') ? { summarizer: services.summarizer } : {}),
-    ...(hasMethod<CallEventSink>(services.callEvents, 'emit') ? { events: services.callEvents } : {}),
-  };
-}
-
 /** The trunk a leg came in on (or went out through), when it is configured. */
-export function trunkOf(
-  settings: CallFlowSettings | undefined,
-  trunk: string | undefined,
-): SipTrunkSettings | undefined {
-  if (!settings || !trunk) return undefined;
+export function trunkOf(settings: CallFlowSettings, trunk: string | undefined): SipTrunkSettings | undefined {
+  if (!trunk) return undefined;
   return settings.trunks.find((t) => t.name === trunk);
 }
 
 /** DTMF method for a leg: the trunk's `dtmf_method`, RFC 4733 otherwise. */
-export function dtmfMethodFor(settings: CallFlowSettings | undefined, trunk: string | undefined): DtmfMethod {
+export function dtmfMethodFor(settings: CallFlowSettings, trunk: string | undefined): DtmfMethod {
   return trunkOf(settings, trunk)?.dtmf_method ?? 'rfc4733';
 }

@@ -1,5 +1,5 @@
 import type { Store } from '../../store/store.js';
-import type { Summarizer } from '../targets/call-flow-settings.js';
+import type { Summarizer } from '../../integrations/llm/summarizer.js';
 
 export interface TranscriptLine {
   speaker: string;

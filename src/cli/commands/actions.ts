@@ -1,17 +1,23 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { ActionEngine } from '../../actions/action-engine.js';
+import { createActionEngine, type ActionEngine } from '../../actions/action-engine.js';
+import { callFlowActionTypes } from '../../calls/flow-actions/call-flow-types.js';
+import { callFlowSettings } from '../../calls/targets/call-flow-settings.js';
 import type { Config } from '../../config/schema.js';
 import type { Store } from '../../store/store.js';
 import { loadCliConfig, openStore, type Io } from '../context.js';
 
-/** An engine over the CLI's store (local action types; no live services). */
+/**
+ * An engine over the CLI's store: every action type the server offers (the call layer's call-flow types
+ * included, so their definitions validate and simulate), no live services.
+ */
 export function cliEngine(store: Store, config: Config): ActionEngine {
-  return new ActionEngine({
+  return createActionEngine({
     store,
     logger: pino({ level: 'silent' }),
     actions: config.actions,
     outbox: config.outbox,
+    types: callFlowActionTypes({ settings: callFlowSettings(config) }),
   });
 }
 

@@ -1,5 +1,6 @@
-import { ActionError, type HttpClient } from '../../actions/action-type.js';
 import { isSuccess, parseJsonBody, retryableStatus } from '../http/http-status.js';
+import { ActionError } from '../../errors.js';
+import type { HttpClient } from '../http/http-client.js';
 
 /** One call as a CRM activity: who, when, what was said and decided, and contact fields to update. */
 export interface CrmActivity {

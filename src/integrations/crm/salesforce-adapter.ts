@@ -1,4 +1,3 @@
-import type { HttpClient } from '../../actions/action-type.js';
 import {
   CrmApi,
   notConfigured,
@@ -6,6 +5,7 @@ import {
   type CrmAdapter,
   type CrmLogResult,
 } from './crm-adapter.js';
+import type { HttpClient } from '../http/http-client.js';
 
 export interface SalesforceSettings {
   instance_url: string;

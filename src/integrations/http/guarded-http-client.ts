@@ -2,10 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import dns from 'node:dns';
 import net from 'node:net';
-import type { HttpClient } from '../../actions/action-type.js';
 import type { HttpSettings } from '../../config/schema.js';
 import { AddressPolicy } from './address-policy.js';
 import { OutboundHttpError } from './outbound-http-error.js';
+import type { HttpClient } from './http-client.js';
 
 export interface OutboundRequest {
   method: string;

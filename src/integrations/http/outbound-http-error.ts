@@ -1,4 +1,4 @@
-import { ActionError } from '../../actions/action-type.js';
+import { ActionError } from '../../errors.js';
 
 export type OutboundHttpErrorCode =
   /** The address policy refused the host (private range not allowed). */

@@ -24,18 +24,7 @@ export function createLlmServices(
   return { llm, summarizer: createSummarizer(llm) };
 }
 
-function isChatClient(value: unknown): value is ChatClient {
-  return !!value && typeof (value as ChatClient).complete === 'function';
-}
-
-/** The chat client in a services bag, if one was composed in. */
-export function chatClientOf(services: Record<string, unknown>): ChatClient | undefined {
-  return isChatClient(services.llm) ? services.llm : undefined;
-}
-
-/** The summarizer in a services bag, else one over its chat client (or extractive). */
-export function summarizerOf(services: Record<string, unknown>): Summarizer {
-  const given = services.summarizer;
-  if (given && typeof (given as Summarizer).summarize === 'function') return given as Summarizer;
-  return createSummarizer(chatClientOf(services));
+/** The summarizer composed in, else one over the chat client (or extractive when there is none). */
+export function summarizerOf(services: { summarizer?: Summarizer; llm?: ChatClient }): Summarizer {
+  return services.summarizer ?? createSummarizer(services.llm);
 }

@@ -1,4 +1,3 @@
-import type { HttpClient } from '../../actions/action-type.js';
 import { parseJsonBody } from '../http/http-status.js';
 import { selectJsonPath } from '../http/json-path.js';
 import {
@@ -9,6 +8,7 @@ import {
   type ProviderReceipt,
   type SmsProvider,
 } from './sms-provider.js';
+import type { HttpClient } from '../http/http-client.js';
 
 export interface HttpSmsSettings {
   url: string;

@@ -1,5 +1,5 @@
-import { ActionError } from '../../actions/action-type.js';
 import { retryableStatus } from '../http/http-status.js';
+import { ActionError } from '../../errors.js';
 
 export type MessageChannel = 'sms' | 'whatsapp';
 

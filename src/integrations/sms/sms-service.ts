@@ -1,10 +1,9 @@
 import type { Store } from '../../store/store.js';
-import { assertCallable } from '../../actions/dnc-guard.js';
-import { CallwrightError } from '../../errors.js';
-import { ActionError } from '../../actions/action-type.js';
+import { CallwrightError, ActionError } from '../../errors.js';
 import { parsePhoneNumber, phoneExpected } from '../../util/phone-number.js';
 import { MessageRepository, type MessageRecord } from './message-repository.js';
 import type { MessageChannel, SmsProvider } from './sms-provider.js';
+import { assertCallable } from '../../contacts/dnc-guard.js';
 
 export interface SendRequest {
   channel: MessageChannel;

@@ -1,4 +1,3 @@
-import type { HttpClient } from '../../actions/action-type.js';
 import { parseJsonBody } from '../http/http-status.js';
 import {
   SmsProviderError,
@@ -8,6 +7,7 @@ import {
   type ProviderReceipt,
   type SmsProvider,
 } from './sms-provider.js';
+import type { HttpClient } from '../http/http-client.js';
 
 export interface TwilioSettings {
   account_sid: string;

@@ -1,8 +1,9 @@
-import { ActionError, type ActionContext } from '../../actions/action-type.js';
+import type { IntegrationHttp } from '../http/http-client.js';
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../integration-services.js';
 import { isSuccess, retryableStatus } from '../http/http-status.js';
 import { isWebhookSecret, webhookHeaders, webhookId } from './standard-webhooks.js';
+import { ActionError } from '../../errors.js';
 
 /** A URL field must be http(s), unless it is a template whose value is only known at run time. */
 export function httpUrlIssues(field: string, url: string | undefined): FieldIssue[] {
@@ -36,7 +37,11 @@ export interface SignedPost {
  * webhooks, crm-log's HTTP mapping); a non-2xx answer is an ActionError, retryable per RFC 9110 §15.
  */
 export async function postSignedJson(
-  ctx: Pick<ActionContext, 'services' | 'idempotencyKey' | 'signal'>,
+  ctx: {
+    services: { http?: IntegrationHttp; clock: { now(): number } };
+    idempotencyKey: string;
+    signal: AbortSignal;
+  },
   post: SignedPost,
 ): Promise<{ status: number; webhookId: string }> {
   const id = webhookId(post.idSeed);

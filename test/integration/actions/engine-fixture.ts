@@ -2,9 +2,9 @@ import { Type } from '@sinclair/typebox';
 import pino from 'pino';
 import { attacher } from '../../helpers/attach.js';
 import { tempStore } from '../../helpers/temp.js';
-import { ActionEngine } from '../../../src/actions/action-engine.js';
-import { createActionRegistry } from '../../../src/actions/types/index.js';
-import { ActionError, defineActionType } from '../../../src/actions/action-type.js';
+import { createActionEngine } from '../../../src/actions/action-engine.js';
+import { defineActionType } from '../../../src/actions/action-type.js';
+import { ActionError } from '../../../src/errors.js';
 
 /** Test-only types exercising the contract: record what they got, fail on demand, hang. */
 export function testTypes(
@@ -78,12 +78,10 @@ export function testTypes(
 export function engineFixture(options: { beforeBudgetMs?: number; fallback?: string } = {}) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown>; attempt: number; key: string }> = [];
-  const registry = createActionRegistry();
-  for (const type of testTypes(log)) registry.register(type);
-  const engine = new ActionEngine({
+  const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
-    registry,
+    types: testTypes(log),
     actions: {
       before_budget_ms: options.beforeBudgetMs ?? 2000,
       fallback_disposition: options.fallback ?? 'no-disposition',
@@ -102,5 +100,5 @@ export function engineFixture(options: { beforeBudgetMs?: number; fallback?: str
       started_at: new Date().toISOString(),
     });
   }
-  return { ...t, engine, registry, agent, attach, call, log };
+  return { ...t, engine, registry: engine.registry, agent, attach, call, log };
 }

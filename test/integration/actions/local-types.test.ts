@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
-import { assertCallable } from '../../../src/actions/dnc-guard.js';
 import { CallwrightError } from '../../../src/errors.js';
 import { simulate } from '../../../src/actions/simulation.js';
+import type { CallState } from '../../../src/actions/action-type.js';
+import { assertCallable } from '../../../src/contacts/dnc-guard.js';
 
 let fx: ReturnType<typeof engineFixture>;
 afterEach(() => fx?.cleanup());
@@ -71,15 +72,16 @@ describe('local action types', () => {
       triggers: [{ kind: 'tool' }],
     });
     const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
-    s.phase = 'answered';
+    // The call's state as its owner (the call layer's state machine) would report it.
+    let state: CallState = 'answered';
+    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id, state: () => state });
     expect(await s.callTool('dispose', { disposition: 'maybe' })).toMatchObject({
       ok: false,
       error: { code: 'VALIDATION' },
     });
     expect(await s.callTool('dispose', { disposition: 'sale' })).toMatchObject({ ok: true });
     expect(fx.store.calls.require(call.id).call_disposition).toBe('sale');
-    s.phase = 'handed-off';
+    state = 'handed-off';
     expect(await s.callTool('dispose', { disposition: 'no-sale' })).toMatchObject({
       ok: false,
       error: { code: 'PRECONDITION' },

@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApi } from '../../../src/api/app.js';
 import type { Store } from '../../../src/store/store.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
+import { testActionEngine } from '../../helpers/action-engine.js';
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -20,7 +21,9 @@ export type Json = any;
 export async function apiHarness(): Promise<ApiHarness> {
   const t = tempStore();
   const config = testConfig(t.dir);
-  const app = await buildApi({ store: t.store, config });
+  // The same engine factory and call-flow types the server composes (no live telephony here).
+  const engine = testActionEngine(t.store, config);
+  const app = await buildApi({ store: t.store, config, actionEngine: engine });
   const { token } = t.store.apiKeys.create('test');
   return {
     app,

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { parse } from 'yaml';
-import { tempStore } from '../../helpers/temp.js';
+import { tempStore, testConfig } from '../../helpers/temp.js';
 import { FakeTelephony } from '../../helpers/fake-port.js';
-import { ActionEngine } from '../../../src/actions/action-engine.js';
-import { createActionRegistry } from '../../../src/actions/types/index.js';
+import { createActionEngine } from '../../../src/actions/action-engine.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
-import { EngineCallFlowRunner } from '../../../src/calls/call-flow-runner.js';
+import { callFlowActionTypes } from '../../../src/calls/flow-actions/call-flow-types.js';
+import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.js';
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
@@ -21,24 +21,35 @@ export const SETTINGS: CallsSettings = {
 };
 
 /**
- * A real store and engine, the fake telephony port, and a CallManager over them. `trunks` are the
- * names in sip.trunks (default one, `carrier`).
+ * A real store and engine, the fake telephony port, and a CallManager over them. `options.trunks` are
+ * the names in sip.trunks (default one, `carrier`); `durableVoicemailEmail` sends voicemail mail through
+ * the outbox.
  */
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  trunks: readonly string[] = ['carrier'],
+  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean } = {},
 ) {
   const t = tempStore();
-  const registry = createActionRegistry();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
-  for (const type of testTypes(log as never)) registry.register(type);
+  const trunks = options.trunks ?? ['carrier'];
+  const flows = { durableVoicemailEmail: options.durableVoicemailEmail ?? false };
   const telephony = new FakeTelephony({ playMs: 5, nextDial: 'answered' });
-  const engine = new ActionEngine({
-    services: { telephony },
+  const holder: { manager?: CallManager } = {};
+  // The call layer's own types, as CallRuntime builds them: their sink is the manager (built below).
+  const flowTypes = callFlowActionTypes({
+    settings: callFlowSettings(testConfig(t.dir), flows),
+    telephony,
+    sink: {
+      emit: (id, e) => holder.manager?.emit(id, e),
+      outcome: (id, runId, o) => holder.manager?.outcome(id, runId, o),
+      recording: (id, active) => holder.manager?.recording(id, active),
+    },
+  });
+  const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
-    registry,
+    types: [...testTypes(log as never), ...flowTypes],
     actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
     outbox: { max_attempts: 3 },
   });
@@ -49,9 +60,9 @@ export function callsFixture(
     settings: { ...SETTINGS, ...settings },
     trunks,
     logger: pino({ level: 'silent' }),
-    flows: new EngineCallFlowRunner(engine),
     ...(now ? { now } : {}),
   });
+  holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
 
   function agent(name: string, yamlConfig: string, kind: 'scripted' | 'webhook' = 'scripted') {

@@ -21,7 +21,7 @@ async function refusal(promise: Promise<unknown>): Promise<CallwrightError> {
 
 describe('outbound calls need a route before anything is dialled', () => {
   it('an E.164 call with sip.trunks empty is refused naming sip.trunks and how to add one; no row, no dial', async () => {
-    fx = callsFixture({}, undefined, []);
+    fx = callsFixture({}, undefined, { trunks: [] });
     fx.agent('collector', 'steps: [{ say: hi }]');
     const err = await refusal(fx.manager.placeCall({ agent: 'collector', to: '+14155550123' }));
     expect(err.code).toBe('PRECONDITION');
@@ -37,7 +37,7 @@ describe('outbound calls need a route before anything is dialled', () => {
   });
 
   it('a call naming an unknown trunk is refused with the field, the value and the configured trunks', async () => {
-    fx = callsFixture({}, undefined, ['carrier', 'backup']);
+    fx = callsFixture({}, undefined, { trunks: ['carrier', 'backup'] });
     fx.agent('collector', 'steps: [{ say: hi }]');
     for (const to of ['+14155550123', 'sip:bob@127.0.0.1:5099']) {
       const err = await refusal(fx.manager.placeCall({ agent: 'collector', to, trunk: 'carier' }));
@@ -58,7 +58,7 @@ describe('outbound calls need a route before anything is dialled', () => {
   });
 
   it('a named trunk with sip.trunks empty is refused saying the list is empty and how to add one', async () => {
-    fx = callsFixture({}, undefined, []);
+    fx = callsFixture({}, undefined, { trunks: [] });
     fx.agent('collector', 'steps: [{ say: hi }]');
     const err = await refusal(
       fx.manager.placeCall({ agent: 'collector', to: 'sip:bob@127.0.0.1:5099', trunk: 'carrier' }),
@@ -70,7 +70,7 @@ describe('outbound calls need a route before anything is dialled', () => {
   });
 
   it('a SIP URI target needs no trunk: it is dialled with sip.trunks empty', async () => {
-    fx = callsFixture({}, undefined, []);
+    fx = callsFixture({}, undefined, { trunks: [] });
     fx.agent('collector', 'steps: [{ say: hi }]');
     const placed = await fx.manager.placeCall({ agent: 'collector', to: 'sip:bob@127.0.0.1:5099' });
     expect(placed.state).toBe('ringing');
@@ -83,7 +83,7 @@ describe('outbound calls need a route before anything is dialled', () => {
   });
 
   it('an E.164 call with a trunk configured and none named is dialled (the first trunk is the default)', async () => {
-    fx = callsFixture({}, undefined, ['carrier']);
+    fx = callsFixture({}, undefined, { trunks: ['carrier'] });
     fx.agent('collector', 'steps: [{ say: hi }]');
     await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
     await until(() => fx.telephony.dialled.length === 1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { testActionEngine } from '../../helpers/action-engine.js';
 import { buildApi } from '../../../src/api/app.js';
 import { importContactsCsv } from '../../../src/contacts/csv-import.js';
 import type { Store } from '../../../src/store/store.js';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   apiStore = a.store;
   importStore = b.store;
   const config = testConfig(a.dir, { contacts: { default_country: 'GB' } });
-  api = await buildApi({ store: a.store, config });
+  api = await buildApi({ store: a.store, config, actionEngine: testActionEngine(a.store, config) });
   token = a.store.apiKeys.create('test').token;
 });
 afterAll(async () => {

@@ -192,7 +192,7 @@ describe('inbound SMS webhook', () => {
   let app: FastifyInstance;
   let key: string;
   beforeEach(async () => {
-    app = await buildApi({ store: fx.store, config: fx.config });
+    app = await buildApi({ store: fx.store, config: fx.config, actionEngine: fx.engine });
     key = fx.store.apiKeys.create('test').token;
   });
   afterEach(async () => app.close());
@@ -273,6 +273,7 @@ describe('inbound SMS webhook', () => {
   it('requires an API key when no provider secret is configured to verify the request', async () => {
     const unsigned = await buildApi({
       store: fx.store,
+      actionEngine: fx.engine,
       config: {
         ...fx.config,
         sms: { ...fx.config.sms, twilio: { ...fx.config.sms.twilio, auth_token: '' } },
@@ -318,6 +319,7 @@ describe('inbound webhook for a generic HTTP gateway', () => {
   beforeEach(async () => {
     app = await buildApi({
       store: fx.store,
+      actionEngine: fx.engine,
       config: { ...fx.config, sms: { ...fx.config.sms, http: { ...fx.config.sms.http, token: TOKEN } } },
     });
   });

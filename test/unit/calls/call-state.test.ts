@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ALLOWED_TRANSITIONS,
-  CALL_STATES,
-  CallStateError,
-  CallStateMachine,
-  type CallState,
-} from '../../../src/calls/call-state.js';
+import { ALLOWED_TRANSITIONS, CallStateError, CallStateMachine } from '../../../src/calls/call-state.js';
+import { CALL_STATES, type CallState } from '../../../src/actions/action-type.js';
 
 function at(path: CallState[]): CallStateMachine {
   const m = new CallStateMachine();

@@ -4,10 +4,8 @@ import { parse } from 'yaml';
 import { createLogger } from '../../../src/logging/logger.js';
 import { redactUrl, scrubText } from '../../../src/logging/pii-scrub.js';
 import { buildApi } from '../../../src/api/app.js';
-import { ActionEngine } from '../../../src/actions/action-engine.js';
-import { createActionRegistry } from '../../../src/actions/types/index.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
-import { EngineCallFlowRunner } from '../../../src/calls/call-flow-runner.js';
+import { testActionEngine } from '../../helpers/action-engine.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 import { FakeTelephony } from '../../helpers/fake-port.js';
 
@@ -46,14 +44,7 @@ describe('log redaction', () => {
     const t = tempStore();
     cleanups.push(t.cleanup);
     const telephony = new FakeTelephony();
-    const engine = new ActionEngine({
-      services: { telephony },
-      store: t.store,
-      logger,
-      registry: createActionRegistry(),
-      actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
-      outbox: { max_attempts: 3 },
-    });
+    const engine = testActionEngine(t.store, testConfig(t.dir), logger);
     const manager = new CallManager({
       store: t.store,
       engine,
@@ -73,7 +64,6 @@ describe('log redaction', () => {
       },
       logger,
       trunks: [],
-      flows: new EngineCallFlowRunner(engine),
     });
     telephony.onInbound(manager.handleInbound);
     t.store.agents.create({
@@ -124,7 +114,13 @@ describe('log redaction', () => {
     const logger = createLogger({ level: 'info', redact_pii: true }, out.stream);
     const t = tempStore();
     cleanups.push(t.cleanup);
-    const app = await buildApi({ store: t.store, config: testConfig(t.dir), logger });
+    const config = testConfig(t.dir);
+    const app = await buildApi({
+      store: t.store,
+      config,
+      logger,
+      actionEngine: testActionEngine(t.store, config, logger),
+    });
     cleanups.push(() => app.close());
     const { token } = t.store.apiKeys.create('test');
     const headers = { authorization: `Bearer ${token}` };

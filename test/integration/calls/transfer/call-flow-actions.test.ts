@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from '../../actions/engine-fixture.js';
 import { FakeLeg, FakeTelephony, answeredHandle } from '../../../helpers/fake-port.js';
-import type { CallEventSink, CallFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
+import type { CallFlowSettings } from '../../../../src/calls/targets/call-flow-settings.js';
+import type { CallFlowSink } from '../../../../src/calls/flow-actions/call-flow-deps.js';
+import { registerCallFlowActions } from '../../../../src/calls/flow-actions/call-flow-types.js';
 import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import type { ActionSession } from '../../../../src/actions/action-session.js';
 
@@ -15,22 +17,14 @@ function setup(
   settings: Partial<CallFlowSettings> = {},
 ) {
   fx = engineFixture();
-  attach();
-  const flows: CallFlowSettings = {
-    voicemailDir: `${fx.dir}/voicemail`,
-    publicUrl: 'http://127.0.0.1:1',
-    trunks: [],
-    referNotifyTimeoutMs: 1000,
-    ringTimeoutMs: 500,
-    durableVoicemailEmail: false,
-    ...settings,
-  };
+  const flows: CallFlowSettings = { ...settingsFor(fx.dir), ...settings };
   const holder: { session?: ActionSession } = {};
   const fired: Array<Promise<unknown>> = [];
-  const sink: CallEventSink = {
+  const sink: CallFlowSink = {
     emit: (_id, e) => void fired.push((holder.session as ActionSession).handleEvent(e)),
   };
-  Object.assign(fx.engine.services, { telephony: tel, callFlows: flows, callEvents: sink });
+  registerCallFlowActions(fx.registry, { settings: flows, telephony: tel, sink });
+  attach();
   fx.store.agents.update(fx.agent.id, { targets: { sales: { type: 'sip', uri: 'sip:sales@pbx.example' } } });
   const call = fx.call();
   const session = fx.engine.session({
@@ -40,8 +34,25 @@ function setup(
     call: answeredHandle(call.id, leg),
   });
   holder.session = session;
-  session.phase = 'answered';
   return { call, session, fired };
+}
+
+function settingsFor(dir: string): CallFlowSettings {
+  return {
+    voicemailDir: `${dir}/voicemail`,
+    publicUrl: 'http://127.0.0.1:1',
+    trunks: [],
+    referNotifyTimeoutMs: 1000,
+    ringTimeoutMs: 500,
+    durableVoicemailEmail: false,
+  };
+}
+
+/** The engine fixture with the call layer's types registered (no telephony, no call). */
+function flowFixture(): ReturnType<typeof engineFixture> {
+  const f = engineFixture();
+  registerCallFlowActions(f.registry, { settings: settingsFor(f.dir) });
+  return f;
 }
 
 describe('call-flow action types through the engine', () => {
@@ -116,7 +127,7 @@ describe('call-flow action types through the engine', () => {
   });
 
   it('configs are validated on save, naming the field', () => {
-    fx = engineFixture();
+    fx = flowFixture();
     expect(() => fx.engine.definitions.create({ name: 'c', type: 'cold-transfer', config: {} })).toThrow(
       /config\.target/,
     );
@@ -136,7 +147,7 @@ describe('call-flow action types through the engine', () => {
   });
 
   it('needs an answered live call', async () => {
-    fx = engineFixture();
+    fx = flowFixture();
     fx.attach('ivr', 'ivr-navigate', { sequence: '1' }, 'during');
     const call = fx.call();
     const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });

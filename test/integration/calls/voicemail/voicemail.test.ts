@@ -11,6 +11,7 @@ import { voicemailsOf } from '../../../../src/calls/voicemail/voicemail-reposito
 import { SmtpMailer } from '../../../../src/integrations/mail/mailer.js';
 import { createOutboxWorker } from '../../../../src/delivery/outbox-service.js';
 import { buildApi } from '../../../../src/api/app.js';
+import { registerCallFlowActions } from '../../../../src/calls/flow-actions/call-flow-types.js';
 
 let fx: ReturnType<typeof engineFixture>;
 let smtp: TestSmtp | undefined;
@@ -37,9 +38,9 @@ async function setup(
   const mailer = new SmtpMailer(config.mail);
   closers.push(() => mailer.close());
   const settings = callFlowSettings(config, { durableVoicemailEmail: durable });
-  Object.assign(fx.engine.services, { mailer, callFlows: settings });
+  Object.assign(fx.engine.services, { mailer });
   const fired: string[] = [];
-  fx.engine.services.callEvents = { emit: (_id: string, e: { type: string }) => fired.push(e.type) };
+  registerCallFlowActions(fx.registry, { settings, sink: { emit: (_id, e) => fired.push(e.type) } });
   fx.attach(
     'vm',
     'leave-voicemail',
@@ -65,7 +66,6 @@ async function setup(
     to: '+14155550199',
     call: answeredHandle(call.id, leg),
   });
-  session.phase = 'answered';
   return { config, mailer, call, leg, session, fired };
 }
 
@@ -112,7 +112,7 @@ describe('leave-voicemail', () => {
     expect(body).toContain(link);
     await expect.poll(() => voicemailsOf(fx.store.db).require(id).notified_at).not.toBeNull();
 
-    const app = await buildApi({ store: fx.store, config });
+    const app = await buildApi({ store: fx.store, config, actionEngine: fx.engine });
     closers.push(() => app.close());
     const path = new URL(link).pathname;
     expect((await app.inject({ url: path })).statusCode).toBe(401);

@@ -56,6 +56,31 @@ describe('callwright agents import', () => {
     expect(store.agents.all()).toEqual([]);
     store.close();
   });
+
+  it('imports call-flow actions (transfer, voicemail), which the call layer provides', async () => {
+    const file = path.join(h.dir, 'flows.yaml');
+    writeFileSync(
+      file,
+      [
+        'agent: { name: desk, kind: scripted }',
+        'actions:',
+        '  - { name: to_sales, type: cold-transfer, config: { target: "sip:sales@pbx.example" } }',
+        '  - { name: take_message, type: leave-voicemail, config: { notify_to: [team@example.com] } }',
+        '',
+      ].join('\n'),
+    );
+    const res = await h.run('agents', 'import', file);
+    expect(res.err).toEqual([]);
+    expect(res.code).toBe(0);
+    const store = h.openStore();
+    expect(
+      store.actions
+        .all()
+        .map((a) => a.type)
+        .sort(),
+    ).toEqual(['cold-transfer', 'leave-voicemail']);
+    store.close();
+  });
 });
 
 describe('callwright simulate', () => {

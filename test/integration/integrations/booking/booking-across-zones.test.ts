@@ -318,7 +318,7 @@ describe('booking across time zones', () => {
     const a1 = await fx.booking.book({ user: fx.user.id, start: '2026-03-10T08:00:00Z', contactId: ann.id });
     await fx.booking.book({ user: fx.user.id, start: '2026-03-11T08:00:00Z' });
     const { token } = fx.store.apiKeys.create('test');
-    const api = await buildApi({ store: fx.store, config: fx.config });
+    const api = await buildApi({ store: fx.store, config: fx.config, actionEngine: fx.engine });
     const get = async (url: string) => {
       const res = await api.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
       return {

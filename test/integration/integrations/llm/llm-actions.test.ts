@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { attacher } from '../../../helpers/attach.js';
 import { tempStore } from '../../../helpers/temp.js';
 import { ActionEngine } from '../../../../src/actions/action-engine.js';
+import { subjectOf } from '../../../../src/actions/agent-plan.js';
 import type { Stage } from '../../../../src/store/store.js';
 import { createLlmServices } from '../../../../src/integrations/llm/llm-services.js';
 import { OpenAiChatClient, structuredReply } from '../../../../src/integrations/llm/chat-client.js';
@@ -94,7 +95,7 @@ function setup(withLlm: boolean) {
     const plan = engine.plan(agent.id).find((p) => p.definition.name === name)!;
     const session = engine.session({ agentId: agent.id, callId: call.id });
     return engine.runner.run({
-      plan,
+      subject: subjectOf(plan),
       firedBy: { kind: 'event', event: 'ended' },
       scope: session.scope(),
       args: {},
