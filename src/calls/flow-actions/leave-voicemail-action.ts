@@ -166,7 +166,8 @@ export function leaveVoicemailAction(deps: CallFlowDeps): AnyActionType {
         silenceTimeoutMs: ctx.config.silence_timeout_ms,
         ...(ctx.config.end_digit ? { endOnDtmf: ctx.config.end_digit } : {}),
         minDurationMs: ctx.config.min_duration_ms,
-        silenceThresholdDbfs: ctx.config.silence_threshold_dbfs ?? deps.settings.voicemailSilenceThresholdDbfs,
+        silenceThresholdDbfs:
+          ctx.config.silence_threshold_dbfs ?? deps.settings.voicemailSilenceThresholdDbfs,
         ...(ctx.callId ? { callId: ctx.callId } : {}),
         ...(typeof call.agent_id === 'string' && call.agent_id ? { agentId: call.agent_id } : {}),
         from: String(call.from ?? leg.info.from.user),
