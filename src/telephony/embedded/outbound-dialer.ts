@@ -12,6 +12,7 @@ import type { MediaEngine, MediaSession } from './media/media-session.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
 import { answerChallenge } from './sip/digest-auth.js';
 import { buildRequest, newBranch, newCallId, newTag } from './sip/sip-builder.js';
+import type { ClientTransaction } from './sip/client-transaction.js';
 import type { SipResponse } from './sip/sip-message.js';
 import type { Destination } from './sip/sip-transport.js';
 import { parseUri } from './sip/sip-uri.js';
@@ -76,6 +77,8 @@ class OutboundAttempt {
   private cancelSent = false;
   private settled = false;
   private ringTimer?: NodeJS.Timeout;
+  private cancelTimer?: NodeJS.Timeout;
+  private invite?: ClientTransaction;
   private readonly offer: string;
   private readonly onAbort = (): void => this.requestCancel('abort');
 
@@ -119,7 +122,7 @@ class OutboundAttempt {
       body: this.offer,
       contentType: 'application/sdp',
     }).text;
-    stack.transactions.sendRequest(
+    this.invite = stack.transactions.sendRequest(
       'INVITE',
       this.branch,
       text,
@@ -167,6 +170,12 @@ class OutboundAttempt {
     this.deps.stack.transactions.sendRequest('CANCEL', this.branch, text, this.dest, {
       onResponse: () => undefined,
       onTimeout: () => undefined,
+    });
+    // RFC 3261 §9.1: with no final response 64*T1 after the CANCEL, the INVITE is taken as cancelled and
+    // its client transaction destroyed (Proceeding has no timer of its own since Timer B stops there).
+    this.cancelTimer = this.deps.stack.timers.set(64 * this.deps.stack.options.t1, () => {
+      this.invite?.terminate();
+      this.onTimeout();
     });
   }
 
@@ -265,6 +274,7 @@ class OutboundAttempt {
     if (this.settled) return;
     this.settled = true;
     this.deps.stack.timers.clear(this.ringTimer);
+    this.deps.stack.timers.clear(this.cancelTimer);
     this.request.signal?.removeEventListener('abort', this.onAbort);
     if (!keepSession) this.session.close();
     this.resolve(outcome);
