@@ -22,6 +22,7 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
+import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
@@ -67,7 +68,7 @@ export class FreeswitchTelephony implements Telephony {
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
-      mrf: deps.drachtio.createMrf(this.srf),
+      mrf: deps.drachtio.createMrf(guardLibraryDialogs(this.srf, this.log)),
       servers: s.media_servers,
       logger: this.log,
       maxRetryDelayMs: s.max_retry_delay_ms,
