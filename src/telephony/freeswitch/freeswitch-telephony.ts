@@ -12,7 +12,6 @@ import {
 } from '../port.js';
 import type { SipTrunkSettings as TrunkSettings } from '../../config/schema.js';
 import type { FreeswitchSettings } from './config.js';
-import { matchesAddress } from './address-match.js';
 import type {
   DrachtioFactory,
   FsEndpoint,
@@ -22,6 +21,7 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
+import { matchesAddressRange } from '../sip/address-range.js';
 import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
@@ -306,7 +306,7 @@ export class FreeswitchTelephony implements Telephony {
   /** The trunk whose inbound_allow (or host) covers a source address. */
   private trunkFor(address: string): TrunkSettings | undefined {
     return this.deps.trunks.find(
-      (t) => t.host === address || (t.inbound_allow ?? []).some((cidr) => matchesAddress(cidr, address)),
+      (t) => t.host === address || (t.inbound_allow ?? []).some((cidr) => matchesAddressRange(cidr, address)),
     );
   }
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { matchesAddress } from '../../../../src/telephony/freeswitch/address-match.js';
 import { SharedPaths } from '../../../../src/telephony/freeswitch/shared-paths.js';
 import {
   outcomeForStatus,
@@ -45,14 +44,6 @@ describe('freeswitch SIP helpers', () => {
     expect(p.toRemote('/srv/cw/media/rec/a.wav')).toBe('/fs/media/rec/a.wav');
     expect(() => p.toRemote('/srv/cw/media/../secret.wav')).toThrow(/shared folder/);
     expect(new SharedPaths('/srv/x', '').toRemote('/srv/x/a.wav')).toBe('/srv/x/a.wav');
-  });
-
-  it('matches IPv4 addresses and CIDRs', () => {
-    expect(matchesAddress('198.51.100.0/24', '198.51.100.7')).toBe(true);
-    expect(matchesAddress('198.51.100.0/24', '198.51.101.7')).toBe(false);
-    expect(matchesAddress('10.0.0.1', '10.0.0.1')).toBe(true);
-    expect(matchesAddress('0.0.0.0/0', '1.2.3.4')).toBe(true);
-    expect(matchesAddress('bad/8', '1.2.3.4')).toBe(false);
   });
 
   it('builds tone streams and refuses silly frequencies', () => {
