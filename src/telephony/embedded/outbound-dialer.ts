@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SipTrunkSettings } from '../../config/schema.js';
 import { classifyTarget, type CallInfo, type DialOutcome, type DialRequest } from '../port.js';
+import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { outcomeForFailure } from './dial-outcome.js';
 import { EmbeddedCallLeg, type CallLegDeps } from './embedded-call-leg.js';
 import type { MediaEngine, MediaSession } from './media/media-session.js';
@@ -19,7 +20,6 @@ import { parseUri } from './sip/sip-uri.js';
 
 export interface DialerDeps extends CallLegDeps {
   media: MediaEngine;
-  trunks: SipTrunkSettings[];
   defaultRingTimeoutMs: number;
   onLeg(leg: EmbeddedCallLeg): void;
 }
@@ -39,8 +39,7 @@ function routeTarget(deps: DialerDeps, request: DialRequest): Target {
   if (target.kind === 'sip') return { uri: target.uri, ...(named ? { trunk: named } : {}) };
   const trunk = named ?? deps.trunks[0];
   if (!trunk) throw new Error('target: E.164 numbers need a trunk, and sip.trunks is empty');
-  const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
-  return { uri: `sip:${target.number}@${trunk.host}:${trunk.port}${transport}`, trunk };
+  return { uri: trunkRequestUri(target.number, trunk), trunk };
 }
 
 export async function dial(deps: DialerDeps, request: DialRequest): Promise<DialOutcome> {

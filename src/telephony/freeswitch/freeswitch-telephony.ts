@@ -22,6 +22,7 @@ import type {
   UacOffer,
 } from './drachtio-types.js';
 import { matchesAddressRange } from '../sip/address-range.js';
+import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
@@ -276,6 +277,7 @@ export class FreeswitchTelephony implements Telephony {
       referNotifyTimeoutMs: this.deps.referNotifyTimeoutMs ?? 30_000,
       operationTimeoutMs: this.deps.settings.operation_timeout_ms,
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
+      ...(trunk ? { trunk } : {}),
       logger: this.log,
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
@@ -298,9 +300,7 @@ export class FreeswitchTelephony implements Telephony {
           : 'trunk: an E.164 target needs a trunk, and sip.trunks is empty',
       );
     }
-    const port = trunk.port && trunk.port !== 5060 ? `:${trunk.port}` : '';
-    const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
-    return { uri: `sip:${t.number}@${trunk.host}${port}${transport}`, trunk };
+    return { uri: trunkRequestUri(t.number, trunk), trunk };
   }
 
   /** The trunk whose inbound_allow (or host) covers a source address. */

@@ -7,6 +7,7 @@ import { RawSipClient } from './raw-sip-client.js';
 // Port block for this file: 21000-21499.
 const BASE = 21000;
 const TRUNK_PORT = BASE + 6;
+const NO_REFER_PORT = BASE + 13;
 
 function answeredLeg(outcome: DialOutcome): CallLeg {
   if (outcome.outcome !== 'answered') throw new Error(`expected answered, got ${JSON.stringify(outcome)}`);
@@ -28,6 +29,7 @@ describe('outbound dials and REFER against sipp', () => {
             username: 'trunkuser',
             password: 'pw',
           },
+          { name: 'norefer', host: '127.0.0.1', port: NO_REFER_PORT, transport: 'udp', allow_refer: false },
         ],
       },
     });
@@ -191,6 +193,25 @@ describe('outbound dials and REFER against sipp', () => {
       expect(await leg.refer('sip:agent@127.0.0.1:9', { notifyTimeoutMs: 1000 })).toEqual({
         outcome: 'timeout',
         stage: 'notify',
+      });
+      await leg.hangup();
+    });
+  });
+
+  it('refer() on a trunk with allow_refer: false is refused and no REFER reaches the peer', async () => {
+    await withPeer('uas-answer-wait-bye.xml', NO_REFER_PORT, async () => {
+      const leg = answeredLeg(await fx.telephony.dial({ target: '+14155550100', trunk: 'norefer' }));
+      expect(leg.info.trunk).toBe('norefer');
+      // sipp fails the call on any message its scenario does not expect, so a REFER would show below.
+      expect(await leg.refer('sip:agent@127.0.0.1:9')).toEqual({
+        outcome: 'refused',
+        reason: 'trunk-disallows-refer',
+        trunk: 'norefer',
+      });
+      await expect(leg.sendDtmf('12x')).rejects.toMatchObject({
+        code: 'VALIDATION',
+        message:
+          'digits: got "12x", "x" is not allowed; expected digits 0-9, A-D, * and #, with w (500 ms) and W (1 s) pauses',
       });
       await leg.hangup();
     });

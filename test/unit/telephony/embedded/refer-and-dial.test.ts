@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { outcomeForFailure } from '../../../../src/telephony/embedded/dial-outcome.js';
 import { ReferTracker, sipfragStatus } from '../../../../src/telephony/embedded/refer-tracker.js';
-import { infoDtmfBody, parseInfoDtmf } from '../../../../src/telephony/embedded/sip-info-dtmf.js';
 import { parseSipMessage } from '../../../../src/telephony/embedded/sip/sip-parser.js';
 import type { SipRequest } from '../../../../src/telephony/embedded/sip/sip-message.js';
 import { TimerRegistry } from '../../../../src/telephony/embedded/sip/timer-registry.js';
@@ -68,24 +67,5 @@ describe('dial outcomes', () => {
     [404, undefined, { outcome: 'rejected', status: 404, reason: 'Decline' }],
   ] as const)('%i (cancelled by %s) is %j', (status, by, expected) => {
     expect(outcomeForFailure(status, 'Decline', by)).toEqual(expected);
-  });
-});
-
-describe('SIP INFO DTMF bodies', () => {
-  it.each([
-    ['application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n', { digit: '5', durationMs: 160 }],
-    ['application/dtmf-relay', 'signal= #\r\n', { digit: '#' }],
-    ['application/dtmf', '7', { digit: '7' }],
-    ['application/dtmf-relay', 'Signal=X', undefined],
-    ['text/plain', '5', undefined],
-  ])('%s %j', (type, body, expected) => {
-    expect(parseInfoDtmf(type, body)).toEqual(expected);
-  });
-
-  it('writes what it reads', () => {
-    expect(parseInfoDtmf('application/dtmf-relay', infoDtmfBody('*', 100))).toEqual({
-      digit: '*',
-      durationMs: 100,
-    });
   });
 });

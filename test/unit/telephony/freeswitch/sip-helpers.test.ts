@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { SharedPaths } from '../../../../src/telephony/freeswitch/shared-paths.js';
 import {
   outcomeForStatus,
-  parseDtmfRelay,
   parseNameAddr,
   sipfragStatus,
 } from '../../../../src/telephony/freeswitch/sip-messages.js';
@@ -21,12 +20,9 @@ describe('freeswitch SIP helpers', () => {
     expect(parseNameAddr(value)).toEqual(party);
   });
 
-  it('reads sipfrag status lines and dtmf-relay bodies', () => {
+  it('reads sipfrag status lines', () => {
     expect(sipfragStatus('SIP/2.0 603 Declined\r\n')).toEqual({ status: 603, reason: 'Declined' });
     expect(sipfragStatus('garbage')).toBeUndefined();
-    expect(parseDtmfRelay('Signal=10\r\nDuration=100')).toEqual({ digit: '*', durationMs: 100 });
-    expect(parseDtmfRelay('Signal= 7')).toEqual({ digit: '7' });
-    expect(parseDtmfRelay('Duration=100')).toBeUndefined();
   });
 
   it('maps final statuses to dial outcomes', () => {
