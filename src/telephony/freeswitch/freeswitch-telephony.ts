@@ -21,7 +21,7 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
-import { matchesAddressRange } from '../sip/address-range.js';
+import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from '../sip/address-range.js';
 import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
@@ -59,6 +59,8 @@ export class FreeswitchTelephony implements Telephony {
   private readonly pool: MediaServerPool;
   private readonly paths: SharedPaths;
   private readonly legs = new Set<FreeswitchCallLeg>();
+  /** Each trunk's inbound_allow, parsed once (a bad entry fails the start, naming it, as on embedded). */
+  private readonly trunkRanges: Array<{ trunk: TrunkSettings; ranges: AddressRange[] }>;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
   private readonly log: Logger;
   private started = false;
@@ -66,6 +68,12 @@ export class FreeswitchTelephony implements Telephony {
   constructor(private readonly deps: FreeswitchTelephonyDeps) {
     const s = deps.settings;
     this.log = deps.logger.child({ component: 'telephony-freeswitch' });
+    this.trunkRanges = deps.trunks.map((trunk, i) => ({
+      trunk,
+      ranges: (trunk.inbound_allow ?? []).map((entry, j) =>
+        parseAddressRange(entry, `sip.trunks[${i}].inbound_allow[${j}]`),
+      ),
+    }));
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
@@ -305,9 +313,11 @@ export class FreeswitchTelephony implements Telephony {
 
   /** The trunk whose inbound_allow (or host) covers a source address. */
   private trunkFor(address: string): TrunkSettings | undefined {
-    return this.deps.trunks.find(
-      (t) => t.host === address || (t.inbound_allow ?? []).some((cidr) => matchesAddressRange(cidr, address)),
-    );
+    const ip = parseAddress(address);
+    return this.trunkRanges.find(
+      ({ trunk, ranges }) =>
+        trunk.host === address || (ip !== undefined && ranges.some((r) => inAddressRange(ip, r))),
+    )?.trunk;
   }
 
   private inboundInfo(req: SrfRequest): CallInfo {

@@ -36,7 +36,7 @@ function guardDestroy(dialog: unknown, log: Logger): void {
     if (result instanceof Promise) {
       result.catch((err: unknown) => {
         const e = err as { code?: string; message?: string };
-        log.debug({ err: e?.message, code: e?.code }, 'media server dialog was already gone at teardown');
+        log.debug({ err: e?.message, code: e?.code }, 'dialog teardown failed (the dialog was already gone)');
       });
     }
     return result;

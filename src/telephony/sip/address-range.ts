@@ -62,12 +62,3 @@ export function inAddressRange(address: string | Address, range: AddressRange): 
   const shift = BigInt((range.v6 ? 128 : 32) - range.bits);
   return (ip.value >> shift) << shift === range.base;
 }
-
-/** True when `address` is in the range written as `rule`; a malformed rule matches nothing. */
-export function matchesAddressRange(rule: string, address: string): boolean {
-  try {
-    return inAddressRange(address, parseAddressRange(rule, 'address range'));
-  } catch {
-    return false;
-  }
-}

@@ -25,18 +25,26 @@ const EXIT_CODE: Record<Ending, number> = {
 
 function script(ending: Ending, port: number): string {
   const end: Record<Ending, string> = {
-    'normal exit': 'setTimeout(() => process.exit(0), 200);',
-    'thrown exception': "setTimeout(() => { throw new Error('boom'); }, 200);",
+    'normal exit': 'process.exit(0);',
+    'thrown exception': "setImmediate(() => { throw new Error('boom'); });",
     'unhandled rejection':
-      "setTimeout(() => { Promise.reject(Object.assign(new Error('unable to find dialog'), { code: 'ENODIALOG' })); }, 200);",
+      "void Promise.reject(Object.assign(new Error('unable to find dialog'), { code: 'ENODIALOG' }));",
     SIGTERM: '',
     SIGINT: '',
   };
   return [
+    "import dgram from 'node:dgram';",
     `const { installChildReaper, spawnOwned } = await import(${JSON.stringify(BENCH)});`,
     'installChildReaper();',
     `const child = spawnOwned('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', '${port}', '-nostdin']);`,
-    "console.log('sipp ' + child.pid);",
+    // End only once sipp holds its port, so every ending is tested against a sipp that is really up.
+    'const busy = () => new Promise((resolve) => {',
+    "  const s = dgram.createSocket('udp4');",
+    "  s.once('error', () => resolve(true));",
+    `  s.bind(${port}, '127.0.0.1', () => s.close(() => resolve(false)));`,
+    '});',
+    'while (!(await busy())) await new Promise((r) => setTimeout(r, 50));',
+    "console.log('sipp ' + child.pid + ' ready');",
     end[ending],
   ].join('\n');
 }
@@ -84,12 +92,9 @@ describe('bench:freeswitch stops its sipp child however it ends', () => {
       bench.stdout.on('data', (d: Buffer) => (out += d.toString()));
       bench.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((resolve) => bench.on('exit', (code) => resolve(code)));
-      expect(await until(() => /sipp \d+/.test(out), 10_000), out).toBe(true);
-      const pid = Number(/sipp (\d+)/.exec(out)?.[1]);
-      // sipp is up and holds its port.
-      expect(await until(async () => !(await portFree(port)), 3000), `sipp never bound ${port}: ${out}`).toBe(
-        true,
-      );
+      // The script reports once sipp holds its port (it checks by binding), then ends its own way.
+      expect(await until(() => /sipp \d+ ready/.test(out), 15_000), out).toBe(true);
+      const pid = Number(/sipp (\d+) ready/.exec(out)?.[1]);
       if (ending === 'SIGTERM' || ending === 'SIGINT') bench.kill(ending);
       const code = await exited;
       expect(code).toBe(EXIT_CODE[ending]);

@@ -25,6 +25,12 @@ describe('freeswitch backend: shared SIP rules', () => {
     expect((rig.calls[0] as InboundCall).info.trunk).toBe('carrier');
   });
 
+  it('refuses a malformed inbound_allow entry at start, naming the field, as the embedded backend does', async () => {
+    await expect(startRig({ trunks: [trunk({ inbound_allow: ['10.0.0.0/33'] })] })).rejects.toThrow(
+      'sip.trunks[0].inbound_allow[0]: got "10.0.0.0/33", expected an IP address or CIDR',
+    );
+  });
+
   it.each([
     [{ port: 5060 }, 'sip:+14155550123@203.0.113.5'],
     [{ port: 5070 }, 'sip:+14155550123@203.0.113.5:5070'],
