@@ -109,6 +109,35 @@ describe('outbound dials and REFER against sipp', () => {
     }
   });
 
+  it('a CANCEL the callee never answers ends the dial as no-answer 64·T1 later (RFC 3261 §9.1)', async () => {
+    const uas = await RawSipClient.open('127.0.0.1', BASE + 14);
+    try {
+      const started = Date.now();
+      const outcome = fx.telephony.dial({ target: `sip:bob@127.0.0.1:${BASE + 14}`, ringTimeoutMs: 300 });
+      for (let i = 0; i < 50 && uas.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const invite = uas.requests[0] ?? '';
+      const pick = (name: string): string => new RegExp(`^${name}: .*$`, 'm').exec(invite)?.[0] ?? '';
+      const ringing = [
+        'SIP/2.0 180 Ringing',
+        pick('Via'),
+        pick('From'),
+        `${pick('To')};tag=uas14`,
+        pick('Call-ID'),
+        pick('CSeq'),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await uas.send(ringing.replace(/\r\r/g, '\r'), { host: '127.0.0.1', port: fx.telephony.port }, 50);
+      // The CANCEL comes and is never answered, nor is the INVITE: T1 is 100 ms here, so 64·T1 = 6.4 s.
+      expect(await outcome).toEqual({ outcome: 'no-answer' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(64 * 100);
+      expect(uas.requests.some((r) => r.startsWith('CANCEL '))).toBe(true);
+    } finally {
+      uas.close();
+    }
+  }, 15_000);
+
   it('busy: 486 gives busy(486)', async () => {
     await withPeer('uas-busy-486.xml', BASE + 2, async (uri) => {
       expect(await fx.telephony.dial({ target: uri })).toEqual({ outcome: 'busy', status: 486 });
