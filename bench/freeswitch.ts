@@ -6,10 +6,10 @@
  *
  * sipp drives the load (sipp-scenarios/uac-invite-answer-hangup.xml: INVITE, hold -d ms, BYE).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../src/logging/logger.js';
 import { FreeswitchTelephony } from '../src/telephony/freeswitch/freeswitch-telephony.js';
 import { realDrachtio } from '../src/telephony/freeswitch/real-drachtio.js';
@@ -22,6 +22,56 @@ const SCENARIO = path.resolve(
   'uac-invite-answer-hangup.xml',
 );
 const require = createRequire(import.meta.url);
+
+/**
+ * sipp children still running. Whatever ends this process (normal end, an exception, an unhandled
+ * rejection such as drachtio-fsmrf's ENODIALOG in the bare baseline, SIGINT/SIGTERM/SIGHUP) kills them
+ * first: a crashed run once left sipp holding its SIP and RTP ports for the next one.
+ */
+const children = new Set<ChildProcess>();
+
+function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+/** Starts `command` as a child that dies with this process, however it ends. */
+export function spawnOwned(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+let reaperInstalled = false;
+
+/** Installs the process handlers that stop every owned child before the process ends. */
+export function installChildReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  // 'exit' runs for process.exit() and a normal end; only synchronous work is possible there.
+  process.on('exit', killChildren);
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      console.error(`bench:freeswitch: ${signal}, stopping sipp`);
+      killChildren();
+      process.exit(code);
+    });
+  }
+  const fail = (err: unknown): void => {
+    console.error(`bench:freeswitch crashed: ${err instanceof Error ? err.stack : String(err)}`);
+    killChildren();
+    process.exit(1);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+}
 
 interface App {
   stop(): Promise<void>;
@@ -107,7 +157,7 @@ function sipp(
     `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 30)}s`,
   ];
   return new Promise((resolve) => {
-    const child = spawn('sipp', args, { stdio: 'ignore' });
+    const child = spawnOwned('sipp', args);
     child.on('close', (code) => resolve(code === 0));
     child.on('error', () => resolve(false));
   });
@@ -163,10 +213,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:freeswitch failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+// Run only as the entry point, so the child handling above can be exercised on its own.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  installChildReaper();
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`bench:freeswitch failed: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

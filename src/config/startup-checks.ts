@@ -1,6 +1,6 @@
 import { CallwrightError, describeIssues, type FieldIssue } from '../errors.js';
 import { AddressPolicy } from '../integrations/http/address-policy.js';
-import { parseCidr } from '../telephony/embedded/sip/access-control.js';
+import { parseAddressRange } from '../telephony/sip/address-range.js';
 import { freeswitchConfigIssues } from '../telephony/freeswitch/config.js';
 import type { Config } from './schema.js';
 
@@ -9,7 +9,7 @@ const CIDR_EXPECTED = 'an IP address or CIDR such as 203.0.113.0/24';
 function cidrIssues(entries: readonly string[], field: string): FieldIssue[] {
   return entries.flatMap((entry, i) => {
     try {
-      parseCidr(entry, `${field}.${i}`);
+      parseAddressRange(entry, `${field}.${i}`);
       return [];
     } catch {
       return [{ field: `${field}.${i}`, value: entry, expected: CIDR_EXPECTED }];
@@ -31,7 +31,7 @@ function mediaIssues(media: Config['media']): FieldIssue[] {
 }
 
 /**
- * Rules the schema cannot state (cross-field rules, address syntax, time zone names), which the
+ * Rules the schema cannot state (cross-field rules, address syntax), which the
  * parts that use them would otherwise only find when they start: after the database and the
  * first API key were created, so a newcomer would lose the key printed by a start that then failed.
  */

@@ -97,13 +97,15 @@ export interface ReferOptions {
 /**
  * A REFER's result (RFC 3515): `completed` when a NOTIFY carries a 2xx sipfrag; `failed` when the REFER
  * itself is rejected (`stage: 'refer'`) or a NOTIFY reports a final non-2xx sipfrag (`stage: 'notify'`);
- * `timeout` when the REFER got no answer (a 408 counts as none) or no final NOTIFY arrived in time.
- * Both backends decide it with src/telephony/sip/refer-outcome.ts.
+ * `timeout` when the REFER got no answer (a 408 counts as none) or no final NOTIFY arrived in time;
+ * `refused` when the leg's trunk has `allow_refer: false`, so no REFER was sent at all. Both backends
+ * decide it with src/telephony/sip/refer-outcome.ts and src/telephony/sip/refer-permission.ts.
  */
 export type ReferOutcome =
   | { outcome: 'completed'; status: number }
   | { outcome: 'failed'; stage: 'refer' | 'notify'; status: number; reason?: string }
-  | { outcome: 'timeout'; stage: 'refer' | 'notify'; lastStatus?: number };
+  | { outcome: 'timeout'; stage: 'refer' | 'notify'; lastStatus?: number }
+  | { outcome: 'refused'; reason: 'trunk-disallows-refer'; trunk: string };
 
 export type HangupCause =
   'normal' | 'busy' | 'no-answer' | 'rejected' | 'transferred' | 'media-timeout' | 'error' | 'shutdown';

@@ -2,6 +2,7 @@
  * A CallLeg of the embedded backend: one SIP dialog plus one MediaSession. Signalling inside the dialog
  * (BYE, re-INVITE, INFO, REFER/NOTIFY, OPTIONS) is handled here; audio is delegated to the session.
  */
+import type { SipTrunkSettings } from '../../config/schema.js';
 import { CallwrightError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import {
@@ -23,9 +24,12 @@ import {
   type SendDtmfOptions,
 } from '../port.js';
 import { CallLegEmitter } from '../leg-events.js';
+import { parseDtmfDigits } from '../sip/dtmf-digits.js';
+import { referRefusal } from '../sip/refer-permission.js';
+import { trunkRequestUri } from '../sip/trunk-request-uri.js';
+import { INFO_DTMF_ACCEPT, INFO_DTMF_CONTENT_TYPE, infoDtmfBody, parseInfoDtmf } from '../sip/info-dtmf.js';
 import { MediaNegotiationError, type MediaSession } from './media/media-session.js';
 import { ReferTracker } from './refer-tracker.js';
-import { infoDtmfBody, parseInfoDtmf, DTMF_DIGITS } from './sip-info-dtmf.js';
 import type { Dialog } from './sip/dialog.js';
 import type { SipRequest, SipResponse } from './sip/sip-message.js';
 import type { ServerTransaction } from './sip/server-transaction.js';
@@ -38,7 +42,8 @@ export interface CallLegDeps {
   logger: Logger;
   referNotifyTimeoutMs: number;
   dtmfMethod: DtmfMethod;
-  allowRefer: boolean;
+  /** sip.trunks: the leg's own (info.trunk) decides REFER permission; E.164 REFER targets route by it. */
+  trunks: SipTrunkSettings[];
   onEnded(leg: EmbeddedCallLeg): void;
 }
 
@@ -102,41 +107,26 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
     this.ensureActive('sendDtmf');
-    const bad = [...digits].find((d) => !DTMF_DIGITS.test(d) && d !== 'w' && d !== 'W');
-    if (bad !== undefined) {
-      throw new CallwrightError(
-        'VALIDATION',
-        `digits: got ${JSON.stringify(digits)}, expected 0-9 * # A-D and w/W pauses`,
-        [{ field: 'digits', value: digits, expected: '0-9 * # A-D, w (500 ms) or W (1 s) pauses' }],
-      );
-    }
+    const steps = parseDtmfDigits(digits);
     const durationMs = options.durationMs ?? 100;
     if ((options.method ?? this.deps.dtmfMethod) === 'rfc4733')
       return this.media.sendDtmf(digits, durationMs);
-    for (const d of digits) {
+    for (const step of steps) {
       if (!this.isActive) return;
-      if (d === 'w' || d === 'W') {
-        await new Promise((r) => setTimeout(r, d === 'w' ? 500 : 1000));
+      if (step.kind === 'pause') {
+        await new Promise((r) => setTimeout(r, step.ms));
         continue;
       }
-      await this.dialog.request(
-        'INFO',
-        [],
-        infoDtmfBody(d.toUpperCase(), durationMs),
-        'application/dtmf-relay',
-      );
+      await this.dialog.request('INFO', [], infoDtmfBody(step.digit, durationMs), INFO_DTMF_CONTENT_TYPE);
       await new Promise((r) => setTimeout(r, durationMs));
     }
   }
 
   async refer(target: string, options: ReferOptions = {}): Promise<ReferOutcome> {
     this.ensureActive('refer');
-    if (!this.deps.allowRefer) {
-      throw new CallwrightError(
-        'PRECONDITION',
-        `REFER is not allowed on trunk ${this.info.trunk ?? '(none)'} (sip.trunks[].allow_refer)`,
-      );
-    }
+    const trunk = this.deps.trunks.find((t) => t.name === this.info.trunk);
+    const refusal = referRefusal(trunk);
+    if (refusal) return refusal;
     if (this.referTracker && !this.referTracker.finished)
       throw new CallwrightError('CONFLICT', 'a REFER is already in progress on this leg');
     const tracker = new ReferTracker(
@@ -145,7 +135,7 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
       (status) => this.events.emit('refer-progress', { status }),
     );
     this.referTracker = tracker;
-    const referTo = target.startsWith('<') ? target : `<${target}>`;
+    const referTo = target.startsWith('<') ? target : `<${this.referTargetUri(target, trunk)}>`;
     const referredBy = options.referredBy ?? `<${this.dialog.localUri}>`;
     const extra: Array<[string, string]> = [
       ['Refer-To', referTo],
@@ -156,6 +146,18 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
       tracker.referAnswered('timeout' in r ? 'timeout' : { status: r.status, reason: r.reason });
     });
     return tracker.outcome;
+  }
+
+  /** A `+E164` REFER target becomes a URI on the leg's trunk (or the first one), as a dial would. */
+  private referTargetUri(target: string, trunk: SipTrunkSettings | undefined): string {
+    if (!/^\+\d/.test(target.trim())) return target;
+    const via = trunk ?? this.deps.trunks[0];
+    if (!via)
+      throw new CallwrightError(
+        'PRECONDITION',
+        'target: an E.164 REFER target needs a trunk, and sip.trunks is empty',
+      );
+    return trunkRequestUri(target.trim(), via);
   }
 
   async bridge(other: CallLeg): Promise<void> {
@@ -242,7 +244,7 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
     const dtmf = parseInfoDtmf(request.headers.get('content-type'), request.body);
     if (!dtmf && request.body.trim() !== '') {
       return void this.deps.core.respond(tx, 415, {
-        headers: [['Accept', 'application/dtmf-relay, application/dtmf']],
+        headers: [['Accept', INFO_DTMF_ACCEPT]],
       });
     }
     this.deps.core.respond(tx, 200);

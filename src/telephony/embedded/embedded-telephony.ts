@@ -182,7 +182,7 @@ export class EmbeddedTelephony implements Telephony {
       logger: this.log,
       referNotifyTimeoutMs: this.deps.sip.refer_notify_timeout_ms,
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
-      allowRefer: trunk?.allow_refer ?? true,
+      trunks: this.deps.sip.trunks,
       onEnded: (leg) => this.legs.delete(leg),
     };
   }

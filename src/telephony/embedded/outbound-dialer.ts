@@ -6,11 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { SipTrunkSettings } from '../../config/schema.js';
 import { classifyTarget, type CallInfo, type DialOutcome, type DialRequest } from '../port.js';
+import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { EmbeddedCallLeg, type CallLegDeps } from './embedded-call-leg.js';
 import type { MediaEngine, MediaSession } from './media/media-session.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
 import { answerChallenge } from './sip/digest-auth.js';
 import { buildRequest, newBranch, newCallId, newTag } from './sip/sip-builder.js';
+import type { ClientTransaction } from './sip/client-transaction.js';
 import type { SipResponse } from './sip/sip-message.js';
 import type { Destination } from './sip/sip-transport.js';
 import { parseUri } from './sip/sip-uri.js';
@@ -18,7 +20,6 @@ import { dialFailure, type DialCancelReason, type DialFailure } from '../sip/dia
 
 export interface DialerDeps extends CallLegDeps {
   media: MediaEngine;
-  trunks: SipTrunkSettings[];
   defaultRingTimeoutMs: number;
   onLeg(leg: EmbeddedCallLeg): void;
 }
@@ -38,8 +39,7 @@ function routeTarget(deps: DialerDeps, request: DialRequest): Target {
   if (target.kind === 'sip') return { uri: target.uri, ...(named ? { trunk: named } : {}) };
   const trunk = named ?? deps.trunks[0];
   if (!trunk) throw new Error('target: E.164 numbers need a trunk, and sip.trunks is empty');
-  const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
-  return { uri: `sip:${target.number}@${trunk.host}:${trunk.port}${transport}`, trunk };
+  return { uri: trunkRequestUri(target.number, trunk), trunk };
 }
 
 export async function dial(deps: DialerDeps, request: DialRequest): Promise<DialOutcome> {
@@ -76,6 +76,8 @@ class OutboundAttempt {
   private cancelSent = false;
   private settled = false;
   private ringTimer?: NodeJS.Timeout;
+  private cancelTimer?: NodeJS.Timeout;
+  private invite?: ClientTransaction;
   private readonly offer: string;
   private readonly onAbort = (): void => this.requestCancel('abort');
 
@@ -119,7 +121,7 @@ class OutboundAttempt {
       body: this.offer,
       contentType: 'application/sdp',
     }).text;
-    stack.transactions.sendRequest(
+    this.invite = stack.transactions.sendRequest(
       'INVITE',
       this.branch,
       text,
@@ -167,6 +169,12 @@ class OutboundAttempt {
     this.deps.stack.transactions.sendRequest('CANCEL', this.branch, text, this.dest, {
       onResponse: () => undefined,
       onTimeout: () => undefined,
+    });
+    // RFC 3261 §9.1: with no final response 64*T1 after the CANCEL, the INVITE is taken as cancelled and
+    // its client transaction destroyed (Proceeding has no timer of its own since Timer B stops there).
+    this.cancelTimer = this.deps.stack.timers.set(64 * this.deps.stack.options.t1, () => {
+      this.invite?.terminate();
+      this.onTimeout();
     });
   }
 
@@ -274,6 +282,7 @@ class OutboundAttempt {
     if (this.settled) return;
     this.settled = true;
     this.deps.stack.timers.clear(this.ringTimer);
+    this.deps.stack.timers.clear(this.cancelTimer);
     this.request.signal?.removeEventListener('abort', this.onAbort);
     if (!keepSession) this.session.close();
     this.resolve(outcome);

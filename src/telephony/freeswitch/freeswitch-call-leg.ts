@@ -23,7 +23,10 @@ import type { MediaServerHandle } from './media-server-pool.js';
 import { DEFAULT_HOLD_TONE, playbackTarget } from './playback-source.js';
 import { runRefer } from './refer-transaction.js';
 import type { SharedPaths } from './shared-paths.js';
-import { assertDtmfDigits, dtmfMethodFromSource, dtmfRelayBody, parseDtmfRelay } from './sip-messages.js';
+import { dtmfMethodFromSource } from './sip-messages.js';
+import { formatDtmfSteps, parseDtmfDigits } from '../sip/dtmf-digits.js';
+import { referRefusal, type TrunkReferSetting } from '../sip/refer-permission.js';
+import { INFO_DTMF_ACCEPT, INFO_DTMF_CONTENT_TYPE, infoDtmfBody, parseInfoDtmf } from '../sip/info-dtmf.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { delay, withTimeout } from './timeouts.js';
 
@@ -37,6 +40,8 @@ export interface LegDeps {
   referNotifyTimeoutMs: number;
   /** DTMF method of the trunk this leg uses. */
   dtmfMethod: DtmfMethod;
+  /** The trunk this leg uses, whose allow_refer the leg enforces itself. */
+  trunk?: TrunkReferSetting;
   logger: Logger;
   resolveReferTarget(target: string): string;
   /** Another server for a leg whose media server was lost; undefined when none is up. */
@@ -154,38 +159,43 @@ export class FreeswitchCallLeg implements CallLeg {
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
     this.assertActive('send DTMF');
-    assertDtmfDigits(digits);
+    const steps = parseDtmfDigits(digits);
     const durationMs = options.durationMs ?? 100;
     const method = options.method ?? this.deps.dtmfMethod;
     if (method === 'rfc4733') {
       // uuid_send_dtmf is an API command, so it goes out at once even while an application
-      // (playback, record) runs; `send_dtmf` would queue behind it. It honours w/W pauses.
+      // (playback, record) runs; `send_dtmf` would queue behind it. It reads w/W pauses itself.
       await this.command(
-        this.ep.api('uuid_send_dtmf', [this.ep.uuid, `${digits}@${durationMs}`]),
+        this.ep.api('uuid_send_dtmf', [this.ep.uuid, `${formatDtmfSteps(steps)}@${durationMs}`]),
         'uuid_send_dtmf',
       );
       return;
     }
-    for (const d of digits) {
-      if (d === 'w' || d === 'W') {
-        await delay(d === 'w' ? 500 : 1000);
+    for (const step of steps) {
+      if (step.kind === 'pause') {
+        await delay(step.ms);
         continue;
       }
       this.assertActive('send DTMF');
       const res = await this.command(
         this.dialog.request({
           method: 'INFO',
-          headers: { 'Content-Type': 'application/dtmf-relay' },
-          body: dtmfRelayBody(d.toUpperCase(), durationMs),
+          headers: { 'Content-Type': INFO_DTMF_CONTENT_TYPE },
+          body: infoDtmfBody(step.digit, durationMs),
         }),
         'INFO',
       );
-      if (Number(res.status) >= 300) throw new Error(`INFO for DTMF ${d} was refused with ${res.status}`);
+      if (Number(res.status) >= 300)
+        throw new Error(`INFO for DTMF ${step.digit} was refused with ${res.status}`);
+      // Same spacing as the embedded backend: the next digit starts after this one's duration.
+      await delay(durationMs);
     }
   }
 
   async refer(target: string, options: ReferOptions = {}): Promise<ReferOutcome> {
     this.assertActive('refer');
+    const refusal = referRefusal(this.deps.trunk);
+    if (refusal) return refusal;
     return runRefer({
       dialog: this.dialog,
       referTo: this.deps.resolveReferTarget(target),
@@ -303,9 +313,13 @@ export class FreeswitchCallLeg implements CallLeg {
   }
 
   private onInfo(req: SrfRequest, res: SrfResponse): void {
+    const parsed = parseInfoDtmf(req.get('Content-Type'), req.body);
+    if (!parsed && (req.body ?? '').trim() !== '') {
+      // As the embedded backend: a body we cannot read gets 415 with what we accept (RFC 3261 §21.4.13).
+      res.send(415, { headers: { Accept: INFO_DTMF_ACCEPT } });
+      return;
+    }
     res.send(200);
-    if (!/dtmf-relay/i.test(req.get('Content-Type') ?? '')) return;
-    const parsed = parseDtmfRelay(req.body);
     if (!parsed) return;
     const event: CallLegEvents['dtmf'] = { digit: parsed.digit, method: 'info' };
     if (parsed.durationMs !== undefined) event.durationMs = parsed.durationMs;

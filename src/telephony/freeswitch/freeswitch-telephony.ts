@@ -12,7 +12,6 @@ import {
 } from '../port.js';
 import type { SipTrunkSettings as TrunkSettings } from '../../config/schema.js';
 import type { FreeswitchSettings } from './config.js';
-import { matchesAddress } from './address-match.js';
 import type {
   DrachtioFactory,
   FsEndpoint,
@@ -22,6 +21,9 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
+import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from '../sip/address-range.js';
+import { trunkRequestUri } from '../sip/trunk-request-uri.js';
+import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
@@ -58,6 +60,8 @@ export class FreeswitchTelephony implements Telephony {
   private readonly pool: MediaServerPool;
   private readonly paths: SharedPaths;
   private readonly legs = new Set<FreeswitchCallLeg>();
+  /** Each trunk's inbound_allow, parsed once (a bad entry fails the start, naming it, as on embedded). */
+  private readonly trunkRanges: Array<{ trunk: TrunkSettings; ranges: AddressRange[] }>;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
   private readonly log: Logger;
   private started = false;
@@ -65,10 +69,16 @@ export class FreeswitchTelephony implements Telephony {
   constructor(private readonly deps: FreeswitchTelephonyDeps) {
     const s = deps.settings;
     this.log = deps.logger.child({ component: 'telephony-freeswitch' });
+    this.trunkRanges = deps.trunks.map((trunk, i) => ({
+      trunk,
+      ranges: (trunk.inbound_allow ?? []).map((entry, j) =>
+        parseAddressRange(entry, `sip.trunks[${i}].inbound_allow[${j}]`),
+      ),
+    }));
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
-      mrf: deps.drachtio.createMrf(this.srf),
+      mrf: deps.drachtio.createMrf(guardLibraryDialogs(this.srf, this.log)),
       servers: s.media_servers,
       logger: this.log,
       maxRetryDelayMs: s.max_retry_delay_ms,
@@ -285,6 +295,7 @@ export class FreeswitchTelephony implements Telephony {
       referNotifyTimeoutMs: this.deps.referNotifyTimeoutMs ?? 30_000,
       operationTimeoutMs: this.deps.settings.operation_timeout_ms,
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
+      ...(trunk ? { trunk } : {}),
       logger: this.log,
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
@@ -307,16 +318,16 @@ export class FreeswitchTelephony implements Telephony {
           : 'trunk: an E.164 target needs a trunk, and sip.trunks is empty',
       );
     }
-    const port = trunk.port && trunk.port !== 5060 ? `:${trunk.port}` : '';
-    const transport = trunk.transport === 'tcp' ? ';transport=tcp' : '';
-    return { uri: `sip:${t.number}@${trunk.host}${port}${transport}`, trunk };
+    return { uri: trunkRequestUri(t.number, trunk), trunk };
   }
 
   /** The trunk whose inbound_allow (or host) covers a source address. */
   private trunkFor(address: string): TrunkSettings | undefined {
-    return this.deps.trunks.find(
-      (t) => t.host === address || (t.inbound_allow ?? []).some((cidr) => matchesAddress(cidr, address)),
-    );
+    const ip = parseAddress(address);
+    return this.trunkRanges.find(
+      ({ trunk, ranges }) =>
+        trunk.host === address || (ip !== undefined && ranges.some((r) => inAddressRange(ip, r))),
+    )?.trunk;
   }
 
   private inboundInfo(req: SrfRequest): CallInfo {

@@ -39,6 +39,22 @@ describe('DTMF and hold from sipp', () => {
     ]);
   });
 
+  it('reports * and # sent by SIP INFO as Signal=10 and Signal=11 (answered 200, not 415)', async () => {
+    digits = [];
+    const result = await runSipp({
+      scenario: 'uac-invite-dtmf-info-signal-10-11.xml',
+      remote: fx.target,
+      service: '1000',
+      localPort: BASE + 4,
+      mediaPort: BASE + 16,
+    });
+    expect(result.code, sippFailure(result)).toBe(0);
+    expect(digits).toEqual([
+      { digit: '*', method: 'info', durationMs: 160 },
+      { digit: '#', method: 'info', durationMs: 160 },
+    ]);
+  });
+
   it('reports an RFC 2833 digit played from the sipp pcap', async () => {
     digits = [];
     const result = await runSipp({

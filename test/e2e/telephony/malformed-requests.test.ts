@@ -63,6 +63,18 @@ function cases(c: RawSipClient, ruri: string): Array<[string, string, number | '
     ['no Via at all (nowhere to answer)', ok.replace(/^Via: .*\r\n/m, ''), 'dropped'],
     ['garbage bytes', '\x00\x01\x02 not sip at all\r\n\r\n', 'dropped'],
     ['header line without a colon', ok.replace('Max-Forwards: 70', 'Max-Forwards 70'), 400],
+    ['no empty line ending the headers', ok.replace(/\r\n\r\n$/, '\r\n'), 400],
+    [
+      'badvers with a SIP/7.0 Via as well',
+      ok.replace('SIP/2.0\r\nVia: SIP/2.0/', 'SIP/7.0\r\nVia: SIP/7.0/'),
+      505,
+    ],
+    ['two Call-ID headers (multi01)', ok.replace(/^(Call-ID: .*)$/m, '$1\r\nCall-ID: second@elsewhere'), 400],
+    [
+      'Require on an OPTIONS (bext01)',
+      ok.replace('Max-Forwards: 70', 'Max-Forwards: 70\r\nRequire: foo'),
+      420,
+    ],
   ];
 }
 
@@ -83,7 +95,7 @@ describe('malformed requests (RFC 4475)', () => {
     await fx?.stop();
   });
 
-  it('answers each invalid request 400/505/416 or drops it, and keeps serving', async () => {
+  it('answers each invalid request 400/505/416/420 or drops it, and keeps serving', async () => {
     const target = { host: '127.0.0.1', port: fx.telephony.port };
     const ruri = `sip:1000@127.0.0.1:${fx.telephony.port}`;
     const seen: Array<[string, number | 'dropped']> = [];

@@ -7,6 +7,7 @@ import { RawSipClient } from './raw-sip-client.js';
 // Port block for this file: 21000-21499.
 const BASE = 21000;
 const TRUNK_PORT = BASE + 6;
+const NO_REFER_PORT = BASE + 13;
 
 function answeredLeg(outcome: DialOutcome): CallLeg {
   if (outcome.outcome !== 'answered') throw new Error(`expected answered, got ${JSON.stringify(outcome)}`);
@@ -28,6 +29,7 @@ describe('outbound dials and REFER against sipp', () => {
             username: 'trunkuser',
             password: 'pw',
           },
+          { name: 'norefer', host: '127.0.0.1', port: NO_REFER_PORT, transport: 'udp', allow_refer: false },
         ],
       },
     });
@@ -106,6 +108,35 @@ describe('outbound dials and REFER against sipp', () => {
       uas.close();
     }
   });
+
+  it('a CANCEL the callee never answers ends the dial as no-answer 64·T1 later (RFC 3261 §9.1)', async () => {
+    const uas = await RawSipClient.open('127.0.0.1', BASE + 14);
+    try {
+      const started = Date.now();
+      const outcome = fx.telephony.dial({ target: `sip:bob@127.0.0.1:${BASE + 14}`, ringTimeoutMs: 300 });
+      for (let i = 0; i < 50 && uas.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const invite = uas.requests[0] ?? '';
+      const pick = (name: string): string => new RegExp(`^${name}: .*$`, 'm').exec(invite)?.[0] ?? '';
+      const ringing = [
+        'SIP/2.0 180 Ringing',
+        pick('Via'),
+        pick('From'),
+        `${pick('To')};tag=uas14`,
+        pick('Call-ID'),
+        pick('CSeq'),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await uas.send(ringing.replace(/\r\r/g, '\r'), { host: '127.0.0.1', port: fx.telephony.port }, 50);
+      // The CANCEL comes and is never answered, nor is the INVITE: T1 is 100 ms here, so 64·T1 = 6.4 s.
+      expect(await outcome).toEqual({ outcome: 'no-answer' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(64 * 100);
+      expect(uas.requests.some((r) => r.startsWith('CANCEL '))).toBe(true);
+    } finally {
+      uas.close();
+    }
+  }, 15_000);
 
   it('busy: 486 gives busy(486)', async () => {
     await withPeer('uas-busy-486.xml', BASE + 2, async (uri) => {
@@ -191,6 +222,25 @@ describe('outbound dials and REFER against sipp', () => {
       expect(await leg.refer('sip:agent@127.0.0.1:9', { notifyTimeoutMs: 1000 })).toEqual({
         outcome: 'timeout',
         stage: 'notify',
+      });
+      await leg.hangup();
+    });
+  });
+
+  it('refer() on a trunk with allow_refer: false is refused and no REFER reaches the peer', async () => {
+    await withPeer('uas-answer-wait-bye.xml', NO_REFER_PORT, async () => {
+      const leg = answeredLeg(await fx.telephony.dial({ target: '+14155550100', trunk: 'norefer' }));
+      expect(leg.info.trunk).toBe('norefer');
+      // sipp fails the call on any message its scenario does not expect, so a REFER would show below.
+      expect(await leg.refer('sip:agent@127.0.0.1:9')).toEqual({
+        outcome: 'refused',
+        reason: 'trunk-disallows-refer',
+        trunk: 'norefer',
+      });
+      await expect(leg.sendDtmf('12x')).rejects.toMatchObject({
+        code: 'VALIDATION',
+        message:
+          'digits: got "12x", "x" is not allowed; expected digits 0-9, A-D, * and #, with w (500 ms) and W (1 s) pauses',
       });
       await leg.hangup();
     });

@@ -1,3 +1,5 @@
+import type { DtmfStep } from '../../sip/dtmf-digits.js';
+import { FRAME_MS } from './media-clock.js';
 import { eventCode } from './telephone-event.js';
 
 /** Writes one telephone-event packet (the session owns sockets, sequence numbers and buffers). */
@@ -6,7 +8,7 @@ export interface EventWriter {
 }
 
 interface Job {
-  digits: string;
+  steps: readonly DtmfStep[];
   durationMs: number;
   resolve: () => void;
 }
@@ -37,8 +39,9 @@ export class DtmfSender {
     return this.job !== null || this.queue.length > 0;
   }
 
-  enqueue(digits: string, durationMs: number): Promise<void> {
-    return new Promise((resolve) => this.queue.push({ digits, durationMs, resolve }));
+  /** Queues digits and pauses as read by `parseDtmfDigits`; resolves once the last one has gone out. */
+  enqueue(steps: readonly DtmfStep[], durationMs: number): Promise<void> {
+    return new Promise((resolve) => this.queue.push({ steps, durationMs, resolve }));
   }
 
   /** Ends everything queued (the session closed). */
@@ -64,18 +67,18 @@ export class DtmfSender {
         return false;
       }
       if (this.phase === 'tone') return this.sendTone(writer);
-      const ch = this.job.digits[this.index++];
-      if (ch === undefined) {
+      const step = this.job.steps[this.index++];
+      if (step === undefined) {
         this.job.resolve();
         this.job = null;
         continue;
       }
-      if (ch === 'w' || ch === 'W') {
+      if (step.kind === 'pause') {
         this.phase = 'pause';
-        this.ticksLeft = ch === 'w' ? 25 : 50;
+        this.ticksLeft = Math.max(1, Math.round(step.ms / FRAME_MS));
         return false;
       }
-      this.code = eventCode(ch);
+      this.code = eventCode(step.digit);
       if (this.code < 0) continue;
       this.phase = 'tone';
       this.startTs = timestamp;

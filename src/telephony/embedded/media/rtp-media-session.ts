@@ -12,6 +12,7 @@ import { FRAME_SAMPLES, LoopSource, type AudioSource } from './audio-source.js';
 import { openSource } from './open-source.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
 import { TelephoneEventReceiver, type ReceivedDigit } from './telephone-event.js';
+import { parseDtmfDigits } from '../../sip/dtmf-digits.js';
 import { DtmfSender } from './dtmf-sender.js';
 import { Recorder, type RecordEnd } from './recorder.js';
 import { SdpState } from './sdp-state.js';
@@ -40,7 +41,6 @@ interface Playback {
 type Listeners = { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> };
 
 const BEEP: MediaSource = { kind: 'tone', frequencies: [1000], durationMs: 250 };
-const DTMF_DIGITS = /^[0-9*#A-Da-dwW]*$/;
 
 /**
  * The embedded backend's media for one call leg: an RTP endpoint driven by the shared media clock.
@@ -226,14 +226,8 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   // ---- DTMF ----------------------------------------------------------------------------------
 
   async sendDtmf(digits: string, durationMs = 100): Promise<void> {
-    if (!DTMF_DIGITS.test(digits)) {
-      const expected = 'digits 0-9, *, #, A-D, and w/W pauses';
-      throw new CallwrightError(
-        'VALIDATION',
-        `sendDtmf: got ${JSON.stringify(digits)}, expected ${expected}`,
-        [{ field: 'digits', value: digits, expected }],
-      );
-    }
+    // One reading of digit strings for both backends (src/telephony/sip/dtmf-digits.ts).
+    const steps = parseDtmfDigits(digits);
     if (this.closed) return;
     if (this.rtp.negotiated?.dtmfPayloadType == null) {
       throw new CallwrightError(
@@ -247,7 +241,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
         'sendDtmf: the media stream is not sending (on hold or inactive)',
       );
     }
-    await this.dtmfOut.enqueue(digits, Math.max(40, Math.min(durationMs, 5000)));
+    await this.dtmfOut.enqueue(steps, Math.max(40, Math.min(durationMs, 5000)));
   }
 
   notifyDtmf(digit: string): void {

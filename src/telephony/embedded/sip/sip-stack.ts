@@ -145,7 +145,8 @@ export class SipStack {
     // Answer only when a request's top Via could be read; never answer an ACK (RFC 3261 §17.2.1).
     if (!result.status || !result.headers || result.method === 'ACK') return;
     const via = result.headers.get('via');
-    if (!via || !/^SIP\s*\/\s*2\.0\s*\/\s*\w+\s+\S+/i.test(via)) return;
+    // Any SIP version in the Via will do: a SIP/7.0 request still learns it needs SIP/2.0 (505).
+    if (!via || !/^SIP\s*\/\s*\d+\.\d+\s*\/\s*\w+\s+\S+/i.test(via)) return;
     // The Via could not be trusted for routing, so answer where the bytes came from.
     const text = buildResponse(result, result.status, {
       headers: [['Warning', `399 ${this.host} "${result.error.replace(/["\r\n\\]/g, ' ').slice(0, 100)}"`]],

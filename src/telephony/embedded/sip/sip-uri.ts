@@ -73,20 +73,24 @@ function parseHostPort(text: string): { host: string; port?: number } | undefine
   return { host, port };
 }
 
-/** Parses `sip:user@host:port;params?headers` (headers ignored), `sips:` and `tel:`. */
+/**
+ * Parses `sip:user@host:port;params?headers` (headers ignored), `sips:` and `tel:`. The user part may hold
+ * `?`, `;` and `/` (RFC 3261 §25.1 user-unreserved; RFC 4475 §3.1.1.2, §3.1.1.9), but never an unescaped
+ * `@`, and no header value may hold one either, so the first `@` ends the userinfo.
+ */
 export function parseUri(text: string): SipUri | undefined {
   const m = /^(sips?|tel):(.+)$/i.exec(text.trim());
   if (!m) return undefined;
   const scheme = (m[1] as string).toLowerCase() as SipUri['scheme'];
   let rest = m[2] as string;
-  const q = rest.indexOf('?');
-  if (q >= 0) rest = rest.slice(0, q);
   if (scheme === 'tel') {
+    const q = rest.indexOf('?');
+    if (q >= 0) rest = rest.slice(0, q);
     const [num = '', ...p] = rest.split(';');
     const params = parseParams(p.join(';'));
     return params ? { scheme, user: num, host: '', params } : undefined;
   }
-  const at = rest.lastIndexOf('@');
+  const at = rest.indexOf('@');
   let user = '';
   if (at >= 0) {
     user = rest.slice(0, at);
@@ -95,6 +99,8 @@ export function parseUri(text: string): SipUri | undefined {
     if (/[\s<>"]/.test(user)) return undefined;
     rest = rest.slice(at + 1);
   }
+  const q = rest.indexOf('?');
+  if (q >= 0) rest = rest.slice(0, q);
   const semi = rest.indexOf(';');
   const hostPart = semi < 0 ? rest : rest.slice(0, semi);
   const hp = parseHostPort(hostPart);
@@ -107,6 +113,15 @@ export function parseUri(text: string): SipUri | undefined {
   }
   return { scheme, user, host: hp.host, ...(hp.port ? { port: hp.port } : {}), params };
 }
+
+/** True when a SIP URI carries `?headers` after its host (not allowed in a Request-URI, RFC 3261 §19.1.1). */
+export function uriHasHeaders(text: string): boolean {
+  const at = text.indexOf('@');
+  return text.indexOf('?', at < 0 ? 0 : at) >= 0;
+}
+
+/** An unquoted display name: tokens separated by whitespace (RFC 3261 §25.1 `*(token LWS)`). */
+const TOKEN_WORDS = /^[A-Za-z0-9.!%*_+`'~-]+(?:\s+[A-Za-z0-9.!%*_+`'~-]+)*$/;
 
 /** Parses a name-addr or addr-spec header value (From, To, Contact, Refer-To, Referred-By). */
 export function parseNameAddr(text: string): NameAddr | undefined {
@@ -126,14 +141,20 @@ export function parseNameAddr(text: string): NameAddr | undefined {
     const gt = s.indexOf('>', lt);
     if (gt < 0) return undefined;
     const name = s.slice(0, lt).trim();
+    // RFC 4475 §3.1.2.15: a display name with a comma or other non-token characters must be quoted.
+    if (name && displayName === undefined && !TOKEN_WORDS.test(name)) return undefined;
     if (name && displayName === undefined) displayName = name;
     uriText = s.slice(lt + 1, gt);
+    // RFC 4475 §3.1.2.14: no whitespace between the angle brackets and the addr-spec.
+    if (uriText !== uriText.trim()) return undefined;
     paramText = s.slice(gt + 1).trim();
     if (paramText && !paramText.startsWith(';')) return undefined;
   } else {
     // addr-spec: parameters after the URI belong to the header (RFC 3261 §20.10).
+    // Whitespace may separate the URI from the `;` of the header's parameters (RFC 3261 §25.1 SEMI is
+    // SWS ";" SWS; RFC 4475 §3.1.1.1 `To: sip:… ;tag=…`).
     const semi = s.indexOf(';');
-    uriText = semi < 0 ? s : s.slice(0, semi);
+    uriText = (semi < 0 ? s : s.slice(0, semi)).trimEnd();
     paramText = semi < 0 ? '' : s.slice(semi);
     if (/[\s,?]/.test(uriText)) return undefined;
   }

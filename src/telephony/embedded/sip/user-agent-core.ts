@@ -87,6 +87,7 @@ export class UserAgentCore implements TransactionUser {
     }
     if (request.method === 'CANCEL') return this.cancel(request, tx);
     if (toTag) {
+      if (this.refusedExtensions(request, tx)) return;
       const owner = this.dialogs.get(dialogKey(request.callId, toTag, request.from.params.tag ?? ''));
       if (owner) owner.onRequest(request, tx);
       else this.respond(tx, 481);
@@ -142,6 +143,7 @@ export class UserAgentCore implements TransactionUser {
   private outOfDialog(request: SipRequest, tx: ServerTransaction, source: Destination): void {
     const admitted = this.admitted(request, tx, source);
     if (!admitted) return;
+    if (this.refusedExtensions(request, tx)) return;
     switch (request.method) {
       case 'OPTIONS':
         // Keep-alive pings from trunks (RFC 3261 §11.2).
@@ -170,13 +172,32 @@ export class UserAgentCore implements TransactionUser {
     }
   }
 
+  /**
+   * RFC 3261 §8.2.2.3: we support no option tag, so any `Require` gets 420 listing every tag it named in
+   * Unsupported, for every method but ACK and CANCEL (which carry no Require of their own, §9.1, §13.2.2.4).
+   */
+  private refusedExtensions(request: SipRequest, tx: ServerTransaction): boolean {
+    if (request.method === 'ACK' || request.method === 'CANCEL') return false;
+    const tags = request.headers
+      .getAll('require')
+      .flatMap((v) => v.split(','))
+      .map((t) => t.trim())
+      .filter(Boolean);
+    if (tags.length === 0) return false;
+    this.respond(tx, 420, { headers: [['Unsupported', tags.join(', ')]] });
+    return true;
+  }
+
   private invite(request: SipRequest, tx: ServerTransaction, source: Destination, trunk?: string): void {
     const mf = request.headers.get('max-forwards');
     if (mf !== undefined && Number(mf) === 0) return void this.respond(tx, 483);
-    const require = request.headers.get('require');
-    if (require) {
-      // We support no extensions that need Require (RFC 3261 §8.2.2.3).
-      return void this.respond(tx, 420, { headers: [['Unsupported', require]] });
+    const type = (request.headers.get('content-type') ?? 'application/sdp')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase();
+    if (request.body && type !== 'application/sdp') {
+      // RFC 3261 §8.2.3: a body we cannot read gets 415 with what we accept (RFC 4475 §3.3.6 invut).
+      return void this.respond(tx, 415, { headers: [['Accept', 'application/sdp']] });
     }
     const user = parseUri(request.uri)?.user ?? '';
     if (!this.deps.dids.accepts(user)) return void this.respond(tx, 404);

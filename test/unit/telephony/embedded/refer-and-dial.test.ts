@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ReferTracker } from '../../../../src/telephony/embedded/refer-tracker.js';
-import { infoDtmfBody, parseInfoDtmf } from '../../../../src/telephony/embedded/sip-info-dtmf.js';
 import { parseSipMessage } from '../../../../src/telephony/embedded/sip/sip-parser.js';
 import type { SipRequest } from '../../../../src/telephony/embedded/sip/sip-message.js';
 import { TimerRegistry } from '../../../../src/telephony/embedded/sip/timer-registry.js';
@@ -62,24 +61,5 @@ describe('ReferTracker follows the shared REFER rule', () => {
     t.referAnswered({ status: 202, reason: 'Accepted' });
     t.cancel();
     expect(await t.outcome).toEqual({ outcome: 'timeout', stage: 'notify' });
-  });
-});
-
-describe('SIP INFO DTMF bodies', () => {
-  it.each([
-    ['application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n', { digit: '5', durationMs: 160 }],
-    ['application/dtmf-relay', 'signal= #\r\n', { digit: '#' }],
-    ['application/dtmf', '7', { digit: '7' }],
-    ['application/dtmf-relay', 'Signal=X', undefined],
-    ['text/plain', '5', undefined],
-  ])('%s %j', (type, body, expected) => {
-    expect(parseInfoDtmf(type, body)).toEqual(expected);
-  });
-
-  it('writes what it reads', () => {
-    expect(parseInfoDtmf('application/dtmf-relay', infoDtmfBody('*', 100))).toEqual({
-      digit: '*',
-      durationMs: 100,
-    });
   });
 });

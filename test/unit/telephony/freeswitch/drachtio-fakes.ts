@@ -112,11 +112,20 @@ export class FakeDialog extends EventEmitter {
     if (r === 'never') return new Promise(() => undefined);
     return Promise.resolve({ status: r.status, reason: r.reason ?? '', get: () => undefined });
   }
+  /**
+   * drachtio-server no longer knows this dialog (the far end released it): drachtio-agent.js then
+   * fails the BYE with "unable to find dialog", code ENODIALOG, and Dialog#destroy rejects with it.
+   */
+  goneOnServer = false;
   destroy(): Promise<any> {
     // Dialog#destroy: BYE, then removeDialog + removeAllListeners; no 'destroy' event locally.
     this.byeSent = true;
     this.connected = false;
     this.removeAllListeners();
+    if (this.goneOnServer) {
+      const err = Object.assign(new Error('unable to find dialog'), { code: 'ENODIALOG' });
+      return Promise.reject(err);
+    }
     return Promise.resolve({});
   }
   modify(sdp: string): Promise<any> {
@@ -301,7 +310,20 @@ export class FakeMediaServer extends EventEmitter {
   maxSessions = 1000;
   currentSessions = 0;
   created = 0;
-  constructor(readonly address: string) {
+  /**
+   * Whether FreeSWITCH's outbound event-socket connection for a new endpoint arrives. `never`
+   * reproduces fsmrf 4.1.2's overload path (lib/mediaserver.js createEndpoint): the INVITE to
+   * FreeSWITCH goes out through the Srf fsmrf was given (createUAC, answered), no connection comes,
+   * and after 4 s `timeoutFn` calls `dialog.destroy()` without a catch, on a dialog FreeSWITCH has
+   * already released (so it rejects with ENODIALOG), then fails the caller with 'Connection timeout'.
+   */
+  eslConnection: 'arrives' | 'never' = 'arrives';
+  /** fsmrf's hard-coded wait for the outbound connection. */
+  static readonly ESL_CONNECT_TIMEOUT_MS = 4000;
+  constructor(
+    readonly address: string,
+    private readonly srf?: FakeSrf,
+  ) {
     super();
   }
   connected(): boolean {
@@ -314,6 +336,7 @@ export class FakeMediaServer extends EventEmitter {
   createEndpoint(opts: { remoteSdp?: string } = {}): Promise<FakeEndpoint> {
     if (!this.isConnected) return Promise.reject(new Error('too early: mediaserver is not connected'));
     if (this.failCreate) return Promise.reject(new Error(this.failCreate));
+    if (this.eslConnection === 'never') return this.createEndpointWithoutConnection(opts);
     const ep = new FakeEndpoint(this);
     if (opts.remoteSdp) ep.remote.sdp = opts.remoteSdp;
     this.endpoints.add(ep);
@@ -321,6 +344,31 @@ export class FakeMediaServer extends EventEmitter {
     // Endpoint emits 'ready' via setImmediate before createEndpoint resolves.
     return new Promise((resolve) => setImmediate(() => resolve(ep)));
   }
+  private createEndpointWithoutConnection(opts: { remoteSdp?: string }): Promise<FakeEndpoint> {
+    const srf = this.srf;
+    if (!srf) throw new Error('FakeMediaServer needs the Srf from createMrf(srf) to send its INVITE');
+    return new Promise((resolve, reject) => {
+      const callback = (err: Error | null, ep?: FakeEndpoint): void =>
+        err ? reject(err) : resolve(ep as FakeEndpoint);
+      srf
+        .createUAC(`sip:drachtio@${this.address}`, {
+          headers: { 'User-Agent': 'drachtio-fsmrf:fake', 'X-esl-outbound': '10.0.0.1:8085' },
+          localSdp: opts.remoteSdp,
+        })
+        .then((dlg) => {
+          const dialog = dlg as FakeDialog;
+          // FreeSWITCH gave up on the channel whose outbound socket it never opened.
+          dialog.goneOnServer = true;
+          setTimeout(() => {
+            // As fsmrf's timeoutFn: the Promise destroy() returns is dropped.
+            dialog.destroy();
+            callback(new Error('Connection timeout'));
+          }, FakeMediaServer.ESL_CONNECT_TIMEOUT_MS);
+        })
+        .catch((err: Error) => callback(err));
+    });
+  }
+
   async connectCaller(
     req: FakeRequest,
     res: FakeResponse,
@@ -345,11 +393,16 @@ export class FakeMrf implements Mrf {
   reachable = new Map<string, boolean>();
   servers: FakeMediaServer[] = [];
   connects: any[] = [];
+  /** The Srf the backend handed to `createMrf` (fsmrf's `mrf.srf`), used by media servers' INVITEs. */
+  srf: FakeSrf | undefined;
+  /** Applied to each media server as it connects. */
+  eslConnection: FakeMediaServer['eslConnection'] = 'arrives';
   async connect(opts: { address: string }): Promise<any> {
     this.connects.push(opts);
     if (this.reachable.get(opts.address) === false)
       throw new Error(`connect ECONNREFUSED ${opts.address}:8021`);
-    const ms = new FakeMediaServer(opts.address);
+    const ms = new FakeMediaServer(opts.address, this.srf);
+    ms.eslConnection = this.eslConnection;
     this.servers.push(ms);
     return ms;
   }
@@ -502,7 +555,8 @@ export class FakeDrachtio implements DrachtioFactory {
   createSrf(): any {
     return this.srf;
   }
-  createMrf(): Mrf {
+  createMrf(srf: any): Mrf {
+    this.mrf.srf = srf as FakeSrf;
     return this.mrf;
   }
 }

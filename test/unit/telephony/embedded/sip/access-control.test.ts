@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AccessControl, parseCidr } from '../../../../../src/telephony/embedded/sip/access-control.js';
+import { AccessControl } from '../../../../../src/telephony/embedded/sip/access-control.js';
+import { parseAddressRange as parseCidr } from '../../../../../src/telephony/sip/address-range.js';
 import { DidRouter } from '../../../../../src/telephony/embedded/sip/did-router.js';
 
 const trunk = {

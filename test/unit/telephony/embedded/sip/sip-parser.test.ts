@@ -58,7 +58,10 @@ describe('parseSipMessage', () => {
     expect('headers' in r && r.headers?.get('call-id')).toBe('call-1@10.0.0.2');
   });
 
-  it('refuses bytes without an end of headers', () => {
-    expect(parseSipMessage(Buffer.from('hello'))).toEqual({ error: 'no end of headers (CRLF CRLF)' });
+  it('refuses bytes without an end of headers (as a request that earns a 400 when its Via is readable)', () => {
+    expect(parseSipMessage(Buffer.from('hello'))).toMatchObject({
+      error: 'no end of headers (CRLF CRLF)',
+      status: 400,
+    });
   });
 });
