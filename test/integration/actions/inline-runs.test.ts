@@ -32,8 +32,8 @@ describe('inline runs (an agent command with no definition)', () => {
       trigger: { kind: 'command', command: 'transfer' },
       inputs: { config: { label: 'for inbound' } },
     });
-    // No made-up definition id reaches the key sent with external effects.
-    expect(fx.log[0]?.key).toBe(`${call.id}:inline:${run.runId}`);
+    // No made-up definition id reaches the key sent with external effects: like every run, its key is the run's own.
+    expect(fx.log[0]?.key).toBe(`${call.id}:${run.runId}`);
   });
 
   it('a config the type rejects is a failed run naming the field, recorded like any other', async () => {
