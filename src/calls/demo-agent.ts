@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ActionEngine } from '../actions/action-engine.js';
-import { importAgent, parseAgentFile } from '../actions/agent-import.js';
+import { importAgent, parseAgentFile } from '../agent/agent-import.js';
 import { PROJECT_ROOT } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import type { ActionEngine } from '../../actions/action-engine.js';
-import { simulate, SimulationScript } from '../../actions/simulation.js';
+import { simulate, SimulationScript } from '../../agent/simulation.js';
 import { notFound } from '../../errors.js';
 
 /** POST /agents/:id/simulate: which actions a scripted call would fire and what a scripted agent's own steps would do, in order, rendered; no side effects. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { importAgent, parseAgentFile } from '../../actions/agent-import.js';
+import { importAgent, parseAgentFile } from '../../agent/agent-import.js';
 import { CallwrightError } from '../../errors.js';
 import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
 import { cliEngine } from './actions.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { simulate } from '../../actions/simulation.js';
-import { parseAgentFile } from '../../actions/agent-import.js';
+import { simulate } from '../../agent/simulation.js';
+import { parseAgentFile } from '../../agent/agent-import.js';
 import { CallwrightError, notFound } from '../../errors.js';
 import { loadCliConfig, openStore, type Io } from '../context.js';
 import { cliEngine } from './actions.js';

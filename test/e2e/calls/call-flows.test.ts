@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { merge } from '../../../src/config/load.js';
-import { importAgent } from '../../../src/actions/agent-import.js';
+import { importAgent } from '../../../src/agent/agent-import.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded-telephony.js';
 import { runSipp, sippFailure, startSipp } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';

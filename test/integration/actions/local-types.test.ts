@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 import { CallwrightError } from '../../../src/errors.js';
-import { simulate } from '../../../src/actions/simulation.js';
+import { simulate } from '../../../src/agent/simulation.js';
 import type { CallState } from '../../../src/actions/action-type.js';
 import { assertCallable } from '../../../src/contacts/dnc-guard.js';
 

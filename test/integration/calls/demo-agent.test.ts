@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { callsFixture, until } from './calls-fixture.js';
 import { ensureDemoAgent } from '../../../src/calls/demo-agent.js';
-import { importAgent } from '../../../src/actions/agent-import.js';
+import { importAgent } from '../../../src/agent/agent-import.js';
 import type { CallwrightError } from '../../../src/errors.js';
 
 let fx: ReturnType<typeof callsFixture>;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startServer, type RunningServer } from '../../../../src/server.js';
-import { importAgent } from '../../../../src/actions/agent-import.js';
+import { importAgent } from '../../../../src/agent/agent-import.js';
 import { cliHarness } from '../cli-harness.js';
 import { tempDir, testConfig } from '../../../helpers/temp.js';
 

@@ -5,11 +5,11 @@ import { CallwrightError, type FieldIssue } from '../errors.js';
 import { check } from '../util/validate.js';
 import { AgentCreate } from '../api/schemas/agents.js';
 import { convertBracketsDeep } from '../templates/bracket-placeholders.js';
-import type { ActionEngine } from './action-engine.js';
-import { validateAttachment } from './agent-plan.js';
-import { TriggerListSchema } from './triggers/trigger.js';
-import { FailurePolicySchema } from './failure-policy.js';
-import { validateAgentConfig } from '../agent/create-agent.js';
+import type { ActionEngine } from '../actions/action-engine.js';
+import { validateAttachment } from '../actions/agent-plan.js';
+import { TriggerListSchema } from '../actions/triggers/trigger.js';
+import { FailurePolicySchema } from '../actions/failure-policy.js';
+import { validateAgentConfig } from './create-agent.js';
 
 /** An agent file: the agent, its action definitions and where they are attached. */
 export const AgentFile = Type.Object(

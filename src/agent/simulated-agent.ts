@@ -6,11 +6,11 @@ import {
   type AgentContext,
   type AgentEvent,
   type GatherCommand,
-} from '../agent/agent.js';
-import { createAgent } from '../agent/create-agent.js';
+} from './agent.js';
+import { createAgent } from './create-agent.js';
 import type { AgentRecord } from '../store/store.js';
 import type { TemplateRenderer } from '../templates/template-renderer.js';
-import type { ActionSession } from './action-session.js';
+import type { ActionSession } from '../actions/action-session.js';
 
 /** One thing the agent would do, tied to the script event that led to it (0 = before the first). */
 export type SimulatedAgentStep = { step: number; on: string } & Record<string, unknown>;

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { assertValid } from '../util/validate.js';
-import type { ActionEngine } from './action-engine.js';
-import type { RunResult } from './action-runner.js';
-import type { StageResult } from './action-session.js';
-import { CALL_EVENT_NAMES, type CallEvent } from './triggers/trigger.js';
+import type { ActionEngine } from '../actions/action-engine.js';
+import type { RunResult } from '../actions/action-runner.js';
+import type { StageResult } from '../actions/action-session.js';
+import { CALL_EVENT_NAMES, type CallEvent } from '../actions/triggers/trigger.js';
 import type { AgentRecord } from '../store/store.js';
 import { SimulatedAgent, type SimulatedAgentStep } from './simulated-agent.js';
 
