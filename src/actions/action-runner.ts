@@ -12,7 +12,7 @@ import type { RunSubject } from './agent-plan.js';
 import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
 import { backoffDelay } from '../util/backoff.js';
-import { runKey } from './after-call.js';
+import { runKey } from './idempotency-keys.js';
 
 /** The typed failure an agent receives (and the stage result carries). */
 export interface ActionFailure {
