@@ -5,7 +5,7 @@ import { createSummarizer, type Summarizer } from './summarizer.js';
 
 /**
  * The `llm` and `summarizer` entries of the action services bag, from the `llm` config section.
- * Compose with: `new ActionEngine({ …, services: { ...createLlmServices(config.llm), … } })`.
+ * Compose with: `createActionEngine({ …, services: { ...createLlmServices(config.llm), … } })`.
  * With no base_url there is no `llm`, and the summarizer is extractive.
  */
 export function createLlmServices(

@@ -13,7 +13,7 @@ import { attacher } from '../../helpers/attach.js';
 import { startSipp, type RunningSipp } from '../../helpers/sipp.js';
 import { dataPaths } from '../../../src/config/load.js';
 import { Store } from '../../../src/store/store.js';
-import { ActionEngine } from '../../../src/actions/action-engine.js';
+import { createActionEngine } from '../../../src/actions/action-engine.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'server-child.ts');
 const BASE = 46500;
@@ -84,7 +84,7 @@ describe('calls left open by a crash', () => {
     // The server made the demo agent on its first start; give it an after-call webhook.
     const store = Store.open(dataPaths(config).database);
     cleanups.push(() => store.close());
-    const engine = new ActionEngine({
+    const engine = createActionEngine({
       store,
       logger: pino({ level: 'silent' }),
       actions: config.actions,

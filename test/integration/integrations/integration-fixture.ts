@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { attacher } from '../../helpers/attach.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
-import { ActionEngine } from '../../../src/actions/action-engine.js';
+import { createActionEngine } from '../../../src/actions/action-engine.js';
 import type { CallHandle } from '../../../src/actions/action-type.js';
 import { createIntegrationServices } from '../../../src/integrations/integration-services.js';
 import { createOutboxWorker } from '../../../src/delivery/outbox-service.js';
@@ -22,7 +22,7 @@ export function integrationFixture(overrides: Record<string, unknown> = {}) {
     ...overrides,
   });
   const services = createIntegrationServices(config, { store: t.store });
-  const engine = new ActionEngine({
+  const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
     actions: config.actions,

@@ -8,8 +8,7 @@ import { pino } from 'pino';
 import { attacher } from '../../../helpers/attach.js';
 import { tempDir, testConfig } from '../../../helpers/temp.js';
 import { Store } from '../../../../src/store/store.js';
-import { ActionEngine } from '../../../../src/actions/action-engine.js';
-import { createActionRegistry } from '../../../../src/actions/types/index.js';
+import { createActionEngine } from '../../../../src/actions/action-engine.js';
 import { defineActionType } from '../../../../src/actions/action-type.js';
 import { createBookingService } from '../../../../src/integrations/booking/booking-services.js';
 import { unfold } from '../../../../src/integrations/booking/ics-invite.js';
@@ -39,12 +38,11 @@ function fixture() {
   const config = testConfig(t.dir, { booking: { horizon_days: 30, min_notice_minutes: 60 } });
   const store = Store.open(path.join(t.dir, 'cw.db'));
   const sent: Array<{ to: string; body: string }> = [];
-  const registry = createActionRegistry().register(smsDouble(sent));
   const booking = createBookingService(config, store, { now: () => NOW });
-  const engine = new ActionEngine({
+  const engine = createActionEngine({
     store,
     logger: pino({ level: 'silent' }),
-    registry,
+    types: [smsDouble(sent)],
     actions: config.actions,
     outbox: config.outbox,
     clock: { now: () => NOW },

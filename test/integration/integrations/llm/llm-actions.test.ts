@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { attacher } from '../../../helpers/attach.js';
 import { tempStore } from '../../../helpers/temp.js';
-import { ActionEngine } from '../../../../src/actions/action-engine.js';
+import { createActionEngine } from '../../../../src/actions/action-engine.js';
 import { subjectOf } from '../../../../src/actions/agent-plan.js';
 import type { Stage } from '../../../../src/store/store.js';
 import { createLlmServices } from '../../../../src/integrations/llm/llm-services.js';
@@ -60,7 +60,7 @@ function setup(withLlm: boolean) {
         temperature: 0,
         max_tokens: 512,
       });
-  const engine = new ActionEngine({
+  const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
     actions: { before_budget_ms: 2000, fallback_disposition: '' },
