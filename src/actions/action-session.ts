@@ -75,6 +75,11 @@ export type ToolResult =
   | { ok: false; action: string; error: ActionFailure; say?: string };
 
 const EMPTY = (): StageResult => ({ runs: [], say: [], aborted: false, timedOut: false });
+/**
+ * How long a run whose type completes on hang-up (leave-voicemail: measuring and storing the message,
+ * queueing its email) may go on after the call ended before it is killed like any other.
+ */
+export const HANGUP_COMPLETION_MS = 10_000;
 const DTMF_BUFFER_MAX = 32;
 
 /** A planned action and why it runs (stored in its history row, printed by simulation). */
@@ -93,7 +98,12 @@ export class ActionSession {
   contactId: string | undefined;
   private dtmf = '';
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly kills = new Set<(reason: string) => void>();
+  /** Kill functions of runs in progress; true for a run whose type completes on hang-up. */
+  private readonly kills = new Map<(reason: string) => void, boolean>();
+  /** Runs of types that complete on hang-up, settled once their outputs are stored. */
+  private readonly completing = new Set<Promise<void>>();
+  /** The call ended and its end is not yet written: no new run starts. */
+  private ending = false;
   private readonly startedAt: string;
   private readonly followed = new FollowedState();
   private closed = false;
@@ -288,7 +298,30 @@ export class ActionSession {
 
   /** Kills runs in progress (hang-up, budget, shutdown). */
   kill(reason: string): void {
-    for (const k of this.kills) k(reason);
+    for (const k of this.kills.keys()) k(reason);
+  }
+
+  /**
+   * The caller hung up: runs a hang-up cancels are killed now, and no new run starts; runs whose type
+   * completes on hang-up (`ActionType.completesOnHangup`) go on. Resolves once those have finished
+   * (their outputs stored under `actions.<name>.*`) or `timeoutMs` passed; undefined when none runs,
+   * so the caller can write the call's end at once. The caller then ends the call (`endCall`), which
+   * kills whatever still runs.
+   */
+  settleOnHangup(reason: string, timeoutMs = HANGUP_COMPLETION_MS): Promise<void> | undefined {
+    this.ending = true;
+    for (const [k, completes] of this.kills) {
+      if (completes) continue;
+      // Killed once: endCall's close must not kill it again.
+      this.kills.delete(k);
+      k(reason);
+    }
+    if (!this.completing.size) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    return Promise.race([Promise.all([...this.completing]).then(() => undefined), timeout]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   /** After-stage attachments that fire when the call ends (no triggers, `ended`, or a true condition). */
@@ -358,11 +391,10 @@ export class ActionSession {
   ): Promise<StageResult> {
     const out = EMPTY();
     for (const { plan, firedBy } of fired) {
-      if (signal?.aborted) break;
+      if (signal?.aborted || this.ending) break;
       const run = await this.runOne(subjectOf(plan), firedBy, args, signal);
       out.runs.push(run);
       if (run.status === 'succeeded') {
-        this.outputs[plan.definition.name] = run.outputs;
         if (typeof run.outputs.say === 'string') out.say.push(run.outputs.say);
         continue;
       }
@@ -383,7 +415,8 @@ export class ActionSession {
     signal?: AbortSignal,
     refused?: ActionFailure,
   ): Promise<RunResult> {
-    return this.runner.run({
+    const completes = subject.type.completesOnHangup === true && !this.dryRun;
+    const run = this.runner.run({
       subject,
       firedBy,
       scope: this.scope(),
@@ -395,9 +428,24 @@ export class ActionSession {
       call: this.init.call,
       dryRun: this.dryRun,
       signal: signal ?? new AbortController().signal,
-      onStart: (kill) => this.track(kill),
+      onStart: (kill) => this.track(kill, completes),
       ...(refused ? { refused } : {}),
     });
+    // Stored here, not by the sequence, so a run that completes after the hang-up has its outputs in
+    // the after-call scope before the call's end is written. Inline runs (no attachment) store none.
+    const stored = run.then((r) => {
+      if (subject.attachmentId !== null && r.status === 'succeeded') this.outputs[subject.name] = r.outputs;
+      return r;
+    });
+    if (completes) {
+      const settled = stored.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.completing.add(settled);
+      void settled.then(() => this.completing.delete(settled));
+    }
+    return stored;
   }
 
   private renderFallback(message: string, run: RunResult): string {
@@ -409,8 +457,8 @@ export class ActionSession {
     }
   }
 
-  private track(kill: (reason: string) => void): () => void {
-    this.kills.add(kill);
+  private track(kill: (reason: string) => void, completesOnHangup: boolean): () => void {
+    this.kills.set(kill, completesOnHangup);
     return () => this.kills.delete(kill);
   }
 

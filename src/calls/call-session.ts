@@ -1,4 +1,5 @@
 import type { ActionEngine } from '../actions/action-engine.js';
+import type { CallEnd } from '../actions/after-call.js';
 import type { ActionSession, StageResult } from '../actions/action-session.js';
 import type { CallHandle, CallState } from '../actions/action-type.js';
 import type { ActionFailure, RunResult } from '../actions/action-runner.js';
@@ -304,7 +305,8 @@ export class CallSession implements CallHandle {
   }
 
   /**
-   * Ends the session once: stops the agent, then writes the end and queues after-call work in one
+   * Ends the session once: stops the agent, lets runs that complete on hang-up (a voicemail the
+   * caller ended by hanging up) finish, then writes the end and queues after-call work in one
    * transaction (the engine's endCall). Runs on the turn after the hang-up event, so an action that
    * hung up the call (hang-up type) completes before the remaining runs are killed.
    */
@@ -321,15 +323,24 @@ export class CallSession implements CallHandle {
     this.driver.stop();
     this.driver.notifyEnded(event);
     this.recorder.flush();
+    const end = {
+      // The call ended now, even when its end is written after a voicemail has been stored.
+      endedAt: new Date().toISOString(),
+      outcome:
+        outcome ??
+        (wasHandedOff || event.cause === 'transferred' ? 'transferred' : this.defaultOutcome(event)),
+      endReason: event.cause,
+      // The remote party is the caller of a call in and the callee of a call out.
+      hangupBy: event.by === 'local' ? 'agent' : this.init.direction === 'inbound' ? 'caller' : 'callee',
+    } as const;
+    const settling = this.actions.settleOnHangup('call ended');
+    if (settling) void settling.then(() => this.writeEnd(event, end));
+    else this.writeEnd(event, end);
+  }
+
+  private writeEnd(event: HangupEvent, end: CallEnd): void {
     try {
-      this.deps.engine.endCall(this.actions, {
-        outcome:
-          outcome ??
-          (wasHandedOff || event.cause === 'transferred' ? 'transferred' : this.defaultOutcome(event)),
-        endReason: event.cause,
-        // The remote party is the caller of a call in and the callee of a call out.
-        hangupBy: event.by === 'local' ? 'agent' : this.init.direction === 'inbound' ? 'caller' : 'callee',
-      });
+      this.deps.engine.endCall(this.actions, end);
     } catch (err) {
       this.log.error({ err }, 'writing the call end failed');
     }

@@ -147,6 +147,9 @@ export function leaveVoicemailAction(deps: CallFlowDeps): AnyActionType {
     configSchema: LeaveVoicemailConfig,
     stages: ['during'],
     needs: ['live-call', 'answered-call'],
+    // Most callers end a message by hanging up: the recording then ends (reason `hangup`) and is
+    // kept, so the run completes with its outcome instead of being cancelled with the call.
+    completesOnHangup: true,
     async exec(ctx) {
       const leg = requireLeg(ctx);
       const call = (ctx.variables.call ?? {}) as Record<string, unknown>;
