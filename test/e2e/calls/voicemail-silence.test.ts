@@ -85,6 +85,14 @@ async function leaveMessage(
   }
 }
 
+/** The call's `action_runs` once none is still running (the call's end is written after them). */
+async function finishedRuns(callId: string): Promise<Array<Record<string, unknown>>> {
+  return until(async () => {
+    const runs = await app.runs(callId);
+    return runs.length && runs.every((r) => r.status !== 'running') ? runs : undefined;
+  });
+}
+
 describe('voicemail of pure silence', () => {
   it('a caller who sends only silence leaves no voicemail: discarded with the measured level, nothing announced', async () => {
     const callId = await leaveMessage('silent', new Float64Array(8000 * 40), BASE + 10);
@@ -117,6 +125,10 @@ describe('voicemail of pure silence', () => {
     );
     expect(discarded.data).toMatchObject({ reason: 'silent', end: 'hangup' });
     expect((await app.api('GET', `/voicemails?call_id=${callId}`)).body).toMatchObject({ total: 0 });
+    // The hang-up ended the message: a completed run with its "not saved" outcome, not a cancelled one.
+    const runs = await finishedRuns(callId);
+    expect(runs.map((r) => [r.action_type, r.status])).toEqual([['leave-voicemail', 'succeeded']]);
+    expect(runs[0]?.outputs).toMatchObject({ saved: false, reason: 'silent' });
   }, 90_000);
 
   it('a caller who speaks and hangs up to end the message leaves a voicemail that is kept and announced', async () => {
@@ -127,6 +139,10 @@ describe('voicemail of pure silence', () => {
     });
     const vmId = String((listed.items as Array<Record<string, unknown>>)[0]?.id);
     expect((await app.events(callId)).map((e) => e.type)).toContain('voicemail-left');
+    // The message the hang-up ended is the run's outcome: succeeded and saved, not cancelled.
+    const runs = await finishedRuns(callId);
+    expect(runs.map((r) => [r.action_type, r.status])).toEqual([['leave-voicemail', 'succeeded']]);
+    expect(runs[0]?.outputs).toMatchObject({ saved: true, voicemail_id: vmId, end: 'hangup' });
     const mail = await smtp.waitFor((m) => m.raw.includes(vmId), 20_000);
     expect(mail.to).toEqual(['team@example.com']);
   }, 90_000);
