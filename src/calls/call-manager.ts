@@ -167,10 +167,14 @@ export class CallManager implements CallFlowSink {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.deps.settings.drain_timeout_ms)));
     await Promise.race([all, timeout]);
     clearTimeout(timer);
-    for (const s of this.sessions.values()) {
+    const left = [...this.sessions.values()];
+    for (const s of left) {
       if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
       s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
     }
+    // A message the hang-up ended is stored before its call's end is written (HANGUP_COMPLETION_MS at
+    // most): wait for both, so the store is not closed under them.
+    await Promise.all(left.map((s) => s.ended));
   }
 
   private open(

@@ -117,6 +117,31 @@ describe('a voicemail the caller ends by hanging up', () => {
     });
   });
 
+  it('draining the server waits for a message its hang-up ended, and for the call end written after it', async () => {
+    fx = callsFixture({ default_agent: 'vm' });
+    const agent = fx.agent('vm', AGENT);
+    fx.attach(agent.id, 'vm', 'leave-voicemail', VOICEMAIL, 'during');
+    const { call } = fx.telephony.incoming('+14155550100', '+14155550199');
+    const leg = await call.answered;
+    let recording = false;
+    const record = leg.record.bind(leg);
+    // The caller is still speaking when the drain timeout hangs the call up; the recording then ends.
+    leg.record = async (options: RecordOptions): Promise<RecordOutcome> => {
+      recording = true;
+      const written = await record(options);
+      await until(() => !leg.active);
+      await new Promise((r) => setTimeout(r, 50));
+      return { ...written, reason: 'hangup' };
+    };
+    await until(() => recording);
+    await fx.manager.drain();
+    const id = fx.store.calls.all()[0]!.id;
+    expect(fx.store.calls.require(id)).toMatchObject({ state: 'ended', outcome: 'shutdown' });
+    expect(fx.store.calls.require(id).ended_at).not.toBeNull();
+    expect(runRows(id).map((r) => r.status)).toEqual(['succeeded']);
+    expect(voicemailsOf(fx.store.db).list({ limit: 10 }).items).toHaveLength(1);
+  });
+
   it('a run of another type in progress at the hang-up is still cancelled, and the call ends at once', async () => {
     fx = callsFixture({ default_agent: 'slow' });
     const agent = fx.agent('slow', AGENT);
