@@ -150,10 +150,10 @@ export interface ActionType<S extends TSchema = TSchema> {
   readonly needs?: readonly Precondition[];
   /**
    * The caller hanging up ends this type's work rather than cancelling it (leave-voicemail: the
-   * hang-up is how most messages end, and what was recorded is kept). When the call ends, the session
-   * lets such runs finish (up to `HANGUP_COMPLETION_MS`, then kills them as any other) before it kills
-   * the remaining runs and writes the call's end, so their outputs reach the after-call stage and their
-   * history row holds the outcome. Such a type must end its work on its own when the leg ends.
+   * hang-up is how most messages end, and what was recorded is kept). When the call ends, other runs
+   * are killed at once, while such runs may finish (up to `HANGUP_COMPLETION_MS`, then they are killed
+   * as any other) before the call's end is written, so their outputs reach the after-call stage and
+   * their history row holds the outcome. Such a type must end its work on its own when the leg ends.
    */
   readonly completesOnHangup?: boolean;
   /** Config fields (dotted, under `config.`) left as raw templates for the type to render itself. */
