@@ -404,11 +404,13 @@ export const PORT_CASES: ContractCase[] = [
   },
   {
     name: 'dtmf-in-info',
-    title: 'DTMF in by INFO application/dtmf-relay: reported as a dtmf event, method info',
-    // The caller's second INFO (application/dtmf 7) is left out: only the embedded backend reads that
-    // body today; the shared INFO body rule will bring it to both.
-    expected: { digit: '5', method: 'info' },
-    act: async (rig) => (await digitsIn(rig, 'sends-info-dtmf'))[0],
+    title:
+      'DTMF in by INFO (application/dtmf-relay, then application/dtmf): reported as dtmf events, method info',
+    expected: [
+      { digit: '5', method: 'info' },
+      { digit: '7', method: 'info' },
+    ],
+    act: (rig) => digitsIn(rig, 'sends-info-dtmf'),
   },
   {
     name: 'dtmf-in-rfc4733',
