@@ -1,6 +1,7 @@
 import type { ActionContext } from '../action-type.js';
 import type { CrmActivity } from '../../integrations/crm/crm-adapter.js';
 import { transcriptText, type CallSnapshot } from '../../integrations/call-snapshot.js';
+import { parsePhoneNumber } from '../../util/phone-number.js';
 
 export interface CrmIncludes {
   transcript: boolean;
@@ -33,10 +34,15 @@ export function activityBody(snap: CallSnapshot, include: CrmIncludes, summary: 
 }
 
 /** The other party's number: the remote side of the call. */
+/**
+ * The far party's number as the CRM should match it: E.164 when the phone-number rule can read it
+ * (`00 44 20 7183 8750` → `+442071838750`), else as the call carried it (a SIP user such as `alice`).
+ */
 export function remoteNumber(snap: CallSnapshot): string {
   const c = snap.call;
-  const remote = c.direction === 'outbound' ? c.to : c.from;
-  return String(remote ?? c.remote ?? snap.contact.phone ?? '');
+  const remote = String((c.direction === 'outbound' ? c.to : c.from) ?? c.remote ?? snap.contact.phone ?? '');
+  const parsed = parsePhoneNumber(remote);
+  return parsed.ok ? parsed.e164 : remote;
 }
 
 export function activityOf(
