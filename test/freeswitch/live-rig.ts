@@ -43,9 +43,13 @@ export interface SippRun {
 }
 
 let nextPort = 32100 + (process.pid % 50) * 20;
-/** A fresh SIP/RTP port pair in 32100-33599 (33600-33799 are the suite's baresip peers). */
+/**
+ * A fresh SIP/RTP port pair in 32100-33599 (33600-33799 are the suite's baresip peers). Blocks are 8
+ * apart: sipp's `-mp M` binds M for audio and M+2 for video, so with media = sip+2 a block holds
+ * sip..sip+5, and two sipp peers alive at once (a bridge) never take each other's ports.
+ */
 export function ports(): { sip: number; media: number } {
-  nextPort += 4;
+  nextPort += 8;
   if (nextPort > 33590) nextPort = 32100;
   return { sip: nextPort, media: nextPort + 2 };
 }
