@@ -45,12 +45,6 @@ export interface CallHandle {
   play(path: string, options?: { signal?: AbortSignal; interruptOnDtmf?: boolean }): Promise<void>;
   /** Send DTMF digits (`w` = 500 ms wait) with the trunk's method. */
   sendDtmf(digits: string, options?: { signal?: AbortSignal }): Promise<{ sent: string }>;
-  /**
-   * An agent's transfer command: the call layer runs the cold/warm transfer type inline and resolves
-   * with `{ ok, outcome?, error? }` (its `FlowCommandResult<TransferOutcome>`). Action types never call it:
-   * the call-flow types drive the leg themselves.
-   */
-  transfer(target: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** End the call. */
   hangup(reason?: string): Promise<void>;
 }

@@ -220,6 +220,8 @@ export class CallSession implements CallHandle {
     return { sent: digits };
   }
 
+  // ---- an agent's flow commands (the call layer's own; action types drive the leg themselves) --------
+
   /**
    * An agent's `transfer` command: the cold- or warm-transfer type run inline through the action
    * session (an `action_runs` row with no definition). A completed transfer has handed the call off by

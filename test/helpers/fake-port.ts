@@ -444,7 +444,6 @@ export function answeredHandle(id: string, leg: CallLeg): CallHandle {
     say: async () => undefined,
     play: async () => undefined,
     sendDtmf: async (d) => ({ sent: d }),
-    transfer: async () => ({}),
     hangup: async () => undefined,
   };
 }

@@ -101,9 +101,6 @@ export function fakeCall(id: string, sayMs = 30): CallHandle & { said: string[] 
     async sendDtmf(digits) {
       return { sent: digits };
     },
-    async transfer() {
-      return {};
-    },
     async hangup() {},
   };
 }
