@@ -10,6 +10,7 @@ import type { TemplateRenderer } from '../templates/template-renderer.js';
 import type { HangupEvent } from '../telephony/port.js';
 import type { CallSession } from './call-session.js';
 import { DtmfGather } from './dtmf-gather.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 /** Longest the agent may take to answer one event when it is not a webhook with its own timeout. */
 const AGENT_REPLY_TIMEOUT_MS = 30_000;
@@ -110,7 +111,11 @@ export class AgentDriver {
     while (next && !this.stopped) {
       let commands: AgentCommand[];
       try {
-        commands = await withTimeout(this.agent.handle(next, this.context()), AGENT_REPLY_TIMEOUT_MS);
+        commands = await withTimeout(
+          this.agent.handle(next, this.context()),
+          AGENT_REPLY_TIMEOUT_MS,
+          "the agent's reply",
+        );
       } catch (err) {
         this.call.log.error({ err: (err as Error).message, event: next.type }, 'agent failed; hanging up');
         this.call.recorder.event('agent-error', { event: next.type, message: (err as Error).message });
@@ -201,12 +206,4 @@ export class AgentDriver {
       this.gathering = false;
     }
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the agent gave no reply within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -28,7 +28,8 @@ import { formatDtmfSteps, parseDtmfDigits } from '../sip/dtmf-digits.js';
 import { referRefusal, type TrunkReferSetting } from '../sip/refer-permission.js';
 import { INFO_DTMF_ACCEPT, INFO_DTMF_CONTENT_TYPE, infoDtmfBody, parseInfoDtmf } from '../sip/info-dtmf.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
-import { delay, withTimeout } from './timeouts.js';
+import { delay } from './timeouts.js';
+import { withTimeout } from '../../util/with-timeout.js';
 
 export interface LegDeps {
   paths: SharedPaths;

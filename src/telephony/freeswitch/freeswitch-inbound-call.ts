@@ -2,7 +2,7 @@ import { CallwrightError } from '../../errors.js';
 import type { CallInfo, CallLeg, InboundCall } from '../port.js';
 import type { SrfRequest, SrfResponse } from './drachtio-types.js';
 import type { MediaServerHandle } from './media-server-pool.js';
-import { withTimeout } from './timeouts.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import type { FreeswitchCallLeg } from './freeswitch-call-leg.js';
 import type { FsEndpoint, SrfDialog } from './drachtio-types.js';
 

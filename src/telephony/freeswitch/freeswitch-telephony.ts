@@ -32,7 +32,7 @@ import { SharedPaths } from './shared-paths.js';
 import { customHeaders, parseNameAddr } from './sip-messages.js';
 import { dialFailure, type DialCancelReason } from '../sip/dial-outcome.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
-import { withTimeout } from './timeouts.js';
+import { withTimeout } from '../../util/with-timeout.js';
 
 export interface FreeswitchTelephonyDeps {
   settings: FreeswitchSettings;

@@ -7,7 +7,7 @@ import {
   type ReferResponse,
 } from '../sip/refer-outcome.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from './drachtio-types.js';
-import { withTimeout } from './timeouts.js';
+import { withTimeout } from '../../util/with-timeout.js';
 
 export interface ReferContext {
   dialog: SrfDialog;
