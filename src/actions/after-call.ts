@@ -48,18 +48,7 @@ export function endCallWithOutbox(
   const plans = session.afterCallPlan();
   const scope = session.scope();
   return store.db.transaction((): EndCallResult => {
-    const call = store.calls.require(callId);
-    const endedAt = end.endedAt ?? new Date().toISOString();
-    const disposition = call.call_disposition ?? (deps.fallbackDisposition || null);
-    store.calls.update(callId, {
-      state: end.state ?? 'ended',
-      ended_at: endedAt,
-      duration_ms: Math.max(0, Date.parse(endedAt) - Date.parse(call.started_at)),
-      outcome: end.outcome ?? call.outcome ?? 'completed',
-      end_reason: end.endReason ?? call.end_reason,
-      hangup_by: end.hangupBy ?? call.hangup_by,
-      call_disposition: disposition,
-    });
+    const disposition = closeCallRow(store, callId, end, deps.fallbackDisposition);
     const queued = plans.map((plan, i) => {
       const next = plans[i + 1];
       return deps.outbox.enqueue({
@@ -77,6 +66,32 @@ export function endCallWithOutbox(
     });
     return { queued, callDisposition: disposition };
   })();
+}
+
+/**
+ * Marks the call row ended (duration, outcome, reason, who hung up) and gives it the fallback
+ * disposition when none was set; returns the disposition it ended with. Run inside the caller's
+ * transaction.
+ */
+export function closeCallRow(
+  store: Store,
+  callId: string,
+  end: CallEnd,
+  fallbackDisposition = '',
+): string | null {
+  const call = store.calls.require(callId);
+  const endedAt = end.endedAt ?? new Date().toISOString();
+  const disposition = call.call_disposition ?? (fallbackDisposition || null);
+  store.calls.update(callId, {
+    state: end.state ?? 'ended',
+    ended_at: endedAt,
+    duration_ms: Math.max(0, Date.parse(endedAt) - Date.parse(call.started_at)),
+    outcome: end.outcome ?? call.outcome ?? 'completed',
+    end_reason: end.endReason ?? call.end_reason,
+    hangup_by: end.hangupBy ?? call.hangup_by,
+    call_disposition: disposition,
+  });
+  return disposition;
 }
 
 /** The `queued` history row of one after-call run; its id is the run's idempotency key too. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { CallRecord, Store } from '../store/store.js';
 import type { ActionEngine } from './action-engine.js';
+import { closeCallRow } from './after-call.js';
 
 /** `end_reason` of a call a previous process left open. */
 export const SERVER_RESTART = 'server-restart';
@@ -46,14 +47,7 @@ export function recoverOpenCalls(deps: {
       const end = { endedAt, outcome, endReason: SERVER_RESTART, hangupBy: 'system' };
       if (!call.agent_id) {
         // No agent, no after-call plan: only the row is closed.
-        store.calls.update(id, {
-          state: 'ended',
-          ended_at: endedAt,
-          duration_ms: Math.max(0, Date.parse(endedAt) - Date.parse(call.started_at)),
-          outcome,
-          end_reason: SERVER_RESTART,
-          hangup_by: 'system',
-        });
+        closeCallRow(store, id, end);
         return { callId: id, state: call.state, queued: [] };
       }
       const session = engine.session({
