@@ -75,3 +75,19 @@ export async function startHttpReceiver(
     },
   };
 }
+
+/**
+ * A webhook agent's endpoint on loopback: records each event it is posted (`{event}` bodies) and
+ * answers with `reply(event)`, the agent's JSON reply.
+ */
+export async function startAgentWebhook(
+  reply: (event: Record<string, unknown>) => unknown,
+): Promise<{ url: string; received: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const received: Array<Record<string, unknown>> = [];
+  const rx = await startHttpReceiver((req) => {
+    const { event } = JSON.parse(req.body) as { event: Record<string, unknown> };
+    received.push(event);
+    return { status: 200, body: reply(event) };
+  });
+  return { url: `${rx.url}/agent`, received, close: () => rx.close() };
+}

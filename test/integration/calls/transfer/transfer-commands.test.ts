@@ -1,32 +1,22 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAgentWebhook } from '../../../helpers/http-receiver.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callsFixture, until } from '../calls-fixture.js';
 
 let fx: ReturnType<typeof callsFixture>;
-let server: http.Server | undefined;
+let closeHook: (() => Promise<void>) | undefined;
 afterEach(async () => {
   fx?.cleanup();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = undefined;
+  await closeHook?.();
+  closeHook = undefined;
 });
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 
+/** A local agent webhook, closed after each test. */
 async function webhook(reply: (event: Record<string, unknown>) => unknown) {
-  const received: Array<Record<string, unknown>> = [];
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const parsed = JSON.parse(body) as { event: Record<string, unknown> };
-      received.push(parsed.event);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(reply(parsed.event)));
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/agent`, received };
+  const hook = await startAgentWebhook(reply);
+  closeHook = hook.close;
+  return hook;
 }
 
 function runs(callId: string) {
