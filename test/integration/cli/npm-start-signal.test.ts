@@ -6,8 +6,8 @@ import { createSocket } from 'node:dgram';
 import { PROJECT_ROOT } from '../../../src/config/load.js';
 import { tempDir } from '../../helpers/temp.js';
 
-// Fixed port block of this file: API, SIP, then the RTP range.
-const BASE = 26500;
+// Fixed port block of this file, 27000-27199 (no other file uses it): API, SIP, then the RTP range.
+const BASE = 27000;
 const API_PORT = BASE;
 const SIP_PORT = BASE + 1;
 

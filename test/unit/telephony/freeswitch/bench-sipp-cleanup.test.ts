@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const BENCH = path.join(ROOT, 'bench', 'freeswitch.ts');
-// Ports for this file: 26950-26959.
-const BASE = 26950;
+// Ports for this file: 27500-27509 (no other file uses them).
+const BASE = 27500;
 
 type Ending = 'normal exit' | 'thrown exception' | 'unhandled rejection' | 'SIGTERM' | 'SIGINT';
 const EXIT_CODE: Record<Ending, number> = {
