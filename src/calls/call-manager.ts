@@ -1,7 +1,7 @@
 import type { ActionEngine } from '../actions/action-engine.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
 import { createAgent } from '../agent/create-agent.js';
-import type { TranscriptLine } from '../agent/speech-recognizer.js';
+import type { TranscriptLine } from '../speech/speech-recognizer.js';
 import { CallwrightError, notFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentRecord, Store } from '../store/store.js';

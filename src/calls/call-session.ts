@@ -5,7 +5,7 @@ import type { CallHandle, CallState } from '../actions/action-type.js';
 import type { ActionFailure, RunResult } from '../actions/action-runner.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
 import type { Agent, CallFlowOutcome, TransferOutcome, VoicemailOutcome } from '../agent/agent.js';
-import type { TranscriptLine } from '../agent/speech-recognizer.js';
+import type { TranscriptLine } from '../speech/speech-recognizer.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentRecord, Store } from '../store/store.js';
 import type { CallLeg, HangupEvent, InboundCall } from '../telephony/port.js';

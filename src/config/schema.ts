@@ -113,12 +113,118 @@ export const MediaConfig = Type.Object(
   Strict,
 );
 
+const Url = (description: string) => Type.String({ minLength: 1, description });
+const Key = Type.String({ description: 'API key; empty = unset (the provider cannot be used)' });
+
+/** End of turn and barge-in defaults; each agent may override them (agent `speech`). */
+export const TurnConfig = Type.Object(
+  {
+    end_of_turn_ms: Type.Integer({
+      minimum: 100,
+      maximum: 10000,
+      description: "Silence after speech that ends the caller's turn",
+    }),
+    min_speech_ms: Type.Integer({
+      minimum: 40,
+      maximum: 5000,
+      description: 'Speech shorter than this is noise (a cough, a click), not a turn',
+    }),
+    max_utterance_ms: Type.Integer({
+      minimum: 1000,
+      maximum: 120000,
+      description: 'A turn is cut here even while the caller keeps talking',
+    }),
+    barge_in: Type.Boolean({ description: "Caller speech or a key stops the agent's audio" }),
+    barge_in_min_speech_ms: Type.Integer({
+      minimum: 40,
+      maximum: 2000,
+      description: "Speech that long stops the agent's audio (barge-in)",
+    }),
+    vad_mode: Type.Integer({
+      minimum: 0,
+      maximum: 3,
+      description: 'WebRTC voice activity aggressiveness: 0 (most speech kept) to 3 (most noise dropped)',
+    }),
+  },
+  Strict,
+);
+
 export const SpeechConfig = Type.Object(
   {
-    provider: Type.Literal('espeak'),
-    voice: Type.String({ minLength: 1, description: 'Default voice (espeak-ng -v)' }),
+    provider: Type.Union([Type.Literal('espeak'), Type.Literal('openai'), Type.Literal('elevenlabs')], {
+      description: 'Default synthesiser: espeak (offline), openai (/v1/audio/speech), elevenlabs',
+    }),
+    voice: Type.String({ minLength: 1, description: 'Default espeak-ng voice (espeak-ng -v)' }),
     cache_dir: Type.String({ description: 'Synthesised prompt cache; empty = <data.dir>/prompts' }),
     timeout_ms: Type.Integer({ minimum: 100, description: 'Longest a synthesis may take' }),
+    recognizer: Type.Union(
+      [Type.Literal('pocketsphinx'), Type.Literal('deepgram'), Type.Literal('openai'), Type.Literal('none')],
+      { description: 'Default recogniser: pocketsphinx (offline), deepgram, openai, none (no listening)' },
+    ),
+    language: Type.String({
+      minLength: 2,
+      maxLength: 35,
+      description: 'Default recognition language (BCP 47)',
+    }),
+    provider_timeout_ms: Type.Integer({
+      minimum: 100,
+      maximum: 120000,
+      description: 'Longest a cloud speech provider may take to connect or to answer one request',
+    }),
+    turn: TurnConfig,
+    pocketsphinx: Type.Object(
+      {
+        python: Type.String({
+          minLength: 1,
+          description: 'Python 3 with the Debian python3-pocketsphinx module',
+        }),
+        model_dir: Type.String({
+          minLength: 1,
+          description: 'Folder of the Debian pocketsphinx-en-us model',
+        }),
+        decoders: Type.Integer({
+          minimum: 0,
+          maximum: 64,
+          description: 'Decoder processes (each holds the model once); 0 = one per CPU core',
+        }),
+      },
+      Strict,
+    ),
+    deepgram: Type.Object(
+      {
+        url: Url('Live streaming endpoint (wss://api.deepgram.com/v1/listen)'),
+        api_key: Key,
+        model: Type.String({ minLength: 1 }),
+        endpointing_ms: Type.Integer({ minimum: 10, maximum: 10000, description: 'Deepgram endpointing' }),
+      },
+      Strict,
+    ),
+    openai_transcription: Type.Object(
+      {
+        base_url: Url('OpenAI-compatible API base (…/v1): OpenAI, Groq, local Whisper servers'),
+        api_key: Key,
+        model: Type.String({ minLength: 1 }),
+      },
+      Strict,
+    ),
+    openai_speech: Type.Object(
+      {
+        base_url: Url('OpenAI-compatible API base (…/v1): OpenAI, local Kokoro/Piper servers'),
+        api_key: Key,
+        model: Type.String({ minLength: 1 }),
+        voice: Type.String({ minLength: 1, description: 'Default voice' }),
+      },
+      Strict,
+    ),
+    elevenlabs: Type.Object(
+      {
+        base_url: Url('ElevenLabs API base (https://api.elevenlabs.io)'),
+        api_key: Key,
+        voice_id: Type.String({ description: 'Default voice id' }),
+        model_id: Type.String({ minLength: 1 }),
+      },
+      Strict,
+    ),
   },
   Strict,
 );
@@ -338,6 +444,8 @@ export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
 export type MailSettings = Static<typeof MailConfig>;
+export type SpeechSettings = Static<typeof SpeechConfig>;
+export type TurnSettings = Static<typeof TurnConfig>;
 export type HttpSettings = Static<typeof HttpConfig>;
 export type LlmSettings = Static<typeof LlmConfig>;
 export type BookingSettings = Static<typeof BookingConfig>;

@@ -1,7 +1,10 @@
 /**
- * Text to speech behind one interface: a provider turns text into a WAV file and the telephony backends
- * just play that file (so FreeSWITCH and the embedded backend share prompts). Providers: espeak-ng
- * (offline default); cloud providers implement the same interface.
+ * Text to speech behind one interface. Two shapes of the same providers:
+ * - `SpeechSynthesizer.synthesize` writes a WAV file and returns its path (cached static prompts: the
+ *   same prompt on a thousand calls is rendered once, and FreeSWITCH plays the file);
+ * - `StreamingSynthesizer.stream` yields PCM as the provider produces it, so the first sentence of a
+ *   reply plays while the rest is still being synthesised.
+ * Providers: espeak-ng (offline default), OpenAI-compatible `/v1/audio/speech`, ElevenLabs.
  */
 export interface SpeechRequest {
   text: string;
@@ -16,4 +19,19 @@ export interface SpeechSynthesizer {
   readonly provider: string;
   /** Writes the speech to a WAV file and returns its absolute path. Rejects with a CallwrightError. */
   synthesize(request: SpeechRequest, options?: { signal?: AbortSignal }): Promise<string>;
+}
+
+/** A piece of synthesised audio: 16-bit mono PCM at `sampleRate`. */
+export interface PcmChunk {
+  samples: Int16Array;
+  sampleRate: number;
+}
+
+export interface StreamingSynthesizer {
+  readonly provider: string;
+  /**
+   * PCM of one text as it arrives. Rejects (throws from the iterator) with a `SpeechProviderError` when
+   * the provider is down, slow or refuses the key; aborting the signal stops the request.
+   */
+  stream(request: SpeechRequest, options?: { signal?: AbortSignal }): AsyncIterable<PcmChunk>;
 }

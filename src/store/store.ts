@@ -1,3 +1,4 @@
+import type { AgentSpeechSettings } from '../speech/agent-speech.js';
 import type { Db } from './database.js';
 import { openDatabase } from './database.js';
 import { TableRepository, type Row } from './repository.js';
@@ -16,6 +17,8 @@ export interface AgentRecord extends Row {
   voice: string;
   config: Record<string, unknown>;
   targets: Record<string, unknown>;
+  /** How the agent hears and speaks (AgentSpeech); {} = the server's speech settings. */
+  speech: AgentSpeechSettings;
   created_at: string;
   updated_at: string;
 }
@@ -174,6 +177,7 @@ export class Store {
       { name: 'voice' },
       { name: 'config', kind: 'json' },
       { name: 'targets', kind: 'json' },
+      { name: 'speech', kind: 'json' },
     ]);
     this.actions = new TableRepository(db, 'action_definitions', 'action definition', 'act', [
       { name: 'name' },

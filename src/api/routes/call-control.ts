@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import type { OutboundRequest } from '../../calls/call-manager.js';
-import type { TranscriptLine } from '../../agent/speech-recognizer.js';
+import type { TranscriptLine } from '../../speech/speech-recognizer.js';
 import { CallwrightError } from '../../errors.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { AgentSpeech } from '../../speech/agent-speech.js';
 import { E164, FreeObject, Id, Name, SipUri, StringEnum, Text, Timestamp } from './common.js';
 
 /**
@@ -27,6 +28,7 @@ const agentFields = {
   voice: Type.Optional(Type.String({ maxLength: 100 })),
   config: Type.Optional(FreeObject),
   targets: Type.Optional(TransferTargets),
+  speech: Type.Optional(AgentSpeech),
 };
 
 export const AgentCreate = Type.Object(agentFields, { additionalProperties: false });
@@ -40,6 +42,7 @@ export const Agent = Type.Object({
   voice: Type.String(),
   config: FreeObject,
   targets: Type.Record(Type.String(), FreeObject),
+  speech: FreeObject,
   created_at: Timestamp,
   updated_at: Timestamp,
 });

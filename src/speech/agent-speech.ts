@@ -1,0 +1,49 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+function Enum<const V extends string[]>(values: V, options: { description?: string } = {}) {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
+}
+
+/**
+ * How an agent hears and speaks (docs/speech.md). Every field is optional: absent ones take the
+ * server's `speech` settings.
+ */
+export const AgentSpeech = Type.Object(
+  {
+    recognizer: Type.Optional(Enum(['pocketsphinx', 'deepgram', 'openai', 'none'])),
+    language: Type.Optional(Type.String({ minLength: 2, maxLength: 35, description: 'BCP 47 tag' })),
+    hints: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: 200,
+        description: 'Phrases to listen for, beside the intent phrases of the agent and its actions',
+      }),
+    ),
+    synthesizer: Type.Optional(Enum(['espeak', 'openai', 'elevenlabs'])),
+    end_of_turn_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 10000 })),
+    min_speech_ms: Type.Optional(Type.Integer({ minimum: 40, maximum: 5000 })),
+    max_utterance_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 120000 })),
+    barge_in: Type.Optional(Type.Boolean()),
+    barge_in_min_speech_ms: Type.Optional(Type.Integer({ minimum: 40, maximum: 2000 })),
+    intent_matching: Type.Optional(
+      Enum(['contains', 'tolerant'], {
+        description: "contains: the phrase's words in order; tolerant: also with one word in four misheard",
+      }),
+    ),
+    on_failure: Type.Optional(
+      Type.Object(
+        {
+          say: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+          then: Type.Optional(Enum(['dtmf', 'transfer', 'hangup'])),
+          target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type AgentSpeechSettings = Static<typeof AgentSpeech>;
