@@ -38,10 +38,23 @@ export interface CallInfo {
   trunk?: string;
 }
 
-/** What can be played to a leg. Speech is synthesised to a cached WAV and played as a file. */
+/** 16-bit mono PCM at `sampleRate` (any rate; backends resample to the call's). */
+export interface PcmChunk {
+  samples: Int16Array;
+  sampleRate: number;
+}
+
+/**
+ * What can be played to a leg. Speech is synthesised to a cached WAV and played as a file. A stream
+ * is audio that is still being made (streaming synthesis): a sequence of segments (sentences), each a
+ * sequence of PCM chunks. The embedded backend plays chunks as they arrive; FreeSWITCH plays each
+ * segment as a file once it is complete, while the next one is still being synthesised.
+ */
 export type MediaSource =
   | { kind: 'file'; path: string }
   | { kind: 'speech'; text: string; voice?: string; language?: string }
+  /** `text`: what the stream says, for logs and test peers; not played. */
+  | { kind: 'stream'; segments: AsyncIterable<AsyncIterable<PcmChunk>>; text?: string }
   /** Dual tone or single tone; `on`/`off` cadence in ms repeats for `durationMs`. */
   | { kind: 'tone'; frequencies: number[]; durationMs: number; onMs?: number; offMs?: number }
   | { kind: 'silence'; durationMs: number };
@@ -54,10 +67,26 @@ export interface PlayOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * How a play ended. `durationMs` is the audio the far end was sent: what it heard, where a barge-in cut it.
+ */
 export type PlayOutcome =
   | { status: 'completed'; durationMs: number }
   | { status: 'interrupted'; durationMs: number; digit?: string }
   | { status: 'hangup'; durationMs: number };
+
+/**
+ * A running copy of what the far end says, as 20 ms frames of 16-bit mono PCM at `sampleRate` (8000
+ * on G.711 calls) (never what is played to it). Frames are the listener's
+ * to keep. `onFrame` runs on the thread that paces media on the embedded backend: it must only copy or
+ * queue the frame. `stopped` resolves once no more frames come (stop(), the leg ended, or the
+ * backend's stream failed, with the reason).
+ */
+export interface AudioTap {
+  readonly sampleRate: number;
+  stop(): void;
+  readonly stopped: Promise<{ reason: 'stopped' | 'hangup' | 'error'; error?: string }>;
+}
 
 export interface RecordOptions {
   /** Absolute path of the WAV file to write. */
@@ -144,6 +173,11 @@ export interface CallLeg {
   play(source: MediaSource, options?: PlayOptions): Promise<PlayOutcome>;
   /** Stops whatever is playing now (the play promise resolves `interrupted`). */
   stopPlayback(): void;
+  /**
+   * Starts copying the far end's audio to `onFrame` (speech recognition, voice activity). One tap per
+   * leg at a time: a second listen stops the first. Rejects when the backend cannot stream audio.
+   */
+  listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap>;
   record(options: RecordOptions): Promise<RecordOutcome>;
   sendDtmf(digits: string, options?: SendDtmfOptions): Promise<void>;
   /** In-dialog REFER with NOTIFY tracking (cold transfer). The leg stays up; hang it up after `completed`. */

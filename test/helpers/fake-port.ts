@@ -16,6 +16,7 @@ import wavefile from 'wavefile';
 import type { CallHandle } from '../../src/actions/action-type.js';
 import {
   LegEndedError,
+  type AudioTap,
   type CallInfo,
   type CallLeg,
   type CallLegEvents,
@@ -123,7 +124,9 @@ export class FakeLeg implements CallLeg {
 
   /** Texts spoken to this leg, in order. */
   get spoken(): string[] {
-    return this.played.flatMap((p) => (p.kind === 'speech' ? [p.text] : []));
+    return this.played.flatMap((p) =>
+      p.kind === 'speech' ? [p.text] : p.kind === 'stream' && p.text !== undefined ? [p.text] : [],
+    );
   }
 
   private ensure(op: string): void {
@@ -147,7 +150,11 @@ export class FakeLeg implements CallLeg {
   async play(source: MediaSource, options: PlayOptions = {}): Promise<PlayOutcome> {
     this.ensure('play');
     const what =
-      source.kind === 'speech' ? source.text : source.kind === 'file' ? source.path : `${source.durationMs}`;
+      source.kind === 'speech' || source.kind === 'stream'
+        ? (source.text ?? '')
+        : source.kind === 'file'
+          ? source.path
+          : `${source.durationMs}`;
     this.ops.push(`play:${source.kind}:${what}`);
     this.played.push(source);
     // A new play replaces the one in progress, as on the backends.
@@ -176,6 +183,26 @@ export class FakeLeg implements CallLeg {
 
   stopPlayback(): void {
     this.playing?.({ status: 'interrupted', durationMs: 0 });
+  }
+
+  /** The current audio tap's frame callback (`listen`), for tests that speak to the agent. */
+  tap?: (frame: Int16Array) => void;
+
+  async listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
+    this.ensure('listen');
+    this.ops.push('listen');
+    let resolve!: (e: { reason: 'stopped' | 'hangup' }) => void;
+    const stopped = new Promise<{ reason: 'stopped' | 'hangup' }>((r) => (resolve = r));
+    this.tap = onFrame;
+    void this.ended.then(() => resolve({ reason: 'hangup' }));
+    return {
+      sampleRate: 8000,
+      stop: () => {
+        if (this.tap === onFrame) this.tap = undefined;
+        resolve({ reason: 'stopped' });
+      },
+      stopped,
+    };
   }
 
   async record(options: RecordOptions): Promise<RecordOutcome> {

@@ -6,6 +6,7 @@ import type { SipTrunkSettings } from '../../config/schema.js';
 import { CallwrightError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import {
+  type AudioTap,
   LegEndedError,
   type CallInfo,
   type CallLeg,
@@ -98,6 +99,11 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
 
   stopPlayback(): void {
     if (this.isActive) this.media.stopPlayback();
+  }
+
+  async listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
+    this.ensureActive('listen');
+    return this.media.listen(onFrame);
   }
 
   record(options: RecordOptions): Promise<RecordOutcome> {

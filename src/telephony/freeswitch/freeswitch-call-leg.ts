@@ -1,3 +1,4 @@
+import { CallwrightError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import {
   LegEndedError,
@@ -9,6 +10,7 @@ import {
   type HangupEvent,
   type Listener,
   type MediaSource,
+  type AudioTap,
   type PlayOptions,
   type PlayOutcome,
   type RecordOptions,
@@ -105,6 +107,13 @@ export class FreeswitchCallLeg implements CallLeg {
     this.assertActive('play');
     const target = await playbackTarget(source, this.deps.paths, this.deps.speech);
     return this.runPlayback(target, options);
+  }
+
+  listen(): Promise<AudioTap> {
+    this.assertActive('listen');
+    return Promise.reject(
+      new CallwrightError('UNAVAILABLE', 'listen: the freeswitch backend does not stream call audio yet'),
+    );
   }
 
   stopPlayback(): void {

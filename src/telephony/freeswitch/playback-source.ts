@@ -22,6 +22,8 @@ export async function playbackTarget(
     }
     case 'tone':
       return toneStream(source.frequencies, source.durationMs, source.onMs, source.offMs);
+    case 'stream':
+      throw new Error('play: the freeswitch backend does not play streams yet');
     case 'silence':
       return `silence_stream://${Math.max(0, Math.round(source.durationMs))}`;
   }

@@ -3,7 +3,14 @@
  * (SDP offer/answer, RTP, codecs, playback, recording, RFC 4733 DTMF, bridging).
  * The SIP layer owns one MediaSession per dialog and never touches RTP; the media layer never sees SIP.
  */
-import type { MediaSource, PlayOptions, PlayOutcome, RecordOptions, RecordOutcome } from '../../port.js';
+import type {
+  AudioTap,
+  MediaSource,
+  PlayOptions,
+  PlayOutcome,
+  RecordOptions,
+  RecordOutcome,
+} from '../../port.js';
 
 /** Raised when an offer has no codec in common with us: the SIP layer answers 488 Not Acceptable Here. */
 export class MediaNegotiationError extends Error {
@@ -39,6 +46,8 @@ export interface MediaSession {
 
   play(source: MediaSource, options?: PlayOptions): Promise<PlayOutcome>;
   stopPlayback(): void;
+  /** Copies each received frame (8 kHz, decoded; silence where nothing arrived) to `onFrame`. */
+  listen(onFrame: (frame: Int16Array) => void): AudioTap;
   record(options: RecordOptions): Promise<RecordOutcome>;
   /** Sends digits as RFC 4733 events; `w`/`W` pause 500 ms / 1 s. */
   sendDtmf(digits: string, durationMs?: number): Promise<void>;

@@ -3,6 +3,7 @@ import type { MediaSource } from '../../port.js';
 import type { SpeechSynthesizer } from '../../../speech/speech-synthesizer.js';
 import type { AudioFileCache } from './audio-file-cache.js';
 import { PcmSource, SilenceSource, ToneSource, type AudioSource } from './audio-source.js';
+import { StreamSource } from './stream-source.js';
 
 const MAX_TONE_MS = 24 * 3600 * 1000;
 
@@ -41,12 +42,14 @@ export async function openSource(
         source.offMs ?? 0,
       );
     }
+    case 'stream':
+      return new StreamSource(source.segments);
     case 'silence':
       return new SilenceSource(Math.round(clampMs(source.durationMs) * 8));
     default: {
       const kind = (source as { kind?: unknown }).kind;
       throw new CallwrightError('VALIDATION', `play: unknown source kind ${JSON.stringify(kind)}`, [
-        { field: 'kind', value: kind, expected: 'one of "file", "speech", "tone", "silence"' },
+        { field: 'kind', value: kind, expected: 'one of "file", "speech", "stream", "tone", "silence"' },
       ]);
     }
   }

@@ -2,7 +2,14 @@ import type { Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../../logging/logger.js';
 import { CallwrightError } from '../../../errors.js';
-import type { MediaSource, PlayOptions, PlayOutcome, RecordOptions, RecordOutcome } from '../../port.js';
+import type {
+  AudioTap,
+  MediaSource,
+  PlayOptions,
+  PlayOutcome,
+  RecordOptions,
+  RecordOutcome,
+} from '../../port.js';
 import type { SpeechSynthesizer } from '../../../speech/speech-synthesizer.js';
 import type { MediaSession, MediaSessionEvents } from './media-session.js';
 import type { ClockParticipant, MediaClock } from './media-clock.js';
@@ -10,6 +17,7 @@ import { FRAME_MS } from './media-clock.js';
 import type { AudioFileCache } from './audio-file-cache.js';
 import { FRAME_SAMPLES, LoopSource, type AudioSource } from './audio-source.js';
 import { openSource } from './open-source.js';
+import { StreamSource } from './stream-source.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
 import { TelephoneEventReceiver, type ReceivedDigit } from './telephone-event.js';
 import { parseDtmfDigits } from '../../sip/dtmf-digits.js';
@@ -64,6 +72,8 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   private holdToken = 0;
   private peer: RtpMediaSession | null = null;
   private recorder: Recorder | null = null;
+  private tap: { onFrame: (frame: Int16Array) => void; end: (reason: 'stopped' | 'hangup') => void } | null =
+    null;
   private timedOut = false;
   private closed = false;
 
@@ -116,6 +126,8 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     if (this.closed) return;
     this.rxHasAudio = this.rtp.playout.read(this.rxFrame);
     if (this.recorder) this.recorder.frame(this.rxFrame);
+    // A copy per frame: the listener queues it for another thread and keeps it.
+    if (this.tap) this.tap.onFrame(this.rxFrame.slice());
     if (this.dtmfIn.open) this.dtmfIn.poll(tick * FRAME_MS);
     const rtp = this.rtp;
     if (
@@ -162,7 +174,15 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     let audio = await openSource(source, this.ctx);
     if (this.closed) return { status: 'hangup', durationMs: 0 };
     if (token !== this.playToken || options.signal?.aborted) return { status: 'interrupted', durationMs: 0 };
-    if (options.loop) audio = new LoopSource(audio);
+    if (options.loop) {
+      if (audio instanceof StreamSource) {
+        audio.stop();
+        throw new CallwrightError('VALIDATION', 'play: a stream cannot loop', [
+          { field: 'loop', value: true, expected: 'false for a stream source' },
+        ]);
+      }
+      audio = new LoopSource(audio);
+    }
     return new Promise<PlayOutcome>((resolve) => {
       const signal = options.signal;
       const onAbort = (): void => {
@@ -190,12 +210,35 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     if (!p) return;
     this.playback = null;
     p.detach();
-    const durationMs = p.frames * FRAME_MS;
+    // A stream counts the audio it sent (gaps while the synthesiser was behind are not heard speech).
+    let durationMs = p.frames * FRAME_MS;
+    if (p.source instanceof StreamSource) {
+      p.source.stop();
+      durationMs = Math.round(p.source.sentSamples / 8);
+    }
     p.resolve(
       status === 'interrupted' && digit !== undefined
         ? { status, durationMs, digit }
         : { status, durationMs },
     );
+  }
+
+  // ---- listening -----------------------------------------------------------------------------
+
+  listen(onFrame: (frame: Int16Array) => void): AudioTap {
+    this.tap?.end('stopped');
+    let resolve!: (e: { reason: 'stopped' | 'hangup' }) => void;
+    const stopped = new Promise<{ reason: 'stopped' | 'hangup' }>((r) => (resolve = r));
+    const tap = {
+      onFrame,
+      end: (reason: 'stopped' | 'hangup') => {
+        if (this.tap === tap) this.tap = null;
+        resolve({ reason });
+      },
+    };
+    if (this.closed) resolve({ reason: 'hangup' });
+    else this.tap = tap;
+    return { sampleRate: 8000, stop: () => tap.end('stopped'), stopped };
   }
 
   // ---- recording -----------------------------------------------------------------------------
@@ -332,6 +375,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     this.playToken++;
     this.finishPlayback('hangup');
     this.recorder?.end('hangup');
+    this.tap?.end('hangup');
     this.dtmfOut.flush();
     this.rtp.close();
     this.listeners.dtmf.clear();
