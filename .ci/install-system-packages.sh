@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages Callwright needs.
-#   runtime: espeak-ng (offline text-to-speech for prompts and whispers)
+#   runtime: espeak-ng (offline text-to-speech for prompts and whispers), pocketsphinx with its US
+#            English model and Python module (offline speech recognition)
 #   test:    runtime + sip-tester (sipp) + baresip-core + sox (real SIP peers and audio checks)
 # Needs root (or sudo) only when something is missing.
 set -eu
 profile="${1:-runtime}"
-pkgs="espeak-ng"
+pkgs="espeak-ng pocketsphinx pocketsphinx-en-us python3-pocketsphinx"
 bins="espeak-ng"
 if [ "$profile" = "test" ]; then
   pkgs="$pkgs sip-tester baresip-core sox"
@@ -15,6 +16,8 @@ missing=""
 for b in $bins; do
   command -v "$b" >/dev/null 2>&1 || missing="yes"
 done
+[ -f /usr/share/pocketsphinx/model/en-us/en-us/mdef ] || missing="yes"
+/usr/bin/python3 -c 'import pocketsphinx' >/dev/null 2>&1 || missing="yes"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = "0" ]; then
   SUDO=""

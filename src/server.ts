@@ -14,6 +14,7 @@ import { createTelephony, type Telephony } from './telephony/index.js';
 import { greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
+import { SpeechServices } from './speech/speech-services.js';
 import { createIntegrationServices } from './integrations/integration-services.js';
 import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
@@ -65,7 +66,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
   // Voicemail notifications go through the outbox (durable), delivered by their own handler.
-  const calls = new CallRuntime(config, { store, logger, telephony, durableVoicemailEmail: true });
+  // Ears for calls: voice activity on a worker thread, recognisers made on first use.
+  const ears = new SpeechServices(config.speech, logger.child({ component: 'speech' }));
+  const calls = new CallRuntime(config, {
+    store,
+    logger,
+    telephony,
+    speech: ears,
+    durableVoicemailEmail: true,
+  });
   const integrations = createIntegrationServices(config, { store });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
   // LLM and summarizer, booking.
@@ -114,6 +123,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await calls.drain();
       await api.close();
       await telephony.stop();
+      await ears.close();
       await actions.stop();
       integrations.mailer.close();
       store.close();

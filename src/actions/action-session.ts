@@ -170,6 +170,15 @@ export class ActionSession {
       .map((p) => describeTool(p.definition, p.type));
   }
 
+  /** Every phrase of the during-stage intent triggers: what a recogniser should listen for. */
+  intentPhrases(): string[] {
+    const phrases = new Set<string>();
+    for (const p of this.plan)
+      if (p.attachment.stage === 'during')
+        for (const t of p.triggers) if (t.kind === 'intent') for (const ph of t.phrases) phrases.add(ph);
+    return [...phrases];
+  }
+
   /** Runs a stage's attachments that fire at stage entry (no triggers, or a true condition). */
   runStage(stage: Exclude<Stage, 'after'>): Promise<StageResult> {
     const entries = this.plan.flatMap((plan) => {

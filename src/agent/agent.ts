@@ -131,10 +131,21 @@ export interface GatherCommand {
   timeout_ms?: number;
   /** Gap allowed between digits (default 3000). */
   inter_digit_timeout_ms?: number;
+  /** The answers the question expects (a recogniser may restrict itself to them), e.g. ["yes", "no"]. */
+  expect?: string[];
+  /** Caller speech stops the prompt (default: the agent's barge-in setting). */
+  barge_in?: boolean;
 }
 
 export type AgentCommand =
-  | { type: 'say'; text: string; interrupt?: boolean }
+  | {
+      type: 'say';
+      text: string;
+      /** A key stops it. */
+      interrupt?: boolean;
+      /** Caller speech (or a key) stops it; default the agent's barge-in setting. False for disclaimers. */
+      barge_in?: boolean;
+    }
   | { type: 'play'; path: string; interrupt?: boolean }
   | GatherCommand
   | { type: 'action'; name: string; args?: Record<string, unknown> }
@@ -167,4 +178,6 @@ export interface AgentContext {
 export interface Agent {
   readonly kind: string;
   handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]>;
+  /** Phrases the agent reacts to (a scripted agent's branch intents), as recognition hints. */
+  listensFor?(): string[];
 }

@@ -144,7 +144,10 @@ export class AgentDriver {
     const call = this.call;
     switch (c.type) {
       case 'say':
-        await call.say(c.text, { interruptOnDtmf: c.interrupt ?? false });
+        await call.say(c.text, {
+          ...(c.interrupt !== undefined ? { interruptOnDtmf: c.interrupt } : {}),
+          ...(c.barge_in !== undefined ? { bargeIn: c.barge_in } : {}),
+        });
         return undefined;
       case 'play':
         await call.play(c.path, { interruptOnDtmf: c.interrupt ?? false });
@@ -189,8 +192,12 @@ export class AgentDriver {
   ): Promise<{ input: 'dtmf' | 'speech' | 'timeout' | 'hangup'; digits?: string; text?: string }> {
     this.gathering = true;
     try {
+      if (c.input !== 'dtmf') this.call.expectAnswers(c.expect);
       if (c.prompt && !this.typeahead)
-        await this.call.say(c.prompt, { interruptOnDtmf: c.input !== 'speech' });
+        await this.call.say(c.prompt, {
+          interruptOnDtmf: c.input !== 'speech',
+          ...(c.barge_in !== undefined ? { bargeIn: c.barge_in } : {}),
+        });
       const typeahead = this.typeahead;
       this.typeahead = '';
       this.gather = new DtmfGather(c, c.input === 'speech' ? '' : typeahead);
@@ -202,6 +209,7 @@ export class AgentDriver {
       });
       return result;
     } finally {
+      if (c.input !== 'dtmf') this.call.expectAnswers(undefined);
       this.gather = undefined;
       this.gathering = false;
     }

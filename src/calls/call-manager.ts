@@ -2,6 +2,7 @@ import type { ActionEngine } from '../actions/action-engine.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
 import { createAgent } from '../agent/create-agent.js';
 import type { TranscriptLine } from '../speech/speech-recognizer.js';
+import type { SpeechServices } from '../speech/speech-services.js';
 import { CallwrightError, notFound } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentRecord, Store } from '../store/store.js';
@@ -31,6 +32,7 @@ export interface CallManagerDeps {
   logger: Logger;
   fetch?: typeof fetch;
   now?: () => Date;
+  speech?: SpeechServices;
 }
 
 export interface OutboundRequest {
@@ -215,6 +217,7 @@ export class CallManager implements CallFlowSink {
         store,
         engine: this.deps.engine,
         logger: this.deps.logger,
+        ...(this.deps.speech ? { speech: this.deps.speech } : {}),
         onEnded: (s) => this.sessions.delete(s.id),
       },
     );

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { Telephony } from '../telephony/port.js';
+import type { SpeechServices } from '../speech/speech-services.js';
 import { callFlowSettings } from './targets/call-flow-settings.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
@@ -34,6 +35,8 @@ export class CallRuntime {
       logger: Logger;
       telephony: Telephony;
       fetch?: typeof fetch;
+      /** Ears and voice for calls (recognisers, voice activity); without them calls hear only keys. */
+      speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
     },
@@ -59,6 +62,7 @@ export class CallRuntime {
       trunks: this.config.sip.trunks.map((t) => t.name),
       logger,
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(this.deps.speech ? { speech: this.deps.speech } : {}),
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {

@@ -12,6 +12,11 @@ import type { CallLeg, HangupEvent, InboundCall } from '../telephony/port.js';
 import { AgentDriver } from './agent-driver.js';
 import { CallRecorder } from './call-recorder.js';
 import { CallStateMachine } from './call-state.js';
+import type { SpeechServices } from '../speech/speech-services.js';
+import { resolveSpeech, type ResolvedSpeech } from '../speech/turn-settings.js';
+import type { SpeechProviderError } from '../speech/speech-error.js';
+import { CallListener } from './speech/call-listener.js';
+import { heardText } from './speech/heard-text.js';
 
 /** Type names of the call-flow action types the `transfer` and `voicemail` agent commands run. */
 export const FLOW_TYPES = {
@@ -42,7 +47,17 @@ export interface CallSessionDeps {
   store: Store;
   engine: ActionEngine;
   logger: Logger;
+  /** Ears and voice; without them the call hears only keys and lines sent over the API. */
+  speech?: SpeechServices;
   onEnded?: (session: CallSession) => void;
+}
+
+/** What the agent is saying now, so caller speech can stop it (barge-in). */
+interface Speaking {
+  controller: AbortController;
+  bargeIn: boolean;
+  /** Set when caller speech stopped it. */
+  bargedIn?: boolean;
 }
 
 /**
@@ -68,6 +83,13 @@ export class CallSession implements CallHandle {
   private readonly outcomes = new Map<string, CallFlowOutcome>();
   /** A recording runs: keys pressed (the end key) are its own, not the agent's or the triggers'. */
   private recordingKeys = false;
+  /** The agent's speech settings with the server's defaults (undefined without speech services). */
+  readonly speech: ResolvedSpeech | undefined;
+  private listener: CallListener | undefined;
+  /** When listening began, in ms since the call was answered (transcript offsets). */
+  private listenOffsetMs = 0;
+  private answeredAt = 0;
+  private speaking: Speaking | undefined;
 
   constructor(
     readonly init: CallSessionInit,
@@ -89,6 +111,9 @@ export class CallSession implements CallHandle {
       state: () => this.machine.state,
     });
     this.ended = new Promise((r) => (this.endedResolve = r));
+    this.speech = deps.speech
+      ? resolveSpeech(deps.speech.settings, init.agent.speech, init.agent.language)
+      : undefined;
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
     this.machine.onChange((from, to) => {
       this.log.info({ from, to }, 'call state');
@@ -145,18 +170,123 @@ export class CallSession implements CallHandle {
     leg.on('dtmf', (d) => this.onDtmf(d.digit, d.method));
     leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
     this.machine.to('answered');
+    this.answeredAt = Date.now();
     this.recorder.update({ answered_at: new Date().toISOString() });
     if (!leg.active) return this.finish({ by: 'remote', cause: 'normal' });
     await this.engineEvent({ type: 'answered' });
     this.speakAll((await this.actions.runStage('during')).say);
+    await this.startListening(leg);
     this.driver.start();
+  }
+
+  // ---- ears ---------------------------------------------------------------------------------------
+
+  /** Starts the recogniser the agent uses on the caller's audio (none: the call hears only keys). */
+  private async startListening(leg: CallLeg): Promise<void> {
+    const services = this.deps.speech;
+    const settings = this.speech;
+    if (!services || !settings || settings.recognizer === 'none' || !leg.active) return;
+    let recognizer;
+    try {
+      recognizer = services.recognizer(settings.recognizer);
+    } catch (err) {
+      this.log.error({ err }, 'the recogniser cannot be used');
+      this.recorder.event('speech-error', { provider: settings.recognizer, message: (err as Error).message });
+      return;
+    }
+    if (!recognizer) return;
+    const phrases = [
+      ...new Set([
+        ...settings.hints,
+        ...this.actions.intentPhrases(),
+        ...(this.init.brain.listensFor?.() ?? []),
+      ]),
+    ];
+    const listener = new CallListener(
+      leg,
+      settings,
+      recognizer,
+      services.vad,
+      phrases,
+      {
+        bargeIn: () => this.bargeIn(),
+        speechStarted: () => undefined,
+        speechEnded: () => undefined,
+        heard: (r) =>
+          this.transcript({
+            text: r.text,
+            final: r.final,
+            speaker: 'caller',
+            provider: recognizer.provider,
+            ...(r.confidence !== undefined ? { confidence: r.confidence } : {}),
+            ...(r.startMs !== undefined ? { startMs: this.listenOffsetMs + r.startMs } : {}),
+            ...(r.endMs !== undefined ? { endMs: this.listenOffsetMs + r.endMs } : {}),
+          }),
+        failed: (error) => void this.speechFailed(error),
+      },
+      this.log,
+    );
+    this.listener = listener;
+    this.listenOffsetMs = Date.now() - this.answeredAt;
+    try {
+      await listener.start();
+      this.recorder.event('listening', { recognizer: recognizer.provider, language: settings.language });
+    } catch (err) {
+      this.listener = undefined;
+      this.log.error({ err }, 'listening could not start');
+      this.recorder.event('speech-error', { provider: recognizer.provider, message: (err as Error).message });
+    }
+  }
+
+  /** A question expects these answers: recognisers with a grammar listen for them until it ends. */
+  expectAnswers(answers: string[] | undefined): void {
+    this.listener?.expect(answers);
+  }
+
+  /** Caller speech long enough to count: what the agent is saying stops, if it may be interrupted. */
+  private bargeIn(): void {
+    const s = this.speaking;
+    if (!s || !s.bargeIn || s.controller.signal.aborted) return;
+    s.bargedIn = true;
+    s.controller.abort(new Error('barge-in'));
+  }
+
+  /**
+   * The recogniser failed: a call event with the provider's error, then the agent's fallback (say,
+   * then carry on with keys, transfer or hang up), never dead air.
+   */
+  private async speechFailed(error: SpeechProviderError): Promise<void> {
+    this.listener = undefined;
+    this.recorder.event('speech-error', error.describe());
+    void this.engineEvent({
+      type: 'speech-error',
+      detail: { provider: error.provider, failure: error.failure },
+    });
+    const fallback = this.speech?.onFailure;
+    if (!fallback || this.state !== 'answered') return;
+    this.driver.enqueue(async () => {
+      if (fallback.say) await this.say(fallback.say, { bargeIn: false });
+      if (fallback.then === 'transfer' && fallback.target) await this.transfer(fallback.target);
+      else if (fallback.then === 'hangup') await this.hangup('speech failure');
+    });
   }
 
   /** A transcript line from a recogniser, the webhook agent or the API. */
   transcript(line: TranscriptLine): void {
     if (this.state === 'ended') return;
-    this.recorder.event('transcript', { speaker: line.speaker, text: line.text, final: line.final });
-    if (!line.final) return;
+    if (!line.final) {
+      // Partial lines reach the agent's driver (a gather in progress) but are not stored.
+      return;
+    }
+    this.recorder.event('transcript', {
+      speaker: line.speaker,
+      text: line.text,
+      final: line.final,
+      ...(line.confidence !== undefined ? { confidence: line.confidence } : {}),
+      ...(line.startMs !== undefined ? { start_ms: line.startMs } : {}),
+      ...(line.endMs !== undefined ? { end_ms: line.endMs } : {}),
+      ...(line.provider ? { provider: line.provider } : {}),
+    });
     void this.engineEvent({ type: 'transcript', text: line.text, speaker: line.speaker, final: true });
     if (line.speaker === 'caller') this.driver.onSpeech(line.text);
   }
@@ -192,15 +322,46 @@ export class CallSession implements CallHandle {
 
   // ---- CallHandle -------------------------------------------------------------------------------
 
-  async say(text: string, options: { signal?: AbortSignal; interruptOnDtmf?: boolean } = {}): Promise<void> {
+  /**
+   * Speaks to the caller. While the agent listens with barge-in on (its setting, or `bargeIn` for this
+   * prompt), caller speech or a key stops it; the transcript keeps what the caller actually heard.
+   */
+  async say(
+    text: string,
+    options: { signal?: AbortSignal; interruptOnDtmf?: boolean; bargeIn?: boolean } = {},
+  ): Promise<void> {
     const leg = this.callLeg;
     if (!leg?.active || this.state === 'ended') return;
-    this.recorder.event('transcript', { speaker: 'agent', text, final: true });
     const { voice, language } = this.init.agent;
-    await leg.play(
-      { kind: 'speech', text, ...(voice ? { voice } : {}), ...(language && !voice ? { language } : {}) },
-      { interruptOnDtmf: options.interruptOnDtmf ?? false, signal: options.signal ?? this.controller.signal },
-    );
+    const bargeIn = !!this.listener && (options.bargeIn ?? this.speech?.bargeIn ?? false);
+    const controller = new AbortController();
+    const outer = options.signal ?? this.controller.signal;
+    const onAbort = (): void => controller.abort(outer.reason);
+    if (outer.aborted) return;
+    outer.addEventListener('abort', onAbort, { once: true });
+    const speaking: Speaking = { controller, bargeIn };
+    this.speaking = speaking;
+    const startMs = Date.now() - this.answeredAt;
+    let outcome;
+    try {
+      outcome = await leg.play(
+        { kind: 'speech', text, ...(voice ? { voice } : {}), ...(language && !voice ? { language } : {}) },
+        { interruptOnDtmf: (options.interruptOnDtmf ?? false) || bargeIn, signal: controller.signal },
+      );
+    } finally {
+      outer.removeEventListener('abort', onAbort);
+      if (this.speaking === speaking) this.speaking = undefined;
+    }
+    const cut = outcome.status !== 'completed';
+    const heard = cut ? heardText(text, outcome.durationMs, estimateSpeechMs(text)) : text;
+    this.recorder.event('transcript', {
+      speaker: 'agent',
+      text: heard,
+      final: true,
+      start_ms: startMs,
+      end_ms: startMs + outcome.durationMs,
+      ...(cut ? { interrupted: speaking.bargedIn ? 'barge-in' : outcome.status, said: text } : {}),
+    });
   }
 
   async play(path: string, options: { signal?: AbortSignal; interruptOnDtmf?: boolean } = {}): Promise<void> {
@@ -287,6 +448,8 @@ export class CallSession implements CallHandle {
     // The transfer types record their typed outcome on the row (`transfer`); keep it, note the hand-off.
     this.recorder.event('handed-off', { result: outcome.result, method: outcome.method });
     this.recorder.update({ outcome: 'transferred' });
+    this.listener?.stop();
+    this.listener = undefined;
     this.driver.stop();
   }
 
@@ -321,6 +484,8 @@ export class CallSession implements CallHandle {
       ...(event.status ? { status: event.status } : {}),
     });
     this.machine.to('ended');
+    this.listener?.stop();
+    this.listener = undefined;
     this.controller.abort(new Error('call ended'));
     this.driver.stop();
     this.driver.notifyEnded(event);
@@ -360,4 +525,9 @@ export class CallSession implements CallHandle {
 
 function failureCode(run: RunResult): { code?: ActionFailure['code'] } {
   return run.status === 'succeeded' ? {} : { code: run.error?.code ?? 'ERROR' };
+}
+
+/** A rough length of spoken text (espeak-ng's default 175 words a minute ≈ 14 characters a second). */
+function estimateSpeechMs(text: string): number {
+  return Math.max(1, (text.length / 14) * 1000);
 }

@@ -1,11 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-function Enum<const V extends string[]>(values: V, options: { description?: string } = {}) {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  );
-}
+const Enum = <const V extends readonly string[]>(values: V, options: { description?: string } = {}) =>
+  Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options });
 
 /**
  * How an agent hears and speaks (docs/speech.md). Every field is optional: absent ones take the
@@ -27,11 +23,6 @@ export const AgentSpeech = Type.Object(
     max_utterance_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 120000 })),
     barge_in: Type.Optional(Type.Boolean()),
     barge_in_min_speech_ms: Type.Optional(Type.Integer({ minimum: 40, maximum: 2000 })),
-    intent_matching: Type.Optional(
-      Enum(['contains', 'tolerant'], {
-        description: "contains: the phrase's words in order; tolerant: also with one word in four misheard",
-      }),
-    ),
     on_failure: Type.Optional(
       Type.Object(
         {

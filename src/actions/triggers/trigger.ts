@@ -1,7 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Call events an attachment can fire on. */
-export const CALL_EVENT_NAMES = ['answered', 'transfer-failed', 'voicemail-left', 'ended'] as const;
+export const CALL_EVENT_NAMES = [
+  'answered',
+  'transfer-failed',
+  'voicemail-left',
+  'speech-error',
+  'ended',
+] as const;
 export type CallEventName = (typeof CALL_EVENT_NAMES)[number];
 
 const Strict = { additionalProperties: false } as const;
@@ -20,9 +26,9 @@ export const IntentTrigger = Type.Object(
     }),
     speaker: Type.Optional(Type.Union([Type.Literal('caller'), Type.Literal('agent'), Type.Literal('any')])),
     match: Type.Optional(
-      Type.Union([Type.Literal('contains'), Type.Literal('exact')], {
+      Type.Union([Type.Literal('contains'), Type.Literal('exact'), Type.Literal('tolerant')], {
         description:
-          'contains (default): the phrase appears as whole words in the line; exact: the whole line',
+          'contains (default): the phrase appears as whole words in the line; exact: the whole line; tolerant: as contains, with up to one word in four misheard (recognised speech)',
       }),
     ),
   },

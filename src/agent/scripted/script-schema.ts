@@ -10,7 +10,13 @@ const StepId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Lab
 const Text = Type.String({ minLength: 1, maxLength: 4000 });
 const Goto = Type.Optional(StepId);
 
-const Say = Type.Union([Text, Type.Object({ text: Text, interrupt: Type.Optional(Type.Boolean()) }, Strict)]);
+const Say = Type.Union([
+  Text,
+  Type.Object(
+    { text: Text, interrupt: Type.Optional(Type.Boolean()), barge_in: Type.Optional(Type.Boolean()) },
+    Strict,
+  ),
+]);
 const Play = Type.Union([
   Type.String({ minLength: 1 }),
   Type.Object({ path: Type.String({ minLength: 1 }), interrupt: Type.Optional(Type.Boolean()) }, Strict),
@@ -24,6 +30,7 @@ const Gather = Type.Object(
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
     inter_digit_timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 60000 })),
     into: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' })),
+    barge_in: Type.Optional(Type.Boolean()),
   },
   Strict,
 );

@@ -35,6 +35,20 @@ export class ScriptedAgent implements Agent {
     this.script.steps.forEach((s, i) => s.id && this.index.set(s.id, i));
   }
 
+  listensFor(): string[] {
+    const phrases = new Set<string>();
+    for (const step of this.script.steps)
+      if ('branch' in step) for (const arm of step.branch) for (const p of arm.intent ?? []) phrases.add(p);
+    return [...phrases];
+  }
+
+  /** The intents of the branch right after step `at` (what a question expects as an answer). */
+  private expectedAfter(at: number): string[] {
+    const next = this.script.steps[at + 1];
+    if (!next || !('branch' in next)) return [];
+    return next.branch.flatMap((arm) => arm.intent ?? []);
+  }
+
   async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
     if (this.done) return [];
     switch (event.type) {
@@ -123,7 +137,12 @@ export class ScriptedAgent implements Agent {
     if ('say' in step) {
       const s = typeof step.say === 'string' ? { text: step.say } : step.say;
       return {
-        command: { type: 'say', text: ctx.render(s.text, `${field}.say`), interrupt: s.interrupt ?? false },
+        command: {
+          type: 'say',
+          text: ctx.render(s.text, `${field}.say`),
+          interrupt: s.interrupt ?? false,
+          ...('barge_in' in s && s.barge_in !== undefined ? { barge_in: s.barge_in } : {}),
+        },
       };
     }
     if ('play' in step) {
@@ -142,6 +161,8 @@ export class ScriptedAgent implements Agent {
           ...(g.finish_on_key ? { finish_on_key: g.finish_on_key } : {}),
           timeout_ms: g.timeout_ms ?? 5000,
           inter_digit_timeout_ms: g.inter_digit_timeout_ms ?? 3000,
+          ...(this.expectedAfter(this.pc).length ? { expect: this.expectedAfter(this.pc) } : {}),
+          ...(g.barge_in !== undefined ? { barge_in: g.barge_in } : {}),
         },
       };
     }

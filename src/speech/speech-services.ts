@@ -1,0 +1,56 @@
+import type { SpeechSettings } from '../config/schema.js';
+import { CallwrightError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { PocketsphinxRecognizer } from './recognition/pocketsphinx-recognizer.js';
+import type { SpeechRecognizer } from './speech-recognizer.js';
+import type { RecognizerName } from './turn-settings.js';
+import { VoiceActivityPool } from './vad/voice-activity.js';
+
+/**
+ * The speech parts calls share: the voice-activity thread and one recogniser per provider, made on
+ * first use (a provider without a key is refused with the setting to fill in).
+ */
+export class SpeechServices {
+  readonly vad: VoiceActivityPool;
+  private readonly recognizers = new Map<RecognizerName, SpeechRecognizer>();
+
+  constructor(
+    readonly settings: SpeechSettings,
+    private readonly logger?: Logger,
+  ) {
+    this.vad = new VoiceActivityPool(logger);
+  }
+
+  /** The recogniser by name; `none` has none (undefined). */
+  recognizer(name: RecognizerName): SpeechRecognizer | undefined {
+    if (name === 'none') return undefined;
+    let r = this.recognizers.get(name);
+    if (!r) {
+      r = this.create(name);
+      this.recognizers.set(name, r);
+    }
+    return r;
+  }
+
+  private create(name: Exclude<RecognizerName, 'none'>): SpeechRecognizer {
+    const s = this.settings;
+    switch (name) {
+      case 'pocketsphinx':
+        return new PocketsphinxRecognizer({
+          python: s.pocketsphinx.python,
+          modelDir: s.pocketsphinx.model_dir,
+          decoders: s.pocketsphinx.decoders,
+          ...(this.logger ? { logger: this.logger } : {}),
+        });
+      default:
+        throw new CallwrightError('CONFIG_INVALID', `speech recogniser ${name} is not available`, [
+          { field: 'speech.recognizer', value: name, expected: 'pocketsphinx, deepgram, openai or none' },
+        ]);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.recognizers.values()].map((r) => r.close?.()));
+    await this.vad.close();
+  }
+}
