@@ -6,3 +6,7 @@ export { createSpeechSynthesizer, type SpeechSettings } from './create-speech.js
 export { SpeechProviderError, failureOfStatus, type SpeechFailure } from './speech-error.js';
 export { encodeWav } from './wav.js';
 export { DeepgramRecognizer, type DeepgramRecognizerOptions } from './recognition/deepgram-recognizer.js';
+export {
+  OpenAiTranscriptionRecognizer,
+  type OpenAiTranscriptionRecognizerOptions,
+} from './recognition/openai-transcription-recognizer.js';

@@ -44,14 +44,17 @@ export function speak(text: string, dir: string, name: string, leadMs = 500, tai
 /**
  * Writes `spoken` to `stream` frame by frame (one reused buffer, as the RTP side does), calls
  * speechStarted when the speech starts and speechEnded `endOfTurnMs` after it ends.
+ * `streamAtMs` is where `spoken` begins in the stream (marks are stream offsets).
  * `paceMs` > 0 waits that long every `paceEvery` frames, so time passes as the audio is written.
  */
 export async function feed(
   stream: RecognitionStream,
   spoken: Spoken,
-  opts: { endOfTurnMs?: number; paceMs?: number; paceEvery?: number } = {},
+  opts: { endOfTurnMs?: number; paceMs?: number; paceEvery?: number; streamAtMs?: number } = {},
 ): Promise<void> {
   const endOfTurnMs = opts.endOfTurnMs ?? 700;
+  // Where `spoken` begins in the stream, for marks when several pieces are fed one after another.
+  const base = opts.streamAtMs ?? 0;
   const frame = new Int16Array(FRAME);
   let started = false;
   let ended = false;
@@ -62,11 +65,11 @@ export async function feed(
     if (!started && ms >= spoken.speechStartMs + 100) {
       // A detector hears speech after some of it: the mark points back to where it began.
       started = true;
-      stream.speechStarted(spoken.speechStartMs);
+      stream.speechStarted(base + spoken.speechStartMs);
     }
     if (started && !ended && ms >= spoken.speechEndMs + endOfTurnMs) {
       ended = true;
-      stream.speechEnded(spoken.speechEndMs);
+      stream.speechEnded(base + spoken.speechEndMs);
     }
     const frames = at / FRAME + 1;
     if (opts.paceMs && frames % (opts.paceEvery ?? 10) === 0) {
