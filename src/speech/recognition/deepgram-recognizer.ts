@@ -128,6 +128,8 @@ class DeepgramStream implements RecognitionStream {
   private droppedSamples = 0;
   private readonly samplesPerMs: number;
   private readonly maxQueuedSamples: number;
+  /** Samples not sent because the socket's send buffer was full; Deepgram's clock then runs behind ours. */
+  private droppedWhileOpen = 0;
   private open = false;
   private ending = false;
   private finished = false;
@@ -169,7 +171,13 @@ class DeepgramStream implements RecognitionStream {
       );
       return;
     }
-    const ws = new WebSocket(url, { headers: { Authorization: `Token ${settings.apiKey}` } });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, { headers: { Authorization: `Token ${settings.apiKey}` } });
+    } catch (err) {
+      this.fail('rejected', `speech.deepgram.url: ${(err as Error).message}`, undefined, err);
+      return;
+    }
     this.ws = ws;
     this.openTimer = setTimeout(() => {
       this.fail(
@@ -195,6 +203,12 @@ class DeepgramStream implements RecognitionStream {
     const bytes = Buffer.from(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
     if (bytes.length === 0) return; // an empty binary frame closes a Deepgram stream
     if (this.open) {
+      // A socket that cannot keep up (a stalled network) holds at most the queue's worth of audio.
+      if ((this.ws?.bufferedAmount ?? 0) > this.maxQueuedSamples * 2) {
+        this.droppedWhileOpen += frame.length;
+        return;
+      }
+      if (this.droppedWhileOpen > 0) this.reportStall();
       this.send(bytes);
       return;
     }
@@ -270,6 +284,15 @@ class DeepgramStream implements RecognitionStream {
       Math.max(50, Math.floor(keepAliveMs / 4)),
     );
     this.keepAliveTimer.unref();
+  }
+
+  private reportStall(): void {
+    this.settings.logger?.warn(
+      { provider: PROVIDER, droppedMs: Math.round(this.droppedWhileOpen / this.samplesPerMs) },
+      'audio was dropped while the recognition stream could not keep up',
+    );
+    this.droppedSamples += this.droppedWhileOpen;
+    this.droppedWhileOpen = 0;
   }
 
   private send(bytes: Buffer): void {

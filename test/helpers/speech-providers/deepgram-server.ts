@@ -36,6 +36,8 @@ export type DeepgramFault =
   | { kind: 'status'; status: number; body: string }
   /** Accept the TCP connection and never answer the upgrade. */
   | { kind: 'hang-upgrade' }
+  /** Answer the upgrade this much later. */
+  | { kind: 'slow-upgrade'; ms: number }
   /** Never answer CloseStream (no last results, no close). */
   | { kind: 'ignore-close-stream' }
   /** Close the socket with this code and reason once this much audio has arrived. */
@@ -69,6 +71,14 @@ export async function startDeepgramServer(options: DeepgramServerOptions): Promi
   });
 
   server.on('upgrade', (req, socket, head) => {
+    if (fault?.kind === 'slow-upgrade') {
+      setTimeout(() => upgrade(req, socket as Socket, head), fault.ms);
+      return;
+    }
+    upgrade(req, socket as Socket, head);
+  });
+
+  function upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
     const requestId = randomUUID();
     const refuse = (status: number, errCode: string, errMsg: string): void => {
       const body = JSON.stringify({ err_code: errCode, err_msg: errMsg, request_id: requestId });
@@ -122,7 +132,7 @@ export async function startDeepgramServer(options: DeepgramServerOptions): Promi
       connections.push(conn);
       serve(ws, conn, requestId, Number(q.get('sample_rate')), Number(q.get('endpointing') ?? 10));
     });
-  });
+  }
 
   function serve(
     ws: WebSocket,

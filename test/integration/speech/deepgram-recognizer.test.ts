@@ -97,6 +97,30 @@ describe('Deepgram live streaming recogniser', () => {
     expect(conn.sent.at(-1)?.type).toBe('Metadata');
   });
 
+  it('keeps at most maxQueuedMs of audio while the socket opens, and its times still match the stream', async () => {
+    server.fault({ kind: 'slow-upgrade', ms: 300 });
+    server.say(SENTENCE);
+    try {
+      // All of it is written before the socket opens; the first 400 ms (silence) do not fit.
+      const keptMs = (human.samples.length / 8000) * 1000 - 400;
+      const stream = recognizer({ maxQueuedMs: keptMs }).start({ language: 'en-US', sampleRate: 8000 });
+      const done = collect(stream);
+      await feed(stream, human);
+      stream.end();
+      const { results, error } = await done;
+      expect(error).toBeUndefined();
+      const conn = server.connections.at(-1)!;
+      expect(conn.audioBytes).toBeLessThanOrEqual((keptMs / 1000) * 8000 * 2);
+      expect(conn.audioBytes).toBeGreaterThan((keptMs / 1000) * 8000 * 2 - 320);
+      const final = results.find((r) => r.final);
+      expect(final?.text).toBe(SENTENCE);
+      // Deepgram counts from the first byte it got; the recogniser adds back what it dropped.
+      expect(Math.abs((final?.startMs ?? -1) - human.speechStartMs)).toBeLessThan(100);
+    } finally {
+      server.fault(undefined);
+    }
+  });
+
   it('joins the is_final segments of one utterance until speech_final', async () => {
     const split = await startDeepgramServer({ apiKey: KEY, splitFinals: true });
     try {
