@@ -233,9 +233,9 @@ class DeepgramStream implements RecognitionStream {
   }
 
   /**
-   * Deepgram takes keywords/keyterms in the listen URL, so new hints apply to the next connection
-   * (the next stream this recogniser starts), not to this one. Nova-3 documents a `Configure` message
-   * that replaces keyterms mid-stream on its global endpoint only; it is not used here.
+   * Deepgram takes keywords/keyterms in the listen URL, fixed when the stream connects: new hints reach
+   * Deepgram with the next connection (the `hints` of the next `start`), not this one. Nova-3 documents a
+   * `Configure` message that replaces keyterms mid-stream, on its global endpoint only; not used here.
    */
   setHints(hints: RecognitionHints): void {
     this.settings.logger?.debug(
