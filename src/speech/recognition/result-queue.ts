@@ -1,14 +1,19 @@
 import type { RecognitionResult } from '../speech-recognizer.js';
 
 /**
- * The results side of a recognition stream: pushed as they come, read with `for await`; `fail` makes
- * the reader's loop throw (after the results before it), `close` ends it.
+ * The `results` side of a recognition stream: results are pushed as the provider gives them and read
+ * through one async iterator. `fail` ends it with the provider's error, which the reader gets after
+ * the results already queued (they were heard before the failure).
  */
 export class ResultQueue implements AsyncIterable<RecognitionResult> {
   private readonly items: RecognitionResult[] = [];
-  private waiting: (() => void) | null = null;
+  private waiter: (() => void) | undefined;
   private done = false;
-  private error: Error | null = null;
+  private error: Error | undefined;
+
+  get finished(): boolean {
+    return this.done;
+  }
 
   push(result: RecognitionResult): void {
     if (this.done) return;
@@ -16,25 +21,23 @@ export class ResultQueue implements AsyncIterable<RecognitionResult> {
     this.wake();
   }
 
-  fail(err: Error): void {
-    if (this.done) return;
-    this.error = err;
-    this.done = true;
-    this.wake();
-  }
-
+  /** No more results. */
   close(): void {
+    if (this.done) return;
     this.done = true;
     this.wake();
   }
 
-  get finished(): boolean {
-    return this.done;
+  fail(error: Error): void {
+    if (this.done) return;
+    this.error = error;
+    this.done = true;
+    this.wake();
   }
 
   private wake(): void {
-    const w = this.waiting;
-    this.waiting = null;
+    const w = this.waiter;
+    this.waiter = undefined;
     w?.();
   }
 
@@ -45,9 +48,11 @@ export class ResultQueue implements AsyncIterable<RecognitionResult> {
         yield next;
         continue;
       }
-      if (this.error) throw this.error;
-      if (this.done) return;
-      await new Promise<void>((r) => (this.waiting = r));
+      if (this.done) {
+        if (this.error) throw this.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
 }
