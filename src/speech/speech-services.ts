@@ -1,6 +1,8 @@
 import type { SpeechSettings } from '../config/schema.js';
 import { CallwrightError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { DeepgramRecognizer } from './recognition/deepgram-recognizer.js';
+import { OpenAiTranscriptionRecognizer } from './recognition/openai-transcription-recognizer.js';
 import { PocketsphinxRecognizer } from './recognition/pocketsphinx-recognizer.js';
 import type { SpeechRecognizer } from './speech-recognizer.js';
 import type { RecognizerName } from './turn-settings.js';
@@ -42,8 +44,25 @@ export class SpeechServices {
           decoders: s.pocketsphinx.decoders,
           ...(this.logger ? { logger: this.logger } : {}),
         });
+      case 'deepgram':
+        return new DeepgramRecognizer({
+          url: s.deepgram.url,
+          apiKey: s.deepgram.api_key,
+          model: s.deepgram.model,
+          endpointingMs: s.deepgram.endpointing_ms,
+          timeoutMs: s.provider_timeout_ms,
+          ...(this.logger ? { logger: this.logger } : {}),
+        });
+      case 'openai':
+        return new OpenAiTranscriptionRecognizer({
+          baseUrl: s.openai_transcription.base_url,
+          apiKey: s.openai_transcription.api_key,
+          model: s.openai_transcription.model,
+          timeoutMs: s.provider_timeout_ms,
+          ...(this.logger ? { logger: this.logger } : {}),
+        });
       default:
-        throw new CallwrightError('CONFIG_INVALID', `speech recogniser ${name} is not available`, [
+        throw new CallwrightError('CONFIG_INVALID', `speech recogniser ${String(name)} is not available`, [
           { field: 'speech.recognizer', value: name, expected: 'pocketsphinx, deepgram, openai or none' },
         ]);
     }

@@ -18,7 +18,15 @@ export function tempDir(prefix = 'callwright-'): { dir: string; cleanup: () => v
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): Config {
   const base = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, unknown>;
   const merged = merge(
-    merge(base, { data: { dir: dataDir }, api: { port: 0 }, log: { level: 'silent' }, sip: { port: 0 } }),
+    merge(base, {
+      data: { dir: dataDir },
+      api: { port: 0 },
+      log: { level: 'silent' },
+      sip: { port: 0 },
+      // Calls in tests hear keys and API lines only, unless a test picks a recogniser (speech tests do):
+      // callers there play tones, which a recogniser would take for speech.
+      speech: { recognizer: 'none' },
+    }),
     overrides,
   );
   return validateConfig(merged);

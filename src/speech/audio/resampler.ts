@@ -90,3 +90,42 @@ function lowPass(cutoff: number): Float32Array {
 function clamp(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
 }
+
+const UP_TAPS = 47;
+/** Half-band low-pass at 3.8 kHz of 16 kHz (Blackman-windowed sinc), gain 2 for zero-stuffing. */
+const UP_KERNEL = ((): Float32Array => {
+  const k = new Float32Array(UP_TAPS);
+  const m = UP_TAPS - 1;
+  const cutoff = 3800 / 16000;
+  let sum = 0;
+  for (let i = 0; i < UP_TAPS; i++) {
+    const x = i - m / 2;
+    const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
+    const w = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / m) + 0.08 * Math.cos((4 * Math.PI * i) / m);
+    k[i] = sinc * w;
+    sum += sinc * w;
+  }
+  for (let i = 0; i < UP_TAPS; i++) k[i] = ((k[i] as number) * 2) / sum;
+  return k;
+})();
+
+/**
+ * 8 kHz → 16 kHz for recognisers trained on wideband speech: zero-stuffing then a low-pass, so the
+ * 4-8 kHz band stays empty (linear interpolation would leave mirror images of the speech there).
+ */
+export function upsampleTo16k(pcm: Int16Array): Int16Array {
+  const n = pcm.length * 2;
+  const out = new Int16Array(n);
+  const half = (UP_TAPS - 1) / 2;
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    // Only even input positions are non-zero (the stuffed zeros contribute nothing).
+    for (let t = 0; t < UP_TAPS; t++) {
+      const j = i - t + half;
+      if (j < 0 || j >= n || j & 1) continue;
+      acc += (UP_KERNEL[t] as number) * (pcm[j >> 1] as number);
+    }
+    out[i] = clamp(acc);
+  }
+  return out;
+}

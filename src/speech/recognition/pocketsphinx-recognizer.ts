@@ -11,6 +11,7 @@ import type {
   RecognitionStream,
   SpeechRecognizer,
 } from '../speech-recognizer.js';
+import { upsampleTo16k } from '../audio/resampler.js';
 import { ResultQueue } from './result-queue.js';
 import { UtteranceBuffer } from './utterance-buffer.js';
 
@@ -71,7 +72,9 @@ class DecoderProcess {
     } catch (err) {
       return this.fail(err as Error);
     }
-    const pcm = Buffer.from(job.pcm.buffer, job.pcm.byteOffset, job.pcm.byteLength).toString('base64');
+    // Decoder processes take 16 kHz (the model's rate); upsampled here, off the media clock's turn.
+    const wide = upsampleTo16k(job.pcm);
+    const pcm = Buffer.from(wide.buffer, wide.byteOffset, wide.byteLength).toString('base64');
     this.child?.stdin.write(
       `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [] })}\n`,
     );
