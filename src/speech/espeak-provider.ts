@@ -4,6 +4,7 @@ import { SpeechProviderError } from './speech-error.js';
 import type { PcmChunk, SpeechRequest, StreamingSynthesizer } from './speech-synthesizer.js';
 import type { SpeechProvider } from './speech-provider.js';
 import { synthesisCancelled } from './synthesis/cancelled.js';
+import { ProviderClock } from './synthesis/provider-clock.js';
 import { WavStreamParser } from './synthesis/wav-file.js';
 
 const VOICE_HINT = 'an espeak-ng voice name such as en-us, en-gb+f3, de';
@@ -23,6 +24,8 @@ interface EspeakRun {
   done: Promise<void>;
   /** Kills the child; `done` then rejects with the run's own failure if it had one, else with `err`. */
   fail(err: Error): void;
+  /** speech.timeout_ms, counting only while espeak-ng is waited for. */
+  clock: ProviderClock;
 }
 
 /**
@@ -70,7 +73,12 @@ export class EspeakProvider implements SpeechProvider, StreamingSynthesizer {
       if (stdout) {
         for await (const data of stdout as AsyncIterable<Buffer>) {
           const samples = parser.push(data);
-          if (samples.length > 0) yield { samples, sampleRate: parser.sampleRate ?? 22050 };
+          if (samples.length > 0) {
+            // A consumer that takes audio at the pace it plays must not use up espeak-ng's time.
+            run.clock.pause();
+            yield { samples, sampleRate: parser.sampleRate ?? 22050 };
+            run.clock.run();
+          }
         }
       }
       await run.done;
@@ -113,7 +121,7 @@ export class EspeakProvider implements SpeechProvider, StreamingSynthesizer {
     let settle: (err?: Error) => void = () => undefined;
     const done = new Promise<void>((resolve, reject) => {
       settle = (err?: Error): void => {
-        clearTimeout(timer);
+        clock.stop();
         signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve();
@@ -123,17 +131,16 @@ export class EspeakProvider implements SpeechProvider, StreamingSynthesizer {
       failure ??= err;
       child.kill('SIGKILL');
     };
-    const timer = setTimeout(
-      () =>
-        kill(
-          new SpeechProviderError(
-            'espeak',
-            'timeout',
-            `espeak-ng took longer than speech.timeout_ms (${this.options.timeoutMs} ms) and was stopped`,
-          ),
+    const clock = new ProviderClock(this.options.timeoutMs, () =>
+      kill(
+        new SpeechProviderError(
+          'espeak',
+          'timeout',
+          `espeak-ng took longer than speech.timeout_ms (${this.options.timeoutMs} ms) and was stopped`,
         ),
-      this.options.timeoutMs,
+      ),
     );
+    clock.run();
     const onAbort = (): void => kill(synthesisCancelled());
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
@@ -170,6 +177,6 @@ export class EspeakProvider implements SpeechProvider, StreamingSynthesizer {
     });
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(text);
-    return { child, done, fail: kill };
+    return { child, done, fail: kill, clock };
   }
 }

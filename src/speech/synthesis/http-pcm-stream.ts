@@ -1,6 +1,7 @@
 import { SpeechProviderError, failureOfStatus } from '../speech-error.js';
 import type { PcmChunk } from '../speech-synthesizer.js';
 import { synthesisCancelled } from './cancelled.js';
+import { ProviderClock } from './provider-clock.js';
 
 /** A POST whose reply body is raw audio, read as it arrives. */
 export interface HttpPcmRequest {
@@ -30,7 +31,8 @@ const ERROR_BODY_LIMIT = 16 * 1024;
 /**
  * The reply's audio chunk by chunk, as the provider sends it. Two clocks: the first byte of audio
  * must come within `firstByteTimeoutMs` (a provider that accepts the connection and then says nothing
- * fails fast), the whole reply within `timeoutMs`. Aborting the signal, a timeout, or the consumer
+ * fails fast), the whole reply within `timeoutMs` of waiting for the provider (time the consumer holds
+ * a chunk does not count: see ProviderClock). Aborting the signal, a timeout, or the consumer
  * leaving the loop aborts the request, which closes its connection.
  */
 export async function* streamHttpPcm(req: HttpPcmRequest): AsyncGenerator<PcmChunk> {
@@ -46,10 +48,10 @@ export async function* streamHttpPcm(req: HttpPcmRequest): AsyncGenerator<PcmChu
     () => stop(timeout('no audio arrived (speech.provider_timeout_ms)', req.firstByteTimeoutMs)),
     req.firstByteTimeoutMs,
   );
-  const whole = setTimeout(
-    () => stop(timeout('the speech did not finish (speech.timeout_ms)', req.timeoutMs)),
-    req.timeoutMs,
+  const whole = new ProviderClock(req.timeoutMs, () =>
+    stop(timeout('the speech did not finish (speech.timeout_ms)', req.timeoutMs)),
   );
+  whole.run();
   const onAbort = (): void => stop(synthesisCancelled());
   if (req.signal?.aborted) onAbort();
   else req.signal?.addEventListener('abort', onAbort, { once: true });
@@ -108,7 +110,11 @@ export async function* streamHttpPcm(req: HttpPcmRequest): AsyncGenerator<PcmChu
         if (bytes === 0) clearTimeout(firstByte);
         bytes += next.value.length;
         const samples = req.decoder.push(next.value);
-        if (samples.length > 0) yield { samples, sampleRate: req.sampleRate };
+        if (samples.length > 0) {
+          whole.pause();
+          yield { samples, sampleRate: req.sampleRate };
+          whole.run();
+        }
       }
     } finally {
       reader.releaseLock();
@@ -125,7 +131,7 @@ export async function* streamHttpPcm(req: HttpPcmRequest): AsyncGenerator<PcmChu
     finished = true;
   } finally {
     clearTimeout(firstByte);
-    clearTimeout(whole);
+    whole.stop();
     req.signal?.removeEventListener('abort', onAbort);
     // Leaving early (barge-in, an error, the consumer's break) must end the provider's work too.
     if (!finished) controller.abort();

@@ -146,6 +146,18 @@ describe('OpenAI-compatible streaming speech against a local /v1/audio/speech se
     expect(err.message).toMatch(/speech.timeout_ms/);
   });
 
+  it('does not count the time a slow consumer holds the audio against speech.timeout_ms', async () => {
+    let samples = 0;
+    let held = 0;
+    for await (const chunk of speech({ timeoutMs: 400 }).stream({ text: 'Please hold the line.' })) {
+      samples += chunk.samples.length;
+      await new Promise((r) => setTimeout(r, 250));
+      held += 250;
+    }
+    expect(samples * 2).toBe(server.streams[0]!.audio.length);
+    expect(held).toBeGreaterThan(400);
+  });
+
   it('reports a stream cut mid-way as unavailable, after the audio it did send', async () => {
     server.mode = { kind: 'cut', afterBytes: 20001 };
     let samples = 0;
