@@ -78,6 +78,8 @@ export class EspeakProvider implements SpeechProvider, StreamingSynthesizer {
             run.clock.pause();
             yield { samples, sampleRate: parser.sampleRate ?? 22050 };
             run.clock.run();
+            // espeak-ng may have finished long ago, its audio still in the pipe: the abort wins.
+            if (options.signal?.aborted) throw synthesisCancelled();
           }
         }
       }

@@ -114,6 +114,9 @@ export async function* streamHttpPcm(req: HttpPcmRequest): AsyncGenerator<PcmChu
           whole.pause();
           yield { samples, sampleRate: req.sampleRate };
           whole.run();
+          // The whole reply may already be buffered here: an abort while the consumer held the
+          // chunk must still end the stream.
+          if (why) throw why;
         }
       }
     } finally {

@@ -88,6 +88,32 @@ describe('espeak-ng streaming synthesis', () => {
     expect(await exited(capture.children[0]!)).toBe('SIGKILL');
   });
 
+  it('ends the stream on abort even when espeak-ng has already written all its audio', async () => {
+    const capture = spawnCapture();
+    const provider = new EspeakProvider({ voice: 'en-us', timeoutMs: 15000, spawn: capture.spawn });
+    const controller = new AbortController();
+    let chunks = 0;
+    let exitedBeforeAbort: number | null = null;
+    const err = await failure(
+      (async function* () {
+        const text = 'Thank you for calling, please hold while I check that.';
+        for await (const chunk of provider.stream({ text }, { signal: controller.signal })) {
+          if (++chunks === 1) {
+            // The rest of a short reply fits in the pipe: espeak-ng finishes while this chunk is held.
+            const child = capture.children[0]!;
+            if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+            exitedBeforeAbort = child.exitCode;
+            controller.abort();
+          }
+          yield chunk;
+        }
+      })(),
+    );
+    expect(exitedBeforeAbort).toBe(0);
+    expect(err.message).toMatch(/cancelled/);
+    expect(chunks).toBe(1);
+  });
+
   it('kills espeak-ng when the consumer stops listening', async () => {
     const capture = spawnCapture();
     const provider = new EspeakProvider({ voice: 'en-us', timeoutMs: 15000, spawn: capture.spawn });

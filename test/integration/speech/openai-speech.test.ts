@@ -191,6 +191,22 @@ describe('OpenAI-compatible streaming speech against a local /v1/audio/speech se
     expect(record.bytesSent).toBeLessThan(record.audio.length);
   });
 
+  it('ends the stream on abort even when the whole reply has already arrived', async () => {
+    const controller = new AbortController();
+    let chunks = 0;
+    const outcome = (async () => {
+      for await (const _ of speech().stream({ text: 'Please hold.' }, { signal: controller.signal })) {
+        if (++chunks === 1) {
+          while (server.streams[0]?.finishedAt === undefined) await new Promise((r) => setTimeout(r, 20));
+          await new Promise((r) => setTimeout(r, 50));
+          controller.abort();
+        }
+      }
+    })();
+    await expect(outcome).rejects.toThrow(/cancelled/);
+    expect(chunks).toBe(1);
+  });
+
   it('leaving the loop early also closes the connection', async () => {
     for await (const _ of speech().stream({ text: TEXT })) break;
     const record = server.streams[0]!;
