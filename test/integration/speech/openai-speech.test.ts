@@ -10,6 +10,7 @@ import {
   startOpenAiSpeechServer,
   type OpenAiSpeechServer,
 } from '../../helpers/speech-providers/openai-speech-server.js';
+import { startHttpReceiver } from '../../helpers/http-receiver.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const TEXT = 'Thank you for calling. Your appointment is confirmed for Tuesday at ten thirty.';
@@ -105,6 +106,28 @@ describe('OpenAI-compatible streaming speech against a local /v1/audio/speech se
     expect(err.message).toContain('invalid_api_key');
     expect(err.message).not.toContain(badKey);
     expect(JSON.stringify(err.describe())).not.toContain(badKey);
+  });
+
+  it('sends no Authorization header when no key is set (local servers), and reports the refusal', async () => {
+    const err = await failure(speech({ apiKey: '' }).stream({ text: TEXT }));
+    expect(server.requests[0]?.headers.authorization).toBeUndefined();
+    expect(err.failure).toBe('unauthorized');
+    expect(err.message).toMatch(/You didn't provide an API key/);
+  });
+
+  it('refuses a server that ignores response_format pcm and answers mp3, naming what it sent', async () => {
+    const mp3Server = await startHttpReceiver(() => ({
+      status: 200,
+      body: 'ID3\u0004\u0000fake mp3 frames',
+      headers: { 'content-type': 'audio/mpeg' },
+    }));
+    try {
+      const err = await failure(speech({ baseUrl: `${mp3Server.url}/v1` }).stream({ text: TEXT }));
+      expect(err.failure).toBe('protocol');
+      expect(err.message).toMatch(/answered audio\/mpeg, not raw PCM: it must support response_format "pcm"/);
+    } finally {
+      await mp3Server.close();
+    }
   });
 
   it.each([500, 503])('reports a %i from the provider as unavailable', async (status) => {
