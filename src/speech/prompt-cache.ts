@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CallwrightError } from '../errors.js';
 import type { SpeechProvider } from './speech-provider.js';
@@ -34,11 +34,7 @@ export class PromptCache implements SpeechSynthesizer {
   }
 
   async synthesize(request: SpeechRequest, options: { signal?: AbortSignal } = {}): Promise<string> {
-    if (typeof request.text !== 'string' || request.text.trim() === '' || request.text.length > MAX_TEXT) {
-      throw new CallwrightError('VALIDATION', 'speech text must be 1-5000 characters', [
-        { field: 'text', expected: `a non-empty string of at most ${MAX_TEXT} characters` },
-      ]);
-    }
+    checkSpeechText(request.text);
     const file = this.pathFor(request);
     if (await exists(file)) return file;
     const pending = this.inFlight.get(file);
@@ -48,9 +44,32 @@ export class PromptCache implements SpeechSynthesizer {
     return job;
   }
 
+  /** The cached prompt's file, when it has been rendered (or streamed to the end) before. */
+  async cached(request: SpeechRequest): Promise<string | undefined> {
+    const file = this.pathFor(request);
+    return (await exists(file)) ? file : undefined;
+  }
+
+  /**
+   * Keeps a WAV rendered elsewhere (a streamed sentence) as the request's prompt, under a temporary
+   * name renamed into place like every rendering.
+   */
+  async store(request: SpeechRequest, wav: Uint8Array): Promise<string> {
+    const file = this.pathFor(request);
+    await mkdir(this.dir, { recursive: true });
+    const temp = tempPath(file);
+    try {
+      await writeFile(temp, wav);
+      await rename(temp, file);
+      return file;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
   private async render(request: SpeechRequest, file: string, signal?: AbortSignal): Promise<string> {
     await mkdir(this.dir, { recursive: true });
-    const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    const temp = tempPath(file);
     try {
       await this.engine.render(request, temp, signal);
       await rename(temp, file);
@@ -59,6 +78,19 @@ export class PromptCache implements SpeechSynthesizer {
       await rm(temp, { force: true });
     }
   }
+}
+
+/** Refuses text no provider should be asked to speak (empty, or longer than any prompt). */
+export function checkSpeechText(text: unknown): void {
+  if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_TEXT) {
+    throw new CallwrightError('VALIDATION', 'speech text must be 1-5000 characters', [
+      { field: 'text', expected: `a non-empty string of at most ${MAX_TEXT} characters` },
+    ]);
+  }
+}
+
+function tempPath(file: string): string {
+  return `${file}.${randomBytes(4).toString('hex')}.tmp`;
 }
 
 async function exists(file: string): Promise<boolean> {
