@@ -66,8 +66,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
   // Voicemail notifications go through the outbox (durable), delivered by their own handler.
-  // Ears for calls: voice activity on a worker thread, recognisers made on first use.
-  const ears = new SpeechServices(config.speech, logger.child({ component: 'speech' }));
+  // Ears and voice for calls: voice activity on a worker thread, recognisers and streaming
+  // synthesisers made on first use.
+  const ears = new SpeechServices(config.speech, paths.dir, logger.child({ component: 'speech' }));
   const calls = new CallRuntime(config, {
     store,
     logger,

@@ -14,7 +14,8 @@ import { CallRecorder } from './call-recorder.js';
 import { CallStateMachine } from './call-state.js';
 import type { SpeechServices } from '../speech/speech-services.js';
 import { resolveSpeech, type ResolvedSpeech } from '../speech/turn-settings.js';
-import type { SpeechProviderError } from '../speech/speech-error.js';
+import { SpeechProviderError } from '../speech/speech-error.js';
+import { spokenStream, type SpokenStream } from './speech/spoken-stream.js';
 import { CallListener } from './speech/call-listener.js';
 import { heardText } from './speech/heard-text.js';
 
@@ -342,10 +343,16 @@ export class CallSession implements CallHandle {
     const speaking: Speaking = { controller, bargeIn };
     this.speaking = speaking;
     const startMs = Date.now() - this.answeredAt;
+    const spoken = this.spokenStream(text, controller.signal);
     let outcome;
     try {
       outcome = await leg.play(
-        { kind: 'speech', text, ...(voice ? { voice } : {}), ...(language && !voice ? { language } : {}) },
+        spoken?.source ?? {
+          kind: 'speech',
+          text,
+          ...(voice ? { voice } : {}),
+          ...(language && !voice ? { language } : {}),
+        },
         { interruptOnDtmf: (options.interruptOnDtmf ?? false) || bargeIn, signal: controller.signal },
       );
     } finally {
@@ -353,7 +360,11 @@ export class CallSession implements CallHandle {
       if (this.speaking === speaking) this.speaking = undefined;
     }
     const cut = outcome.status !== 'completed';
-    const heard = cut ? heardText(text, outcome.durationMs, estimateSpeechMs(text)) : text;
+    const heard = !cut
+      ? text
+      : spoken
+        ? spoken.heard(outcome.durationMs)
+        : heardText(text, outcome.durationMs, estimateSpeechMs(text));
     this.recorder.event('transcript', {
       speaker: 'agent',
       text: heard,
@@ -362,6 +373,35 @@ export class CallSession implements CallHandle {
       end_ms: startMs + outcome.durationMs,
       ...(cut ? { interrupted: speaking.bargedIn ? 'barge-in' : outcome.status, said: text } : {}),
     });
+  }
+
+  /**
+   * The line as streamed speech from the agent's synthesiser (sentence by sentence), with espeak-ng
+   * as the fallback when a cloud provider fails; undefined without speech services (the backend then
+   * synthesises the whole line to a cached file).
+   */
+  private spokenStream(text: string, signal: AbortSignal): SpokenStream | undefined {
+    const services = this.deps.speech;
+    const settings = this.speech;
+    if (!services || !settings) return undefined;
+    const { voice, language } = this.init.agent;
+    const synth = services.synthesizer(settings.synthesizer);
+    const fallback = settings.synthesizer === 'espeak' ? undefined : services.synthesizer('espeak');
+    return spokenStream(
+      text,
+      { ...(voice ? { voice } : {}), ...(language && !voice ? { language } : {}) },
+      synth,
+      fallback,
+      (err) => {
+        const detail =
+          err instanceof SpeechProviderError
+            ? err.describe()
+            : { provider: settings.synthesizer, message: (err as Error).message };
+        this.log.warn({ provider: detail.provider }, 'speech synthesis failed');
+        this.recorder.event('speech-error', { ...detail, during: 'synthesis' });
+      },
+      signal,
+    );
   }
 
   async play(path: string, options: { signal?: AbortSignal; interruptOnDtmf?: boolean } = {}): Promise<void> {

@@ -5,7 +5,9 @@ import { DeepgramRecognizer } from './recognition/deepgram-recognizer.js';
 import { OpenAiTranscriptionRecognizer } from './recognition/openai-transcription-recognizer.js';
 import { PocketsphinxRecognizer } from './recognition/pocketsphinx-recognizer.js';
 import type { SpeechRecognizer } from './speech-recognizer.js';
-import type { RecognizerName } from './turn-settings.js';
+import type { RecognizerName, SynthesizerName } from './turn-settings.js';
+import { createSpeechSynthesizer } from './create-speech.js';
+import type { CachedStreamingSpeech } from './synthesis/cached-stream.js';
 import { VoiceActivityPool } from './vad/voice-activity.js';
 
 /**
@@ -15,12 +17,27 @@ import { VoiceActivityPool } from './vad/voice-activity.js';
 export class SpeechServices {
   readonly vad: VoiceActivityPool;
   private readonly recognizers = new Map<RecognizerName, SpeechRecognizer>();
+  private readonly synthesizers = new Map<SynthesizerName, CachedStreamingSpeech>();
 
   constructor(
     readonly settings: SpeechSettings,
+    /** data.dir: the prompt cache lives under it unless speech.cache_dir says otherwise. */
+    private readonly dataDir: string,
     private readonly logger?: Logger,
   ) {
     this.vad = new VoiceActivityPool(logger);
+  }
+
+  /** The streaming synthesiser by name (cached per sentence), made on first use. */
+  synthesizer(name: SynthesizerName): CachedStreamingSpeech {
+    let s = this.synthesizers.get(name);
+    if (!s) {
+      s = createSpeechSynthesizer(this.settings, this.dataDir, name, {
+        onCacheError: (err) => this.logger?.warn({ err }, 'a synthesised sentence could not be cached'),
+      });
+      this.synthesizers.set(name, s);
+    }
+    return s;
   }
 
   /** The recogniser by name; `none` has none (undefined). */
