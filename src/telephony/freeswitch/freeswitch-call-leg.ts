@@ -395,8 +395,8 @@ export class FreeswitchCallLeg implements CallLeg {
    * and played as a file once it is complete, while the next one is collected. A stop (stopPlayback,
    * abort, a digit with interruptOnDtmf) breaks the file playing and ends the collection; a producer
    * that fails ends the play once the segments completed before the failure have played, as
-   * `interrupted` (logged), so the caller never hears half a sentence. `durationMs` sums what
-   * FreeSWITCH reports it played of each file.
+   * `interrupted` (logged), so the caller never hears half a sentence. `durationMs` sums the segments
+   * played whole and the time the one broken off played (see playedMs).
    */
   private async playStream(
     source: Extract<MediaSource, { kind: 'stream' }>,
@@ -425,7 +425,8 @@ export class FreeswitchCallLeg implements CallLeg {
             this.ep.play(this.deps.paths.toRemote(next.file)).then((r: unknown) => r ?? {}),
             this.ended.then(() => undefined),
           ]).finally(() => segments.release(next));
-          durationMs += playedMs(result, next.durationMs, Date.now() - started);
+          const brokenOff = !result || this.done || !!state.interrupted;
+          durationMs += playedMs(result, next.durationMs, brokenOff ? Date.now() - started : undefined);
           if (!result || this.done) return { durationMs, hungUp: true };
           if (state.interrupted) break;
         }
@@ -540,12 +541,13 @@ export class FreeswitchCallLeg implements CallLeg {
 }
 
 /**
- * How much of one stream segment the far end heard: FreeSWITCH's playback_ms for the file (it counts
- * what it read, so a broken playback reports where it stopped), else the time it took; never more
- * than the segment.
+ * How much of one stream segment the far end heard. FreeSWITCH's playback_ms counts the samples it
+ * read from the file, and it reads ahead: after a uuid_break it reports the whole file (measured on
+ * 1.10.12: 1500 for a 1.5 s file broken off after 1 s). So a segment broken off counts the time it
+ * played (`elapsedMs`); a segment played to its end counts its length, or less if FreeSWITCH read less.
  */
-function playedMs(result: unknown, segmentMs: number, elapsedMs: number): number {
+function playedMs(result: unknown, segmentMs: number, elapsedMs: number | undefined): number {
+  if (elapsedMs !== undefined) return Math.min(elapsedMs, segmentMs);
   const reported = Number((result as { playbackMilliseconds?: unknown } | undefined)?.playbackMilliseconds);
-  const ms = Number.isFinite(reported) && reported >= 0 ? reported : elapsedMs;
-  return Math.min(ms, segmentMs);
+  return Number.isFinite(reported) && reported >= 0 ? Math.min(reported, segmentMs) : segmentMs;
 }

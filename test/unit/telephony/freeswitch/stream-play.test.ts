@@ -69,7 +69,7 @@ describe('freeswitch call leg: stream play', () => {
     await waitFor(() => readdirSync(streamDir(rig as Rig)).length === 0);
   });
 
-  it('durationMs adds up what FreeSWITCH played of each segment, never more than the segment', async () => {
+  it('durationMs adds up the segments played whole, never more than each segment', async () => {
     rig = await startRig();
     const { leg, ep } = await answeredCall(rig);
     // FreeSWITCH reports playback_ms; the double reports the wall time of each scripted playback.
@@ -79,6 +79,26 @@ describe('freeswitch call leg: stream play', () => {
       segments: segments(segment(100, 8000), segment(60, 24000)),
     });
     expect(out).toEqual({ status: 'completed', durationMs: 160 });
+  });
+
+  it('a segment broken off counts the time it played, not the playback_ms FreeSWITCH reports for it', async () => {
+    rig = await startRig();
+    const { leg, ep } = await answeredCall(rig);
+    ep.playMs = undefined;
+    // FreeSWITCH 1.10 reports the samples it read ahead: the whole file, even after a uuid_break.
+    const play = ep.play.bind(ep);
+    ep.play = (file: string) => play(file).then((r) => ({ ...r, playbackMilliseconds: '1000' }));
+    const playing = leg.play({
+      kind: 'stream',
+      segments: segments(segment(1000, 8000), segment(1000, 8000)),
+    });
+    await waitFor(() => ep.pending?.app === 'playback');
+    await new Promise((r) => setTimeout(r, 100));
+    leg.stopPlayback();
+    const out = await playing;
+    expect(out.status).toBe('interrupted');
+    expect(out.durationMs).toBeGreaterThanOrEqual(90);
+    expect(out.durationMs).toBeLessThan(500);
   });
 
   it('collects the next segment while the current one plays', async () => {
