@@ -258,6 +258,14 @@ describe('freeswitch call leg: stream play', () => {
     ).rejects.toThrow(/a stream cannot loop/);
   });
 
+  it('refuses a stream as hold music, naming the field', async () => {
+    rig = await startRig();
+    const { leg } = await answeredCall(rig);
+    await expect(leg.hold({ kind: 'stream', segments: segments(segment(100, 8000)) })).rejects.toThrow(
+      /music: a stream plays once and cannot be hold music/,
+    );
+  });
+
   it('a play whose signal has already fired does not start', async () => {
     rig = await startRig();
     const { leg, ep } = await answeredCall(rig);
