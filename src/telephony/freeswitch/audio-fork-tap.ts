@@ -1,6 +1,6 @@
 import { CallwrightError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
-import type { AudioTap, HangupEvent } from '../port.js';
+import { LegEndedError, type AudioTap, type HangupEvent } from '../port.js';
 import type { AudioForkServer, ForkConnection } from './audio-fork-server.js';
 import type { FsEndpoint } from './drachtio-types.js';
 
@@ -60,6 +60,7 @@ export class ForkTap implements AudioTap {
       );
     };
     ep.addCustomEventListener('mod_audio_fork::connect_failed', onConnectFailed);
+    void opts.ended.then(() => pending.fail(new Error('the call ended before the audio fork connected')));
     try {
       // The module splits its arguments on spaces: the metadata is compact JSON without any.
       const metadata = JSON.stringify({ leg: opts.legId });
@@ -78,6 +79,7 @@ export class ForkTap implements AudioTap {
       return new ForkTap(opts, conn);
     } catch (err) {
       pending.fail(err as Error);
+      if (!opts.isActive()) throw new LegEndedError(opts.legId, 'listen');
       await stopFork(opts).catch(() => undefined);
       throw new CallwrightError('UNAVAILABLE', `listen: ${(err as Error).message}`, [], { cause: err });
     } finally {

@@ -87,6 +87,7 @@ export class FreeswitchCallLeg implements CallLeg {
   private heldPartner: FreeswitchCallLeg | undefined;
   private holdPlay: Promise<PlayOutcome> | undefined;
   private tap: ForkTap | undefined;
+  private listening: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(
@@ -134,9 +135,18 @@ export class FreeswitchCallLeg implements CallLeg {
    */
   async listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
     this.assertActive('listen');
+    // One after another: the bug name is per channel, so a listen starts only once the one before it
+    // has started (and is then stopped by it).
+    const next = this.listening.then(() => this.startTap(onFrame));
+    this.listening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async startTap(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
+    this.assertActive('listen');
     const previous = this.tap;
     this.tap = undefined;
-    // The bug name is per channel: the old fork must be gone before the new one starts.
+    // The old fork must be gone on FreeSWITCH before the new one starts.
     if (previous) await previous.close();
     const fork = this.deps.audioFork;
     await fork.ensureModule(this.server);

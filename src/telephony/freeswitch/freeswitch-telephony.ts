@@ -105,8 +105,8 @@ export class FreeswitchTelephony implements Telephony {
 
   async start(): Promise<void> {
     if (this.started) return;
-    this.started = true;
     await this.audioFork.start();
+    this.started = true;
     await Promise.all([this.link.start(), this.pool.start()]);
     // Loaded now so the first listen does not wait for it; a failure only matters once a call listens.
     for (const h of this.pool.handles) {

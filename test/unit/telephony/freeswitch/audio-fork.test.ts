@@ -115,6 +115,30 @@ describe('freeswitch call leg: listen (mod_audio_fork)', () => {
     tap2.stop();
   });
 
+  it('two listens at once: the second starts after the first and stops it', async () => {
+    rig = await startRig();
+    const { leg, ep } = await answeredCall(rig);
+    const got: string[] = [];
+    const [a, b] = await Promise.all([leg.listen(() => got.push('a')), leg.listen(() => got.push('b'))]);
+    expect(await a.stopped).toEqual({ reason: 'stopped' });
+    (await openFork(ep)).send(pcmBytes(0, 160));
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['b']);
+    b.stop();
+  });
+
+  it('a call ending before FreeSWITCH connects the fork rejects listen with LegEndedError at once', async () => {
+    rig = await startRig();
+    const { leg, ep } = await answeredCall(rig);
+    ep.audioFork = 'silent';
+    const started = Date.now();
+    const listening = leg.listen(() => undefined);
+    await waitFor(() => ep.forkArgs.length > 0);
+    dialogOf(leg).remoteBye();
+    await expect(listening).rejects.toThrow(/has ended; cannot listen/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('the fork closing while the call is up resolves stopped with error', async () => {
     rig = await startRig();
     const { leg, ep } = await answeredCall(rig);
@@ -264,6 +288,30 @@ describe('audio fork settings', () => {
     [{ audio_fork_url: 'wss://fork.example.com/callwright' }],
   ])('accepts %j', (overrides) => {
     expect(freeswitchConfigIssues(settings(overrides))).toEqual([]);
+  });
+
+  it('a backend whose audio-fork port was taken can start once it is free', async () => {
+    const blocker = new AudioForkServer({ address: '127.0.0.1', port: 0, url: '', logger: silent });
+    await blocker.start();
+    const port = Number(new URL(blocker.url).port);
+    const { FakeDrachtio } = await import('./drachtio-fakes.js');
+    const { FreeswitchTelephony } =
+      await import('../../../../src/telephony/freeswitch/freeswitch-telephony.js');
+    const telephony = new FreeswitchTelephony({
+      settings: settings({ audio_fork_port: port }),
+      trunks: [],
+      logger: silent,
+      drachtio: new FakeDrachtio(),
+    });
+    try {
+      await expect(telephony.start()).rejects.toThrow(/EADDRINUSE/);
+      await blocker.stop();
+      await telephony.start();
+      expect(telephony.readiness().ready).toBe(true);
+    } finally {
+      await blocker.stop();
+      await telephony.stop();
+    }
   });
 
   it('a port already taken fails the start, naming the keys', async () => {
