@@ -11,7 +11,11 @@ import type { CallLeg, PcmChunk } from '../../src/telephony/port.js';
 import { Baresip } from '../helpers/baresip.js';
 import { tempDir } from '../helpers/temp.js';
 import { readWav, toneSamples, toneShare, writeWav } from '../e2e/telephony/audio-analysis.js';
-import { liveEnv } from './live-env.js';
+import { CallwrightError } from '../../src/errors.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { FreeswitchTelephony } from '../../src/telephony/freeswitch/freeswitch-telephony.js';
+import { realDrachtio } from '../../src/telephony/freeswitch/real-drachtio.js';
+import { liveEnv, liveSettings } from './live-env.js';
 import { startLive } from './live-rig.js';
 
 const env = liveEnv();
@@ -185,5 +189,34 @@ describe.skipIf(!env)('freeswitch backend: listening and stream play against liv
     expect(out.durationMs).toBeLessThan(1300);
     peer.command('hangup');
     expect(await tap.stopped).toEqual({ reason: 'hangup' });
+  });
+
+  it('listen rejects UNAVAILABLE at once when FreeSWITCH cannot reach the audio-fork URL', async () => {
+    // A second backend on the same daemons whose audio-fork URL points at a closed port. It only
+    // dials out, so drachtio-server keeps handing inbound calls to the suite's own backend.
+    const other = new FreeswitchTelephony({
+      settings: { ...liveSettings(e, 'unreachable-fork'), audio_fork_url: 'ws://127.0.0.1:9/fork' },
+      trunks: [],
+      logger: createLogger({ level: 'silent', redact_pii: true }),
+      drachtio: realDrachtio(),
+    });
+    await other.start();
+    try {
+      const peer = await caller();
+      const out = await other.dial({ target: peer.uri });
+      if (out.outcome !== 'answered') throw new Error(`not answered: ${out.outcome}`);
+      const started = Date.now();
+      const err = await out.leg.listen(() => undefined).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(CallwrightError);
+      expect((err as CallwrightError).code).toBe('UNAVAILABLE');
+      expect((err as Error).message).toMatch(/FreeSWITCH could not connect to ws:\/\/127\.0\.0\.1:9\/fork/);
+      // mod_audio_fork's connect_failed event, not the 5 s wait, ended it.
+      expect(Date.now() - started).toBeLessThan(4000);
+      // The leg is still fine: it plays.
+      expect((await out.leg.play({ kind: 'silence', durationMs: 200 })).status).toBe('completed');
+      await out.leg.hangup();
+    } finally {
+      await other.stop();
+    }
   });
 });
