@@ -59,7 +59,10 @@ export function liveEnv(env: Record<string, string | undefined> = process.env): 
   };
 }
 
-/** Backend settings for the live daemons: one media server named `name`, 2 s reconnect cap, 10 s commands. */
+/**
+ * Backend settings for the live daemons: one media server named `name`, 2 s reconnect cap, 10 s commands,
+ * the audio-fork server on the listen address, any port.
+ */
 export function liveSettings(env: LiveEnv, name: string): FreeswitchSettings {
   return {
     drachtio: { ...env.drachtio, connect_timeout_ms: 5000, max_retry_delay_ms: 2000 },
@@ -77,5 +80,9 @@ export function liveSettings(env: LiveEnv, name: string): FreeswitchSettings {
     shared_dir: { local: env.sharedLocal, remote: env.sharedRemote },
     max_retry_delay_ms: 2000,
     operation_timeout_ms: 10_000,
+    // FreeSWITCH's audio fork dials back where its outbound event socket does.
+    audio_fork_address: env.listenAddress,
+    audio_fork_port: 0,
+    audio_fork_url: '',
   };
 }

@@ -61,6 +61,18 @@ export const FreeswitchConfig = Type.Object(
       description: 'Reconnect back-off cap for media servers',
     }),
     operation_timeout_ms: Type.Integer({ minimum: 100, description: 'Limit for one media-server command' }),
+    audio_fork_address: Type.String({
+      minLength: 1,
+      description: 'Where the audio-fork WebSocket server listens (FreeSWITCH streams call audio to it)',
+    }),
+    audio_fork_port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: 'Port of the audio-fork WebSocket server; 0 = any free port',
+    }),
+    audio_fork_url: Type.String({
+      description: 'ws:// URL FreeSWITCH connects to for the audio fork; empty = ws://<address>:<port>',
+    }),
   },
   Strict,
 );
@@ -102,6 +114,7 @@ export function freeswitchConfigIssues(settings: FreeswitchSettings, holdMusic =
       expected: 'a folder FreeSWITCH can read and write (prompts, recordings)',
     });
   }
+  issues.push(...audioForkIssues(settings));
   if (holdMusic && settings.shared_dir.local) {
     const rel = path.relative(path.resolve(settings.shared_dir.local), path.resolve(holdMusic));
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
@@ -113,6 +126,44 @@ export function freeswitchConfigIssues(settings: FreeswitchSettings, holdMusic =
     }
   }
   return issues;
+}
+
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * The audio-fork URL is handed to FreeSWITCH as one argument of a space-separated API command, and
+ * FreeSWITCH dials it: it must be a ws:// or wss:// URL without spaces, and a wildcard listen address
+ * cannot stand in for it (FreeSWITCH cannot connect to 0.0.0.0).
+ */
+function audioForkIssues(settings: FreeswitchSettings): FieldIssue[] {
+  const url = settings.audio_fork_url;
+  if (!url) {
+    if (!WILDCARD_ADDRESSES.has(settings.audio_fork_address)) return [];
+    return [
+      {
+        field: 'freeswitch.audio_fork_url',
+        value: '',
+        expected: `the ws:// URL FreeSWITCH reaches this server at (freeswitch.audio_fork_address ${settings.audio_fork_address} listens on every interface, so it cannot be dialled)`,
+      },
+    ];
+  }
+  let ok = false;
+  try {
+    const parsed = new URL(url);
+    ok = (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') && !/\s/.test(url) && !parsed.search;
+  } catch {
+    ok = false;
+  }
+  return ok
+    ? []
+    : [
+        {
+          field: 'freeswitch.audio_fork_url',
+          value: url,
+          expected:
+            'a ws:// or wss:// URL without spaces or query, e.g. ws://10.0.0.5:8090 (empty = ws://<audio_fork_address>:<port>)',
+        },
+      ];
 }
 
 export function checkFreeswitchConfig(settings: FreeswitchSettings, holdMusic = ''): void {

@@ -97,6 +97,9 @@ export interface FsEndpoint extends EventEmitter {
   unbridge(): Promise<any>;
   modify(sdp: string): Promise<any>;
   destroy(): Promise<any>;
+  /** Subscribes to `CUSTOM <event>` on the channel; the handler gets the body (parsed when JSON). */
+  addCustomEventListener(event: string, handler: (body: any) => void): void;
+  removeCustomEventListener(event: string, handler?: (body: any) => void): void;
 }
 
 /** drachtio-fsmrf's MediaServer: emits 'end' when its inbound event socket drops. */
@@ -106,6 +109,8 @@ export interface FsMediaServer extends EventEmitter {
   currentSessions: number;
   connected(): boolean;
   disconnect(): void;
+  /** An API command on the inbound event socket; resolves with the response body. */
+  api(command: string): Promise<string>;
   createEndpoint(opts?: any): Promise<FsEndpoint>;
   connectCaller(
     req: SrfRequest,

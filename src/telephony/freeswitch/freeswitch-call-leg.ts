@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { CallwrightError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import {
@@ -20,9 +21,12 @@ import {
   type SendDtmfOptions,
 } from '../port.js';
 import { CallLegEmitter } from '../leg-events.js';
+import type { AudioForkServer } from './audio-fork-server.js';
+import { ForkTap } from './audio-fork-tap.js';
 import type { FsEndpoint, SrfDialog, SrfRequest, SrfResponse } from './drachtio-types.js';
 import type { MediaServerHandle } from './media-server-pool.js';
 import { DEFAULT_HOLD_TONE, playbackTarget } from './playback-source.js';
+import { SegmentCollector } from './stream-segments.js';
 import { runRefer } from './refer-transaction.js';
 import type { SharedPaths } from './shared-paths.js';
 import { dtmfMethodFromSource } from './sip-messages.js';
@@ -46,13 +50,26 @@ export interface LegDeps {
   /** The trunk this leg uses, whose allow_refer the leg enforces itself. */
   trunk?: TrunkReferSetting;
   logger: Logger;
+  /** Where mod_audio_fork streams listened audio, and how to make sure a server has the module. */
+  audioFork: {
+    server: AudioForkServer;
+    ensureModule(server: MediaServerHandle): Promise<void>;
+    connectTimeoutMs: number;
+  };
   resolveReferTarget(target: string): string;
   /** Another server for a leg whose media server was lost; undefined when none is up. */
   relocate(current: MediaServerHandle): MediaServerHandle | undefined;
   onEnded(leg: FreeswitchCallLeg): void;
 }
 
-type Playing = { interrupted?: { digit?: string } };
+/** The play in progress; `wake` lets a stream waiting for its next segment see a stop at once. */
+type Playing = { interrupted?: { digit?: string }; wake?: () => void };
+
+/** What one play did, before it is read as a PlayOutcome. */
+type PlayRun = { durationMs: number; hungUp?: boolean; failed?: boolean };
+
+/** Where stream segments are written, inside the shared folder. */
+const STREAM_DIR = 'stream';
 
 /**
  * A call leg on drachtio + FreeSWITCH: the SIP dialog with the far end lives in drachtio-server, the
@@ -69,6 +86,8 @@ export class FreeswitchCallLeg implements CallLeg {
   private bridgedWith: FreeswitchCallLeg | undefined;
   private heldPartner: FreeswitchCallLeg | undefined;
   private holdPlay: Promise<PlayOutcome> | undefined;
+  private tap: ForkTap | undefined;
+  private listening: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(
@@ -105,20 +124,56 @@ export class FreeswitchCallLeg implements CallLeg {
 
   async play(source: MediaSource, options: PlayOptions = {}): Promise<PlayOutcome> {
     this.assertActive('play');
+    if (source.kind === 'stream') return this.playStream(source, options);
     const target = await playbackTarget(source, this.deps.paths, this.deps.speech);
     return this.runPlayback(target, options);
   }
 
-  listen(): Promise<AudioTap> {
+  /**
+   * Starts `uuid_audio_fork` on the channel (mod_audio_fork, loaded first when FreeSWITCH has not) and
+   * resolves once FreeSWITCH has connected to the audio-fork server. A second listen stops the first.
+   */
+  async listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
     this.assertActive('listen');
-    return Promise.reject(
-      new CallwrightError('UNAVAILABLE', 'listen: the freeswitch backend does not stream call audio yet'),
-    );
+    // One after another: the bug name is per channel, so a listen starts only once the one before it
+    // has started (and is then stopped by it).
+    const next = this.listening.then(() => this.startTap(onFrame));
+    this.listening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async startTap(onFrame: (frame: Int16Array) => void): Promise<AudioTap> {
+    this.assertActive('listen');
+    const previous = this.tap;
+    this.tap = undefined;
+    // The old fork must be gone on FreeSWITCH before the new one starts.
+    if (previous) await previous.close();
+    const fork = this.deps.audioFork;
+    await fork.ensureModule(this.server);
+    this.assertActive('listen');
+    const tap = await ForkTap.start({
+      ep: this.ep,
+      legId: this.info.id,
+      server: fork.server,
+      onFrame,
+      connectTimeoutMs: fork.connectTimeoutMs,
+      ended: this.ended,
+      isActive: () => !this.done,
+      command: (p, what) => this.command(p, what),
+      log: this.log,
+    });
+    this.tap = tap;
+    void tap.stopped.then(() => {
+      if (this.tap === tap) this.tap = undefined;
+    });
+    return tap;
   }
 
   stopPlayback(): void {
-    if (!this.playing || this.done) return;
-    this.playing.interrupted ??= {};
+    const state = this.playing;
+    if (!state || this.done) return;
+    state.interrupted ??= {};
+    state.wake?.();
     void this.breakMedia();
   }
 
@@ -336,32 +391,103 @@ export class FreeswitchCallLeg implements CallLeg {
     this.events.emit('dtmf', event);
   }
 
-  private async runPlayback(target: string, options: PlayOptions): Promise<PlayOutcome> {
+  private runPlayback(target: string, options: PlayOptions): Promise<PlayOutcome> {
+    return this.withPlayState(options, async (state) => {
+      const started = Date.now();
+      const op = options.loop ? this.playLoop(target, state) : this.ep.play(target);
+      const finished = await Promise.race([op.then(() => true), this.ended.then(() => false)]);
+      return { durationMs: Date.now() - started, hungUp: !finished };
+    });
+  }
+
+  /**
+   * Plays a stream source segment by segment: each segment is written as a WAV in the shared folder
+   * and played as a file once it is complete, while the next one is collected. A stop (stopPlayback,
+   * abort, a digit with interruptOnDtmf) breaks the file playing and ends the collection; a producer
+   * that fails ends the play once the segments completed before the failure have played, as
+   * `interrupted` (logged), so the caller never hears half a sentence. `durationMs` sums the segments
+   * played whole and the time the one broken off played (see playedMs).
+   */
+  private async playStream(
+    source: Extract<MediaSource, { kind: 'stream' }>,
+    options: PlayOptions,
+  ): Promise<PlayOutcome> {
+    if (options.loop) {
+      throw new CallwrightError('VALIDATION', 'play: a stream cannot loop', [
+        { field: 'loop', value: true, expected: 'false for a stream source' },
+      ]);
+    }
+    const dir = path.join(this.deps.paths.local, STREAM_DIR);
+    return this.withPlayState(options, async (state) => {
+      const segments = new SegmentCollector(source.segments, dir, this.info.id, this.log);
+      let durationMs = 0;
+      try {
+        for (;;) {
+          const stop = new Promise<'stop'>((r) => {
+            state.wake = () => r('stop');
+            if (state.interrupted) r('stop');
+          });
+          const next = await Promise.race([segments.next(), stop, this.ended.then(() => 'ended' as const)]);
+          if (next === 'ended' || this.done) return { durationMs, hungUp: true };
+          if (next === 'stop' || next === undefined || state.interrupted) break;
+          const started = Date.now();
+          const result = await Promise.race([
+            this.ep.play(this.deps.paths.toRemote(next.file)).then((r: unknown) => r ?? {}),
+            this.ended.then(() => undefined),
+          ]).finally(() => segments.release(next));
+          const brokenOff = !result || this.done || !!state.interrupted;
+          durationMs += playedMs(result, next.durationMs, brokenOff ? Date.now() - started : undefined);
+          if (!result || this.done) return { durationMs, hungUp: true };
+          if (state.interrupted) break;
+        }
+        if (segments.error && !state.interrupted) {
+          this.log.warn(
+            { err: (segments.error as Error).message ?? String(segments.error), text: source.text },
+            'stream source failed; the play ends with what was played',
+          );
+          return { durationMs, failed: true };
+        }
+        return { durationMs };
+      } finally {
+        segments.stop();
+      }
+    });
+  }
+
+  /** Runs one play as `this.playing`: stop, abort and DTMF interruption apply, the outcome is typed. */
+  private async withPlayState(
+    options: PlayOptions,
+    body: (state: Playing) => Promise<PlayRun>,
+  ): Promise<PlayOutcome> {
     this.assertActive('play');
     if (this.playing) this.stopPlayback();
+    // As on the embedded backend: a play whose signal has already fired does not start.
+    if (options.signal?.aborted) return { status: 'interrupted', durationMs: 0 };
     const state: Playing = {};
     this.playing = state;
-    const started = Date.now();
-    const onDtmf = (e: CallLegEvents['dtmf']): void => {
-      if (!options.interruptOnDtmf || state.interrupted) return;
-      state.interrupted = { digit: e.digit };
+    const interrupt = (digit?: string): void => {
+      state.interrupted = digit === undefined ? {} : { digit };
+      state.wake?.();
       void this.breakMedia();
     };
+    const onDtmf = (e: CallLegEvents['dtmf']): void => {
+      if (!options.interruptOnDtmf || state.interrupted) return;
+      interrupt(e.digit);
+    };
     const onAbort = (): void => {
-      state.interrupted ??= {};
-      void this.breakMedia();
+      if (!state.interrupted) interrupt();
     };
     this.events.on('dtmf', onDtmf);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const op = options.loop ? this.playLoop(target, state) : this.ep.play(target);
-      const finished = await Promise.race([op.then(() => true), this.ended.then(() => false)]);
-      const durationMs = Date.now() - started;
-      if (!finished || this.done) return { status: 'hangup', durationMs };
+      const run = await body(state);
+      const durationMs = Math.round(run.durationMs);
+      if (run.hungUp || this.done) return { status: 'hangup', durationMs };
       if (state.interrupted) {
         const digit = state.interrupted.digit;
         return digit ? { status: 'interrupted', durationMs, digit } : { status: 'interrupted', durationMs };
       }
+      if (run.failed) return { status: 'interrupted', durationMs };
       return { status: 'completed', durationMs };
     } finally {
       this.events.off('dtmf', onDtmf);
@@ -422,4 +548,16 @@ export class FreeswitchCallLeg implements CallLeg {
   private assertActive(operation: string): void {
     if (this.done) throw new LegEndedError(this.info.id, operation);
   }
+}
+
+/**
+ * How much of one stream segment the far end heard. FreeSWITCH's playback_ms counts the samples it
+ * read from the file, and it reads ahead: after a uuid_break it reports the whole file (measured on
+ * 1.10.12: 1500 for a 1.5 s file broken off after 1 s). So a segment broken off counts the time it
+ * played (`elapsedMs`); a segment played to its end counts its length, or less if FreeSWITCH read less.
+ */
+function playedMs(result: unknown, segmentMs: number, elapsedMs: number | undefined): number {
+  if (elapsedMs !== undefined) return Math.min(elapsedMs, segmentMs);
+  const reported = Number((result as { playbackMilliseconds?: unknown } | undefined)?.playbackMilliseconds);
+  return Number.isFinite(reported) && reported >= 0 ? Math.min(reported, segmentMs) : segmentMs;
 }

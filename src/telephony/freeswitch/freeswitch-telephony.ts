@@ -15,6 +15,7 @@ import type { FreeswitchSettings } from './config.js';
 import type {
   DrachtioFactory,
   FsEndpoint,
+  FsMediaServer,
   Srf,
   SrfDialog,
   SrfRequest,
@@ -23,6 +24,8 @@ import type {
 } from './drachtio-types.js';
 import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from '../sip/address-range.js';
 import { trunkRequestUri } from '../sip/trunk-request-uri.js';
+import { AudioForkServer } from './audio-fork-server.js';
+import { ensureAudioForkModule } from './audio-fork-module.js';
 import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
@@ -33,6 +36,10 @@ import { customHeaders, parseNameAddr } from './sip-messages.js';
 import { dialFailure, type DialCancelReason } from '../sip/dial-outcome.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { withTimeout } from '../../util/with-timeout.js';
+import { CallwrightError } from '../../errors.js';
+
+/** How long FreeSWITCH has to connect its audio fork after `uuid_audio_fork start`. */
+const AUDIO_FORK_CONNECT_TIMEOUT_MS = 5000;
 
 export interface FreeswitchTelephonyDeps {
   settings: FreeswitchSettings;
@@ -60,6 +67,9 @@ export class FreeswitchTelephony implements Telephony {
   private readonly pool: MediaServerPool;
   private readonly paths: SharedPaths;
   private readonly legs = new Set<FreeswitchCallLeg>();
+  private readonly audioFork: AudioForkServer;
+  /** mod_audio_fork checks per media-server connection (a reconnect is a new FreeSWITCH, maybe restarted). */
+  private readonly forkModule = new WeakMap<FsMediaServer, Promise<void>>();
   /** Each trunk's inbound_allow, parsed once (a bad entry fails the start, naming it, as on embedded). */
   private readonly trunkRanges: Array<{ trunk: TrunkSettings; ranges: AddressRange[] }>;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
@@ -84,13 +94,27 @@ export class FreeswitchTelephony implements Telephony {
       maxRetryDelayMs: s.max_retry_delay_ms,
     });
     this.paths = new SharedPaths(s.shared_dir.local, s.shared_dir.remote);
+    this.audioFork = new AudioForkServer({
+      address: s.audio_fork_address,
+      port: s.audio_fork_port,
+      url: s.audio_fork_url,
+      logger: this.log,
+    });
     this.srf.invite((req, res) => this.onInvite(req, res));
   }
 
   async start(): Promise<void> {
     if (this.started) return;
+    await this.audioFork.start();
     this.started = true;
     await Promise.all([this.link.start(), this.pool.start()]);
+    // Loaded now so the first listen does not wait for it; a failure only matters once a call listens.
+    for (const h of this.pool.handles) {
+      if (!this.pool.isUp(h)) continue;
+      this.ensureAudioFork(h).catch((err: Error) =>
+        this.log.warn({ mediaServer: h.name, err: err.message }, 'listening to calls will not work'),
+      );
+    }
     this.log.info({ readiness: this.readiness() }, 'freeswitch backend started');
   }
 
@@ -100,6 +124,26 @@ export class FreeswitchTelephony implements Telephony {
     await Promise.allSettled([...this.legs].map((leg) => leg.hangup('shutdown')));
     this.pool.stop();
     this.link.stop();
+    await this.audioFork.stop();
+  }
+
+  /** Makes sure the server has mod_audio_fork, once per connection; a failed check is retried next time. */
+  private ensureAudioFork(h: MediaServerHandle): Promise<void> {
+    const ms = h.ms;
+    if (!ms) {
+      return Promise.reject(
+        new CallwrightError('UNAVAILABLE', `listen: media server ${h.name} is not connected`),
+      );
+    }
+    let check = this.forkModule.get(ms);
+    if (!check) {
+      check = ensureAudioForkModule(ms, h.name, this.deps.settings.operation_timeout_ms, this.log);
+      this.forkModule.set(ms, check);
+      check.catch(() => {
+        if (this.forkModule.get(ms) === check) this.forkModule.delete(ms);
+      });
+    }
+    return check;
   }
 
   onInbound(handler: (call: InboundCall) => void | Promise<void>): void {
@@ -297,6 +341,11 @@ export class FreeswitchTelephony implements Telephony {
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
       ...(trunk ? { trunk } : {}),
       logger: this.log,
+      audioFork: {
+        server: this.audioFork,
+        ensureModule: (server) => this.ensureAudioFork(server),
+        connectTimeoutMs: AUDIO_FORK_CONNECT_TIMEOUT_MS,
+      },
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
       onEnded: (leg) => this.legs.delete(leg),

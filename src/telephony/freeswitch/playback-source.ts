@@ -1,3 +1,4 @@
+import { CallwrightError } from '../../errors.js';
 import type { MediaSource } from '../port.js';
 import type { SharedPaths } from './shared-paths.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
@@ -23,7 +24,10 @@ export async function playbackTarget(
     case 'tone':
       return toneStream(source.frequencies, source.durationMs, source.onMs, source.offMs);
     case 'stream':
-      throw new Error('play: the freeswitch backend does not play streams yet');
+      // play() hands streams to the leg's segment player; what reaches here is hold music, which loops.
+      throw new CallwrightError('VALIDATION', 'music: a stream plays once and cannot be hold music', [
+        { field: 'music', value: 'stream', expected: 'a file, speech, tone or silence source' },
+      ]);
     case 'silence':
       return `silence_stream://${Math.max(0, Math.round(source.durationMs))}`;
   }

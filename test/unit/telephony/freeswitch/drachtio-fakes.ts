@@ -8,10 +8,15 @@
  * rejects when the event socket is unreachable; MediaServer emits 'end' when its socket drops, and
  * each Endpoint emits 'destroy' when its own outbound socket closes; pending execute() callbacks never
  * fire once the socket is gone; connectCaller sends the 200 OK itself; uuid_break makes the running
- * playback/record application return.
+ * playback/record application return. `uuid_audio_fork start` behaves as mod_audio_fork's: the
+ * channel connects to the URL as a WebSocket client (subprotocol audio.drachtio.org) and sends the
+ * metadata text frame; `stop` and the channel's end close that socket with 1000; a refused connection
+ * fires CUSTOM mod_audio_fork::connect_failed with `{reason}`. The media server answers module_exists
+ * and load for mod_audio_fork as its `audioForkModule` says.
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import { WebSocket } from 'ws';
 import type { DrachtioFactory, Mrf } from '../../../../src/telephony/freeswitch/drachtio-types.js';
 
 const require = createRequire(import.meta.url);
@@ -182,6 +187,14 @@ export class FakeEndpoint extends EventEmitter {
   bridgedTo: string | undefined;
   /** Scripted playback length; undefined = until uuid_break. */
   playMs: number | undefined = 50;
+  /**
+   * How `uuid_audio_fork start` goes: connects; is refused (-ERR); answers +OK and never connects; or
+   * answers +OK and then reports connect_failed (the server cannot be reached).
+   */
+  audioFork: 'connects' | 'refused' | 'silent' | 'unreachable' = 'connects';
+  /** The fork's socket to the audio-fork server once `uuid_audio_fork start` connected. */
+  fork: WebSocket | undefined;
+  forkArgs: string[] = [];
   missingFiles = new Set<string>();
 
   constructor(readonly server: FakeMediaServer) {
@@ -235,6 +248,7 @@ export class FakeEndpoint extends EventEmitter {
     const list = Array.isArray(args) ? args : [args];
     this.log.push(`api ${command} ${list.join(' ')}`.trim());
     if (!this.connected) return Promise.reject(new Error('endpoint no longer active'));
+    if (command === 'uuid_audio_fork') return Promise.resolve(fsEvent({}, this.audioForkCommand(list)));
     // As FreeSWITCH 1.10: endless_playback takes a break as the end of one pass and plays on.
     if (command === 'uuid_break' && this.pending && this.pending.app !== 'endless_playback')
       this.complete(this.pending, {});
@@ -280,9 +294,62 @@ export class FakeEndpoint extends EventEmitter {
   destroy(): Promise<any> {
     if (!this.connected) return Promise.resolve();
     this.log.push('hangup');
+    this.closeFork();
     this.connected = false;
     this.server.endpoints.delete(this);
     return Promise.resolve();
+  }
+  /** mod_audio_fork's API: arguments split on spaces, as the module reads them. */
+  private audioForkCommand(args: string[]): string {
+    if (!this.server.audioForkLoaded) return '-ERR no such command';
+    const argv = args.join(' ').split(' ');
+    const [, action, url, , , bugname = 'audio_fork', metadata = ''] = argv;
+    if (action === 'stop') {
+      if (!this.fork) return '-ERR Operation Failed\n';
+      this.closeFork();
+      return '+OK Success\n';
+    }
+    if (action !== 'start' || !url) return '-USAGE: uuid_audio_fork ...\n';
+    if (this.fork || this.audioFork === 'refused') return '-ERR Operation Failed\n';
+    this.forkArgs = argv;
+    if (this.audioFork === 'silent') return '+OK Success\n';
+    if (this.audioFork === 'unreachable') {
+      setImmediate(() =>
+        this.emit('mod_audio_fork::connect_failed', { reason: 'connection refused', bugname }),
+      );
+      return '+OK Success\n';
+    }
+    const ws = new WebSocket(url, 'audio.drachtio.org');
+    this.fork = ws;
+    ws.on('open', () => ws.send(metadata));
+    ws.on('close', () => {
+      if (this.fork === ws) this.fork = undefined;
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      this.fork = undefined;
+      this.emit('mod_audio_fork::connect_failed', { reason: `HTTP ${res.statusCode}`, bugname });
+    });
+    ws.on('error', (err) => {
+      if (this.fork !== ws) return;
+      this.fork = undefined;
+      this.emit('mod_audio_fork::connect_failed', { reason: err.message, bugname });
+    });
+    return '+OK Success\n';
+  }
+  private closeFork(): void {
+    const ws = this.fork;
+    this.fork = undefined;
+    if (ws && ws.readyState !== ws.CLOSED) ws.close(1000);
+  }
+  customEvents = new Set<string>();
+  addCustomEventListener(event: string, handler: (body: any) => void): void {
+    this.customEvents.add(event);
+    this.removeListener(event, handler);
+    this.on(event, handler);
+  }
+  removeCustomEventListener(event: string, handler?: (body: any) => void): void {
+    if (handler) this.removeListener(event, handler);
+    else this.removeAllListeners(event);
   }
   /** A digit arrives from the caller (FreeSWITCH DTMF event; duration in 8 kHz units). */
   pressDigit(digit: string, source = 'RTP'): void {
@@ -295,6 +362,7 @@ export class FakeEndpoint extends EventEmitter {
   /** The endpoint's outbound event socket closes (FreeSWITCH died or hung the channel up). */
   socketLost(): void {
     if (!this.connected) return;
+    this.closeFork();
     this.connected = false;
     this.pending = undefined;
     this.emit('destroy');
@@ -320,6 +388,24 @@ export class FakeMediaServer extends EventEmitter {
   eslConnection: 'arrives' | 'never' = 'arrives';
   /** fsmrf's hard-coded wait for the outbound connection. */
   static readonly ESL_CONNECT_TIMEOUT_MS = 4000;
+  /** mod_audio_fork on this server: loaded, loadable by `load mod_audio_fork`, or not installed. */
+  audioForkModule: 'loaded' | 'loadable' | 'missing' = 'loaded';
+  apiCommands: string[] = [];
+  get audioForkLoaded(): boolean {
+    return this.audioForkModule === 'loaded';
+  }
+  /** The inbound event socket's API (MediaServer#api resolves with the body). */
+  api(command: string): Promise<string> {
+    this.apiCommands.push(command);
+    if (command === 'module_exists mod_audio_fork') return Promise.resolve(String(this.audioForkLoaded));
+    if (command === 'load mod_audio_fork') {
+      if (this.audioForkModule === 'missing')
+        return Promise.resolve('-ERR [module load file routine returned an error]\n');
+      this.audioForkModule = 'loaded';
+      return Promise.resolve('+OK Reloading XML\n+OK\n');
+    }
+    return Promise.resolve('-ERR unknown command\n');
+  }
   constructor(
     readonly address: string,
     private readonly srf?: FakeSrf,

@@ -30,6 +30,9 @@ export function settings(overrides: Partial<FreeswitchSettings> = {}): Freeswitc
     shared_dir: { local: shared, remote: '/fs/shared' },
     max_retry_delay_ms: 200,
     operation_timeout_ms: 500,
+    audio_fork_address: '127.0.0.1',
+    audio_fork_port: 0,
+    audio_fork_url: '',
     ...overrides,
   };
 }
