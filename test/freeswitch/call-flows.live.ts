@@ -11,7 +11,8 @@
  * server's data folder is made inside it because FreeSWITCH plays the cached speech and writes the
  * voicemail recordings there. Port blocks (peers, admin API; above FreeSWITCH's RTP range):
  * 45000-45299 warm transfer, 45300-45599 voicemail, 45600-45899 outbound IVR, 45900-45999 cold
- * transfer (REFER, 603 → bridge, ring group).
+ * transfer (REFER, 603 → bridge, ring group), 47000-47299 spoken intent (pocketsphinx hears the
+ * caller through mod_audio_fork; the intent fires a warm transfer; a spoken yes/no takes its branch).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { coldTransferFlow } from '../e2e/calls/acceptance/cold-transfer-flow.js'
 import { outboundIvrFlow } from '../e2e/calls/acceptance/outbound-ivr-flow.js';
 import { voicemailFlow } from '../e2e/calls/acceptance/voicemail-flow.js';
 import { warmTransferFlow } from '../e2e/calls/acceptance/warm-transfer-flow.js';
+import { spokenIntentFlow } from '../e2e/calls/acceptance/spoken-intent-flow.js';
 import { liveEnv, liveSettings, type LiveEnv } from './live-env.js';
 
 const env = liveEnv();
@@ -49,5 +51,6 @@ describe.skipIf(!env)(
     voicemailFlow({ base: 45300, label: 'freeswitch', backend });
     outboundIvrFlow({ base: 45600, label: 'freeswitch', backend });
     coldTransferFlow({ base: 45900, label: 'freeswitch', backend });
+    spokenIntentFlow({ base: 47000, label: 'freeswitch', backend });
   },
 );
