@@ -66,7 +66,9 @@ export function spokenStream(
       let left = heardMs;
       for (const [i, words] of sentences.entries()) {
         const ms = made[i] ?? 0;
-        if (left >= ms && ms > 0) {
+        // A sentence with no audio made yet was not heard at all.
+        if (ms === 0) break;
+        if (left >= ms) {
           out.push(words);
           left -= ms;
           continue;

@@ -62,6 +62,8 @@ describe('scripted agent', () => {
         max_digits: 1,
         timeout_ms: 2000,
         inter_digit_timeout_ms: 3000,
+        // The branch after the gather names the answers it expects: recognisers use them as hints.
+        expect: ['talk to a human', 'operator'],
       },
     ]);
   });
