@@ -4,7 +4,7 @@ export { EspeakProvider, type EspeakOptions } from './espeak-provider.js';
 export { PromptCache } from './prompt-cache.js';
 export { createSpeechSynthesizer, type SpeechSettings } from './create-speech.js';
 export { SpeechProviderError, failureOfStatus, type SpeechFailure } from './speech-error.js';
-export { encodeWav } from './wav.js';
+export { encodeWavFile, readWavFile } from './synthesis/wav-file.js';
 export { DeepgramRecognizer, type DeepgramRecognizerOptions } from './recognition/deepgram-recognizer.js';
 export {
   OpenAiTranscriptionRecognizer,

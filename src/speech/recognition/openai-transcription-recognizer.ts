@@ -6,7 +6,7 @@ import type {
   RecognitionStream,
   SpeechRecognizer,
 } from '../speech-recognizer.js';
-import { encodeWav } from '../wav.js';
+import { encodeWavFile } from '../synthesis/wav-file.js';
 import { ResultQueue } from './result-queue.js';
 
 const PROVIDER = 'openai';
@@ -198,7 +198,7 @@ class TranscriptionStream implements RecognitionStream {
     const form = new FormData();
     form.append(
       'file',
-      new Blob([encodeWav(pcm, this.options.sampleRate)], { type: 'audio/wav' }),
+      new Blob([encodeWavFile([pcm], this.options.sampleRate)], { type: 'audio/wav' }),
       'utterance.wav',
     );
     form.append('model', this.settings.model);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logging/logger.js';
+import { encodeWavFile } from '../../speech/synthesis/wav-file.js';
 import { Resampler } from '../../speech/audio/resampler.js';
 import type { PcmChunk } from '../port.js';
 
@@ -92,7 +93,7 @@ export class SegmentCollector {
           this.dir,
           `${this.prefix}-${++this.count}-${randomBytes(4).toString('hex')}.wav`,
         );
-        await writeFile(file, wavBytes(pcm.samples, pcm.rate));
+        await writeFile(file, encodeWavFile([pcm.samples], pcm.rate));
         const seg = { file, durationMs: (pcm.samples.length * 1000) / pcm.rate };
         if (this.stopped) {
           this.release(seg);
@@ -152,26 +153,4 @@ export class SegmentCollector {
 /** Rates a WAV can carry as they are; anything else (fractional, outside 8-48 kHz) is resampled to 8 kHz. */
 function fileRate(rate: number): number {
   return Number.isInteger(rate) && rate >= 8000 && rate <= 48000 ? rate : 8000;
-}
-
-/** A canonical 44-byte-header WAV of 16-bit mono PCM (RIFF/WAVE, fmt PCM). */
-export function wavBytes(pcm: Int16Array, rate: number): Buffer {
-  const dataBytes = pcm.length * 2;
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28); // byte rate
-  header.writeUInt16LE(2, 32); // block align
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  const data = Buffer.alloc(dataBytes);
-  for (let i = 0; i < pcm.length; i++) data.writeInt16LE(pcm[i] as number, 2 * i);
-  return Buffer.concat([header, data]);
 }
