@@ -10,6 +10,7 @@ import { validateAttachment } from '../actions/agent-plan.js';
 import { TriggerListSchema } from '../actions/triggers/trigger.js';
 import { FailurePolicySchema } from '../actions/failure-policy.js';
 import { validateAgentConfig } from './create-agent.js';
+import { agentSpeechIssues } from '../speech/agent-speech.js';
 
 /** An agent file: the agent, its action definitions and where they are attached. */
 export const AgentFile = Type.Object(
@@ -95,6 +96,7 @@ export function parseAgentFile(text: string, file = 'file'): unknown {
 export function importAgent(store: Store, engine: ActionEngine, input: unknown): ImportReport {
   const doc = structuredClone(input ?? {}) as AgentFile;
   const issues = check(AgentFile, doc);
+  if (!issues.length) issues.push(...agentSpeechIssues(doc.agent.speech, 'agent.speech'));
   if (issues.length) {
     const first = issues[0]!;
     throw new CallwrightError('VALIDATION', `${first.field}: expected ${first.expected}`, issues);

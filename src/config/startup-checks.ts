@@ -30,6 +30,46 @@ function mediaIssues(media: Config['media']): FieldIssue[] {
   ];
 }
 
+/** A cloud speech provider chosen as the server default needs what it cannot work without. */
+function speechIssues(speech: Config['speech']): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const need = (field: string, value: string, expected: string): void => {
+    if (!value) issues.push({ field, value, expected });
+  };
+  const openaiHosted = (url: string): boolean => /^https:\/\/api\.openai\.com(\/|$)/.test(url);
+  if (speech.recognizer === 'deepgram')
+    need(
+      'speech.deepgram.api_key',
+      speech.deepgram.api_key,
+      'a Deepgram API key (CALLWRIGHT_SPEECH_DEEPGRAM_API_KEY) when speech.recognizer is deepgram',
+    );
+  if (speech.recognizer === 'openai' && openaiHosted(speech.openai_transcription.base_url))
+    need(
+      'speech.openai_transcription.api_key',
+      speech.openai_transcription.api_key,
+      'an OpenAI API key (CALLWRIGHT_SPEECH_OPENAI_TRANSCRIPTION_API_KEY) when transcribing with api.openai.com',
+    );
+  if (speech.provider === 'openai' && openaiHosted(speech.openai_speech.base_url))
+    need(
+      'speech.openai_speech.api_key',
+      speech.openai_speech.api_key,
+      'an OpenAI API key (CALLWRIGHT_SPEECH_OPENAI_SPEECH_API_KEY) when speech.provider is openai on api.openai.com',
+    );
+  if (speech.provider === 'elevenlabs') {
+    need(
+      'speech.elevenlabs.api_key',
+      speech.elevenlabs.api_key,
+      'an ElevenLabs API key (CALLWRIGHT_SPEECH_ELEVENLABS_API_KEY) when speech.provider is elevenlabs',
+    );
+    need(
+      'speech.elevenlabs.voice_id',
+      speech.elevenlabs.voice_id,
+      'an ElevenLabs voice id when speech.provider is elevenlabs',
+    );
+  }
+  return issues;
+}
+
 /**
  * Rules the schema cannot state (cross-field rules, address syntax), which the
  * parts that use them would otherwise only find when they start: after the database and the
@@ -55,6 +95,7 @@ export function startupIssues(config: Config): FieldIssue[] {
   if (config.telephony.backend === 'freeswitch') {
     issues.push(...freeswitchConfigIssues(config.freeswitch, config.media.hold_music));
   }
+  issues.push(...speechIssues(config.speech));
   if (config.llm.base_url && !config.llm.model) {
     issues.push({
       field: 'llm.model',

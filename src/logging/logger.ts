@@ -10,7 +10,16 @@ export type { Logger } from 'pino';
  */
 const PII_KEYS = ['phone', 'number', 'caller', 'callee', 'body', 'text', 'transcript', 'email'];
 
-const SECRET_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]'];
+/** Provider keys (speech, LLM) by name, wherever a config or options object is logged. */
+const KEY_NAMES = ['api_key', 'apiKey'];
+
+const SECRET_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  ...KEY_NAMES,
+  ...KEY_NAMES.map((k) => `*.${k}`),
+  ...KEY_NAMES.map((k) => `*.*.${k}`),
+];
 
 const PII_PATHS = [...PII_KEYS, ...PII_KEYS.map((k) => `*.${k}`), ...SECRET_PATHS];
 

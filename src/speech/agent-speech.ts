@@ -38,3 +38,28 @@ export const AgentSpeech = Type.Object(
 );
 
 export type AgentSpeechSettings = Static<typeof AgentSpeech>;
+
+/**
+ * Rules the schema cannot state: a fallback transfer needs its target; a language tag must look like
+ * one. Field names start with `prefix` (`agent.speech`, `body.speech`).
+ */
+export function agentSpeechIssues(
+  speech: AgentSpeechSettings | undefined,
+  prefix: string,
+): Array<{ field: string; value?: unknown; expected: string }> {
+  if (!speech) return [];
+  const issues: Array<{ field: string; value?: unknown; expected: string }> = [];
+  if (speech.on_failure?.then === 'transfer' && !speech.on_failure.target)
+    issues.push({
+      field: `${prefix}.on_failure.target`,
+      expected:
+        'a transfer target (a named target of the agent, an E.164 number or a SIP URI) when then is transfer',
+    });
+  if (speech.language !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(speech.language))
+    issues.push({
+      field: `${prefix}.language`,
+      value: speech.language,
+      expected: 'a BCP 47 tag such as en-US',
+    });
+  return issues;
+}

@@ -4,6 +4,7 @@ import { crudRoutes } from './crud.js';
 import type { Row } from '../../store/repository.js';
 import { CallwrightError, type FieldIssue } from '../../errors.js';
 import { validateAgentConfig } from '../../agent/create-agent.js';
+import { agentSpeechIssues, type AgentSpeechSettings } from '../../speech/agent-speech.js';
 import {
   lineTargetIssues,
   referenceIssues,
@@ -115,14 +116,15 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
 
 /** A scripted or webhook agent's config is checked like `agents import` does, naming the field. */
 function agentConfigIssues(store: ApiDeps['store'], body: Row, id?: string): FieldIssue[] {
-  if (body.config === undefined) return [];
+  const speech = agentSpeechIssues(body.speech as AgentSpeechSettings | undefined, 'body.speech');
+  if (body.config === undefined) return speech;
   const kind = typeof body.kind === 'string' ? body.kind : id ? store.agents.get(id)?.kind : undefined;
   if (!kind) return [];
   try {
     validateAgentConfig(kind, body.config, 'body.config');
-    return [];
+    return speech;
   } catch (err) {
-    if (err instanceof CallwrightError) return err.issues;
+    if (err instanceof CallwrightError) return [...err.issues, ...speech];
     throw err;
   }
 }

@@ -51,4 +51,30 @@ describe('start-up checks beyond the schema', () => {
     expect(fields).toContain('freeswitch.drachtio.secret');
     expect(fields).toContain('freeswitch.media_servers');
   });
+
+  it('names the key a cloud speech provider chosen as the default cannot work without', () => {
+    const issues = issuesFor({
+      speech: { recognizer: 'deepgram', provider: 'elevenlabs' },
+    });
+    expect(issues.map((i) => i.field)).toEqual([
+      'speech.deepgram.api_key',
+      'speech.elevenlabs.api_key',
+      'speech.elevenlabs.voice_id',
+    ]);
+    expect(issues[0]?.expected).toMatch(/CALLWRIGHT_SPEECH_DEEPGRAM_API_KEY/);
+    // A local OpenAI-compatible server needs no key.
+    expect(
+      issuesFor({
+        speech: {
+          recognizer: 'openai',
+          provider: 'openai',
+          openai_transcription: { base_url: 'http://127.0.0.1:9000/v1' },
+          openai_speech: { base_url: 'http://127.0.0.1:8880/v1' },
+        },
+      }),
+    ).toEqual([]);
+    expect(issuesFor({ speech: { provider: 'openai' } }).map((i) => i.field)).toEqual([
+      'speech.openai_speech.api_key',
+    ]);
+  });
 });

@@ -38,6 +38,24 @@ function capture(): { stream: Writable; lines: () => string[]; text: () => strin
 const NUMBER = '+14155550100';
 
 describe('log redaction', () => {
+  it('hides provider keys under api_key / apiKey at any depth, with or without PII redaction', () => {
+    for (const redact_pii of [true, false]) {
+      const out = capture();
+      const logger = createLogger({ level: 'info', redact_pii }, out.stream);
+      logger.info(
+        {
+          api_key: 'sk-top',
+          speech: { deepgram: { api_key: 'dg-secret' } },
+          options: { apiKey: 'el-secret' },
+        },
+        'settings',
+      );
+      const text = out.text();
+      for (const secret of ['sk-top', 'dg-secret', 'el-secret']) expect(text).not.toContain(secret);
+      expect(text).toContain('[redacted]');
+    }
+  });
+
   it('keeps call state names readable in the call-state line and hides the numbers of the call', async () => {
     const out = capture();
     const logger = createLogger({ level: 'info', redact_pii: true }, out.stream);

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { importAgent } from '../../../src/agent/agent-import.js';
+import { CallwrightError } from '../../../src/errors.js';
+import { testActionEngine } from '../../helpers/action-engine.js';
+import { tempStore, testConfig } from '../../helpers/temp.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function setup() {
+  const t = tempStore();
+  cleanups.push(t.cleanup);
+  return { store: t.store, engine: testActionEngine(t.store, testConfig(t.dir)) };
+}
+
+function importError(speech: unknown): CallwrightError {
+  const { store, engine } = setup();
+  try {
+    importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
+  } catch (err) {
+    return err as CallwrightError;
+  }
+  throw new Error('import succeeded');
+}
+
+describe("an agent's speech settings on import", () => {
+  it('are stored and read back', () => {
+    const { store, engine } = setup();
+    const speech = { recognizer: 'deepgram', synthesizer: 'openai', hints: ['invoice'], barge_in: false };
+    const report = importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
+    expect(store.agents.get(report.agent.id)?.speech).toEqual(speech);
+  });
+
+  it.each([
+    [{ recognizer: 'whisperx' }, 'agent.speech.recognizer', 'pocketsphinx'],
+    [{ end_of_turn_ms: 5 }, 'agent.speech.end_of_turn_ms', '100'],
+    [{ barge_in: 'yes' }, 'agent.speech.barge_in', 'boolean'],
+    [{ on_failure: { then: 'transfer' } }, 'agent.speech.on_failure.target', 'transfer target'],
+    [{ language: 'english please' }, 'agent.speech.language', 'BCP 47'],
+  ])('%j is refused naming %s', (speech, field, expected) => {
+    const err = importError(speech);
+    expect(err.code).toBe('VALIDATION');
+    const issue = err.issues.find((i) => i.field === field);
+    expect(issue, JSON.stringify(err.issues)).toBeDefined();
+    expect(issue?.expected).toContain(expected);
+  });
+});
