@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { importAgent } from '../../../src/agent/agent-import.js';
-import { CallwrightError } from '../../../src/errors.js';
+import type { CallwrightError } from '../../../src/errors.js';
 import { testActionEngine } from '../../helpers/action-engine.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 
