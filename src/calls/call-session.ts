@@ -265,11 +265,15 @@ export class CallSession implements CallHandle {
     });
     const fallback = this.speech?.onFailure;
     if (!fallback || this.state !== 'answered') return;
-    this.driver.enqueue(async () => {
+    // Now, not after the agent's current command: a gather waiting for speech would wait in silence.
+    try {
       if (fallback.say) await this.say(fallback.say, { bargeIn: false });
+      if (this.state !== 'answered') return;
       if (fallback.then === 'transfer' && fallback.target) await this.transfer(fallback.target);
       else if (fallback.then === 'hangup') await this.hangup('speech failure');
-    });
+    } catch (err) {
+      this.log.error({ err }, 'the speech fallback failed');
+    }
   }
 
   /** A transcript line from a recogniser, the webhook agent or the API. */
