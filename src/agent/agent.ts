@@ -180,4 +180,9 @@ export interface Agent {
   handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]>;
   /** Phrases the agent reacts to (a scripted agent's branch intents), as recognition hints. */
   listensFor?(): string[];
+  /**
+   * Partial caller lines are delivered too, as `transcript` events with `final: false`, while the
+   * recogniser revises them (the latest one only, when the agent is still busy with an earlier event).
+   */
+  readonly hearsPartials?: boolean;
 }

@@ -75,6 +75,23 @@ export class AgentDriver {
     if (!this.gathering) this.deliver({ type: 'transcript', text, speaker: 'caller', final: true });
   }
 
+  /** The latest partial caller line not yet delivered (agents that hear partials). */
+  private partial: string | undefined;
+
+  /** A partial caller line: delivered to agents that ask for them, the latest one when the agent is busy. */
+  onPartial(text: string): void {
+    if (this.stopped || !this.agent.hearsPartials || this.gathering) return;
+    const queued = this.partial !== undefined;
+    this.partial = text;
+    if (queued) return;
+    this.enqueue(async () => {
+      const latest = this.partial;
+      this.partial = undefined;
+      if (latest !== undefined && !this.stopped)
+        await this.process({ type: 'transcript', text: latest, speaker: 'caller', final: false });
+    });
+  }
+
   /** Runs work in the agent's turn order (texts fired actions return, for instance). */
   enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((err: unknown) => {

@@ -280,7 +280,8 @@ export class CallSession implements CallHandle {
   transcript(line: TranscriptLine): void {
     if (this.state === 'ended') return;
     if (!line.final) {
-      // Partial lines reach the agent's driver (a gather in progress) but are not stored.
+      // Partial lines reach agents that ask for them; only final lines are stored and fire triggers.
+      if (line.speaker === 'caller') this.driver.onPartial(line.text);
       return;
     }
     this.recorder.event('transcript', {

@@ -13,6 +13,12 @@ export const WebhookAgentConfig = Type.Object(
       description: 'Standard Webhooks signing secret: whsec_<base64 key>',
     }),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 30000, description: 'Default 3000' })),
+    partial_transcripts: Type.Optional(
+      Type.Boolean({
+        description:
+          'Also POST partial caller lines (final: false) as the recogniser revises them; default false',
+      }),
+    ),
     fallback: Type.Optional(
       Type.Object(
         {
@@ -87,6 +93,10 @@ export class WebhookAgent implements Agent {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
     this.config = parseWebhookConfig(config);
+  }
+
+  get hearsPartials(): boolean {
+    return this.config.partial_transcripts ?? false;
   }
 
   async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
