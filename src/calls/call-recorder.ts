@@ -5,7 +5,12 @@ interface PendingEvent {
   type: string;
   data: Record<string, unknown>;
   at: string;
+  /** Set once written. */
+  id?: number;
 }
+
+/** An event already recorded, to amend later (`CallRecorder.amend`). */
+export type RecordedEvent = Readonly<{ type: string }>;
 
 /**
  * Writes one call's history as it happens: the calls row and its call_events. Events are stamped when
@@ -23,9 +28,23 @@ export class CallRecorder {
     private readonly log: Logger,
   ) {}
 
-  event(type: string, data: Record<string, unknown> = {}): void {
-    this.pending.push({ type, data, at: new Date().toISOString() });
+  event(type: string, data: Record<string, unknown> = {}): RecordedEvent {
+    const e: PendingEvent = { type, data, at: new Date().toISOString() };
+    this.pending.push(e);
     this.scheduled ??= setImmediate(() => this.flush());
+    return e;
+  }
+
+  /** New data for an event recorded earlier: changed in place while pending, else rewritten by id. */
+  amend(event: RecordedEvent, data: Record<string, unknown>): void {
+    const e = event as PendingEvent;
+    e.data = data;
+    if (e.id === undefined || !this.store.db.open) return;
+    try {
+      this.store.callEvents.amend(this.callId, e.id, data);
+    } catch (err) {
+      this.log.error({ err }, 'call event amend failed');
+    }
   }
 
   update(fields: Partial<CallRecord>): void {
@@ -44,7 +63,7 @@ export class CallRecorder {
     this.pending = [];
     try {
       this.store.db.transaction(() => {
-        for (const e of batch) this.store.callEvents.append(this.callId, e.type, e.data, e.at);
+        for (const e of batch) e.id = this.store.callEvents.append(this.callId, e.type, e.data, e.at).id;
       })();
     } catch (err) {
       this.log.error({ err, events: batch.length }, 'call events write failed');

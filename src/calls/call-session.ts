@@ -348,6 +348,9 @@ export class CallSession implements CallHandle {
     const speaking: Speaking = { controller, bargeIn };
     this.speaking = speaking;
     const startMs = Date.now() - this.answeredAt;
+    // The line is stored when it begins (history keeps its order) and cut if the caller did not hear it all.
+    const line = { speaker: 'agent', text, final: true, start_ms: startMs };
+    const recorded = this.recorder.event('transcript', line);
     const spoken = this.spokenStream(text, controller.signal);
     let outcome;
     try {
@@ -370,11 +373,9 @@ export class CallSession implements CallHandle {
       : spoken
         ? spoken.heard(outcome.durationMs)
         : heardText(text, outcome.durationMs, estimateSpeechMs(text));
-    this.recorder.event('transcript', {
-      speaker: 'agent',
+    this.recorder.amend(recorded, {
+      ...line,
       text: heard,
-      final: true,
-      start_ms: startMs,
       end_ms: startMs + outcome.durationMs,
       ...(cut ? { interrupted: speaking.bargedIn ? 'barge-in' : outcome.status, said: text } : {}),
     });

@@ -13,14 +13,16 @@ export interface CallEventRecord {
   data: Record<string, unknown>;
 }
 
-/** Append-only call history, read back in the order it was written. */
+/** Call history, appended and read back in the order it was written (see `amend`). */
 export class CallEventRepository {
   private readonly insert: Statement;
+  private readonly amendData: Statement;
   private readonly page: Statement;
   private readonly count: Statement;
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)');
+    this.amendData = db.prepare('UPDATE call_events SET data = ? WHERE id = ? AND call_id = ?');
     this.page = db.prepare('SELECT * FROM call_events WHERE call_id = ? ORDER BY id LIMIT ? OFFSET ?');
     this.count = db.prepare('SELECT count(*) AS n FROM call_events WHERE call_id = ?');
   }
@@ -28,6 +30,14 @@ export class CallEventRepository {
   append(callId: string, type: string, data: Record<string, unknown> = {}, at = nowIso()): CallEventRecord {
     const info = this.insert.run(callId, at, type, JSON.stringify(data));
     return { id: Number(info.lastInsertRowid), call_id: callId, at, type, data };
+  }
+
+  /**
+   * Replaces the data of one event. The one sanctioned change to history: an agent line written when
+   * it began is cut to what the caller heard once it was interrupted (the event keeps its place).
+   */
+  amend(callId: string, id: number, data: Record<string, unknown>): void {
+    this.amendData.run(JSON.stringify(data), id, callId);
   }
 
   list(callId: string, query: PageQuery = {}): Page<CallEventRecord> {

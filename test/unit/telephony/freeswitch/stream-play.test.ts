@@ -167,8 +167,9 @@ describe('freeswitch call leg: stream play', () => {
     leg.stopPlayback();
     const out = await playing;
     expect(out.status).toBe('interrupted');
-    // The first segment's scripted 10 ms playback (timer granularity allows a little more).
-    expect(out.durationMs).toBeGreaterThanOrEqual(10);
+    // The first segment's scripted 10 ms playback: a 10 ms timer measured with Date.now() (whole
+    // milliseconds, truncated) can read 9, and timer granularity allows a little more.
+    expect(out.durationMs).toBeGreaterThanOrEqual(9);
     expect(out.durationMs).toBeLessThan(50);
     expect(closed).toBe(false);
     slow.open();
