@@ -158,4 +158,12 @@ async function freeswitchRig(): Promise<PortRig> {
   };
 }
 
-describePortContract('freeswitch backend, drachtio/fsmrf doubles', { rig: freeswitchRig });
+describePortContract('freeswitch backend, drachtio/fsmrf doubles', {
+  rig: freeswitchRig,
+  notApplicable: {
+    'play-stream':
+      'the doubles play every file in a fixed 50 ms whatever its length; stream timing runs against live FreeSWITCH (port-contract.live.ts)',
+    'play-stream-stopped':
+      'the doubles play every file in a fixed 50 ms whatever its length; stream timing runs against live FreeSWITCH (port-contract.live.ts)',
+  },
+});

@@ -13,6 +13,7 @@ import {
   type DialRequest,
   type DtmfEvent,
   type InboundCall,
+  type PcmChunk,
   type Telephony,
 } from '../../src/telephony/port.js';
 
@@ -73,6 +74,9 @@ export type CaseName =
   | 'dial-timeout'
   | 'play'
   | 'play-stopped'
+  | 'play-stream'
+  | 'play-stream-stopped'
+  | 'listen'
   | 'record'
   | 'send-dtmf-info'
   | 'send-dtmf-rfc4733'
@@ -157,6 +161,23 @@ async function digitsIn(rig: PortRig, script: CallerScript): Promise<DtmfEvent[]
   await leg.ended;
   await far.finished();
   return digits;
+}
+
+/** Stream segments of a quiet 440 Hz tone, one per rate, each `ms` long, in 100 ms chunks. */
+async function* segments(rates: number[], ms: number): AsyncGenerator<AsyncIterable<PcmChunk>> {
+  for (const rate of rates) {
+    yield (async function* (): AsyncGenerator<PcmChunk> {
+      const total = Math.round((rate * ms) / 1000);
+      const step = rate / 10;
+      for (let at = 0; at < total; at += step) {
+        const n = Math.min(step, total - at);
+        const samples = Int16Array.from({ length: n }, (_, i) =>
+          Math.round(3000 * Math.sin((2 * Math.PI * 440 * (at + i)) / rate)),
+        );
+        yield { samples, sampleRate: rate };
+      }
+    })();
+  }
 }
 
 export const PORT_CASES: ContractCase[] = [
@@ -258,6 +279,72 @@ export const PORT_CASES: ContractCase[] = [
         leg.stopPlayback();
         return playing;
       }),
+  },
+  {
+    name: 'play-stream',
+    title: 'play: a stream of two segments at other rates plays to the end: completed, its length sent',
+    expected: { status: 'completed', lengthSent: true },
+    timeoutMs: 30_000,
+    act: (rig) =>
+      onLeg(rig, 'answer', async (leg) => {
+        // 400 ms at 16 kHz, then 400 ms at 24 kHz, in chunks.
+        const outcome = await leg.play({ kind: 'stream', segments: segments([16000, 24000], 400) });
+        return {
+          status: outcome.status,
+          lengthSent: outcome.durationMs >= 700 && outcome.durationMs <= 1000,
+          durationMs: outcome.durationMs,
+        };
+      }),
+    partial: true,
+  },
+  {
+    name: 'play-stream-stopped',
+    title: 'play: stopPlayback ends a stream part-way: interrupted, with what was sent',
+    expected: { status: 'interrupted', partSent: true, producerClosed: true },
+    partial: true,
+    timeoutMs: 30_000,
+    act: (rig) =>
+      onLeg(rig, 'answer', async (leg) => {
+        let producerClosed = false;
+        async function* long(): AsyncGenerator<AsyncIterable<PcmChunk>> {
+          try {
+            yield* segments([8000], 2000);
+            yield* segments([8000], 2000);
+          } finally {
+            producerClosed = true;
+          }
+        }
+        const playing = leg.play({ kind: 'stream', segments: long() });
+        await new Promise((r) => setTimeout(r, 800));
+        leg.stopPlayback();
+        const outcome = await playing;
+        // The producer is closed once the player leaves it (at once, or at its next chunk).
+        const until = Date.now() + 3000;
+        while (!producerClosed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        return {
+          status: outcome.status,
+          partSent: outcome.durationMs > 0 && outcome.durationMs < 2000,
+          producerClosed,
+          durationMs: outcome.durationMs,
+        };
+      }),
+  },
+  {
+    name: 'listen',
+    title: 'listen: 20 ms frames of the far end at 8 kHz; the tap ends with the leg: hangup',
+    expected: { sampleRate: 8000, framesOf160: true, stopped: { reason: 'hangup' } },
+    partial: true,
+    timeoutMs: 30_000,
+    async act(rig) {
+      const { leg, far } = await dialled(rig, 'answer');
+      const sizes = new Set<number>();
+      const tap = await leg.listen((frame) => sizes.add(frame.length));
+      await new Promise((r) => setTimeout(r, 1000));
+      await leg.hangup();
+      await far.finished();
+      const stopped = await tap.stopped;
+      return { sampleRate: tap.sampleRate, framesOf160: [...sizes].every((n) => n === 160), stopped };
+    },
   },
   {
     name: 'record',

@@ -26,6 +26,7 @@ import {
   type HangupCause,
   type HangupEvent,
   type InboundCall,
+  type PcmChunk,
   type Listener,
   type MediaSource,
   type PlayOptions,
@@ -159,6 +160,7 @@ export class FakeLeg implements CallLeg {
     this.played.push(source);
     // A new play replaces the one in progress, as on the backends.
     this.playing?.({ status: 'interrupted', durationMs: 0 });
+    if (source.kind === 'stream') return this.playStream(source.segments, options);
     const ms = this.options.playMs ?? 0;
     if (ms === 0 && !options.signal?.aborted) return { status: 'completed', durationMs: 0 };
     const started = Date.now();
@@ -183,6 +185,57 @@ export class FakeLeg implements CallLeg {
 
   stopPlayback(): void {
     this.playing?.({ status: 'interrupted', durationMs: 0 });
+  }
+
+  /**
+   * A stream plays in real time, chunk by chunk, as the backends send it: `durationMs` is the audio
+   * sent; a stop, an abort, a key (interruptOnDtmf) or a new play ends it and closes the producer.
+   */
+  private async playStream(
+    segments: AsyncIterable<AsyncIterable<PcmChunk>>,
+    options: PlayOptions,
+  ): Promise<PlayOutcome> {
+    let stopped: PlayOutcome | undefined;
+    let sentMs = 0;
+    let wake: (() => void) | undefined;
+    const finish: Playing = (o) => {
+      stopped ??= { ...o, durationMs: Math.round(sentMs) };
+      wake?.();
+    };
+    this.playing = finish;
+    const onDigit = (e: { digit: string }): void =>
+      finish({ status: 'interrupted', durationMs: 0, digit: e.digit });
+    const onAbort = (): void => finish({ status: 'interrupted', durationMs: 0 });
+    if (options.interruptOnDtmf) this.on('dtmf', onDigit);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    try {
+      outer: for await (const segment of segments) {
+        if (stopped) break;
+        for await (const chunk of segment) {
+          if (stopped) break outer;
+          const ms = (chunk.samples.length * 1000) / chunk.sampleRate;
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, ms);
+            wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          wake = undefined;
+          if (stopped) break outer;
+          sentMs += ms;
+        }
+      }
+    } catch {
+      // A producer that fails ends the play with what was sent, as on the embedded backend.
+    } finally {
+      this.off('dtmf', onDigit);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (this.playing === finish) this.playing = undefined;
+    }
+    if (!this.active) return { status: 'hangup', durationMs: Math.round(sentMs) };
+    return stopped ?? { status: 'completed', durationMs: Math.round(sentMs) };
   }
 
   /** The current audio tap's frame callback (`listen`), for tests that speak to the agent. */
