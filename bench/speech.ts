@@ -953,19 +953,32 @@ async function loadSections(dir: string, engine: RtpMediaEngine, pool: VoiceActi
       console.log(
         `    not listening (${plain.calls} calls): ${base.toFixed(2)} CPU-s per call-minute (${core(base)} per call)`,
       );
+      // Decoding cost per second of utterance audio, from steps where the decoders kept up: once they
+      // fall behind (and share the cores with the media clock) a decode takes more CPU, and the
+      // decodes finished in a window are too few to tell.
+      const unsaturated = recognised.filter((r) => r.keepsUp);
+      const costFrom = unsaturated.length ? unsaturated : recognised.slice(0, 1);
+      const decodedMs = costFrom.reduce((n, r) => n + r.decodedAudioMs, 0);
+      const perAudio = decodedMs > 0 ? costFrom.reduce((n, r) => n + r.cpuDecodersMs, 0) / decodedMs : NaN;
+      console.log(
+        `    decoding costs ${(perAudio * 100).toFixed(0)}% of a core per second of utterance audio (lead-in and end-of-turn silence included; from the ${costFrom.map((r) => r.calls).join(', ')}-call step${unsaturated.length ? ', decoders keeping up' : ''})`,
+      );
       for (const r of recognised) {
         const here = perCallMinute(r, r.cpuHereMs);
         const dec = perCallMinute(r, r.cpuDecodersMs);
-        // What the decoders would need to decode every utterance: CPU per second of utterance decoded
-        // times the utterance audio the calls handed over (differs from `dec` once they fall behind).
-        const perAudio = r.decodedAudioMs > 0 ? r.cpuDecodersMs / r.decodedAudioMs : NaN;
+        if (r.keepsUp) {
+          console.log(
+            `    recognised ${String(r.calls).padStart(3)} calls: ${here.toFixed(2)} here + ${dec.toFixed(2)} decoders = ${(here + dec).toFixed(2)} CPU-s per call-minute (${core(here + dec)} per call)`,
+          );
+          continue;
+        }
+        // Behind: what decoding every utterance handed over would have taken at the cost above.
         const need = perCallMinute(r, perAudio * r.endedAudioMs);
         console.log(
-          `    recognised ${String(r.calls).padStart(3)} calls: ${here.toFixed(2)} here + ${dec.toFixed(2)} decoders = ${(here + dec).toFixed(2)} CPU-s per call-minute (${core(here + dec)} per call)${r.keepsUp ? '' : `; decoders behind, needed ${need.toFixed(2)}`}; decoding costs ${Number.isNaN(perAudio) ? 'n/a' : (perAudio * 100).toFixed(0)}% of a core per second of utterance`,
+          `    recognised ${String(r.calls).padStart(3)} calls: decoders behind (used ${dec.toFixed(2)}); ${here.toFixed(2)} here + ${need.toFixed(2)} decoders needed = ${(here + need).toFixed(2)} CPU-s per call-minute (${core(here + need)} per call)`,
         );
       }
-      const fit = recognised.filter((r) => r.keepsUp);
-      const ref = fit.length ? fit[fit.length - 1] : undefined;
+      const ref = unsaturated.at(-1);
       if (ref) {
         const total = perCallMinute(ref, ref.cpuHereMs + ref.cpuDecodersMs);
         console.log(
