@@ -31,9 +31,9 @@
  *           TurnDetector.bargeIn → stopPlayback.
  *  load     N sessions, each with a CallListener (tap → VAD → pocketsphinx), callers in a peer process
  *           looping three phrases with 2 s pauses; frame lateness from engine.detail(), compared with
- *           the same calls without listening; then a ramp and the ceiling: the largest step with
- *           p99 < 5 ms and recognition keeping up (final-result p95 below BENCH_KEEPUP_P95_MS and the
- *           decoders' queue not growing).
+ *           the same calls not listening and listening with voice activity only; then a ramp and the
+ *           ceiling: the largest step with p99 < 5 ms and recognition keeping up (final-result p95
+ *           below BENCH_KEEPUP_P95_MS and the decodes in flight not growing).
  *  cpu      CPU per minute of recognised call audio: this process (process.cpuUsage, includes the
  *           voice activity thread) plus the pocketsphinx decoder processes (/proc/<pid>/stat).
  */
