@@ -904,7 +904,7 @@ async function loadSections(dir: string, engine: RtpMediaEngine, pool: VoiceActi
       );
       const held = await handOverHold(parts);
       console.log(
-        `    handing one utterance (${(held.audioMs / 1000).toFixed(1)} s with lead-in and end-of-turn silence) to pocketsphinx holds this thread ${held.p50.toFixed(1)} ms p50, ${held.max.toFixed(1)} ms max (upsampling to 16 kHz and base64 before the write to the decoder)`,
+        `    handing one utterance (${(held.audioMs / 1000).toFixed(1)} s with lead-in and end-of-turn silence) to pocketsphinx holds this thread ${held.p50.toFixed(1)} ms p50, ${held.max.toFixed(1)} ms max (on this thread: handing the audio to the preparation worker, then the write to the decoder; upsampling and encoding run on the worker)`,
       );
       console.log(STEP_HEADER);
       const plain = await step(baseCalls, 'no');

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, setPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../logging/logger.js';
@@ -11,7 +12,6 @@ import type {
   RecognitionStream,
   SpeechRecognizer,
 } from '../speech-recognizer.js';
-import { upsampleTo16k } from '../audio/resampler.js';
 import { ResultQueue } from './result-queue.js';
 import { UtteranceBuffer } from './utterance-buffer.js';
 
@@ -20,6 +20,64 @@ const INSTALL = 'apt-get install pocketsphinx-en-us python3-pocketsphinx (or npm
 /** Longest one utterance may take to decode before the decoder is restarted. */
 const DECODE_TIMEOUT_MS = 20_000;
 const START_TIMEOUT_MS = 20_000;
+/**
+ * Decoders run below the server's priority: decoding is bulk work that may wait a few ms, the media
+ * clock is not (on a loaded machine a decoder at the same priority takes the core the clock needs).
+ */
+const DECODER_NICE = 10;
+
+/** Upsampling and encoding utterances on a worker thread (utterance-prep.mjs), off the media clock. */
+class UtterancePrep {
+  private worker: Worker | null = null;
+  private readonly jobs = new Map<number, { resolve: (b64: string) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  prepare(pcm: Int16Array): Promise<string> {
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      if (this.jobs.size === 1) worker.ref();
+      worker.postMessage({ id, pcm });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./utterance-prep.mjs', import.meta.url), {
+      workerData: { role: 'callwright-utterance-prep' },
+    });
+    worker.on('message', (reply: { id: number; b64?: string; error?: string }) => {
+      const job = this.jobs.get(reply.id);
+      if (!job) return;
+      this.jobs.delete(reply.id);
+      if (reply.b64 !== undefined) job.resolve(reply.b64);
+      else
+        job.reject(
+          new SpeechProviderError('pocketsphinx', 'protocol', reply.error ?? 'preparing audio failed'),
+        );
+      if (this.jobs.size === 0) worker.unref();
+    });
+    const failAll = (err: Error): void => {
+      for (const job of this.jobs.values()) job.reject(err);
+      this.jobs.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = null;
+      failAll(new SpeechProviderError('pocketsphinx', 'unavailable', 'the audio preparation thread exited'));
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+}
 
 export interface PocketsphinxOptions {
   python: string;
@@ -51,6 +109,7 @@ class DecoderProcess {
 
   constructor(
     private readonly options: PocketsphinxOptions,
+    private readonly prep: UtterancePrep,
     private readonly idle: () => void,
   ) {}
 
@@ -67,14 +126,13 @@ class DecoderProcess {
       this.kill();
     }, DECODE_TIMEOUT_MS);
     this.current = { id, job, timer };
+    let pcm: string;
     try {
-      await this.start();
+      [pcm] = await Promise.all([this.prep.prepare(job.pcm), this.start()]);
     } catch (err) {
       return this.fail(err as Error);
     }
-    // Decoder processes take 16 kHz (the model's rate); upsampled here, off the media clock's turn.
-    const wide = upsampleTo16k(job.pcm);
-    const pcm = Buffer.from(wide.buffer, wide.byteOffset, wide.byteLength).toString('base64');
+    if (this.current?.id !== id) return;
     this.child?.stdin.write(
       `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [] })}\n`,
     );
@@ -87,6 +145,13 @@ class DecoderProcess {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       this.child = child;
+      if (child.pid !== undefined) {
+        try {
+          setPriority(child.pid, DECODER_NICE);
+        } catch {
+          // Not allowed here (a container without the capability): it runs at our priority.
+        }
+      }
       let stderr = '';
       const startTimer = setTimeout(() => {
         reject(
@@ -183,10 +248,14 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
   readonly provider = 'pocketsphinx';
   private readonly decoders: DecoderProcess[];
   private readonly queue: Job[] = [];
+  private readonly prep = new UtterancePrep();
 
   constructor(private readonly options: PocketsphinxOptions) {
     const n = options.decoders > 0 ? options.decoders : availableParallelism();
-    this.decoders = Array.from({ length: n }, () => new DecoderProcess(options, () => this.pump()));
+    this.decoders = Array.from(
+      { length: n },
+      () => new DecoderProcess(options, this.prep, () => this.pump()),
+    );
   }
 
   /** Decodes one utterance (8 kHz PCM). */
@@ -215,6 +284,7 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
 
   async close(): Promise<void> {
     for (const d of this.decoders) d.kill();
+    await this.prep.close();
   }
 
   private pump(): void {

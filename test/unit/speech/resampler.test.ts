@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Resampler, upsampleTo16k } from '../../../src/speech/audio/resampler.js';
+import { Resampler } from '../../../src/speech/audio/resampler.js';
+import { upsampleTo16k } from '../../../src/speech/recognition/utterance-prep.mjs';
 
 function sine(rate: number, hz: number, n: number): Int16Array {
   return Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)));
