@@ -234,6 +234,8 @@ export class CallSession implements CallHandle {
       this.recorder.event('listening', { recognizer: recognizer.provider, language: settings.language });
     } catch (err) {
       this.listener = undefined;
+      // The call ended while the tap was being set up: nothing failed.
+      if (this.state === 'ended' || !leg.active) return;
       this.log.error({ err }, 'listening could not start');
       this.recorder.event('speech-error', { provider: recognizer.provider, message: (err as Error).message });
     }
