@@ -12,7 +12,7 @@
  *   BENCH_LOAD_HINTS (none)     none: callers' utterances go to dictation (an agent without intent
  *                               phrases); phrases: the agent's intent phrases are the bench phrases
  *   BENCH_KEEPUP_P95_MS (2000)  recognition keeps up when its final-result latency p95 is below this
- *   BENCH_DECODER_NICE (0)      niceness given to the decoder processes (0: as the server runs them)
+ *   BENCH_DECODER_NICE (0)      another niceness for the decoder processes (0: as the server runs them, nice 10)
  *   BENCH_RTP_MIN / BENCH_RTP_MAX (29000-29999): the lower half for this process, the upper half for
  *   the callers (peer process, niceness BENCH_PEER_NICE, default 0) and the barge-in caller socket
  *   BENCH_VERBOSE=1             print every utterance's transcripts
