@@ -1,3 +1,5 @@
+import { lowPassKernel } from './low-pass.mjs';
+
 /**
  * Streaming sample-rate conversion of 16-bit mono PCM, chunk by chunk with state carried between
  * chunks (so chunk edges do not click). Downsampling first low-passes with a windowed-sinc FIR at
@@ -23,7 +25,7 @@ export class Resampler {
   ) {
     if (!(inputRate > 0 && outputRate > 0)) throw new RangeError('sample rates must be positive');
     this.step = inputRate / outputRate;
-    this.kernel = inputRate > outputRate ? lowPass((0.9 * outputRate) / 2 / inputRate) : null;
+    this.kernel = inputRate > outputRate ? lowPassKernel(TAPS, (0.9 * outputRate) / 2 / inputRate) : null;
   }
 
   /** Converts one chunk; the output keeps continuity with the chunks before it. */
@@ -69,22 +71,6 @@ export class Resampler {
     }
     return out;
   }
-}
-
-/** Windowed-sinc low-pass (Blackman), cutoff as a fraction of the input rate, unity DC gain. */
-function lowPass(cutoff: number): Float32Array {
-  const k = new Float32Array(TAPS);
-  const m = TAPS - 1;
-  let sum = 0;
-  for (let i = 0; i < TAPS; i++) {
-    const x = i - m / 2;
-    const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
-    const w = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / m) + 0.08 * Math.cos((4 * Math.PI * i) / m);
-    k[i] = sinc * w;
-    sum += sinc * w;
-  }
-  for (let i = 0; i < TAPS; i++) k[i] = (k[i] as number) / sum;
-  return k;
 }
 
 function clamp(v: number): number {

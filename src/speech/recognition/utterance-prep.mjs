@@ -4,24 +4,11 @@
 // worker. Types: utterance-prep.d.mts.
 import { Buffer } from 'node:buffer';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { lowPassKernel } from '../audio/low-pass.mjs';
 
 const TAPS = 47;
-/** Low-pass at 3.8 kHz of 16 kHz (Blackman-windowed sinc), gain 2 for zero-stuffing. */
-const KERNEL = (() => {
-  const k = new Float32Array(TAPS);
-  const m = TAPS - 1;
-  const cutoff = 3800 / 16000;
-  let sum = 0;
-  for (let i = 0; i < TAPS; i++) {
-    const x = i - m / 2;
-    const sinc = x === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * x) / (Math.PI * x);
-    const w = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / m) + 0.08 * Math.cos((4 * Math.PI * i) / m);
-    k[i] = sinc * w;
-    sum += sinc * w;
-  }
-  for (let i = 0; i < TAPS; i++) k[i] = (k[i] * 2) / sum;
-  return k;
-})();
+/** Low-pass at 3.8 kHz of 16 kHz, gain 2 for zero-stuffing. */
+const KERNEL = lowPassKernel(TAPS, 3800 / 16000, 2);
 
 /**
  * 8 kHz → 16 kHz: zero-stuffing then the low-pass, so the 4-8 kHz band stays empty (linear
