@@ -84,15 +84,26 @@ export interface PocketsphinxOptions {
   modelDir: string;
   /** Decoder processes; 0 = one per CPU core. */
   decoders: number;
+  /**
+   * Longest an utterance may wait for a free decoder (default 10 s). Past it the decoders are
+   * overloaded: the utterance fails with `timeout`, so the call hears its fallback instead of an
+   * answer that comes far too late.
+   */
+  queueTimeoutMs?: number;
   logger?: Logger;
 }
 
 interface Job {
   pcm: Int16Array;
   hints: RecognitionHints;
+  queuedAt: number;
+  /** The stream that asked has ended: nobody waits for the result any more. */
+  abandoned: () => boolean;
   resolve: (r: { text: string; confidence: number }) => void;
   reject: (err: Error) => void;
 }
+
+const QUEUE_TIMEOUT_MS = 10_000;
 
 type Reply =
   | { ready: true }
@@ -259,9 +270,13 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
   }
 
   /** Decodes one utterance (8 kHz PCM). */
-  decode(pcm: Int16Array, hints: RecognitionHints): Promise<{ text: string; confidence: number }> {
+  decode(
+    pcm: Int16Array,
+    hints: RecognitionHints,
+    abandoned: () => boolean = () => false,
+  ): Promise<{ text: string; confidence: number }> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ pcm, hints, resolve, reject });
+      this.queue.push({ pcm, hints, queuedAt: Date.now(), abandoned, resolve, reject });
       this.pump();
     });
   }
@@ -288,9 +303,36 @@ export class PocketsphinxRecognizer implements SpeechRecognizer {
   }
 
   private pump(): void {
+    const limit = this.options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS;
     for (const d of this.decoders) {
-      if (!this.queue.length) return;
-      if (!d.busy) void d.run(this.queue.shift() as Job);
+      if (d.busy) continue;
+      const job = this.next(limit);
+      if (!job) return;
+      void d.run(job);
+    }
+  }
+
+  /** The next job worth decoding: abandoned ones are dropped, ones that waited too long fail. */
+  private next(limit: number): Job | undefined {
+    for (;;) {
+      const job = this.queue.shift();
+      if (!job) return undefined;
+      if (job.abandoned()) {
+        job.reject(new SpeechProviderError('pocketsphinx', 'rejected', 'the call stopped listening'));
+        continue;
+      }
+      const waited = Date.now() - job.queuedAt;
+      if (waited > limit) {
+        job.reject(
+          new SpeechProviderError(
+            'pocketsphinx',
+            'timeout',
+            `the decoders are overloaded: an utterance waited ${waited} ms for one (speech.pocketsphinx.decoders, or fewer listening calls)`,
+          ),
+        );
+        continue;
+      }
+      return job;
     }
   }
 }
@@ -328,7 +370,7 @@ class PocketsphinxStream implements RecognitionStream {
     const utterance = this.buffer.take(atMs);
     if (!utterance) return;
     const hints = this.hints;
-    const decoding = this.recognizer.decode(utterance.pcm, hints);
+    const decoding = this.recognizer.decode(utterance.pcm, hints, () => this.ended);
     this.chain = this.chain.then(async () => {
       try {
         const r = await decoding;

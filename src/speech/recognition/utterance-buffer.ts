@@ -18,7 +18,8 @@ export class UtteranceBuffer {
 
   write(frame: Int16Array): void {
     this.t += (frame.length * 1000) / this.sampleRate;
-    this.frames.push(frame);
+    // A copy: writers may reuse their buffer for the next frame.
+    this.frames.push(frame.slice());
     const keepMs = this.collecting ? MAX_MS : LEAD_IN_MS + 1000;
     let ms = this.frames.length * ((frame.length * 1000) / this.sampleRate);
     while (ms > keepMs && this.frames.length > 1) {
