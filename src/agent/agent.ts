@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { TemplateScope } from '../templates/template-renderer.js';
+import type { MediaSource, PlayOutcome } from '../telephony/port.js';
 
 /**
  * The conversational brain behind one narrow interface. The call session feeds it events and carries
@@ -28,7 +29,30 @@ export type AgentEvent =
       ok: boolean;
       outputs?: Record<string, unknown>;
       error?: { code: string; message: string };
+      /** The `ref` of the `action` command this answers. */
+      ref?: string;
+      /**
+       * A background action (`background: true`): `pending` is the immediate answer (it runs while the
+       * conversation goes on); the final result comes later as another `action-result` with `pending` unset.
+       */
+      background?: boolean;
+      pending?: boolean;
     }
+  /** A `say-stream` command's result: what was said and what the caller heard of it (cut by barge-in). */
+  | {
+      type: 'spoken';
+      said: string;
+      heard: string;
+      /** Why the line stopped early: caller speech, a key, or the call ending. */
+      interrupted?: 'barge-in' | 'dtmf' | 'hangup';
+    }
+  /** A `dtmf` command's result. */
+  | { type: 'dtmf-result'; ok: boolean; sent?: string; error?: { code: string; message: string } }
+  /**
+   * The caller has said nothing for the agent's `idle.afterMs` since the agent last finished speaking;
+   * `count` is how many times in a row (reset by caller speech or a key).
+   */
+  | { type: 'idle'; count: number; silent_ms: number }
   /**
    * A `transfer` command's result: `outcome` when the transfer was attempted (a failed one leaves the
    * caller with the agent), `error` when it could not start (bad config, no live call, no telephony).
@@ -47,7 +71,7 @@ export type AgentEvent =
       outcome?: VoicemailOutcome;
       error?: { code: string; message: string };
     }
-  /** answered, transfer-failed, voicemail-left, ended, remote-hold. */
+  /** answered, transfer-failed, voicemail-left, ended, remote-hold, max-duration (the agent's limit passed). */
   | { type: 'call-event'; event: string; detail?: Record<string, unknown> };
 
 /**
@@ -146,12 +170,31 @@ export type AgentCommand =
       /** Caller speech (or a key) stops it; default the agent's barge-in setting. False for disclaimers. */
       barge_in?: boolean;
     }
+  /**
+   * Speaks text that is still being written (an LLM's token stream): cut into sentences as it comes,
+   * each synthesised and played while the next is written. Answered by a `spoken` event. Not
+   * available to webhook agents (JSON has no streams).
+   */
+  | { type: 'say-stream'; text: AsyncIterable<string>; barge_in?: boolean }
   | { type: 'play'; path: string; interrupt?: boolean }
   | GatherCommand
-  | { type: 'action'; name: string; args?: Record<string, unknown> }
+  | {
+      type: 'action';
+      name: string;
+      args?: Record<string, unknown>;
+      /** Echoed in the `action-result` (an LLM agent's tool call id). */
+      ref?: string;
+      /** Lines that keep the caller company while the action runs (no dead air). */
+      filler?: ActionFiller;
+      /** Runs while the conversation goes on: answered at once as pending, the result comes later. */
+      background?: boolean;
+    }
+  /** Sends DTMF to the far end (navigating a phone tree on an outbound call); answered by `dtmf-result`. */
+  | { type: 'dtmf'; digits: string }
   | { type: 'transfer'; target: string; mode?: 'cold' | 'warm'; options?: Record<string, unknown> }
   | { type: 'voicemail'; options?: Record<string, unknown> }
-  | { type: 'hangup'; say?: string; reason?: string }
+  /** `disposition`: the call's disposition, set before hanging up (e.g. `no-response` after idle reprompts). */
+  | { type: 'hangup'; say?: string; reason?: string; disposition?: string }
   /** Values the agent collected (name, reason for calling, …): merged into `collected.*`. */
   | { type: 'collect'; values: Record<string, unknown> }
   /** A transcript line the agent heard itself (its own recogniser): stored, fed to intent triggers. */
@@ -162,7 +205,38 @@ export const RESULT_COMMANDS: ReadonlySet<AgentCommand['type']> = new Set([
   'action',
   'transfer',
   'voicemail',
+  'say-stream',
+  'dtmf',
 ]);
+
+/** Filler lines for one action run; each is spoken once, when its moment comes. */
+export interface ActionFiller {
+  /** Said as the action starts (e.g. "Let me check that for you."). */
+  start?: string;
+  /** Said when the action is still running after `slow_after_ms` (default 4000). */
+  slow?: string;
+  slow_after_ms?: number;
+  /** Said when the action fails. */
+  failed?: string;
+}
+
+/** Moments of a turn, marked as they happen (the latency breakdown of `GET /calls/{id}`). */
+export type TurnMark = 'first_token' | 'first_sentence';
+
+/**
+ * The call's audio, lent to agents that hear and speak audio themselves (`hearsAudio`: a
+ * speech-to-speech model): no recogniser runs for them.
+ */
+export interface AgentMedia {
+  /** 20 ms frames of 16-bit PCM at `sampleRate` (8000) from the caller; the frame is the agent's to keep. */
+  listen(onFrame: (frame: Int16Array) => void): Promise<{ readonly sampleRate: number; stop(): void }>;
+  /**
+   * Plays audio to the caller (a `stream` source for audio still arriving); resolves with how much was
+   * sent when it ends or `signal` stops it. The played line is not stored: the agent stores transcript
+   * lines itself (`transcript` commands).
+   */
+  play(source: MediaSource, options: { signal: AbortSignal }): Promise<PlayOutcome>;
+}
 
 /** What the session lends an agent for one event. */
 export interface AgentContext {
@@ -173,6 +247,17 @@ export interface AgentContext {
   render(text: string, field: string): string;
   log: Logger;
   signal: AbortSignal;
+  /**
+   * Carries out a command now and gives its result (agents that drive their own turn: an LLM agent
+   * speaks, runs tools and speaks again within one event). Commands run one at a time.
+   */
+  perform(command: AgentCommand): Promise<AgentEvent | undefined>;
+  /** Queues an event for the agent (a timer of its own, a background result): it is handled in turn. */
+  post(event: AgentEvent): void;
+  /** Marks a moment of the current turn for its latency breakdown. */
+  mark(moment: TurnMark): void;
+  /** The call's audio, for agents with `hearsAudio`. */
+  media?: AgentMedia;
 }
 
 export interface Agent {
@@ -185,4 +270,15 @@ export interface Agent {
    * recogniser revises them (the latest one only, when the agent is still busy with an earlier event).
    */
   readonly hearsPartials?: boolean;
+  /**
+   * The agent runs its own turn with `ctx.perform` and bounds its own provider requests: `handle` may
+   * take as long as the turn does (tools, transfers), so the session's reply deadline does not apply.
+   */
+  readonly drivesTurns?: boolean;
+  /** The agent takes the caller's audio itself (`ctx.media`): no recogniser runs for the call. */
+  readonly hearsAudio?: boolean;
+  /** After this much caller silence (once the agent has finished speaking) an `idle` event comes. */
+  readonly idleAfterMs?: number;
+  /** The longest the call may last with this agent: a `max-duration` call event comes then. */
+  readonly maxCallMs?: number;
 }

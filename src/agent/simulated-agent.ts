@@ -121,7 +121,7 @@ export class SimulatedAgent {
     return { type: 'gather-result', input: input.kind === 'hangup' ? 'hangup' : 'timeout' };
   }
 
-  private context(): AgentContext {
+  private context(step: number, on: string): AgentContext {
     const { session, templates } = this.deps;
     return {
       callId: 'call_simulated',
@@ -129,6 +129,9 @@ export class SimulatedAgent {
       render: (text, field) => templates.render(text, session.scope(), field),
       log: this.log,
       signal: new AbortController().signal,
+      perform: (command) => this.execute(command, step, on),
+      post: (event) => void this.deliver(event, step, on),
+      mark: () => undefined,
     };
   }
 
@@ -137,7 +140,7 @@ export class SimulatedAgent {
     while (next && !this.hungUp) {
       let commands: AgentCommand[];
       try {
-        commands = await this.agent.handle(next, this.context());
+        commands = await this.agent.handle(next, this.context(step, on));
       } catch (err) {
         // A real call hangs up when its agent fails; the simulation says why.
         this.steps.push({ step, on, error: (err as Error).message });
@@ -162,6 +165,16 @@ export class SimulatedAgent {
       case 'say':
         this.steps.push({ ...at, say: c.text });
         return undefined;
+      case 'say-stream': {
+        let said = '';
+        for await (const piece of c.text) said += piece;
+        said = said.trim();
+        this.steps.push({ ...at, say: said });
+        return { type: 'spoken', said, heard: said };
+      }
+      case 'dtmf':
+        this.steps.push({ ...at, dtmf: c.digits });
+        return { type: 'dtmf-result', ok: true, sent: c.digits };
       case 'play':
         this.steps.push({ ...at, play: c.path });
         return undefined;

@@ -120,6 +120,9 @@ export class AgentDriver {
       render: (text, field) => this.templates.render(text, this.call.actions.scope(), field),
       log: this.call.log,
       signal,
+      perform: (command) => this.execute(command),
+      post: (event) => this.deliver(event),
+      mark: () => undefined,
     };
   }
 
@@ -166,6 +169,17 @@ export class AgentDriver {
           ...(c.barge_in !== undefined ? { bargeIn: c.barge_in } : {}),
         });
         return undefined;
+      case 'say-stream': {
+        let said = '';
+        for await (const piece of c.text) said += piece;
+        said = said.trim();
+        await call.say(said, c.barge_in !== undefined ? { bargeIn: c.barge_in } : {});
+        return { type: 'spoken', said, heard: said };
+      }
+      case 'dtmf': {
+        const r = await call.sendDtmf(c.digits);
+        return { type: 'dtmf-result', ok: true, sent: r.sent };
+      }
       case 'play':
         await call.play(c.path, { interruptOnDtmf: c.interrupt ?? false });
         return undefined;

@@ -22,6 +22,9 @@ function ctx(scope: Record<string, unknown> = {}): AgentContext {
     render: (t, f) => templates.render(t, full, f),
     log: pino({ level: 'silent' }),
     signal: new AbortController().signal,
+    perform: () => Promise.reject(new Error('a scripted agent answers with commands')),
+    post: () => undefined,
+    mark: () => undefined,
   };
 }
 const started: AgentEvent = { type: 'call-started', call: {}, variables: {} };
