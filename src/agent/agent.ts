@@ -1,6 +1,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { TemplateScope } from '../templates/template-renderer.js';
 import type { MediaSource, PlayOutcome } from '../telephony/port.js';
+import type { ToolDescription } from '../actions/tool-description.js';
 
 /**
  * The conversational brain behind one narrow interface. The call session feeds it events and carries
@@ -254,6 +255,10 @@ export interface AgentContext {
   perform(command: AgentCommand): Promise<AgentEvent | undefined>;
   /** Queues an event for the agent (a timer of its own, a background result): it is handled in turn. */
   post(event: AgentEvent): void;
+  /** The agent's attached actions it may call as tools now (during stage, tool trigger). */
+  tools(): ToolDescription[];
+  /** Named transfer targets of the agent (`targets`), for a transfer tool's choices. */
+  targets(): string[];
   /** Marks a moment of the current turn for its latency breakdown. */
   mark(moment: TurnMark): void;
   /** The call's audio, for agents with `hearsAudio`. */

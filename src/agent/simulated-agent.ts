@@ -130,6 +130,8 @@ export class SimulatedAgent {
       log: this.log,
       signal: new AbortController().signal,
       perform: (command) => this.execute(command, step, on),
+      tools: () => session.tools(),
+      targets: () => [],
       post: (event) => void this.deliver(event, step, on),
       mark: () => undefined,
     };

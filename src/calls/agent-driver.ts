@@ -121,6 +121,8 @@ export class AgentDriver {
       log: this.call.log,
       signal,
       perform: (command) => this.execute(command),
+      tools: () => this.call.actions.tools(),
+      targets: () => Object.keys(this.call.agentRecord.targets ?? {}),
       post: (event) => this.deliver(event),
       mark: () => undefined,
     };

@@ -25,6 +25,8 @@ function ctx(scope: Record<string, unknown> = {}): AgentContext {
     perform: () => Promise.reject(new Error('a scripted agent answers with commands')),
     post: () => undefined,
     mark: () => undefined,
+    tools: () => [],
+    targets: () => [],
   };
 }
 const started: AgentEvent = { type: 'call-started', call: {}, variables: {} };
