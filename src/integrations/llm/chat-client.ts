@@ -48,6 +48,23 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * The assistant turn to put back into the history after a reply: its text (null when it only called
+ * tools, as the API sends it) and its tool calls, each to be answered by a `tool` message.
+ */
+export function assistantMessage(content: string, toolCalls: ToolCall[] = []): ChatMessage {
+  if (toolCalls.length === 0) return { role: 'assistant', content };
+  return {
+    role: 'assistant',
+    content: content === '' ? null : content,
+    tool_calls: toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    })),
+  };
+}
+
 export interface ChatReply {
   content: string;
   toolCalls: ToolCall[];

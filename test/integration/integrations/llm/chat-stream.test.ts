@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  assistantMessage,
   LlmError,
   OpenAiChatClient,
   type ChatMessage,
@@ -94,6 +95,17 @@ const weatherTools = [
     parameters: { type: 'object', properties: { people: { type: 'integer' }, time: { type: 'string' } } },
   },
 ];
+
+/** A server answering every request with these exact bytes, for streams the double does not send. */
+async function rawServer(contentType: string, body: string): Promise<string> {
+  const raw = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': contentType });
+    res.end(body);
+  });
+  rawServers.push(raw);
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(raw.address() as AddressInfo).port}/v1`;
+}
 
 describe('OpenAiStreamingChatClient against an OpenAI chat-completions server', () => {
   it('passes content on piece by piece while the model is still writing, in order', async () => {
@@ -280,16 +292,62 @@ describe('OpenAiStreamingChatClient against an OpenAI chat-completions server', 
   });
 
   it('fails with LLM_BAD_RESPONSE naming a data frame that is not JSON', async () => {
-    const raw = http.createServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.end('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {not json\n\n');
-    });
-    rawServers.push(raw);
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/v1`;
+    const url = await rawServer(
+      'text/event-stream',
+      'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\ndata: {not json\n\n',
+    );
     const err = await failure(client(url).stream(ask()));
     expect(err).toMatchObject({ code: 'LLM_BAD_RESPONSE' });
     expect((err as Error).message).toMatch(/frame 2 .* is not a JSON object: \{not json/);
+  });
+
+  it('reads a llama.cpp/vLLM-style stream: split calls without index, finish_reason and usage together, no [DONE]', async () => {
+    const frames = [
+      '{"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]}',
+      '{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\\"ci"}}]}}]}',
+      '{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"ty\\":\\"Rome\\"}"}}]}}]}',
+      '{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"call_b","type":"function","function":{"name":"book_table","arguments":{"people":3}}}]}}]}',
+      '{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}',
+      '{"choices":null,"usage":null}',
+    ];
+    const url = await rawServer(
+      'text/event-stream',
+      frames.map((f) => `: ping\r\ndata: ${f}\r\n\r\n`).join(''),
+    );
+    const events = await collect(client(url).stream({ ...ask(), tools: weatherTools }));
+    expect(events.map((e) => e.event)).toEqual([
+      { type: 'tool-call', call: { id: 'call_a', name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      { type: 'tool-call', call: { id: 'call_b', name: 'book_table', arguments: '{"people":3}' } },
+      { type: 'done', finishReason: 'tool_calls', usage: { prompt_tokens: 12, completion_tokens: 9 } },
+    ]);
+  });
+
+  it('fails with LLM_HTTP carrying the status of an error frame with a numeric code', async () => {
+    const url = await rawServer(
+      'text/event-stream',
+      'event: error\ndata: {"error":{"message":"Context length exceeded","code":400}}\n\n',
+    );
+    const err = await failure(client(url).stream(ask()));
+    expect(err).toMatchObject({ code: 'LLM_HTTP', status: 400, retryable: false });
+    expect((err as Error).message).toBe('LLM server sent an error in the stream: Context length exceeded');
+  });
+
+  it('reads one chat.completion from a server that ignores stream: true', async () => {
+    const url = await rawServer(
+      'application/json',
+      JSON.stringify({
+        object: 'chat.completion',
+        model: 'llama3.1',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: 'Whole reply.' }, finish_reason: 'stop' },
+        ],
+      }),
+    );
+    const events = await collect(client(url).stream(ask()));
+    expect(events.map((e) => e.event)).toEqual([
+      { type: 'content', text: 'Whole reply.' },
+      { type: 'done', finishReason: 'stop' },
+    ]);
   });
 
   it('fails with LLM_TIMEOUT when the gap between chunks exceeds timeout_ms', async () => {
@@ -387,6 +445,38 @@ describe('the chat server refuses histories OpenAI refuses', () => {
     const events = await collect(client(s.url).stream({ messages, tools: weatherTools }));
     expect(text(events)).toBe('It is sunny in Oslo.');
     expect(s.requests[0]?.body.messages).toEqual(messages);
+  });
+
+  it('accepts the history built from a streamed tool call with assistantMessage', async () => {
+    const s = await server({
+      reply: (_body, index) =>
+        index === 0
+          ? { content: 'One moment.', toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }
+          : { content: 'Sunny.' },
+    });
+    const c = client(s.url);
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Weather in Oslo?' }];
+    const first = await collect(c.stream({ messages, tools: weatherTools }));
+    const calls = toolCalls(first);
+    messages.push(assistantMessage(text(first), calls));
+    for (const call of calls)
+      messages.push({ role: 'tool', tool_call_id: call.id, content: '{"sky":"sunny"}' });
+    expect(text(await collect(c.stream({ messages, tools: weatherTools })))).toBe('Sunny.');
+    expect(s.requests[1]?.body.messages).toEqual([
+      { role: 'user', content: 'Weather in Oslo?' },
+      {
+        role: 'assistant',
+        content: 'One moment.',
+        tool_calls: [
+          {
+            id: calls[0]?.id,
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: calls[0]?.id, content: '{"sky":"sunny"}' },
+    ]);
   });
 
   it('answers 400 for an assistant tool call left without its tool message', async () => {
