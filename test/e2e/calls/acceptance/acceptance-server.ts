@@ -75,7 +75,14 @@ export interface AgentSpec {
   name: string;
   /** E.164 number routed to the agent (numbers table). */
   number?: string;
-  steps: unknown[];
+  /** Default `scripted`, whose config is `{ steps }`. */
+  kind?: 'scripted' | 'webhook' | 'llm';
+  /** A scripted agent's steps (its whole config). */
+  steps?: unknown[];
+  /** The agent's config for other kinds (an llm agent's model, prompts, fillers, …). */
+  config?: Record<string, unknown>;
+  /** The agent's own speech settings (recogniser, hints, turn timing). */
+  speech?: Record<string, unknown>;
   targets?: Record<string, unknown>;
   actions?: Array<{ name: string; type: string; config: Record<string, unknown> }>;
   attachments?: Array<{ action: string; stage: string; triggers?: unknown[] }>;
@@ -162,9 +169,10 @@ export async function startAcceptanceServer(
       for (const a of spec.actions ?? []) await created('POST', '/actions', a);
       const agent = await created('POST', '/agents', {
         name: spec.name,
-        kind: 'scripted',
-        config: { steps: spec.steps },
+        kind: spec.kind ?? 'scripted',
+        config: spec.config ?? { steps: spec.steps ?? [] },
         ...(spec.targets ? { targets: spec.targets } : {}),
+        ...(spec.speech ? { speech: spec.speech } : {}),
       });
       const id = String(agent.id);
       for (const att of spec.attachments ?? []) {
