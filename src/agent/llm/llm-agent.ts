@@ -252,6 +252,9 @@ export class LlmAgent implements Agent {
       return undefined;
     }
     const spokenText = heard || written.trim();
+    // A silent reply (a model listening to a phone menu, say) leaves no message: an assistant message
+    // needs content unless it has tool calls (OpenAI's chat-completions API requires one of the two).
+    if (!spokenText && !calls.length) return { calls, spoke: false };
     this.history.push({
       role: 'assistant',
       content: spokenText || null,

@@ -169,5 +169,9 @@ describe('acceptance (embedded): an llm agent calls a phone menu and presses the
       ),
     );
     expect(request).toBeDefined();
+    // Its silent replies while it listened left no empty assistant messages (OpenAI would refuse them).
+    for (const r of chat.requests)
+      for (const m of r.body.messages as WireMessage[])
+        if (m.role === 'assistant') expect(m.content ?? m.tool_calls, JSON.stringify(m)).toBeTruthy();
   }, 60_000);
 });
