@@ -205,12 +205,22 @@ export class ActionSession {
     return this.serial(() => this.runSequence(fired));
   }
 
-  /** The agent calls an action as a tool; arguments are validated against the derived schema. */
-  callTool(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
-    const plan = this.plan.find(
+  /** The line a tool says to the caller itself while it runs (an http-request's `filler`), if any. */
+  toolFiller(name: string): string | undefined {
+    const filler = this.toolPlan(name)?.definition.config.filler;
+    return typeof filler === 'string' && filler ? filler : undefined;
+  }
+
+  private toolPlan(name: string): PlannedAction | undefined {
+    return this.plan.find(
       (p) =>
         p.toolName === name && p.attachment.stage === 'during' && p.triggers.some((t) => t.kind === 'tool'),
     );
+  }
+
+  /** The agent calls an action as a tool; arguments are validated against the derived schema. */
+  callTool(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+    const plan = this.toolPlan(name);
     if (!plan) {
       return Promise.resolve({
         ok: false,

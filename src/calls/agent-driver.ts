@@ -1,5 +1,6 @@
 import {
   RESULT_COMMANDS,
+  type ActionFiller,
   type Agent,
   type AgentCommand,
   type AgentContext,
@@ -197,7 +198,10 @@ export class AgentDriver {
             ...ref,
           };
     };
-    const filler = c.filler ?? {};
+    // A tool that says its own line while it runs (an http-request's `filler`) is not talked over:
+    // two lines at once would cut one of them off.
+    const { start, ...later }: ActionFiller = c.filler ?? {};
+    const filler: ActionFiller = start && !call.actions.toolFiller(c.name) ? { start, ...later } : later;
     let finished = false;
     let wake: () => void = () => undefined;
     const done = new Promise<void>((r) => (wake = r));
