@@ -295,11 +295,13 @@ export class RealtimeBridge {
       r.stop();
     }
     for (const r of live) {
-      await withTimeout(r.played as Promise<PlayOutcome>, STOP_TIMEOUT_MS, 'the stopped reply').catch(
-        () => undefined,
-      );
-      await this.playChain;
-      const heard = this.heardMs(r);
+      // Not the play chain: a reply that starts after this one must not hold the truncate back.
+      const outcome = await withTimeout(
+        r.played as Promise<PlayOutcome>,
+        STOP_TIMEOUT_MS,
+        'the stopped reply',
+      ).catch(() => undefined);
+      const heard = Math.min(outcome?.durationMs ?? 0, r.queue.receivedMs);
       this.ctx.log.info({ item: r.itemId, heard_ms: heard, sent_ms: r.queue.receivedMs }, 'caller barged in');
       this.socket?.send({
         type: 'conversation.item.truncate',
