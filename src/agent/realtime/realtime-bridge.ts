@@ -42,6 +42,8 @@ const TOOL_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 2_000;
 /** How long a cancelled response may take to report its final transcript. */
 const TRANSCRIPT_WAIT_MS = 2_000;
+/** Keys pressed within this gap of each other reach the model as one message. */
+const KEY_GAP_MS = 800;
 
 /**
  * One call's speech-to-speech session: the caller's audio goes up the socket as it arrives, the
@@ -64,6 +66,8 @@ export class RealtimeBridge {
   private sessionReady: { resolve(): void; reject(err: Error): void } | undefined;
   private stallTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  private keys = '';
+  private keyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: RealtimeAgentConfig,
@@ -123,9 +127,36 @@ export class RealtimeBridge {
     this.socket?.close();
     this.tap?.stop();
     for (const r of this.replies.values()) r.stop();
+    clearTimeout(this.keyTimer);
     for (const t of this.stallTimers.values()) clearTimeout(t);
     this.stallTimers.clear();
     this.sessionReady?.reject(new Error('the realtime session closed'));
+  }
+
+  /**
+   * A key the caller pressed: the model hears no DTMF in the audio, so the keys (gathered while they
+   * come quickly) reach it as a user message, and it answers once it is not already answering.
+   */
+  keyPressed(digit: string): void {
+    if (this.closed) return;
+    this.keys += digit;
+    clearTimeout(this.keyTimer);
+    this.keyTimer = setTimeout(() => {
+      const keys = this.keys;
+      this.keys = '';
+      this.socket?.send({
+        type: 'conversation.item.create',
+        item: {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: `[The caller pressed ${keys.split('').join(' ')} on the keypad.]` },
+          ],
+        },
+      });
+      if (![...this.replies.values()].some((r) => r.inProgress))
+        this.socket?.send({ type: 'response.create' });
+    }, KEY_GAP_MS);
   }
 
   private drop(reason: string): void {
@@ -258,7 +289,16 @@ export class RealtimeBridge {
         : media.play({ kind: 'stream', segments: r.queue.segments() }, { signal: r.abort.signal }),
     );
     this.playChain = r.played.then(
-      (outcome) => (r.outcome = outcome),
+      (outcome) => {
+        r.outcome = outcome;
+        // Stopped by the call, not by us (its own barge-in, a key): the model must still learn what was heard.
+        if (outcome.status === 'interrupted' && !r.interrupted && !this.closed) {
+          r.interrupted = true;
+          r.stop();
+          if (r.inProgress) this.socket?.send({ type: 'response.cancel' });
+          this.truncate(r, outcome);
+        }
+      },
       (err: unknown) => {
         this.ctx.log.warn({ err: (err as Error).message }, 'playing the realtime reply failed');
         r.outcome = { status: 'interrupted', durationMs: 0 };
@@ -301,15 +341,20 @@ export class RealtimeBridge {
         STOP_TIMEOUT_MS,
         'the stopped reply',
       ).catch(() => undefined);
-      const heard = Math.min(outcome?.durationMs ?? 0, r.queue.receivedMs);
-      this.ctx.log.info({ item: r.itemId, heard_ms: heard, sent_ms: r.queue.receivedMs }, 'caller barged in');
-      this.socket?.send({
-        type: 'conversation.item.truncate',
-        item_id: r.itemId,
-        content_index: 0,
-        audio_end_ms: heard,
-      });
+      this.truncate(r, outcome);
     }
+  }
+
+  /** Tells the model how much of a stopped reply's audio the caller heard (its context keeps only that). */
+  private truncate(r: RealtimeReply, outcome: PlayOutcome | undefined): void {
+    const heard = Math.min(outcome?.durationMs ?? 0, r.queue.receivedMs);
+    this.ctx.log.info({ item: r.itemId, heard_ms: heard, sent_ms: r.queue.receivedMs }, 'caller barged in');
+    this.socket?.send({
+      type: 'conversation.item.truncate',
+      item_id: r.itemId,
+      content_index: 0,
+      audio_end_ms: heard,
+    });
   }
 
   private onFunctionCall(responseId: string, e: ServerEvent): void {
