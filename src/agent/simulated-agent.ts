@@ -134,6 +134,7 @@ export class SimulatedAgent {
       targets: () => [],
       post: (event) => void this.deliver(event, step, on),
       mark: () => undefined,
+      record: () => undefined,
     };
   }
 
