@@ -383,6 +383,6 @@ function buildClient(c: LlmAgentConfig, deps: LlmAgentDeps): StreamingChatClient
       max_tokens: c.max_tokens ?? DEFAULTS.maxTokens,
       ...(c.azure_api_version ? { azure_api_version: c.azure_api_version } : {}),
     },
-    deps.fetch,
+    deps.fetch ? { fetchFn: deps.fetch } : {},
   );
 }
