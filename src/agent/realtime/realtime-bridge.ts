@@ -1,15 +1,9 @@
-import type { ToolDescription } from '../../actions/tool-description.js';
 import { heardText } from '../../calls/speech/heard-text.js';
 import type { PlayOutcome } from '../../telephony/port.js';
 import { withTimeout } from '../../util/with-timeout.js';
 import type { AgentContext, AgentMedia } from '../agent.js';
-import {
-  DEFAULT_BUILTINS,
-  DEFAULT_REALTIME_URL,
-  realtimeApiKey,
-  type RealtimeAgentConfig,
-  type RealtimeBuiltin,
-} from './realtime-config.js';
+import { agentToolbox, type AgentToolbox } from '../tools/agent-tools.js';
+import { DEFAULT_REALTIME_URL, realtimeApiKey, type RealtimeAgentConfig } from './realtime-config.js';
 import {
   CallerAudioEncoder,
   decodeAudioDelta,
@@ -22,16 +16,6 @@ import {
 import { RealtimeReply } from './realtime-reply.js';
 import { RealtimeSocket } from './realtime-socket.js';
 
-/** What the bridge needs of the agent toolbox (src/agent/tools/agent-tools.ts). */
-export interface RealtimeToolbox {
-  descriptions(): ToolDescription[];
-  run(call: { id: string; name: string; arguments: string }): Promise<{
-    output: Record<string, unknown>;
-    ended: boolean;
-  }>;
-}
-export type ToolboxFactory = (ctx: AgentContext, options: { builtins: RealtimeBuiltin[] }) => RealtimeToolbox;
-
 /** Caller audio goes up in 100 ms appends (5 frames of 20 ms): few messages, little added delay. */
 const APPEND_FRAMES = 5;
 /** A response that sends nothing for this long is given up (its audio ends, the player finishes). */
@@ -42,6 +26,9 @@ const TOOL_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 2_000;
 /** How long a cancelled response may take to report its final transcript. */
 const TRANSCRIPT_WAIT_MS = 2_000;
+/** Built-ins that end the call or hand it off: they wait for the reply playing now. */
+const CALL_ENDING_TOOLS = new Set(['end_call', 'transfer_call', 'leave_voicemail']);
+const HAND_OFF_WAIT_MS = 30_000;
 /** Keys pressed within this gap of each other reach the model as one message. */
 const KEY_GAP_MS = 800;
 
@@ -62,7 +49,7 @@ export class RealtimeBridge {
   /** Transcript lines are stored in the order they happened. */
   private lines: Promise<unknown> = Promise.resolve();
   private readonly seenCalls = new Set<string>();
-  private toolbox: RealtimeToolbox | undefined;
+  private toolbox: AgentToolbox | undefined;
   private sessionReady: { resolve(): void; reject(err: Error): void } | undefined;
   private stallTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
@@ -72,7 +59,6 @@ export class RealtimeBridge {
   constructor(
     private readonly config: RealtimeAgentConfig,
     private readonly ctx: AgentContext,
-    private readonly makeToolbox: ToolboxFactory,
     private readonly onFailure: (reason: string) => void,
   ) {
     this.format = config.audio_format ?? 'g711_ulaw';
@@ -87,7 +73,7 @@ export class RealtimeBridge {
     const timeoutMs = c.connect_timeout_ms ?? 5000;
     try {
       const instructions = this.ctx.render(c.instructions, 'config.instructions');
-      this.toolbox = this.makeToolbox(this.ctx, { builtins: c.builtins ?? DEFAULT_BUILTINS });
+      this.toolbox = agentToolbox(this.ctx, c.builtins ? { builtins: c.builtins } : {});
       this.socket = await RealtimeSocket.connect({
         url: c.url ?? DEFAULT_REALTIME_URL,
         model: c.model,
@@ -162,6 +148,7 @@ export class RealtimeBridge {
   private drop(reason: string): void {
     if (this.closed || this.ctx.signal.aborted) return;
     this.ctx.log.warn({ reason }, 'realtime socket dropped mid-call; using the fallback');
+    this.ctx.record('agent-error', { source: 'realtime', message: `the realtime socket ${reason}` });
     this.sessionReady?.reject(new Error(`the realtime socket ${reason}`));
     this.close();
     this.onFailure(reason);
@@ -237,10 +224,9 @@ export class RealtimeBridge {
     const code = str(error, 'code');
     // Cancelling a response that has just finished is a race, not a fault.
     if (code === 'response_cancel_not_active') return;
-    this.ctx.log.warn(
-      { type: str(error, 'type'), code, message: str(error, 'message') },
-      'realtime server reported an error',
-    );
+    const detail = { type: str(error, 'type'), code, message: str(error, 'message') };
+    this.ctx.log.warn(detail, 'realtime server reported an error');
+    this.ctx.record('agent-error', { source: 'realtime', ...detail });
     if (this.sessionReady) {
       this.sessionReady.reject(
         new Error(`realtime session.update refused: ${str(error, 'message') || code}`),
@@ -362,13 +348,28 @@ export class RealtimeBridge {
     if (!callId || this.seenCalls.has(callId) || !this.toolbox) return;
     this.seenCalls.add(callId);
     const name = str(e, 'name');
+    const args = str(e, 'arguments') || '{}';
     const toolbox = this.toolbox;
     this.ctx.log.info({ tool: name, call_id: callId }, 'realtime model called a tool');
-    const result = withTimeout(
-      toolbox.run({ id: callId, name, arguments: str(e, 'arguments') || '{}' }),
-      TOOL_TIMEOUT_MS,
-      `the tool ${name}`,
-    ).catch((err: unknown) => ({ output: { ok: false, error: (err as Error).message }, ended: false }));
+    const started = Date.now();
+    const run = async (): Promise<{ output: Record<string, unknown>; ended: boolean }> => {
+      // The model says goodbye (or "connecting you") in its own audio before it ends or hands off the
+      // call: let that play out first.
+      if (CALL_ENDING_TOOLS.has(name) && !toolbox.isAction(name))
+        await withTimeout(this.playChain, HAND_OFF_WAIT_MS, 'the last reply').catch(() => undefined);
+      return toolbox.run({ id: callId, name, arguments: args });
+    };
+    const result = withTimeout(run(), TOOL_TIMEOUT_MS, `the tool ${name}`)
+      .catch((err: unknown) => ({ output: { ok: false, error: (err as Error).message }, ended: false }))
+      .then((outcome) => {
+        this.ctx.record('decision', {
+          tool: name,
+          arguments: safeJson(args),
+          ms: Date.now() - started,
+          result: outcome.output,
+        });
+        return outcome;
+      });
     this.reply(responseId).tools.push({ callId, result });
   }
 
@@ -397,5 +398,13 @@ export class RealtimeBridge {
       .catch((err: unknown) =>
         this.ctx.log.warn({ err: (err as Error).message, speaker }, 'storing a transcript line failed'),
       );
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

@@ -1,16 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CallwrightError, type FieldIssue } from '../../errors.js';
 import { check, validationError } from '../../util/validate.js';
-
-/** The built-in tools a realtime agent may offer the model besides its attached actions. */
-export const REALTIME_BUILTINS = [
-  'end_call',
-  'transfer_call',
-  'leave_voicemail',
-  'send_dtmf',
-  'collect_values',
-] as const;
-export type RealtimeBuiltin = (typeof REALTIME_BUILTINS)[number];
+import { BUILTIN_TOOLS } from '../tools/agent-tools.js';
 
 export const RealtimeAgentConfig = Type.Object(
   {
@@ -64,7 +55,10 @@ export const RealtimeAgentConfig = Type.Object(
       ),
     ),
     builtins: Type.Optional(
-      Type.Array(Type.Union(REALTIME_BUILTINS.map((b) => Type.Literal(b))), { uniqueItems: true }),
+      Type.Array(Type.Union(BUILTIN_TOOLS.map((b) => Type.Literal(b))), {
+        uniqueItems: true,
+        description: `Built-in tools the model may call; default all: ${BUILTIN_TOOLS.join(', ')}`,
+      }),
     ),
     temperature: Type.Optional(Type.Number({ minimum: 0.6, maximum: 1.2 })),
     connect_timeout_ms: Type.Optional(
@@ -86,7 +80,6 @@ export const RealtimeAgentConfig = Type.Object(
 export type RealtimeAgentConfig = Static<typeof RealtimeAgentConfig>;
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
-export const DEFAULT_BUILTINS: RealtimeBuiltin[] = ['end_call'];
 
 /** Validates a realtime agent's config; errors name the field (the key's value is never repeated). */
 export function parseRealtimeConfig(config: unknown, prefix = 'config'): RealtimeAgentConfig {
