@@ -26,6 +26,12 @@ export class AudioQueue implements AsyncIterable<PcmChunk> {
     this.wake?.();
   }
 
+  /** Ends the queue and drops what the reader has not taken (a stopped reply). */
+  discard(): void {
+    this.chunks.length = 0;
+    this.end();
+  }
+
   /** How long the audio received so far lasts. */
   get receivedMs(): number {
     return Math.floor((this.samples * 1000) / this.sampleRate);

@@ -296,10 +296,16 @@ export class RealtimeBridge {
   /** Stores the agent's line once its play ended: all of it, or what the caller heard of it. */
   private async storeReply(r: RealtimeReply): Promise<void> {
     if (r.interrupted || !r.transcriptFinal) await r.whenDone(TRANSCRIPT_WAIT_MS);
+    this.forget(r);
     const text = r.text.trim();
     if (!text) return;
     const heard = r.interrupted ? heardText(text, this.heardMs(r), r.queue.receivedMs) : text;
     if (heard) this.store('agent', heard);
+  }
+
+  /** A reply that is done and has played (or never will) is no longer followed. */
+  private forget(r: RealtimeReply): void {
+    if (!r.inProgress && (r.outcome || !r.played) && !r.tools.length) this.replies.delete(r.responseId);
   }
 
   private heardMs(r: RealtimeReply): number {
@@ -378,8 +384,10 @@ export class RealtimeBridge {
     const r = this.reply(id);
     r.finish(status);
     this.watchStall(r);
-    if (!r.tools.length) return;
+    if (!r.tools.length) return this.forget(r);
     const results = await Promise.all(r.tools.map(async (t) => ({ callId: t.callId, ...(await t.result) })));
+    r.tools.length = 0;
+    this.forget(r);
     if (this.closed) return;
     for (const res of results)
       this.socket?.send({

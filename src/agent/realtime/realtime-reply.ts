@@ -65,6 +65,6 @@ export class RealtimeReply {
   /** Stops playback now (barge-in, the call ending): the rest of the audio is dropped. */
   stop(): void {
     this.abort.abort();
-    this.queue.end();
+    this.queue.discard();
   }
 }
