@@ -54,6 +54,8 @@ export interface RealtimeServerOptions {
   speechRms?: number;
   /** Gap between audio deltas (100 ms of audio each): 10 ms sends ten times faster than real time. */
   deltaIntervalMs?: number;
+  /** Never answer session.update (a provider that hangs after the upgrade). */
+  ignoreSessionUpdate?: boolean;
 }
 
 export interface RealtimeServer {
@@ -270,6 +272,7 @@ class SessionRunner {
   }
 
   private update(event: Record<string, unknown>): void {
+    if (this.options.ignoreSessionUpdate) return;
     const s = (event.session ?? {}) as Record<string, unknown>;
     for (const field of ['input_audio_format', 'output_audio_format'])
       if (s[field] !== undefined && !FORMATS.has(String(s[field])))

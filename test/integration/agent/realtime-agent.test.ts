@@ -299,6 +299,18 @@ describe('realtime agent against an OpenAI Realtime server', () => {
     }
   });
 
+  it('falls back within connect_timeout_ms when the server never answers session.update', async () => {
+    const at = Date.now();
+    const { started, call, server } = await setup({ connect_timeout_ms: 400 }, { ignoreSessionUpdate: true });
+    expect(Date.now() - at).toBeLessThan(2000);
+    expect(started.map((c) => c.type)).toEqual(['say', 'hangup']);
+    expect(call.recorded).toContainEqual({
+      type: 'agent-error',
+      data: { source: 'realtime', message: 'the realtime session.updated timed out after 400 ms' },
+    });
+    await until(() => server.sessions[0]!.closed, 5000, 'the socket to close');
+  });
+
   it('says the fallback and hangs up when the socket drops mid-call', async () => {
     const { server, call } = await setup({ fallback: { say: 'Lost the line.' } });
     server.dropAll();
