@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CallwrightError, type FieldIssue } from '../../errors.js';
+import { CallwrightError } from '../../errors.js';
 import { check, validationError } from '../../util/validate.js';
 import { BUILTIN_TOOLS } from '../tools/agent-tools.js';
 
@@ -12,11 +12,11 @@ export const RealtimeAgentConfig = Type.Object(
       }),
     ),
     model: Type.String({ minLength: 1, maxLength: 200, description: 'Sent as the `model` query parameter' }),
-    api_key: Type.Optional(Type.String({ minLength: 1, description: 'Bearer token (never logged)' })),
     api_key_env: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-        description: 'Name of the environment variable that holds the key (read when a call starts)',
+        description:
+          'Name of the environment variable that holds the key, read when a call starts (keys are not stored); default OPENAI_API_KEY',
       }),
     ),
     instructions: Type.String({
@@ -81,46 +81,29 @@ export type RealtimeAgentConfig = Static<typeof RealtimeAgentConfig>;
 
 export const DEFAULT_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
 
-/** Validates a realtime agent's config; errors name the field (the key's value is never repeated). */
+export const DEFAULT_KEY_VARIABLE = 'OPENAI_API_KEY';
+
+/** Validates a realtime agent's config; errors name the field, the value and what is accepted. */
 export function parseRealtimeConfig(config: unknown, prefix = 'config'): RealtimeAgentConfig {
   const value = structuredClone(config ?? {});
+  // A key pasted into the config is refused without being repeated in the error.
   const issues = check(RealtimeAgentConfig, value, prefix).map((i) =>
     i.field === `${prefix}.api_key` ? { ...i, value: '[secret]' } : i,
   );
   if (issues.length) throw validationError(issues);
   const c = value as RealtimeAgentConfig;
-  const fail = (issue: FieldIssue, message: string): never => {
-    throw new CallwrightError('VALIDATION', `${issue.field}: ${message}`, [issue]);
-  };
-  if (c.api_key === undefined && c.api_key_env === undefined)
-    fail(
-      {
-        field: `${prefix}.api_key`,
-        expected: 'an API key, or api_key_env naming the variable that holds it',
-      },
-      'missing, expected an API key or api_key_env',
-    );
-  if (c.api_key !== undefined && c.api_key_env !== undefined)
-    fail(
-      {
-        field: `${prefix}.api_key_env`,
-        value: c.api_key_env,
-        expected: 'either api_key or api_key_env, not both',
-      },
-      'expected either api_key or api_key_env, not both',
-    );
   if (c.fallback?.then === 'transfer' && !c.fallback.target)
-    fail(
-      { field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' },
-      'missing, expected a target to transfer to',
+    throw new CallwrightError(
+      'VALIDATION',
+      `${prefix}.fallback.target: missing, expected a target to transfer to`,
+      [{ field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' }],
     );
   return c;
 }
 
-/** The key for a connection: the config's, or the named environment variable's (read now). */
+/** The key for a connection, from the environment variable the config names (read now, never stored). */
 export function realtimeApiKey(c: RealtimeAgentConfig, env: NodeJS.ProcessEnv = process.env): string {
-  if (c.api_key !== undefined) return c.api_key;
-  const name = c.api_key_env ?? '';
+  const name = c.api_key_env ?? DEFAULT_KEY_VARIABLE;
   const key = env[name];
   if (!key)
     throw new CallwrightError(

@@ -54,10 +54,12 @@ async function setup(
 }> {
   const server = await startRealtimeServer(serverOptions);
   servers.push(server);
+  process.env.REALTIME_TEST_KEY = server.apiKey;
+  process.env.REALTIME_WRONG_KEY = 'sk-wrong';
   const agent = new RealtimeAgent({
     url: server.url,
     model: 'gpt-realtime-test',
-    api_key: server.apiKey,
+    api_key_env: 'REALTIME_TEST_KEY',
     instructions: 'You help callers from {{ call.from }} with {{ data.topic }}.',
     transcription_model: 'whisper-1',
     ...config,
@@ -272,7 +274,10 @@ describe('realtime agent against an OpenAI Realtime server', () => {
   });
 
   it('says the fallback and hangs up when the key is refused', async () => {
-    const { started, call } = await setup({ api_key: 'sk-wrong', fallback: { say: 'We are sorry.' } });
+    const { started, call } = await setup({
+      api_key_env: 'REALTIME_WRONG_KEY',
+      fallback: { say: 'We are sorry.' },
+    });
     expect(started).toEqual([
       { type: 'say', text: 'We are sorry.', barge_in: false },
       { type: 'hangup', reason: 'realtime agent failed' },

@@ -11,7 +11,6 @@ import { AudioQueue } from '../../../../src/agent/realtime/audio-queue.js';
 
 const config = parseRealtimeConfig({
   model: 'gpt-realtime',
-  api_key: 'sk-x',
   instructions: 'x',
   voice: 'alloy',
   turn_detection: { threshold: 0.7, silence_duration_ms: 600 },
