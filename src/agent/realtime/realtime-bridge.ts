@@ -71,6 +71,8 @@ export class RealtimeBridge {
     const media = this.ctx.media;
     if (!media) throw new Error('the call lends no audio to the agent (ctx.media is missing)');
     const timeoutMs = c.connect_timeout_ms ?? 5000;
+    // The call ending at any step stops the start (and later, the whole session).
+    this.ctx.signal.addEventListener('abort', () => this.close(), { once: true });
     try {
       const instructions = this.ctx.render(c.instructions, 'config.instructions');
       this.toolbox = agentToolbox(this.ctx, c.builtins ? { builtins: c.builtins } : {});
@@ -84,14 +86,18 @@ export class RealtimeBridge {
         onDrop: (reason) => this.drop(reason),
       });
       const ready = new Promise<void>((resolve, reject) => (this.sessionReady = { resolve, reject }));
+      // Rejected later by close() or a drop, possibly after the wait below gave up: never unhandled.
+      ready.catch(() => undefined);
       this.socket.send(sessionUpdate({ instructions, tools: this.toolbox.descriptions(), config: c }));
       await withTimeout(ready, timeoutMs, 'the realtime session.updated');
-      this.tap = await withTimeout(
-        media.listen((frame) => this.onFrame(frame)),
-        timeoutMs,
-        "the call's audio",
+      const listening = media.listen((frame) => this.onFrame(frame));
+      // A tap that comes after the wait gave up (or after the call ended) is stopped at once.
+      void listening.then(
+        (tap) => (this.closed ? tap.stop() : undefined),
+        () => undefined,
       );
-      if (this.closed) this.tap.stop();
+      this.tap = await withTimeout(listening, timeoutMs, "the call's audio");
+      if (this.closed) throw new Error('the call ended while the realtime session started');
       if (c.first_message) {
         const line = this.ctx.render(c.first_message, 'config.first_message');
         this.socket.send({
@@ -99,7 +105,6 @@ export class RealtimeBridge {
           response: { instructions: `Greet the caller by saying exactly this, then listen: ${line}` },
         });
       }
-      this.ctx.signal.addEventListener('abort', () => this.close(), { once: true });
     } catch (err) {
       this.close();
       throw err;

@@ -316,6 +316,28 @@ describe('realtime agent against an OpenAI Realtime server', () => {
     await until(() => server.sessions[0]!.closed, 5000, 'the socket to close');
   });
 
+  it('stops starting at once when the call ends during the start, with nothing left open', async () => {
+    const server = await startRealtimeServer({ ignoreSessionUpdate: true });
+    servers.push(server);
+    process.env.REALTIME_TEST_KEY = server.apiKey;
+    const agent = new RealtimeAgent({
+      url: server.url,
+      model: 'gpt-realtime-test',
+      api_key_env: 'REALTIME_TEST_KEY',
+      instructions: 'Hi.',
+      connect_timeout_ms: 5000,
+    });
+    const call = realtimeCallContext({});
+    calls.push(call);
+    const at = Date.now();
+    const starting = agent.handle({ type: 'call-started', call: {}, variables: {} }, call.ctx);
+    await until(() => server.sessions.length === 1, 5000, 'the connection');
+    call.controller.abort();
+    expect(await starting).toEqual([]);
+    expect(Date.now() - at).toBeLessThan(2000);
+    await until(() => server.sessions[0]!.closed, 5000, 'the socket to close');
+  });
+
   it('says the fallback and hangs up when the socket drops mid-call', async () => {
     const { server, call } = await setup({ fallback: { say: 'Lost the line.' } });
     server.dropAll();
