@@ -3,6 +3,8 @@ import { RealtimeBridge } from './realtime-bridge.js';
 import { parseRealtimeConfig, type RealtimeAgentConfig } from './realtime-config.js';
 
 const DEFAULT_FALLBACK = 'Sorry, we are having technical difficulties. Please call again later.';
+const DEFAULT_MAX_CALL_S = 1800;
+const MAX_CALL_GOODBYE = 'We have reached the time limit for this call. Thank you for calling, goodbye.';
 
 /**
  * A speech-to-speech model behind the OpenAI Realtime protocol: the caller's audio streams to the
@@ -14,18 +16,25 @@ export class RealtimeAgent implements Agent {
   readonly kind = 'realtime';
   readonly hearsAudio = true;
   readonly drivesTurns = true;
+  /** A speech-to-speech session is paid by the minute: every call has a length limit. */
+  readonly maxCallMs: number;
   private readonly config: RealtimeAgentConfig;
   private bridge: RealtimeBridge | undefined;
   private failed = false;
 
   constructor(config: unknown) {
     this.config = parseRealtimeConfig(config);
+    this.maxCallMs = (this.config.max_call_s ?? DEFAULT_MAX_CALL_S) * 1000;
   }
 
   async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
     if (event.type === 'call-started') return this.start(ctx);
     if (event.type === 'call-event' && event.event === 'ended') this.bridge?.close();
     if (event.type === 'dtmf') this.bridge?.keyPressed(event.digit);
+    if (event.type === 'call-event' && event.event === 'max-duration') {
+      this.bridge?.close();
+      return [{ type: 'hangup', say: MAX_CALL_GOODBYE, reason: 'max-duration', disposition: 'max-duration' }];
+    }
     // The fallback's transfer did not take the caller: nobody is left to talk to them.
     if (event.type === 'transfer-result' && this.failed && !event.outcome?.handed_off)
       return [{ type: 'hangup', reason: 'realtime agent failed' }];

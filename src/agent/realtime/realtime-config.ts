@@ -61,6 +61,13 @@ export const RealtimeAgentConfig = Type.Object(
       }),
     ),
     temperature: Type.Optional(Type.Number({ minimum: 0.6, maximum: 1.2 })),
+    max_call_s: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 86400,
+        description: 'The call length limit: a closing line, then hang up; default 1800',
+      }),
+    ),
     connect_timeout_ms: Type.Optional(
       Type.Integer({ minimum: 100, maximum: 60000, description: 'Default 5000' }),
     ),

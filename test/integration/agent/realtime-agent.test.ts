@@ -273,6 +273,20 @@ describe('realtime agent against an OpenAI Realtime server', () => {
     expect(call.audio.tapStopped).toBe(true);
   });
 
+  it('closes the session and hangs up with a closing line at the call length limit', async () => {
+    const { server, agent, call } = await setup({ max_call_s: 60 });
+    expect(agent.maxCallMs).toBe(60_000);
+    const commands = await agent.handle(
+      { type: 'call-event', event: 'max-duration', detail: { limit_ms: 60_000 } },
+      call.ctx,
+    );
+    expect(commands).toEqual([
+      expect.objectContaining({ type: 'hangup', reason: 'max-duration', disposition: 'max-duration' }),
+    ]);
+    await until(() => server.sessions[0]!.closed, 5000, 'the socket to close');
+    expect(call.audio.tapStopped).toBe(true);
+  });
+
   it('says the fallback and hangs up when the key is refused', async () => {
     const { started, call } = await setup({
       api_key_env: 'REALTIME_WRONG_KEY',

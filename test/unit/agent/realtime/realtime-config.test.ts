@@ -30,6 +30,7 @@ describe('realtime agent config', () => {
     ],
     [{ ...base, builtins: ['end_call', 'launch_rocket'] }, 'agent.config.builtins.1'],
     [{ ...base, connect_timeout_ms: 10 }, 'agent.config.connect_timeout_ms'],
+    [{ ...base, max_call_s: 5 }, 'agent.config.max_call_s'],
     [{ ...base, fallback: { then: 'transfer' } }, 'agent.config.fallback.target'],
     [{ ...base, surprise: true }, 'agent.config.surprise'],
   ])('names the field of a bad value (%#)', (config, field) => {
