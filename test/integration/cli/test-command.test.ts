@@ -1,0 +1,187 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cliHarness } from './cli-harness.js';
+import { openAiDouble } from '../integrations/llm/openai-double.js';
+import { BELLA_AGENT, verdict } from '../agent/caller-simulation-fixtures.js';
+
+let h: ReturnType<typeof cliHarness>;
+let llm: Awaited<ReturnType<typeof openAiDouble>>;
+
+beforeEach(async () => {
+  h = cliHarness();
+  llm = await openAiDouble();
+});
+afterEach(async () => {
+  await llm.close();
+  h.cleanup();
+});
+
+function file(name: string, text: string): string {
+  const f = path.join(h.dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+/** Points the server's `llm` settings at the chat double (the caller and the judge use them). */
+function withLlm(): void {
+  appendFileSync(h.configFile, `llm:\n  base_url: ${llm.baseUrl}\n  model: double\n  timeout_ms: 5000\n`);
+}
+
+async function importBella(): Promise<void> {
+  const res = await h.run('agents', 'import', file('bella.yaml', BELLA_AGENT));
+  expect(res.code).toBe(0);
+}
+
+const TWO_SCENARIOS = `
+scenarios:
+  - name: books a table
+    persona: Maria, a regular, polite and brief.
+    goal: A table for two tonight.
+    expected: The agent books the table and confirms the time.
+  - name: orders delivery
+    persona: Sam, hungry and impatient.
+    goal: A pizza delivered.
+    expected: The agent takes the delivery order.
+    max_turns: 3
+`;
+
+/** The double's answers for both scenarios, in the order the calls ask: caller turns, then the judge. */
+function replyBothScenarios(): void {
+  llm.reply(
+    { content: "Hi, I'd like to book a table for two tonight." },
+    { content: "No, that's all, thanks. [hangup]" },
+    verdict(['expected_outcome', true, 'The agent booked the table for seven.']),
+    { content: 'Do you deliver pizza?' },
+    { content: 'Forget it. [hangup]' },
+    verdict(['expected_outcome', false, 'The agent never took a delivery order.']),
+  );
+}
+
+describe('callwright test', () => {
+  it('runs two scenarios against a scripted agent: prints the failing run with its transcript and reasons, exit 1 below the threshold', async () => {
+    withLlm();
+    await importBella();
+    replyBothScenarios();
+    const res = await h.run('test', 'bella', '--scenarios', file('s.yaml', TWO_SCENARIOS));
+    expect(res.code).toBe(1);
+    const out = res.out.join('\n');
+    expect(res.out[0]).toMatch(/^agent bella \(scripted, \S+\)$/);
+    expect(out).toContain('PASS books a table: 1/1 runs passed (100%)');
+    expect(out).toContain('FAIL orders delivery: 0/1 runs passed (0%)');
+    expect(out).toContain(
+      [
+        '  run 1 failed, ended: caller-hangup after 2 caller turns',
+        '    transcript:',
+        "      Agent: Thanks for calling Bella's.",
+        '      Agent: Would you like to book a table or hear our opening hours?',
+        '      Caller: Do you deliver pizza?',
+        '      Agent: Sorry, I can only book tables or tell you our opening hours.',
+        '      Agent: Would you like to book a table or hear our opening hours?',
+        '      Caller: Forget it.',
+        '      [call ended: the caller hung up]',
+        '    judge (score 0):',
+        '      expected_outcome: failed (The agent never took a delivery order.)',
+      ].join('\n'),
+    );
+    // The passing run is not printed in full.
+    expect(out).not.toContain("Caller: Hi, I'd like to book a table");
+    expect(res.out.at(-1)).toBe('FAILED: 1/2 runs passed (50%), threshold 100%');
+  });
+
+  it('exits 0 when the pass rate reaches --threshold, and --json prints one document with the tool calls', async () => {
+    withLlm();
+    await importBella();
+    replyBothScenarios();
+    const res = await h.run(
+      'test',
+      'bella',
+      '--scenarios',
+      file('s.yaml', TWO_SCENARIOS),
+      '--threshold',
+      '0.5',
+      '--json',
+    );
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.out.join('\n')) as Record<string, unknown> & {
+      scenarios: Array<{ name: string; results: Array<Record<string, unknown>> }>;
+    };
+    expect(report).toMatchObject({ runs: 2, passed: 1, pass_rate: 0.5, threshold: 0.5, ok: true });
+    expect(report.agent).toMatchObject({ name: 'bella', kind: 'scripted' });
+    expect(report.scenarios.map((s) => s.name)).toEqual(['books a table', 'orders delivery']);
+    expect(report.scenarios[0]!.results[0]!.tool_calls).toEqual([
+      {
+        turn: 1,
+        name: 'record_outcome',
+        args: { disposition: 'booked' },
+        status: 'succeeded',
+        outputs: { disposition: 'booked' },
+      },
+    ]);
+  });
+
+  it('--runs repeats every scenario', async () => {
+    withLlm();
+    await importBella();
+    for (let i = 0; i < 3; i++) {
+      llm.reply(
+        { content: 'When are you open? [hangup]' },
+        verdict(['expected_outcome', i !== 1, i !== 1 ? 'fine' : 'The agent gave no hours.']),
+      );
+    }
+    const scenarios = file(
+      'hours.yaml',
+      'scenarios: [{ name: hours, persona: Kim., goal: The opening hours., expected: The agent gives the hours. }]',
+    );
+    const res = await h.run('test', 'bella', '--scenarios', scenarios, '--runs', '3', '--threshold', '0.6');
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('FAIL hours: 2/3 runs passed (67%)');
+    expect(res.out).toContain('  run 2 failed, ended: caller-hangup after 1 caller turns');
+    expect(res.out.at(-1)).toBe('PASSED: 2/3 runs passed (67%), threshold 60%');
+  });
+
+  it.each([
+    [['--scenarios', 'missing.yaml'], /cannot read \S+missing\.yaml: ENOENT/],
+    [['--scenarios', 'BAD'], /scenarios\.0\.persona: missing, expected a value \(required\)/],
+    [['--scenarios', 'GOOD', '--threshold', '2'], /--threshold: got "2", expected a pass rate from 0 to 1/],
+    [['--scenarios', 'GOOD', '--runs', '0'], /--runs: got "0", expected an integer 1-100/],
+    [['--scenarios', 'GOOD', '--mode', 'audio'], /--mode: got "audio", expected text/],
+    [[], /--scenarios: missing, expected a YAML scenario file/],
+  ])('exits 2 for bad input %j', async (args, message) => {
+    withLlm();
+    await importBella();
+    const good = file('good.yaml', TWO_SCENARIOS);
+    const bad = file('bad.yaml', 'scenarios: [{ name: a, goal: g, expected: e }]');
+    const argv = args.map((a) =>
+      a === 'GOOD' ? good : a === 'BAD' ? bad : a === 'missing.yaml' ? path.join(h.dir, a) : a,
+    );
+    const res = await h.run('test', 'bella', ...argv);
+    expect(res.code).toBe(2);
+    expect(res.err.join('\n')).toMatch(message);
+    expect(llm.seen).toHaveLength(0);
+  });
+
+  it('exits 2 for an unknown agent, a webhook agent and a server without an LLM', async () => {
+    const scenarios = file('s.yaml', TWO_SCENARIOS);
+    let res = await h.run('test', 'bella', '--scenarios', scenarios);
+    expect(res.code).toBe(2);
+    expect(res.err.join('\n')).toMatch(
+      /no LLM configured: the simulated caller and the judge need llm\.base_url/,
+    );
+
+    withLlm();
+    res = await h.run('test', 'nobody', '--scenarios', scenarios);
+    expect(res.code).toBe(2);
+    expect(res.err.join('\n')).toContain('agent "nobody" not found');
+
+    const hook = file(
+      'hook.yaml',
+      'agent:\n  name: hook\n  kind: webhook\n  config: { url: "https://agent.example/turn", secret: whsec_c2VjcmV0c2VjcmV0 }\n',
+    );
+    expect((await h.run('agents', 'import', hook)).code).toBe(0);
+    res = await h.run('test', 'hook', '--scenarios', scenarios);
+    expect(res.code).toBe(2);
+    expect(res.err.join('\n')).toMatch(/is a webhook agent: .* pass --allow-webhook/);
+    expect(llm.seen).toHaveLength(0);
+  });
+});
