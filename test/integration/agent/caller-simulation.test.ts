@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { importAgent } from '../../../src/agent/agent-import.js';
 import { createAgent } from '../../../src/agent/create-agent.js';
+import type { Agent, AgentCommand, AgentContext, AgentEvent } from '../../../src/agent/agent.js';
+import { SimulatedAgent } from '../../../src/agent/simulated-agent.js';
 import type { ActionEngine } from '../../../src/actions/action-engine.js';
 import {
   parseScenarioFile,
@@ -241,6 +243,133 @@ scenarios:
     const r = report.scenarios[0]!.results[0]!;
     expect(r.passed).toBe(false);
     expect(r.error).toBe("judge: the judge's verdict is malformed: criteria.expected_outcome: missing");
+  });
+});
+
+/**
+ * An agent of its own kind that drives its turn with `ctx.perform` as an LLM agent does: it streams its
+ * lines, calls a tool (first with arguments the tool refuses) and transfers on the second caller line.
+ */
+class TurnDrivingAgent implements Agent {
+  readonly kind = 'turn-driving';
+  readonly drivesTurns = true;
+  readonly seen: AgentEvent[] = [];
+  private lines = 0;
+
+  async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
+    this.seen.push(event);
+    if (event.type === 'call-started') {
+      await ctx.perform({ type: 'say-stream', text: stream('Hello, ', 'how can I ', 'help?') });
+      return [];
+    }
+    if (event.type !== 'transcript' || event.speaker !== 'caller') return [];
+    this.lines += 1;
+    if (this.lines === 1) {
+      const refused = await ctx.perform({
+        type: 'action',
+        name: 'record_outcome',
+        args: { disposition: 'maybe' },
+      });
+      const done = await ctx.perform({
+        type: 'action',
+        name: 'record_outcome',
+        args: { disposition: 'hours' },
+      });
+      const ok =
+        refused?.type === 'action-result' && !refused.ok && done?.type === 'action-result' && done.ok;
+      await ctx.perform({
+        type: 'say-stream',
+        text: stream(ok ? 'We open at noon.' : 'Something went wrong.'),
+      });
+      return [];
+    }
+    return [
+      { type: 'say', text: 'Let me put you through.' },
+      { type: 'transfer', target: 'sip:desk@pbx.example' },
+    ];
+  }
+}
+
+async function* stream(...pieces: string[]): AsyncIterable<string> {
+  for (const p of pieces) yield p;
+}
+
+describe('simulated callers against any agent kind', () => {
+  it('drives an agent that runs its own turn: streamed lines, tool calls validated as dry runs, a transfer ends the call', async () => {
+    llm.reply(
+      { content: 'When do you open?' },
+      { content: 'Can I talk to someone?' },
+      verdict(['expected_outcome', true, 'The agent gave the hours and transferred the caller.']),
+    );
+    const brain = new TurnDrivingAgent();
+    const report = await runScenarios({
+      engine,
+      agent: { id: agent.id, name: 'turn-driving', kind: brain.kind },
+      buildAgent: () => brain,
+      caller: client(),
+      judge: client(),
+      file: parseScenarioFile(
+        'scenarios: [{ name: hours then a person, persona: Kim., goal: The hours then a person., expected: The agent gives the hours and transfers. }]',
+      ),
+    });
+    const r = report.scenarios[0]!.results[0]!;
+    expect(r).toMatchObject({ passed: true, ended: 'handed-off', turns: 2 });
+    // Caller lines arrive as final caller transcript events.
+    expect(brain.seen.filter((e) => e.type === 'transcript')).toEqual([
+      { type: 'transcript', text: 'When do you open?', speaker: 'caller', final: true },
+      { type: 'transcript', text: 'Can I talk to someone?', speaker: 'caller', final: true },
+    ]);
+    expect(r.tool_calls).toEqual([
+      {
+        turn: 1,
+        name: 'record_outcome',
+        args: { disposition: 'maybe' },
+        status: 'failed',
+        outputs: {},
+        error: expect.objectContaining({ code: 'VALIDATION' }) as unknown,
+      },
+      {
+        turn: 1,
+        name: 'record_outcome',
+        args: { disposition: 'hours' },
+        status: 'succeeded',
+        outputs: { disposition: 'hours' },
+      },
+    ]);
+    expect(r.transcript).toContainEqual({
+      turn: 0,
+      kind: 'line',
+      speaker: 'agent',
+      text: 'Hello, how can I help?',
+    });
+    expect(r.transcript).toContainEqual({
+      turn: 1,
+      kind: 'line',
+      speaker: 'agent',
+      text: 'We open at noon.',
+    });
+    expect(r.transcript).toContainEqual({
+      turn: 2,
+      kind: 'transfer',
+      target: 'sip:desk@pbx.example',
+      mode: 'cold',
+    });
+    expect(actionRuns(t.store)).toBe(0);
+  });
+
+  it('leaves webhook agents alone unless asked (each turn would POST to their server)', () => {
+    const webhook = {
+      kind: 'webhook' as const,
+      config: { url: 'https://agent.example/turn', secret: 'whsec_c2VjcmV0c2VjcmV0' },
+    };
+    const deps = {
+      session: engine.session({ agentId: agent.id, dryRun: true }),
+      templates: engine.templates,
+      callTool: () => Promise.reject(new Error('not called')),
+      transcript: () => Promise.resolve(),
+    };
+    expect(SimulatedAgent.for(webhook, deps)).toBeUndefined();
+    expect(SimulatedAgent.for(webhook, deps, { allowWebhook: true })).toBeInstanceOf(SimulatedAgent);
   });
 });
 

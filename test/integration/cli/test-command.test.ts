@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cliHarness } from './cli-harness.js';
+import type { AgentEvent } from '../../../src/agent/agent.js';
+import { startHttpReceiver } from '../../helpers/http-receiver.js';
 import { openAiDouble } from '../integrations/llm/openai-double.js';
 import { BELLA_AGENT, verdict } from '../agent/caller-simulation-fixtures.js';
 
@@ -183,5 +185,66 @@ describe('callwright test', () => {
     expect(res.code).toBe(2);
     expect(res.err.join('\n')).toMatch(/is a webhook agent: .* pass --allow-webhook/);
     expect(llm.seen).toHaveLength(0);
+  });
+
+  it('--allow-webhook tests a webhook agent: each caller line is POSTed to its server as a transcript event', async () => {
+    withLlm();
+    const hook = await startHttpReceiver((req) => {
+      const { event } = JSON.parse(req.body) as { event: AgentEvent };
+      if (event.type === 'call-started')
+        return { body: { commands: [{ type: 'say', text: 'Hook agent here.' }] } };
+      if (event.type === 'transcript')
+        return {
+          body: { commands: [{ type: 'action', name: 'record_outcome', args: { disposition: 'hours' } }] },
+        };
+      if (event.type === 'action-result' && event.ok)
+        return { body: { commands: [{ type: 'hangup', say: 'We open at noon. Goodbye.' }] } };
+      return { body: {} };
+    });
+    try {
+      const agentFile = file(
+        'hook.yaml',
+        `agent:
+  name: hook
+  kind: webhook
+  config: { url: "${hook.url}/turn", secret: whsec_c2VjcmV0c2VjcmV0 }
+actions:
+  - { name: record_outcome, type: call-disposition, config: { allowed: [hours] } }
+attachments:
+  - { action: record_outcome, stage: during, triggers: [{ kind: tool }] }
+`,
+      );
+      expect((await h.run('agents', 'import', agentFile)).code).toBe(0);
+      llm.reply(
+        { content: 'When do you open?' },
+        verdict(['expected_outcome', true, 'The agent said noon.']),
+      );
+      const scenarios = file(
+        'hours.yaml',
+        'scenarios: [{ name: hours, persona: Kim., goal: The opening hours., expected: The agent gives the hours. }]',
+      );
+      const res = await h.run('test', 'hook', '--scenarios', scenarios, '--allow-webhook', '--json');
+      expect(res.code).toBe(0);
+      const report = JSON.parse(res.out.join('\n')) as {
+        scenarios: Array<{ results: Array<{ ended: string; transcript: unknown[] }> }>;
+      };
+      const run = report.scenarios[0]!.results[0]!;
+      expect(run.ended).toBe('agent-hangup');
+      expect(run.transcript.filter((e) => (e as { kind: string }).kind === 'line')).toEqual([
+        { turn: 0, kind: 'line', speaker: 'agent', text: 'Hook agent here.' },
+        { turn: 1, kind: 'line', speaker: 'caller', text: 'When do you open?' },
+        { turn: 1, kind: 'line', speaker: 'agent', text: 'We open at noon. Goodbye.' },
+      ]);
+      const events = hook.requests.map((r) => (JSON.parse(r.body) as { event: AgentEvent }).event);
+      expect(events.map((e) => e.type)).toEqual(['call-started', 'transcript', 'action-result']);
+      expect(events[1]).toEqual({
+        type: 'transcript',
+        text: 'When do you open?',
+        speaker: 'caller',
+        final: true,
+      });
+    } finally {
+      await hook.close();
+    }
   });
 });
