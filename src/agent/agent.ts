@@ -259,6 +259,8 @@ export interface AgentContext {
   tools(): ToolDescription[];
   /** Named transfer targets of the agent (`targets`), for a transfer tool's choices. */
   targets(): string[];
+  /** Records a call event (a model decision, an agent error) in the call's history. */
+  record(type: string, data: Record<string, unknown>): void;
   /** Marks a moment of the current turn for its latency breakdown. */
   mark(moment: TurnMark): void;
   /** The call's audio, for agents with `hearsAudio`. */

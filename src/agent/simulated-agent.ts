@@ -166,6 +166,7 @@ export class SimulatedAgent {
       targets: () => this.deps.targets ?? [],
       post: (event) => void this.deliver(event, step, on),
       mark: () => undefined,
+      record: () => undefined,
     };
   }
 

@@ -14,6 +14,10 @@ import { withTimeout } from '../util/with-timeout.js';
 
 /** Longest the agent may take to answer one event when it is not a webhook with its own timeout. */
 const AGENT_REPLY_TIMEOUT_MS = 30_000;
+/** An action still running after this long gets the slow filler line, unless the agent sets its own. */
+const DEFAULT_SLOW_AFTER_MS = 4000;
+/** After the agent's call-length limit, how long it has to close the call itself before it is hung up. */
+const MAX_DURATION_GRACE_MS = 20_000;
 
 /**
  * Runs one call's agent: events go in one at a time (a queue, so commands never interleave), the
@@ -29,6 +33,14 @@ export class AgentDriver {
   private stopped = false;
   /** Texts fired actions returned (custom replies, fallback lines), spoken before the agent's next command. */
   private interjections: string[] = [];
+  /** Filler lines still playing: the agent's next words wait for them (the caller hears one voice). */
+  private fillers: Promise<void> = Promise.resolve();
+  /** Work queued or running; the idle clock only runs when nothing is. */
+  private pending = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleCount = 0;
+  private idleSince = 0;
+  private limitTimers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly call: CallSession,
@@ -37,6 +49,18 @@ export class AgentDriver {
   ) {}
 
   start(): void {
+    const max = this.agent.maxCallMs;
+    if (max) {
+      this.limitTimers.push(
+        setTimeout(
+          () => this.deliver({ type: 'call-event', event: 'max-duration', detail: { limit_ms: max } }),
+          max,
+        ),
+        // The agent had its chance to close politely; the limit holds whatever it did.
+        setTimeout(() => void this.call.hangup('maximum call length'), max + MAX_DURATION_GRACE_MS),
+      );
+      for (const t of this.limitTimers) t.unref();
+    }
     const { init } = this.call;
     const scope = this.call.actions.scope();
     this.deliver({
@@ -49,6 +73,40 @@ export class AgentDriver {
   stop(): void {
     this.stopped = true;
     this.gather?.cancel();
+    this.clearIdle();
+    for (const t of this.limitTimers) clearTimeout(t);
+  }
+
+  // ---- idle: caller silence after the agent has finished ----------------------------------------
+
+  /** The caller started speaking (voice activity): not idle, whatever the recogniser makes of it. */
+  onSpeechStarted(): void {
+    this.idleCount = 0;
+    this.clearIdle();
+  }
+
+  /** The caller's turn ended; if nothing comes of it (noise, nothing recognised) the idle clock restarts. */
+  onSpeechEnded(): void {
+    this.armIdle();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private armIdle(): void {
+    const after = this.agent.idleAfterMs;
+    if (!after || this.stopped || this.pending > 0 || this.gathering) return;
+    this.clearIdle();
+    this.idleSince = Date.now();
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.stopped || this.pending > 0) return;
+      this.idleCount += 1;
+      this.deliver({ type: 'idle', count: this.idleCount, silent_ms: Date.now() - this.idleSince });
+    }, after);
+    this.idleTimer.unref();
   }
 
   /** Tells the agent how the call ended (webhook agents learn the outcome; replies are ignored). */
@@ -64,6 +122,7 @@ export class AgentDriver {
 
   onDigit(digit: string): void {
     if (this.stopped) return;
+    this.idleCount = 0;
     if (this.gather?.wantsDigits) return this.gather.digit(digit);
     this.typeahead = (this.typeahead + digit).slice(-32);
     if (!this.gathering) this.deliver({ type: 'dtmf', digit });
@@ -71,6 +130,7 @@ export class AgentDriver {
 
   onSpeech(text: string): void {
     if (this.stopped) return;
+    this.idleCount = 0;
     if (this.gather?.wantsSpeech) return this.gather.speech(text);
     if (!this.gathering) this.deliver({ type: 'transcript', text, speaker: 'caller', final: true });
   }
@@ -94,9 +154,88 @@ export class AgentDriver {
 
   /** Runs work in the agent's turn order (texts fired actions return, for instance). */
   enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(work).catch((err: unknown) => {
-      this.call.log.error({ err }, 'call work failed');
-    });
+    this.pending += 1;
+    this.clearIdle();
+    this.queue = this.queue
+      .then(work)
+      .catch((err: unknown) => {
+        this.call.log.error({ err }, 'call work failed');
+      })
+      .finally(() => {
+        this.pending -= 1;
+        if (this.pending === 0) this.armIdle();
+      });
+  }
+
+  /** A command an agent carries out within its own turn (`ctx.perform`). */
+  private async perform(command: AgentCommand): Promise<AgentEvent | undefined> {
+    if (this.stopped) return undefined;
+    await this.speakInterjections();
+    if (this.stopped) return undefined;
+    this.call.recorder.event('command', { type: command.type });
+    return this.execute(command);
+  }
+
+  /**
+   * An agent's `action` command: the attached action runs as a tool while filler lines keep the caller
+   * company (one as it starts, one if it is slow, one if it fails). A background action is answered at
+   * once as pending; its result is delivered as another event when it arrives.
+   */
+  private async runAction(c: Extract<AgentCommand, { type: 'action' }>): Promise<AgentEvent> {
+    const call = this.call;
+    const ref = c.ref !== undefined ? { ref: c.ref } : {};
+    const running = call.actions.callTool(c.name, c.args ?? {});
+    const toEvent = async (r: Awaited<typeof running>): Promise<AgentEvent> => {
+      if (r.say) await call.say(r.say);
+      return r.ok
+        ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs, ...ref }
+        : {
+            type: 'action-result',
+            action: r.action,
+            ok: false,
+            error: { code: r.error.code, message: r.error.message },
+            ...ref,
+          };
+    };
+    const filler = c.filler ?? {};
+    let finished = false;
+    let wake: () => void = () => undefined;
+    const done = new Promise<void>((r) => (wake = r));
+    const talk = async (): Promise<void> => {
+      if (filler.start) await call.say(filler.start, { bargeIn: false });
+      if (!filler.slow) return;
+      const slowAfter = filler.slow_after_ms ?? DEFAULT_SLOW_AFTER_MS;
+      const timer = new Promise<void>((r) => setTimeout(r, slowAfter).unref());
+      await Promise.race([timer, done]);
+      if (!finished && !this.stopped) await call.say(filler.slow, { bargeIn: false });
+    };
+    const startedAt = Date.now();
+    const talking = talk().catch((err: unknown) => call.log.warn({ err }, 'filler line failed'));
+    const settle = async (r: Awaited<typeof running>): Promise<void> => {
+      finished = true;
+      wake();
+      call.recorder.event('tool', {
+        action: r.action,
+        ok: r.ok,
+        ms: Date.now() - startedAt,
+        ...(c.background ? { background: true } : {}),
+      });
+      await talking;
+      if (!r.ok && filler.failed && !this.stopped) await call.say(filler.failed, { bargeIn: false });
+    };
+    if (c.background) {
+      void running.then(async (r) => {
+        await settle(r);
+        if (!this.stopped) this.deliver({ ...(await toEvent(r)), background: true } as AgentEvent);
+      });
+      this.fillers = talking;
+      return { type: 'action-result', action: c.name, ok: true, pending: true, background: true, ...ref };
+    }
+    const r = await running;
+    // The result goes back to the agent now (its next request starts while the filler finishes);
+    // its next words wait for the filler lines.
+    this.fillers = settle(r);
+    return toEvent(r);
   }
 
   /** Speaks texts from fired actions at the next point between agent commands (or now, if idle). */
@@ -120,11 +259,13 @@ export class AgentDriver {
       render: (text, field) => this.templates.render(text, this.call.actions.scope(), field),
       log: this.call.log,
       signal,
-      perform: (command) => this.execute(command),
+      perform: (command) => this.perform(command),
       tools: () => this.call.actions.tools(),
       targets: () => Object.keys(this.call.agentRecord.targets ?? {}),
       post: (event) => this.deliver(event),
-      mark: () => undefined,
+      mark: (moment) => this.call.turns.mark(moment),
+      record: (type, data) => this.call.recorder.event(type, data),
+      ...(this.agent.hearsAudio ? { media: this.call.agentMedia() } : {}),
     };
   }
 
@@ -133,11 +274,10 @@ export class AgentDriver {
     while (next && !this.stopped) {
       let commands: AgentCommand[];
       try {
-        commands = await withTimeout(
-          this.agent.handle(next, this.context()),
-          AGENT_REPLY_TIMEOUT_MS,
-          "the agent's reply",
-        );
+        const reply = this.agent.handle(next, this.context());
+        commands = this.agent.drivesTurns
+          ? await reply
+          : await withTimeout(reply, AGENT_REPLY_TIMEOUT_MS, "the agent's reply");
       } catch (err) {
         this.call.log.error({ err: (err as Error).message, event: next.type }, 'agent failed; hanging up');
         this.call.recorder.event('agent-error', { event: next.type, message: (err as Error).message });
@@ -166,22 +306,29 @@ export class AgentDriver {
     const call = this.call;
     switch (c.type) {
       case 'say':
+        await this.fillers;
         await call.say(c.text, {
           ...(c.interrupt !== undefined ? { interruptOnDtmf: c.interrupt } : {}),
           ...(c.barge_in !== undefined ? { bargeIn: c.barge_in } : {}),
         });
         return undefined;
-      case 'say-stream': {
-        let said = '';
-        for await (const piece of c.text) said += piece;
-        said = said.trim();
-        await call.say(said, c.barge_in !== undefined ? { bargeIn: c.barge_in } : {});
-        return { type: 'spoken', said, heard: said };
-      }
-      case 'dtmf': {
-        const r = await call.sendDtmf(c.digits);
-        return { type: 'dtmf-result', ok: true, sent: r.sent };
-      }
+      case 'say-stream':
+        await this.fillers;
+        return {
+          type: 'spoken',
+          ...(await call.sayStream(c.text, c.barge_in !== undefined ? { bargeIn: c.barge_in } : {})),
+        };
+      case 'dtmf':
+        try {
+          const r = await call.sendDtmf(c.digits);
+          return { type: 'dtmf-result', ok: true, sent: r.sent };
+        } catch (err) {
+          return {
+            type: 'dtmf-result',
+            ok: false,
+            error: { code: 'NO_CALL', message: (err as Error).message },
+          };
+        }
       case 'play':
         await call.play(c.path, { interruptOnDtmf: c.interrupt ?? false });
         return undefined;
@@ -195,18 +342,8 @@ export class AgentDriver {
         return undefined;
       case 'gather':
         return { type: 'gather-result', ...(await this.runGather(c)) };
-      case 'action': {
-        const r = await call.actions.callTool(c.name, c.args ?? {});
-        if (r.say) await call.say(r.say);
-        return r.ok
-          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs }
-          : {
-              type: 'action-result',
-              action: r.action,
-              ok: false,
-              error: { code: r.error.code, message: r.error.message },
-            };
-      }
+      case 'action':
+        return this.runAction(c);
       case 'transfer': {
         const result = await call.transfer(c.target, { mode: c.mode ?? 'cold', ...(c.options ?? {}) });
         return { type: 'transfer-result', target: c.target, ...result };
@@ -214,7 +351,9 @@ export class AgentDriver {
       case 'voicemail':
         return { type: 'voicemail-result', ...(await call.voicemail(c.options ?? {})) };
       case 'hangup':
-        if (c.say) await call.say(c.say);
+        await this.fillers;
+        if (c.disposition) call.setDisposition(c.disposition);
+        if (c.say) await call.say(c.say, { bargeIn: false });
         await call.hangup(c.reason ?? 'agent');
         return undefined;
     }

@@ -1,6 +1,7 @@
 import type { ActionEngine } from '../actions/action-engine.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
-import { createAgent } from '../agent/create-agent.js';
+import { createAgent, type AgentDeps } from '../agent/create-agent.js';
+import type { LlmSettings } from '../config/schema.js';
 import type { TranscriptLine } from '../speech/speech-recognizer.js';
 import type { SpeechServices } from '../speech/speech-services.js';
 import { CallwrightError, notFound } from '../errors.js';
@@ -33,6 +34,10 @@ export interface CallManagerDeps {
   fetch?: typeof fetch;
   now?: () => Date;
   speech?: SpeechServices;
+  /** The server's `llm` settings (defaults of `llm` agents). */
+  llm?: LlmSettings;
+  /** The chat client of `llm` agents, when not the OpenAI-compatible HTTP one (benchmarks). */
+  llmClient?: AgentDeps['llmClient'];
 }
 
 export interface OutboundRequest {
@@ -187,7 +192,11 @@ export class CallManager implements CallFlowSink {
     variables: Record<string, unknown>,
     sipCallId: string | null,
   ): CallSession {
-    const brain = createAgent(agent, this.deps.fetch);
+    const brain = createAgent(agent, {
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(this.deps.llm ? { llm: this.deps.llm } : {}),
+      ...(this.deps.llmClient ? { llmClient: this.deps.llmClient } : {}),
+    });
     const { store } = this.deps;
     const remote = direction === 'inbound' ? from : to;
     const contact = remote ? store.contacts.findBy('phone', remote) : undefined;

@@ -63,6 +63,7 @@ export class CallRuntime {
       logger,
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+      llm: this.config.llm,
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {

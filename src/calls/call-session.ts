@@ -4,7 +4,14 @@ import type { ActionSession, StageResult } from '../actions/action-session.js';
 import type { CallHandle, CallState } from '../actions/action-type.js';
 import type { ActionFailure, RunResult } from '../actions/action-runner.js';
 import type { CallEvent } from '../actions/triggers/trigger.js';
-import type { Agent, CallFlowOutcome, TransferOutcome, VoicemailOutcome } from '../agent/agent.js';
+import type {
+  Agent,
+  AgentEvent,
+  AgentMedia,
+  CallFlowOutcome,
+  TransferOutcome,
+  VoicemailOutcome,
+} from '../agent/agent.js';
 import type { TranscriptLine } from '../speech/speech-recognizer.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentRecord, Store } from '../store/store.js';
@@ -18,6 +25,10 @@ import { SpeechProviderError } from '../speech/speech-error.js';
 import { spokenStream, type SpokenStream } from './speech/spoken-stream.js';
 import { CallListener } from './speech/call-listener.js';
 import { heardText } from './speech/heard-text.js';
+import { TurnLatency } from './turn-latency.js';
+
+/** What became of a line the agent spoke: all of it, and what the caller heard. */
+export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
 
 /** Type names of the call-flow action types the `transfer` and `voicemail` agent commands run. */
 export const FLOW_TYPES = {
@@ -91,6 +102,8 @@ export class CallSession implements CallHandle {
   private listenOffsetMs = 0;
   private answeredAt = 0;
   private speaking: Speaking | undefined;
+  /** Each turn's latency breakdown (end of caller speech → first packet of the answer). */
+  readonly turns: TurnLatency;
 
   constructor(
     readonly init: CallSessionInit,
@@ -115,6 +128,7 @@ export class CallSession implements CallHandle {
     this.speech = deps.speech
       ? resolveSpeech(deps.speech.settings, init.agent.speech, init.agent.language)
       : undefined;
+    this.turns = new TurnLatency(this.recorder, () => (this.answeredAt ? Date.now() - this.answeredAt : 0));
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
     this.machine.onChange((from, to) => {
       this.log.info({ from, to }, 'call state');
@@ -186,7 +200,9 @@ export class CallSession implements CallHandle {
   private async startListening(leg: CallLeg): Promise<void> {
     const services = this.deps.speech;
     const settings = this.speech;
-    if (!services || !settings || settings.recognizer === 'none' || !leg.active) return;
+    // A speech-to-speech agent hears the caller's audio itself (ctx.media).
+    if (!services || !settings || settings.recognizer === 'none' || !leg.active || this.init.brain.hearsAudio)
+      return;
     let recognizer;
     try {
       recognizer = services.recognizer(settings.recognizer);
@@ -211,8 +227,11 @@ export class CallSession implements CallHandle {
       phrases,
       {
         bargeIn: () => this.bargeIn(),
-        speechStarted: () => undefined,
-        speechEnded: () => undefined,
+        speechStarted: () => this.driver.onSpeechStarted(),
+        speechEnded: () => {
+          this.turns.speechEnded();
+          this.driver.onSpeechEnded();
+        },
         heard: (r) =>
           this.transcript({
             text: r.text,
@@ -296,7 +315,10 @@ export class CallSession implements CallHandle {
       ...(line.provider ? { provider: line.provider } : {}),
     });
     void this.engineEvent({ type: 'transcript', text: line.text, speaker: line.speaker, final: true });
-    if (line.speaker === 'caller') this.driver.onSpeech(line.text);
+    if (line.speaker === 'caller') {
+      this.turns.finalTranscript();
+      this.driver.onSpeech(line.text);
+    }
   }
 
   /** Feeds a call event to the engine's triggers; texts the fired actions return are spoken. */
@@ -338,24 +360,47 @@ export class CallSession implements CallHandle {
     text: string,
     options: { signal?: AbortSignal; interruptOnDtmf?: boolean; bargeIn?: boolean } = {},
   ): Promise<void> {
+    await this.speak(text, options);
+  }
+
+  /**
+   * Speaks text still being written (an LLM's token stream), sentence by sentence as it comes; resolves
+   * with all that was said and what the caller heard of it.
+   */
+  sayStream(text: AsyncIterable<string>, options: { bargeIn?: boolean } = {}): Promise<SpokenLine> {
+    return this.speak(text, options);
+  }
+
+  private async speak(
+    input: string | AsyncIterable<string>,
+    options: { signal?: AbortSignal; interruptOnDtmf?: boolean; bargeIn?: boolean },
+  ): Promise<SpokenLine> {
     const leg = this.callLeg;
-    if (!leg?.active || this.state === 'ended') return;
+    const written = typeof input === 'string' ? input : '';
+    if (!leg?.active || this.state === 'ended') return { said: written, heard: '', interrupted: 'hangup' };
     const { voice, language } = this.init.agent;
     const bargeIn = !!this.listener && (options.bargeIn ?? this.speech?.bargeIn ?? false);
     const controller = new AbortController();
     const outer = options.signal ?? this.controller.signal;
     const onAbort = (): void => controller.abort(outer.reason);
-    if (outer.aborted) return;
+    if (outer.aborted) return { said: written, heard: '', interrupted: 'hangup' };
     outer.addEventListener('abort', onAbort, { once: true });
     const speaking: Speaking = { controller, bargeIn };
     this.speaking = speaking;
     const startMs = Date.now() - this.answeredAt;
     // The line is stored when it begins (history keeps its order) and cut if the caller did not hear it all.
-    const line = { speaker: 'agent', text, final: true, start_ms: startMs };
+    const line = { speaker: 'agent', text: written, final: true, start_ms: startMs };
     const recorded = this.recorder.event('transcript', line);
-    const spoken = this.spokenStream(text, controller.signal);
     let outcome;
+    let spoken: SpokenStream | undefined;
+    let text = written;
     try {
+      spoken = this.spokenStream(input, controller.signal);
+      if (!spoken && typeof input !== 'string') {
+        // No streaming synthesiser: the whole line is written first, then synthesised as one file.
+        for await (const piece of input) text += piece;
+        text = text.replace(/\s+/g, ' ').trim();
+      }
       outcome = await leg.play(
         spoken?.source ?? {
           kind: 'speech',
@@ -363,24 +408,62 @@ export class CallSession implements CallHandle {
           ...(voice ? { voice } : {}),
           ...(language && !voice ? { language } : {}),
         },
-        { interruptOnDtmf: (options.interruptOnDtmf ?? false) || bargeIn, signal: controller.signal },
+        {
+          interruptOnDtmf: (options.interruptOnDtmf ?? false) || bargeIn,
+          signal: controller.signal,
+          onStarted: () => this.turns.firstPacket(),
+        },
       );
     } finally {
       outer.removeEventListener('abort', onAbort);
       if (this.speaking === speaking) this.speaking = undefined;
     }
+    if (spoken && typeof input !== 'string') text = spoken.said();
     const cut = outcome.status !== 'completed';
     const heard = !cut
       ? text
       : spoken
         ? spoken.heard(outcome.durationMs)
         : heardText(text, outcome.durationMs, estimateSpeechMs(text));
+    const interrupted = !cut
+      ? undefined
+      : speaking.bargedIn
+        ? 'barge-in'
+        : outcome.status === 'hangup'
+          ? 'hangup'
+          : 'dtmf';
     this.recorder.amend(recorded, {
       ...line,
       text: heard,
       end_ms: startMs + outcome.durationMs,
       ...(cut ? { interrupted: speaking.bargedIn ? 'barge-in' : outcome.status, said: text } : {}),
     });
+    return { said: text, heard, ...(interrupted ? { interrupted } : {}) };
+  }
+
+  /** The call's audio for an agent that hears and speaks audio itself (a speech-to-speech model). */
+  agentMedia(): AgentMedia {
+    return {
+      listen: async (onFrame) => {
+        const leg = this.callLeg;
+        if (!leg?.active) throw new Error('the call has no live leg');
+        return leg.listen(onFrame);
+      },
+      play: async (source, { signal }) => {
+        const leg = this.callLeg;
+        if (!leg?.active || this.state === 'ended') return { status: 'hangup', durationMs: 0 };
+        return leg.play(source, {
+          signal: AbortSignal.any([signal, this.controller.signal]),
+          onStarted: () => this.turns.firstPacket(),
+        });
+      },
+    };
+  }
+
+  /** The agent set the call's disposition (an idle hang-up's `no-response`, for instance). */
+  setDisposition(disposition: string): void {
+    this.recorder.update({ call_disposition: disposition });
+    this.recorder.event('disposition', { disposition, by: 'agent' });
   }
 
   /**
@@ -388,7 +471,7 @@ export class CallSession implements CallHandle {
    * as the fallback when a cloud provider fails; undefined without speech services (the backend then
    * synthesises the whole line to a cached file).
    */
-  private spokenStream(text: string, signal: AbortSignal): SpokenStream | undefined {
+  private spokenStream(text: string | AsyncIterable<string>, signal: AbortSignal): SpokenStream | undefined {
     const services = this.deps.speech;
     const settings = this.speech;
     if (!services || !settings) return undefined;
@@ -409,6 +492,7 @@ export class CallSession implements CallHandle {
         this.recorder.event('speech-error', { ...detail, during: 'synthesis' });
       },
       signal,
+      { firstSentence: () => this.turns.mark('first_sentence'), firstAudio: () => this.turns.firstAudio() },
     );
   }
 

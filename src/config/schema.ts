@@ -360,6 +360,13 @@ export const LlmConfig = Type.Object(
     timeout_ms: Type.Integer({ minimum: 100, maximum: 600000, description: 'Longest one request may take' }),
     temperature: Type.Number({ minimum: 0, maximum: 2 }),
     max_tokens: Type.Integer({ minimum: 1, maximum: 100000, description: 'Upper bound of one reply' }),
+    azure_api_version: Type.Optional(
+      Type.String({
+        pattern: '^$|^\\d{4}-\\d{2}-\\d{2}(-preview)?$',
+        description:
+          'Azure OpenAI api-version (e.g. 2024-10-21); set = Azure: api-key header and ?api-version= query',
+      }),
+    ),
   },
   Strict,
 );

@@ -39,10 +39,22 @@ export function migrate(db: Db): number[] {
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.up);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is switched around it.
+    const restoreKeys = m.foreignKeysOff && (db.pragma('foreign_keys', { simple: true }) as number) === 1;
+    if (restoreKeys) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.up);
+        if (m.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length)
+            throw new Error(`migration ${m.version} (${m.name}) left ${broken.length} broken foreign keys`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (restoreKeys) db.pragma('foreign_keys = ON');
+    }
     applied.push(m.version);
   }
   return applied;

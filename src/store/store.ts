@@ -11,7 +11,7 @@ import { CallEventRepository } from './repositories/call-events.js';
 export interface AgentRecord extends Row {
   id: string;
   name: string;
-  kind: 'scripted' | 'webhook';
+  kind: 'scripted' | 'webhook' | 'llm' | 'realtime';
   description: string;
   language: string;
   voice: string;

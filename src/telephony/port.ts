@@ -65,6 +65,11 @@ export interface PlayOptions {
   /** Repeat until stopped (hold music). */
   loop?: boolean;
   signal?: AbortSignal;
+  /**
+   * Called once, when the first audio of this play is sent to the far end (a stream's first real
+   * audio, not the silence sent while it waits). Runs on the media thread's turn: record a time, no more.
+   */
+  onStarted?: () => void;
 }
 
 /**

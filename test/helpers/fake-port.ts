@@ -162,6 +162,7 @@ export class FakeLeg implements CallLeg {
     this.playing?.({ status: 'interrupted', durationMs: 0 });
     if (source.kind === 'stream') return this.playStream(source.segments, options);
     const ms = this.options.playMs ?? 0;
+    if (!options.signal?.aborted) options.onStarted?.();
     if (ms === 0 && !options.signal?.aborted) return { status: 'completed', durationMs: 0 };
     const started = Date.now();
     return new Promise<PlayOutcome>((resolve) => {
@@ -214,6 +215,7 @@ export class FakeLeg implements CallLeg {
         if (stopped) break;
         for await (const chunk of segment) {
           if (stopped) break outer;
+          if (sentMs === 0) options.onStarted?.();
           const ms = (chunk.samples.length * 1000) / chunk.sampleRate;
           await new Promise<void>((r) => {
             const t = setTimeout(r, ms);

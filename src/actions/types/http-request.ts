@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ToolParametersSchema, parametersSchema } from '../tool-parameters.js';
 import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
 import { httpOf } from '../../integrations/integration-services.js';
@@ -12,6 +13,7 @@ const VARIABLE = '^[a-z_][a-z0-9_]{0,63}$';
 
 const HttpRequestConfig = Type.Object(
   {
+    parameters: Type.Optional(ToolParametersSchema),
     method: Type.Union(
       ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)),
       { default: 'GET' },
@@ -180,6 +182,7 @@ export const httpRequest = defineActionType({
   stages: ['before', 'during', 'after'],
   validate,
   exec,
+  argumentSchema: (config) => parametersSchema(config.parameters),
   simulate: (ctx) => ({
     status: 200,
     ok: true,

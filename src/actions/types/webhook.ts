@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ToolParametersSchema, parametersSchema } from '../tool-parameters.js';
 import { defineActionType, type ActionContext } from '../action-type.js';
 import type { FieldIssue } from '../../errors.js';
 import { callSnapshot } from '../../integrations/call-snapshot.js';
@@ -11,6 +12,7 @@ import { ActionError } from '../../errors.js';
 
 const WebhookConfig = Type.Object(
   {
+    parameters: Type.Optional(ToolParametersSchema),
     url: Type.String({ minLength: 1, maxLength: 4000, description: 'Template of the receiving URL' }),
     /** `whsec_<base64>`; when set, every delivery is signed the Standard Webhooks way. */
     secret: Type.Optional(Type.String({ maxLength: 500 })),
@@ -65,6 +67,8 @@ function body(ctx: ActionContext<Config>): string {
       transcript: snap.transcript,
       data: ctx.variables.data ?? {},
       actions: ctx.variables.actions ?? {},
+      // What the agent gave when it called this webhook as a tool (config.parameters).
+      ...(Object.keys(ctx.args).length ? { args: ctx.args } : {}),
     },
   });
 }
@@ -97,5 +101,6 @@ export const webhook = defineActionType({
   stages: ['before', 'during', 'after'],
   validate,
   exec,
+  argumentSchema: (config) => parametersSchema(config.parameters),
   simulate: () => ({ status: 200, webhook_id: 'msg_simulated' }),
 });

@@ -48,7 +48,7 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     record: Agent,
     create: AgentCreate,
     update: AgentUpdate,
-    filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook'])) },
+    filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook', 'llm', 'realtime'])) },
     repo: store.agents,
     check: (body, id) => [...transferTargetIssues(store, body), ...agentConfigIssues(store, body, id)],
   });

@@ -22,7 +22,7 @@ export const TransferTargets = Type.Record(Type.String(), TransferTarget);
 
 const agentFields = {
   name: Name,
-  kind: StringEnum(['scripted', 'webhook']),
+  kind: StringEnum(['scripted', 'webhook', 'llm', 'realtime']),
   description: Type.Optional(Text),
   language: Type.Optional(Type.String({ minLength: 2, maxLength: 35, description: 'BCP 47 tag' })),
   voice: Type.Optional(Type.String({ maxLength: 100 })),

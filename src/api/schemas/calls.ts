@@ -33,6 +33,22 @@ export const Call = Type.Object({
   created_at: Timestamp,
 });
 
+/** One turn's latency breakdown: ms after the end of the caller's speech (absent = did not happen). */
+export const CallTurn = Type.Object({
+  at_ms: Type.Integer({ description: "When the caller's speech ended, ms after the call was answered" }),
+  text_only: Type.Optional(
+    Type.Boolean({ description: 'The line came as text (API), not speech: timed from its arrival' }),
+  ),
+  final_transcript: Type.Optional(Type.Integer()),
+  first_token: Type.Optional(Type.Integer()),
+  first_sentence: Type.Optional(Type.Integer()),
+  first_audio: Type.Optional(Type.Integer()),
+  first_packet: Type.Optional(Type.Integer()),
+});
+
+/** A call with each turn's latency breakdown (end of speech → final transcript → … → first RTP packet). */
+export const CallDetail = Type.Intersect([Call, Type.Object({ turns: Type.Array(CallTurn) })]);
+
 export const CallFilters = {
   direction: Type.Optional(StringEnum(['inbound', 'outbound'])),
   agent_id: Type.Optional(Id),

@@ -1,6 +1,6 @@
 import type { MediaSource, PcmChunk } from '../../telephony/port.js';
 import type { StreamingSynthesizer } from '../../speech/speech-synthesizer.js';
-import { splitSentences } from '../../speech/synthesis/sentences.js';
+import { cutSentences, splitSentences } from '../../speech/synthesis/sentences.js';
 import { heardText } from './heard-text.js';
 
 export interface SpokenStream {
@@ -8,6 +8,16 @@ export interface SpokenStream {
   source: MediaSource;
   /** What the caller heard of the text after `heardMs` of its audio. */
   heard(heardMs: number): string;
+  /** The text cut into sentences so far (all of it once the source has ended). */
+  said(): string;
+}
+
+/** Moments of the stream, for the turn's latency breakdown. */
+export interface SpokenStreamHooks {
+  /** The first sentence is complete (for streamed text: the model has written it). */
+  firstSentence?(): void;
+  /** The synthesiser gave its first audio. */
+  firstAudio?(): void;
 }
 
 /**
@@ -17,14 +27,17 @@ export interface SpokenStream {
  * fallback (espeak-ng, offline) and `onFailure` is told: the caller hears the words, not dead air.
  */
 export function spokenStream(
-  text: string,
+  text: string | AsyncIterable<string>,
   voice: { voice?: string; language?: string },
   synth: StreamingSynthesizer,
   fallback: StreamingSynthesizer | undefined,
   onFailure: (err: unknown) => void,
   signal: AbortSignal,
+  hooks: SpokenStreamHooks = {},
 ): SpokenStream {
-  const sentences = splitSentences(text);
+  /** Sentences cut so far: all of a string at once, a stream's as they complete. */
+  const sentences: string[] = typeof text === 'string' ? splitSentences(text) : [];
+  let audioStarted = false;
   /** Ms of audio made per sentence so far. */
   const made: number[] = [];
   let current = synth;
@@ -34,6 +47,10 @@ export function spokenStream(
     const request = { text: words, ...voice };
     try {
       for await (const chunk of current.stream(request, { signal })) {
+        if (!audioStarted) {
+          audioStarted = true;
+          hooks.firstAudio?.();
+        }
         samples += chunk.samples.length;
         made[i] = (samples * 1000) / chunk.sampleRate;
         yield chunk;
@@ -49,6 +66,10 @@ export function spokenStream(
     }
     // The fallback speaks this sentence (its own voice: the provider's voice names mean nothing to it).
     for await (const chunk of current.stream({ text: words }, { signal })) {
+      if (!audioStarted) {
+        audioStarted = true;
+        hooks.firstAudio?.();
+      }
       samples += chunk.samples.length;
       made[i] = (samples * 1000) / chunk.sampleRate;
       yield chunk;
@@ -56,11 +77,23 @@ export function spokenStream(
   }
 
   async function* segments(): AsyncGenerator<AsyncIterable<PcmChunk>> {
-    for (const [i, words] of sentences.entries()) yield sentence(i, words);
+    if (typeof text === 'string') {
+      if (sentences.length) hooks.firstSentence?.();
+      for (const [i, words] of sentences.entries()) yield sentence(i, words);
+      return;
+    }
+    for await (const words of cutSentences(text)) {
+      if (signal.aborted) return;
+      if (!words) continue;
+      if (!sentences.length) hooks.firstSentence?.();
+      sentences.push(words);
+      yield sentence(sentences.length - 1, words);
+    }
   }
 
   return {
-    source: { kind: 'stream', segments: segments(), text },
+    source: { kind: 'stream', segments: segments(), ...(typeof text === 'string' ? { text } : {}) },
+    said: () => sentences.join(' '),
     heard(heardMs: number): string {
       const out: string[] = [];
       let left = heardMs;

@@ -127,3 +127,22 @@ function spaceCut(text: string): number | undefined {
   const at = text.lastIndexOf(' ', MAX_SENTENCE);
   return at >= MIN_CLAUSE ? at : undefined;
 }
+
+/**
+ * Cuts text that arrives in pieces (a model's token stream) into sentences, each given as soon as the
+ * text after it shows it is complete; the rest is given when the pieces end. Joined with spaces, the
+ * sentences give the text back (white space collapsed), as `splitSentences` does.
+ */
+export async function* cutSentences(pieces: AsyncIterable<string>): AsyncGenerator<string> {
+  let buffer = '';
+  for await (const piece of pieces) {
+    buffer += piece;
+    const parts = splitSentences(buffer);
+    if (parts.length < 2) continue;
+    // The last part may still grow; everything before it is complete.
+    for (const part of parts.slice(0, -1)) yield part;
+    const tail = parts[parts.length - 1] ?? '';
+    buffer = /\s$/.test(buffer) ? `${tail} ` : tail;
+  }
+  yield* splitSentences(buffer);
+}

@@ -1,10 +1,18 @@
 import * as m001 from './001-domain.js';
 import * as m002 from './002-outbox-chain-columns.js';
 import * as m003 from './003-agent-speech.js';
+import * as m004 from './004-agent-kinds.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
-export const migrations: ReadonlyArray<{ version: number; name: string; up: string }> = [
+export const migrations: ReadonlyArray<{
+  version: number;
+  name: string;
+  up: string;
+  /** Rebuilds a table others reference: run with foreign keys off, then checked (see database.ts). */
+  foreignKeysOff?: boolean;
+}> = [
   { version: 1, name: 'domain', up: m001.up },
   { version: 2, name: 'outbox-chain-columns', up: m002.up },
   { version: 3, name: 'agent-speech', up: m003.up },
+  { version: 4, name: 'agent-kinds', up: m004.up, foreignKeysOff: m004.foreignKeysOff },
 ];

@@ -19,12 +19,22 @@ export class CallEventRepository {
   private readonly amendData: Statement;
   private readonly page: Statement;
   private readonly count: Statement;
+  private readonly byType: Statement;
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)');
     this.amendData = db.prepare('UPDATE call_events SET data = ? WHERE id = ? AND call_id = ?');
     this.page = db.prepare('SELECT * FROM call_events WHERE call_id = ? ORDER BY id LIMIT ? OFFSET ?');
     this.count = db.prepare('SELECT count(*) AS n FROM call_events WHERE call_id = ?');
+    this.byType = db.prepare('SELECT * FROM call_events WHERE call_id = ? AND type = ? ORDER BY id LIMIT ?');
+  }
+
+  /** A call's events of one type, in order (at most `limit`). */
+  ofType(callId: string, type: string, limit = 500): CallEventRecord[] {
+    const rows = this.byType.all(callId, type, limit) as Array<
+      Omit<CallEventRecord, 'data'> & { data: string }
+    >;
+    return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
   }
 
   append(callId: string, type: string, data: Record<string, unknown> = {}, at = nowIso()): CallEventRecord {

@@ -394,6 +394,8 @@ export class FreeswitchCallLeg implements CallLeg {
   private runPlayback(target: string, options: PlayOptions): Promise<PlayOutcome> {
     return this.withPlayState(options, async (state) => {
       const started = Date.now();
+      // FreeSWITCH starts the file as the command arrives; its first packet follows within a frame.
+      options.onStarted?.();
       const op = options.loop ? this.playLoop(target, state) : this.ep.play(target);
       const finished = await Promise.race([op.then(() => true), this.ended.then(() => false)]);
       return { durationMs: Date.now() - started, hungUp: !finished };
@@ -431,6 +433,7 @@ export class FreeswitchCallLeg implements CallLeg {
           if (next === 'ended' || this.done) return { durationMs, hungUp: true };
           if (next === 'stop' || next === undefined || state.interrupted) break;
           const started = Date.now();
+          if (durationMs === 0) options.onStarted?.();
           const result = await Promise.race([
             this.ep.play(this.deps.paths.toRemote(next.file)).then((r: unknown) => r ?? {}),
             this.ended.then(() => undefined),

@@ -25,6 +25,7 @@ function ctx(scope: Record<string, unknown> = {}): AgentContext {
     perform: () => Promise.reject(new Error('a scripted agent answers with commands')),
     post: () => undefined,
     mark: () => undefined,
+    record: () => undefined,
     tools: () => [],
     targets: () => [],
   };

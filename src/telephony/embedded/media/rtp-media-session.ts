@@ -41,6 +41,8 @@ export interface SessionContext {
 interface Playback {
   source: AudioSource;
   frames: number;
+  /** Told once, at the first frame of real audio (PlayOptions.onStarted). */
+  onStarted: (() => void) | undefined;
   interruptOnDtmf: boolean;
   resolve: (outcome: PlayOutcome) => void;
   detach: () => void;
@@ -151,8 +153,15 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     const p = this.playback;
     if (p) {
       audio = p.source.read(out);
-      if (audio) p.frames++;
-      else this.finishPlayback('completed');
+      if (audio) {
+        p.frames++;
+        // A stream sends silence while it waits for the synthesiser: started means real audio.
+        if (p.onStarted && (!(p.source instanceof StreamSource) || p.source.sentSamples > 0)) {
+          const started = p.onStarted;
+          p.onStarted = undefined;
+          started();
+        }
+      } else this.finishPlayback('completed');
     }
     if (!audio && this.holdSource) audio = this.holdSource.read(out);
     const peer = this.peer;
@@ -191,6 +200,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
       const playback: Playback = {
         source: audio,
         frames: 0,
+        onStarted: options.onStarted,
         interruptOnDtmf: options.interruptOnDtmf ?? false,
         resolve,
         detach: () => signal?.removeEventListener('abort', onAbort),
