@@ -238,7 +238,7 @@ async function runBuiltin(
           output: {
             ok: o.handed_off,
             result: o.result,
-            ...(o.reason ? { reason: o.reason } : {}),
+            ...(o.reason || o.status ? { reason: transferReason(o.reason, o.status) } : {}),
             ...(o.status ? { sip_status: o.status } : {}),
             ...(o.handed_off ? {} : { note: 'The caller is still with you: tell them.' }),
           },
@@ -273,4 +273,15 @@ async function runBuiltin(
       return { output: { ok: true, stored: Object.keys(values) }, ended: false };
     }
   }
+}
+
+/**
+ * Why a transfer failed, in the words a model repeats to the caller: the SIP final status decides
+ * where there is one (RFC 3261 §21: 486/600 busy, 603 declined, 480/408/487 no answer).
+ */
+function transferReason(reason: string | undefined, status: number | undefined): string {
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 603) return 'declined';
+  if (status === 480 || status === 408 || status === 487) return 'no-answer';
+  return reason ?? 'failed';
 }

@@ -5,7 +5,11 @@
  * fallback when the model fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startChatServer, type ChatServer, type ReplySpec } from '../../helpers/llm-providers/openai-chat-server.js';
+import {
+  startChatServer,
+  type ChatServer,
+  type ReplySpec,
+} from '../../helpers/llm-providers/openai-chat-server.js';
 import { callsFixture, until } from '../calls/calls-fixture.js';
 
 type Json = Record<string, unknown>;
@@ -101,6 +105,11 @@ describe('llm agent', () => {
     ]);
     // The run is in the execution history, fired by the tool call; the decision is a call event.
     expect(fx!.runs(id)).toEqual([{ action_type: 'test-echo', stage: 'during', status: 'succeeded' }]);
+    // The turn's latency breakdown: the line came as text, the model's first token, the answer's first packet.
+    const turn = fx!.events(id).find((e) => e.type === 'turn')?.data ?? {};
+    expect(turn).toMatchObject({ text_only: true, final_transcript: 0 });
+    expect(Number(turn.first_token)).toBeGreaterThanOrEqual(0);
+    expect(Number(turn.first_packet)).toBeGreaterThanOrEqual(Number(turn.first_token));
     const decision = fx!.events(id).find((e) => e.type === 'decision');
     expect(decision?.data).toMatchObject({ tool: 'lookup', arguments: { n: 123 }, result: { ok: true } });
     await leg.hangup();
@@ -110,20 +119,24 @@ describe('llm agent', () => {
     const { id, leg } = await setup(
       (body, i) => {
         const m = last(body);
+        if (i === 0) return { content: 'Hi.' };
         if (m.role === 'user') return { toolCalls: [{ name: 'teleport', arguments: {} }] };
-        if (m.role === 'tool' && i === 1) return { toolCalls: [{ name: 'lookup', arguments: { n: 'many' } }] };
-        if (m.role === 'tool' && i === 2) return { toolCalls: [{ name: 'lookup', arguments: '{"n": 1' }] };
+        if (m.role === 'tool' && i === 2)
+          return { toolCalls: [{ name: 'lookup', arguments: { n: 'many' } }] };
+        if (m.role === 'tool' && i === 3) return { toolCalls: [{ name: 'lookup', arguments: '{"n": 1' }] };
         return { content: 'I could not do that, sorry.' };
       },
       { first_message: undefined },
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
-    // No first message: the model greets (request 0 answers with content 'Sorry'-less default).
-    await until(() => llm!.requests.length >= 1);
+    // No first message: the model greets.
+    await until(() => lines(id, 'agent').includes('Hi.'));
     fx!.manager.transcript(id, { text: 'do something', final: true, speaker: 'caller' });
     await until(() => lines(id, 'agent').includes('I could not do that, sorry.'), 10_000);
     const tools = (llm!.requests.at(-1)!.body.messages as Message[]).filter((m) => m.role === 'tool');
-    const errors = tools.map((t) => (JSON.parse(String(t.content)) as { error: { code: string; message: string } }).error);
+    const errors = tools.map(
+      (t) => (JSON.parse(String(t.content)) as { error: { code: string; message: string } }).error,
+    );
     expect(errors[0]).toMatchObject({ code: 'UNKNOWN_TOOL' });
     expect(errors[0]?.message).toContain('lookup');
     expect(errors[1]).toMatchObject({ code: 'VALIDATION' });
@@ -133,17 +146,18 @@ describe('llm agent', () => {
   });
 
   it('a declined transfer comes back to the model with the SIP status, and the model says so', async () => {
-    const { id, leg } = await setup(
-      (body) => {
-        const m = last(body);
-        if (m.role === 'user') return { toolCalls: [{ name: 'transfer_call', arguments: { target: 'sales', mode: 'warm' } }] };
-        if (m.role === 'tool') {
-          const r = JSON.parse(String(m.content)) as { ok: boolean; reason?: string; sip_status?: number };
-          return { content: r.ok ? 'Connected.' : `Sales ${r.reason} the call (${r.sip_status}). Can I help instead?` };
-        }
-        return { content: 'Hi.' };
-      },
-    );
+    const { id, leg } = await setup((body) => {
+      const m = last(body);
+      if (m.role === 'user')
+        return { toolCalls: [{ name: 'transfer_call', arguments: { target: 'sales', mode: 'warm' } }] };
+      if (m.role === 'tool') {
+        const r = JSON.parse(String(m.content)) as { ok: boolean; reason?: string; sip_status?: number };
+        return {
+          content: r.ok ? 'Connected.' : `Sales ${r.reason} the call (${r.sip_status}). Can I help instead?`,
+        };
+      }
+      return { content: 'Hi.' };
+    });
     fx!.store.agents.update(fx!.store.agents.all()[0]!.id, {
       targets: { sales: { type: 'sip', uri: 'sip:sales@127.0.0.1:5999' } },
     });
