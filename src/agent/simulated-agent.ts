@@ -7,7 +7,7 @@ import {
   type AgentEvent,
   type GatherCommand,
 } from './agent.js';
-import { createAgent } from './create-agent.js';
+import { createAgent, type AgentDeps } from './create-agent.js';
 import type { AgentRecord } from '../store/store.js';
 import type { TemplateRenderer } from '../templates/template-renderer.js';
 import type { ActionSession } from '../actions/action-session.js';
@@ -45,6 +45,8 @@ export interface SimulatedAgentOptions {
    * server, which may act on it (a side effect a dry run promises not to have).
    */
   allowWebhook?: boolean;
+  /** What agents need besides their record (the server's `llm` settings for `llm` agents). */
+  agentDeps?: AgentDeps;
 }
 
 /** Script input offered to the agent. */
@@ -90,7 +92,7 @@ export class SimulatedAgent {
       if (!config || config.steps === undefined) return undefined;
     }
     if (record.kind === 'webhook' && !options.allowWebhook) return undefined;
-    return SimulatedAgent.of(createAgent(record), deps);
+    return SimulatedAgent.of(createAgent(record, options.agentDeps), deps);
   }
 
   /** The driver for an agent already built (an agent kind that needs services to be created). */
@@ -228,6 +230,8 @@ export class SimulatedAgent {
         return undefined;
       }
       case 'action': {
+        // The filler lines a real call speaks around the run (no dead air), in order.
+        if (c.filler?.start) this.push({ ...at, say: c.filler.start });
         const r = await this.deps.callTool(c.name, c.args ?? {}, step, on);
         this.push({
           ...at,
@@ -238,9 +242,17 @@ export class SimulatedAgent {
             ...(r.error ? { error: r.error } : {}),
           },
         });
+        if (!r.ok && c.filler?.failed) this.push({ ...at, say: c.filler.failed });
+        const ref = c.ref ? { ref: c.ref } : {};
         return r.ok
-          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs ?? {} }
-          : { type: 'action-result', action: r.action, ok: false, ...(r.error ? { error: r.error } : {}) };
+          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs ?? {}, ...ref }
+          : {
+              type: 'action-result',
+              action: r.action,
+              ok: false,
+              ...(r.error ? { error: r.error } : {}),
+              ...ref,
+            };
       }
       case 'transfer':
         this.push({

@@ -106,15 +106,18 @@ export async function simulate(
 ): Promise<SimulationResult> {
   const script = assertValid(SimulationScript, structuredClone(input ?? {}), 'script');
   const { session, out, record, tool } = dryRunCall(engine, agentId, script.call);
-  const brain = agent
-    ? SimulatedAgent.for(agent, {
-        session,
-        templates: engine.templates,
-        callTool: tool,
-        transcript: async (text, speaker, step, on) =>
-          record(step, on, await session.handleEvent({ type: 'transcript', text, speaker, final: true })),
-      })
-    : undefined;
+  // Only a scripted agent's own steps are replayed against a script: other kinds answer caller lines
+  // of their own making (`callwright test` talks to them with a simulated caller instead).
+  const brain =
+    agent?.kind === 'scripted'
+      ? SimulatedAgent.for(agent, {
+          session,
+          templates: engine.templates,
+          callTool: tool,
+          transcript: async (text, speaker, step, on) =>
+            record(step, on, await session.handleEvent({ type: 'transcript', text, speaker, final: true })),
+        })
+      : undefined;
   if (brain) out.agent = brain.steps;
 
   record(0, 'ringing', await session.runStage('before'));

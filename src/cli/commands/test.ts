@@ -97,8 +97,10 @@ async function runTest(program: Command, io: Io, agentRef: string, opts: TestOpt
         [{ field: 'agent', value: agent.name, expected: 'a non-webhook agent, or --allow-webhook' }],
       );
     }
+    // An llm agent without its own base URL and model talks to the server's, as on a real call.
+    const agentDeps = { llm: config.llm };
     // Built once up front so a config error is bad input, not a failed run.
-    if (createAgent(agent).hearsAudio) {
+    if (createAgent(agent, agentDeps).hearsAudio) {
       throw new CallwrightError(
         'VALIDATION',
         `agent ${JSON.stringify(agent.name)} hears the call's audio itself: text mode cannot test it`,
@@ -108,7 +110,7 @@ async function runTest(program: Command, io: Io, agentRef: string, opts: TestOpt
     return await runScenarios({
       engine: cliEngine(store, config),
       agent,
-      buildAgent: () => createAgent(agent),
+      buildAgent: () => createAgent(agent, agentDeps),
       caller,
       judge,
       file,

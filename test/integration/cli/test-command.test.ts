@@ -4,6 +4,8 @@ import path from 'node:path';
 import { cliHarness } from './cli-harness.js';
 import type { AgentEvent } from '../../../src/agent/agent.js';
 import { startHttpReceiver } from '../../helpers/http-receiver.js';
+import { startChatServer, type ReplySpec } from '../../helpers/llm-providers/openai-chat-server.js';
+import { PROJECT_ROOT } from '../../../src/config/load.js';
 import { openAiDouble } from '../integrations/llm/openai-double.js';
 import { BELLA_AGENT, verdict } from '../agent/caller-simulation-fixtures.js';
 
@@ -245,6 +247,158 @@ attachments:
       });
     } finally {
       await hook.close();
+    }
+  });
+});
+
+/**
+ * A local model double for the demo LLM agent's test: one chat-completions server answers the three
+ * roles as a model would, from the request alone: the agent (streamed, with tools), the caller (plain
+ * completion, persona in the system prompt) and the judge (forced `record_evaluation` call).
+ */
+function demoModel(body: Record<string, unknown>): ReplySpec {
+  const messages = body.messages as Array<{ role: string; content?: string | null; tool_calls?: unknown[] }>;
+  const system = String(messages[0]?.content ?? '');
+  const last = messages.at(-1)!;
+  if (body.tool_choice) {
+    const transcript = String(last.content);
+    const rubric = (
+      body.tools as Array<{
+        function: {
+          parameters: { properties: { criteria: { items: { properties: { name: { enum: string[] } } } } } };
+        };
+      }>
+    )[0]!.function.parameters.properties.criteria.items.properties.name.enum;
+    const looked = transcript.includes(
+      '[action order_status (tool call with {"order_number":"48213"}): succeeded',
+    );
+    const transferred = transcript.includes('[agent transferred the call to sales (cold)]');
+    const verdicts: Record<string, [boolean, string]> = {
+      expected_outcome: system.includes('Dana')
+        ? [looked, looked ? 'The agent looked up order 48213 and gave its status.' : 'No lookup of 48213.']
+        : [transferred, transferred ? 'The agent transferred the caller to sales.' : 'No transfer to sales.'],
+      asks_before_guessing: [true, 'The agent asked for the order number first.'],
+      short_answers: [true, 'Every agent turn is short.'],
+      no_order_lookup: [!transcript.includes('[action order_status'), 'No order was looked up.'],
+    };
+    return {
+      toolCalls: [
+        {
+          name: 'record_evaluation',
+          arguments: {
+            criteria: rubric.map((name) => ({
+              name,
+              passed: verdicts[name]![0],
+              reason: verdicts[name]![1],
+            })),
+          },
+        },
+      ],
+    };
+  }
+  if (body.stream) {
+    if (last.role === 'tool')
+      return { content: 'Order 48213 has shipped and arrives tomorrow. Anything else?' };
+    const said = String(last.content ?? '');
+    if (/sales|laptops/i.test(said))
+      return { toolCalls: [{ name: 'transfer_call', arguments: { target: 'sales' } }] };
+    const number = /\b(\d{5})\b/.exec(said)?.[1];
+    if (number) return { toolCalls: [{ name: 'order_status', arguments: { order_number: number } }] };
+    if (/bye/i.test(said)) return { toolCalls: [{ name: 'end_call', arguments: { goodbye: 'Goodbye!' } }] };
+    if (/order/i.test(said)) return { content: 'Sure, what is your order number?' };
+    return { content: 'How can I help?' };
+  }
+  const turn = messages.filter((m) => m.role === 'assistant').length;
+  const lines = system.includes('Dana')
+    ? ["Hi, I'm calling about my order.", "It's 48213.", 'Great, thanks. Bye! [hangup]']
+    : ["Hi, I'd like to buy twenty laptops. Can I talk to someone in sales?"];
+  return { content: lines[turn] ?? '[hangup]' };
+}
+
+describe('callwright test with the demo LLM agent', () => {
+  it('runs two scenarios against the demo LLM agent in text mode (local model double)', async () => {
+    const model = await startChatServer({ apiKey: 'sk-test', reply: (body) => demoModel(body) });
+    try {
+      appendFileSync(
+        h.configFile,
+        `llm:\n  base_url: ${model.url}\n  api_key: sk-test\n  model: gpt-4o-mini\n  timeout_ms: 5000\n`,
+      );
+      const imported = await h.run(
+        'agents',
+        'import',
+        path.join(PROJECT_ROOT, 'config/agents/demo-llm.yaml'),
+      );
+      expect(imported.err).toEqual([]);
+      expect(imported.code).toBe(0);
+      const scenarios = path.join(PROJECT_ROOT, 'config/scenarios/demo-llm.yaml');
+
+      const res = await h.run('test', 'demo-llm', '--scenarios', scenarios);
+      expect(res.err).toEqual([]);
+      expect(res.code).toBe(0);
+      expect(res.out.slice(1)).toEqual([
+        'PASS order status: 1/1 runs passed (100%)',
+        'PASS wants to buy: 1/1 runs passed (100%)',
+        'PASSED: 2/2 runs passed (100%), threshold 100%',
+      ]);
+
+      const json = await h.run('test', 'demo-llm', '--scenarios', scenarios, '--json');
+      expect(json.code).toBe(0);
+      const report = JSON.parse(json.out.join('\n')) as {
+        agent: { kind: string };
+        scenarios: Array<{
+          results: Array<{
+            ended: string;
+            turns: number;
+            transcript: Array<Record<string, unknown>>;
+            tool_calls: unknown[];
+            actions: unknown[];
+          }>;
+        }>;
+      };
+      expect(report.agent.kind).toBe('llm');
+      const [status, buy] = report.scenarios.map((s) => s.results[0]!);
+      expect(status).toMatchObject({ ended: 'caller-hangup', turns: 3 });
+      expect(
+        status!.transcript
+          .filter((e) => e.kind === 'line')
+          .map((e) => `${String(e.speaker)}: ${String(e.text)}`),
+      ).toEqual([
+        'agent: Hello, this is Acme Shop. How can I help you today?',
+        "caller: Hi, I'm calling about my order.",
+        'agent: Sure, what is your order number?',
+        "caller: It's 48213.",
+        expect.stringMatching(/^agent: /) as unknown as string,
+        'agent: Order 48213 has shipped and arrives tomorrow. Anything else?',
+        'caller: Great, thanks. Bye!',
+      ]);
+      // The order API was not called: the tool ran as a dry run, with the URL it would have fetched.
+      expect(status!.tool_calls).toEqual([
+        {
+          turn: 2,
+          name: 'order_status',
+          args: { order_number: '48213' },
+          status: 'succeeded',
+          outputs: { status: '<status>', ok: true, eta: '<eta>' },
+        },
+      ]);
+      expect(status!.actions).toContainEqual(
+        expect.objectContaining({
+          action: 'order_status',
+          payload: expect.objectContaining({ url: 'https://orders.example.com/orders/48213' }) as unknown,
+        }),
+      );
+      expect(buy).toMatchObject({ ended: 'handed-off', turns: 1, tool_calls: [] });
+      expect(buy!.transcript).toContainEqual({ turn: 1, kind: 'transfer', target: 'sales', mode: 'cold' });
+
+      // The agent streamed with its tools; the caller and the judge asked plain completions.
+      const agentRequests = model.requests.filter((r) => r.body.stream === true);
+      const toolNames = (agentRequests[0]!.body.tools as Array<{ function: { name: string } }>).map(
+        (t) => t.function.name,
+      );
+      expect(toolNames).toEqual(expect.arrayContaining(['order_status', 'transfer_call', 'end_call']));
+      expect(model.requests.every((r) => r.status === 200)).toBe(true);
+    } finally {
+      await model.close();
     }
   });
 });
