@@ -316,6 +316,26 @@ function demoModel(body: Record<string, unknown>): ReplySpec {
 }
 
 describe('callwright test with the demo LLM agent', () => {
+  it('the demo LLM agent file imports with its sales target and order number parameter as written', async () => {
+    const imported = await h.run('agents', 'import', path.join(PROJECT_ROOT, 'config/agents/demo-llm.yaml'));
+    expect(imported.err).toEqual([]);
+    expect(imported.code).toBe(0);
+    const store = h.openStore();
+    try {
+      expect(store.agents.byIdOrName('demo-llm')!.targets).toEqual({
+        sales: { type: 'sip', uri: 'sip:sales@127.0.0.1' },
+      });
+      const lookup = store.actions.all().find((a) => a.name === 'order_status')!;
+      expect((lookup.config.parameters as Record<string, unknown>).order_number).toEqual({
+        type: 'string',
+        pattern: '^[0-9]{1,12}$',
+        description: 'The order number, digits only',
+      });
+    } finally {
+      store.close();
+    }
+  });
+
   it('runs two scenarios against the demo LLM agent in text mode (local model double)', async () => {
     const model = await startChatServer({ apiKey: 'sk-test', reply: (body) => demoModel(body) });
     try {
