@@ -71,6 +71,8 @@ export class SimulatedAgent {
   /** True once a transfer handed the caller off (the caller is no longer with the agent). */
   handedOff = false;
   private waiting: GatherCommand | undefined;
+  /** Silent caller turns in a row (the `idle` event's count). */
+  private idleCount = 0;
   private readonly log = pino({ level: 'silent' });
 
   private constructor(
@@ -124,9 +126,20 @@ export class SimulatedAgent {
       return this.deliver(this.gatherResult(gather, input), step, on);
     }
     if (input.kind === 'dtmf') {
+      this.idleCount = 0;
       for (const digit of input.digits) await this.deliver({ type: 'dtmf', digit }, step, on);
     } else if (input.kind === 'speech') {
+      this.idleCount = 0;
       await this.deliver({ type: 'transcript', text: input.text, speaker: 'caller', final: true }, step, on);
+    } else if (input.kind === 'no_input' && this.agent.idleAfterMs) {
+      // A real call's idle clock would run out: the agent hears of the silence (it may reprompt).
+      this.idleCount += 1;
+      const idle = { type: 'idle', count: this.idleCount, silent_ms: this.agent.idleAfterMs } as const;
+      await this.deliver(idle, step, on);
+    } else if (input.kind === 'hangup') {
+      // As on a real call the agent learns how the call ended; what it answers can no longer happen.
+      const ended = { type: 'call-event', event: 'ended', detail: { by: 'caller' } } as const;
+      await this.agent.handle(ended, this.context(step, on)).catch(() => undefined);
     }
   }
 

@@ -253,6 +253,7 @@ scenarios:
 class TurnDrivingAgent implements Agent {
   readonly kind = 'turn-driving';
   readonly drivesTurns = true;
+  readonly idleAfterMs = 8000;
   readonly seen: AgentEvent[] = [];
   private lines = 0;
 
@@ -262,6 +263,7 @@ class TurnDrivingAgent implements Agent {
       await ctx.perform({ type: 'say-stream', text: stream('Hello, ', 'how can I ', 'help?') });
       return [];
     }
+    if (event.type === 'idle') return [{ type: 'say', text: `Are you still there? (${event.count})` }];
     if (event.type !== 'transcript' || event.speaker !== 'caller') return [];
     this.lines += 1;
     if (this.lines === 1) {
@@ -355,6 +357,39 @@ describe('simulated callers against any agent kind', () => {
       mode: 'cold',
     });
     expect(actionRuns(t.store)).toBe(0);
+  });
+
+  it('tells an agent with an idle limit of a silent caller turn (idle events, counted) and of the caller hanging up', async () => {
+    llm.reply(
+      { content: '' },
+      { content: '(silence)' },
+      { content: 'Sorry, bye. [hangup]' },
+      verdict(['expected_outcome', true, 'The agent checked on the caller.']),
+    );
+    const brain = new TurnDrivingAgent();
+    const report = await runScenarios({
+      engine,
+      agent: { id: agent.id, name: 'turn-driving', kind: brain.kind },
+      buildAgent: () => brain,
+      caller: client(),
+      judge: client(),
+      file: parseScenarioFile(
+        'scenarios: [{ name: silent, persona: Kim., goal: Nothing., expected: The agent checks on a silent caller. }]',
+      ),
+    });
+    const r = report.scenarios[0]!.results[0]!;
+    expect(r).toMatchObject({ passed: true, ended: 'caller-hangup', turns: 3 });
+    expect(brain.seen.slice(1)).toEqual([
+      { type: 'idle', count: 1, silent_ms: 8000 },
+      { type: 'idle', count: 2, silent_ms: 8000 },
+      { type: 'call-event', event: 'ended', detail: { by: 'caller' } },
+    ]);
+    expect(r.transcript.filter((e) => e.kind === 'line').map((e) => e.kind === 'line' && e.text)).toEqual([
+      'Hello, how can I help?',
+      'Are you still there? (1)',
+      'Are you still there? (2)',
+      'Sorry, bye.',
+    ]);
   });
 
   it('leaves webhook agents alone unless asked (each turn would POST to their server)', () => {
