@@ -189,6 +189,25 @@ describe('callwright test', () => {
     expect(llm.seen).toHaveLength(0);
   });
 
+  it('counts a run whose caller model is unreachable as failed, with the error printed (exit 1)', async () => {
+    const gone = llm.baseUrl;
+    await llm.close();
+    appendFileSync(h.configFile, `llm:\n  base_url: ${gone}\n  model: double\n  timeout_ms: 2000\n`);
+    llm = await openAiDouble();
+    await importBella();
+    const scenarios = file(
+      'hours.yaml',
+      'scenarios: [{ name: hours, persona: Kim., goal: The opening hours., expected: The agent gives the hours. }]',
+    );
+    const res = await h.run('test', 'bella', '--scenarios', scenarios);
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('FAIL hours: 0/1 runs passed (0%)');
+    expect(res.out).toContain('  run 1 failed');
+    expect(res.out.join('\n')).toMatch(
+      / {4}error: call: LLM server 127\.0\.0\.1:\d+ unreachable: ECONNREFUSED/,
+    );
+  });
+
   it('--allow-webhook tests a webhook agent: each caller line is POSTed to its server as a transcript event', async () => {
     withLlm();
     const hook = await startHttpReceiver((req) => {
