@@ -133,10 +133,22 @@ export async function converse(init: ConversationInit): Promise<Conversation> {
   });
   if (!brain) throw new Error('the agent hears the call audio itself: it cannot be tested with text');
 
+  // The agent's lines of this turn reach its intent triggers as a real call's transcript does (a line a
+  // fired action returns is heard too, and checked in turn).
+  let fed = 0;
+  const feedAgentLines = async (): Promise<void> => {
+    for (; fed < heard.length; fed++) {
+      const line = heard[fed]!;
+      const event = { type: 'transcript', text: line, speaker: 'agent', final: true } as const;
+      record(turn, `agent: ${line}`, await session.handleEvent(event));
+    }
+  };
+
   record(0, 'ringing', await session.runStage('before'));
   record(0, 'answered', await session.handleEvent({ type: 'answered' }));
   record(0, 'answered', await session.runStage('during'));
   await brain.start(0, 'answered');
+  await feedAgentLines();
 
   let ended: ConversationEnd | undefined;
   const agentEnded = (): ConversationEnd | undefined =>
@@ -149,13 +161,9 @@ export async function converse(init: ConversationInit): Promise<Conversation> {
           : undefined;
   while (!(ended = agentEnded()) && turn < maxTurns) {
     init.signal?.throwIfAborted();
-    // The agent's own lines reach its intent triggers as a real call's transcript does.
-    for (const line of [...heard]) {
-      const event = { type: 'transcript', text: line, speaker: 'agent', final: true } as const;
-      record(turn, `agent: ${line}`, await session.handleEvent(event));
-    }
     const reply = await caller.reply(heard, init.signal);
     heard = [];
+    fed = 0;
     turn += 1;
     const on = reply.text ? `caller: ${reply.text}` : reply.hangup ? 'caller hung up' : 'no input';
     if (reply.text) {
@@ -173,6 +181,7 @@ export async function converse(init: ConversationInit): Promise<Conversation> {
       break;
     }
     await brain.input(reply.text ? { kind: 'speech', text: reply.text } : { kind: 'no_input' }, turn, on);
+    await feedAgentLines();
   }
   ended ??= agentEnded() ?? 'max-turns';
   record(turn + 1, 'ended', await session.simulateAfterStage());

@@ -14,6 +14,7 @@ import {
 import { OpenAiChatClient } from '../../../src/integrations/llm/chat-client.js';
 import type { AgentRecord, Store } from '../../../src/store/store.js';
 import { testActionEngine } from '../../helpers/action-engine.js';
+import { attacher } from '../../helpers/attach.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 import { openAiDouble } from '../integrations/llm/openai-double.js';
 import { BELLA_AGENT, verdict } from './caller-simulation-fixtures.js';
@@ -139,6 +140,47 @@ describe('simulated callers against a scripted agent', () => {
         '[call ended: the caller hung up]',
       ].join('\n'),
     );
+  });
+
+  it("fires intent triggers on the agent's own lines and the caller's, as dry runs in the transcript", async () => {
+    const attach = attacher(t.store, engine, agent.id);
+    attach('mark_booked', 'call-disposition', { disposition: 'booked' }, 'during', {
+      triggers: [{ kind: 'intent', phrases: ['table is booked'], speaker: 'agent' }],
+    });
+    attach('mark_hours', 'call-disposition', { disposition: 'hours' }, 'during', {
+      triggers: [{ kind: 'intent', phrases: ['opening hours'], speaker: 'caller' }],
+    });
+    llm.reply(
+      { content: 'A table for two, please.' },
+      { content: 'What are your opening hours?' },
+      { content: 'No. [hangup]' },
+      verdict(['expected_outcome', true, 'Booked.']),
+    );
+    const report = await run(parseScenarioFile(BOOKING));
+    const fired = report.scenarios[0]!.results[0]!.transcript.flatMap((e) =>
+      e.kind === 'action' && e.run.trigger.kind === 'intent'
+        ? [{ turn: e.turn, action: e.run.action, trigger: e.run.trigger, status: e.run.status }]
+        : [],
+    );
+    expect(fired).toEqual([
+      {
+        turn: 1,
+        action: 'mark_booked',
+        trigger: {
+          kind: 'intent',
+          phrase: 'table is booked',
+          line: 'Your table is booked for tonight at seven.',
+        },
+        status: 'succeeded',
+      },
+      {
+        turn: 2,
+        action: 'mark_hours',
+        trigger: { kind: 'intent', phrase: 'opening hours', line: 'What are your opening hours?' },
+        status: 'succeeded',
+      },
+    ]);
+    expect(actionRuns(t.store)).toBe(0);
   });
 
   it("ends when the agent hangs up and fails the run with the judge's reasons", async () => {
