@@ -1,3 +1,9 @@
+import {
+  startChatServer,
+  type RecordedRequest,
+  type ReplySpec,
+} from '../../helpers/llm-providers/openai-chat-server.js';
+
 /** A small restaurant agent (scripted) the caller-simulation tests talk to. */
 export const BELLA_AGENT = `
 agent:
@@ -39,10 +45,36 @@ attachments:
   - { action: record_outcome, stage: during, triggers: [{ kind: tool }] }
 `;
 
-/** The judge's forced tool call, as the chat double answers it. */
-export function verdict(...criteria: Array<[name: string, passed: boolean, reason: string]>) {
+/** The judge's forced tool call, as the model double answers it. */
+export function verdict(...criteria: Array<[name: string, passed: boolean, reason: string]>): ReplySpec {
   return {
-    tool: 'record_evaluation',
-    args: { criteria: criteria.map(([name, passed, reason]) => ({ name, passed, reason })) },
+    toolCalls: [
+      {
+        name: 'record_evaluation',
+        arguments: { criteria: criteria.map(([name, passed, reason]) => ({ name, passed, reason })) },
+      },
+    ],
+  };
+}
+
+/**
+ * The chat-completions wire double answering each request with the next queued reply, in the order the
+ * simulated calls ask (caller turns, then the judge); a request with nothing queued gets a 500.
+ */
+export async function queuedModel(): Promise<{
+  baseUrl: string;
+  seen: RecordedRequest[];
+  reply: (...replies: ReplySpec[]) => void;
+  close: () => Promise<void>;
+}> {
+  const queue: ReplySpec[] = [];
+  const server = await startChatServer({
+    reply: () => queue.shift() ?? { error: { status: 500, message: 'no reply queued' } },
+  });
+  return {
+    baseUrl: server.url,
+    seen: server.requests,
+    reply: (...replies) => queue.push(...replies),
+    close: () => server.close(),
   };
 }

@@ -16,12 +16,11 @@ import type { AgentRecord, Store } from '../../../src/store/store.js';
 import { testActionEngine } from '../../helpers/action-engine.js';
 import { attacher } from '../../helpers/attach.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
-import { openAiDouble } from '../integrations/llm/openai-double.js';
-import { BELLA_AGENT, verdict } from './caller-simulation-fixtures.js';
+import { BELLA_AGENT, queuedModel, verdict } from './caller-simulation-fixtures.js';
 
 let t: ReturnType<typeof tempStore>;
 let engine: ActionEngine;
-let llm: Awaited<ReturnType<typeof openAiDouble>>;
+let llm: Awaited<ReturnType<typeof queuedModel>>;
 let agent: AgentRecord;
 
 beforeEach(async () => {
@@ -29,7 +28,7 @@ beforeEach(async () => {
   engine = testActionEngine(t.store, testConfig(t.dir));
   importAgent(t.store, engine, parse(BELLA_AGENT));
   agent = t.store.agents.byIdOrName('bella')!;
-  llm = await openAiDouble();
+  llm = await queuedModel();
 });
 afterEach(async () => {
   await llm.close();

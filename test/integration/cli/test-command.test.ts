@@ -6,15 +6,14 @@ import type { AgentEvent } from '../../../src/agent/agent.js';
 import { startHttpReceiver } from '../../helpers/http-receiver.js';
 import { startChatServer, type ReplySpec } from '../../helpers/llm-providers/openai-chat-server.js';
 import { PROJECT_ROOT } from '../../../src/config/load.js';
-import { openAiDouble } from '../integrations/llm/openai-double.js';
-import { BELLA_AGENT, verdict } from '../agent/caller-simulation-fixtures.js';
+import { BELLA_AGENT, queuedModel, verdict } from '../agent/caller-simulation-fixtures.js';
 
 let h: ReturnType<typeof cliHarness>;
-let llm: Awaited<ReturnType<typeof openAiDouble>>;
+let llm: Awaited<ReturnType<typeof queuedModel>>;
 
 beforeEach(async () => {
   h = cliHarness();
-  llm = await openAiDouble();
+  llm = await queuedModel();
 });
 afterEach(async () => {
   await llm.close();
@@ -193,7 +192,7 @@ describe('callwright test', () => {
     const gone = llm.baseUrl;
     await llm.close();
     appendFileSync(h.configFile, `llm:\n  base_url: ${gone}\n  model: double\n  timeout_ms: 2000\n`);
-    llm = await openAiDouble();
+    llm = await queuedModel();
     await importBella();
     const scenarios = file(
       'hours.yaml',
