@@ -7,6 +7,8 @@ import { parseScript } from './scripted/script-schema.js';
 import { WebhookAgent, parseWebhookConfig } from './webhook/webhook-agent.js';
 import { LlmAgent, type LlmAgentDeps } from './llm/llm-agent.js';
 import { parseLlmAgentConfig } from './llm/llm-config.js';
+import { RealtimeAgent } from './realtime/realtime-agent.js';
+import { parseRealtimeConfig } from './realtime/realtime-config.js';
 
 /** What agents may need from the server besides their own record. */
 export interface AgentDeps {
@@ -17,7 +19,7 @@ export interface AgentDeps {
   llmClient?: LlmAgentDeps['client'];
 }
 
-const KINDS = 'scripted, webhook or llm';
+const KINDS = 'scripted, webhook, llm or realtime';
 
 /** The agent for one call, from its stored record. */
 export function createAgent(record: Pick<AgentRecord, 'kind' | 'config'>, deps: AgentDeps = {}): Agent {
@@ -29,6 +31,7 @@ export function createAgent(record: Pick<AgentRecord, 'kind' | 'config'>, deps: 
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       ...(deps.llmClient ? { client: deps.llmClient } : {}),
     });
+  if (record.kind === 'realtime') return new RealtimeAgent(record.config);
   throw new CallwrightError('VALIDATION', `kind: got ${JSON.stringify(record.kind)}, expected ${KINDS}`, [
     { field: 'kind', value: record.kind, expected: KINDS },
   ]);
@@ -39,4 +42,5 @@ export function validateAgentConfig(kind: string, config: unknown, prefix = 'age
   if (kind === 'scripted') parseScript(config, prefix);
   else if (kind === 'webhook') parseWebhookConfig(config, prefix);
   else if (kind === 'llm') parseLlmAgentConfig(config, prefix);
+  else if (kind === 'realtime') parseRealtimeConfig(config, prefix);
 }
