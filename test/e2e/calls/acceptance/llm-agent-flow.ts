@@ -4,7 +4,7 @@
  * plays espeak-ng recordings; pocketsphinx hears them; the brain reads the request as a model would
  * (digit words, keywords, tool results) and answers with text or tool calls; the answers are spoken
  * back, streamed sentence by sentence. Cases: an order lookup through an attached http-request tool
- * (with a filler line while it waits), a warm transfer the target declines, and barge-in cutting the
+ * (its own filler line covers the wait), a warm transfer the target declines, and barge-in cutting the
  * model's own history. Run by llm-agent.test.ts (embedded).
  */
 import { execFileSync } from 'node:child_process';
