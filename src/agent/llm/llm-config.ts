@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CallwrightError } from '../../errors.js';
+import { AgentFallback, checkFallback } from '../agent-fallback.js';
 import { check, validationError } from '../../util/validate.js';
 import { TemplateRenderer } from '../../templates/template-renderer.js';
 import { BUILTIN_TOOLS } from '../tools/agent-tools.js';
@@ -130,16 +130,7 @@ export const LlmAgentConfig = Type.Object(
         description: 'Messages kept besides the system prompt; default 60',
       }),
     ),
-    fallback: Type.Optional(
-      Type.Object(
-        {
-          say: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
-          then: Type.Optional(Type.Union([Type.Literal('hangup'), Type.Literal('transfer')])),
-          target: Type.Optional(Type.String({ minLength: 1, format: 'transfer-target' })),
-        },
-        Strict,
-      ),
-    ),
+    fallback: Type.Optional(AgentFallback),
   },
   Strict,
 );
@@ -158,11 +149,6 @@ export function parseLlmAgentConfig(config: unknown, prefix = 'config'): LlmAgen
     const text = c[field];
     if (text?.includes('{')) templates.parse(text, `${prefix}.${field}`);
   }
-  if (c.fallback?.then === 'transfer' && !c.fallback.target)
-    throw new CallwrightError(
-      'VALIDATION',
-      `${prefix}.fallback.target: missing, expected a target to transfer to`,
-      [{ field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' }],
-    );
+  checkFallback(c.fallback, prefix);
   return c;
 }

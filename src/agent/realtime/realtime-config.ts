@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AgentFallback, checkFallback } from '../agent-fallback.js';
 import { CallwrightError } from '../../errors.js';
 import { check, validationError } from '../../util/validate.js';
 import { BUILTIN_TOOLS } from '../tools/agent-tools.js';
@@ -71,16 +72,7 @@ export const RealtimeAgentConfig = Type.Object(
     connect_timeout_ms: Type.Optional(
       Type.Integer({ minimum: 100, maximum: 60000, description: 'Default 5000' }),
     ),
-    fallback: Type.Optional(
-      Type.Object(
-        {
-          say: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
-          then: Type.Optional(Type.Union([Type.Literal('hangup'), Type.Literal('transfer')])),
-          target: Type.Optional(Type.String({ minLength: 1, format: 'transfer-target' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    fallback: Type.Optional(AgentFallback),
   },
   { additionalProperties: false },
 );
@@ -99,12 +91,7 @@ export function parseRealtimeConfig(config: unknown, prefix = 'config'): Realtim
   );
   if (issues.length) throw validationError(issues);
   const c = value as RealtimeAgentConfig;
-  if (c.fallback?.then === 'transfer' && !c.fallback.target)
-    throw new CallwrightError(
-      'VALIDATION',
-      `${prefix}.fallback.target: missing, expected a target to transfer to`,
-      [{ field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' }],
-    );
+  checkFallback(c.fallback, prefix);
   return c;
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AgentFallback, checkFallback } from '../agent-fallback.js';
 import { CallwrightError } from '../../errors.js';
 import { assertValid, check, validationError } from '../../util/validate.js';
 import type { Agent, AgentCommand, AgentContext, AgentEvent } from '../agent.js';
@@ -19,16 +20,7 @@ export const WebhookAgentConfig = Type.Object(
           'Also POST partial caller lines (final: false) as the recogniser revises them; default false',
       }),
     ),
-    fallback: Type.Optional(
-      Type.Object(
-        {
-          say: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
-          then: Type.Optional(Type.Union([Type.Literal('hangup'), Type.Literal('transfer')])),
-          target: Type.Optional(Type.String({ minLength: 1, format: 'transfer-target' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    fallback: Type.Optional(AgentFallback),
   },
   { additionalProperties: false },
 );
@@ -46,6 +38,7 @@ const COMMAND_TYPES = new Set([
   'hangup',
   'collect',
   'transcript',
+  'dtmf',
 ]);
 const DEFAULT_FALLBACK = 'Sorry, we are having technical difficulties. Please call again later.';
 
@@ -68,12 +61,7 @@ export function parseWebhookConfig(config: unknown, prefix = 'config'): WebhookA
         },
       ],
     );
-  if (c.fallback?.then === 'transfer' && !c.fallback.target)
-    throw new CallwrightError(
-      'VALIDATION',
-      `${prefix}.fallback.target: missing, expected a target to transfer to`,
-      [{ field: `${prefix}.fallback.target`, expected: 'a named target, E.164 number or SIP URI' }],
-    );
+  checkFallback(c.fallback, prefix);
   return c;
 }
 

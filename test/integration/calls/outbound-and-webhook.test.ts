@@ -161,6 +161,22 @@ describe('webhook agent', () => {
     expect(hook.received.every((e) => e.verified === true)).toBe(true);
   });
 
+  it('a dtmf command sends keys to the far end and its result comes back as the next event', async () => {
+    const hook = await webhook((event) => {
+      if (event.type === 'call-started') return { commands: [{ type: 'dtmf', digits: '12#' }] };
+      if (event.type === 'dtmf-result') return { commands: [{ type: 'hangup' }] };
+      return {};
+    });
+    fx = callsFixture({ default_agent: 'hooked' });
+    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await leg.ended;
+    expect(leg.sentDtmf).toEqual(['12#']);
+    await until(() => hook.received.some((e) => e.type === 'dtmf-result'));
+    expect(hook.received.find((e) => e.type === 'dtmf-result')).toMatchObject({ ok: true, sent: '12#' });
+  });
+
   it('transcript lines the webhook sends fire intent triggers', async () => {
     const hook = await webhook((event) =>
       event.type === 'call-started'
