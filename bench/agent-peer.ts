@@ -118,6 +118,33 @@ export type CallersReply =
       sendLateP99Ms: number;
     };
 
+/** What the callers say (espeak-ng, 8 kHz), from the first to the last loud sample. */
+export const CALLER_PHRASES = [
+  'I would like to know where my order is',
+  'can you tell me when it will arrive',
+  'thank you that is all for today',
+  'what time do you open tomorrow',
+];
+
+export function callerUtterances(dir: string): Int16Array[] {
+  return CALLER_PHRASES.map((t, i) => {
+    const s = speak(t, dir, `caller${i}`, 0, 0);
+    const from = Math.floor((s.speechStartMs * 8000) / 1000);
+    const to = Math.ceil((s.speechEndMs * 8000) / 1000) + 1;
+    return s.samples.slice(from, to);
+  });
+}
+
+/** The utterance caller `i` says in turn `t`. */
+export const phraseOf = (i: number, t: number): number => (i + t) % CALLER_PHRASES.length;
+
+/** Index of the utterance's last loud sample (|x| > 300, the cut's own rule): its packet ends the speech. */
+export function lastLoudSample(words: Int16Array): number {
+  let last = words.length - 1;
+  while (last > 0 && Math.abs(words[last] as number) <= 300) last--;
+  return last;
+}
+
 // ---- providers ------------------------------------------------------------------------------------
 
 /**
@@ -250,17 +277,7 @@ function header(text: string, name: string): string | undefined {
 }
 
 async function runCallers(m: CallersRequest): Promise<void> {
-  const phrases = [
-    'I would like to know where my order is',
-    'can you tell me when it will arrive',
-    'thank you that is all for today',
-    'what time do you open tomorrow',
-  ].map((t, i) => {
-    const s = speak(t, m.dir, `caller${i}`, 0, 0);
-    const from = Math.floor((s.speechStartMs * 8000) / 1000);
-    const to = Math.ceil((s.speechEndMs * 8000) / 1000) + 1;
-    return s.samples.slice(from, to);
-  });
+  const phrases = callerUtterances(m.dir);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const sip = createSocket('udp4');
@@ -497,9 +514,8 @@ async function runCallers(m: CallersRequest): Promise<void> {
     if (!(await lineEnded(c, ANSWER_TIMEOUT_MS))) failures.push(`call ${i}: no greeting heard`);
     for (let t = 1; t <= m.turns; t++) {
       await sleep(m.pauseMs * (0.5 + Math.random()));
-      const words = phrases[(i + t) % phrases.length] as Int16Array;
-      let last = words.length - 1;
-      while (last > 0 && Math.abs(words[last] as number) <= 300) last--;
+      const words = phrases[phraseOf(i, t)] as Int16Array;
+      const last = lastLoudSample(words);
       const spoke = new Promise<void>((resolve) => (c.onEndOfSpeech = resolve));
       c.lastLoudSample = last;
       c.armedAt = 0;

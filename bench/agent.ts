@@ -42,8 +42,14 @@ import { splitSentences } from '../src/speech/synthesis/sentences.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import type { EmbeddedTelephony } from '../src/telephony/embedded/embedded-telephony.js';
 import { testConfig } from '../test/helpers/temp.js';
+import type { Config } from '../src/config/schema.js';
+import { TurnDetector } from '../src/speech/vad/turn-detector.js';
+import { VoiceActivityPool } from '../src/speech/vad/voice-activity.js';
 import {
   BENCH_KEY,
+  callerUtterances,
+  lastLoudSample,
+  phraseOf,
   GREETING,
   callerNumber,
   leadInMs,
@@ -135,6 +141,46 @@ function processCpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The detector's own tail per caller utterance: each is fed, frame by frame with no network and no
+ * jitter buffer, to the product's voice activity worker and TurnDetector (speech.turn settings); the
+ * end mark it gives, minus the end of the packet holding the last loud sample. WebRTC voice activity
+ * keeps flagging the fading end of a word (and adds its own hangover) before the silence counts.
+ */
+async function vadTails(dir: string, config: Config): Promise<number[]> {
+  const pool = new VoiceActivityPool();
+  const tails: number[] = [];
+  const lead = 10;
+  try {
+    for (const words of callerUtterances(dir)) {
+      const frames = lead + Math.ceil(words.length / 160) + Math.ceil((endOfTurnMs + 1000) / 20);
+      const audio = new Int16Array(frames * 160);
+      audio.set(words, lead * 160);
+      const ended = new Promise<number>((resolve) => {
+        const turn = new TurnDetector(
+          {
+            endOfTurnMs,
+            minSpeechMs: config.speech.turn.min_speech_ms,
+            maxUtteranceMs: config.speech.turn.max_utterance_ms,
+            bargeInMinSpeechMs: config.speech.turn.barge_in_min_speech_ms,
+          },
+          { bargeIn() {}, speechStarted() {}, speechEnded: (endMs) => resolve(endMs) },
+        );
+        const vad = pool.open(config.speech.turn.vad_mode, (voiced) => {
+          for (const v of voiced) turn.frame(v === 1);
+        });
+        for (let n = 0; n < frames; n++) vad.write(audio.slice(n * 160, (n + 1) * 160));
+      });
+      const endMs = await ended;
+      const speechEnd = (lead + Math.ceil((lastLoudSample(words) + 1) / 160)) * 20;
+      tails.push(endMs - speechEnd);
+    }
+  } finally {
+    await pool.close();
+  }
+  return tails;
 }
 
 // ---- processes ------------------------------------------------------------------------------------
@@ -258,11 +304,11 @@ async function serverTurns(
     const detail = (await api('GET', `/calls/${c.id}`)) as { turns: Turn[] };
     byCaller.set(c.from_number, detail.turns);
     if (process.env.BENCH_VERBOSE === '2') {
-      const ev = (await api('GET', `/calls/${c.id}/events?limit=500`)) as {
+      const events = (await api('GET', `/calls/${c.id}/events?limit=500`)) as {
         items: Array<{ type: string; data: Record<string, unknown>; at: string }>;
       };
       console.log(`  ${c.from_number}`);
-      for (const e of ev.items)
+      for (const e of events.items)
         if (e.type === 'transcript' || e.type === 'turn')
           console.log(`    ${Date.parse(e.at)} ${e.type} ${JSON.stringify(e.data)}`);
     }
@@ -314,6 +360,7 @@ async function main(): Promise<void> {
         const first = splitSentences(replyText(i, t))[0] as string;
         leadIns.set(`${i}/${t}`, await leadInMs(first));
       }
+    const tails = await vadTails(dir, server.config);
     const modelToFirstSentence = (i: number, t: number): number =>
       delays.firstTokenMs + piecesToFirstSentence(replyText(i, t)) * delays.tokenMs;
 
@@ -369,6 +416,8 @@ async function main(): Promise<void> {
     const serverAfterTranscript: number[] = [];
     const parts = {
       detection: [] as number[],
+      vadTail: [] as number[],
+      listener: [] as number[],
       recognition: [] as number[],
       model: [] as number[],
       sentence: [] as number[],
@@ -425,7 +474,11 @@ async function main(): Promise<void> {
         if (Number.isFinite(ct.latencyMs)) {
           // End of speech → speechEnded (the detector), past the configured silence; the packet's trip
           // to the caller is in it too (loopback: well under a millisecond).
-          parts.detection.push(ct.latencyMs - lead - e.first_packet - endOfTurnMs);
+          const detection = ct.latencyMs - lead - e.first_packet - endOfTurnMs;
+          parts.detection.push(detection);
+          const tail = tails[phraseOf(i, t)] ?? 0;
+          parts.vadTail.push(tail);
+          parts.listener.push(detection - tail);
         }
       }
     }
@@ -462,6 +515,8 @@ async function main(): Promise<void> {
     console.log(row('own, from speechEnded: packet − recogniser − model − audio', serverOwn));
     console.log(`\n  where the own share goes (each part minus its configured provider delay)`);
     console.log(row('turn detection: end of speech → speechEnded − end_of_turn', parts.detection));
+    console.log(row("  of which: voice activity's tail, fed directly (no RTP)", parts.vadTail));
+    console.log(row('  of which: the rest (network, jitter buffer, VAD batch, ticks)', parts.listener));
     console.log(row('recognition: speechEnded → final line − recogniser', parts.recognition));
     console.log(row('model request: final line → first token − first token', parts.model));
     console.log(row('sentence cut: first token → first sentence − pieces', parts.sentence));
