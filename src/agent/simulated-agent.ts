@@ -7,7 +7,7 @@ import {
   type AgentEvent,
   type GatherCommand,
 } from './agent.js';
-import { createAgent } from './create-agent.js';
+import { createAgent, type AgentDeps } from './create-agent.js';
 import type { AgentRecord } from '../store/store.js';
 import type { TemplateRenderer } from '../templates/template-renderer.js';
 import type { ActionSession } from '../actions/action-session.js';
@@ -33,6 +33,20 @@ export interface SimulatedAgentDeps {
   }>;
   /** Feeds a transcript line the agent heard itself to the triggers, as a real call does. */
   transcript(text: string, speaker: 'caller' | 'agent', step: number, on: string): Promise<void>;
+  /** Told of each step as it is recorded (a caller test keeps the call's lines and acts in order). */
+  onStep?(step: SimulatedAgentStep): void;
+  /** The agent's named transfer targets (its record's `targets`), offered as a transfer tool's choices. */
+  targets?: string[];
+}
+
+export interface SimulatedAgentOptions {
+  /**
+   * Drive a webhook agent too. Off by default: each of its turns is a real POST to the agent's
+   * server, which may act on it (a side effect a dry run promises not to have).
+   */
+  allowWebhook?: boolean;
+  /** What agents need besides their record (the server's `llm` settings for `llm` agents). */
+  agentDeps?: AgentDeps;
 }
 
 /** Script input offered to the agent. */
@@ -43,16 +57,22 @@ export type SimulatedInput =
   | { kind: 'hangup' };
 
 /**
- * Drives a scripted agent's own steps through a simulated call, the way the call layer's agent
- * driver does on a real one: commands are recorded instead of played, a gather waits for the next
- * key or caller line of the script, actions run as dry-run tool calls, and transfers and voicemail
- * are assumed to succeed. Webhook agents are not driven (calling the webhook is a side effect).
+ * Drives an agent (any kind behind the `Agent` interface) through a simulated call, the way the call
+ * layer's agent driver does on a real one: commands are recorded instead of played, a gather waits
+ * for the next key or caller line, caller lines outside a gather arrive as final `transcript` events,
+ * actions run as dry-run tool calls, and transfers and voicemail are assumed to succeed. Webhook
+ * agents are driven only when asked (calling the webhook is a side effect); agents that hear the
+ * call's audio themselves cannot be driven with text.
  */
 export class SimulatedAgent {
   readonly steps: SimulatedAgentStep[] = [];
   /** True once the agent hung up (or failed): the call is over. */
   hungUp = false;
+  /** True once a transfer handed the caller off (the caller is no longer with the agent). */
+  handedOff = false;
   private waiting: GatherCommand | undefined;
+  /** Silent caller turns in a row (the `idle` event's count). */
+  private idleCount = 0;
   private readonly log = pino({ level: 'silent' });
 
   private constructor(
@@ -60,15 +80,26 @@ export class SimulatedAgent {
     private readonly deps: SimulatedAgentDeps,
   ) {}
 
-  /** The driver for an agent record, or undefined when there is nothing to drive. */
+  /**
+   * The driver for an agent record, or undefined when there is nothing to drive: a scripted agent
+   * without steps, a webhook agent (unless `allowWebhook`), an agent that hears audio itself.
+   */
   static for(
     record: Pick<AgentRecord, 'kind' | 'config'>,
     deps: SimulatedAgentDeps,
+    options: SimulatedAgentOptions = {},
   ): SimulatedAgent | undefined {
-    if (record.kind !== 'scripted') return undefined;
-    const config = record.config as { steps?: unknown } | null | undefined;
-    if (!config || config.steps === undefined) return undefined;
-    return new SimulatedAgent(createAgent(record), deps);
+    if (record.kind === 'scripted') {
+      const config = record.config as { steps?: unknown } | null | undefined;
+      if (!config || config.steps === undefined) return undefined;
+    }
+    if (record.kind === 'webhook' && !options.allowWebhook) return undefined;
+    return SimulatedAgent.of(createAgent(record, options.agentDeps), deps);
+  }
+
+  /** The driver for an agent already built (an agent kind that needs services to be created). */
+  static of(agent: Agent, deps: SimulatedAgentDeps): SimulatedAgent | undefined {
+    return agent.hearsAudio ? undefined : new SimulatedAgent(agent, deps);
   }
 
   /** The call was answered: the agent starts its script. */
@@ -95,9 +126,20 @@ export class SimulatedAgent {
       return this.deliver(this.gatherResult(gather, input), step, on);
     }
     if (input.kind === 'dtmf') {
+      this.idleCount = 0;
       for (const digit of input.digits) await this.deliver({ type: 'dtmf', digit }, step, on);
     } else if (input.kind === 'speech') {
+      this.idleCount = 0;
       await this.deliver({ type: 'transcript', text: input.text, speaker: 'caller', final: true }, step, on);
+    } else if (input.kind === 'no_input' && this.agent.idleAfterMs) {
+      // A real call's idle clock would run out: the agent hears of the silence (it may reprompt).
+      this.idleCount += 1;
+      const idle = { type: 'idle', count: this.idleCount, silent_ms: this.agent.idleAfterMs } as const;
+      await this.deliver(idle, step, on);
+    } else if (input.kind === 'hangup') {
+      // As on a real call the agent learns how the call ended; what it answers can no longer happen.
+      const ended = { type: 'call-event', event: 'ended', detail: { by: 'caller' } } as const;
+      await this.agent.handle(ended, this.context(step, on)).catch(() => undefined);
     }
   }
 
@@ -121,6 +163,11 @@ export class SimulatedAgent {
     return { type: 'gather-result', input: input.kind === 'hangup' ? 'hangup' : 'timeout' };
   }
 
+  private push(step: SimulatedAgentStep): void {
+    this.steps.push(step);
+    this.deps.onStep?.(step);
+  }
+
   private context(step: number, on: string): AgentContext {
     const { session, templates } = this.deps;
     return {
@@ -131,7 +178,7 @@ export class SimulatedAgent {
       signal: new AbortController().signal,
       perform: (command) => this.execute(command, step, on),
       tools: () => session.tools(),
-      targets: () => [],
+      targets: () => this.deps.targets ?? [],
       post: (event) => void this.deliver(event, step, on),
       mark: () => undefined,
       record: () => undefined,
@@ -146,7 +193,7 @@ export class SimulatedAgent {
         commands = await this.agent.handle(next, this.context(step, on));
       } catch (err) {
         // A real call hangs up when its agent fails; the simulation says why.
-        this.steps.push({ step, on, error: (err as Error).message });
+        this.push({ step, on, error: (err as Error).message });
         this.hungUp = true;
         return;
       }
@@ -166,38 +213,40 @@ export class SimulatedAgent {
     const at = { step, on };
     switch (c.type) {
       case 'say':
-        this.steps.push({ ...at, say: c.text });
+        this.push({ ...at, say: c.text });
         return undefined;
       case 'say-stream': {
         let said = '';
         for await (const piece of c.text) said += piece;
         said = said.trim();
-        this.steps.push({ ...at, say: said });
+        this.push({ ...at, say: said });
         return { type: 'spoken', said, heard: said };
       }
       case 'dtmf':
-        this.steps.push({ ...at, dtmf: c.digits });
+        this.push({ ...at, dtmf: c.digits });
         return { type: 'dtmf-result', ok: true, sent: c.digits };
       case 'play':
-        this.steps.push({ ...at, play: c.path });
+        this.push({ ...at, play: c.path });
         return undefined;
       case 'collect':
         Object.assign(this.deps.session.collected, c.values);
-        this.steps.push({ ...at, collect: c.values });
+        this.push({ ...at, collect: c.values });
         return undefined;
       case 'transcript':
-        this.steps.push({ ...at, transcript: c.text });
+        this.push({ ...at, transcript: c.text });
         await this.deps.transcript(c.text, c.speaker ?? 'caller', step, on);
         return undefined;
       case 'gather': {
         const { type: _type, ...gather } = c;
-        this.steps.push({ ...at, gather });
+        this.push({ ...at, gather });
         this.waiting = c;
         return undefined;
       }
       case 'action': {
+        // The filler lines a real call speaks around the run (no dead air), in order.
+        if (c.filler?.start) this.push({ ...at, say: c.filler.start });
         const r = await this.deps.callTool(c.name, c.args ?? {}, step, on);
-        this.steps.push({
+        this.push({
           ...at,
           action: {
             name: r.action,
@@ -206,15 +255,24 @@ export class SimulatedAgent {
             ...(r.error ? { error: r.error } : {}),
           },
         });
+        if (!r.ok && c.filler?.failed) this.push({ ...at, say: c.filler.failed });
+        const ref = c.ref ? { ref: c.ref } : {};
         return r.ok
-          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs ?? {} }
-          : { type: 'action-result', action: r.action, ok: false, ...(r.error ? { error: r.error } : {}) };
+          ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs ?? {}, ...ref }
+          : {
+              type: 'action-result',
+              action: r.action,
+              ok: false,
+              ...(r.error ? { error: r.error } : {}),
+              ...ref,
+            };
       }
       case 'transfer':
-        this.steps.push({
+        this.push({
           ...at,
           transfer: { target: c.target, mode: c.mode ?? 'cold', ...(c.options ?? {}) },
         });
+        this.handedOff = true;
         // A simulation assumes the transfer works: REFER taken (cold) or the target bridged (warm).
         return {
           type: 'transfer-result',
@@ -230,7 +288,7 @@ export class SimulatedAgent {
           },
         };
       case 'voicemail':
-        this.steps.push({ ...at, voicemail: c.options ?? {} });
+        this.push({ ...at, voicemail: c.options ?? {} });
         return {
           type: 'voicemail-result',
           ok: true,
@@ -244,7 +302,7 @@ export class SimulatedAgent {
           },
         };
       case 'hangup':
-        this.steps.push({
+        this.push({
           ...at,
           hangup: { ...(c.say ? { say: c.say } : {}), ...(c.reason ? { reason: c.reason } : {}) },
         });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { assertValid } from '../util/validate.js';
 import type { ActionEngine } from '../actions/action-engine.js';
 import type { RunResult } from '../actions/action-runner.js';
-import type { StageResult } from '../actions/action-session.js';
+import type { ActionSession, StageResult, ToolResult } from '../actions/action-session.js';
 import { CALL_EVENT_NAMES, type CallEvent } from '../actions/triggers/trigger.js';
 import type { AgentRecord } from '../store/store.js';
 import { SimulatedAgent, type SimulatedAgentStep } from './simulated-agent.js';
@@ -105,65 +105,19 @@ export async function simulate(
   agent?: Pick<AgentRecord, 'kind' | 'config'>,
 ): Promise<SimulationResult> {
   const script = assertValid(SimulationScript, structuredClone(input ?? {}), 'script');
-  const c = script.call ?? {};
-  const session = engine.session({
-    agentId,
-    callId: 'call_simulated',
-    direction: c.direction ?? 'inbound',
-    from: c.from ?? '+15555550100',
-    to: c.to ?? '+15555550199',
-    contact: c.contact ?? {},
-    data: c.data ?? {},
-    collected: c.collected ?? {},
-    dryRun: true,
-  });
-  const out: SimulationResult = { agent_id: agentId, runs: [], say: [] };
-  const record = (step: number, on: string, r: StageResult): void => {
-    out.say.push(...r.say);
-    for (const run of r.runs) {
-      out.runs.push({
-        step,
-        on,
-        stage: run.stage,
-        action: run.action,
-        type: run.type,
-        trigger: run.firedBy,
-        status: run.status,
-        ...(run.rendered ? { payload: run.rendered } : {}),
-        outputs: run.outputs,
-        ...(run.error ? { error: run.error } : {}),
-      });
-    }
-  };
-  const tool = async (name: string, args: Record<string, unknown>, step: number, on: string) => {
-    const res = await session.callTool(name, args);
-    if (!res.ok && (res.error.code === 'VALIDATION' || res.error.code === 'NOT_FOUND')) {
-      // Refused before any run started: bad arguments fail, an unknown tool is skipped.
-      out.runs.push({
-        step,
-        on,
-        stage: 'during',
-        action: name,
-        type: '',
-        trigger: { kind: 'tool', name },
-        status: res.error.code === 'VALIDATION' ? 'failed' : 'skipped',
-        outputs: {},
-        error: res.error,
-      });
-    } else {
-      record(step, on, lastToolRun(session, res));
-    }
-    return res;
-  };
-  const brain = agent
-    ? SimulatedAgent.for(agent, {
-        session,
-        templates: engine.templates,
-        callTool: tool,
-        transcript: async (text, speaker, step, on) =>
-          record(step, on, await session.handleEvent({ type: 'transcript', text, speaker, final: true })),
-      })
-    : undefined;
+  const { session, out, record, tool } = dryRunCall(engine, agentId, script.call);
+  // Only a scripted agent's own steps are replayed against a script: other kinds answer caller lines
+  // of their own making (`callwright test` talks to them with a simulated caller instead).
+  const brain =
+    agent?.kind === 'scripted'
+      ? SimulatedAgent.for(agent, {
+          session,
+          templates: engine.templates,
+          callTool: tool,
+          transcript: async (text, speaker, step, on) =>
+            record(step, on, await session.handleEvent({ type: 'transcript', text, speaker, final: true })),
+        })
+      : undefined;
   if (brain) out.agent = brain.steps;
 
   record(0, 'ringing', await session.runStage('before'));
@@ -208,8 +162,86 @@ export async function simulate(
   return out;
 }
 
+/** The call fields a dry run starts from (a script's or a scenario's `call`). */
+export type DryRunCallInit = NonNullable<SimulationScript['call']>;
+
+/** How a dry-run call runs an agent's tool call: validated, run as a dry run, recorded. */
+export type DryRunTool = (
+  name: string,
+  args: Record<string, unknown>,
+  step: number,
+  on: string,
+) => Promise<ToolResult>;
+
+/**
+ * A dry-run action session for one simulated call and the list its runs are recorded into: `record`
+ * keeps a stage's runs and lines, `tool` runs an agent's tool call (arguments validated, refused calls
+ * recorded as failed or skipped runs).
+ */
+export function dryRunCall(
+  engine: ActionEngine,
+  agentId: string,
+  c: DryRunCallInit = {},
+): {
+  session: ActionSession;
+  out: SimulationResult;
+  record: (step: number, on: string, r: StageResult) => void;
+  tool: DryRunTool;
+} {
+  const session = engine.session({
+    agentId,
+    callId: 'call_simulated',
+    direction: c.direction ?? 'inbound',
+    from: c.from ?? '+15555550100',
+    to: c.to ?? '+15555550199',
+    contact: c.contact ?? {},
+    data: c.data ?? {},
+    collected: c.collected ?? {},
+    dryRun: true,
+  });
+  const out: SimulationResult = { agent_id: agentId, runs: [], say: [] };
+  const record = (step: number, on: string, r: StageResult): void => {
+    out.say.push(...r.say);
+    for (const run of r.runs) {
+      out.runs.push({
+        step,
+        on,
+        stage: run.stage,
+        action: run.action,
+        type: run.type,
+        trigger: run.firedBy,
+        status: run.status,
+        ...(run.rendered ? { payload: run.rendered } : {}),
+        outputs: run.outputs,
+        ...(run.error ? { error: run.error } : {}),
+      });
+    }
+  };
+  const tool: DryRunTool = async (name, args, step, on) => {
+    const res = await session.callTool(name, args);
+    if (!res.ok && (res.error.code === 'VALIDATION' || res.error.code === 'NOT_FOUND')) {
+      // Refused before any run started: bad arguments fail, an unknown tool is skipped.
+      out.runs.push({
+        step,
+        on,
+        stage: 'during',
+        action: name,
+        type: '',
+        trigger: { kind: 'tool', name },
+        status: res.error.code === 'VALIDATION' ? 'failed' : 'skipped',
+        outputs: {},
+        error: res.error,
+      });
+    } else {
+      record(step, on, lastToolRun(session, res));
+    }
+    return res;
+  };
+  return { session, out, record, tool };
+}
+
 /** The session reports tool runs through `lastToolRun`; rebuild a stage result for printing. */
-function lastToolRun(session: ReturnType<ActionEngine['session']>, res: { say?: string }): StageResult {
+function lastToolRun(session: ActionSession, res: { say?: string }): StageResult {
   const run = session.lastToolRun;
   return { runs: run ? [run] : [], say: res.say ? [res.say] : [], aborted: false, timedOut: false };
 }

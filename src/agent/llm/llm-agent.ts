@@ -341,24 +341,22 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** OpenAI's API, used when neither the agent nor the server names a base URL. */
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
 function buildClient(c: LlmAgentConfig, deps: LlmAgentDeps): StreamingChatClient {
   const server = deps.llm;
-  const baseUrl = c.base_url ?? server?.base_url ?? '';
+  const env = deps.env ?? process.env;
+  const baseUrl = c.base_url ?? (server?.base_url || OPENAI_BASE_URL);
   const model = c.model ?? server?.model ?? '';
-  if (!baseUrl)
-    throw new CallwrightError('VALIDATION', 'config.base_url: missing, and the server has no llm.base_url', [
-      {
-        field: 'config.base_url',
-        expected: 'an OpenAI-compatible base URL such as https://api.openai.com/v1',
-      },
-    ]);
   if (!model)
     throw new CallwrightError('VALIDATION', 'config.model: missing, and the server has no llm.model', [
       { field: 'config.model', expected: 'a model name such as gpt-4o-mini' },
     ]);
-  let apiKey = server?.api_key ?? '';
+  // The agent's own variable, else the server's key, else OpenAI's usual variable.
+  let apiKey = server?.api_key || env.OPENAI_API_KEY || '';
   if (c.api_key_env) {
-    const value = (deps.env ?? process.env)[c.api_key_env];
+    const value = env[c.api_key_env];
     if (!value)
       throw new CallwrightError(
         'CONFIG_INVALID',

@@ -7,6 +7,7 @@ import { registerAgentsImport } from './agents-import.js';
 import { simulateCommand } from './simulate.js';
 import { outboxCommand } from './outbox.js';
 import { callCommand } from './call.js';
+import { testCommand } from './test.js';
 
 /** Command groups beyond start/migrate/keys register here. */
 export function registerMoreCommands(program: Command, io: Io): void {
@@ -17,4 +18,5 @@ export function registerMoreCommands(program: Command, io: Io): void {
   simulateCommand(program, io);
   outboxCommand(program, io);
   callCommand(program, io);
+  testCommand(program, io);
 }

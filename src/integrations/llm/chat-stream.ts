@@ -3,14 +3,12 @@ import {
   chatRequestBody,
   httpError,
   LlmError,
-  parseJsonObject,
   parseReply,
-  toolCallArguments,
   unreachableError,
   type ChatRequest,
   type LlmClientSettings,
-  type ToolCall,
 } from './chat-client.js';
+import { CompletionChunks, type ChatStreamEvent } from './completion-chunks.js';
 import { SseParser } from './sse-parser.js';
 
 /**
@@ -19,15 +17,7 @@ import { SseParser } from './sse-parser.js';
  * sentence while the model is still writing; tool calls are passed on once their arguments are whole.
  */
 
-export interface ChatUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-}
-
-export type ChatStreamEvent =
-  | { type: 'content'; text: string }
-  | { type: 'tool-call'; call: ToolCall }
-  | { type: 'done'; finishReason: string; usage?: ChatUsage };
+export type { ChatStreamEvent, ChatUsage } from './completion-chunks.js';
 
 /** Per-request `model` and `temperature` win over the settings: each agent carries its own. */
 export type StreamingChatRequest = ChatRequest & { temperature?: number; model?: string };
@@ -49,8 +39,6 @@ export interface StreamingChatOptions {
 
 /** The wait before a retry when the provider names none. */
 const DEFAULT_RETRY_WAIT_MS = 200;
-
-type Json = Record<string, unknown>;
 
 export class OpenAiStreamingChatClient implements StreamingChatClient {
   readonly model: string;
@@ -156,55 +144,26 @@ export class OpenAiStreamingChatClient implements StreamingChatClient {
     }
     const reader = res.body.getReader();
     const parser = new SseParser();
-    const calls = new ToolCallAssembler();
-    let frames = 0;
-    let finishReason: string | undefined;
-    let usage: ChatUsage | undefined;
-    let sawDone = false;
+    const chunks = new CompletionChunks(this.host);
     try {
-      while (!sawDone) {
-        let chunk: Awaited<ReturnType<typeof reader.read>>;
+      while (!chunks.sawDone) {
+        let read: Awaited<ReturnType<typeof reader.read>>;
         try {
           // The timer runs only while waiting for the server: time the caller spends on an event
           // (speaking it) is not a server gap.
           guard.arm();
-          chunk = await reader.read();
+          read = await reader.read();
           guard.disarm();
         } catch (err) {
-          throw this.failure(err, guard, caller, 'body', frames);
+          throw this.failure(err, guard, caller, 'body', chunks.frames);
         }
-        if (chunk.done) break;
-        for (const event of parser.push(chunk.value)) {
-          frames++;
-          if (event.data === '[DONE]') {
-            sawDone = true;
-            break;
-          }
-          const frame = parseJsonObject(event.data);
-          if (!frame) {
-            throw new LlmError(
-              'LLM_BAD_RESPONSE',
-              `LLM stream frame ${frames} from ${this.host} is not a JSON object: ${event.data.slice(0, 120)}`,
-              true,
-            );
-          }
-          if (frame.error !== undefined && frame.error !== null) throw streamError(frame.error);
-          usage = readUsage(frame.usage) ?? usage;
-          const choice = firstChoice(frame.choices);
-          if (!choice) continue;
-          const delta = (choice.delta ?? {}) as Json;
-          if (typeof delta.content === 'string' && delta.content !== '') {
+        if (read.done) break;
+        for (const frame of parser.push(read.value)) {
+          for (const event of chunks.frame(frame.data)) {
             progress.emitted = true;
-            yield { type: 'content', text: delta.content };
+            yield event;
           }
-          if (Array.isArray(delta.tool_calls)) calls.add(delta.tool_calls as unknown[]);
-          if (typeof choice.finish_reason === 'string' && choice.finish_reason !== '') {
-            finishReason = choice.finish_reason;
-            for (const call of calls.take()) {
-              progress.emitted = true;
-              yield { type: 'tool-call', call };
-            }
-          }
+          if (chunks.sawDone) break;
         }
       }
     } finally {
@@ -212,24 +171,10 @@ export class OpenAiStreamingChatClient implements StreamingChatClient {
       reader.cancel().catch(() => undefined);
     }
     parser.end();
-    if (!sawDone && finishReason === undefined) {
-      throw new LlmError(
-        'LLM_BAD_RESPONSE',
-        `LLM stream from ${this.host} ended without [DONE] or a finish_reason after ${frames} frames`,
-        true,
-      );
-    }
-    const rest = calls.take();
-    for (const call of rest) {
+    for (const event of chunks.end()) {
       progress.emitted = true;
-      yield { type: 'tool-call', call };
+      yield event;
     }
-    progress.emitted = true;
-    yield {
-      type: 'done',
-      finishReason: finishReason ?? (rest.length > 0 ? 'tool_calls' : 'stop'),
-      ...(usage ? { usage } : {}),
-    };
   }
 
   /** What a failed wait means: the caller's abort (rethrown as is), a timeout, or a network failure. */
@@ -266,102 +211,6 @@ function retriedBeforeEvents(err: unknown): err is LlmError {
   if (!(err instanceof LlmError)) return false;
   if (err.code === 'LLM_UNREACHABLE') return true;
   return err.code === 'LLM_HTTP' && err.status !== undefined && (err.status === 429 || err.status >= 500);
-}
-
-/** `{"error": {...}}` sent as a data frame (vLLM, llama.cpp, OpenAI on an overload mid-stream). */
-function streamError(error: unknown): LlmError {
-  const e = (error && typeof error === 'object' ? error : { message: String(error) }) as Json;
-  const message = typeof e.message === 'string' && e.message ? e.message : JSON.stringify(error);
-  const code = typeof e.code === 'number' ? e.code : Number.parseInt(String(e.code ?? ''), 10);
-  const status = Number.isInteger(code) && code >= 400 && code < 600 ? code : undefined;
-  const retryable = status === undefined || status === 429 || status === 408 || status >= 500;
-  return new LlmError('LLM_HTTP', `LLM server sent an error in the stream: ${message}`, retryable, status);
-}
-
-function readUsage(raw: unknown): ChatUsage | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const u = raw as Json;
-  if (typeof u.prompt_tokens !== 'number' || typeof u.completion_tokens !== 'number') return undefined;
-  return { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens };
-}
-
-/** Choice 0 (we never ask for `n` > 1); the usage chunk has none, some servers send `null`. */
-function firstChoice(raw: unknown): Json | undefined {
-  if (!Array.isArray(raw)) return undefined;
-  const choices = raw.filter((c): c is Json => !!c && typeof c === 'object');
-  return choices.find((c) => c.index === 0) ?? choices[0];
-}
-
-interface PartialCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
-
-/**
- * Joins the tool-call deltas of a stream. OpenAI sends each call's id and name in its first delta
- * and then pieces of `arguments`, all under the call's `index`. Compatible servers deviate: a whole
- * call in one delta, no `index` (a new `id` or a new name then starts a call, anything else continues
- * the last one), `arguments` as a JSON object.
- */
-class ToolCallAssembler {
-  private readonly calls = new Map<number, PartialCall>();
-  private last: number | undefined;
-  private next = 0;
-
-  add(deltas: unknown[]): void {
-    for (const raw of deltas) {
-      if (!raw || typeof raw !== 'object') continue;
-      const delta = raw as Json;
-      const fn = (delta.function && typeof delta.function === 'object' ? delta.function : {}) as Json;
-      const index = typeof delta.index === 'number' ? delta.index : this.indexOf(delta, fn);
-      let call = this.calls.get(index);
-      if (!call) {
-        call = { id: '', name: '', arguments: '' };
-        this.calls.set(index, call);
-        this.next = Math.max(this.next, index + 1);
-      }
-      this.last = index;
-      if (typeof delta.id === 'string' && delta.id && !call.id) call.id = delta.id;
-      if (typeof fn.name === 'string' && fn.name && !call.name) call.name = fn.name;
-      if (typeof fn.arguments === 'string') call.arguments += fn.arguments;
-      else if (fn.arguments !== undefined && fn.arguments !== null)
-        call.arguments = toolCallArguments(fn.arguments);
-    }
-  }
-
-  /** The calls so far in index order; LLM_BAD_RESPONSE for a call that never got a name. */
-  take(): ToolCall[] {
-    const out: ToolCall[] = [];
-    for (const [index, call] of [...this.calls].sort((a, b) => a[0] - b[0])) {
-      if (!call.name) {
-        throw new LlmError(
-          'LLM_BAD_RESPONSE',
-          `tool call ${index} in the LLM stream has no function name`,
-          true,
-        );
-      }
-      out.push({
-        id: call.id || `call_${index}_${Math.random().toString(36).slice(2, 10)}`,
-        name: call.name,
-        // No arguments at all means an empty argument object.
-        arguments: call.arguments || '{}',
-      });
-    }
-    this.calls.clear();
-    this.last = undefined;
-    return out;
-  }
-
-  private indexOf(delta: Json, fn: Json): number {
-    if (typeof delta.id === 'string' && delta.id) {
-      for (const [index, call] of this.calls) if (call.id === delta.id) return index;
-      return this.next;
-    }
-    const last = this.last === undefined ? undefined : this.calls.get(this.last);
-    if (!last || (typeof fn.name === 'string' && fn.name && last.name)) return this.next;
-    return this.last as number;
-  }
 }
 
 /**

@@ -105,6 +105,11 @@ describe('llm agent', () => {
     ]);
     // The run is in the execution history, fired by the tool call; the decision is a call event.
     expect(fx!.runs(id)).toEqual([{ action_type: 'test-echo', stage: 'during', status: 'succeeded' }]);
+    // The turn's latency breakdown: the line came as text, the model's first token, the answer's first packet.
+    const turn = fx!.events(id).find((e) => e.type === 'turn')?.data ?? {};
+    expect(turn).toMatchObject({ text_only: true, final_transcript: 0 });
+    expect(Number(turn.first_token)).toBeGreaterThanOrEqual(0);
+    expect(Number(turn.first_packet)).toBeGreaterThanOrEqual(Number(turn.first_token));
     const decision = fx!.events(id).find((e) => e.type === 'decision');
     expect(decision?.data).toMatchObject({ tool: 'lookup', arguments: { n: 123 }, result: { ok: true } });
     await leg.hangup();

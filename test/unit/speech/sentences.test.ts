@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SENTENCE, splitSentences } from '../../../src/speech/synthesis/sentences.js';
+import { MAX_SENTENCE, cutSentences, splitSentences } from '../../../src/speech/synthesis/sentences.js';
 
 describe('splitSentences', () => {
   it.each<[string, string, string[]]>([
@@ -94,5 +94,41 @@ describe('splitSentences', () => {
     'Mr. and Mrs. Smith, e.g., etc. and so on... 3.14 is pi. No. 7. ok',
   ])('never drops text: the pieces joined give the text back (%#)', (text) => {
     expect(splitSentences(text).join(' ')).toBe(text.replace(/\s+/g, ' ').trim());
+  });
+});
+
+describe('cutSentences (text arriving in pieces)', () => {
+  async function* pieces(...parts: string[]): AsyncGenerator<string> {
+    for (const p of parts) yield p;
+  }
+  async function cut(...parts: string[]): Promise<Array<{ sentence: string; after: number }>> {
+    const out: Array<{ sentence: string; after: number }> = [];
+    let consumed = 0;
+    async function* counting(): AsyncGenerator<string> {
+      for await (const p of pieces(...parts)) {
+        consumed++;
+        yield p;
+      }
+    }
+    for await (const sentence of cutSentences(counting())) out.push({ sentence, after: consumed });
+    return out;
+  }
+
+  it('gives each sentence as soon as the text after it shows it is complete', async () => {
+    const out = await cut('Your or', 'der has', ' shipped.', ' It arr', 'ives Mon', 'day.');
+    expect(out).toEqual([
+      { sentence: 'Your order has shipped.', after: 4 },
+      { sentence: 'It arrives Monday.', after: 6 },
+    ]);
+  });
+
+  it('keeps words apart across pieces and does not cut at an abbreviation or a decimal', async () => {
+    const out = await cut('Dr.', ' Smith costs 3.', '5 dollars', ' today. ', 'Bye');
+    expect(out.map((o) => o.sentence)).toEqual(['Dr. Smith costs 3.5 dollars today.', 'Bye']);
+  });
+
+  it('gives nothing for no text, and the whole text when it has no end mark', async () => {
+    expect(await cut()).toEqual([]);
+    expect((await cut('hello', ' there')).map((o) => o.sentence)).toEqual(['hello there']);
   });
 });

@@ -393,6 +393,31 @@ describe('OpenAiStreamingChatClient against an OpenAI chat-completions server', 
     expect(record?.clientClosedEarly).toBe(true);
   });
 
+  it("rethrows the caller's abort during the wait before a retry, without retrying", async () => {
+    const s = await server({
+      reply: () => ({
+        error: { status: 429, message: 'Rate limit reached for gpt-4o-mini', retryAfterS: 1 },
+      }),
+    });
+    const controller = new AbortController();
+    const reason = new Error('call ended');
+    setTimeout(() => controller.abort(reason), 100);
+    const started = performance.now();
+    expect(await failure(client(s.url).stream({ ...ask(), signal: controller.signal }))).toBe(reason);
+    // Well before the 1 s the provider asked for.
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('fails with LLM_TIMEOUT when the response headers do not come within timeout_ms', async () => {
+    const s = await server({
+      reply: () => new Promise((resolve) => setTimeout(() => resolve({ content: 'late' }), 600)),
+    });
+    const err = await failure(client(s.url, { timeout_ms: 150 }).stream(ask()));
+    expect(err).toMatchObject({ code: 'LLM_TIMEOUT' });
+    expect((err as Error).message).toBe(`LLM server ${new URL(s.url).host} sent no response within 150 ms`);
+  });
+
   it('closes the connection when the caller stops reading early', async () => {
     const s = await server({ reply: () => ({ content: 'a b c d e f g h', tokenDelayMs: 100 }) });
     for await (const event of client(s.url).stream(ask())) {
@@ -528,6 +553,20 @@ describe('the chat server refuses histories OpenAI refuses', () => {
       status: 400,
       body: { error: { param: 'messages', code: 'missing_required_parameter' } },
     });
+  });
+
+  it('lets the non-streaming client call Azure OpenAI with the api-key header and ?api-version=', async () => {
+    const s = await server({ reply: () => ({ content: '{"ok":true}' }) });
+    const reply = await new OpenAiChatClient({
+      base_url: s.azureUrl('gpt4o-prod'),
+      api_key: KEY,
+      model: 'gpt-4o-mini',
+      timeout_ms: 5000,
+      azure_api_version: '2024-10-21',
+    }).complete({ ...ask(), json: true });
+    expect(reply.content).toBe('{"ok":true}');
+    expect(s.requests[0]).toMatchObject({ deployment: 'gpt4o-prod', query: { 'api-version': '2024-10-21' } });
+    expect(s.requests[0]?.headers['api-key']).toBe(KEY);
   });
 
   it('answers a request without stream as one chat.completion, which the non-streaming client reads', async () => {
