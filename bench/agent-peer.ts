@@ -449,15 +449,29 @@ async function runCallers(m: CallersRequest): Promise<void> {
 
   const results: CallerTurn[] = [];
   const failures: string[] = [];
+  let nextPort = m.rtpMin + (m.rtpMin % 2);
   const oneCall = async (n: number): Promise<void> => {
     const i = m.firstIndex + n;
-    const socket = createSocket('udp4');
-    const port = m.rtpMin + 2 * n;
-    if (port > m.rtpMax) throw new Error(`RTP port ${port} is past BENCH_AGENT_PEER_RTP_MAX ${m.rtpMax}`);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, '127.0.0.1', () => resolve());
-    });
+    // Even ports from the block; one another program holds is passed over.
+    let socket: Socket | undefined;
+    let port = 0;
+    while (!socket) {
+      port = nextPort;
+      nextPort += 2;
+      if (port > m.rtpMax) throw new Error(`no free RTP port left up to ${m.rtpMax}`);
+      const s = createSocket('udp4');
+      const bound = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.bind(port, '127.0.0.1', () => resolve(true));
+      });
+      if (bound) socket = s;
+      else
+        try {
+          s.close();
+        } catch {
+          // A socket whose bind failed may already be closed.
+        }
+    }
     const c: Caller = {
       index: i,
       socket,
