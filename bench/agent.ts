@@ -30,8 +30,7 @@
  * recogniser delay + the model's time to its first sentence + first-audio delay + the silence at the
  * start of the synthesised audio). The server's `turn` events (GET /calls/{id} → turns) split it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
