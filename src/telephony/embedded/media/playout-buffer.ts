@@ -6,14 +6,21 @@
  * silence suppression) or jumps resynchronises on its next packet.
  */
 const RING = 4096; // 512 ms at 8 kHz, a power of two for masking
+const FRAME = 160;
 const MASK = RING - 1;
 /** Playout delay: absorbs arrival jitter up to this much (ms) at the cost of latency. */
 const DELAY_SAMPLES = 320;
 /** Deeper than this (the sender's clock runs fast), skip a frame to pull latency back. */
 const MAX_DEPTH = DELAY_SAMPLES + 160 * 6;
+/**
+ * Reads over which the smallest depth is watched (500 ms). Steady arrivals never leave more than the
+ * playout delay plus one packet at the lowest point; held a frame above that for the whole window, the
+ * extra is delay a stall added (a late burst from the sender, or ticks this side skipped). One frame is
+ * dropped per window until it is gone, so a hiccup does not slow every later turn of the conversation.
+ */
+const DRAIN_WINDOW = 25;
 /** Ticks with nothing buffered before the stream counts as stopped. */
 const IDLE_TICKS = 3;
-const FRAME = 160;
 
 export class PlayoutBuffer {
   private readonly ring = new Int16Array(RING);
@@ -24,6 +31,10 @@ export class PlayoutBuffer {
   private started = false;
   private starved = 0;
   private lateRun = 0;
+  private minDepth = Infinity;
+  private windowReads = 0;
+  /** Largest packet seen (samples): the depth steady arrivals may leave at the lowest point. */
+  private largest = FRAME;
   late = 0;
 
   /** Offset of `ts` from the read position as a signed 32-bit distance (timestamps wrap). */
@@ -39,6 +50,8 @@ export class PlayoutBuffer {
     this.started = true;
     this.starved = 0;
     this.lateRun = 0;
+    this.minDepth = Infinity;
+    this.windowReads = 0;
   }
 
   /** Decodes `count` codes through `table` into the slot of `timestamp`. */
@@ -56,6 +69,7 @@ export class PlayoutBuffer {
       d = this.distance(timestamp);
     }
     this.lateRun = 0;
+    if (count > this.largest) this.largest = count;
     const ring = this.ring;
     let idx = (this.readIndex + d) & MASK;
     for (let i = 0; i < count; i++) {
@@ -81,6 +95,12 @@ export class PlayoutBuffer {
     }
     this.starved = 0;
     if (depth > MAX_DEPTH) this.advance(FRAME);
+    if (depth < this.minDepth) this.minDepth = depth;
+    if (++this.windowReads >= DRAIN_WINDOW) {
+      if (this.minDepth >= DELAY_SAMPLES + this.largest + FRAME && depth <= MAX_DEPTH) this.advance(FRAME);
+      this.minDepth = Infinity;
+      this.windowReads = 0;
+    }
     const ring = this.ring;
     let idx = this.readIndex;
     for (let i = 0; i < FRAME; i++) {
