@@ -125,7 +125,9 @@ export class LlmAgent implements Agent {
     const max = this.config.max_tool_calls_per_turn ?? DEFAULTS.maxToolCalls;
     let toolCalls = 0;
     this.fillerTurn = 0;
-    for (let round = 0; round <= max && !this.over; round++) {
+    // Once past the limit the model is told to answer; it gets one more reply to do so.
+    let told = false;
+    while (!this.over) {
       const reply = await this.respond(ctx);
       if (!reply) return;
       if (!reply.calls.length) return;
@@ -161,6 +163,10 @@ export class LlmAgent implements Agent {
           this.over = true;
           return;
         }
+      }
+      if (toolCalls > max) {
+        if (told) return;
+        told = true;
       }
     }
   }

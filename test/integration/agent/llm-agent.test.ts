@@ -219,6 +219,26 @@ describe('llm agent', () => {
     await leg.hangup();
   });
 
+  it('past max_tool_calls_per_turn the model is told to answer, and the turn ends with its answer', async () => {
+    const { id, leg } = await setup(
+      (body) => {
+        const m = last(body);
+        if (m.role === 'tool' && String(m.content).includes('TOO_MANY_TOOL_CALLS'))
+          return { content: 'Here is what I found.' };
+        if (m.role === 'user' || m.role === 'tool')
+          return { toolCalls: [{ name: 'lookup', arguments: { n: 1 } }] };
+        return { content: 'Hi.' };
+      },
+      { max_tool_calls_per_turn: 2, tools: { lookup: { filler: false } } },
+      [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
+    );
+    await until(() => lines(id, 'agent').length === 1);
+    fx!.manager.transcript(id, { text: 'look it up again and again', final: true, speaker: 'caller' });
+    await until(() => lines(id, 'agent').includes('Here is what I found.'), 10_000);
+    expect(fx!.runs(id)).toHaveLength(2);
+    await leg.hangup();
+  });
+
   it('refuses a config with a bad template or an unknown built-in, naming the field', async () => {
     fx = callsFixture();
     const { validateAgentConfig } = await import('../../../src/agent/create-agent.js');
