@@ -187,7 +187,11 @@ export class AgentDriver {
     const ref = c.ref !== undefined ? { ref: c.ref } : {};
     const running = call.actions.callTool(c.name, c.args ?? {});
     const toEvent = async (r: Awaited<typeof running>): Promise<AgentEvent> => {
-      if (r.say) await call.say(r.say);
+      // The action's own line (a custom reply, a failure message) follows the filler lines, never over them.
+      if (r.say) {
+        await this.fillers;
+        await call.say(r.say);
+      }
       return r.ok
         ? { type: 'action-result', action: r.action, ok: true, outputs: r.outputs, ...ref }
         : {

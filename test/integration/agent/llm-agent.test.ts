@@ -33,6 +33,7 @@ async function setup(
   reply: (body: Json, index: number) => ReplySpec | Promise<ReplySpec>,
   config: Json = {},
   tools: Array<{ name: string; type: string; config: Json }> = [],
+  policy?: Json,
 ) {
   llm = await startChatServer({ apiKey: 'sk-test', reply });
   fx = callsFixture({ default_agent: 'brain' });
@@ -51,6 +52,10 @@ async function setup(
     },
   });
   for (const t of tools) fx.attach(agent.id, t.name, t.type, t.config, 'during', [{ kind: 'tool' }]);
+  if (policy)
+    fx.store.db
+      .prepare('UPDATE agent_actions SET failure_policy = ? WHERE agent_id = ?')
+      .run(JSON.stringify(policy), agent.id);
   const { call } = fx.telephony.incoming('+14155550100', '100');
   const leg = await call.answered;
   const id = fx.store.calls.all()[0]!.id;
@@ -236,6 +241,34 @@ describe('llm agent', () => {
     fx!.manager.transcript(id, { text: 'look it up again and again', final: true, speaker: 'caller' });
     await until(() => lines(id, 'agent').includes('Here is what I found.'), 10_000);
     expect(fx!.runs(id)).toHaveLength(2);
+    await leg.hangup();
+  });
+
+  it('a failed tool: the filler lines, then the action’s own fallback message, each heard whole', async () => {
+    const { id, leg } = await setup(
+      (body) => {
+        const m = last(body);
+        if (m.role === 'user') return { toolCalls: [{ name: 'flaky', arguments: {} }] };
+        if (m.role === 'tool') return { content: 'I could not reach the system.' };
+        return { content: 'Hi.' };
+      },
+      { first_message: 'Hello.' },
+      [{ name: 'flaky', type: 'test-flaky', config: { failures: 5, permanent: true } }],
+      { on_failure: 'fallback', fallback_message: 'Our order system is down.' },
+    );
+    await until(() => lines(id, 'agent').length === 1);
+    fx!.manager.transcript(id, { text: 'check my order', final: true, speaker: 'caller' });
+    await until(() => lines(id, 'agent').includes('I could not reach the system.'), 10_000);
+    expect(lines(id, 'agent')).toEqual([
+      'Hello.',
+      'One moment, please.',
+      "Hmm, that didn't work.",
+      'Our order system is down.',
+      'I could not reach the system.',
+    ]);
+    // None was cut off by the next one.
+    const cut = fx!.events(id).filter((e) => e.type === 'transcript' && e.data.interrupted);
+    expect(cut).toEqual([]);
     await leg.hangup();
   });
 
