@@ -12,7 +12,8 @@
  * voicemail recordings there. Port blocks (peers, admin API; above FreeSWITCH's RTP range):
  * 45000-45299 warm transfer, 45300-45599 voicemail, 45600-45899 outbound IVR, 45900-45999 cold
  * transfer (REFER, 603 → bridge, ring group), 47000-47299 spoken intent (pocketsphinx hears the
- * caller through mod_audio_fork; the intent fires a warm transfer; a spoken yes/no takes its branch).
+ * caller through mod_audio_fork; the intent fires a warm transfer; a spoken yes/no takes its branch),
+ * 47300-47799 llm agent (tool call with a filler, a declined transfer, barge-in cutting its history).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { outboundIvrFlow } from '../e2e/calls/acceptance/outbound-ivr-flow.js';
 import { voicemailFlow } from '../e2e/calls/acceptance/voicemail-flow.js';
 import { warmTransferFlow } from '../e2e/calls/acceptance/warm-transfer-flow.js';
 import { spokenIntentFlow } from '../e2e/calls/acceptance/spoken-intent-flow.js';
+import { llmAgentFlow } from '../e2e/calls/acceptance/llm-agent-flow.js';
 import { liveEnv, liveSettings, type LiveEnv } from './live-env.js';
 
 const env = liveEnv();
@@ -52,5 +54,6 @@ describe.skipIf(!env)(
     outboundIvrFlow({ base: 45600, label: 'freeswitch', backend });
     coldTransferFlow({ base: 45900, label: 'freeswitch', backend });
     spokenIntentFlow({ base: 47000, label: 'freeswitch', backend });
+    llmAgentFlow({ base: 47300, label: 'freeswitch', backend });
   },
 );
