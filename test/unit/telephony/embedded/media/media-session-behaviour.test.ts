@@ -116,11 +116,15 @@ describe('media session behaviour', () => {
 
   it.concurrent('playback: interrupted by a digit, stopped, looped, ended by hangup', async () => {
     const [a, b] = await connectedPair(engine);
+    let started!: () => void;
+    const playing = new Promise<void>((r) => (started = r));
     const interruptible = b.play(
       { kind: 'speech', text: 'press a key' },
-      { interruptOnDtmf: true, loop: true },
+      { interruptOnDtmf: true, loop: true, onStarted: () => started() },
     );
-    await sleep(400); // the prompt is loaded (worker thread) and playing
+    // The prompt is synthesised and decoded off the media thread first: the key must come while it
+    // plays (a busy machine may take longer than any fixed wait).
+    await playing;
     await a.sendDtmf('9', 60);
     const outcome = await interruptible;
     expect(outcome).toMatchObject({ status: 'interrupted', digit: '9' });
