@@ -37,8 +37,8 @@ export class AccessControl {
       name: t.name,
       cidrs: t.inbound_allow.map((e, j) => parseAddressRange(e, `sip.trunks[${i}].inbound_allow[${j}]`)),
     }));
-    this.trunkHosts = settings.trunks.flatMap((t) =>
-      parseAddress(t.host) ? [parseAddressRange(t.host, `sip.trunks[${t.name}].host`)] : [],
+    this.trunkHosts = settings.trunks.flatMap((t, i) =>
+      parseAddress(t.host) ? [parseAddressRange(t.host, `sip.trunks[${i}].host`)] : [],
     );
     this.scanners = settings.scannerUserAgents.map((s) => s.toLowerCase()).filter(Boolean);
     for (const t of settings.trunks) {
