@@ -24,6 +24,17 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TracingSettings } from '../config/schema.js';
 import { httpAttributes, markFailed, type SpanOptions, type Tracing } from './tracing.js';
 
+/** Longest a server stop waits for the last export (then the spans still buffered are dropped). */
+const SHUTDOWN_MS = 2000;
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`trace export did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 const KINDS = { internal: SpanKind.INTERNAL, client: SpanKind.CLIENT, consumer: SpanKind.CONSUMER };
 
 /**
@@ -140,10 +151,11 @@ export class OtelTracing implements Tracing {
       span.end();
     }
     this.calls.clear();
+    // A collector that is down (the exporter retries with backoff) must not hold the server's stop.
     try {
-      await this.provider.forceFlush();
+      await withDeadline(this.provider.forceFlush(), SHUTDOWN_MS);
     } finally {
-      await this.provider.shutdown();
+      await withDeadline(this.provider.shutdown(), SHUTDOWN_MS).catch(() => undefined);
       this.contexts.disable();
     }
   }

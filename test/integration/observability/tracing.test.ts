@@ -191,6 +191,23 @@ describe('tracing', () => {
     expect(post!.parentSpanId).toBe(delivery!.spanId);
   });
 
+  it('a stop with the collector down does not wait for the exporter retries', async () => {
+    // Port 9 (discard) on loopback: nothing listens, every export is refused and retried.
+    const tracing = await createTracing({
+      enabled: true,
+      otlp_endpoint: 'http://127.0.0.1:9/v1/traces',
+      service_name: 'callwright',
+      sample_ratio: 1,
+    });
+    tracing.startCall('call_down', {});
+    await tracing.span('action', { callId: 'call_down' }, () => Promise.resolve());
+    tracing.endCall('call_down', {});
+    await new Promise((r) => setTimeout(r, 1200)); // the batch's first export has failed by now
+    const started = Date.now();
+    await tracing.shutdown().catch(() => undefined);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('the agent fetch is a client span of its call and sends its traceparent', async () => {
     const { otlp, rx } = await receivers();
     const tracing = await tracingTo(otlp);
