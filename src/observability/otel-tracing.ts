@@ -24,6 +24,9 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TracingSettings } from '../config/schema.js';
 import { httpAttributes, markFailed, type SpanOptions, type Tracing } from './tracing.js';
 
+/** How long after its end a call's root span stays the parent of the call's late work. */
+const LATE_MS = 30_000;
+
 /** Longest a server stop waits for the last export (then the spans still buffered are dropped). */
 const SHUTDOWN_MS = 2000;
 
@@ -49,8 +52,10 @@ export class OtelTracing implements Tracing {
   private readonly tracer: Tracer;
   private readonly contexts = new AsyncLocalStorageContextManager();
   private readonly propagator = new W3CTraceContextPropagator();
-  /** Root spans of live calls, by call id. */
+  /** Root spans of live calls (and of calls ended less than LATE_MS ago), by call id. */
   private readonly calls = new Map<string, Span>();
+  /** Calls whose root span has not ended yet. */
+  private readonly open = new Set<string>();
 
   constructor(settings: TracingSettings) {
     const exporter = new OTLPTraceExporter({
@@ -74,14 +79,19 @@ export class OtelTracing implements Tracing {
       ROOT_CONTEXT,
     );
     this.calls.set(callId, span);
+    this.open.add(callId);
   }
 
   endCall(callId: string, attributes: Attributes): void {
     const span = this.calls.get(callId);
-    if (!span) return;
-    this.calls.delete(callId);
+    if (!span || !this.open.delete(callId)) return;
     span.setAttributes(attributes);
     span.end();
+    // Work the end sets off (the agent's `ended` event, a last request) still joins the call's trace:
+    // a child may start after its parent ended. Then the entry goes.
+    setTimeout(() => {
+      if (!this.open.has(callId)) this.calls.delete(callId);
+    }, LATE_MS).unref();
   }
 
   async span<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
@@ -146,10 +156,12 @@ export class OtelTracing implements Tracing {
   }
 
   async shutdown(): Promise<void> {
-    for (const span of this.calls.values()) {
+    for (const callId of this.open) {
+      const span = this.calls.get(callId) as Span;
       span.setAttribute('callwright.call.outcome', 'unfinished');
       span.end();
     }
+    this.open.clear();
     this.calls.clear();
     // A collector that is down (the exporter retries with backoff) must not hold the server's stop.
     try {
