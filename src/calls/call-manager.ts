@@ -227,12 +227,13 @@ export class CallManager implements CallFlowSink {
     });
     traced.callId = row.id;
     // Root span attributes: no numbers (PII), only what the call is.
-    this.tracing.startCall(row.id, {
-      'callwright.call.direction': direction,
-      'callwright.agent.id': agent.id,
-      'callwright.agent.kind': agent.kind,
-      ...(this.deps.backend ? { 'callwright.telephony.backend': this.deps.backend } : {}),
-    });
+    if (this.tracing.enabled)
+      this.tracing.startCall(row.id, {
+        'callwright.call.direction': direction,
+        'callwright.agent.id': agent.id,
+        'callwright.agent.kind': agent.kind,
+        ...(this.deps.backend ? { 'callwright.telephony.backend': this.deps.backend } : {}),
+      });
     const session = new CallSession(
       {
         callId: row.id,

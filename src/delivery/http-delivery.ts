@@ -40,21 +40,29 @@ export class HttpDeliveryHandler implements DeliveryHandler<'http'> {
   async deliver(job: DeliveryJob<'http'>): Promise<DeliveryOutcome> {
     const { payload } = job;
     const body = JSON.stringify(payload.body ?? null);
-    const method = payload.method ?? 'POST';
-    const res = await this.tracing.span(
-      method,
-      { kind: 'client', attributes: httpAttributes(method, new URL(payload.url)) },
-      async (span) => {
-        const answer = await this.send(payload, body, job);
-        span.setAttribute('http.response.status_code', answer.status);
-        if (answer.status >= 400) markFailed(span, `HTTP ${answer.status}`);
-        return answer;
-      },
-    );
+    const res = this.tracing.enabled
+      ? await this.tracedSend(payload, body, job)
+      : await this.send(payload, body, job);
     if (res.status >= 200 && res.status < 300) return { result: { status: res.status } };
     const message = `HTTP ${res.status} from ${new URL(payload.url).host}: ${res.body.slice(0, 200)}`;
     if (retryable(res.status)) throw new Error(message);
     throw new PermanentDeliveryError(message);
+  }
+
+  /** The request as a client span of the delivery (tracing on); its traceparent is sent. */
+  private tracedSend(
+    payload: HttpDeliveryPayload,
+    body: string,
+    job: DeliveryJob<'http'>,
+  ): Promise<{ status: number; body: string }> {
+    const method = payload.method ?? 'POST';
+    const attributes = httpAttributes(method, new URL(payload.url));
+    return this.tracing.span(method, { kind: 'client', attributes }, async (span) => {
+      const answer = await this.send(payload, body, job);
+      span.setAttribute('http.response.status_code', answer.status);
+      if (answer.status >= 400) markFailed(span, `HTTP ${answer.status}`);
+      return answer;
+    });
   }
 
   private send(
