@@ -102,6 +102,26 @@ describe('tracing', () => {
     });
   });
 
+  it('a call not sampled (sample_ratio 0) exports nothing but still propagates its context, flagged not sampled', async () => {
+    const { otlp, rx } = await receivers();
+    const tracing = await createTracing({
+      enabled: true,
+      otlp_endpoint: otlp.url,
+      service_name: 'callwright',
+      sample_ratio: 0,
+    });
+    const client = new GuardedHttpClient(HTTP, undefined, tracing);
+    tracing.startCall('call_0', {});
+    await tracing.span('action', { callId: 'call_0' }, () => client.request({ method: 'GET', url: rx.url }));
+    const stored = tracing.traceparent('call_0');
+    tracing.endCall('call_0', {});
+    await tracing.shutdown();
+    expect(otlp.spans).toEqual([]);
+    // W3C Trace Context §3.2.2.5: the sampled flag is off; receivers and later deliveries honour it.
+    expect(String(rx.requests[0]?.headers.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(stored).toMatch(/-00$/);
+  });
+
   it('the guarded client without tracing sends no traceparent', async () => {
     const { rx } = await receivers();
     await new GuardedHttpClient(HTTP).request({ method: 'GET', url: `${rx.url}/x` });
