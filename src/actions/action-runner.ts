@@ -191,12 +191,12 @@ export class ActionRunner {
   /** Runs the action in an `action` span of its call's trace (when tracing is on; dry runs never are). */
   async run(req: RunRequest): Promise<RunResult> {
     const tracing = this.services.tracing ?? noTracing;
-    if (!tracing.enabled || req.dryRun) return this.runTraced(req);
+    if (!tracing.enabled || req.dryRun) return this.runAndRecord(req);
     return tracing.span(
       'action',
       { callId: req.callId ?? null, attributes: runAttributes(req) },
       async (span) => {
-        const result = await this.runTraced(req);
+        const result = await this.runAndRecord(req);
         span.setAttributes({
           'callwright.action.status': result.status,
           'callwright.action.attempts': result.attempts,
@@ -207,7 +207,7 @@ export class ActionRunner {
     );
   }
 
-  private async runTraced(req: RunRequest): Promise<RunResult> {
+  private async runAndRecord(req: RunRequest): Promise<RunResult> {
     const { subject } = req;
     const started = this.services.clock.now();
     const base = {
@@ -295,17 +295,17 @@ export class ActionRunner {
     attempt: number,
   ): Promise<{ outputs: ActionOutputs; rendered: Record<string, unknown> }> {
     const tracing = this.services.tracing ?? noTracing;
-    if (!tracing.enabled) return this.execOnceTraced(req, attempt);
+    if (!tracing.enabled) return this.execOnceBody(req, attempt);
     // Its parent is the active span: the outbox delivery continuing the call's trace.
     const attributes = { ...runAttributes(req), 'callwright.action.attempt': attempt };
     return tracing.span('action', { attributes }, async (span) => {
-      const out = await this.execOnceTraced(req, attempt);
+      const out = await this.execOnceBody(req, attempt);
       span.setAttribute('callwright.action.status', 'succeeded');
       return out;
     });
   }
 
-  private async execOnceTraced(
+  private async execOnceBody(
     req: RunRequest,
     attempt: number,
   ): Promise<{ outputs: ActionOutputs; rendered: Record<string, unknown> }> {
