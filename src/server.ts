@@ -20,6 +20,7 @@ import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
+import { createTracing } from './observability/tracing.js';
 
 export interface RunningServer {
   config: Config;
@@ -58,6 +59,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     io.out(`  API key: ${token}`);
   }
 
+  // Off by default: then the no-op tracing, and the OpenTelemetry SDK is never loaded.
+  const tracing = await createTracing(config.tracing);
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
   const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
@@ -75,14 +78,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     speech: ears,
     durableVoicemailEmail: true,
+    tracing,
   });
-  const integrations = createIntegrationServices(config, { store });
+  const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
   // LLM and summarizer, booking.
   const services: ActionIntegrations = {
     ...integrations,
-    ...createLlmServices(config.llm),
+    ...createLlmServices(config.llm, tracing.enabled ? tracing.fetch(fetch) : undefined),
     booking: createBookingService(config, store),
+    tracing,
   };
   const actions = createActionRuntime(store, config, logger, {
     services,
@@ -127,6 +132,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await ears.close();
       await actions.stop();
       integrations.mailer.close();
+      // After the worker: the last deliveries' spans are in the batch this exports.
+      await tracing
+        .shutdown()
+        .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
       store.close();
       logger.info('callwright stopped');
     },

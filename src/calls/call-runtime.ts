@@ -10,6 +10,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager } from './call-manager.js';
 import { ensureDemoAgent } from './demo-agent.js';
+import type { Tracing } from '../observability/tracing.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -39,6 +40,8 @@ export class CallRuntime {
       speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
+      /** One trace per call when tracing is on. */
+      tracing?: Tracing;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -64,6 +67,8 @@ export class CallRuntime {
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
       llm: this.config.llm,
+      ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
+      backend: this.config.telephony.backend,
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {
