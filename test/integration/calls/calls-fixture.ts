@@ -18,6 +18,7 @@ export const SETTINGS: CallsSettings = {
   calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
   voicemail_silence_threshold_dbfs: -45,
   drain_timeout_ms: 200,
+  drain_window_s: 3600,
 };
 
 /**

@@ -540,6 +540,17 @@ export class FakeSrf extends EventEmitter {
   invite(handler: (req: any, res: any) => void): void {
     this.inviteHandler = handler;
   }
+  optionsHandler: ((req: any, res: any) => void) | undefined;
+  options(handler: (req: any, res: any) => void): void {
+    this.optionsHandler = handler;
+  }
+  /** An OPTIONS arrives from the network (a dispatcher's probe). */
+  probe(): FakeResponse {
+    const res = new FakeResponse();
+    if (!this.optionsHandler) throw new Error('no options handler registered');
+    this.optionsHandler(new FakeRequest({ method: 'OPTIONS' }), res);
+    return res;
+  }
   /** drachtio-server goes away; the wire protocol starts reconnecting. */
   drop(): void {
     setImmediate(() => {
