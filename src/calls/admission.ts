@@ -162,7 +162,11 @@ export class AdmissionControl implements AdmissionGate {
    * Admits a call out, waiting for a place up to `timeoutMs` when over a limit (calls out asked to
    * queue). Draining is never waited out. Resolves with the last refusal when the time is up.
    */
-  async admitWithin(request: AdmissionRequest, timeoutMs: number, signal?: AbortSignal): Promise<AdmissionDecision> {
+  async admitWithin(
+    request: AdmissionRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<AdmissionDecision> {
     const deadline = this.now() + timeoutMs;
     for (;;) {
       const refusal = this.check(request);

@@ -22,6 +22,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
+import { AdmissionRefusedError, type AdmissionControl } from './admission.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -38,6 +39,23 @@ export interface CallManagerDeps {
   llm?: LlmSettings;
   /** The chat client of `llm` agents, when not the OpenAI-compatible HTTP one (benchmarks). */
   llmClient?: AgentDeps['llmClient'];
+  /** Limits on calls out (calls in are admitted by the backend through the same object). */
+  admission?: AdmissionControl;
+}
+
+/** How a drain went: calls there at its start, calls hung up when the window ended. */
+export interface CallsDrainReport {
+  calls: number;
+  hungUp: number;
+}
+
+/** Longest a call out may wait for a place (queue_timeout_s). */
+export const MAX_QUEUE_TIMEOUT_S = 600;
+const DEFAULT_QUEUE_TIMEOUT_S = 30;
+
+/** The drain window in ms: the deprecated `drain_timeout_ms` when set, else `drain_window_s`. */
+export function drainWindowMs(settings: Pick<CallsSettings, 'drain_window_s' | 'drain_timeout_ms'>): number {
+  return settings.drain_timeout_ms ?? settings.drain_window_s * 1000;
 }
 
 export interface OutboundRequest {
@@ -50,6 +68,9 @@ export interface OutboundRequest {
   trunk?: string;
   variables?: Record<string, unknown>;
   ring_timeout_ms?: number;
+  /** Over an admission limit: wait for a place (up to queue_timeout_s) instead of failing at once. */
+  queue?: boolean;
+  queue_timeout_s?: number;
 }
 
 const DIAL_CAUSE: Record<string, HangupCause> = {
@@ -69,6 +90,8 @@ const DIAL_CAUSE: Record<string, HangupCause> = {
  */
 export class CallManager implements CallFlowSink {
   private readonly sessions = new Map<string, CallSession>();
+  /** Admission places of calls out, freed when the call ends. */
+  private readonly places = new Map<string, () => void>();
   private draining = false;
   private readonly log: Logger;
 
@@ -134,9 +157,42 @@ export class CallManager implements CallFlowSink {
         this.deps.settings.calling_hours,
       );
     }
-    const session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+    const release = await this.admitOutbound(
+      req,
+      target.kind === 'e164' ? (req.trunk ?? this.deps.trunks[0]) : req.trunk,
+    );
+    if (this.draining) {
+      release();
+      throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
+    }
+    let session: CallSession;
+    try {
+      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this.places.set(session.id, release);
     void this.dialOut(session, req);
     return { call_id: session.id, state: session.state };
+  }
+
+  /** A place for a call out, or AdmissionRefusedError naming the limit (after queueing when asked). */
+  private async admitOutbound(req: OutboundRequest, trunk: string | undefined): Promise<() => void> {
+    const admission = this.deps.admission;
+    if (!admission) return () => undefined;
+    const request = { direction: 'outbound' as const, ...(trunk ? { trunk } : {}) };
+    const decision = req.queue
+      ? await admission.admitWithin(request, (req.queue_timeout_s ?? DEFAULT_QUEUE_TIMEOUT_S) * 1000)
+      : admission.admit(request);
+    if (!decision.admitted) {
+      this.log.info(
+        { reason: decision.refusal.reason, limit: decision.refusal.limit },
+        'outbound call refused',
+      );
+      throw new AdmissionRefusedError(decision.refusal);
+    }
+    return decision.release;
   }
 
   /** Injects a transcript line into a live call (intent triggers, gathers, the agent). */
@@ -163,25 +219,41 @@ export class CallManager implements CallFlowSink {
     this.sessions.get(callId)?.recording(active);
   }
 
-  /** Refuses new calls, lets live ones go on up to `drain_timeout_ms`, then hangs them up. */
-  async drain(): Promise<void> {
+  /**
+   * Refuses new calls, lets live ones go on up to the drain window (`windowMs`, default from
+   * `calls.drain_window_s` or the older `drain_timeout_ms`), then hangs them up with cause `shutdown`
+   * (the backends send BYE with a Reason header). `signal` ends the wait at once (a second SIGTERM).
+   */
+  async drain(options: { windowMs?: number; signal?: AbortSignal } = {}): Promise<CallsDrainReport> {
     this.draining = true;
     const live = [...this.sessions.values()];
-    if (!live.length) return;
-    this.log.info({ calls: live.length }, 'draining calls');
+    if (!live.length) return { calls: 0, hungUp: 0 };
+    const windowMs = options.windowMs ?? drainWindowMs(this.deps.settings);
+    this.log.info({ calls: live.length, windowMs }, 'draining calls');
     const all = Promise.all(live.map((s) => s.ended));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.deps.settings.drain_timeout_ms)));
+    let onAbort: (() => void) | undefined;
+    const timeout = new Promise<void>((r) => {
+      timer = setTimeout(r, windowMs);
+      onAbort = () => r();
+      if (options.signal?.aborted) r();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     await Promise.race([all, timeout]);
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     const left = [...this.sessions.values()];
-    for (const s of left) {
-      if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
-      s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
-    }
+    if (left.length) this.log.warn({ calls: left.length }, 'drain window over: hanging up the calls left');
+    await Promise.all(
+      left.map(async (s) => {
+        if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
+        s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
+      }),
+    );
     // A message the hang-up ended is stored before its call's end is written (HANGUP_COMPLETION_MS at
     // most): wait for both, so the store is not closed under them.
     await Promise.all(left.map((s) => s.ended));
+    return { calls: live.length, hungUp: left.length };
   }
 
   private open(
@@ -227,7 +299,11 @@ export class CallManager implements CallFlowSink {
         engine: this.deps.engine,
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
-        onEnded: (s) => this.sessions.delete(s.id),
+        onEnded: (s) => {
+          this.sessions.delete(s.id);
+          this.places.get(s.id)?.();
+          this.places.delete(s.id);
+        },
       },
     );
     this.sessions.set(row.id, session);

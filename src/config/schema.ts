@@ -433,7 +433,8 @@ export const AdmissionConfig = Type.Object(
   {
     max_concurrent_calls: Type.Integer({
       minimum: 0,
-      description: 'Calls at once, in and out together; over it a new call gets 503 + Retry-After; 0 = no limit',
+      description:
+        'Calls at once, in and out together; over it a new call gets 503 + Retry-After; 0 = no limit',
     }),
     max_calls_per_second: Type.Number({
       minimum: 0,

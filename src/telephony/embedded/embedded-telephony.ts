@@ -207,9 +207,15 @@ export class EmbeddedTelephony implements Telephony {
     const { request, source } = invite;
     // Admission first, before anything is sent for the call (not even 100 Trying): a refused caller
     // hears only 503 + Retry-After (RFC 3261 §21.5.4) and tries another node at once.
-    const decision = this.gate?.admit({ direction: 'inbound', ...(invite.trunk ? { trunk: invite.trunk } : {}) });
+    const decision = this.gate?.admit({
+      direction: 'inbound',
+      ...(invite.trunk ? { trunk: invite.trunk } : {}),
+    });
     if (decision && !decision.admitted) {
-      this.log.debug({ reason: decision.refusal.reason, limit: decision.refusal.limit }, 'inbound call refused');
+      this.log.debug(
+        { reason: decision.refusal.reason, limit: decision.refusal.limit },
+        'inbound call refused',
+      );
       this.core.respond(invite.tx, 503, {
         headers: [['Retry-After', String(decision.refusal.retryAfterS)]],
       });

@@ -333,10 +333,10 @@ export class FreeswitchTelephony implements Telephony {
     const trunk = this.trunkFor(req.source_address)?.name;
     const decision = this.gate?.admit({ direction: 'inbound', ...(trunk ? { trunk } : {}) });
     if (decision && !decision.admitted) return void this.refuse(res, decision.refusal);
-    // No media server with room: FreeSWITCH's ports are the ones that would run out.
-    if (this.pool.candidates().length === 0) {
+    // No media server to take the media: refuse now rather than after ringing (not pick(): it rotates).
+    if (!this.pool.handles.some((h) => this.pool.isUp(h))) {
       decision?.release();
-      const message = 'no media server is connected or has room for another session';
+      const message = 'no media server is connected';
       return void this.refuse(res, this.gate?.refuse('rtp-ports', message) ?? fallbackRefusal(message));
     }
     return decision?.release ?? (() => undefined);
