@@ -7,6 +7,7 @@ import { CallManager } from '../../../src/calls/call-manager.js';
 import { callFlowActionTypes } from '../../../src/calls/flow-actions/call-flow-types.js';
 import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.js';
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
+import type { AdmissionControl } from '../../../src/calls/admission.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
 
@@ -29,7 +30,7 @@ export const SETTINGS: CallsSettings = {
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean } = {},
+  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean; admission?: AdmissionControl } = {},
 ) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -62,6 +63,7 @@ export function callsFixture(
     trunks,
     logger: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
