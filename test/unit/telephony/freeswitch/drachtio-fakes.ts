@@ -122,9 +122,12 @@ export class FakeDialog extends EventEmitter {
    * fails the BYE with "unable to find dialog", code ENODIALOG, and Dialog#destroy rejects with it.
    */
   goneOnServer = false;
-  destroy(): Promise<any> {
+  /** The options our BYE was sent with (Dialog#destroy(opts): opts.headers go on the BYE). */
+  byeOptions: any;
+  destroy(opts?: any): Promise<any> {
     // Dialog#destroy: BYE, then removeDialog + removeAllListeners; no 'destroy' event locally.
     this.byeSent = true;
+    this.byeOptions = opts;
     this.connected = false;
     this.removeAllListeners();
     if (this.goneOnServer) {
