@@ -4,8 +4,8 @@
  * The delay of the event loop (perf_hooks.monitorEventLoopDelay) is the signal: media pacing, SIP
  * timers and HTTP all run on that loop.
  *
- * Thresholds: the loop counts as overloaded once the mean delay of two successive 1 s windows is at
- * least 50 ms (more than two RTP frames late on average, sustained, not one GC pause or one slow
+ * Thresholds: the loop counts as overloaded once the mean delay (lateness beyond the 10 ms sampling
+ * timer) of two successive 1 s windows is at least 50 ms (more than two RTP frames late on average, sustained, not one GC pause or one slow
  * synchronous write, which barely move a mean); it is taken off again after one window under 25 ms.
  * An idle or normally busy server measures a few ms, so it never refuses at normal load.
  */
@@ -32,15 +32,19 @@ export interface DelaySampler {
   close(): void;
 }
 
+/** Sampling timer of the histogram, ms. */
+const RESOLUTION_MS = 10;
+
 export function eventLoopDelaySampler(): DelaySampler {
-  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
   return {
     sampleMeanMs() {
-      // The mean is NaN before the first sample.
-      const mean = h.count > 0 ? h.mean / 1e6 : 0;
+      // Each sample is the time between two ticks of the sampling timer, so an idle loop measures
+      // the resolution itself (about 10 ms); lateness is what lies beyond it. NaN before any sample.
+      const mean = h.count > 0 ? h.mean / 1e6 : RESOLUTION_MS;
       h.reset();
-      return mean;
+      return Math.max(0, mean - RESOLUTION_MS);
     },
     close: () => h.disable(),
   };

@@ -154,7 +154,12 @@ export class AdmissionControl implements AdmissionGate {
   }
 
   refuse(reason: AdmissionRefusalReason, message: string): AdmissionRefusal {
-    const limit = reason === 'rtp-ports' ? 'media.rtp_port_min..rtp_port_max' : `admission (${reason})`;
+    const limit =
+      reason === 'rtp-ports'
+        ? 'media.rtp_port_min..rtp_port_max'
+        : reason === 'draining'
+          ? 'calls.drain'
+          : `admission (${reason})`;
     return this.count(this.refusal(reason, limit, message));
   }
 

@@ -134,7 +134,7 @@ export class CallManager implements CallFlowSink {
 
   /** Places a call out; resolves once it is dialling (the call row exists), before it is answered. */
   async placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }> {
-    if (this.draining) throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
+    if (this.draining) throw this.drainingError();
     const agent = this.deps.store.agents.byIdOrName(req.agent);
     if (!agent) throw notFound('agent', req.agent);
     let target;
@@ -163,7 +163,7 @@ export class CallManager implements CallFlowSink {
     );
     if (this.draining) {
       release();
-      throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
+      throw this.drainingError();
     }
     let session: CallSession;
     try {
@@ -175,6 +175,15 @@ export class CallManager implements CallFlowSink {
     this.places.set(session.id, release);
     void this.dialOut(session, req);
     return { call_id: session.id, state: session.state };
+  }
+
+  /** Calls out while draining: 503 with Retry-After when admission control runs. */
+  private drainingError(): CallwrightError {
+    const message = 'the server is stopping; no new calls';
+    const admission = this.deps.admission;
+    return admission
+      ? new AdmissionRefusedError(admission.refuse('draining', message))
+      : new CallwrightError('UNAVAILABLE', message);
   }
 
   /** A place for a call out, or AdmissionRefusedError naming the limit (after queueing when asked). */

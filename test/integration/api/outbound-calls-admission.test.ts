@@ -116,6 +116,19 @@ describe('POST /calls over an admission limit', () => {
     expect(res.json()).toMatchObject({ reason: 'concurrency' });
   });
 
+  it('answers 503 + Retry-After with reason draining once the server drains, even with queue: true', async () => {
+    const { post } = await setup({});
+    admission!.startDrain();
+    await fx!.manager.drain();
+    for (const queue of [false, true]) {
+      const res = await post({ agent: 'holder', to: 'sip:bob@127.0.0.1:5099', queue, queue_timeout_s: 5 });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('4');
+      expect(res.json()).toMatchObject({ reason: 'draining', limit: 'calls.drain' });
+    }
+    expect(fx!.telephony.dials).toEqual([]);
+  });
+
   it('refuses queue_timeout_s over the maximum, naming the field', async () => {
     const { post } = await setup({ max_concurrent_calls: 1 });
     const res = await post({
