@@ -124,7 +124,9 @@ export class EmbeddedTelephony implements Telephony {
   async stop(): Promise<void> {
     if (!this.started || this.stopped) return;
     this.stopped = true;
-    for (const call of [...this.inbound]) await call.reject(503).catch(() => undefined);
+    // Calls still ringing are refused as a full node refuses them (RFC 3261 §21.5.4).
+    const retryAfterS = this.gate?.probe()?.retryAfterS ?? DEFAULT_RETRY_AFTER_S;
+    for (const call of [...this.inbound]) call.refuseUnavailable(retryAfterS);
     await Promise.all(
       [...this.legs].map((leg) =>
         Promise.race([leg.hangup('shutdown'), new Promise((r) => setTimeout(r, 2000))]),
