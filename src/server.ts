@@ -21,6 +21,22 @@ import { createBookingService } from './integrations/booking/booking-services.js
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
 import { createTracing } from './observability/tracing.js';
+import { AdmissionControl } from './calls/admission.js';
+import { drainWindowMs } from './calls/call-manager.js';
+import { OutboxRepository } from './delivery/outbox-repository.js';
+
+/** Programmatic stop(): how long live calls may go on when `calls.drain_timeout_ms` is not set. */
+const STOP_GRACE_MS = 10_000;
+
+/** What a graceful drain did, logged and returned. */
+export interface DrainReport {
+  /** Calls in progress when the drain began. */
+  calls: number;
+  /** Calls still up when the window ended (or a second signal came), hung up with a Reason. */
+  callsHungUp: number;
+  /** Outbox rows not delivered when the process stopped (they stay queued for the next start). */
+  outboxLeft: number;
+}
 
 export interface RunningServer {
   config: Config;
@@ -33,7 +49,18 @@ export interface RunningServer {
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
+  /** Limits on new calls; its stats() feed metrics. */
+  admission: AdmissionControl;
+  /** Programmatic stop: calls get `calls.drain_timeout_ms` (else 10 s), then everything closes. */
   stop(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): /ready 503 and new calls 503 + Retry-After at once; calls in progress
+   * go on up to the drain window, then are hung up (BYE with Reason); the outbox delivers what it
+   * holds within the window; then everything closes.
+   */
+  drain(): Promise<DrainReport>;
+  /** A second signal: ends a drain now (calls hung up, outbox not waited for), or stops at once. */
+  stopNow(): Promise<DrainReport>;
 }
 
 export interface StartOptions {
@@ -65,6 +92,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
   telephony.onInbound(greetingHandler(logger.child({ component: 'telephony' })));
+  // Consulted for every INVITE and OPTIONS, so installed before the backend takes any.
+  const admission = new AdmissionControl(config.admission, { trunks: config.sip.trunks });
+  telephony.setAdmissionGate?.(admission);
   await telephony.start();
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
@@ -79,6 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     speech: ears,
     durableVoicemailEmail: true,
     tracing,
+    admission,
   });
   const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
@@ -106,7 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     calls: manager,
     actionEngine: actions.engine,
-    readiness: { telephony: () => telephony.readiness() },
+    readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
@@ -114,7 +145,60 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
-  let stopped = false;
+  if (config.calls.drain_timeout_ms !== undefined) {
+    logger.warn(
+      { drain_timeout_ms: config.calls.drain_timeout_ms },
+      'calls.drain_timeout_ms is deprecated; it sets the drain window in place of calls.drain_window_s',
+    );
+  }
+  const outbox = new OutboxRepository(store.db, {
+    backoffBaseMs: config.outbox.backoff_base_ms,
+    backoffMaxMs: config.outbox.backoff_max_ms,
+  });
+  const abortDrain = new AbortController();
+  let closing: Promise<DrainReport> | undefined;
+
+  const close = async (): Promise<void> => {
+    await api.close();
+    await telephony.stop();
+    await ears.close();
+    await actions.stop();
+    admission.close();
+    integrations.mailer.close();
+    // After the worker: the last deliveries' spans are in the batch this exports.
+    await tracing
+      .shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
+    store.close();
+    logger.info('callwright stopped');
+  };
+
+  const drain = async (windowMs: number, waitForOutbox: boolean): Promise<DrainReport> => {
+    const deadline = Date.now() + windowMs;
+    admission.startDrain();
+    logger.info(
+      { calls: manager.active, outbox: outbox.outstanding(deadline), windowMs },
+      'draining: new calls refused, waiting for the calls in progress',
+    );
+    const done = await calls.drain({ windowMs, signal: abortDrain.signal });
+    // After-call work the ended calls queued: delivered within what is left of the window.
+    while (
+      waitForOutbox &&
+      !abortDrain.signal.aborted &&
+      Date.now() < deadline &&
+      outbox.outstanding(deadline) > 0
+    )
+      await sleep(100, abortDrain.signal);
+    const report = {
+      calls: done.calls,
+      callsHungUp: done.hungUp,
+      outboxLeft: outbox.outstanding(Number.MAX_SAFE_INTEGER),
+    };
+    logger.info(report, 'drain finished');
+    await close();
+    return report;
+  };
+
   return {
     config,
     store,
@@ -123,21 +207,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     logger,
     apiUrl,
+    admission,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await calls.drain();
-      await api.close();
-      await telephony.stop();
-      await ears.close();
-      await actions.stop();
-      integrations.mailer.close();
-      // After the worker: the last deliveries' spans are in the batch this exports.
-      await tracing
-        .shutdown()
-        .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
-      store.close();
-      logger.info('callwright stopped');
+      closing ??= drain(config.calls.drain_timeout_ms ?? STOP_GRACE_MS, false);
+      await closing;
+    },
+    drain() {
+      closing ??= drain(drainWindowMs(config.calls), true);
+      return closing;
+    },
+    stopNow() {
+      logger.warn({ calls: manager.active }, 'stopping now: calls in progress are hung up');
+      abortDrain.abort();
+      closing ??= drain(0, false);
+      return closing;
     },
   };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

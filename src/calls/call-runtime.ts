@@ -8,7 +8,8 @@ import type { SpeechServices } from '../speech/speech-services.js';
 import { callFlowSettings } from './targets/call-flow-settings.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
-import { CallManager } from './call-manager.js';
+import { CallManager, type CallsDrainReport } from './call-manager.js';
+import type { AdmissionControl } from './admission.js';
 import { ensureDemoAgent } from './demo-agent.js';
 import type { Tracing } from '../observability/tracing.js';
 
@@ -42,6 +43,8 @@ export class CallRuntime {
       durableVoicemailEmail?: boolean;
       /** One trace per call when tracing is on. */
       tracing?: Tracing;
+      /** Limits on calls out (the backend admits calls in through the same object). */
+      admission?: AdmissionControl;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -69,6 +72,7 @@ export class CallRuntime {
       llm: this.config.llm,
       ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
       backend: this.config.telephony.backend,
+      ...(this.deps.admission ? { admission: this.deps.admission } : {}),
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {
@@ -82,8 +86,11 @@ export class CallRuntime {
     return manager;
   }
 
-  /** Stop: refuse new calls, let live ones finish (up to calls.drain_timeout_ms), then hang up the rest. */
-  async drain(): Promise<void> {
-    await this.current?.drain();
+  /**
+   * Refuse new calls, let live ones finish (up to `windowMs`, by default `calls.drain_window_s` or the
+   * older `calls.drain_timeout_ms`), then hang up the rest; `signal` hangs them up at once.
+   */
+  async drain(options: { windowMs?: number; signal?: AbortSignal } = {}): Promise<CallsDrainReport> {
+    return (await this.current?.drain(options)) ?? { calls: 0, hungUp: 0 };
   }
 }

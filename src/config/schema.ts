@@ -70,6 +70,13 @@ export const SipTrunkConfig = Type.Object(
     }),
     inbound_username: Type.String({ default: '', description: 'Digest user the trunk must authenticate as' }),
     inbound_password: Type.String({ default: '' }),
+    // Admission control per trunk (see AdmissionConfig): absent or 0 = only the totals apply.
+    max_concurrent_calls: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Calls of this trunk (in and out) at once; 0 = no limit' }),
+    ),
+    max_calls_per_second: Type.Optional(
+      Type.Number({ minimum: 0, description: 'New calls of this trunk per second; 0 = no limit' }),
+    ),
   },
   Strict,
 );
@@ -469,6 +476,31 @@ export const TracingConfig = Type.Object(
   },
   Strict,
 );
+// ---- admission control (src/calls/admission.ts; docs/operations.md "Admission control") ----
+export const AdmissionConfig = Type.Object(
+  {
+    max_concurrent_calls: Type.Integer({
+      minimum: 0,
+      description:
+        'Calls at once, in and out together; over it a new call gets 503 + Retry-After; 0 = no limit',
+    }),
+    max_calls_per_second: Type.Number({
+      minimum: 0,
+      description: 'New calls per second (token bucket, burst of one second); 0 = no limit',
+    }),
+    retry_after_s: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      description: 'Retry-After (seconds) sent with every 503 a refused call or OPTIONS probe gets',
+    }),
+    auto: Type.Boolean({
+      description: 'Refuse new calls while the event loop is overloaded (delay measured by perf_hooks)',
+    }),
+  },
+  Strict,
+);
+export type AdmissionSettings = Static<typeof AdmissionConfig>;
+// ---- end of admission control ----
 
 export const ConfigSchema = Type.Object(
   {
@@ -484,6 +516,7 @@ export const ConfigSchema = Type.Object(
     outbox: OutboxConfig,
     mail: MailConfig,
     calls: CallsConfig,
+    admission: AdmissionConfig,
     contacts: ContactsConfig,
     http: HttpConfig,
     sms: SmsConfig,

@@ -245,8 +245,41 @@ export interface Readiness {
   detail?: string;
 }
 
+/** Why a new call is refused before anything is sent for it (admission control, RFC 6357). */
+export type AdmissionRefusalReason = 'concurrency' | 'rate' | 'overload' | 'rtp-ports' | 'draining';
+
+export interface AdmissionRefusal {
+  reason: AdmissionRefusalReason;
+  /** Seconds for the Retry-After header of the 503 (RFC 3261 §21.5.4, §20.33). */
+  retryAfterS: number;
+  /** The setting that refused, e.g. `admission.max_concurrent_calls` or `sip.trunks[carrier].max_calls_per_second`. */
+  limit: string;
+  message: string;
+}
+
+export type AdmissionDecision =
+  | { admitted: true; /** Frees the call's place; idempotent. */ release(): void }
+  | { admitted: false; refusal: AdmissionRefusal };
+
+/**
+ * What a backend asks when a new INVITE arrives, before it sends anything (not even 100 Trying), and
+ * when an OPTIONS probe arrives. The call layer's AdmissionControl implements it.
+ */
+export interface AdmissionGate {
+  admit(call: { direction: 'inbound' | 'outbound'; trunk?: string }): AdmissionDecision;
+  /** Undefined while new calls would be taken; the refusal an OPTIONS probe reports while full or draining. */
+  probe(): AdmissionRefusal | undefined;
+  /** Records a refusal decided by the backend itself (no RTP port left) and returns it. */
+  refuse(reason: AdmissionRefusalReason, message: string): AdmissionRefusal;
+}
+
 export interface Telephony {
   readonly name: 'embedded' | 'freeswitch';
+  /**
+   * Installs the admission gate consulted for each new INVITE and OPTIONS (before `start`). Optional
+   * so test doubles need not implement it; both backends do.
+   */
+  setAdmissionGate?(gate: AdmissionGate): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** One handler; it owns the call (ring, reject or answer). */

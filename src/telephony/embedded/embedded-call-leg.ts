@@ -36,6 +36,7 @@ import type { SipRequest, SipResponse } from './sip/sip-message.js';
 import type { ServerTransaction } from './sip/server-transaction.js';
 import type { DialogOwner, UserAgentCore } from './sip/user-agent-core.js';
 import type { SipStack } from './sip/sip-stack.js';
+import { hangupReasonHeader } from '../sip/hangup-reason.js';
 
 export interface CallLegDeps {
   core: UserAgentCore;
@@ -212,7 +213,10 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
     this.resolveEnded(event);
     this.events.emit('hangup', event);
     this.deps.onEnded(this);
-    if (sendBye) await this.dialog.request('BYE');
+    if (sendBye) {
+      const reason = hangupReasonHeader(cause);
+      await this.dialog.request('BYE', reason ? [['Reason', reason]] : []);
+    }
     this.deps.core.unregister(this.dialog.key);
     this.events.removeAll();
   }

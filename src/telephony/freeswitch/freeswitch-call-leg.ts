@@ -36,6 +36,7 @@ import { INFO_DTMF_ACCEPT, INFO_DTMF_CONTENT_TYPE, infoDtmfBody, parseInfoDtmf }
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { delay } from './timeouts.js';
 import { withTimeout } from '../../util/with-timeout.js';
+import { hangupReasonHeader } from '../sip/hangup-reason.js';
 
 export interface LegDeps {
   paths: SharedPaths;
@@ -533,7 +534,11 @@ export class FreeswitchCallLeg implements CallLeg {
     this.resolveEnded(event);
     this.events.emit('hangup', event);
     const work: Promise<unknown>[] = [];
-    if (sendBye && this.dialog.connected) work.push(this.command(this.dialog.destroy(), 'BYE'));
+    const reason = hangupReasonHeader(event.cause);
+    if (sendBye && this.dialog.connected)
+      work.push(
+        this.command(this.dialog.destroy(reason ? { headers: { Reason: reason } } : undefined), 'BYE'),
+      );
     if (this.ep.connected) work.push(this.command(this.ep.destroy(), 'endpoint release'));
     const results = await Promise.allSettled(work);
     for (const r of results) {

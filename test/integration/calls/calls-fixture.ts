@@ -7,6 +7,7 @@ import { CallManager } from '../../../src/calls/call-manager.js';
 import { callFlowActionTypes } from '../../../src/calls/flow-actions/call-flow-types.js';
 import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.js';
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
+import type { AdmissionControl } from '../../../src/calls/admission.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
 import type { Tracing } from '../../../src/observability/tracing.js';
@@ -19,6 +20,7 @@ export const SETTINGS: CallsSettings = {
   calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
   voicemail_silence_threshold_dbfs: -45,
   drain_timeout_ms: 200,
+  drain_window_s: 3600,
 };
 
 /**
@@ -29,7 +31,12 @@ export const SETTINGS: CallsSettings = {
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean; tracing?: Tracing } = {},
+  options: {
+    trunks?: readonly string[];
+    durableVoicemailEmail?: boolean;
+    tracing?: Tracing;
+    admission?: AdmissionControl;
+  } = {},
 ) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -64,6 +71,7 @@ export function callsFixture(
     logger: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
     ...(options.tracing ? { tracing: options.tracing, backend: 'fake' } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);

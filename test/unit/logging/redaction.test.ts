@@ -79,6 +79,7 @@ describe('log redaction', () => {
         },
         voicemail_silence_threshold_dbfs: -45,
         drain_timeout_ms: 200,
+        drain_window_s: 3600,
       },
       logger,
       trunks: [],
