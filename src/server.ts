@@ -20,6 +20,7 @@ import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
+import { RecordingServices } from './calls/recording/recording-services.js';
 
 export interface RunningServer {
   config: Config;
@@ -69,12 +70,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Ears and voice for calls: voice activity on a worker thread, recognisers and streaming
   // synthesisers made on first use.
   const ears = new SpeechServices(config.speech, paths.dir, logger.child({ component: 'speech' }));
+  // Whole-call recording: links point at the API, whose address is known once it listens.
+  let publicUrl = config.api.public_url;
+  const recording = new RecordingServices(config, { store, logger, publicUrl: () => publicUrl });
   const calls = new CallRuntime(config, {
     store,
     logger,
     telephony,
     speech: ears,
     durableVoicemailEmail: true,
+    recording,
   });
   const integrations = createIntegrationServices(config, { store });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
@@ -90,8 +95,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     types: calls.actionTypes,
     handlers: [
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
+      ...recording.handlers(),
     ],
   });
+  recording.attach(actions.engine);
+  recording.kick = () => actions.worker.kick();
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
@@ -101,11 +109,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     calls: manager,
     actionEngine: actions.engine,
+    recording,
     readiness: { telephony: () => telephony.readiness() },
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  publicUrl ||= apiUrl;
   actions.start();
+  recording.sweeper.start();
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
@@ -125,6 +136,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await api.close();
       await telephony.stop();
       await ears.close();
+      await recording.close();
       await actions.stop();
       integrations.mailer.close();
       store.close();

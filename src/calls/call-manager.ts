@@ -22,6 +22,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -38,6 +39,8 @@ export interface CallManagerDeps {
   llm?: LlmSettings;
   /** The chat client of `llm` agents, when not the OpenAI-compatible HTTP one (benchmarks). */
   llmClient?: AgentDeps['llmClient'];
+  /** Whole-call recording; without it no call is recorded. */
+  recording?: RecordingServices;
 }
 
 export interface OutboundRequest {
@@ -50,6 +53,8 @@ export interface OutboundRequest {
   trunk?: string;
   variables?: Record<string, unknown>;
   ring_timeout_ms?: number;
+  /** Record the whole call (true) or not (false), whatever the agent's setting; undefined = the agent's. */
+  record?: boolean;
 }
 
 const DIAL_CAUSE: Record<string, HangupCause> = {
@@ -101,6 +106,7 @@ export class CallManager implements CallFlowSink {
         route.dialled,
         {},
         call.info.sipCallId,
+        route.record === 'agent' ? undefined : route.record === 'always',
       );
     } catch (err) {
       this.log.warn({ err: (err as Error).message, agentId: route.agent.id }, 'agent cannot take calls');
@@ -134,7 +140,15 @@ export class CallManager implements CallFlowSink {
         this.deps.settings.calling_hours,
       );
     }
-    const session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+    const session = this.open(
+      agent,
+      'outbound',
+      req.from ?? '',
+      req.to,
+      req.variables ?? {},
+      null,
+      req.record,
+    );
     void this.dialOut(session, req);
     return { call_id: session.id, state: session.state };
   }
@@ -161,6 +175,15 @@ export class CallManager implements CallFlowSink {
 
   recording(callId: string, active: boolean): void {
     this.sessions.get(callId)?.recording(active);
+  }
+
+  /** The pause/resume-recording actions: undefined when the call is not live here. */
+  pauseRecording(
+    callId: string,
+    paused: boolean,
+    by: string,
+  ): { recording: boolean; paused: boolean; changed: boolean } | undefined {
+    return this.sessions.get(callId)?.pauseRecording(paused, by);
   }
 
   /** Refuses new calls, lets live ones go on up to `drain_timeout_ms`, then hangs them up. */
@@ -191,6 +214,7 @@ export class CallManager implements CallFlowSink {
     to: string,
     variables: Record<string, unknown>,
     sipCallId: string | null,
+    record?: boolean,
   ): CallSession {
     const brain = createAgent(agent, {
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
@@ -221,12 +245,14 @@ export class CallManager implements CallFlowSink {
         to,
         variables,
         ...(contact ? { contactId: contact.id } : {}),
+        ...(record !== undefined ? { record } : {}),
       },
       {
         store,
         engine: this.deps.engine,
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+        ...(this.deps.recording ? { recording: this.deps.recording } : {}),
         onEnded: (s) => this.sessions.delete(s.id),
       },
     );

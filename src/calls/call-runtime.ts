@@ -10,6 +10,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager } from './call-manager.js';
 import { ensureDemoAgent } from './demo-agent.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -26,6 +27,7 @@ export class CallRuntime {
     emit: (callId, event) => this.current?.emit(callId, event),
     outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
     recording: (callId, active) => this.current?.recording(callId, active),
+    pauseRecording: (callId, paused, by) => this.current?.pauseRecording(callId, paused, by),
   };
 
   constructor(
@@ -39,6 +41,8 @@ export class CallRuntime {
       speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
+      /** Whole-call recording; without it no call is recorded. */
+      recording?: RecordingServices;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -63,6 +67,7 @@ export class CallRuntime {
       logger,
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+      ...(this.deps.recording ? { recording: this.deps.recording } : {}),
       llm: this.config.llm,
     });
     this.current = manager;

@@ -18,6 +18,12 @@ export const OutboundCallBody = Type.Object(
       }),
     ),
     ring_timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 300000 })),
+    record: Type.Optional(
+      Type.Boolean({
+        description:
+          "Record the whole call (true) or not (false) whatever the agent's recording setting says",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
