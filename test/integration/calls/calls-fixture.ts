@@ -9,6 +9,7 @@ import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
+import type { RecordingServices } from '../../../src/calls/recording/recording-services.js';
 
 export const SETTINGS: CallsSettings = {
   default_agent: '',
@@ -28,7 +29,12 @@ export const SETTINGS: CallsSettings = {
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean } = {},
+  options: {
+    trunks?: readonly string[];
+    durableVoicemailEmail?: boolean;
+    /** Whole-call recording services (built over the fixture's store). */
+    recording?: (store: ReturnType<typeof tempStore>['store'], dir: string) => RecordingServices;
+  } = {},
 ) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -44,8 +50,10 @@ export function callsFixture(
       emit: (id, e) => holder.manager?.emit(id, e),
       outcome: (id, runId, o) => holder.manager?.outcome(id, runId, o),
       recording: (id, active) => holder.manager?.recording(id, active),
+      pauseRecording: (id, paused, by) => holder.manager?.pauseRecording(id, paused, by),
     },
   });
+  const recording = options.recording?.(t.store, t.dir);
   const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
@@ -61,6 +69,7 @@ export function callsFixture(
     trunks,
     logger: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
+    ...(recording ? { recording } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
@@ -98,7 +107,7 @@ export function callsFixture(
       )
       .all(callId) as Array<{ action_type: string; stage: string; status: string }>;
   }
-  return { ...t, engine, telephony, manager, agent, attach, events, runs, log };
+  return { ...t, engine, telephony, manager, agent, attach, events, runs, log, recording };
 }
 
 export async function until(check: () => boolean, ms = 5000): Promise<void> {
