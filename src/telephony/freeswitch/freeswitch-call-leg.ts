@@ -239,7 +239,8 @@ export class FreeswitchCallLeg implements CallLeg {
     await this.command(this.ep.api('uuid_setvar', [uuid, 'RECORD_STEREO', 'true']), 'uuid_setvar');
     await this.command(this.ep.api('uuid_setvar', [uuid, 'record_sample_rate', '8000']), 'uuid_setvar');
     const started = await this.command(this.ep.api('uuid_record', [uuid, 'start', remote]), 'uuid_record');
-    const reply = String((started as { body?: unknown } | undefined)?.body ?? '');
+    const r = started as { getBody?: () => string; body?: unknown } | undefined;
+    const reply = typeof r?.getBody === 'function' ? String(r.getBody() ?? '') : String(r?.body ?? '');
     if (reply.startsWith('-ERR')) throw new Error(`uuid_record start refused: ${reply.trim()}`);
     let pausedAt: number | undefined;
     let pausedMs = 0;
