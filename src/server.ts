@@ -117,6 +117,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   publicUrl ||= apiUrl;
   actions.start();
   recording.sweeper.start();
+  // Recordings a crashed process left behind (their calls were closed by recovery above).
+  recording
+    .recoverInProgress()
+    .catch((err: unknown) => logger.error({ err }, 'recordings left in progress could not be recovered'));
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
