@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logging/logger.js';
 import type { CallRecord, Store } from '../../store/store.js';
@@ -32,6 +33,8 @@ export class CallRecordingControl {
   private startedAtMs = 0;
   private paused = false;
   private result: Promise<CallRecordingResult | undefined> | undefined;
+  /** stop() came (the call ended): a recording that starts after it is dropped. */
+  private stopped = false;
 
   constructor(
     private readonly callId: string,
@@ -53,13 +56,22 @@ export class CallRecordingControl {
     if (this.recording || !leg.active) return;
     mkdirSync(this.deps.workDir, { recursive: true });
     const file = path.join(this.deps.workDir, `${this.callId}.wav`);
+    let recording: CallRecording;
     try {
-      this.recording = await leg.recordCall({ path: file });
+      recording = await leg.recordCall({ path: file });
     } catch (err) {
+      if (this.stopped) return;
       this.deps.logger.error({ err }, 'the call recording could not start');
       this.events.event('recording-error', { message: (err as Error).message });
       return;
     }
+    if (this.stopped) {
+      // The call ended while the backend was starting it: nothing of it is kept.
+      await recording.stop().catch(() => undefined);
+      await rm(file, { force: true });
+      return;
+    }
+    this.recording = recording;
     this.startedAtMs = this.sinceAnswer();
     this.events.update({ recording_status: 'recording' });
     this.events.event('recording-started', { at_ms: this.startedAtMs, channels: 2 });
@@ -83,6 +95,7 @@ export class CallRecordingControl {
 
   /** Finishes the file (the call ended); undefined when nothing was recorded or the file failed. */
   stop(): Promise<CallRecordingResult | undefined> {
+    this.stopped = true;
     const rec = this.recording;
     if (!rec) return Promise.resolve(undefined);
     this.result ??= (async () => {
