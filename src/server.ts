@@ -37,6 +37,7 @@ export interface DrainReport {
   /** Outbox rows not delivered when the process stopped (they stay queued for the next start). */
   outboxLeft: number;
 }
+import { RecordingServices } from './calls/recording/recording-services.js';
 
 export interface RunningServer {
   config: Config;
@@ -102,6 +103,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Ears and voice for calls: voice activity on a worker thread, recognisers and streaming
   // synthesisers made on first use.
   const ears = new SpeechServices(config.speech, paths.dir, logger.child({ component: 'speech' }));
+  // Whole-call recording: links point at the API, whose address is known once it listens.
+  let publicUrl = config.api.public_url;
+  const recording = new RecordingServices(config, { store, logger, publicUrl: () => publicUrl });
   const calls = new CallRuntime(config, {
     store,
     logger,
@@ -110,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     durableVoicemailEmail: true,
     tracing,
     admission,
+    recording,
   });
   const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
@@ -126,8 +131,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     types: calls.actionTypes,
     handlers: [
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
+      ...recording.handlers(),
     ],
   });
+  recording.attach(actions.engine);
+  recording.kick = () => actions.worker.kick();
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
@@ -137,11 +145,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     calls: manager,
     actionEngine: actions.engine,
+    recording,
     readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  publicUrl ||= apiUrl;
   actions.start();
+  recording.sweeper.start();
+  // Recordings a crashed process left behind (their calls were closed by recovery above).
+  recording
+    .recoverInProgress()
+    .catch((err: unknown) => logger.error({ err }, 'recordings left in progress could not be recovered'));
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
@@ -162,6 +177,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await api.close();
     await telephony.stop();
     await ears.close();
+    await recording.close();
     await actions.stop();
     admission.close();
     integrations.mailer.close();

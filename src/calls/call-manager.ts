@@ -24,6 +24,7 @@ import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
 import { noTracing, type Tracing } from '../observability/tracing.js';
 import { AdmissionRefusedError, type AdmissionControl } from './admission.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -46,6 +47,8 @@ export interface CallManagerDeps {
   backend?: string;
   /** Limits on calls out (calls in are admitted by the backend through the same object). */
   admission?: AdmissionControl;
+  /** Whole-call recording; without it no call is recorded. */
+  recording?: RecordingServices;
 }
 
 /** How a drain went: calls there at its start, calls hung up when the window ended. */
@@ -76,6 +79,8 @@ export interface OutboundRequest {
   /** Over an admission limit: wait for a place (up to queue_timeout_s) instead of failing at once. */
   queue?: boolean;
   queue_timeout_s?: number;
+  /** Record the whole call (true) or not (false), whatever the agent's setting; undefined = the agent's. */
+  record?: boolean;
 }
 
 const DIAL_CAUSE: Record<string, HangupCause> = {
@@ -132,6 +137,7 @@ export class CallManager implements CallFlowSink {
         route.dialled,
         {},
         call.info.sipCallId,
+        route.record === 'agent' ? undefined : route.record === 'always',
       );
     } catch (err) {
       this.log.warn({ err: (err as Error).message, agentId: route.agent.id }, 'agent cannot take calls');
@@ -175,7 +181,7 @@ export class CallManager implements CallFlowSink {
     }
     let session: CallSession;
     try {
-      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, req.record);
     } catch (err) {
       release();
       throw err;
@@ -236,6 +242,15 @@ export class CallManager implements CallFlowSink {
     this.sessions.get(callId)?.recording(active);
   }
 
+  /** The pause/resume-recording actions: undefined when the call is not live here. */
+  pauseRecording(
+    callId: string,
+    paused: boolean,
+    by: string,
+  ): { recording: boolean; paused: boolean; changed: boolean } | undefined {
+    return this.sessions.get(callId)?.pauseRecording(paused, by);
+  }
+
   /**
    * Refuses new calls, lets live ones go on up to the drain window (`windowMs`, default from
    * `calls.drain_window_s` or the older `drain_timeout_ms`), then hangs them up with cause `shutdown`
@@ -280,6 +295,7 @@ export class CallManager implements CallFlowSink {
     to: string,
     variables: Record<string, unknown>,
     sipCallId: string | null,
+    record?: boolean,
   ): CallSession {
     // The agent's requests (webhook agent, LLM) are spans of this call's trace; the call id is known
     // once the row exists, before the agent sends anything.
@@ -325,12 +341,14 @@ export class CallManager implements CallFlowSink {
         to,
         variables,
         ...(contact ? { contactId: contact.id } : {}),
+        ...(record !== undefined ? { record } : {}),
       },
       {
         store,
         engine: this.deps.engine,
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+        ...(this.deps.recording ? { recording: this.deps.recording } : {}),
         onEnded: (s) => {
           this.sessions.delete(s.id);
           this.endTrace(s.id);

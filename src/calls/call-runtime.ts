@@ -12,6 +12,7 @@ import { CallManager, type CallsDrainReport } from './call-manager.js';
 import type { AdmissionControl } from './admission.js';
 import { ensureDemoAgent } from './demo-agent.js';
 import type { Tracing } from '../observability/tracing.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -28,6 +29,7 @@ export class CallRuntime {
     emit: (callId, event) => this.current?.emit(callId, event),
     outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
     recording: (callId, active) => this.current?.recording(callId, active),
+    pauseRecording: (callId, paused, by) => this.current?.pauseRecording(callId, paused, by),
   };
 
   constructor(
@@ -45,6 +47,8 @@ export class CallRuntime {
       tracing?: Tracing;
       /** Limits on calls out (the backend admits calls in through the same object). */
       admission?: AdmissionControl;
+      /** Whole-call recording; without it no call is recorded. */
+      recording?: RecordingServices;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -69,6 +73,7 @@ export class CallRuntime {
       logger,
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+      ...(this.deps.recording ? { recording: this.deps.recording } : {}),
       llm: this.config.llm,
       ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
       backend: this.config.telephony.backend,

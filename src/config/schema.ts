@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 import { CallsConfig } from '../calls/calls-config.js';
+import { RecordingConfig } from '../calls/recording/recording-config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -524,6 +525,8 @@ export const ConfigSchema = Type.Object(
     llm: LlmConfig,
     booking: BookingConfig,
     tracing: TracingConfig,
+    // Whole-call recording: storage, retention, links, recording-ready webhook (docs/recording.md).
+    recording: RecordingConfig,
   },
   Strict,
 );

@@ -114,6 +114,39 @@ export interface RecordOutcome {
   digit?: string;
 }
 
+/** A whole-call recording: both directions of the leg, from when it starts until it stops or the leg ends. */
+export interface CallRecordingOptions {
+  /** Absolute path of the two-channel WAV to write (8 kHz, 16-bit, stereo). */
+  path: string;
+}
+
+/**
+ * How a whole-call recording ended. Channel 1 (left) is what the far end said, channel 2 (right)
+ * everything sent to it (speech, hold audio, a bridged party). Plain data, so it can cross threads.
+ */
+export interface CallRecordingResult {
+  path: string;
+  /** Length of the file, paused spans included (they are silence in both channels). */
+  durationMs: number;
+  /** How much of it was paused. */
+  pausedMs: number;
+  channels: 2;
+  sampleRate: number;
+  /** `hangup` when the leg ended first, `stopped` when stop() ended it. */
+  reason: 'stopped' | 'hangup';
+}
+
+/**
+ * A running whole-call recording. `pause()` keeps time running but writes silence in both channels
+ * (card numbers are never stored); `resume()` records again. `stop()` (or the leg's end) finishes the
+ * file; it resolves once the file is complete on disk, with the same result every time it is called.
+ */
+export interface CallRecording {
+  pause(): void;
+  resume(): void;
+  stop(): Promise<CallRecordingResult>;
+}
+
 export interface SendDtmfOptions {
   method?: DtmfMethod;
   /** Tone length per digit (default 100 ms). A `w` in the digits waits 500 ms, `W` waits 1 s. */
@@ -184,6 +217,11 @@ export interface CallLeg {
    */
   listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap>;
   record(options: RecordOptions): Promise<RecordOutcome>;
+  /**
+   * Starts recording the whole call in two channels (far end left, what we send right). One per leg:
+   * a second call stops the first. Resolves once recording has begun.
+   */
+  recordCall(options: CallRecordingOptions): Promise<CallRecording>;
   sendDtmf(digits: string, options?: SendDtmfOptions): Promise<void>;
   /** In-dialog REFER with NOTIFY tracking (cold transfer). The leg stays up; hang it up after `completed`. */
   refer(target: string, options?: ReferOptions): Promise<ReferOutcome>;

@@ -33,6 +33,12 @@ export const OutboundCallBody = Type.Object(
         description: 'With queue: longest wait for a place, in seconds (default 30)',
       }),
     ),
+    record: Type.Optional(
+      Type.Boolean({
+        description:
+          "Record the whole call (true) or not (false) whatever the agent's recording setting says",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -18,6 +18,8 @@ import {
   type MediaSource,
   type PlayOptions,
   type PlayOutcome,
+  type CallRecording,
+  type CallRecordingOptions,
   type RecordOptions,
   type RecordOutcome,
   type ReferOptions,
@@ -110,6 +112,11 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
   record(options: RecordOptions): Promise<RecordOutcome> {
     this.ensureActive('record');
     return this.media.record(options);
+  }
+
+  async recordCall(options: CallRecordingOptions): Promise<CallRecording> {
+    this.ensureActive('record the call');
+    return this.media.recordCall(options);
   }
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {

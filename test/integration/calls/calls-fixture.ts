@@ -11,6 +11,7 @@ import type { AdmissionControl } from '../../../src/calls/admission.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
 import type { Tracing } from '../../../src/observability/tracing.js';
+import type { RecordingServices } from '../../../src/calls/recording/recording-services.js';
 
 export const SETTINGS: CallsSettings = {
   default_agent: '',
@@ -36,6 +37,8 @@ export function callsFixture(
     durableVoicemailEmail?: boolean;
     tracing?: Tracing;
     admission?: AdmissionControl;
+    /** Whole-call recording services (built over the fixture's store). */
+    recording?: (store: ReturnType<typeof tempStore>['store'], dir: string) => RecordingServices;
   } = {},
 ) {
   const t = tempStore();
@@ -52,8 +55,10 @@ export function callsFixture(
       emit: (id, e) => holder.manager?.emit(id, e),
       outcome: (id, runId, o) => holder.manager?.outcome(id, runId, o),
       recording: (id, active) => holder.manager?.recording(id, active),
+      pauseRecording: (id, paused, by) => holder.manager?.pauseRecording(id, paused, by),
     },
   });
+  const recording = options.recording?.(t.store, t.dir);
   const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
@@ -72,6 +77,7 @@ export function callsFixture(
     ...(now ? { now } : {}),
     ...(options.tracing ? { tracing: options.tracing, backend: 'fake' } : {}),
     ...(options.admission ? { admission: options.admission } : {}),
+    ...(recording ? { recording } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
@@ -109,7 +115,7 @@ export function callsFixture(
       )
       .all(callId) as Array<{ action_type: string; stage: string; status: string }>;
   }
-  return { ...t, engine, telephony, manager, agent, attach, events, runs, log };
+  return { ...t, engine, telephony, manager, agent, attach, events, runs, log, recording };
 }
 
 export async function until(check: () => boolean, ms = 5000): Promise<void> {

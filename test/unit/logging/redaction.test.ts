@@ -188,6 +188,12 @@ describe('phone-number shapes', () => {
     expect(scrubText(input)).toBe(expected);
   });
 
+  it('does not log the signature of a recording link', () => {
+    expect(redactUrl('/calls/call_1/recording?expires=1797122699&sig=qWVv_ZLpkzQ7B32yAKhY')).toBe(
+      '/calls/call_1/recording?expires=[redacted]&sig=[redacted]',
+    );
+  });
+
   it('redacts query values by key and by shape, keeps the rest', () => {
     expect(redactUrl('/calls?status=ended&to=%2B14155550100&q=smith')).toBe(
       '/calls?status=ended&to=[redacted]&q=[redacted]',
