@@ -309,6 +309,8 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
     t.onInbound((call) => {
       calls.push(call);
     });
+    // Started, so a media server is up: admission refuses calls in while none is.
+    await t.start();
     const rig: AccessRig = { telephony: t, fake, calls, lines: [] };
     expect(invite(rig, '192.0.2.7').res.finalStatus).toBe(401);
     authenticated(rig, '192.0.2.7', 'wrong');
