@@ -412,7 +412,13 @@ function handle(m: ToWorker): void {
     case 'stats': {
       const lateness = clock.latenessSnapshot();
       if (m.reset) clock.resetStats();
-      post({ t: 'stats', req: m.req, lateness, sessions: sessions.size }, [
+      let received = 0;
+      let sent = 0;
+      for (const rtp of sessions.values()) {
+        received += rtp.counters.received;
+        sent += rtp.counters.sent;
+      }
+      post({ t: 'stats', req: m.req, lateness, sessions: sessions.size, received, sent }, [
         lateness.counts.buffer as ArrayBuffer,
       ]);
       return;

@@ -41,6 +41,9 @@ export interface WorkerEngineDeps {
 
 /** Per worker and overall lateness, for the benchmark and health output. */
 export interface WorkerEngineDetail extends MediaEngineDetail {
+  /** RTP packets received and sent by the sessions open now. */
+  received: number;
+  sent: number;
   workers: Array<{
     index: number;
     sessions: number;
@@ -349,15 +352,27 @@ export class WorkerMediaEngine implements MediaEngine {
     const replies = await Promise.all(
       this.clients.map(
         (c) =>
-          new Promise<{ lateness: LatenessSnapshot | null; sessions: number }>((resolve) => {
+          new Promise<{
+            lateness: LatenessSnapshot | null;
+            sessions: number;
+            received: number;
+            sent: number;
+          }>((resolve) => {
             c.request(
               { t: 'stats', req: this.req(), reset },
               {
                 on: (m) => {
-                  if (m.t === 'stats') resolve({ lateness: m.lateness, sessions: m.sessions });
+                  if (m.t === 'stats') {
+                    resolve({
+                      lateness: m.lateness,
+                      sessions: m.sessions,
+                      received: m.received,
+                      sent: m.sent,
+                    });
+                  }
                   return true;
                 },
-                fail: () => resolve({ lateness: null, sessions: 0 }),
+                fail: () => resolve({ lateness: null, sessions: 0, received: 0, sent: 0 }),
               },
             );
           }),
@@ -390,6 +405,8 @@ export class WorkerMediaEngine implements MediaEngine {
       frames: all.count,
       skippedTicks,
       freePorts: this.ports.available,
+      received: replies.reduce((n, r) => n + r.received, 0),
+      sent: replies.reduce((n, r) => n + r.sent, 0),
       workers,
     };
   }

@@ -81,7 +81,7 @@ export type FromWorker =
   | { t: 'tap-ended'; req: number; reason: 'stopped' | 'hangup' | 'error'; error?: string }
   | { t: 'event'; s: number; name: 'dtmf'; payload: { digit: string; durationMs: number } }
   | { t: 'event'; s: number; name: 'timeout' }
-  | { t: 'stats'; req: number; lateness: LatenessSnapshot; sessions: number }
+  | { t: 'stats'; req: number; lateness: LatenessSnapshot; sessions: number; received: number; sent: number }
   | { t: 'log'; line: string };
 
 /** Frames sent from one worker to another for cross-worker bridges, batched per clock slot. */
