@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     `media benchmark, ${workers > 0 ? `${workers} media worker threads` : 'in-process media (no workers)'}, mode ${mode}: ${mode === 'split' ? `a call = 1 session here + its far end in a peer process (nice ${peerNice})` : 'a call = 2 sessions in this process'}; 50 pps each way; ${seconds} s per step`,
   );
   console.log(
-    'calls  sessions here  lateness p50 / p99 / max (ms)  skipped ticks  CPU % here  rx here (got/expected)  MB/call (rss)  load avg  preempted/s  loop delay p99 (ms)',
+    'calls  sessions here  lateness p50 / p99 / max (ms)  skipped ticks  CPU % here  rx here (got/expected)  MB/call (rss)  load avg  preempted/s  loop delay p99 (ms)  main busy %',
   );
   const sessions: MediaSession[] = [];
   const warm = await engine.create();
@@ -179,10 +179,12 @@ async function main(): Promise<void> {
     const switches0 = process.resourceUsage().involuntaryContextSwitches;
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
+    const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     await sleep(seconds * 1000);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const mainBusy = performance.eventLoopUtilization(elu0).utilization;
     loop.disable();
     const preempted = process.resourceUsage().involuntaryContextSwitches - switches0;
     const d = await engine.detail();
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
         loadavg()[0]?.toFixed(2).padStart(9),
         ((preempted * 1000) / wall).toFixed(0).padStart(12),
         (loop.percentile(99) / 1e6).toFixed(1).padStart(20),
+        (mainBusy * 100).toFixed(0).padStart(11),
       ].join(' '),
     );
     for (const w of d.workers ?? []) {

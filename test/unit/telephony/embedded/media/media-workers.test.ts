@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../helpers/temp.js';
 import {
   chirp,
@@ -22,9 +22,13 @@ function heard(reference: Int16Array, signal: Int16Array): number {
   return median(segmentCorrelations(reference, signal));
 }
 
+/** Every session a test opens, closed after it whatever the outcome (placement counts stay true). */
+const opened: MediaSession[] = [];
+
 async function pair(engine: WorkerMediaEngine): Promise<[MediaSession, MediaSession]> {
   const a = await engine.createSession();
   const b = await engine.createSession();
+  opened.push(a, b);
   a.applyAnswer(b.answerOffer(a.createOffer()));
   return [a, b];
 }
@@ -50,6 +54,9 @@ describe('media on worker threads', () => {
     );
     writeWav(up, chirp(16000, 1.5, 300, 2400), { sampleRate: 16000 });
     writeWav(down, chirp(8000, 1.5, 2400, 300), { sampleRate: 8000 });
+  });
+  afterEach(() => {
+    for (const s of opened.splice(0)) s.close();
   });
   afterAll(async () => {
     await engine.close();
