@@ -145,10 +145,10 @@ async function mediaCalls(): Promise<void> {
       timeoutMs: (holdS + rampS + 30) * 1000,
     });
     await sleep((rampS + 1) * 1000);
-    b.media.resetStats();
+    await b.media.resetStats();
     const held = b.telephony.stats().activeCalls;
     await sleep(holdS * 1000);
-    const m = b.media.detail();
+    const m = await b.media.detail();
     const rssDuring = process.memoryUsage().rss;
     const result = await sipp.done;
     console.log(

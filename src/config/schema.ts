@@ -143,6 +143,10 @@ export const MediaConfig = Type.Object(
     rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest RTP port' }),
     timeout_ms: Type.Integer({ minimum: 0, description: 'No RTP for this long ends the call; 0 = never' }),
     hold_music: Type.String({ description: 'WAV played to a held party; empty = a generated gentle tone' }),
+    workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
+      description:
+        'Media worker threads: 0 = RTP on the main thread, N threads, or auto = one per core (max 8)',
+    }),
   },
   Strict,
 );

@@ -8,7 +8,11 @@ import { DEFAULT_CONFIG_FILE, merge, validateConfig } from '../../src/config/loa
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { EmbeddedTelephony } from '../../src/telephony/embedded/embedded-telephony.js';
-import { createMediaEngine, type RtpMediaEngine } from '../../src/telephony/embedded/media/index.js';
+import {
+  createConfiguredMediaEngine,
+  type RtpMediaEngine,
+  type WorkerMediaEngine,
+} from '../../src/telephony/embedded/media/index.js';
 import type { MediaEngineDeps } from '../../src/telephony/embedded/media/media-engine.js';
 
 /** config/default.yaml with each layer merged over it in order, validated as the server does. */
@@ -20,7 +24,8 @@ export function configWith(...layers: Array<Record<string, unknown>>): Config {
 
 export interface EmbeddedBackend {
   telephony: EmbeddedTelephony;
-  media: RtpMediaEngine;
+  /** In-process, or on worker threads when `media.workers` asks (detail() and resetStats() may be awaited). */
+  media: RtpMediaEngine | WorkerMediaEngine;
   /** Stops the telephony, then closes the media engine. */
   stop(): Promise<void>;
 }
@@ -31,7 +36,7 @@ export async function startEmbeddedBackend(
   speech?: MediaEngineDeps['speech'],
 ): Promise<EmbeddedBackend> {
   const logger = createLogger(config.log);
-  const media = createMediaEngine(config.media, { logger, ...(speech ? { speech } : {}) });
+  const media = createConfiguredMediaEngine(config.media, { logger, ...(speech ? { speech } : {}) });
   const telephony = new EmbeddedTelephony({ sip: config.sip, media, logger });
   await telephony.start();
   return {

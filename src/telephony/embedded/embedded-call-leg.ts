@@ -77,6 +77,10 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
       this.events.emit('dtmf', { digit: e.digit, method: 'rfc4733', durationMs: e.durationMs }),
     );
     media.on('timeout', () => void this.end('local', 'media-timeout', true));
+    media.on('failed', (e) => {
+      this.log.error({ reason: e.reason }, 'call media failed; ending the call');
+      void this.end('local', 'error', true);
+    });
   }
 
   get active(): boolean {

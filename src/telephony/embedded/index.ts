@@ -7,7 +7,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import type { Telephony } from '../port.js';
 import { EmbeddedTelephony } from './embedded-telephony.js';
-import { createMediaEngine } from './media/index.js';
+import { createConfiguredMediaEngine } from './media/index.js';
 
 export { EmbeddedTelephony, type EmbeddedTelephonyDeps, type InboundHandler } from './embedded-telephony.js';
 export { greetingHandler } from './greeting-handler.js';
@@ -19,7 +19,7 @@ export interface EmbeddedBuildDeps {
 
 /** SIP stack + media engine from `config.sip` and `config.media`; stopping the backend closes both. */
 export function createEmbeddedTelephony(config: Config, deps: EmbeddedBuildDeps): Telephony {
-  const media = createMediaEngine(config.media, {
+  const media = createConfiguredMediaEngine(config.media, {
     logger: deps.logger,
     ...(deps.speech ? { speech: deps.speech } : {}),
   });

@@ -1,4 +1,7 @@
 export { createMediaEngine, RtpMediaEngine, advertisedAddress } from './media-engine.js';
+export { createConfiguredMediaEngine, mediaWorkerCount } from './engine-factory.js';
+export { WorkerMediaEngine, ProxyMediaSession } from './worker-media-engine.js';
+export type { WorkerEngineDetail } from './worker-media-engine.js';
 export type { MediaSettings, MediaEngineDeps, MediaEngineDetail } from './media-engine.js';
 export { MediaNegotiationError } from './media-session.js';
 export type { MediaEngine, MediaEngineStats, MediaSession, MediaSessionEvents } from './media-session.js';

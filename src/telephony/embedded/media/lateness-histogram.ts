@@ -36,6 +36,18 @@ export class LatenessHistogram {
     return this.maxMs;
   }
 
+  /** The raw counts, to merge histograms kept on other threads. */
+  snapshot(): { counts: Uint32Array; total: number; maxMs: number } {
+    return { counts: this.counts.slice(), total: this.total, maxMs: this.maxMs };
+  }
+
+  merge(other: { counts: Uint32Array; total: number; maxMs: number }): void {
+    const n = Math.min(other.counts.length, BUCKETS);
+    for (let b = 0; b < n; b++) this.counts[b] = (this.counts[b] as number) + (other.counts[b] as number);
+    this.total += other.total;
+    if (other.maxMs > this.maxMs) this.maxMs = other.maxMs;
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.total = 0;

@@ -80,6 +80,11 @@ export class MediaClock {
     };
   }
 
+  /** The lateness histogram's counts (merged across worker threads by the engine). */
+  latenessSnapshot(): { counts: Uint32Array; total: number; maxMs: number; skippedTicks: number } {
+    return { ...this.lateness.snapshot(), skippedTicks: Math.round(this.skipped / PHASES) };
+  }
+
   resetStats(): void {
     this.lateness.reset();
     this.skipped = 0;

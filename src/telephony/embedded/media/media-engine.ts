@@ -10,7 +10,8 @@ import { generateHoldChime, LoopSource, PcmSource } from './audio-source.js';
 import { PortAllocator } from './port-allocator.js';
 import { RtpMediaSession, type SessionContext } from './rtp-media-session.js';
 
-export type MediaSettings = Config['media'];
+/** `workers` is optional here: the in-process engine ignores it, and benches and tests build settings by hand. */
+export type MediaSettings = Omit<Config['media'], 'workers'> & Partial<Pick<Config['media'], 'workers'>>;
 
 export interface MediaEngineDeps {
   logger?: Logger;

@@ -27,6 +27,8 @@ export interface MediaSessionEvents {
   dtmf: { digit: string; durationMs: number };
   /** No RTP received for the configured media timeout while the session was not on hold. */
   timeout: Record<string, never>;
+  /** The session's media stopped for good outside the call's control (its media worker thread died). */
+  failed: { reason: string };
 }
 
 export interface MediaSession {

@@ -34,15 +34,24 @@ export class PortAllocator {
   }
 
   async allocate(): Promise<{ socket: Socket; port: number }> {
+    const { port, value } = await this.allocateWith((p) => bindRtpSocket(this.address, p));
+    return { socket: value, port };
+  }
+
+  /**
+   * Picks free ports in cursor order and lets `bind` try each (null = held by another process), so a
+   * socket can be bound elsewhere (a media worker thread) while this allocator keeps the bookkeeping.
+   */
+  async allocateWith<T>(bind: (port: number) => Promise<T | null>): Promise<{ port: number; value: T }> {
     for (let tried = 0; tried < this.count; tried++) {
       const port = this.first + 2 * this.cursor;
       this.cursor = (this.cursor + 1) % this.count;
       if (this.inUse.has(port)) continue;
-      const socket = await this.tryBind(port);
-      if (socket) {
-        this.inUse.add(port);
-        return { socket, port };
-      }
+      // Reserved before the (possibly remote) bind so a concurrent allocation skips it.
+      this.inUse.add(port);
+      const value = await bind(port);
+      if (value !== null) return { port, value };
+      this.inUse.delete(port);
     }
     throw new CallwrightError(
       'UNAVAILABLE',
@@ -53,26 +62,27 @@ export class PortAllocator {
   release(port: number): void {
     this.inUse.delete(port);
   }
+}
 
-  private tryBind(port: number): Promise<Socket | null> {
-    const type = this.address.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, lookup: ipLookup });
-    return new Promise((resolve) => {
-      const onError = (): void => {
-        try {
-          socket.close();
-        } catch {
-          // already closed by the failed bind
-        }
-        resolve(null);
-      };
-      socket.once('error', onError);
-      socket.bind({ port, address: this.address, exclusive: true }, () => {
-        socket.off('error', onError);
-        resolve(socket);
-      });
+/** Binds a UDP socket for RTP on exactly `port`; null when the port is taken. */
+export function bindRtpSocket(address: string, port: number): Promise<Socket | null> {
+  const type = address.includes(':') ? 'udp6' : 'udp4';
+  const socket = createSocket({ type, lookup: ipLookup });
+  return new Promise((resolve) => {
+    const onError = (): void => {
+      try {
+        socket.close();
+      } catch {
+        // already closed by the failed bind
+      }
+      resolve(null);
+    };
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
     });
-  }
+  });
 }
 
 /**

@@ -27,6 +27,8 @@ import { DtmfSender } from './dtmf-sender.js';
 import { Recorder, type RecordEnd } from './recorder.js';
 import { CallAudioRecorder } from './call-audio-recorder.js';
 import { SdpState } from './sdp-state.js';
+import type { NegotiatedAudio } from './sdp-negotiation.js';
+import type { Direction } from './sdp-types.js';
 
 /** What every session of one engine shares. */
 export interface SessionContext {
@@ -51,6 +53,17 @@ interface Playback {
   detach: () => void;
 }
 
+/**
+ * The far side of a bridge to a session on another media worker thread: frames go out through
+ * `forward` (batched to that worker) and come back into a small queue that `takeFrame` reads.
+ */
+export interface RemoteBridge {
+  /** What we received this frame that the peer should hear (copied; only called with audio). */
+  forward(frame: Int16Array): void;
+  /** The peer's next frame for us; false when none is queued (silence this frame). */
+  takeFrame(out: Int16Array): boolean;
+}
+
 type Listeners = { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> };
 
 const BEEP: MediaSource = { kind: 'tone', frequencies: [1000], durationMs: 250 };
@@ -70,12 +83,13 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   private readonly txFrame = new Int16Array(FRAME_SAMPLES);
   private readonly dtmfOut = new DtmfSender();
   private readonly dtmfIn: TelephoneEventReceiver;
-  private readonly listeners: Listeners = { dtmf: new Set(), timeout: new Set() };
+  private readonly listeners: Listeners = { dtmf: new Set(), timeout: new Set(), failed: new Set() };
   private playback: Playback | null = null;
   private playToken = 0;
   private holdSource: AudioSource | null = null;
   private holdToken = 0;
   private peer: RtpMediaSession | null = null;
+  private remote: RemoteBridge | null = null;
   private recorder: Recorder | null = null;
   private callRecorder: CallAudioRecorder | null = null;
   /** Whether the last push sent audio from txFrame (false: silence or a DTMF event went out). */
@@ -112,15 +126,19 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
 
   applyAnswer(remoteSdp: string): void {
     const { negotiated, direction } = this.sdp.applyAnswer(remoteSdp);
-    this.rtp.apply(negotiated, direction);
-    this.timedOut = false;
+    this.applyNegotiated(negotiated, direction);
   }
 
   answerOffer(remoteSdp: string): string {
     const { negotiated, direction, sdp } = this.sdp.answerOffer(remoteSdp, this.localIntent());
+    this.applyNegotiated(negotiated, direction);
+    return sdp;
+  }
+
+  /** The outcome of an offer/answer made elsewhere (a media worker's session: SDP stays on the main thread). */
+  applyNegotiated(negotiated: NegotiatedAudio, direction: Direction): void {
     this.rtp.apply(negotiated, direction);
     this.timedOut = false;
-    return sdp;
   }
 
   /** RFC 6337 §5.3: while we play hold audio we offer sendonly. */
@@ -136,6 +154,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     if (this.recorder) this.recorder.frame(this.rxFrame);
     // A copy per frame: the listener queues it for another thread and keeps it.
     if (this.tap) this.tap.onFrame(this.rxFrame.slice());
+    if (this.remote && this.rxHasAudio && !this.holdSource) this.remote.forward(this.rxFrame);
     if (this.dtmfIn.open) this.dtmfIn.poll(tick * FRAME_MS);
     const rtp = this.rtp;
     if (
@@ -183,6 +202,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
       out.set(peer.rxFrame);
       audio = true;
     }
+    if (!audio && this.remote) audio = this.remote.takeFrame(out);
     rtp.sendAudio(audio ? out : null, tick);
     this.txAudio = audio;
     return true;
@@ -358,7 +378,15 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     other.peer = this;
   }
 
+  /** Bridges to a session on another media worker (see RemoteBridge); `bridge` semantics otherwise. */
+  bridgeRemote(remote: RemoteBridge): void {
+    this.unbridge();
+    this.stopPlayback();
+    this.remote = remote;
+  }
+
   unbridge(): void {
+    this.remote = null;
     const peer = this.peer;
     if (!peer) return;
     this.peer = null;
@@ -418,6 +446,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     this.rtp.close();
     this.listeners.dtmf.clear();
     this.listeners.timeout.clear();
+    this.listeners.failed.clear();
     this.ctx.released(this);
   }
 }
