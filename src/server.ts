@@ -20,6 +20,9 @@ import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
+import { CallwrightMetrics } from './observability/metrics.js';
+import { startMetricsListener } from './observability/metrics-listener.js';
+import { OutboxRepository } from './delivery/outbox-repository.js';
 
 export interface RunningServer {
   config: Config;
@@ -32,6 +35,10 @@ export interface RunningServer {
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
+  /** The server's Prometheus metrics (absent when metrics.enabled is false). */
+  metrics?: CallwrightMetrics;
+  /** Where `/metrics` is served: the API's URL + /metrics, or the listener of its own (metrics.port). */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +65,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     io.out(`  API key: ${token}`);
   }
 
+  // One registry per server: several servers may run in one process (tests).
+  const metrics = config.metrics.enabled ? new CallwrightMetrics() : undefined;
+
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
   const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
@@ -75,6 +85,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     speech: ears,
     durableVoicemailEmail: true,
+    ...(metrics ? { hooks: metrics.callHooks } : {}),
   });
   const integrations = createIntegrationServices(config, { store });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
@@ -91,10 +102,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     handlers: [
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
     ],
+    ...(metrics ? { onSettled: metrics.outboxSettled } : {}),
   });
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
+  if (metrics) {
+    telephony.onInbound(metrics.inboundHandler(manager.handleInbound));
+    metrics.registerActiveCalls(() => manager.activeByDirection());
+    metrics.registerTelephony(telephony);
+    metrics.registerOutbox(
+      new OutboxRepository(store.db, {
+        backoffBaseMs: config.outbox.backoff_base_ms,
+        backoffMaxMs: config.outbox.backoff_max_ms,
+      }),
+    );
+    actions.engine.history.onFinished(metrics.actionRun);
+  }
+  const ownMetricsPort = metrics !== undefined && config.metrics.port !== 0;
   const api = await buildApi({
     store,
     config,
@@ -102,9 +127,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     calls: manager,
     actionEngine: actions.engine,
     readiness: { telephony: () => telephony.readiness() },
+    ...(metrics && !ownMetricsPort ? { metrics } : {}),
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  const metricsListener =
+    metrics && ownMetricsPort
+      ? await startMetricsListener(
+          { metrics, requireKey: config.metrics.require_key, keys: store.apiKeys },
+          { host: config.metrics.host, port: config.metrics.port },
+        )
+      : undefined;
+  const metricsUrl = metrics ? `${metricsListener?.url ?? apiUrl}/metrics` : undefined;
   actions.start();
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
@@ -118,11 +152,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     logger,
     apiUrl,
+    ...(metrics ? { metrics, metricsUrl } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
       await calls.drain();
       await api.close();
+      await metricsListener?.close();
+      metrics?.close();
       await telephony.stop();
       await ears.close();
       await actions.stop();

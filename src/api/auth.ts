@@ -5,12 +5,18 @@ import { CallwrightError } from '../errors.js';
 /**
  * Paths reachable without a key: liveness, readiness, the API description, and provider webhooks
  * (`/webhooks/…`), which authenticate themselves: by the provider's signature or token when one is
- * configured, else by `requireApiKey` in the route.
+ * configured, else by `requireApiKey` in the route. `/metrics` is open unless `metrics.require_key`
+ * is set, which its route checks itself.
  */
 export function isPublicPath(url: string): boolean {
   const p = url.split('?')[0] ?? '';
   return (
-    p === '/health' || p === '/ready' || p === '/docs' || p.startsWith('/docs/') || p.startsWith('/webhooks/')
+    p === '/health' ||
+    p === '/ready' ||
+    p === '/metrics' ||
+    p === '/docs' ||
+    p.startsWith('/docs/') ||
+    p.startsWith('/webhooks/')
   );
 }
 

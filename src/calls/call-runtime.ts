@@ -10,6 +10,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager } from './call-manager.js';
 import { ensureDemoAgent } from './demo-agent.js';
+import type { CallHooks } from '../observability/metrics-hooks.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -24,7 +25,7 @@ export class CallRuntime {
   /** Reaches the manager once `attach` has built it (the types are built before the engine). */
   private readonly sink: CallFlowSink = {
     emit: (callId, event) => this.current?.emit(callId, event),
-    outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
+    outcome: (callId, runId, outcome, refer) => this.current?.outcome(callId, runId, outcome, refer),
     recording: (callId, active) => this.current?.recording(callId, active),
   };
 
@@ -39,6 +40,8 @@ export class CallRuntime {
       speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
+      /** Metrics: calls ended, transfers, turn latencies. */
+      hooks?: CallHooks;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -64,6 +67,7 @@ export class CallRuntime {
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
       llm: this.config.llm,
+      ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {

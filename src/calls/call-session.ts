@@ -26,6 +26,7 @@ import { spokenStream, type SpokenStream } from './speech/spoken-stream.js';
 import { CallListener } from './speech/call-listener.js';
 import { heardText } from './speech/heard-text.js';
 import { TurnLatency } from './turn-latency.js';
+import type { CallHooks } from '../observability/metrics-hooks.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -62,6 +63,8 @@ export interface CallSessionDeps {
   /** Ears and voice; without them the call hears only keys and lines sent over the API. */
   speech?: SpeechServices;
   onEnded?: (session: CallSession) => void;
+  /** Metrics: each turn's latency breakdown. */
+  hooks?: CallHooks;
 }
 
 /** What the agent is saying now, so caller speech can stop it (barge-in). */
@@ -128,7 +131,18 @@ export class CallSession implements CallHandle {
     this.speech = deps.speech
       ? resolveSpeech(deps.speech.settings, init.agent.speech, init.agent.language)
       : undefined;
-    this.turns = new TurnLatency(this.recorder, () => (this.answeredAt ? Date.now() - this.answeredAt : 0));
+    const hooks = deps.hooks;
+    const providers = {
+      agentKind: init.agent.kind,
+      recognizer: this.speech?.recognizer ?? 'none',
+      synthesizer: this.speech?.synthesizer ?? 'none',
+    };
+    this.turns = new TurnLatency(
+      this.recorder,
+      () => (this.answeredAt ? Date.now() - this.answeredAt : 0),
+      undefined,
+      hooks && ((turn) => hooks.turn(providers, turn)),
+    );
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
     this.machine.onChange((from, to) => {
       this.log.info({ from, to }, 'call state');

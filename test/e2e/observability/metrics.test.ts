@@ -1,0 +1,314 @@
+/**
+ * Prometheus metrics end to end: the real server on the embedded backend, real calls from sipp, a
+ * scripted agent running an action, an after-call webhook to a loopback receiver through the outbox,
+ * and `/metrics` scraped over HTTP and read with a real text-format parser.
+ * Port block for this file: 49500-49799 (sipp 49501-49589, admin API 49590, own metrics port 49595,
+ * server RTP 49600-49799).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../../src/server.js';
+import { SCENARIOS, startSipp, sippFailure } from '../../helpers/sipp.js';
+import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
+import { scrape } from '../../helpers/prometheus-scrape.js';
+import { tempDir, testConfig } from '../../helpers/temp.js';
+import {
+  startAcceptanceServer,
+  until,
+  type AcceptanceServer,
+} from '../calls/acceptance/acceptance-server.js';
+
+const BASE = 49500;
+
+/** Every family the server exports, whatever it is doing. */
+const FAMILIES = [
+  'callwright_calls_active',
+  'callwright_inbound_invites_total',
+  'callwright_calls_ended_total',
+  'callwright_transfers_total',
+  'callwright_sip_refers_total',
+  'callwright_action_runs_total',
+  'callwright_action_run_duration_seconds',
+  'callwright_outbox_deliveries_total',
+  'callwright_outbox_depth',
+  'callwright_outbox_oldest_pending_age_seconds',
+  'callwright_outbox_dead',
+  'callwright_recognizer_latency_seconds',
+  'callwright_llm_first_token_seconds',
+  'callwright_synthesizer_first_audio_seconds',
+  'callwright_turn_response_seconds',
+  'callwright_rtp_frame_lateness_seconds',
+  'callwright_event_loop_delay_seconds',
+  'callwright_process_resident_memory_bytes',
+  'callwright_admission_refusals_total',
+  'callwright_admission_draining',
+  'callwright_sip_auth_bans_active',
+  'callwright_sip_auth_bans_total',
+  'callwright_sip_auth_failures_total',
+];
+
+describe('GET /metrics on a server taking real calls', () => {
+  let app: AcceptanceServer;
+  let receiver: HttpReceiver;
+  let metricsUrl = '';
+
+  beforeAll(async () => {
+    receiver = await startHttpReceiver();
+    app = await startAcceptanceServer(BASE, {
+      http: { allow_private: true },
+      media: { rtp_port_min: BASE + 100, rtp_port_max: BASE + 299 },
+    });
+    metricsUrl = `${app.server.apiUrl}/metrics`;
+    await app.setupAgent({
+      name: 'metered',
+      number: '+14155550170',
+      steps: [
+        { say: 'Hello from the metered agent.' },
+        { gather: { input: 'dtmf', max_digits: 1, timeout_ms: 15000, into: 'choice' } },
+        { branch: [{ dtmf: '1', goto: 'one' }] },
+        { hangup: { say: 'Nothing pressed.' } },
+        { id: 'one', action: 'metered_mark' },
+        { hangup: { say: 'You pressed one. Goodbye.' } },
+      ],
+      actions: [
+        { name: 'metered_mark', type: 'call-disposition', config: { disposition: 'pressed-one' } },
+        {
+          name: 'metered_hook',
+          type: 'webhook',
+          config: { url: `${receiver.url}/ended`, event: 'call.ended' },
+        },
+      ],
+      attachments: [
+        { action: 'metered_mark', stage: 'during', triggers: [{ kind: 'tool' }] },
+        { action: 'metered_hook', stage: 'after' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await receiver?.close();
+  });
+
+  it('serves every family in the Prometheus text format without an API key', async () => {
+    const s = await scrape(metricsUrl);
+    expect(s.status).toBe(200);
+    expect(s.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect([...s.families.keys()].filter((n) => !FAMILIES.includes(n))).toEqual([]);
+    expect(FAMILIES.filter((n) => !s.families.has(n))).toEqual([]);
+    // State read at scrape time: no call yet, nothing waiting, the loop and the media clock measured.
+    expect(s.value('callwright_calls_active', { direction: 'inbound' })).toBe(0);
+    expect(s.value('callwright_outbox_depth')).toBe(0);
+    expect(s.value('callwright_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(s.families.get('callwright_event_loop_delay_seconds')?.metrics.length).toBe(4);
+    expect(s.value('callwright_admission_refusals_total', { reason: 'concurrency' })).toBe(0);
+  });
+
+  it('a call moves them: active up then down, the INVITE answered, the end by cause, the action run, the after-call delivery', async () => {
+    const before = await scrape(metricsUrl);
+    // The worker stops, so the row the call's end writes waits in the outbox until it starts again.
+    await app.server.actions.stop();
+    const caller = startSipp({
+      scenario: 'uac-invite-press-1-expect-bye.xml',
+      remote: app.sipTarget,
+      service: '+14155550170',
+      localPort: BASE + 1,
+      mediaPort: BASE + 10,
+      timeoutMs: 40_000,
+    });
+    const during = await until(async () => {
+      const s = await scrape(metricsUrl);
+      return s.value('callwright_calls_active', { direction: 'inbound' }) === 1 ? s : undefined;
+    });
+    expect(during.value('callwright_calls_active', { direction: 'outbound' })).toBe(0);
+    const result = await caller.done;
+    expect(result.code, sippFailure(result)).toBe(0);
+
+    const ended = { direction: 'inbound', cause: 'normal' };
+    const after = await until(async () => {
+      const s = await scrape(metricsUrl);
+      return s.value('callwright_calls_active', { direction: 'inbound' }) === 0 &&
+        s.value('callwright_calls_ended_total', ended) >
+          before.value('callwright_calls_ended_total', ended) &&
+        s.value('callwright_outbox_depth') >= 1
+        ? s
+        : undefined;
+    });
+    expect(after.value('callwright_calls_ended_total', ended)).toBe(
+      before.value('callwright_calls_ended_total', ended) + 1,
+    );
+    expect(after.value('callwright_inbound_invites_total', { result: 'answered' })).toBe(
+      before.value('callwright_inbound_invites_total', { result: 'answered' }) + 1,
+    );
+    const mark = { type: 'call-disposition', status: 'succeeded' };
+    expect(after.value('callwright_action_runs_total', mark)).toBe(
+      before.value('callwright_action_runs_total', mark) + 1,
+    );
+    expect(after.count('callwright_action_run_duration_seconds', mark)).toBe(
+      before.count('callwright_action_run_duration_seconds', mark) + 1,
+    );
+    // The webhook row waits: depth and the age of the oldest waiting row are read from the store.
+    expect(after.value('callwright_outbox_depth')).toBe(1);
+    expect(after.value('callwright_outbox_oldest_pending_age_seconds')).toBeGreaterThan(0);
+    // Frames were paced on the media clock during the call.
+    expect(after.families.get('callwright_rtp_frame_lateness_seconds')?.metrics.length).toBe(2);
+
+    app.server.actions.start();
+    const delivered = { kind: 'action', result: 'delivered' };
+    const hook = { type: 'webhook', status: 'succeeded' };
+    const drained = await until(async () => {
+      const s = await scrape(metricsUrl);
+      return s.value('callwright_outbox_depth') === 0 &&
+        s.value('callwright_action_runs_total', hook) > before.value('callwright_action_runs_total', hook)
+        ? s
+        : undefined;
+    });
+    expect(drained.value('callwright_outbox_deliveries_total', delivered)).toBe(
+      before.value('callwright_outbox_deliveries_total', delivered) + 1,
+    );
+    expect(drained.value('callwright_outbox_oldest_pending_age_seconds')).toBe(0);
+    expect(drained.value('callwright_action_runs_total', hook)).toBe(
+      before.value('callwright_action_runs_total', hook) + 1,
+    );
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/ended']);
+  }, 90_000);
+
+  it('a cold transfer by REFER counts the transfer, the REFER and the end as transferred', async () => {
+    await app.setupAgent({
+      name: 'metered_transfer',
+      number: '+14155550171',
+      targets: { desk: { type: 'sip', uri: `sip:desk@127.0.0.1:${BASE + 20}` } },
+      steps: [
+        { say: 'Welcome.' },
+        { gather: { input: 'dtmf', max_digits: 1, timeout_ms: 15000 } },
+        { transfer: { target: 'desk', on_failure: 'failed' } },
+        { hangup: true },
+        { id: 'failed', hangup: { say: 'The transfer failed.' } },
+      ],
+    });
+    const before = await scrape(metricsUrl);
+    const caller = startSipp({
+      scenario: 'transfer-uac-press-1-accept-refer.xml',
+      remote: app.sipTarget,
+      service: '+14155550171',
+      localPort: BASE + 2,
+      mediaPort: BASE + 30,
+      timeoutMs: 40_000,
+    });
+    const result = await caller.done;
+    expect(result.code, sippFailure(result)).toBe(0);
+    const transferred = { direction: 'inbound', cause: 'transferred' };
+    const after = await until(async () => {
+      const s = await scrape(metricsUrl);
+      return s.value('callwright_calls_ended_total', transferred) >
+        before.value('callwright_calls_ended_total', transferred)
+        ? s
+        : undefined;
+    });
+    const refer = { mode: 'cold', method: 'refer', result: 'completed' };
+    expect(after.value('callwright_transfers_total', refer)).toBe(
+      before.value('callwright_transfers_total', refer) + 1,
+    );
+    expect(after.value('callwright_sip_refers_total', { outcome: 'completed' })).toBe(
+      before.value('callwright_sip_refers_total', { outcome: 'completed' }) + 1,
+    );
+  }, 60_000);
+
+  it('an INVITE for a number no agent answers counts as refused (4xx)', async () => {
+    // The product's own 486 scenario, expecting the 404 a number without an agent gets (RFC 3261 §21.4.5).
+    const scenario = path.join(app.dir, 'uac-invite-expect-404.xml');
+    writeFileSync(
+      scenario,
+      readFileSync(path.join(SCENARIOS, 'uac-invite-expect-486.xml'), 'utf8').replace(
+        '<recv response="486"/>',
+        '<recv response="404"/>',
+      ),
+    );
+    const before = await scrape(metricsUrl);
+    const caller = startSipp({
+      scenario,
+      remote: app.sipTarget,
+      service: '+14155550179',
+      localPort: BASE + 3,
+      timeoutMs: 30_000,
+    });
+    const result = await caller.done;
+    expect(result.code, sippFailure(result)).toBe(0);
+    const after = await scrape(metricsUrl);
+    expect(after.value('callwright_inbound_invites_total', { result: 'refused_4xx' })).toBe(
+      before.value('callwright_inbound_invites_total', { result: 'refused_4xx' }) + 1,
+    );
+    expect(after.value('callwright_inbound_invites_total', { result: 'answered' })).toBe(
+      before.value('callwright_inbound_invites_total', { result: 'answered' }),
+    );
+  }, 60_000);
+});
+
+describe('who may read /metrics, and where', () => {
+  async function boot(metrics: Record<string, unknown>): Promise<{
+    server: RunningServer;
+    apiKey: string;
+    stop: () => Promise<void>;
+  }> {
+    const dir = tempDir('callwright-metrics-');
+    const lines: string[] = [];
+    const server = await startServer(
+      testConfig(dir.dir, {
+        sip: { address: '127.0.0.1' },
+        media: { address: '127.0.0.1', rtp_port_min: BASE + 300, rtp_port_max: BASE + 349 },
+        calls: { demo_agent: false },
+        metrics,
+      }),
+      { io: { out: (l) => lines.push(l), err: () => undefined, tty: false } },
+    );
+    const apiKey = /API key: (\S+)/.exec(lines.join('\n'))?.[1] ?? '';
+    return {
+      server,
+      apiKey,
+      stop: async () => {
+        await server.stop();
+        dir.cleanup();
+      },
+    };
+  }
+
+  it('with metrics.require_key the scrape needs the API key: 401 without, 200 with it', async () => {
+    const { server, apiKey, stop } = await boot({ require_key: true });
+    try {
+      const url = `${server.apiUrl}/metrics`;
+      const anonymous = await fetch(url);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as { code: string }).code).toBe('UNAUTHORIZED');
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      const s = await scrape(url, { authorization: `Bearer ${apiKey}` });
+      expect(s.status).toBe(200);
+      expect(s.families.has('callwright_calls_active')).toBe(true);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('with metrics.port set, /metrics has a listener of its own and the API port no longer serves it', async () => {
+    const { server, stop } = await boot({ port: BASE + 95, host: '127.0.0.1' });
+    try {
+      expect(server.metricsUrl).toBe(`http://127.0.0.1:${BASE + 95}/metrics`);
+      const s = await scrape(server.metricsUrl!);
+      expect(s.status).toBe(200);
+      expect(FAMILIES.filter((n) => !s.families.has(n))).toEqual([]);
+      expect((await fetch(`${server.apiUrl}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${BASE + 95}/calls`)).status).toBe(404);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('with metrics.enabled false nothing is served', async () => {
+    const { server, stop } = await boot({ enabled: false });
+    try {
+      expect(server.metrics).toBeUndefined();
+      expect((await fetch(`${server.apiUrl}/metrics`)).status).toBe(404);
+    } finally {
+      await stop();
+    }
+  });
+});
