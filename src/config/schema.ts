@@ -92,6 +92,31 @@ export const SipTrunkConfig = Type.Object(
   Strict,
 );
 
+/** Brute-force protection for inbound digest authentication (src/telephony/sip/digest-bans.ts). */
+export const SipAuthBansConfig = Type.Object(
+  {
+    max_failures: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 10,
+      description: 'Failed digest answers from one source within window_s that ban it; 0 = never ban',
+    }),
+    window_s: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 60,
+      description: 'Seconds over which failures are counted',
+    }),
+    ban_s: Type.Integer({
+      minimum: 1,
+      maximum: 604800,
+      default: 600,
+      description: 'Seconds a banned source gets no answer at all',
+    }),
+  },
+  { ...Strict, default: {} },
+);
+
 export const SipConfig = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Bind address for SIP' }),
@@ -113,6 +138,7 @@ export const SipConfig = Type.Object(
     ring_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
     refer_notify_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
     user_agent: Type.String({ description: 'User-Agent/Server header value' }),
+    auth_bans: SipAuthBansConfig,
   },
   Strict,
 );
@@ -470,6 +496,7 @@ export type ActionsSettings = Static<typeof ActionsConfig>;
 export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
+export type SipAuthBansSettings = Static<typeof SipAuthBansConfig>;
 export type MailSettings = Static<typeof MailConfig>;
 export type SpeechSettings = Static<typeof SpeechConfig>;
 export type TurnSettings = Static<typeof TurnConfig>;

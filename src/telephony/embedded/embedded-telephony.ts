@@ -23,6 +23,7 @@ import { dial } from './outbound-dialer.js';
 import { AccessControl } from './sip/access-control.js';
 import { DidRouter } from './sip/did-router.js';
 import { DigestVerifier } from './sip/digest-auth.js';
+import { DigestBans } from '../sip/digest-bans.js';
 import type { NameAddr } from './sip/sip-uri.js';
 import { SipStack } from './sip/sip-stack.js';
 import { UserAgentCore, type NewInvite } from './sip/user-agent-core.js';
@@ -58,6 +59,8 @@ export class EmbeddedTelephony implements Telephony {
   readonly name = 'embedded' as const;
   private readonly stack: SipStack;
   private readonly core: UserAgentCore;
+  /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
+  readonly bans: DigestBans;
   private readonly log: Logger;
   private handler?: InboundHandler;
   private readonly legs = new Set<EmbeddedCallLeg>();
@@ -79,15 +82,21 @@ export class EmbeddedTelephony implements Telephony {
       userAgent: sip.user_agent,
       logger: this.log,
     });
+    const access = new AccessControl({
+      allow: sip.allow,
+      scannerUserAgents: sip.scanner_user_agents,
+      trunks: sip.trunks,
+    });
+    this.bans = new DigestBans(sip.auth_bans, {
+      logger: this.log,
+      exempt: (address) => access.exemptFromBans(address),
+    });
     this.core = new UserAgentCore({
       stack: this.stack,
-      access: new AccessControl({
-        allow: sip.allow,
-        scannerUserAgents: sip.scanner_user_agents,
-        trunks: sip.trunks,
-      }),
+      access,
       dids: new DidRouter(sip.dids),
       digest: new DigestVerifier('callwright'),
+      bans: this.bans,
       logger: this.log,
       onInvite: (invite) => this.onInvite(invite),
     });
@@ -123,6 +132,7 @@ export class EmbeddedTelephony implements Telephony {
       ),
     );
     await this.stack.stop();
+    this.bans.close();
     if (this.deps.ownsMedia) await this.deps.media.close();
   }
 

@@ -3,6 +3,7 @@
  * server side issues stateless nonces (an HMAC over their issue time) and checks responses in constant time.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DigestFailureReason } from '../../sip/digest-bans.js';
 import { parseAuthParams } from './sip-uri.js';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
@@ -40,6 +41,10 @@ export function answerChallenge(
   return `${value}, algorithm=MD5`;
 }
 
+export type DigestCheck =
+  | { ok: true; username: string }
+  | { ok: false; reason: DigestFailureReason | 'stale-nonce'; username: string; realm: string };
+
 export class DigestVerifier {
   private readonly secret = randomBytes(16);
 
@@ -52,29 +57,47 @@ export class DigestVerifier {
     return createHmac('sha256', this.secret).update(ts).digest('base64url').slice(0, 22);
   }
 
-  challenge(now = Date.now()): string {
+  /**
+   * A WWW-Authenticate value with a fresh nonce. `stale` tells a client whose credentials were right
+   * over an expired nonce to retry without asking its user again (RFC 2617 §3.2.1, RFC 7616 §3.3).
+   */
+  challenge(now = Date.now(), stale = false): string {
     const ts = now.toString(36);
-    return `Digest realm="${this.realm}", nonce="${ts}.${this.sign(ts)}", algorithm=MD5, qop="auth"`;
+    const nonce = `${ts}.${this.sign(ts)}`;
+    return `Digest realm="${this.realm}", nonce="${nonce}", algorithm=MD5, qop="auth"${stale ? ', stale=TRUE' : ''}`;
   }
 
-  /**
-   * The username when `authorization` is a valid answer for one of `users`, else undefined.
-   * An unknown user is checked against a dummy password so timing does not tell whether it exists.
-   */
+  /** The username when `authorization` is a valid answer for one of `users`, else undefined. */
   verify(
     authorization: string,
     method: string,
     lookup: (username: string) => string | undefined,
     now = Date.now(),
   ): string | undefined {
+    const result = this.check(authorization, method, lookup, now);
+    return result.ok ? result.username : undefined;
+  }
+
+  /**
+   * Checks an Authorization value and says why it failed. Every path computes the same hashes (an
+   * unknown user is checked against a dummy password) so timing does not tell whether a user exists.
+   * A right answer over a nonce that expired or that we cannot vouch for (a restart changes the
+   * secret) is `stale-nonce`: the client knows the password and only needs a new nonce.
+   */
+  check(
+    authorization: string,
+    method: string,
+    lookup: (username: string) => string | undefined,
+    now = Date.now(),
+  ): DigestCheck {
     const parsed = parseAuthParams(authorization);
-    if (!parsed || parsed.scheme !== 'digest') return undefined;
-    const { username = '', realm, nonce = '', uri = '', response = '', qop, nc, cnonce } = parsed.params;
+    const params = parsed?.scheme === 'digest' ? parsed.params : undefined;
+    const { username = '', realm = '', nonce = '', uri = '', response = '', qop, nc, cnonce } = params ?? {};
     const [ts = '', sig = ''] = nonce.split('.');
     const fresh = this.sign(ts) === sig && now - parseInt(ts, 36) < this.nonceLifetimeMs;
     const known = lookup(username);
     const password = known ?? randomBytes(8).toString('hex');
-    const ha1 = md5(`${username}:${realm ?? ''}:${password}`);
+    const ha1 = md5(`${username}:${realm}:${password}`);
     const ha2 = md5(`${method}:${uri}`);
     const expected =
       qop === 'auth'
@@ -83,6 +106,17 @@ export class DigestVerifier {
     const a = Buffer.from(expected);
     const b = Buffer.from(response.padEnd(expected.length, ' ').slice(0, expected.length));
     const match = timingSafeEqual(a, b) && response.length === expected.length;
-    return match && fresh && known !== undefined && realm === this.realm ? username : undefined;
+    const refused = (reason: DigestFailureReason | 'stale-nonce'): DigestCheck => ({
+      ok: false,
+      reason,
+      username,
+      realm,
+    });
+    if (!params || !username || !response) return refused('malformed');
+    if (known === undefined) return refused('unknown-user');
+    if (params.realm !== this.realm) return refused('wrong-realm');
+    if (!match) return refused('wrong-password');
+    if (!fresh) return refused('stale-nonce');
+    return { ok: true, username };
   }
 }

@@ -4,6 +4,7 @@
  * the dialog that owns it or, for a new INVITE, to the backend.
  */
 import type { Logger } from '../../../logging/logger.js';
+import type { DigestBans } from '../../sip/digest-bans.js';
 import type { AccessControl } from './access-control.js';
 import type { DidRouter } from './did-router.js';
 import type { DigestVerifier } from './digest-auth.js';
@@ -37,6 +38,8 @@ export interface UserAgentCoreDeps {
   access: AccessControl;
   dids: DidRouter;
   digest: DigestVerifier;
+  /** Failed digest answers are reported here; its banned sources get no answer at all. */
+  bans?: DigestBans;
   logger: Logger;
   onInvite(invite: NewInvite): void;
 }
@@ -96,6 +99,16 @@ export class UserAgentCore implements TransactionUser {
     this.outOfDialog(request, tx, source);
   }
 
+  /**
+   * Banned sources are dropped before a transaction exists: RFC 3261 §22.1 would allow a 403, but
+   * silence costs the attacker a timeout per guess and confirms nothing about the account.
+   */
+  accepts(source: Destination): boolean {
+    if (!this.deps.bans?.isBanned(source.address)) return true;
+    this.deps.stack.dropped++;
+    return false;
+  }
+
   onStrayResponse(response: SipResponse): void {
     if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const owner = this.dialogs.get(
@@ -130,8 +143,16 @@ export class UserAgentCore implements TransactionUser {
     }
     const auth = request.headers.get('authorization');
     if (decision.verdict === 'challenge' && auth) {
-      const user = digest.verify(auth, request.method, (u) => access.password(u));
-      if (user) return { trunk: access.trunkOfUser(user) };
+      const result = digest.check(auth, request.method, (u) => access.password(u));
+      if (result.ok) return { trunk: access.trunkOfUser(result.username) };
+      if (result.reason === 'stale-nonce') {
+        // Right credentials over an old nonce: a new challenge, not a failure (RFC 7616 §3.3).
+        this.respond(tx, 401, { headers: [['WWW-Authenticate', digest.challenge(Date.now(), true)]] });
+        return undefined;
+      }
+      const { username, realm, reason } = result;
+      const { address, port } = source;
+      this.deps.bans?.recordFailure({ username, realm, reason, address, port, method: request.method });
     }
     // Same answer for unknown users, wrong passwords and unknown addresses.
     if (decision.verdict === 'challenge' && !auth) {

@@ -27,6 +27,48 @@ describe('digest auth', () => {
     expect(verifier.verify(right, 'INVITE', lookup, Date.now() + 10 * 60_000)).toBeUndefined();
   });
 
+  it('says why an answer failed: unknown user, wrong realm, wrong password, malformed', () => {
+    const challenge = verifier.challenge();
+    const answer = (username: string, password: string, c = challenge): string =>
+      answerChallenge(c, 'INVITE', 'sip:1000@h', { username, password }) ?? '';
+    const otherRealm = challenge.replace('realm="callwright"', 'realm="elsewhere"');
+    expect(verifier.check(answer('ghost', 'secret'), 'INVITE', lookup)).toEqual({
+      ok: false,
+      reason: 'unknown-user',
+      username: 'ghost',
+      realm: 'callwright',
+    });
+    expect(verifier.check(answer('pbx', 'secret', otherRealm), 'INVITE', lookup)).toMatchObject({
+      reason: 'wrong-realm',
+      realm: 'elsewhere',
+    });
+    expect(verifier.check(answer('pbx', 'x'), 'INVITE', lookup)).toMatchObject({ reason: 'wrong-password' });
+    expect(verifier.check('Basic cGJ4OnNlY3JldA==', 'INVITE', lookup)).toMatchObject({ reason: 'malformed' });
+    expect(verifier.check('Digest realm="callwright"', 'INVITE', lookup)).toMatchObject({
+      reason: 'malformed',
+    });
+  });
+
+  it('tells the right password over an expired or foreign nonce (stale) from a wrong one', () => {
+    const issued = Date.now();
+    const right = answerChallenge(verifier.challenge(issued), 'INVITE', 'sip:1000@h', {
+      username: 'pbx',
+      password: 'secret',
+    });
+    const wrong = answerChallenge(verifier.challenge(issued), 'INVITE', 'sip:1000@h', {
+      username: 'pbx',
+      password: 'x',
+    });
+    const later = issued + 10 * 60_000;
+    expect(verifier.check(right ?? '', 'INVITE', lookup, later)).toMatchObject({ reason: 'stale-nonce' });
+    expect(verifier.check(wrong ?? '', 'INVITE', lookup, later)).toMatchObject({ reason: 'wrong-password' });
+    // A nonce another process issued (a restart changes the secret): the client only needs a new one.
+    const restarted = new DigestVerifier('callwright');
+    expect(restarted.check(right ?? '', 'INVITE', lookup, issued)).toMatchObject({ reason: 'stale-nonce' });
+    expect(verifier.challenge(later, true)).toMatch(/, stale=TRUE$/);
+    expect(verifier.challenge(later)).not.toContain('stale');
+  });
+
   it('computes the RFC 2617 response without qop', () => {
     // RFC 2617 §3.5 example values, method INVITE instead of GET.
     const v = answerChallenge(
