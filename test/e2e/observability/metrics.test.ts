@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
-import { SCENARIOS, startSipp, sippFailure } from '../../helpers/sipp.js';
+import { runSipp, SCENARIOS, startSipp, sippFailure } from '../../helpers/sipp.js';
+import type { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded-telephony.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
 import { scrape } from '../../helpers/prometheus-scrape.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
@@ -245,7 +246,10 @@ describe('GET /metrics on a server taking real calls', () => {
 });
 
 describe('who may read /metrics, and where', () => {
-  async function boot(metrics: Record<string, unknown>): Promise<{
+  async function boot(
+    metrics: Record<string, unknown>,
+    sip: Record<string, unknown> = {},
+  ): Promise<{
     server: RunningServer;
     apiKey: string;
     stop: () => Promise<void>;
@@ -254,7 +258,7 @@ describe('who may read /metrics, and where', () => {
     const lines: string[] = [];
     const server = await startServer(
       testConfig(dir.dir, {
-        sip: { address: '127.0.0.1' },
+        sip: { address: '127.0.0.1', ...sip },
         media: { address: '127.0.0.1', rtp_port_min: BASE + 300, rtp_port_max: BASE + 349 },
         calls: { demo_agent: false },
         metrics,
@@ -301,6 +305,42 @@ describe('who may read /metrics, and where', () => {
       await stop();
     }
   });
+
+  it('failed SIP digest answers and the ban they earn are counted (DigestBans)', async () => {
+    // 127.0.0.2 is outside sip.allow, so it is challenged; two wrong passwords ban it.
+    const { server, stop } = await boot(
+      {},
+      {
+        allow: ['127.0.0.3/32'],
+        dids: ['*'],
+        trunks: [{ name: 'pbx', host: '127.0.0.4', inbound_username: 'pbx', inbound_password: 'secret' }],
+        auth_bans: { max_failures: 2, window_s: 60, ban_s: 60 },
+      },
+    );
+    try {
+      const url = `${server.apiUrl}/metrics`;
+      const before = await scrape(url);
+      expect(before.value('callwright_sip_auth_bans_active')).toBe(0);
+      const result = await runSipp({
+        scenario: 'uac-invite-wrong-password-expect-403.xml',
+        remote: `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`,
+        service: '1000',
+        localIp: '127.0.0.2',
+        localPort: BASE + 5,
+        calls: 2,
+        rate: 20,
+        timeoutMs: 20_000,
+        extraArgs: ['-au', 'pbx', '-ap', 'not-the-password'],
+      });
+      expect(result.code, sippFailure(result)).toBe(0);
+      const after = await scrape(url);
+      expect(after.value('callwright_sip_auth_failures_total')).toBe(2);
+      expect(after.value('callwright_sip_auth_bans_total')).toBe(1);
+      expect(after.value('callwright_sip_auth_bans_active')).toBe(1);
+    } finally {
+      await stop();
+    }
+  }, 60_000);
 
   it('with metrics.enabled false nothing is served', async () => {
     const { server, stop } = await boot({ enabled: false });
