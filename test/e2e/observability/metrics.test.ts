@@ -5,8 +5,10 @@
  * Port block for this file: 49500-49799 (sipp 49501-49589, admin API 49590, own metrics port 49595,
  * server RTP 49600-49799).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { runSipp, SCENARIOS, startSipp, sippFailure } from '../../helpers/sipp.js';
@@ -21,6 +23,7 @@ import {
 } from '../calls/acceptance/acceptance-server.js';
 
 const BASE = 49500;
+const DOCKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docker');
 
 /** Every family the server exports, whatever it is doing. */
 const FAMILIES = [
@@ -103,6 +106,65 @@ describe('GET /metrics on a server taking real calls', () => {
     expect(s.value('callwright_process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(s.families.get('callwright_event_loop_delay_seconds')?.metrics.length).toBe(4);
     expect(s.value('callwright_admission_refusals_total', { reason: 'concurrency' })).toBe(0);
+  });
+
+  it('the Grafana dashboard parses, takes its data source from a variable and charts only (and every) exported family', async () => {
+    const exported = (await scrape(metricsUrl)).families;
+    const dashboard = JSON.parse(readFileSync(path.join(DOCKER, 'grafana', 'callwright.json'), 'utf8')) as {
+      templating: { list: Array<{ name: string; type: string; query?: unknown }> };
+      panels: Array<{
+        type: string;
+        title: string;
+        datasource?: { uid?: string };
+        targets?: Array<{ expr: string; datasource?: { uid?: string } }>;
+      }>;
+    };
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }),
+    );
+    const charts = dashboard.panels.filter((p) => p.type !== 'row');
+    const used = new Set<string>();
+    for (const panel of charts) {
+      expect(panel.datasource?.uid, panel.title).toBe('${datasource}');
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) {
+        expect(target.datasource?.uid, panel.title).toBe('${datasource}');
+        for (const [name] of target.expr.matchAll(/callwright_[a-z0-9_]+/g)) {
+          // A histogram's series are <family>_bucket, _sum and _count.
+          const family = exported.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+          expect(exported.get(family)?.type, `${panel.title}: ${name}`).toBe(
+            family === name ? exported.get(name)?.type : 'HISTOGRAM',
+          );
+          used.add(family);
+        }
+      }
+    }
+    expect(FAMILIES.filter((f) => !used.has(f))).toEqual([]);
+  });
+
+  it("the compose file's monitoring profile scrapes the callwright service and provisions the dashboard", () => {
+    const compose = parseYaml(readFileSync(path.join(DOCKER, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { profiles?: string[]; volumes?: string[] }>;
+    };
+    const monitoring = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('monitoring'));
+    expect(monitoring.map(([name]) => name).sort()).toEqual(['grafana', 'prometheus']);
+    // The stack without the profile is unchanged: no other service belongs to a profile.
+    expect(
+      Object.values(compose.services).filter((s) => s.profiles && !s.profiles.includes('monitoring')),
+    ).toEqual([]);
+    for (const [, service] of monitoring) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0] as string;
+        if (source.startsWith('./')) expect(existsSync(path.join(DOCKER, source)), volume).toBe(true);
+      }
+    }
+    const prometheus = parseYaml(readFileSync(path.join(DOCKER, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ metrics_path: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(prometheus.scrape_configs[0]).toMatchObject({
+      metrics_path: '/metrics',
+      static_configs: [{ targets: ['callwright:8080'] }],
+    });
   });
 
   it('a call moves them: active up then down, the INVITE answered, the end by cause, the action run, the after-call delivery', async () => {
