@@ -277,6 +277,50 @@ describe('GET /metrics on a server taking real calls', () => {
     );
   }, 60_000);
 
+  it("a caller's line sent over the API is a turn: its answer's first packet is timed, with no recogniser time", async () => {
+    await app.setupAgent({
+      name: 'metered_turn',
+      number: '+14155550172',
+      steps: [{ gather: { input: 'speech', timeout_ms: 20000 } }, { hangup: { say: 'Thank you. Goodbye.' } }],
+    });
+    const before = await scrape(metricsUrl);
+    const caller = startSipp({
+      scenario: 'uac-invite-expect-server-bye.xml',
+      remote: app.sipTarget,
+      service: '+14155550172',
+      localPort: BASE + 4,
+      mediaPort: BASE + 40,
+      timeoutMs: 40_000,
+    });
+    const { id } = await app.callTo('+14155550172');
+    await app.callWhen(id, (c) => c.state === 'answered');
+    // Sent until the gather has taken it (a line before the gather starts reaches no step). Only the
+    // turn open when the answer starts playing gets its first packet, so extra lines add no observation.
+    await until(async () => {
+      const posted = await app.api('POST', `/calls/${id}/transcript`, { text: 'I would like a table.' });
+      if (posted.status !== 202) return true;
+      await new Promise((r) => setTimeout(r, 300));
+      return (await app.events(id)).some((e) => e.type === 'gather');
+    });
+    const result = await caller.done;
+    expect(result.code, sippFailure(result)).toBe(0);
+    const scripted = { agent_kind: 'scripted' };
+    const after = await until(async () => {
+      const s = await scrape(metricsUrl);
+      return s.count('callwright_turn_response_seconds', scripted) >
+        before.count('callwright_turn_response_seconds', scripted)
+        ? s
+        : undefined;
+    });
+    expect(after.count('callwright_turn_response_seconds', scripted)).toBe(
+      before.count('callwright_turn_response_seconds', scripted) + 1,
+    );
+    // The line came as text: the recogniser had no part in this turn.
+    expect(after.families.get('callwright_recognizer_latency_seconds')?.metrics).toEqual(
+      before.families.get('callwright_recognizer_latency_seconds')?.metrics,
+    );
+  }, 60_000);
+
   it('an INVITE for a number no agent answers counts as refused (4xx)', async () => {
     // The product's own 486 scenario, expecting the 404 a number without an agent gets (RFC 3261 §21.4.5).
     const scenario = path.join(app.dir, 'uac-invite-expect-404.xml');
