@@ -108,7 +108,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
   if (metrics) {
-    telephony.onInbound(metrics.inboundHandler(manager.handleInbound));
     metrics.registerActiveCalls(() => manager.activeByDirection());
     metrics.registerTelephony(telephony);
     metrics.registerOutbox(

@@ -77,7 +77,8 @@ export class CallRuntime {
         logger.error({ err }, 'the demo agent could not be created');
       }
     }
-    telephony.onInbound(manager.handleInbound);
+    // Metrics count each INVITE the handler settles (answered, refused, cancelled).
+    telephony.onInbound(this.deps.hooks?.inbound(manager.handleInbound) ?? manager.handleInbound);
     return manager;
   }
 

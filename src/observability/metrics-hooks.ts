@@ -1,3 +1,5 @@
+import type { InboundCall } from '../telephony/port.js';
+
 /**
  * What the call layer, the action engine and the outbox report to metrics, as plain callbacks. The
  * layers import these types only; prom-client stays in `metrics.ts`. Each callback is a counter
@@ -22,8 +24,13 @@ export interface TurnProviders {
   synthesizer: string;
 }
 
-/** Reported by the call layer (CallManager, CallSession). */
+/** Reported by the call layer (CallRuntime, CallManager, CallSession). */
 export interface CallHooks {
+  /**
+   * Wraps the inbound handler the call layer installs on the backend, to count INVITEs by result
+   * (the handler and the call it is given behave as before).
+   */
+  inbound(handler: (call: InboundCall) => void | Promise<void>): (call: InboundCall) => void | Promise<void>;
   /** A call ended, with its typed cause (HangupCause). */
   callEnded(direction: 'inbound' | 'outbound', cause: string): void;
   /**

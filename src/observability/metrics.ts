@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { InboundCall, TelephonyStats } from '../telephony/port.js';
+import type { TelephonyStats } from '../telephony/port.js';
 import type {
   ActionRunReport,
   AdmissionSource,
@@ -35,7 +35,7 @@ const SPEECH_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
 /**
  * The server's Prometheus metrics: one Registry per server (tests run several servers in one process,
  * so nothing goes to prom-client's global registry). Counters and histograms are fed by the hooks the
- * layers call (`callHooks`, `actionRun`, `outboxSettled`, `inboundHandler`); gauges that describe
+ * layers call (`callHooks`, including the inbound handler's wrapper, `actionRun`, `outboxSettled`); gauges that describe
  * state (live calls, outbox backlog, media lateness, admission, bans) are read from their sources when
  * Prometheus scrapes, so keeping them costs nothing between scrapes.
  */
@@ -252,6 +252,7 @@ export class CallwrightMetrics {
     );
 
     this.callHooks = {
+      inbound: (handler) => countInvites(handler, (result) => this.invites.inc({ result })),
       callEnded: (direction, cause) => this.callsEnded.inc({ direction, cause }),
       transfer: (outcome, refer) => {
         this.transfers.inc({ mode: outcome.mode, method: outcome.method, result: outcome.result });
@@ -291,11 +292,6 @@ export class CallwrightMetrics {
   /** DigestBans (its `stats()`); until one is registered, bans read zero. */
   registerBans(source: DigestBanSource): void {
     this.bans = source;
-  }
-
-  /** Wraps the telephony backend's inbound handler to count INVITEs by result. */
-  inboundHandler(handler: (call: InboundCall) => void | Promise<void>): (call: InboundCall) => Promise<void> {
-    return countInvites(handler, (result) => this.invites.inc({ result }));
   }
 
   /** An action run finished (RunHistory). */

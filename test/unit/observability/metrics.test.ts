@@ -76,7 +76,7 @@ describe('metrics registry', () => {
   it('counts each INVITE once by what became of it; the handler sees the backend call behind the wrapper', async () => {
     const m = fresh();
     const answered = inbound();
-    await m.inboundHandler(async (call) => {
+    await m.callHooks.inbound(async (call) => {
       expect(call.info).toBe(answered.info);
       await call.ring();
       await call.answer();
@@ -84,17 +84,17 @@ describe('metrics registry', () => {
       answered.cancel();
     })(answered);
     const refused = inbound();
-    await m.inboundHandler((call) => call.reject(404))(refused);
+    await m.callHooks.inbound((call) => call.reject(404))(refused);
     expect(refused.rejected).toEqual([404]);
     const cancelled = inbound();
-    await m.inboundHandler(async (call) => {
+    await m.callHooks.inbound(async (call) => {
       await call.ring();
       (call as ReturnType<typeof inbound>).cancel();
       await call.cancelled;
     })(cancelled);
     const broken = inbound();
     await expect(
-      m.inboundHandler(() => {
+      m.callHooks.inbound(() => {
         throw new Error('handler bug');
       })(broken),
     ).rejects.toThrow('handler bug');
