@@ -23,6 +23,7 @@ import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
 import { CallwrightMetrics } from './observability/metrics.js';
 import { startMetricsListener } from './observability/metrics-listener.js';
 import { OutboxRepository } from './delivery/outbox-repository.js';
+import { createTracing } from './observability/tracing.js';
 
 export interface RunningServer {
   config: Config;
@@ -68,6 +69,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // One registry per server: several servers may run in one process (tests).
   const metrics = config.metrics.enabled ? new CallwrightMetrics() : undefined;
 
+  // Off by default: then the no-op tracing, and the OpenTelemetry SDK is never loaded.
+  const tracing = await createTracing(config.tracing);
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
   const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
@@ -86,14 +89,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     speech: ears,
     durableVoicemailEmail: true,
     ...(metrics ? { hooks: metrics.callHooks } : {}),
+    tracing,
   });
-  const integrations = createIntegrationServices(config, { store });
+  const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
   // LLM and summarizer, booking.
   const services: ActionIntegrations = {
     ...integrations,
-    ...createLlmServices(config.llm),
+    ...createLlmServices(config.llm, tracing.enabled ? tracing.fetch(fetch) : undefined),
     booking: createBookingService(config, store),
+    tracing,
   };
   const actions = createActionRuntime(store, config, logger, {
     services,
@@ -165,6 +170,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await ears.close();
       await actions.stop();
       integrations.mailer.close();
+      // After the worker: the last deliveries' spans are in the batch this exports.
+      await tracing
+        .shutdown()
+        .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
       store.close();
       logger.info('callwright stopped');
     },

@@ -47,6 +47,7 @@ export function createActionRuntime(
     logger,
     handlers: [engine.deliveryHandler(), ...(extra.handlers ?? [])],
     ...(extra.onSettled ? { onSettled: extra.onSettled } : {}),
+    ...(extra.services?.tracing ? { tracing: extra.services.tracing } : {}),
   }).worker;
   wake.worker = worker;
   return {

@@ -23,6 +23,7 @@ import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
 import type { CallHooks } from '../observability/metrics-hooks.js';
+import { noTracing, type Tracing } from '../observability/tracing.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -41,6 +42,10 @@ export interface CallManagerDeps {
   llmClient?: AgentDeps['llmClient'];
   /** Metrics: calls ended, transfers, turn latencies. */
   hooks?: CallHooks;
+  /** One trace per call (tracing on): the root span, and the agent's requests as its children. */
+  tracing?: Tracing;
+  /** `telephony.backend`, an attribute of the call's root span. */
+  backend?: string;
 }
 
 export interface OutboundRequest {
@@ -75,8 +80,11 @@ export class CallManager implements CallFlowSink {
   private draining = false;
   private readonly log: Logger;
 
+  private readonly tracing: Tracing;
+
   constructor(private readonly deps: CallManagerDeps) {
     this.log = deps.logger.child({ component: 'calls' });
+    this.tracing = deps.tracing ?? noTracing;
   }
 
   get active(): number {
@@ -203,8 +211,14 @@ export class CallManager implements CallFlowSink {
     variables: Record<string, unknown>,
     sipCallId: string | null,
   ): CallSession {
+    // The agent's requests (webhook agent, LLM) are spans of this call's trace; the call id is known
+    // once the row exists, before the agent sends anything.
+    const traced: { callId?: string } = {};
+    const fetchFn = this.tracing.enabled
+      ? this.tracing.fetch(this.deps.fetch ?? fetch, () => traced.callId ?? null)
+      : this.deps.fetch;
     const brain = createAgent(agent, {
-      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(fetchFn ? { fetch: fetchFn } : {}),
       ...(this.deps.llm ? { llm: this.deps.llm } : {}),
       ...(this.deps.llmClient ? { llmClient: this.deps.llmClient } : {}),
     });
@@ -222,6 +236,15 @@ export class CallManager implements CallFlowSink {
       variables,
       started_at: new Date().toISOString(),
     });
+    traced.callId = row.id;
+    // Root span attributes: no numbers (PII), only what the call is.
+    if (this.tracing.enabled)
+      this.tracing.startCall(row.id, {
+        'callwright.call.direction': direction,
+        'callwright.agent.id': agent.id,
+        'callwright.agent.kind': agent.kind,
+        ...(this.deps.backend ? { 'callwright.telephony.backend': this.deps.backend } : {}),
+      });
     const session = new CallSession(
       {
         callId: row.id,
@@ -239,7 +262,10 @@ export class CallManager implements CallFlowSink {
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
         ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
-        onEnded: (s) => this.sessions.delete(s.id),
+        onEnded: (s) => {
+          this.sessions.delete(s.id);
+          this.endTrace(s.id);
+        },
       },
     );
     this.sessions.set(row.id, session);
@@ -247,6 +273,17 @@ export class CallManager implements CallFlowSink {
     if (hooks) void session.ended.then((e) => hooks.callEnded(direction, e.cause));
     session.log.info({ direction, from, to }, 'call started');
     return session;
+  }
+
+  /** Ends the call's root span with the outcome its row ended with (after-call rows already hold its traceparent). */
+  private endTrace(callId: string): void {
+    if (!this.tracing.enabled) return;
+    const row = this.deps.store.calls.get(callId);
+    this.tracing.endCall(callId, {
+      'callwright.call.outcome': row?.outcome ?? 'unknown',
+      ...(row?.end_reason ? { 'callwright.call.end_reason': row.end_reason } : {}),
+      ...(row?.duration_ms != null ? { 'callwright.call.duration_ms': row.duration_ms } : {}),
+    });
   }
 
   private async dialOut(session: CallSession, req: OutboundRequest): Promise<void> {

@@ -11,6 +11,7 @@ import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager } from './call-manager.js';
 import { ensureDemoAgent } from './demo-agent.js';
 import type { CallHooks } from '../observability/metrics-hooks.js';
+import type { Tracing } from '../observability/tracing.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -42,6 +43,8 @@ export class CallRuntime {
       durableVoicemailEmail?: boolean;
       /** Metrics: calls ended, transfers, turn latencies. */
       hooks?: CallHooks;
+      /** One trace per call when tracing is on. */
+      tracing?: Tracing;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -68,6 +71,8 @@ export class CallRuntime {
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
       llm: this.config.llm,
       ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
+      ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
+      backend: this.config.telephony.backend,
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {

@@ -465,6 +465,29 @@ export const BookingConfig = Type.Object(
   Strict,
 );
 
+export const TracingConfig = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description: 'Export OpenTelemetry traces and send traceparent on outgoing HTTP',
+    }),
+    otlp_endpoint: Type.String({
+      description: 'OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces (required when enabled)',
+    }),
+    service_name: Type.String({ minLength: 1, description: 'service.name of the exported spans' }),
+    sample_ratio: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Share of calls traced (0..1); a continued trace keeps its own decision',
+    }),
+    headers: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+        description: 'Headers sent with every export (a collector API key)',
+      }),
+    ),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -486,6 +509,7 @@ export const ConfigSchema = Type.Object(
     crm: CrmConfig,
     llm: LlmConfig,
     booking: BookingConfig,
+    tracing: TracingConfig,
   },
   Strict,
 );
@@ -503,3 +527,4 @@ export type TurnSettings = Static<typeof TurnConfig>;
 export type HttpSettings = Static<typeof HttpConfig>;
 export type LlmSettings = Static<typeof LlmConfig>;
 export type BookingSettings = Static<typeof BookingConfig>;
+export type TracingSettings = Static<typeof TracingConfig>;

@@ -37,6 +37,8 @@ export interface OutboxRow {
   blocked: boolean;
   /** Outputs of the earlier rows of the chain, written when this row was released. */
   prior: Record<string, unknown>;
+  /** W3C trace context of the call that queued the row (tracing on), continued by its delivery. */
+  traceparent: string | null;
 }
 
 /**

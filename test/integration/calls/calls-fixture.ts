@@ -9,6 +9,7 @@ import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
+import type { Tracing } from '../../../src/observability/tracing.js';
 
 export const SETTINGS: CallsSettings = {
   default_agent: '',
@@ -28,7 +29,7 @@ export const SETTINGS: CallsSettings = {
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean } = {},
+  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean; tracing?: Tracing } = {},
 ) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -52,6 +53,7 @@ export function callsFixture(
     types: [...testTypes(log as never), ...flowTypes],
     actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
     outbox: { max_attempts: 3 },
+    ...(options.tracing ? { services: { tracing: options.tracing } } : {}),
   });
   const manager = new CallManager({
     store: t.store,
@@ -61,6 +63,7 @@ export function callsFixture(
     trunks,
     logger: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
+    ...(options.tracing ? { tracing: options.tracing, backend: 'fake' } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
