@@ -20,9 +20,9 @@ import type { CallLegDeps, EmbeddedCallLeg } from './embedded-call-leg.js';
 import { EmbeddedInboundCall } from './embedded-inbound-call.js';
 import type { MediaEngine } from './media/media-session.js';
 import { dial } from './outbound-dialer.js';
-import { AccessControl } from './sip/access-control.js';
+import { AccessControl } from '../sip/access-control.js';
 import { DidRouter } from './sip/did-router.js';
-import { DigestVerifier } from './sip/digest-auth.js';
+import { CALLWRIGHT_REALM, DigestVerifier } from '../sip/digest-auth.js';
 import { DigestBans } from '../sip/digest-bans.js';
 import type { NameAddr } from './sip/sip-uri.js';
 import { SipStack } from './sip/sip-stack.js';
@@ -95,7 +95,7 @@ export class EmbeddedTelephony implements Telephony {
       stack: this.stack,
       access,
       dids: new DidRouter(sip.dids),
-      digest: new DigestVerifier('callwright'),
+      digest: new DigestVerifier(CALLWRIGHT_REALM),
       bans: this.bans,
       logger: this.log,
       onInvite: (invite) => this.onInvite(invite),

@@ -22,7 +22,6 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
-import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from '../sip/address-range.js';
 import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { AudioForkServer } from './audio-fork-server.js';
 import { ensureAudioForkModule } from './audio-fork-module.js';
@@ -30,6 +29,8 @@ import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
+import { InboundAccess, type InboundAccessSettings } from './inbound-access.js';
+import type { DigestBans } from '../sip/digest-bans.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
 import { SharedPaths } from './shared-paths.js';
 import { customHeaders, parseNameAddr } from './sip-messages.js';
@@ -45,6 +46,8 @@ export interface FreeswitchTelephonyDeps {
   settings: FreeswitchSettings;
   /** `sip.trunks`: shared with the embedded backend. */
   trunks: TrunkSettings[];
+  /** `sip.allow`, `sip.scanner_user_agents`, `sip.auth_bans`; absent = every source admitted. */
+  access?: InboundAccessSettings;
   /** Defaults from the sip section. */
   ringTimeoutMs?: number;
   referNotifyTimeoutMs?: number;
@@ -70,8 +73,10 @@ export class FreeswitchTelephony implements Telephony {
   private readonly audioFork: AudioForkServer;
   /** mod_audio_fork checks per media-server connection (a reconnect is a new FreeSWITCH, maybe restarted). */
   private readonly forkModule = new WeakMap<FsMediaServer, Promise<void>>();
-  /** Each trunk's inbound_allow, parsed once (a bad entry fails the start, naming it, as on embedded). */
-  private readonly trunkRanges: Array<{ trunk: TrunkSettings; ranges: AddressRange[] }>;
+  /** Who may call in (sip.allow, inbound_allow, digest); a bad entry fails the start, naming it. */
+  private readonly access: InboundAccess;
+  /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
+  readonly bans: DigestBans;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
   private readonly log: Logger;
   private started = false;
@@ -79,12 +84,8 @@ export class FreeswitchTelephony implements Telephony {
   constructor(private readonly deps: FreeswitchTelephonyDeps) {
     const s = deps.settings;
     this.log = deps.logger.child({ component: 'telephony-freeswitch' });
-    this.trunkRanges = deps.trunks.map((trunk, i) => ({
-      trunk,
-      ranges: (trunk.inbound_allow ?? []).map((entry, j) =>
-        parseAddressRange(entry, `sip.trunks[${i}].inbound_allow[${j}]`),
-      ),
-    }));
+    this.access = new InboundAccess(deps.trunks, deps.access, this.log);
+    this.bans = this.access.bans;
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
@@ -124,6 +125,7 @@ export class FreeswitchTelephony implements Telephony {
     await Promise.allSettled([...this.legs].map((leg) => leg.hangup('shutdown')));
     this.pool.stop();
     this.link.stop();
+    this.access.close();
     await this.audioFork.stop();
   }
 
@@ -157,6 +159,7 @@ export class FreeswitchTelephony implements Telephony {
       activeDialogs: this.legs.size,
       mediaServersUp: this.pool.handles.length - down,
       mediaServersDown: down,
+      droppedRequests: this.access.dropped,
     };
     for (const h of this.pool.handles) stats[`legs:${h.name}`] = h.active;
     return stats;
@@ -305,16 +308,19 @@ export class FreeswitchTelephony implements Telephony {
   }
 
   private onInvite(req: SrfRequest, res: SrfResponse): void {
+    // Bans, sip.allow/inbound_allow and digest come first: an unauthenticated INVITE takes no capacity.
+    const admitted = this.access.admit(req, res);
+    if (!admitted) return;
+    const trunk = admitted.trunk;
     const handler = this.handler;
     if (!handler) {
       res.send(480, 'No handler');
       return;
     }
-    const info = this.inboundInfo(req);
+    const info = this.inboundInfo(req, trunk);
     const call = new FreeswitchInboundCall(info, req, res, {
       candidates: () => this.pool.candidates(),
-      makeLeg: (i, ep, dialog, server) =>
-        this.makeLeg(i, ep, dialog, server, this.trunkFor(req.source_address)),
+      makeLeg: (i, ep, dialog, server) => this.makeLeg(i, ep, dialog, server, trunk),
       answerTimeoutMs: this.deps.settings.operation_timeout_ms,
     });
     Promise.resolve()
@@ -370,17 +376,7 @@ export class FreeswitchTelephony implements Telephony {
     return { uri: trunkRequestUri(t.number, trunk), trunk };
   }
 
-  /** The trunk whose inbound_allow (or host) covers a source address. */
-  private trunkFor(address: string): TrunkSettings | undefined {
-    const ip = parseAddress(address);
-    return this.trunkRanges.find(
-      ({ trunk, ranges }) =>
-        trunk.host === address || (ip !== undefined && ranges.some((r) => inAddressRange(ip, r))),
-    )?.trunk;
-  }
-
-  private inboundInfo(req: SrfRequest): CallInfo {
-    const trunk = this.trunkFor(req.source_address);
+  private inboundInfo(req: SrfRequest, trunk: TrunkSettings | undefined): CallInfo {
     const info: CallInfo = {
       id: randomUUID(),
       sipCallId: req.get('Call-ID') ?? '',

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/schema.js';
 import { createLogger } from '../../../src/logging/logger.js';
-import { answerChallenge, DigestVerifier } from '../../../src/telephony/embedded/sip/digest-auth.js';
+import { answerChallenge, DigestVerifier } from '../../../src/telephony/sip/digest-auth.js';
 import { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded-telephony.js';
 import { createMediaEngine, type RtpMediaEngine } from '../../../src/telephony/embedded/media/index.js';
 import type { CallInfo } from '../../../src/telephony/port.js';

@@ -5,9 +5,9 @@
  */
 import type { Logger } from '../../../logging/logger.js';
 import type { DigestBans } from '../../sip/digest-bans.js';
-import type { AccessControl } from './access-control.js';
+import type { AccessControl } from '../../sip/access-control.js';
 import type { DidRouter } from './did-router.js';
-import type { DigestVerifier } from './digest-auth.js';
+import type { DigestVerifier } from '../../sip/digest-auth.js';
 import { buildResponse, newTag, type ResponseOptions } from './sip-builder.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
 import type { SipStack } from './sip-stack.js';

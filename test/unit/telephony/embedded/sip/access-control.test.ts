@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessControl } from '../../../../../src/telephony/embedded/sip/access-control.js';
+import { AccessControl } from '../../../../../src/telephony/sip/access-control.js';
 import { parseAddressRange as parseCidr } from '../../../../../src/telephony/sip/address-range.js';
 import { DidRouter } from '../../../../../src/telephony/embedded/sip/did-router.js';
 

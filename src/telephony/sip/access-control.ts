@@ -2,13 +2,8 @@
  * Who may send us requests: trunks and PBXs by source IP/CIDR and/or digest credentials. Everything
  * else gets the same answer whether or not the called user exists, and known scanners get no answer.
  */
-import type { SipTrunkSettings } from '../../../config/schema.js';
-import {
-  inAddressRange,
-  parseAddress,
-  parseAddressRange,
-  type AddressRange,
-} from '../../sip/address-range.js';
+import type { SipTrunkSettings } from '../../config/schema.js';
+import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from './address-range.js';
 
 export type AccessDecision =
   | { verdict: 'allow'; trunk?: string }

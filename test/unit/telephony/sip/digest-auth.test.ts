@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DigestVerifier, answerChallenge } from '../../../../../src/telephony/embedded/sip/digest-auth.js';
+import { DigestVerifier, answerChallenge } from '../../../../src/telephony/sip/digest-auth.js';
 
 describe('digest auth', () => {
   const verifier = new DigestVerifier('callwright');
