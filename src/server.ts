@@ -11,6 +11,7 @@ import { recoverOpenCalls } from './actions/call-recovery.js';
 import type { ActionIntegrations } from './actions/action-type.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
+import { FreeswitchTelephony } from './telephony/freeswitch/freeswitch-telephony.js';
 import { EmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
@@ -122,8 +123,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }),
     );
     actions.engine.history.onFinished(metrics.actionRun);
-    // Digest brute-force protection is the embedded backend's (drachtio-server challenges for freeswitch).
-    if (telephony instanceof EmbeddedTelephony) metrics.registerBans(telephony.bans);
+    // Both backends keep their digest brute-force protection in `bans`.
+    if (telephony instanceof EmbeddedTelephony || telephony instanceof FreeswitchTelephony)
+      metrics.registerBans(telephony.bans);
   }
   const ownMetricsPort = metrics !== undefined && config.metrics.port !== 0;
   const api = await buildApi({
