@@ -1,12 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { CallwrightError } from '../errors.js';
+import { isSignedRecordingRequest } from './routes/call-recording.js';
 
 /**
  * Paths reachable without a key: liveness, readiness, the API description, and provider webhooks
  * (`/webhooks/…`), which authenticate themselves: by the provider's signature or token when one is
- * configured, else by `requireApiKey` in the route. `/metrics` is open unless `metrics.require_key`
- * is set, which its route checks itself.
+ * configured, else by `requireApiKey` in the route. Signed recording links check their signature in
+ * the route (src/api/routes/call-recording.ts). `/metrics` is open unless `metrics.require_key` is
+ * set, which its route checks itself.
  */
 export function isPublicPath(url: string): boolean {
   const p = url.split('?')[0] ?? '';
@@ -16,7 +18,8 @@ export function isPublicPath(url: string): boolean {
     p === '/metrics' ||
     p === '/docs' ||
     p.startsWith('/docs/') ||
-    p.startsWith('/webhooks/')
+    p.startsWith('/webhooks/') ||
+    isSignedRecordingRequest(url)
   );
 }
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 import { CallsConfig } from '../calls/calls-config.js';
+import { RecordingConfig } from '../calls/recording/recording-config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -88,6 +89,13 @@ export const SipTrunkConfig = Type.Object(
     }),
     inbound_username: Type.String({ default: '', description: 'Digest user the trunk must authenticate as' }),
     inbound_password: Type.String({ default: '' }),
+    // Admission control per trunk (see AdmissionConfig): absent or 0 = only the totals apply.
+    max_concurrent_calls: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Calls of this trunk (in and out) at once; 0 = no limit' }),
+    ),
+    max_calls_per_second: Type.Optional(
+      Type.Number({ minimum: 0, description: 'New calls of this trunk per second; 0 = no limit' }),
+    ),
   },
   Strict,
 );
@@ -487,6 +495,31 @@ export const TracingConfig = Type.Object(
   },
   Strict,
 );
+// ---- admission control (src/calls/admission.ts; docs/operations.md "Admission control") ----
+export const AdmissionConfig = Type.Object(
+  {
+    max_concurrent_calls: Type.Integer({
+      minimum: 0,
+      description:
+        'Calls at once, in and out together; over it a new call gets 503 + Retry-After; 0 = no limit',
+    }),
+    max_calls_per_second: Type.Number({
+      minimum: 0,
+      description: 'New calls per second (token bucket, burst of one second); 0 = no limit',
+    }),
+    retry_after_s: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      description: 'Retry-After (seconds) sent with every 503 a refused call or OPTIONS probe gets',
+    }),
+    auto: Type.Boolean({
+      description: 'Refuse new calls while the event loop is overloaded (delay measured by perf_hooks)',
+    }),
+  },
+  Strict,
+);
+export type AdmissionSettings = Static<typeof AdmissionConfig>;
+// ---- end of admission control ----
 
 export const ConfigSchema = Type.Object(
   {
@@ -503,6 +536,7 @@ export const ConfigSchema = Type.Object(
     outbox: OutboxConfig,
     mail: MailConfig,
     calls: CallsConfig,
+    admission: AdmissionConfig,
     contacts: ContactsConfig,
     http: HttpConfig,
     sms: SmsConfig,
@@ -510,6 +544,8 @@ export const ConfigSchema = Type.Object(
     llm: LlmConfig,
     booking: BookingConfig,
     tracing: TracingConfig,
+    // Whole-call recording: storage, retention, links, recording-ready webhook (docs/recording.md).
+    recording: RecordingConfig,
   },
   Strict,
 );

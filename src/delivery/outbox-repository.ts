@@ -299,6 +299,20 @@ export class OutboxRepository {
     return { waiting: w.n, oldestWaitingCreatedAt: w.oldest, dead: d.n };
   }
 
+  /**
+   * Rows a drain waits for: being delivered, or pending and due by `beforeMs` (epoch ms). A row whose
+   * next attempt falls after the drain window cannot finish in it, so it is not waited for.
+   */
+  outstanding(beforeMs: number): number {
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS n FROM outbox WHERE status = 'processing'
+            OR (status = 'pending' AND blocked = 0 AND next_attempt_at <= ?)`,
+      )
+      .get(beforeMs) as { n: number };
+    return row.n;
+  }
+
   /** Puts a dead row back to pending with a fresh set of attempts. */
   replay(id: number, now = Date.now()): OutboxRow {
     const row = this.get(id);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SipSettings, SipTrunkSettings } from '../../config/schema.js';
 import type { Logger } from '../../logging/logger.js';
 import type {
+  AdmissionGate,
   CallInfo,
   DialOutcome,
   DialRequest,
@@ -36,6 +37,9 @@ export interface EmbeddedTelephonyDeps {
   ownsMedia?: boolean;
 }
 
+/** Retry-After of a 503 for want of RTP ports when no admission gate is installed. */
+const DEFAULT_RETRY_AFTER_S = 5;
+
 export type InboundHandler = (call: InboundCall) => void | Promise<void>;
 
 function party(addr: NameAddr): Party {
@@ -63,6 +67,9 @@ export class EmbeddedTelephony implements Telephony {
   readonly bans: DigestBans;
   private readonly log: Logger;
   private handler?: InboundHandler;
+  private gate?: AdmissionGate;
+  /** Admission places held by legs, freed when the leg ends. */
+  private readonly places = new Map<EmbeddedCallLeg, () => void>();
   private readonly legs = new Set<EmbeddedCallLeg>();
   private readonly inbound = new Set<EmbeddedInboundCall>();
   private started = false;
@@ -99,6 +106,7 @@ export class EmbeddedTelephony implements Telephony {
       bans: this.bans,
       logger: this.log,
       onInvite: (invite) => this.onInvite(invite),
+      admissionProbe: () => this.gate?.probe(),
     });
     this.stack.user = this.core;
   }
@@ -125,7 +133,9 @@ export class EmbeddedTelephony implements Telephony {
   async stop(): Promise<void> {
     if (!this.started || this.stopped) return;
     this.stopped = true;
-    for (const call of [...this.inbound]) await call.reject(503).catch(() => undefined);
+    // Calls still ringing are refused as a full node refuses them (RFC 3261 §21.5.4).
+    const retryAfterS = this.gate?.probe()?.retryAfterS ?? DEFAULT_RETRY_AFTER_S;
+    for (const call of [...this.inbound]) call.refuseUnavailable(retryAfterS);
     await Promise.all(
       [...this.legs].map((leg) =>
         Promise.race([leg.hangup('shutdown'), new Promise((r) => setTimeout(r, 2000))]),
@@ -138,6 +148,10 @@ export class EmbeddedTelephony implements Telephony {
 
   onInbound(handler: InboundHandler): void {
     this.handler = handler;
+  }
+
+  setAdmissionGate(gate: AdmissionGate): void {
+    this.gate = gate;
   }
 
   dial(request: DialRequest): Promise<DialOutcome> {
@@ -197,12 +211,33 @@ export class EmbeddedTelephony implements Telephony {
       referNotifyTimeoutMs: this.deps.sip.refer_notify_timeout_ms,
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
       trunks: this.deps.sip.trunks,
-      onEnded: (leg) => this.legs.delete(leg),
+      onEnded: (leg) => {
+        this.legs.delete(leg);
+        this.places.get(leg)?.();
+        this.places.delete(leg);
+      },
     };
   }
 
   private onInvite(invite: NewInvite): void {
     const { request, source } = invite;
+    // Admission first, before anything is sent for the call (not even 100 Trying): a refused caller
+    // hears only 503 + Retry-After (RFC 3261 §21.5.4) and tries another node at once.
+    const decision = this.gate?.admit({
+      direction: 'inbound',
+      ...(invite.trunk ? { trunk: invite.trunk } : {}),
+    });
+    if (decision && !decision.admitted) {
+      this.log.debug(
+        { reason: decision.refusal.reason, limit: decision.refusal.limit },
+        'inbound call refused',
+      );
+      this.core.respond(invite.tx, 503, {
+        headers: [['Retry-After', String(decision.refusal.retryAfterS)]],
+      });
+      return;
+    }
+    const release = decision?.release ?? (() => undefined);
     const headers: Record<string, string> = {};
     for (const [name, value] of request.headers.entries()) {
       const lower = name.toLowerCase();
@@ -219,15 +254,21 @@ export class EmbeddedTelephony implements Telephony {
       headers,
       ...(invite.trunk ? { trunk: invite.trunk } : {}),
     };
-    const guard: { timer?: NodeJS.Timeout } = {};
+    const guard: { timer?: NodeJS.Timeout; leg?: EmbeddedCallLeg } = {};
     const call: EmbeddedInboundCall = new EmbeddedInboundCall(
       {
         ...this.legDeps(this.trunk(invite.trunk)),
         media: this.deps.media,
-        onLeg: (leg) => this.legs.add(leg),
+        onLeg: (leg) => {
+          guard.leg = leg;
+          this.legs.add(leg);
+          this.places.set(leg, release);
+        },
         onSettled: () => {
           this.inbound.delete(call);
           this.stack.timers.clear(guard.timer);
+          // Answered calls keep their place until the leg ends.
+          if (!guard.leg) release();
         },
       },
       invite,
@@ -243,11 +284,23 @@ export class EmbeddedTelephony implements Telephony {
     guard.timer = this.stack.timers.set(this.deps.sip.ring_timeout_ms, () => {
       if (call.pending) void call.reject(480);
     });
-    Promise.resolve()
-      .then(() => this.handler?.(call))
-      .catch((err: unknown) => {
-        this.log.error({ err, callId: info.id }, 'inbound handler failed');
-        if (call.pending) void call.reject(500);
-      });
+    call.reserveMedia().then(
+      () => {
+        if (!call.pending) return;
+        Promise.resolve()
+          .then(() => this.handler?.(call))
+          .catch((err: unknown) => {
+            this.log.error({ err, callId: info.id }, 'inbound handler failed');
+            if (call.pending) void call.reject(500);
+          });
+      },
+      (err: unknown) => {
+        // No RTP port (MediaEngine.createSession failed): 503 + Retry-After before any ringing.
+        const message = `no media for the call: ${(err as Error).message}`;
+        const refusal = this.gate?.refuse('rtp-ports', message);
+        this.log.warn({ callId: info.id, err: (err as Error).message }, 'inbound call refused: no RTP port');
+        call.refuseUnavailable(refusal?.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
+      },
+    );
   }
 }

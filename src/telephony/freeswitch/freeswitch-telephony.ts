@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logging/logger.js';
 import {
   classifyTarget,
+  type AdmissionGate,
+  type AdmissionRefusal,
   type CallInfo,
   type DialOutcome,
   type DialRequest,
@@ -78,6 +80,9 @@ export class FreeswitchTelephony implements Telephony {
   /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
   readonly bans: DigestBans;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
+  private gate: AdmissionGate | undefined;
+  /** Admission places held by legs of calls in, freed when the leg ends. */
+  private readonly places = new Map<FreeswitchCallLeg, () => void>();
   private readonly log: Logger;
   private started = false;
 
@@ -102,6 +107,11 @@ export class FreeswitchTelephony implements Telephony {
       logger: this.log,
     });
     this.srf.invite((req, res) => this.onInvite(req, res));
+    this.srf.options((req, res) => this.onOptions(res));
+  }
+
+  setAdmissionGate(gate: AdmissionGate): void {
+    this.gate = gate;
   }
 
   async start(): Promise<void> {
@@ -307,6 +317,39 @@ export class FreeswitchTelephony implements Telephony {
     }
   }
 
+  /**
+   * OPTIONS probes (a dispatcher, a trunk's keep-alive, RFC 3261 §11.2): 503 + Retry-After while full
+   * or draining, so the dispatcher takes this node out; 200 otherwise.
+   */
+  private onOptions(res: SrfResponse): void {
+    const full = this.gate?.probe();
+    if (full) res.send(503, { headers: { 'Retry-After': String(full.retryAfterS) } });
+    else res.send(200, { headers: { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY' } });
+  }
+
+  /**
+   * Admission before our first response. drachtio-server itself has already sent 100 Trying (it does
+   * for every new INVITE before handing it to an application: DrachtioController::
+   * processMessageStatelessly), so a refused caller sees 100 then 503 + Retry-After, never a 180.
+   */
+  private admitInbound(res: SrfResponse, trunkSettings: TrunkSettings | undefined): (() => void) | undefined {
+    const trunk = trunkSettings?.name;
+    const decision = this.gate?.admit({ direction: 'inbound', ...(trunk ? { trunk } : {}) });
+    if (decision && !decision.admitted) return void this.refuse(res, decision.refusal);
+    // No media server to take the media: refuse now rather than after ringing (not pick(): it rotates).
+    if (!this.pool.handles.some((h) => this.pool.isUp(h))) {
+      decision?.release();
+      const message = 'no media server is connected';
+      return void this.refuse(res, this.gate?.refuse('rtp-ports', message) ?? fallbackRefusal(message));
+    }
+    return decision?.release ?? (() => undefined);
+  }
+
+  private refuse(res: SrfResponse, refusal: AdmissionRefusal): void {
+    this.log.debug({ reason: refusal.reason, limit: refusal.limit }, 'inbound call refused');
+    res.send(503, { headers: { 'Retry-After': String(refusal.retryAfterS) } });
+  }
+
   private onInvite(req: SrfRequest, res: SrfResponse): void {
     // Bans, sip.allow/inbound_allow and digest come first: an unauthenticated INVITE takes no capacity.
     const admitted = this.access.admit(req, res);
@@ -317,11 +360,18 @@ export class FreeswitchTelephony implements Telephony {
       res.send(480, 'No handler');
       return;
     }
+    const release = this.admitInbound(res, trunk);
+    if (!release) return;
     const info = this.inboundInfo(req, trunk);
     const call = new FreeswitchInboundCall(info, req, res, {
       candidates: () => this.pool.candidates(),
-      makeLeg: (i, ep, dialog, server) => this.makeLeg(i, ep, dialog, server, trunk),
+      makeLeg: (i, ep, dialog, server) => {
+        const leg = this.makeLeg(i, ep, dialog, server, trunk);
+        this.places.set(leg, release);
+        return leg;
+      },
       answerTimeoutMs: this.deps.settings.operation_timeout_ms,
+      onUnanswered: release,
     });
     Promise.resolve()
       .then(() => handler(call))
@@ -354,7 +404,11 @@ export class FreeswitchTelephony implements Telephony {
       },
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
-      onEnded: (leg) => this.legs.delete(leg),
+      onEnded: (leg) => {
+        this.legs.delete(leg);
+        this.places.get(leg)?.();
+        this.places.delete(leg);
+      },
     };
     const leg = new FreeswitchCallLeg(info, ep, dialog, server, deps);
     this.legs.add(leg);
@@ -410,6 +464,11 @@ export class FreeswitchTelephony implements Telephony {
     if (target.trunk) info.trunk = target.trunk.name;
     return info;
   }
+}
+
+/** A refusal when no admission gate is installed (tests, embedding without the call layer). */
+function fallbackRefusal(message: string): AdmissionRefusal {
+  return { reason: 'rtp-ports', retryAfterS: 5, limit: 'freeswitch.media_servers', message };
 }
 
 function cancelled(why: DialCancelReason | undefined): { cancelledBy?: DialCancelReason } {

@@ -355,6 +355,7 @@ describe('who may read /metrics, and where', () => {
   async function boot(
     metrics: Record<string, unknown>,
     sip: Record<string, unknown> = {},
+    admission: Record<string, unknown> = {},
   ): Promise<{
     server: RunningServer;
     apiKey: string;
@@ -368,6 +369,7 @@ describe('who may read /metrics, and where', () => {
         media: { address: '127.0.0.1', rtp_port_min: BASE + 300, rtp_port_max: BASE + 349 },
         calls: { demo_agent: false },
         metrics,
+        admission,
       }),
       { io: { out: (l) => lines.push(l), err: () => undefined, tty: false } },
     );
@@ -443,6 +445,34 @@ describe('who may read /metrics, and where', () => {
       expect(after.value('callwright_sip_auth_failures_total')).toBe(2);
       expect(after.value('callwright_sip_auth_bans_total')).toBe(1);
       expect(after.value('callwright_sip_auth_bans_active')).toBe(1);
+    } finally {
+      await stop();
+    }
+  }, 60_000);
+
+  it('INVITEs refused by admission control before ringing are counted by reason (AdmissionControl)', async () => {
+    const { server, stop } = await boot({}, {}, { max_calls_per_second: 1, auto: false });
+    try {
+      const url = `${server.apiUrl}/metrics`;
+      const before = await scrape(url);
+      expect(before.value('callwright_admission_refusals_total', { reason: 'rate' })).toBe(0);
+      // Three INVITEs at once: one token, so at least two get 503 + Retry-After (the sipp scenario
+      // expects another answer: only the counts matter here).
+      await runSipp({
+        scenario: 'uac-invite-expect-486.xml',
+        remote: `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`,
+        service: '1000',
+        localPort: BASE + 6,
+        calls: 3,
+        rate: 100,
+        timeoutMs: 20_000,
+      });
+      const after = await until(async () => {
+        const s = await scrape(url);
+        return s.value('callwright_admission_refusals_total', { reason: 'rate' }) >= 2 ? s : undefined;
+      }, 15_000);
+      expect(after.value('callwright_admission_refusals_total', { reason: 'concurrency' })).toBe(0);
+      expect(after.value('callwright_admission_draining')).toBe(0);
     } finally {
       await stop();
     }

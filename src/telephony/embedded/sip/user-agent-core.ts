@@ -42,6 +42,8 @@ export interface UserAgentCoreDeps {
   bans?: DigestBans;
   logger: Logger;
   onInvite(invite: NewInvite): void;
+  /** Admission state for OPTIONS: a refusal while full or draining, undefined when calls are taken. */
+  admissionProbe?(): { retryAfterS: number } | undefined;
 }
 
 export class UserAgentCore implements TransactionUser {
@@ -166,14 +168,19 @@ export class UserAgentCore implements TransactionUser {
     if (!admitted) return;
     if (this.refusedExtensions(request, tx)) return;
     switch (request.method) {
-      case 'OPTIONS':
-        // Keep-alive pings from trunks (RFC 3261 §11.2).
+      case 'OPTIONS': {
+        // Keep-alive pings from trunks and dispatcher probes (RFC 3261 §11.2). While full or draining
+        // the answer is what an INVITE would get, 503 + Retry-After (§21.5.4), so a dispatcher in
+        // front (Kamailio) takes this node out until it answers 200 again.
+        const full = this.deps.admissionProbe?.();
+        if (full) return void this.respond(tx, 503, { headers: [['Retry-After', String(full.retryAfterS)]] });
         return void this.respond(tx, 200, {
           headers: [
             ['Allow', ALLOW],
             ['Accept', 'application/sdp'],
           ],
         });
+      }
       case 'INVITE':
         return this.invite(request, tx, source, admitted.trunk);
       case 'BYE':
