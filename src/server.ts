@@ -11,7 +11,8 @@ import { recoverOpenCalls } from './actions/call-recovery.js';
 import type { ActionIntegrations } from './actions/action-type.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
-import { greetingHandler } from './telephony/embedded/index.js';
+import { FreeswitchTelephony } from './telephony/freeswitch/freeswitch-telephony.js';
+import { EmbeddedTelephony, greetingHandler } from './telephony/embedded/index.js';
 import { createSpeechSynthesizer } from './speech/index.js';
 import { CallRuntime } from './calls/call-runtime.js';
 import { SpeechServices } from './speech/speech-services.js';
@@ -20,6 +21,8 @@ import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
+import { CallwrightMetrics } from './observability/metrics.js';
+import { startMetricsListener } from './observability/metrics-listener.js';
 import { createTracing } from './observability/tracing.js';
 import { AdmissionControl } from './calls/admission.js';
 import { drainWindowMs } from './calls/call-manager.js';
@@ -50,6 +53,10 @@ export interface RunningServer {
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
+  /** The server's Prometheus metrics (absent when metrics.enabled is false). */
+  metrics?: CallwrightMetrics;
+  /** Where `/metrics` is served: the API's URL + /metrics, or the listener of its own (metrics.port). */
+  metricsUrl?: string;
   /** Limits on new calls; its stats() feed metrics. */
   admission: AdmissionControl;
   /** Programmatic stop: calls get `calls.drain_timeout_ms` (else 10 s), then everything closes. */
@@ -87,6 +94,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     io.out(`  API key: ${token}`);
   }
 
+  // One registry per server: several servers may run in one process (tests).
+  const metrics = config.metrics.enabled ? new CallwrightMetrics() : undefined;
+
   // Off by default: then the no-op tracing, and the OpenTelemetry SDK is never loaded.
   const tracing = await createTracing(config.tracing);
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
@@ -112,6 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     speech: ears,
     durableVoicemailEmail: true,
+    ...(metrics ? { hooks: metrics.callHooks } : {}),
     tracing,
     admission,
     recording,
@@ -133,12 +144,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
       ...recording.handlers(),
     ],
+    ...(metrics ? { onSettled: metrics.outboxSettled } : {}),
   });
   recording.attach(actions.engine);
   recording.kick = () => actions.worker.kick();
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
+  if (metrics) {
+    metrics.registerActiveCalls(() => manager.activeByDirection());
+    metrics.registerTelephony(telephony);
+    actions.engine.history.onFinished(metrics.actionRun);
+    metrics.registerAdmission(admission);
+    // Both backends keep their digest brute-force protection in `bans`.
+    if (telephony instanceof EmbeddedTelephony || telephony instanceof FreeswitchTelephony)
+      metrics.registerBans(telephony.bans);
+  }
+  const ownMetricsPort = metrics !== undefined && config.metrics.port !== 0;
   const api = await buildApi({
     store,
     config,
@@ -147,10 +169,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     actionEngine: actions.engine,
     recording,
     readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
+    ...(metrics && !ownMetricsPort ? { metrics } : {}),
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
   publicUrl ||= apiUrl;
+  const metricsListener =
+    metrics && ownMetricsPort
+      ? await startMetricsListener(
+          { metrics, requireKey: config.metrics.require_key, keys: store.apiKeys },
+          { host: config.metrics.host, port: config.metrics.port },
+        )
+      : undefined;
+  const metricsUrl = metrics ? `${metricsListener?.url ?? apiUrl}/metrics` : undefined;
   actions.start();
   recording.sweeper.start();
   // Recordings a crashed process left behind (their calls were closed by recovery above).
@@ -170,11 +201,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     backoffBaseMs: config.outbox.backoff_base_ms,
     backoffMaxMs: config.outbox.backoff_max_ms,
   });
+  metrics?.registerOutbox(outbox);
   const abortDrain = new AbortController();
   let closing: Promise<DrainReport> | undefined;
 
   const close = async (): Promise<void> => {
     await api.close();
+    await metricsListener?.close();
+    metrics?.close();
     await telephony.stop();
     await ears.close();
     await recording.close();
@@ -223,6 +257,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     logger,
     apiUrl,
+    ...(metrics ? { metrics, metricsUrl } : {}),
     admission,
     async stop() {
       closing ??= drain(config.calls.drain_timeout_ms ?? STOP_GRACE_MS, false);

@@ -2,7 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { Config } from '../config/schema.js';
 import { createOutboxWorker } from '../delivery/outbox-service.js';
-import type { OutboxWorker } from '../delivery/outbox-worker.js';
+import type { DeliveryReport, OutboxWorker } from '../delivery/outbox-worker.js';
 import type { DeliveryHandler } from '../delivery/delivery-handler.js';
 import { createActionEngine, type ActionEngine } from './action-engine.js';
 import type { ActionIntegrations, AnyActionType } from './action-type.js';
@@ -27,6 +27,8 @@ export function createActionRuntime(
     /** Types beyond the built-ins: the call layer's call-flow types (CallRuntime.actionTypes). */
     types?: readonly AnyActionType[];
     handlers?: DeliveryHandler[];
+    /** Told of each delivery's outcome once written (metrics). */
+    onSettled?: (report: DeliveryReport) => void;
   } = {},
 ): ActionRuntime {
   const wake: { worker?: OutboxWorker } = {};
@@ -44,6 +46,7 @@ export function createActionRuntime(
     settings: config.outbox,
     logger,
     handlers: [engine.deliveryHandler(), ...(extra.handlers ?? [])],
+    ...(extra.onSettled ? { onSettled: extra.onSettled } : {}),
     ...(extra.services?.tracing ? { tracing: extra.services.tracing } : {}),
   }).worker;
   wake.worker = worker;

@@ -58,6 +58,13 @@ export interface ActionStats {
   p95_ms: number | null;
 }
 
+/** A run that finished, as `RunHistory.onFinished` listeners see it. */
+export interface FinishedRun {
+  actionType: string;
+  status: RunStatus;
+  durationMs: number;
+}
+
 type Raw = Omit<ActionRunRecord, 'trigger' | 'inputs' | 'outputs'> & {
   trigger: string;
   inputs: string;
@@ -99,6 +106,7 @@ export class RunHistory {
   private readonly getStmt: Statement;
   private readonly durations: Statement;
   private readonly counts: Statement;
+  private readonly listeners: Array<(run: FinishedRun) => void> = [];
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -107,7 +115,7 @@ export class RunHistory {
     );
     this.finishStmt = db.prepare(
       `UPDATE action_runs SET status = @status, outputs = @outputs, attempts = @attempts, error = @error,
-         finished_at = @finished_at, duration_ms = @duration_ms WHERE id = @id`,
+         finished_at = @finished_at, duration_ms = @duration_ms WHERE id = @id RETURNING action_type`,
     );
     this.attemptStmt = db.prepare(
       'UPDATE action_runs SET status = @status, attempts = @attempts, error = @error, inputs = coalesce(@inputs, inputs) WHERE id = @id',
@@ -152,6 +160,11 @@ export class RunHistory {
     });
   }
 
+  /** Tells `listener` of every run that finishes (metrics); called after the row is written. */
+  onFinished(listener: (run: FinishedRun) => void): void {
+    this.listeners.push(listener);
+  }
+
   finish(
     id: string,
     result: {
@@ -162,7 +175,8 @@ export class RunHistory {
       durationMs: number;
     },
   ): void {
-    this.finishStmt.run({
+    // RETURNING gives the run's type from the same statement: no second query for the listeners.
+    const row = this.finishStmt.get({
       id,
       status: result.status,
       outputs: JSON.stringify(result.outputs ?? {}),
@@ -170,7 +184,10 @@ export class RunHistory {
       error: result.error ?? null,
       finished_at: nowIso(),
       duration_ms: Math.round(result.durationMs),
-    });
+    }) as { action_type: string } | undefined;
+    if (!row) return;
+    for (const listener of this.listeners)
+      listener({ actionType: row.action_type, status: result.status, durationMs: result.durationMs });
   }
 
   get(id: string): ActionRunRecord | undefined {

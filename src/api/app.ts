@@ -9,6 +9,7 @@ import { apiKeyGuard } from './auth.js';
 import { toApiError, validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { registerResourceRoutes } from './routes/index.js';
+import { metricsRoutes, type MetricsExposition } from './routes/metrics.js';
 
 export type ReadinessProbe = () =>
   Promise<{ ready: boolean; detail?: string }> | { ready: boolean; detail?: string };
@@ -25,6 +26,8 @@ export interface ApiDeps {
    * simulates with the same registry and services as calls do.
    */
   actionEngine: ActionEngine;
+  /** Served at `GET /metrics` on this port (absent: metrics off, or on a listener of their own). */
+  metrics?: MetricsExposition;
 }
 
 /** Builds the admin API without listening; tests use `app.inject`, `start` calls `listen`. */
@@ -65,6 +68,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', apiKeyGuard(deps.store.apiKeys));
   await app.register(async (scope) => healthRoutes(scope, deps));
+  const { metrics } = deps;
+  if (metrics) {
+    await app.register(async (scope) =>
+      metricsRoutes(scope, {
+        metrics,
+        requireKey: deps.config.metrics.require_key,
+        keys: deps.store.apiKeys,
+      }),
+    );
+  }
   await app.register(async (scope) => registerResourceRoutes(scope, deps));
   return app;
 }

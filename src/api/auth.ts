@@ -7,13 +7,15 @@ import { isSignedRecordingRequest } from './routes/call-recording.js';
  * Paths reachable without a key: liveness, readiness, the API description, and provider webhooks
  * (`/webhooks/…`), which authenticate themselves: by the provider's signature or token when one is
  * configured, else by `requireApiKey` in the route. Signed recording links check their signature in
- * the route (src/api/routes/call-recording.ts).
+ * the route (src/api/routes/call-recording.ts). `/metrics` is open unless `metrics.require_key` is
+ * set, which its route checks itself.
  */
 export function isPublicPath(url: string): boolean {
   const p = url.split('?')[0] ?? '';
   return (
     p === '/health' ||
     p === '/ready' ||
+    p === '/metrics' ||
     p === '/docs' ||
     p.startsWith('/docs/') ||
     p.startsWith('/webhooks/') ||

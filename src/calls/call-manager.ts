@@ -22,6 +22,7 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
+import type { CallHooks } from '../observability/metrics-hooks.js';
 import { noTracing, type Tracing } from '../observability/tracing.js';
 import { AdmissionRefusedError, type AdmissionControl } from './admission.js';
 import type { RecordingServices } from './recording/recording-services.js';
@@ -41,6 +42,8 @@ export interface CallManagerDeps {
   llm?: LlmSettings;
   /** The chat client of `llm` agents, when not the OpenAI-compatible HTTP one (benchmarks). */
   llmClient?: AgentDeps['llmClient'];
+  /** Metrics: calls ended, transfers, turn latencies. */
+  hooks?: CallHooks;
   /** One trace per call (tracing on): the root span, and the agent's requests as its children. */
   tracing?: Tracing;
   /** `telephony.backend`, an attribute of the call's root span. */
@@ -114,6 +117,13 @@ export class CallManager implements CallFlowSink {
 
   get active(): number {
     return this.sessions.size;
+  }
+
+  /** Live calls by direction (read when metrics are scraped). */
+  activeByDirection(): { inbound: number; outbound: number } {
+    const n = { inbound: 0, outbound: 0 };
+    for (const s of this.sessions.values()) n[s.init.direction]++;
+    return n;
   }
 
   get(callId: string): CallSession | undefined {
@@ -234,7 +244,8 @@ export class CallManager implements CallFlowSink {
     void this.sessions.get(callId)?.engineEvent(event);
   }
 
-  outcome(callId: string, runId: string | undefined, outcome: CallFlowOutcome): void {
+  outcome(callId: string, runId: string | undefined, outcome: CallFlowOutcome, refer?: string): void {
+    if (outcome.flow === 'transfer') this.deps.hooks?.transfer(outcome, refer);
     this.sessions.get(callId)?.flowOutcome(runId, outcome);
   }
 
@@ -348,6 +359,7 @@ export class CallManager implements CallFlowSink {
         engine: this.deps.engine,
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+        ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
         ...(this.deps.recording ? { recording: this.deps.recording } : {}),
         onEnded: (s) => {
           this.sessions.delete(s.id);
@@ -358,6 +370,8 @@ export class CallManager implements CallFlowSink {
       },
     );
     this.sessions.set(row.id, session);
+    const { hooks } = this.deps;
+    if (hooks) void session.ended.then((e) => hooks.callEnded(direction, e.cause));
     session.log.info({ direction, from, to }, 'call started');
     return session;
   }

@@ -11,6 +11,7 @@ import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
 import { CallManager, type CallsDrainReport } from './call-manager.js';
 import type { AdmissionControl } from './admission.js';
 import { ensureDemoAgent } from './demo-agent.js';
+import type { CallHooks } from '../observability/metrics-hooks.js';
 import type { Tracing } from '../observability/tracing.js';
 import type { RecordingServices } from './recording/recording-services.js';
 
@@ -27,7 +28,7 @@ export class CallRuntime {
   /** Reaches the manager once `attach` has built it (the types are built before the engine). */
   private readonly sink: CallFlowSink = {
     emit: (callId, event) => this.current?.emit(callId, event),
-    outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
+    outcome: (callId, runId, outcome, refer) => this.current?.outcome(callId, runId, outcome, refer),
     recording: (callId, active) => this.current?.recording(callId, active),
     pauseRecording: (callId, paused, by) => this.current?.pauseRecording(callId, paused, by),
   };
@@ -43,6 +44,8 @@ export class CallRuntime {
       speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
+      /** Metrics: calls ended, transfers, turn latencies. */
+      hooks?: CallHooks;
       /** One trace per call when tracing is on. */
       tracing?: Tracing;
       /** Limits on calls out (the backend admits calls in through the same object). */
@@ -75,6 +78,7 @@ export class CallRuntime {
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
       ...(this.deps.recording ? { recording: this.deps.recording } : {}),
       llm: this.config.llm,
+      ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
       ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
       backend: this.config.telephony.backend,
       ...(this.deps.admission ? { admission: this.deps.admission } : {}),
@@ -87,7 +91,8 @@ export class CallRuntime {
         logger.error({ err }, 'the demo agent could not be created');
       }
     }
-    telephony.onInbound(manager.handleInbound);
+    // Metrics count each INVITE the handler settles (answered, refused, cancelled).
+    telephony.onInbound(this.deps.hooks?.inbound(manager.handleInbound) ?? manager.handleInbound);
     return manager;
   }
 

@@ -26,6 +26,7 @@ import { spokenStream, type SpokenStream } from './speech/spoken-stream.js';
 import { CallListener } from './speech/call-listener.js';
 import { heardText } from './speech/heard-text.js';
 import { TurnLatency } from './turn-latency.js';
+import type { CallHooks } from '../observability/metrics-hooks.js';
 import type { CallRecordingControl } from './recording/call-recording-control.js';
 import type { RecordingServices } from './recording/recording-services.js';
 import type { CallRecordingResult } from '../telephony/port.js';
@@ -69,6 +70,8 @@ export interface CallSessionDeps {
   /** Whole-call recording (storage, links); without it no call is recorded. */
   recording?: RecordingServices;
   onEnded?: (session: CallSession) => void;
+  /** Metrics: each turn's latency breakdown. */
+  hooks?: CallHooks;
 }
 
 /** What the agent is saying now, so caller speech can stop it (barge-in). */
@@ -138,7 +141,18 @@ export class CallSession implements CallHandle {
     this.speech = deps.speech
       ? resolveSpeech(deps.speech.settings, init.agent.speech, init.agent.language)
       : undefined;
-    this.turns = new TurnLatency(this.recorder, () => (this.answeredAt ? Date.now() - this.answeredAt : 0));
+    const hooks = deps.hooks;
+    const providers = {
+      agentKind: init.agent.kind,
+      recognizer: this.speech?.recognizer ?? 'none',
+      synthesizer: this.speech?.synthesizer ?? 'none',
+    };
+    this.turns = new TurnLatency(
+      this.recorder,
+      () => (this.answeredAt ? Date.now() - this.answeredAt : 0),
+      undefined,
+      hooks && ((turn) => hooks.turn(providers, turn)),
+    );
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
     const record = init.record ?? init.agent.recording?.enabled ?? false;
     this.callRecording =

@@ -1,5 +1,6 @@
 import type { TurnMark } from '../agent/agent.js';
 import type { CallRecorder } from './call-recorder.js';
+import type { TurnReport } from '../observability/metrics-hooks.js';
 
 /** The moments of one turn, in order; each is ms after the end of the caller's speech. */
 export const TURN_MOMENTS = [
@@ -36,6 +37,8 @@ export class TurnLatency {
     private readonly recorder: CallRecorder,
     private readonly callMs: () => number,
     private readonly now: () => number = () => performance.now(),
+    /** Told of each recorded turn too (metrics). */
+    private readonly report?: (turn: TurnReport) => void,
   ) {}
 
   /** The caller's turn ended (voice activity): a new turn starts. */
@@ -79,6 +82,14 @@ export class TurnLatency {
       if (at !== undefined) ms[m] = Math.round(at - turn.endOfSpeech);
     }
     this.recorder.event('turn', { at_ms: turn.atMs, ...(turn.textOnly ? { text_only: true } : {}), ...ms });
+    this.report?.({
+      textOnly: turn.textOnly,
+      finalTranscript: ms.final_transcript,
+      firstToken: ms.first_token,
+      firstSentence: ms.first_sentence,
+      firstAudio: ms.first_audio,
+      firstPacket: ms.first_packet,
+    });
   }
 
   private set(moment: TurnMoment): void {

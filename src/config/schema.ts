@@ -33,6 +33,24 @@ export const ApiConfig = Type.Object(
   Strict,
 );
 
+/** Prometheus exposition (`GET /metrics`, docs/metrics.md). */
+export const MetricsConfig = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Serve Prometheus metrics at /metrics' }),
+    require_key: Type.Boolean({
+      description: 'Ask for an API key at /metrics (the metrics hold no personal data; default open)',
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        '0 = serve /metrics on the admin API port; otherwise a listener of its own on metrics.host',
+    }),
+    host: Type.String({ minLength: 1, description: 'Bind address of the own metrics listener (port > 0)' }),
+  },
+  Strict,
+);
+
 export const LogConfig = Type.Object(
   {
     level: Type.Union(
@@ -511,6 +529,7 @@ export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
     api: ApiConfig,
+    metrics: MetricsConfig,
     log: LogConfig,
     telephony: TelephonyConfig,
     freeswitch: FreeswitchConfig,
@@ -536,6 +555,7 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
+export type MetricsSettings = Static<typeof MetricsConfig>;
 export type ActionsSettings = Static<typeof ActionsConfig>;
 export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;

@@ -284,6 +284,22 @@ export class OutboxRepository {
   }
 
   /**
+   * What waits for delivery (pending or being delivered), when the oldest of it was written, and the
+   * dead letters: read when Prometheus scrapes (both counts use the status index).
+   */
+  backlog(): { waiting: number; oldestWaitingCreatedAt: string | null; dead: number } {
+    const w = this.db
+      .prepare(
+        "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status IN ('pending', 'processing')",
+      )
+      .get() as { n: number; oldest: string | null };
+    const d = this.db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'dead'").get() as {
+      n: number;
+    };
+    return { waiting: w.n, oldestWaitingCreatedAt: w.oldest, dead: d.n };
+  }
+
+  /**
    * Rows a drain waits for: being delivered, or pending and due by `beforeMs` (epoch ms). A row whose
    * next attempt falls after the drain window cannot finish in it, so it is not waited for.
    */

@@ -10,8 +10,9 @@ export interface CallFlowSink extends CallEventSink {
   /**
    * The typed outcome of a flow run (`runId` is the run's `action_runs` row): the call session moves to
    * handed-off on a completed transfer and hands the same value to the agent command that asked for it.
+   * `refer` is what became of the REFER a cold transfer tried (ReferAttempt outcome), for metrics.
    */
-  outcome?(callId: string, runId: string | undefined, outcome: CallFlowOutcome): void;
+  outcome?(callId: string, runId: string | undefined, outcome: CallFlowOutcome, refer?: string): void;
   /** A recording starts (true) or ends: keys pressed meanwhile (the end key) belong to it. */
   recording?(callId: string, active: boolean): void;
   /**

@@ -85,6 +85,12 @@ export function transferOutcome(
   };
 }
 
+/** What became of the REFER a cold transfer tried (its `refer` attempt), for metrics. */
+function referOutcome(detailed: object): string | undefined {
+  const refer = (detailed as { refer?: { outcome?: unknown } }).refer;
+  return typeof refer?.outcome === 'string' ? refer.outcome : undefined;
+}
+
 /**
  * Records a transfer's outcome on the call, reports the typed outcome to the call (hand-off, the agent's
  * result) and turns it into the run's result: a failed transfer (the caller is still with the agent)
@@ -99,7 +105,7 @@ export function transferRunResult(
   recordTransfer({ store: ctx.services.store, events: deps.sink }, ctx.callId, outcome.mode, {
     ...detailed,
   });
-  if (ctx.callId) deps.sink?.outcome?.(ctx.callId, ctx.runId, outcome);
+  if (ctx.callId) deps.sink?.outcome?.(ctx.callId, ctx.runId, outcome, referOutcome(detailed));
   if (outcome.result === 'failed') {
     throw new ActionError(
       'TRANSFER_FAILED',

@@ -171,6 +171,7 @@ export class EmbeddedTelephony implements Telephony {
 
   stats(): TelephonyStats {
     const s = this.stack.stats();
+    const media = this.deps.media.stats();
     return {
       activeCalls: this.legs.size + this.inbound.size,
       activeDialogs: this.core.dialogCount,
@@ -182,7 +183,10 @@ export class EmbeddedTelephony implements Telephony {
       tcpConnections: s.tcpConnections,
       malformedMessages: s.malformed,
       droppedRequests: s.dropped,
-      mediaSessions: this.deps.media.stats().sessions,
+      mediaSessions: media.sessions,
+      // Frame lateness on the media clock since start (Prometheus: callwright_rtp_frame_lateness_seconds).
+      mediaLatenessP50Ms: media.latenessP50Ms,
+      mediaLatenessP99Ms: media.latenessP99Ms,
     };
   }
 
