@@ -8,7 +8,7 @@ process.on('message', (message) => {
   const before = process.memoryUsage();
   const collected = Boolean(message.gc) && typeof globalThis.gc === 'function';
   if (collected) globalThis.gc();
-  const after = process.memoryUsage();
+  const after = collected ? process.memoryUsage() : before;
   const resources = {};
   for (const kind of process.getActiveResourcesInfo()) resources[kind] = (resources[kind] ?? 0) + 1;
   process.send?.({ type: 'soak-probe', id: message.id, before, after, collected, resources });
