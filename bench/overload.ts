@@ -21,7 +21,7 @@
  *
  * Options (also BENCH_OVERLOAD_<NAME>): --knee N, --start-rate (100), --factor (2), --duration-s (30),
  * --hold-ms (200), --modes (limit,auto), --retry-after-s (5), --base-port (48800: SIP 48800, sipp 48802-
- * 48829, API 48831, sipp RTP 48840-48889), --rtp-min/--rtp-max (48900-49499: server RTP, 300 calls up at once).
+ * 48829, API 48831, sipp RTP 48832-48887), --rtp-min/--rtp-max (48900-49499: server RTP, 300 calls up at once).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -97,6 +97,9 @@ const PORTS = {
   /** Probes rotate over 12 local ports (base+6 … base+28, even). */
   probeSipp: (i: number) => base + 6 + 2 * (i % 12),
   api: base + 31,
+  kneeMedia: base + 32,
+  overloadMedia: base + 36,
+  /** sipp binds its RTP port and the one 2 above: 4 apart. */
   media: (i: number) => base + 40 + 4 * (i % 12),
 };
 
@@ -190,7 +193,12 @@ async function findKnee(): Promise<number> {
     const step = async (rate: number): Promise<boolean> => {
       await waitHealthy(60);
       const started = Date.now();
-      const r = await honestStep(rate, 5, PORTS.kneeSipp, PORTS.media(0));
+      let r = await honestStep(rate, 5, PORTS.kneeSipp, PORTS.kneeMedia);
+      // 254: sipp could not start (a port still held a moment after the last run): once more.
+      if (r.code === 254) {
+        await sleep(2000);
+        r = await honestStep(rate, 5, PORTS.kneeSipp, PORTS.kneeMedia);
+      }
       const ok = r.code === 0;
       console.log(
         `${String(rate).padStart(6)} calls/s: ${ok ? 'all calls went through' : `lost calls (failed ${failedCalls(r)}, sipp exit ${r.code})`} ` +
@@ -343,7 +351,7 @@ async function overload(mode: Mode, knee: number): Promise<void> {
       remote: `127.0.0.1:${PORTS.sip}`,
       service: '1000',
       localPort: PORTS.overloadSipp,
-      mediaPort: PORTS.media(11),
+      mediaPort: PORTS.overloadMedia,
       calls: offered * durationS,
       rate: offered,
       limit: 50_000,
@@ -386,9 +394,10 @@ async function overload(mode: Mode, knee: number): Promise<void> {
     const final = counts.at(-1);
     // bench/overload-uac.xml: message 3 is the 503, message 8 the BYE's 200.
     const answered = count(final, /^8_200_Recv$/);
-    const refused = count(final, /^3_503_Recv$/);
     const timeouts = n('FailedMaxUDPRetrans(C)') + n('FailedTimeoutOnRecv(C)');
     const noRetryAfter = n('FailedRegexpDoesntMatch(C)') + n('FailedRegexpHdrNotFound(C)');
+    // Every 503 is counted at message 3; those without Retry-After then fail the call.
+    const refused = count(final, /^3_503_Recv$/) - noRetryAfter;
     const other = n('FailedCall(C)') - timeouts - noRetryAfter;
     const created = n('TotalCallCreated');
     const goodput = answered / durationS;
@@ -423,7 +432,7 @@ async function overload(mode: Mode, knee: number): Promise<void> {
         .slice(i - 4, i + 1)
         .reduce((a, r) => a + (Number(r['FailedCall(P)']) || 0), 0);
       timeline.push(
-        `${i + 1}s: answered ${delta(/^8_200_Recv$/)}, 503 ${delta(/^3_503_Recv$/)}, failed ${failed}, ` +
+        `${i + 1}s: answered ${delta(/^8_200_Recv$/)}, 503 ${delta(/^3_503_Recv$/)}, failed ${failed} (503s without Retry-After included), ` +
           `INVITE retrans ${delta(/^0_INVITE_Retrans$/)}`,
       );
     }
