@@ -438,11 +438,18 @@ async function overload(mode: Mode, knee: number): Promise<void> {
     }
     console.log(`per 5 s: ${timeline.join(' | ')}`);
     // Every call the server answered and sipp hung up must be closed in the store; refused calls leave no row.
-    await sleep(2000);
-    const store = storeView(server);
+    // The server may still be catching up: read the store until no call is open or nothing changes for 6 s.
+    const sippDone = Date.now();
+    let store = storeView(server);
+    for (let unchanged = 0; store.notEnded > 0 && unchanged < 3 && Date.now() - sippDone < 60_000;) {
+      await sleep(2000);
+      const next = storeView(server);
+      unchanged = next.notEnded === store.notEnded && next.rows === store.rows ? unchanged + 1 : 0;
+      store = next;
+    }
     console.log(
-      `store: ${store.rows} call rows, ${store.answered} answered, ${store.notEnded} not ended; end reasons: ${store.byEndReason} ` +
-        `(sipp: ${answered} answered and hung up, plus the probes' calls)`,
+      `store ${((Date.now() - sippDone) / 1000).toFixed(0)} s after sipp ended: ${store.rows} call rows, ${store.answered} answered, ` +
+        `${store.notEnded} not ended; end reasons: ${store.byEndReason} (sipp: ${answered} answered and hung up, plus the probes' calls)`,
     );
   } finally {
     await server.stop();
