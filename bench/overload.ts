@@ -20,8 +20,9 @@
  * against what sipp saw. Asserts nothing.
  *
  * Options (also BENCH_OVERLOAD_<NAME>): --knee N, --start-rate (100), --factor (2), --duration-s (30),
- * --hold-ms (200), --modes (limit,auto), --retry-after-s (5), --base-port (48800: SIP 48800, sipp 48802-
- * 48829, API 48831, sipp RTP 48832-48887), --rtp-min/--rtp-max (48900-49499: server RTP, 300 calls up at once).
+ * --hold-ms (200), --modes (limit,auto), --retry-after-s (5), --base-port (49000: SIP 49000, sipp 49002-
+ * 49028, API 49031, sipp RTP 49032-49087), --rtp-min/--rtp-max (49100-49499: server RTP, 200 calls up at once).
+ * These ports do not overlap bench:soak's, so both can run at once (bench/rss-burst.ts shares the RTP range).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -87,8 +88,8 @@ const durationS = option('duration-s', 30);
 const holdMs = Math.round(option('hold-ms', 200));
 const retryAfterS = Math.round(option('retry-after-s', 5));
 const modes = modesOption();
-const base = Math.round(option('base-port', 48800));
-const rtpMin = Math.round(option('rtp-min', 48900));
+const base = Math.round(option('base-port', 49000));
+const rtpMin = Math.round(option('rtp-min', 49100));
 const rtpMax = Math.round(option('rtp-max', 49499));
 const PORTS = {
   sip: base,

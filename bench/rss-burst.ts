@@ -12,8 +12,8 @@
  *
  * Options: --calls (20000), --rate (300), --hold-ms (1000), --bursts (2), --settle-s (45), --media (off),
  * --env KEY=VALUE (for the server, e.g. MALLOC_ARENA_MAX=2), --node-arg FLAG (e.g. --max-semi-space-size=1).
- * Ports: SIP 49100, sipp 49102 (RTP 49104), API 49111, server RTP 48900-49099 (100 calls at once; calls
- * over that get 503) unless --rtp-min/--rtp-max.
+ * Ports: SIP 48620, sipp 48622 (RTP 48624), API 48631, server RTP 49100-49499 (200 calls at once; calls
+ * over that get 503) unless --rtp-min/--rtp-max: beside bench:soak, not beside bench:overload (same RTP range).
  */
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,8 +32,8 @@ const { values: args } = parseArgs({
     media: { type: 'boolean', default: false },
     env: { type: 'string', multiple: true, default: [] },
     'node-arg': { type: 'string', multiple: true, default: [] },
-    'rtp-min': { type: 'string', default: '48900' },
-    'rtp-max': { type: 'string', default: '49099' },
+    'rtp-min': { type: 'string', default: '49100' },
+    'rtp-max': { type: 'string', default: '49499' },
   },
 });
 const num = (name: string, v: string | undefined): number => {
@@ -47,7 +47,7 @@ const rate = num('rate', args.rate);
 const holdMs = num('hold-ms', args['hold-ms']);
 const bursts = num('bursts', args.bursts);
 const settleS = num('settle-s', args['settle-s']);
-const SIP = 49100;
+const SIP = 48620;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** RSS split from /proc: anonymous (heap, malloc arenas, buffers) and file-backed (code, mapped files). */

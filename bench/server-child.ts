@@ -83,7 +83,10 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   for (;;) {
     key = /API key: (\S+)/.exec(stdout)?.[1] ?? '';
     if (key && /admin API listening/.test(stderr)) break;
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${stderr.slice(-3000)}`);
+    if (child.exitCode !== null || /^error/m.test(stderr)) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start:\n${stderr.slice(-3000)}`);
+    }
     if (Date.now() - started > 90_000) {
       child.kill('SIGKILL');
       throw new Error(`server did not start within 90 s:\n${stderr.slice(-3000)}`);

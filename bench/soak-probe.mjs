@@ -3,6 +3,9 @@
 // forced collection (when node runs with --expose-gc) and the active resources by type
 // (process.getActiveResourcesInfo(): sockets, timers, file handles…). Nothing else: the server itself
 // is the unmodified `callwright start`.
+// The IPC channel must not keep the server alive: `callwright start` ending (an error at start-up, SIGTERM)
+// ends the process as it would without the bench.
+process.channel?.unref();
 process.on('message', (message) => {
   if (!message || message.type !== 'soak-probe') return;
   const before = process.memoryUsage();

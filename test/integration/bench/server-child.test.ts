@@ -58,6 +58,34 @@ describe('the server child of the soak and overload benches', () => {
     expect(agent.name).toBe('probe-test');
   });
 
+  it('a server that cannot start (its SIP port taken) is reported at once with its error', async () => {
+    const taken = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(SIP + 2, '127.0.0.1', () => resolve()));
+    const began = Date.now();
+    try {
+      await expect(
+        startServerChild({
+          apiPort: SIP + 3,
+          config: {
+            log: { level: 'error' },
+            sip: { address: '127.0.0.1', port: SIP + 2, transports: ['udp'] },
+            media: {
+              address: '127.0.0.1',
+              advertised_address: '127.0.0.1',
+              rtp_port_min: 48560,
+              rtp_port_max: 48569,
+            },
+            calls: { demo_agent: false },
+          },
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      // Not the 90 s start-up limit: the failed `callwright start` ends, the IPC channel does not hold it.
+      expect(Date.now() - began).toBeLessThan(60_000);
+    } finally {
+      taken.close();
+    }
+  }, 90_000);
+
   it('stop() ends the process, frees the SIP port and removes its folder', async () => {
     const dir = server.dir;
     await server.stop();
