@@ -20,6 +20,24 @@ import { createLlmServices } from './integrations/llm/llm-services.js';
 import { createBookingService } from './integrations/booking/booking-services.js';
 import { VoicemailEmailHandler } from './calls/voicemail/voicemail-email-handler.js';
 import { voicemailsOf } from './calls/voicemail/voicemail-repository.js';
+import { createTracing } from './observability/tracing.js';
+import { AdmissionControl } from './calls/admission.js';
+import { drainWindowMs } from './calls/call-manager.js';
+import { OutboxRepository } from './delivery/outbox-repository.js';
+
+/** Programmatic stop(): how long live calls may go on when `calls.drain_timeout_ms` is not set. */
+const STOP_GRACE_MS = 10_000;
+
+/** What a graceful drain did, logged and returned. */
+export interface DrainReport {
+  /** Calls in progress when the drain began. */
+  calls: number;
+  /** Calls still up when the window ended (or a second signal came), hung up with a Reason. */
+  callsHungUp: number;
+  /** Outbox rows not delivered when the process stopped (they stay queued for the next start). */
+  outboxLeft: number;
+}
+import { RecordingServices } from './calls/recording/recording-services.js';
 
 export interface RunningServer {
   config: Config;
@@ -32,7 +50,18 @@ export interface RunningServer {
   logger: Logger;
   /** Where the admin API listens. */
   apiUrl: string;
+  /** Limits on new calls; its stats() feed metrics. */
+  admission: AdmissionControl;
+  /** Programmatic stop: calls get `calls.drain_timeout_ms` (else 10 s), then everything closes. */
   stop(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): /ready 503 and new calls 503 + Retry-After at once; calls in progress
+   * go on up to the drain window, then are hung up (BYE with Reason); the outbox delivers what it
+   * holds within the window; then everything closes.
+   */
+  drain(): Promise<DrainReport>;
+  /** A second signal: ends a drain now (calls hung up, outbox not waited for), or stops at once. */
+  stopNow(): Promise<DrainReport>;
 }
 
 export interface StartOptions {
@@ -58,10 +87,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     io.out(`  API key: ${token}`);
   }
 
+  // Off by default: then the no-op tracing, and the OpenTelemetry SDK is never loaded.
+  const tracing = await createTracing(config.tracing);
   const speech = createSpeechSynthesizer(config.speech, paths.dir);
   const telephony = createTelephony(config, { logger, speech });
   // Until the call layer installs its handler, callers hear a short greeting and the call ends.
   telephony.onInbound(greetingHandler(logger.child({ component: 'telephony' })));
+  // Consulted for every INVITE and OPTIONS, so installed before the backend takes any.
+  const admission = new AdmissionControl(config.admission, { trunks: config.sip.trunks });
+  telephony.setAdmissionGate?.(admission);
   await telephony.start();
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
@@ -69,20 +103,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Ears and voice for calls: voice activity on a worker thread, recognisers and streaming
   // synthesisers made on first use.
   const ears = new SpeechServices(config.speech, paths.dir, logger.child({ component: 'speech' }));
+  // Whole-call recording: links point at the API, whose address is known once it listens.
+  let publicUrl = config.api.public_url;
+  const recording = new RecordingServices(config, { store, logger, publicUrl: () => publicUrl });
   const calls = new CallRuntime(config, {
     store,
     logger,
     telephony,
     speech: ears,
     durableVoicemailEmail: true,
+    tracing,
+    admission,
+    recording,
   });
-  const integrations = createIntegrationServices(config, { store });
+  const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
   // LLM and summarizer, booking.
   const services: ActionIntegrations = {
     ...integrations,
-    ...createLlmServices(config.llm),
+    ...createLlmServices(config.llm, tracing.enabled ? tracing.fetch(fetch) : undefined),
     booking: createBookingService(config, store),
+    tracing,
   };
   const actions = createActionRuntime(store, config, logger, {
     services,
@@ -90,8 +131,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     types: calls.actionTypes,
     handlers: [
       new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
+      ...recording.handlers(),
     ],
   });
+  recording.attach(actions.engine);
+  recording.kick = () => actions.worker.kick();
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
   recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
@@ -101,15 +145,76 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     calls: manager,
     actionEngine: actions.engine,
-    readiness: { telephony: () => telephony.readiness() },
+    recording,
+    readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  publicUrl ||= apiUrl;
   actions.start();
+  recording.sweeper.start();
+  // Recordings a crashed process left behind (their calls were closed by recovery above).
+  recording
+    .recoverInProgress()
+    .catch((err: unknown) => logger.error({ err }, 'recordings left in progress could not be recovered'));
   logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
   io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
 
-  let stopped = false;
+  if (config.calls.drain_timeout_ms !== undefined) {
+    logger.warn(
+      { drain_timeout_ms: config.calls.drain_timeout_ms },
+      'calls.drain_timeout_ms is deprecated; it sets the drain window in place of calls.drain_window_s',
+    );
+  }
+  const outbox = new OutboxRepository(store.db, {
+    backoffBaseMs: config.outbox.backoff_base_ms,
+    backoffMaxMs: config.outbox.backoff_max_ms,
+  });
+  const abortDrain = new AbortController();
+  let closing: Promise<DrainReport> | undefined;
+
+  const close = async (): Promise<void> => {
+    await api.close();
+    await telephony.stop();
+    await ears.close();
+    await recording.close();
+    await actions.stop();
+    admission.close();
+    integrations.mailer.close();
+    // After the worker: the last deliveries' spans are in the batch this exports.
+    await tracing
+      .shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
+    store.close();
+    logger.info('callwright stopped');
+  };
+
+  const drain = async (windowMs: number, waitForOutbox: boolean): Promise<DrainReport> => {
+    const deadline = Date.now() + windowMs;
+    admission.startDrain();
+    logger.info(
+      { calls: manager.active, outbox: outbox.outstanding(deadline), windowMs },
+      'draining: new calls refused, waiting for the calls in progress',
+    );
+    const done = await calls.drain({ windowMs, signal: abortDrain.signal });
+    // After-call work the ended calls queued: delivered within what is left of the window.
+    while (
+      waitForOutbox &&
+      !abortDrain.signal.aborted &&
+      Date.now() < deadline &&
+      outbox.outstanding(deadline) > 0
+    )
+      await sleep(100, abortDrain.signal);
+    const report = {
+      calls: done.calls,
+      callsHungUp: done.hungUp,
+      outboxLeft: outbox.outstanding(Number.MAX_SAFE_INTEGER),
+    };
+    logger.info(report, 'drain finished');
+    await close();
+    return report;
+  };
+
   return {
     config,
     store,
@@ -118,17 +223,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     telephony,
     logger,
     apiUrl,
+    admission,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await calls.drain();
-      await api.close();
-      await telephony.stop();
-      await ears.close();
-      await actions.stop();
-      integrations.mailer.close();
-      store.close();
-      logger.info('callwright stopped');
+      closing ??= drain(config.calls.drain_timeout_ms ?? STOP_GRACE_MS, false);
+      await closing;
+    },
+    drain() {
+      closing ??= drain(drainWindowMs(config.calls), true);
+      return closing;
+    },
+    stopNow() {
+      logger.warn({ calls: manager.active }, 'stopping now: calls in progress are hung up');
+      abortDrain.abort();
+      closing ??= drain(0, false);
+      return closing;
     },
   };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

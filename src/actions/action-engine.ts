@@ -63,8 +63,13 @@ export class ActionEngine {
     this.registry = deps.registry ?? createActionRegistry();
     const clock = deps.clock ?? { now: () => Date.now() };
     this.history = new RunHistory(deps.store.db);
-    this.outbox = new OutboxQueue(deps.store.db, { maxAttempts: deps.outbox.max_attempts }, () =>
-      clock.now(),
+    const tracing = deps.services?.tracing;
+    this.outbox = new OutboxQueue(
+      deps.store.db,
+      { maxAttempts: deps.outbox.max_attempts },
+      () => clock.now(),
+      // Rows remember their call's trace, so deliveries after the call join it.
+      tracing?.enabled ? (callId) => tracing.traceparent(callId) : undefined,
     );
     this.contacts = new ContactMemory(deps.store);
     this.definitions = new DefinitionService(deps.store, this.registry, this.templates);

@@ -13,6 +13,7 @@ import type { RunHistory } from './run-history.js';
 import type { FiredBy } from './triggers/trigger.js';
 import { backoffDelay } from '../util/backoff.js';
 import { runKey } from './idempotency-keys.js';
+import { markFailed, noTracing, type Attributes } from '../observability/tracing.js';
 
 /** The typed failure an agent receives (and the stage result carries). */
 export interface ActionFailure {
@@ -91,6 +92,30 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
+ * The span attributes of a run: type, definition name, stage and what fired it. Intent lines, keys
+ * pressed and condition text stay out (they can carry what the caller said or typed: PII).
+ */
+function runAttributes(req: RunRequest): Attributes {
+  const by = req.firedBy;
+  const detail =
+    by.kind === 'stage'
+      ? by.stage
+      : by.kind === 'tool'
+        ? by.name
+        : by.kind === 'event'
+          ? by.event
+          : by.kind === 'command'
+            ? by.command
+            : undefined;
+  return {
+    'callwright.action.type': req.subject.type.name,
+    'callwright.action.name': req.subject.name,
+    'callwright.action.stage': req.subject.stage,
+    'callwright.action.trigger': detail ? `${by.kind}:${detail}` : by.kind,
+  };
+}
+
+/**
  * Runs one planned action: preconditions, template rendering, exec with retries and backoff, the
  * history row. Never throws: the outcome, including a typed failure, is in the result.
  */
@@ -163,7 +188,26 @@ export class ActionRunner {
     };
   }
 
+  /** Runs the action in an `action` span of its call's trace (when tracing is on; dry runs never are). */
   async run(req: RunRequest): Promise<RunResult> {
+    const tracing = this.services.tracing ?? noTracing;
+    if (!tracing.enabled || req.dryRun) return this.runAndRecord(req);
+    return tracing.span(
+      'action',
+      { callId: req.callId ?? null, attributes: runAttributes(req) },
+      async (span) => {
+        const result = await this.runAndRecord(req);
+        span.setAttributes({
+          'callwright.action.status': result.status,
+          'callwright.action.attempts': result.attempts,
+        });
+        if (result.status === 'failed') markFailed(span, result.error?.code ?? 'failed');
+        return result;
+      },
+    );
+  }
+
+  private async runAndRecord(req: RunRequest): Promise<RunResult> {
     const { subject } = req;
     const started = this.services.clock.now();
     const base = {
@@ -247,6 +291,21 @@ export class ActionRunner {
    * rendering and exec; the caller records history. Throws the typed failure.
    */
   async execOnce(
+    req: RunRequest,
+    attempt: number,
+  ): Promise<{ outputs: ActionOutputs; rendered: Record<string, unknown> }> {
+    const tracing = this.services.tracing ?? noTracing;
+    if (!tracing.enabled) return this.execOnceBody(req, attempt);
+    // Its parent is the active span: the outbox delivery continuing the call's trace.
+    const attributes = { ...runAttributes(req), 'callwright.action.attempt': attempt };
+    return tracing.span('action', { attributes }, async (span) => {
+      const out = await this.execOnceBody(req, attempt);
+      span.setAttribute('callwright.action.status', 'succeeded');
+      return out;
+    });
+  }
+
+  private async execOnceBody(
     req: RunRequest,
     attempt: number,
   ): Promise<{ outputs: ActionOutputs; rendered: Record<string, unknown> }> {

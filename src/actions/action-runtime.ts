@@ -44,6 +44,7 @@ export function createActionRuntime(
     settings: config.outbox,
     logger,
     handlers: [engine.deliveryHandler(), ...(extra.handlers ?? [])],
+    ...(extra.services?.tracing ? { tracing: extra.services.tracing } : {}),
   }).worker;
   wake.worker = worker;
   return {

@@ -1,3 +1,4 @@
+import type { Tracing } from '../observability/tracing.js';
 import type { TObject, TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from '../logging/logger.js';
 import type { Store, Stage } from '../store/store.js';
@@ -78,6 +79,8 @@ export interface ActionIntegrations {
   llm?: ChatClient;
   summarizer?: Summarizer;
   booking?: BookingService;
+  /** The server's traces (off: the no-op tracing); action runs and outbound HTTP open spans in it. */
+  tracing?: Tracing;
 }
 
 /** Everything a type may touch, passed in: no globals. */

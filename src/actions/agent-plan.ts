@@ -36,12 +36,14 @@ function triggerStageIssue(t: Trigger, stage: Stage, field: string): FieldIssue 
     };
   }
   if (t.kind === 'event') {
-    const ok = t.event === 'ended' ? stage === 'after' : stage === 'during';
+    // Events that happen once the call is over fire after-stage attachments.
+    const afterCall = t.event === 'ended' || t.event === 'recording-ready';
+    const ok = afterCall ? stage === 'after' : stage === 'during';
     if (!ok)
       return {
         field: `${field}.event`,
         value: t.event,
-        expected: t.event === 'ended' ? 'stage after for the ended event' : `stage during for ${t.event}`,
+        expected: afterCall ? `stage after for the ${t.event} event` : `stage during for ${t.event}`,
       };
   }
   return undefined;

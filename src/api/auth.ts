@@ -1,16 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyRepository } from '../store/repositories/api-keys.js';
 import { CallwrightError } from '../errors.js';
+import { isSignedRecordingRequest } from './routes/call-recording.js';
 
 /**
  * Paths reachable without a key: liveness, readiness, the API description, and provider webhooks
  * (`/webhooks/…`), which authenticate themselves: by the provider's signature or token when one is
- * configured, else by `requireApiKey` in the route.
+ * configured, else by `requireApiKey` in the route. Signed recording links check their signature in
+ * the route (src/api/routes/call-recording.ts).
  */
 export function isPublicPath(url: string): boolean {
   const p = url.split('?')[0] ?? '';
   return (
-    p === '/health' || p === '/ready' || p === '/docs' || p.startsWith('/docs/') || p.startsWith('/webhooks/')
+    p === '/health' ||
+    p === '/ready' ||
+    p === '/docs' ||
+    p.startsWith('/docs/') ||
+    p.startsWith('/webhooks/') ||
+    isSignedRecordingRequest(url)
   );
 }
 

@@ -22,6 +22,9 @@ import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
+import { noTracing, type Tracing } from '../observability/tracing.js';
+import { AdmissionRefusedError, type AdmissionControl } from './admission.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -38,6 +41,29 @@ export interface CallManagerDeps {
   llm?: LlmSettings;
   /** The chat client of `llm` agents, when not the OpenAI-compatible HTTP one (benchmarks). */
   llmClient?: AgentDeps['llmClient'];
+  /** One trace per call (tracing on): the root span, and the agent's requests as its children. */
+  tracing?: Tracing;
+  /** `telephony.backend`, an attribute of the call's root span. */
+  backend?: string;
+  /** Limits on calls out (calls in are admitted by the backend through the same object). */
+  admission?: AdmissionControl;
+  /** Whole-call recording; without it no call is recorded. */
+  recording?: RecordingServices;
+}
+
+/** How a drain went: calls there at its start, calls hung up when the window ended. */
+export interface CallsDrainReport {
+  calls: number;
+  hungUp: number;
+}
+
+/** Longest a call out may wait for a place (queue_timeout_s). */
+export const MAX_QUEUE_TIMEOUT_S = 600;
+const DEFAULT_QUEUE_TIMEOUT_S = 30;
+
+/** The drain window in ms: the deprecated `drain_timeout_ms` when set, else `drain_window_s`. */
+export function drainWindowMs(settings: Pick<CallsSettings, 'drain_window_s' | 'drain_timeout_ms'>): number {
+  return settings.drain_timeout_ms ?? settings.drain_window_s * 1000;
 }
 
 export interface OutboundRequest {
@@ -50,6 +76,11 @@ export interface OutboundRequest {
   trunk?: string;
   variables?: Record<string, unknown>;
   ring_timeout_ms?: number;
+  /** Over an admission limit: wait for a place (up to queue_timeout_s) instead of failing at once. */
+  queue?: boolean;
+  queue_timeout_s?: number;
+  /** Record the whole call (true) or not (false), whatever the agent's setting; undefined = the agent's. */
+  record?: boolean;
 }
 
 const DIAL_CAUSE: Record<string, HangupCause> = {
@@ -69,11 +100,16 @@ const DIAL_CAUSE: Record<string, HangupCause> = {
  */
 export class CallManager implements CallFlowSink {
   private readonly sessions = new Map<string, CallSession>();
+  /** Admission places of calls out, freed when the call ends. */
+  private readonly places = new Map<string, () => void>();
   private draining = false;
   private readonly log: Logger;
 
+  private readonly tracing: Tracing;
+
   constructor(private readonly deps: CallManagerDeps) {
     this.log = deps.logger.child({ component: 'calls' });
+    this.tracing = deps.tracing ?? noTracing;
   }
 
   get active(): number {
@@ -101,6 +137,7 @@ export class CallManager implements CallFlowSink {
         route.dialled,
         {},
         call.info.sipCallId,
+        route.record === 'agent' ? undefined : route.record === 'always',
       );
     } catch (err) {
       this.log.warn({ err: (err as Error).message, agentId: route.agent.id }, 'agent cannot take calls');
@@ -111,7 +148,7 @@ export class CallManager implements CallFlowSink {
 
   /** Places a call out; resolves once it is dialling (the call row exists), before it is answered. */
   async placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }> {
-    if (this.draining) throw new CallwrightError('UNAVAILABLE', 'the server is stopping; no new calls');
+    if (this.draining) throw this.drainingError();
     const agent = this.deps.store.agents.byIdOrName(req.agent);
     if (!agent) throw notFound('agent', req.agent);
     let target;
@@ -134,9 +171,51 @@ export class CallManager implements CallFlowSink {
         this.deps.settings.calling_hours,
       );
     }
-    const session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null);
+    const release = await this.admitOutbound(
+      req,
+      target.kind === 'e164' ? (req.trunk ?? this.deps.trunks[0]) : req.trunk,
+    );
+    if (this.draining) {
+      release();
+      throw this.drainingError();
+    }
+    let session: CallSession;
+    try {
+      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, req.record);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this.places.set(session.id, release);
     void this.dialOut(session, req);
     return { call_id: session.id, state: session.state };
+  }
+
+  /** Calls out while draining: 503 with Retry-After when admission control runs. */
+  private drainingError(): CallwrightError {
+    const message = 'the server is stopping; no new calls';
+    const admission = this.deps.admission;
+    return admission
+      ? new AdmissionRefusedError(admission.refuse('draining', message))
+      : new CallwrightError('UNAVAILABLE', message);
+  }
+
+  /** A place for a call out, or AdmissionRefusedError naming the limit (after queueing when asked). */
+  private async admitOutbound(req: OutboundRequest, trunk: string | undefined): Promise<() => void> {
+    const admission = this.deps.admission;
+    if (!admission) return () => undefined;
+    const request = { direction: 'outbound' as const, ...(trunk ? { trunk } : {}) };
+    const decision = req.queue
+      ? await admission.admitWithin(request, (req.queue_timeout_s ?? DEFAULT_QUEUE_TIMEOUT_S) * 1000)
+      : admission.admit(request);
+    if (!decision.admitted) {
+      this.log.info(
+        { reason: decision.refusal.reason, limit: decision.refusal.limit },
+        'outbound call refused',
+      );
+      throw new AdmissionRefusedError(decision.refusal);
+    }
+    return decision.release;
   }
 
   /** Injects a transcript line into a live call (intent triggers, gathers, the agent). */
@@ -163,25 +242,50 @@ export class CallManager implements CallFlowSink {
     this.sessions.get(callId)?.recording(active);
   }
 
-  /** Refuses new calls, lets live ones go on up to `drain_timeout_ms`, then hangs them up. */
-  async drain(): Promise<void> {
+  /** The pause/resume-recording actions: undefined when the call is not live here. */
+  pauseRecording(
+    callId: string,
+    paused: boolean,
+    by: string,
+  ): { recording: boolean; paused: boolean; changed: boolean } | undefined {
+    return this.sessions.get(callId)?.pauseRecording(paused, by);
+  }
+
+  /**
+   * Refuses new calls, lets live ones go on up to the drain window (`windowMs`, default from
+   * `calls.drain_window_s` or the older `drain_timeout_ms`), then hangs them up with cause `shutdown`
+   * (the backends send BYE with a Reason header). `signal` ends the wait at once (a second SIGTERM).
+   */
+  async drain(options: { windowMs?: number; signal?: AbortSignal } = {}): Promise<CallsDrainReport> {
     this.draining = true;
     const live = [...this.sessions.values()];
-    if (!live.length) return;
-    this.log.info({ calls: live.length }, 'draining calls');
+    if (!live.length) return { calls: 0, hungUp: 0 };
+    const windowMs = options.windowMs ?? drainWindowMs(this.deps.settings);
+    this.log.info({ calls: live.length, windowMs }, 'draining calls');
     const all = Promise.all(live.map((s) => s.ended));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, this.deps.settings.drain_timeout_ms)));
+    let onAbort: (() => void) | undefined;
+    const timeout = new Promise<void>((r) => {
+      timer = setTimeout(r, windowMs);
+      onAbort = () => r();
+      if (options.signal?.aborted) r();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     await Promise.race([all, timeout]);
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     const left = [...this.sessions.values()];
-    for (const s of left) {
-      if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
-      s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
-    }
+    if (left.length) this.log.warn({ calls: left.length }, 'drain window over: hanging up the calls left');
+    await Promise.all(
+      left.map(async (s) => {
+        if (s.leg?.active) await s.leg.hangup('shutdown').catch(() => undefined);
+        s.finish({ by: 'local', cause: 'shutdown' }, 'shutdown');
+      }),
+    );
     // A message the hang-up ended is stored before its call's end is written (HANGUP_COMPLETION_MS at
     // most): wait for both, so the store is not closed under them.
     await Promise.all(left.map((s) => s.ended));
+    return { calls: live.length, hungUp: left.length };
   }
 
   private open(
@@ -191,9 +295,16 @@ export class CallManager implements CallFlowSink {
     to: string,
     variables: Record<string, unknown>,
     sipCallId: string | null,
+    record?: boolean,
   ): CallSession {
+    // The agent's requests (webhook agent, LLM) are spans of this call's trace; the call id is known
+    // once the row exists, before the agent sends anything.
+    const traced: { callId?: string } = {};
+    const fetchFn = this.tracing.enabled
+      ? this.tracing.fetch(this.deps.fetch ?? fetch, () => traced.callId ?? null)
+      : this.deps.fetch;
     const brain = createAgent(agent, {
-      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(fetchFn ? { fetch: fetchFn } : {}),
       ...(this.deps.llm ? { llm: this.deps.llm } : {}),
       ...(this.deps.llmClient ? { llmClient: this.deps.llmClient } : {}),
     });
@@ -211,6 +322,15 @@ export class CallManager implements CallFlowSink {
       variables,
       started_at: new Date().toISOString(),
     });
+    traced.callId = row.id;
+    // Root span attributes: no numbers (PII), only what the call is.
+    if (this.tracing.enabled)
+      this.tracing.startCall(row.id, {
+        'callwright.call.direction': direction,
+        'callwright.agent.id': agent.id,
+        'callwright.agent.kind': agent.kind,
+        ...(this.deps.backend ? { 'callwright.telephony.backend': this.deps.backend } : {}),
+      });
     const session = new CallSession(
       {
         callId: row.id,
@@ -221,18 +341,36 @@ export class CallManager implements CallFlowSink {
         to,
         variables,
         ...(contact ? { contactId: contact.id } : {}),
+        ...(record !== undefined ? { record } : {}),
       },
       {
         store,
         engine: this.deps.engine,
         logger: this.deps.logger,
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
-        onEnded: (s) => this.sessions.delete(s.id),
+        ...(this.deps.recording ? { recording: this.deps.recording } : {}),
+        onEnded: (s) => {
+          this.sessions.delete(s.id);
+          this.endTrace(s.id);
+          this.places.get(s.id)?.();
+          this.places.delete(s.id);
+        },
       },
     );
     this.sessions.set(row.id, session);
     session.log.info({ direction, from, to }, 'call started');
     return session;
+  }
+
+  /** Ends the call's root span with the outcome its row ended with (after-call rows already hold its traceparent). */
+  private endTrace(callId: string): void {
+    if (!this.tracing.enabled) return;
+    const row = this.deps.store.calls.get(callId);
+    this.tracing.endCall(callId, {
+      'callwright.call.outcome': row?.outcome ?? 'unknown',
+      ...(row?.end_reason ? { 'callwright.call.end_reason': row.end_reason } : {}),
+      ...(row?.duration_ms != null ? { 'callwright.call.duration_ms': row.duration_ms } : {}),
+    });
   }
 
   private async dialOut(session: CallSession, req: OutboundRequest): Promise<void> {

@@ -8,8 +8,11 @@ import type { SpeechServices } from '../speech/speech-services.js';
 import { callFlowSettings } from './targets/call-flow-settings.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import { callFlowActionTypes } from './flow-actions/call-flow-types.js';
-import { CallManager } from './call-manager.js';
+import { CallManager, type CallsDrainReport } from './call-manager.js';
+import type { AdmissionControl } from './admission.js';
 import { ensureDemoAgent } from './demo-agent.js';
+import type { Tracing } from '../observability/tracing.js';
+import type { RecordingServices } from './recording/recording-services.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -26,6 +29,7 @@ export class CallRuntime {
     emit: (callId, event) => this.current?.emit(callId, event),
     outcome: (callId, runId, outcome) => this.current?.outcome(callId, runId, outcome),
     recording: (callId, active) => this.current?.recording(callId, active),
+    pauseRecording: (callId, paused, by) => this.current?.pauseRecording(callId, paused, by),
   };
 
   constructor(
@@ -39,6 +43,12 @@ export class CallRuntime {
       speech?: SpeechServices;
       /** Set when the outbox worker runs a `voicemail-email` delivery handler. */
       durableVoicemailEmail?: boolean;
+      /** One trace per call when tracing is on. */
+      tracing?: Tracing;
+      /** Limits on calls out (the backend admits calls in through the same object). */
+      admission?: AdmissionControl;
+      /** Whole-call recording; without it no call is recorded. */
+      recording?: RecordingServices;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -63,7 +73,11 @@ export class CallRuntime {
       logger,
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       ...(this.deps.speech ? { speech: this.deps.speech } : {}),
+      ...(this.deps.recording ? { recording: this.deps.recording } : {}),
       llm: this.config.llm,
+      ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
+      backend: this.config.telephony.backend,
+      ...(this.deps.admission ? { admission: this.deps.admission } : {}),
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {
@@ -77,8 +91,11 @@ export class CallRuntime {
     return manager;
   }
 
-  /** Stop: refuse new calls, let live ones finish (up to calls.drain_timeout_ms), then hang up the rest. */
-  async drain(): Promise<void> {
-    await this.current?.drain();
+  /**
+   * Refuse new calls, let live ones finish (up to `windowMs`, by default `calls.drain_window_s` or the
+   * older `calls.drain_timeout_ms`), then hang up the rest; `signal` hangs them up at once.
+   */
+  async drain(options: { windowMs?: number; signal?: AbortSignal } = {}): Promise<CallsDrainReport> {
+    return (await this.current?.drain(options)) ?? { calls: 0, hungUp: 0 };
   }
 }

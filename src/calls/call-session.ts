@@ -26,6 +26,9 @@ import { spokenStream, type SpokenStream } from './speech/spoken-stream.js';
 import { CallListener } from './speech/call-listener.js';
 import { heardText } from './speech/heard-text.js';
 import { TurnLatency } from './turn-latency.js';
+import type { CallRecordingControl } from './recording/call-recording-control.js';
+import type { RecordingServices } from './recording/recording-services.js';
+import type { CallRecordingResult } from '../telephony/port.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -53,6 +56,8 @@ export interface CallSessionInit {
   contactId?: string;
   /** Integration data sent when the call started (`data.*`). */
   variables: Record<string, unknown>;
+  /** Record the whole call (the call's or its number's option); undefined = the agent's setting. */
+  record?: boolean;
 }
 
 export interface CallSessionDeps {
@@ -61,6 +66,8 @@ export interface CallSessionDeps {
   logger: Logger;
   /** Ears and voice; without them the call hears only keys and lines sent over the API. */
   speech?: SpeechServices;
+  /** Whole-call recording (storage, links); without it no call is recorded. */
+  recording?: RecordingServices;
   onEnded?: (session: CallSession) => void;
 }
 
@@ -104,6 +111,9 @@ export class CallSession implements CallHandle {
   private speaking: Speaking | undefined;
   /** Each turn's latency breakdown (end of caller speech → first packet of the answer). */
   readonly turns: TurnLatency;
+  /** The whole-call recording, when this call is recorded. */
+  private readonly callRecording: CallRecordingControl | undefined;
+  private recordingResult: CallRecordingResult | undefined;
 
   constructor(
     readonly init: CallSessionInit,
@@ -130,6 +140,16 @@ export class CallSession implements CallHandle {
       : undefined;
     this.turns = new TurnLatency(this.recorder, () => (this.answeredAt ? Date.now() - this.answeredAt : 0));
     this.driver = new AgentDriver(this, init.brain, deps.engine.templates);
+    const record = init.record ?? init.agent.recording?.enabled ?? false;
+    this.callRecording =
+      record && deps.recording
+        ? deps.recording.forCall(
+            init.callId,
+            this.recorder,
+            () => (this.answeredAt ? Date.now() - this.answeredAt : 0),
+            this.log,
+          )
+        : undefined;
     this.machine.onChange((from, to) => {
       this.log.info({ from, to }, 'call state');
       this.recorder.event('state', { from, to });
@@ -188,10 +208,39 @@ export class CallSession implements CallHandle {
     this.answeredAt = Date.now();
     this.recorder.update({ answered_at: new Date().toISOString() });
     if (!leg.active) return this.finish({ by: 'remote', cause: 'normal' });
+    if (this.callRecording) await this.startRecording(leg);
     await this.engineEvent({ type: 'answered' });
     this.speakAll((await this.actions.runStage('during')).say);
     await this.startListening(leg);
     this.driver.start();
+  }
+
+  // ---- whole-call recording -------------------------------------------------------------------
+
+  /**
+   * The consent prompt first (the agent's template), then the recording: what the caller heard of the
+   * prompt is in the transcript, not in the recording.
+   */
+  private async startRecording(leg: CallLeg): Promise<void> {
+    const prompt = this.init.agent.recording?.consent_prompt;
+    if (prompt) {
+      let text = prompt;
+      try {
+        text = this.deps.engine.templates.render(prompt, this.actions.scope(), 'recording.consent_prompt');
+      } catch (err) {
+        this.log.warn({ err }, 'the consent prompt template failed; saying it as written');
+      }
+      await this.say(text, { bargeIn: false });
+      this.recorder.event('recording-consent', { prompt: text });
+    }
+    if (!leg.active || this.state === 'ended') return;
+    await this.callRecording?.start(leg);
+  }
+
+  /** Pauses (true) or resumes (false) the whole-call recording (the pause/resume-recording actions). */
+  pauseRecording(paused: boolean, by: string): { recording: boolean; paused: boolean; changed: boolean } {
+    if (!this.callRecording) return { recording: false, paused: false, changed: false };
+    return this.callRecording.setPaused(paused, by);
   }
 
   // ---- ears ---------------------------------------------------------------------------------------
@@ -633,13 +682,29 @@ export class CallSession implements CallHandle {
       hangupBy: event.by === 'local' ? 'agent' : this.init.direction === 'inbound' ? 'caller' : 'callee',
     } as const;
     const settling = this.actions.settleOnHangup('call ended');
-    if (settling) void settling.then(() => this.writeEnd(event, end));
+    // The recording's file is finished before the end is written: its upload is queued with it.
+    const recorded = this.callRecording?.stop().then((r) => void (this.recordingResult = r));
+    if (settling || recorded) void Promise.all([settling, recorded]).then(() => this.writeEnd(event, end));
     else this.writeEnd(event, end);
   }
 
   private writeEnd(event: HangupEvent, end: CallEnd): void {
+    const recording = this.callRecording;
+    const done = this.recordingResult;
     try {
-      this.deps.engine.endCall(this.actions, end);
+      if (recording && done) {
+        const scope = this.actions.scope();
+        // One transaction: the call's end, its after-call work and the recording's upload.
+        this.deps.store.db.transaction(() => {
+          this.deps.engine.endCall(this.actions, end);
+          recording.queue(this.deps.engine.outbox, done, {
+            agentId: this.init.agent.id,
+            contactId: this.init.contactId ?? null,
+            scope,
+          });
+        })();
+        this.deps.recording?.kick();
+      } else this.deps.engine.endCall(this.actions, end);
     } catch (err) {
       this.log.error({ err }, 'writing the call end failed');
     }

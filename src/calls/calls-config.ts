@@ -38,11 +38,20 @@ export const CallsConfig = Type.Object(
       description:
         'A voicemail whose loudest 50 ms is below this level (dBFS) is silence: discarded, not kept or announced; -100 keeps all',
     }),
-    drain_timeout_ms: Type.Integer({
+    drain_window_s: Type.Integer({
       minimum: 0,
-      maximum: 600000,
-      description: 'On stop, how long live calls may go on before they are hung up',
+      maximum: 86400,
+      description:
+        'Graceful drain (SIGTERM): how long calls in progress may go on before they are hung up (BYE with a Reason)',
     }),
+    drain_timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 600000,
+        description:
+          'Deprecated alias of drain_window_s in ms: when set, it is the drain window (kept so older configs work)',
+      }),
+    ),
   },
   Strict,
 );

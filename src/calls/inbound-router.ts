@@ -5,7 +5,14 @@ import type { CallsSettings } from './calls-config.js';
 export const DEMO_AGENT_NAME = 'demo';
 
 export type RouteResult =
-  | { ok: true; agent: AgentRecord; via: 'number' | 'default'; dialled: string }
+  | {
+      ok: true;
+      agent: AgentRecord;
+      via: 'number' | 'default';
+      dialled: string;
+      /** The number's recording option (`agent` = the agent's setting decides). */
+      record: 'agent' | 'always' | 'never';
+    }
   | { ok: false; status: 404 | 480; reason: string; dialled: string };
 
 /** The dialled user: the Request-URI user (RFC 3261 §8.2.2.1 routes on it), else the To user. */
@@ -26,7 +33,7 @@ export function routeInbound(store: Store, settings: CallsSettings, info: CallIn
   for (const number of dialled ? candidates : []) {
     const row = store.numbers.findBy('number', number);
     const agent = row ? store.agents.get(row.agent_id) : undefined;
-    if (agent) return { ok: true, agent, via: 'number', dialled };
+    if (agent) return { ok: true, agent, via: 'number', dialled, record: row?.record ?? 'agent' };
   }
   const fallback = settings.default_agent || (settings.demo_agent ? DEMO_AGENT_NAME : '');
   if (!fallback) return { ok: false, status: 404, reason: 'no agent for the dialled number', dialled };
@@ -38,5 +45,5 @@ export function routeInbound(store: Store, settings: CallsSettings, info: CallIn
       reason: `default agent ${JSON.stringify(fallback)} does not exist`,
       dialled,
     };
-  return { ok: true, agent, via: 'default', dialled };
+  return { ok: true, agent, via: 'default', dialled, record: 'agent' };
 }

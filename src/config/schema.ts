@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 import { CallsConfig } from '../calls/calls-config.js';
+import { RecordingConfig } from '../calls/recording/recording-config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -70,8 +71,40 @@ export const SipTrunkConfig = Type.Object(
     }),
     inbound_username: Type.String({ default: '', description: 'Digest user the trunk must authenticate as' }),
     inbound_password: Type.String({ default: '' }),
+    // Admission control per trunk (see AdmissionConfig): absent or 0 = only the totals apply.
+    max_concurrent_calls: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Calls of this trunk (in and out) at once; 0 = no limit' }),
+    ),
+    max_calls_per_second: Type.Optional(
+      Type.Number({ minimum: 0, description: 'New calls of this trunk per second; 0 = no limit' }),
+    ),
   },
   Strict,
+);
+
+/** Brute-force protection for inbound digest authentication (src/telephony/sip/digest-bans.ts). */
+export const SipAuthBansConfig = Type.Object(
+  {
+    max_failures: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 10,
+      description: 'Failed digest answers from one source within window_s that ban it; 0 = never ban',
+    }),
+    window_s: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 60,
+      description: 'Seconds over which failures are counted',
+    }),
+    ban_s: Type.Integer({
+      minimum: 1,
+      maximum: 604800,
+      default: 600,
+      description: 'Seconds a banned source gets no answer at all',
+    }),
+  },
+  { ...Strict, default: {} },
 );
 
 export const SipConfig = Type.Object(
@@ -95,6 +128,7 @@ export const SipConfig = Type.Object(
     ring_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
     refer_notify_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
     user_agent: Type.String({ description: 'User-Agent/Server header value' }),
+    auth_bans: SipAuthBansConfig,
   },
   Strict,
 );
@@ -421,6 +455,54 @@ export const BookingConfig = Type.Object(
   Strict,
 );
 
+export const TracingConfig = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description: 'Export OpenTelemetry traces and send traceparent on outgoing HTTP',
+    }),
+    otlp_endpoint: Type.String({
+      description: 'OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces (required when enabled)',
+    }),
+    service_name: Type.String({ minLength: 1, description: 'service.name of the exported spans' }),
+    sample_ratio: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Share of calls traced (0..1); a continued trace keeps its own decision',
+    }),
+    headers: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+        description: 'Headers sent with every export (a collector API key)',
+      }),
+    ),
+  },
+  Strict,
+);
+// ---- admission control (src/calls/admission.ts; docs/operations.md "Admission control") ----
+export const AdmissionConfig = Type.Object(
+  {
+    max_concurrent_calls: Type.Integer({
+      minimum: 0,
+      description:
+        'Calls at once, in and out together; over it a new call gets 503 + Retry-After; 0 = no limit',
+    }),
+    max_calls_per_second: Type.Number({
+      minimum: 0,
+      description: 'New calls per second (token bucket, burst of one second); 0 = no limit',
+    }),
+    retry_after_s: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      description: 'Retry-After (seconds) sent with every 503 a refused call or OPTIONS probe gets',
+    }),
+    auto: Type.Boolean({
+      description: 'Refuse new calls while the event loop is overloaded (delay measured by perf_hooks)',
+    }),
+  },
+  Strict,
+);
+export type AdmissionSettings = Static<typeof AdmissionConfig>;
+// ---- end of admission control ----
+
 export const ConfigSchema = Type.Object(
   {
     data: DataConfig,
@@ -435,12 +517,16 @@ export const ConfigSchema = Type.Object(
     outbox: OutboxConfig,
     mail: MailConfig,
     calls: CallsConfig,
+    admission: AdmissionConfig,
     contacts: ContactsConfig,
     http: HttpConfig,
     sms: SmsConfig,
     crm: CrmConfig,
     llm: LlmConfig,
     booking: BookingConfig,
+    tracing: TracingConfig,
+    // Whole-call recording: storage, retention, links, recording-ready webhook (docs/recording.md).
+    recording: RecordingConfig,
   },
   Strict,
 );
@@ -450,9 +536,11 @@ export type ActionsSettings = Static<typeof ActionsConfig>;
 export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
+export type SipAuthBansSettings = Static<typeof SipAuthBansConfig>;
 export type MailSettings = Static<typeof MailConfig>;
 export type SpeechSettings = Static<typeof SpeechConfig>;
 export type TurnSettings = Static<typeof TurnConfig>;
 export type HttpSettings = Static<typeof HttpConfig>;
 export type LlmSettings = Static<typeof LlmConfig>;
 export type BookingSettings = Static<typeof BookingConfig>;
+export type TracingSettings = Static<typeof TracingConfig>;

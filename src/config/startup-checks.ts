@@ -3,6 +3,8 @@ import { AddressPolicy } from '../integrations/http/address-policy.js';
 import { parseAddressRange } from '../telephony/sip/address-range.js';
 import { freeswitchConfigIssues } from '../telephony/freeswitch/config.js';
 import type { Config } from './schema.js';
+import { tracingIssues } from '../observability/tracing.js';
+import { recordingConfigIssues } from '../calls/recording/recording-config.js';
 
 const CIDR_EXPECTED = 'an IP address or CIDR such as 203.0.113.0/24';
 
@@ -96,6 +98,8 @@ export function startupIssues(config: Config): FieldIssue[] {
     issues.push(...freeswitchConfigIssues(config.freeswitch, config.media.hold_music));
   }
   issues.push(...speechIssues(config.speech));
+  issues.push(...tracingIssues(config.tracing));
+  issues.push(...recordingConfigIssues(config.recording));
   if (config.llm.base_url && !config.llm.model) {
     issues.push({
       field: 'llm.model',

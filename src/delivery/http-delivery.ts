@@ -7,6 +7,7 @@ import {
   type DeliveryOutcome,
 } from './delivery-handler.js';
 import { HttpDeliveryPayload } from './outbox-payloads.js';
+import { httpAttributes, markFailed, noTracing, type Tracing } from '../observability/tracing.js';
 
 export { HttpDeliveryPayload };
 
@@ -27,8 +28,10 @@ export class HttpDeliveryHandler implements DeliveryHandler<'http'> {
   readonly kind = 'http';
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly tracing: Tracing;
 
-  constructor(options: { maxSockets?: number } = {}) {
+  constructor(options: { maxSockets?: number; tracing?: Tracing } = {}) {
+    this.tracing = options.tracing ?? noTracing;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
@@ -37,11 +40,29 @@ export class HttpDeliveryHandler implements DeliveryHandler<'http'> {
   async deliver(job: DeliveryJob<'http'>): Promise<DeliveryOutcome> {
     const { payload } = job;
     const body = JSON.stringify(payload.body ?? null);
-    const res = await this.send(payload, body, job);
+    const res = this.tracing.enabled
+      ? await this.tracedSend(payload, body, job)
+      : await this.send(payload, body, job);
     if (res.status >= 200 && res.status < 300) return { result: { status: res.status } };
     const message = `HTTP ${res.status} from ${new URL(payload.url).host}: ${res.body.slice(0, 200)}`;
     if (retryable(res.status)) throw new Error(message);
     throw new PermanentDeliveryError(message);
+  }
+
+  /** The request as a client span of the delivery (tracing on); its traceparent is sent. */
+  private tracedSend(
+    payload: HttpDeliveryPayload,
+    body: string,
+    job: DeliveryJob<'http'>,
+  ): Promise<{ status: number; body: string }> {
+    const method = payload.method ?? 'POST';
+    const attributes = httpAttributes(method, new URL(payload.url));
+    return this.tracing.span(method, { kind: 'client', attributes }, async (span) => {
+      const answer = await this.send(payload, body, job);
+      span.setAttribute('http.response.status_code', answer.status);
+      if (answer.status >= 400) markFailed(span, `HTTP ${answer.status}`);
+      return answer;
+    });
   }
 
   private send(
@@ -58,12 +79,15 @@ export class HttpDeliveryHandler implements DeliveryHandler<'http'> {
           method: payload.method ?? 'POST',
           agent: secure ? this.httpsAgent : this.httpAgent,
           signal: job.signal,
+          // traceparent (tracing on) names the client span of this delivery (W3C Trace Context §3.2).
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
-            'idempotency-key': job.idempotencyKey,
-            'user-agent': 'callwright-outbox',
-            ...(payload.headers ?? {}),
+            ...this.tracing.inject({
+              'idempotency-key': job.idempotencyKey,
+              'user-agent': 'callwright-outbox',
+              ...(payload.headers ?? {}),
+            }),
           },
         },
         (res) => {

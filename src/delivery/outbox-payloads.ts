@@ -37,11 +37,37 @@ export const HttpDeliveryPayload = Type.Object({
 });
 export type HttpDeliveryPayload = Static<typeof HttpDeliveryPayload>;
 
+/** `recording-upload`: a finished whole-call recording to store (src/calls/recording/). */
+export const RecordingUploadPayload = Type.Object({
+  call_id: Type.String({ minLength: 1 }),
+  /** The finished file, waiting in the recordings folder. */
+  file: Type.String({ minLength: 1 }),
+  /** Its object key (s3) or path under recording.local_dir (local). */
+  key: Type.String({ minLength: 1 }),
+  duration_ms: Type.Integer({ minimum: 0 }),
+  paused_ms: Type.Integer({ minimum: 0 }),
+  channels: Type.Integer({ minimum: 1 }),
+  sample_rate: Type.Integer({ minimum: 1 }),
+});
+export type RecordingUploadPayload = Static<typeof RecordingUploadPayload>;
+
+/** `recording-ready`: the event once a recording is stored (webhook, attachments triggered by it). */
+export const RecordingReadyPayload = Type.Object({
+  call_id: Type.String({ minLength: 1 }),
+  agent_id: Type.String({ minLength: 1 }),
+  contact_id: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  /** The call's template scope at its end, for the actions the event fires. */
+  scope: Type.Record(Type.String(), Type.Unknown()),
+});
+export type RecordingReadyPayload = Static<typeof RecordingReadyPayload>;
+
 /** Every kind the outbox delivers, with its payload schema. A new kind is added here first. */
 export const OUTBOX_PAYLOADS = {
   action: ActionPayload,
   'voicemail-email': VoicemailEmailPayload,
   http: HttpDeliveryPayload,
+  'recording-upload': RecordingUploadPayload,
+  'recording-ready': RecordingReadyPayload,
 } as const satisfies Record<string, TSchema>;
 
 export type OutboxKind = keyof typeof OUTBOX_PAYLOADS;

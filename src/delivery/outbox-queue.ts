@@ -22,6 +22,8 @@ interface OutboxEntryBase {
   nextKey?: string | null;
   /** Default `continue`: the next row is released even when this one ends dead. */
   onDead?: OnDead;
+  /** W3C trace context the delivery continues; default: the queue's `traceparent` source (the live call's). */
+  traceparent?: string | null;
 }
 
 /** One row to write: its payload typed by its kind (`outbox-payloads.ts`). */
@@ -41,11 +43,14 @@ export class OutboxQueue {
     private readonly db: Db,
     private readonly defaults: { maxAttempts: number },
     private readonly now: () => number = Date.now,
+    /** The trace a row queued now belongs to (tracing on): the call's, or the active span's. */
+    private readonly traceparentOf: (callId: string | null) => string | undefined = () => undefined,
   ) {
     this.insert = db.prepare(
       `INSERT INTO outbox (idempotency_key, call_id, action_id, run_id, kind, payload, max_attempts,
-                           next_attempt_at, blocked, next_key, on_dead, created_at)
-       VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created)
+                           next_attempt_at, blocked, next_key, on_dead, created_at, traceparent)
+       VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created,
+               @traceparent)
        ON CONFLICT (idempotency_key) DO NOTHING`,
     );
     this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
@@ -66,6 +71,7 @@ export class OutboxQueue {
       nextKey: entry.nextKey ?? null,
       onDead: entry.onDead ?? 'continue',
       created: nowIso(),
+      traceparent: entry.traceparent ?? this.traceparentOf(entry.callId ?? null) ?? null,
     });
     if (info.changes > 0) return Number(info.lastInsertRowid);
     return (this.byKey.get(entry.idempotencyKey) as { id: number }).id;

@@ -37,6 +37,8 @@ export interface OutboxRow {
   blocked: boolean;
   /** Outputs of the earlier rows of the chain, written when this row was released. */
   prior: Record<string, unknown>;
+  /** W3C trace context of the call that queued the row (tracing on), continued by its delivery. */
+  traceparent: string | null;
 }
 
 /**
@@ -279,6 +281,20 @@ export class OutboxRepository {
     }>)
       out[r.status] = r.n;
     return out;
+  }
+
+  /**
+   * Rows a drain waits for: being delivered, or pending and due by `beforeMs` (epoch ms). A row whose
+   * next attempt falls after the drain window cannot finish in it, so it is not waited for.
+   */
+  outstanding(beforeMs: number): number {
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS n FROM outbox WHERE status = 'processing'
+            OR (status = 'pending' AND blocked = 0 AND next_attempt_at <= ?)`,
+      )
+      .get(beforeMs) as { n: number };
+    return row.n;
   }
 
   /** Puts a dead row back to pending with a fresh set of attempts. */

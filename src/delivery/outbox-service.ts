@@ -5,6 +5,7 @@ import { OutboxRepository } from './outbox-repository.js';
 import { OutboxWorker, type DeliveryReport, type OutboxWorkerDeps } from './outbox-worker.js';
 import type { DeliveryHandler } from './delivery-handler.js';
 import { HttpDeliveryHandler } from './http-delivery.js';
+import type { Tracing } from '../observability/tracing.js';
 
 /** Builds the repository and worker from the `outbox` config section, with the generic `http` handler. */
 export function createOutboxWorker(options: {
@@ -14,6 +15,7 @@ export function createOutboxWorker(options: {
   handlers?: readonly DeliveryHandler[];
   onSettled?: (report: DeliveryReport) => void;
   onFlush?: OutboxWorkerDeps['onFlush'];
+  tracing?: Tracing;
 }): { worker: OutboxWorker; repository: OutboxRepository } {
   const { settings } = options;
   const repository = new OutboxRepository(options.store.db, {
@@ -22,7 +24,12 @@ export function createOutboxWorker(options: {
   });
   const handlers = [...(options.handlers ?? [])];
   if (!handlers.some((h) => h.kind === 'http')) {
-    handlers.push(new HttpDeliveryHandler({ maxSockets: settings.concurrency }));
+    handlers.push(
+      new HttpDeliveryHandler({
+        maxSockets: settings.concurrency,
+        ...(options.tracing ? { tracing: options.tracing } : {}),
+      }),
+    );
   }
   const worker = new OutboxWorker({
     repository,
@@ -36,6 +43,7 @@ export function createOutboxWorker(options: {
     },
     onSettled: options.onSettled,
     onFlush: options.onFlush,
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   return { worker, repository };
 }

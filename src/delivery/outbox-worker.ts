@@ -8,6 +8,7 @@ import {
   type DeliveryOutcome,
 } from './delivery-handler.js';
 import { decodeValue } from './outbox-payloads.js';
+import { noTracing, type Tracing } from '../observability/tracing.js';
 
 /** Deliveries started per event-loop turn. */
 const START_CHUNK = 8;
@@ -43,6 +44,8 @@ export interface OutboxWorkerDeps {
   onSettled?: (report: DeliveryReport) => void;
   /** Called after each complete-and-claim transaction with its duration (benchmarks). */
   onFlush?: (stats: { ms: number; completions: number; claimed: number }) => void;
+  /** Each delivery is a span continuing the trace its row stored (tracing on). */
+  tracing?: Tracing;
 }
 
 /**
@@ -238,6 +241,22 @@ export class OutboxWorker {
       maxAttempts: row.max_attempts,
       signal,
     };
+    const tracing = this.deps.tracing ?? noTracing;
+    if (!tracing.enabled) return this.run(handler, job);
+    const attributes = {
+      'callwright.outbox.id': row.id,
+      'callwright.outbox.kind': row.kind,
+      'callwright.outbox.attempt': row.attempts,
+      ...(row.call_id ? { 'callwright.call.id': row.call_id } : {}),
+    };
+    return tracing.span(
+      'outbox.deliver',
+      { kind: 'consumer', traceparent: row.traceparent, attributes },
+      () => this.run(handler, job),
+    );
+  }
+
+  private run(handler: DeliveryHandler, job: DeliveryJob): Promise<DeliveryOutcome | void> {
     try {
       return handler.deliver(job);
     } catch (err) {

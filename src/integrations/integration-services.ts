@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js';
 import { SmtpMailer, type Mailer } from './mail/mailer.js';
 import { GuardedHttpClient } from './http/guarded-http-client.js';
 import type { IntegrationHttp } from './http/http-client.js';
+import type { Tracing } from '../observability/tracing.js';
 import { SmsService } from './sms/sms-service.js';
 import { TwilioProvider } from './sms/twilio-provider.js';
 import { HttpSmsProvider } from './sms/http-sms-provider.js';
@@ -31,9 +32,9 @@ export function publicBaseUrl(config: Config): string {
 /** Builds the integration services from config; everything outbound shares one guarded HTTP client. */
 export function createIntegrationServices(
   config: Config,
-  deps: { store: Store; mailer?: Mailer; http?: GuardedHttpClient },
+  deps: { store: Store; mailer?: Mailer; http?: GuardedHttpClient; tracing?: Tracing },
 ): IntegrationServices {
-  const http = deps.http ?? new GuardedHttpClient(config.http);
+  const http = deps.http ?? new GuardedHttpClient(config.http, undefined, deps.tracing);
   const providers = [new TwilioProvider(config.sms.twilio, http), new HttpSmsProvider(config.sms.http, http)];
   return {
     http,

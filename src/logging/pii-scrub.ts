@@ -74,6 +74,8 @@ const PII_QUERY_KEYS = new Set([
   'text',
   'q',
   'search',
+  // The signature of a recording link (GET /calls/:id/recording?sig=…) opens the recording: never logged.
+  'sig',
 ]);
 
 /**

@@ -1,4 +1,5 @@
 import type { AgentSpeechSettings } from '../speech/agent-speech.js';
+import type { AgentRecordingSettings } from '../calls/recording/agent-recording.js';
 import type { Db } from './database.js';
 import { openDatabase } from './database.js';
 import { TableRepository, type Row } from './repository.js';
@@ -19,6 +20,8 @@ export interface AgentRecord extends Row {
   targets: Record<string, unknown>;
   /** How the agent hears and speaks (AgentSpeech); {} = the server's speech settings. */
   speech: AgentSpeechSettings;
+  /** Whole-call recording (docs/recording.md); {} = not recorded. */
+  recording: AgentRecordingSettings;
   created_at: string;
   updated_at: string;
 }
@@ -121,6 +124,8 @@ export interface NumberRecord extends Row {
   number: string;
   agent_id: string;
   description: string;
+  /** Whole-call recording of calls to this number: the agent's setting, or always / never. */
+  record: 'agent' | 'always' | 'never';
   created_at: string;
 }
 
@@ -144,6 +149,10 @@ export interface CallRecord extends Row {
   summary: string | null;
   evaluation: Record<string, unknown> | null;
   recording_path: string | null;
+  /** recording → uploading → ready (or failed); deleted by the retention sweeper. */
+  recording_status: 'recording' | 'uploading' | 'ready' | 'failed' | 'deleted' | null;
+  recording_duration_ms: number | null;
+  recording_deleted_at: string | null;
   started_at: string;
   answered_at: string | null;
   ended_at: string | null;
@@ -178,6 +187,7 @@ export class Store {
       { name: 'config', kind: 'json' },
       { name: 'targets', kind: 'json' },
       { name: 'speech', kind: 'json' },
+      { name: 'recording', kind: 'json' },
     ]);
     this.actions = new TableRepository(db, 'action_definitions', 'action definition', 'act', [
       { name: 'name' },
@@ -246,7 +256,7 @@ export class Store {
       'numbers',
       'number',
       'num',
-      [{ name: 'number' }, { name: 'agent_id' }, { name: 'description' }],
+      [{ name: 'number' }, { name: 'agent_id' }, { name: 'description' }, { name: 'record' }],
       { updatedAt: false },
     );
     this.calls = new TableRepository(
@@ -273,6 +283,9 @@ export class Store {
         { name: 'summary' },
         { name: 'evaluation', kind: 'json' },
         { name: 'recording_path' },
+        { name: 'recording_status' },
+        { name: 'recording_duration_ms', kind: 'int' },
+        { name: 'recording_deleted_at' },
         { name: 'started_at' },
         { name: 'answered_at' },
         { name: 'ended_at' },

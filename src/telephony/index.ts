@@ -26,6 +26,7 @@ export function createTelephony(config: Config, deps: TelephonyDeps): Telephony 
       return new FreeswitchTelephony({
         settings: config.freeswitch,
         trunks: config.sip.trunks,
+        access: config.sip,
         ringTimeoutMs: config.sip.ring_timeout_ms,
         referNotifyTimeoutMs: config.sip.refer_notify_timeout_ms,
         holdMusic: config.media.hold_music,

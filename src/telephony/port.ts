@@ -114,6 +114,39 @@ export interface RecordOutcome {
   digit?: string;
 }
 
+/** A whole-call recording: both directions of the leg, from when it starts until it stops or the leg ends. */
+export interface CallRecordingOptions {
+  /** Absolute path of the two-channel WAV to write (8 kHz, 16-bit, stereo). */
+  path: string;
+}
+
+/**
+ * How a whole-call recording ended. Channel 1 (left) is what the far end said, channel 2 (right)
+ * everything sent to it (speech, hold audio, a bridged party). Plain data, so it can cross threads.
+ */
+export interface CallRecordingResult {
+  path: string;
+  /** Length of the file, paused spans included (they are silence in both channels). */
+  durationMs: number;
+  /** How much of it was paused. */
+  pausedMs: number;
+  channels: 2;
+  sampleRate: number;
+  /** `hangup` when the leg ended first, `stopped` when stop() ended it. */
+  reason: 'stopped' | 'hangup';
+}
+
+/**
+ * A running whole-call recording. `pause()` keeps time running but writes silence in both channels
+ * (card numbers are never stored); `resume()` records again. `stop()` (or the leg's end) finishes the
+ * file; it resolves once the file is complete on disk, with the same result every time it is called.
+ */
+export interface CallRecording {
+  pause(): void;
+  resume(): void;
+  stop(): Promise<CallRecordingResult>;
+}
+
 export interface SendDtmfOptions {
   method?: DtmfMethod;
   /** Tone length per digit (default 100 ms). A `w` in the digits waits 500 ms, `W` waits 1 s. */
@@ -184,6 +217,11 @@ export interface CallLeg {
    */
   listen(onFrame: (frame: Int16Array) => void): Promise<AudioTap>;
   record(options: RecordOptions): Promise<RecordOutcome>;
+  /**
+   * Starts recording the whole call in two channels (far end left, what we send right). One per leg:
+   * a second call stops the first. Resolves once recording has begun.
+   */
+  recordCall(options: CallRecordingOptions): Promise<CallRecording>;
   sendDtmf(digits: string, options?: SendDtmfOptions): Promise<void>;
   /** In-dialog REFER with NOTIFY tracking (cold transfer). The leg stays up; hang it up after `completed`. */
   refer(target: string, options?: ReferOptions): Promise<ReferOutcome>;
@@ -245,8 +283,41 @@ export interface Readiness {
   detail?: string;
 }
 
+/** Why a new call is refused before anything is sent for it (admission control, RFC 6357). */
+export type AdmissionRefusalReason = 'concurrency' | 'rate' | 'overload' | 'rtp-ports' | 'draining';
+
+export interface AdmissionRefusal {
+  reason: AdmissionRefusalReason;
+  /** Seconds for the Retry-After header of the 503 (RFC 3261 §21.5.4, §20.33). */
+  retryAfterS: number;
+  /** The setting that refused, e.g. `admission.max_concurrent_calls` or `sip.trunks[carrier].max_calls_per_second`. */
+  limit: string;
+  message: string;
+}
+
+export type AdmissionDecision =
+  | { admitted: true; /** Frees the call's place; idempotent. */ release(): void }
+  | { admitted: false; refusal: AdmissionRefusal };
+
+/**
+ * What a backend asks when a new INVITE arrives, before it sends anything (not even 100 Trying), and
+ * when an OPTIONS probe arrives. The call layer's AdmissionControl implements it.
+ */
+export interface AdmissionGate {
+  admit(call: { direction: 'inbound' | 'outbound'; trunk?: string }): AdmissionDecision;
+  /** Undefined while new calls would be taken; the refusal an OPTIONS probe reports while full or draining. */
+  probe(): AdmissionRefusal | undefined;
+  /** Records a refusal decided by the backend itself (no RTP port left) and returns it. */
+  refuse(reason: AdmissionRefusalReason, message: string): AdmissionRefusal;
+}
+
 export interface Telephony {
   readonly name: 'embedded' | 'freeswitch';
+  /**
+   * Installs the admission gate consulted for each new INVITE and OPTIONS (before `start`). Optional
+   * so test doubles need not implement it; both backends do.
+   */
+  setAdmissionGate?(gate: AdmissionGate): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** One handler; it owns the call (ring, reject or answer). */

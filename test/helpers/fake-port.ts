@@ -32,6 +32,9 @@ import {
   type PlayOptions,
   type PlayOutcome,
   type Readiness,
+  type CallRecording,
+  type CallRecordingOptions,
+  type CallRecordingResult,
   type RecordOptions,
   type RecordOutcome,
   type ReferOptions,
@@ -271,6 +274,35 @@ export class FakeLeg implements CallLeg {
       this.options.recordReason ??
       (options.silenceTimeoutMs && ms < options.maxDurationMs ? 'silence' : 'max-duration');
     return { reason, path: options.path, durationMs: ms };
+  }
+
+  /** Whole-call recordings started on this leg (`recordCall`), with their pause/resume marks. */
+  readonly callRecordings: Array<{ path: string; marks: string[] }> = [];
+
+  async recordCall(options: CallRecordingOptions): Promise<CallRecording> {
+    this.ensure('recordCall');
+    this.ops.push('recordCall');
+    const started = Date.now();
+    const entry = { path: options.path, marks: [] as string[] };
+    this.callRecordings.push(entry);
+    let result: Promise<CallRecordingResult> | undefined;
+    const finish = (reason: 'stopped' | 'hangup'): Promise<CallRecordingResult> => {
+      result ??= (async () => {
+        const ms = Date.now() - started;
+        const wav = new wavefile.WaveFile();
+        const silence = new Int16Array(Math.round(ms * 8));
+        wav.fromScratch(2, 8000, '16', [silence, silence]);
+        writeFileSync(options.path, wav.toBuffer());
+        return { path: options.path, durationMs: ms, pausedMs: 0, channels: 2, sampleRate: 8000, reason };
+      })();
+      return result;
+    };
+    void this.ended.then(() => finish('hangup'));
+    return {
+      pause: () => void entry.marks.push('pause'),
+      resume: () => void entry.marks.push('resume'),
+      stop: () => finish('stopped'),
+    };
   }
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {

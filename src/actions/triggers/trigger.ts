@@ -7,6 +7,8 @@ export const CALL_EVENT_NAMES = [
   'voicemail-left',
   'speech-error',
   'ended',
+  /** A whole-call recording is stored (after the call; fires after-stage attachments through the outbox). */
+  'recording-ready',
 ] as const;
 export type CallEventName = (typeof CALL_EVENT_NAMES)[number];
 
@@ -64,7 +66,7 @@ export const EventTrigger = Type.Object(
     kind: Type.Literal('event'),
     event: Type.Union(
       CALL_EVENT_NAMES.map((e) => Type.Literal(e)),
-      { description: 'answered, transfer-failed, voicemail-left or ended' },
+      { description: 'answered, transfer-failed, voicemail-left, speech-error, ended or recording-ready' },
     ),
   },
   Strict,

@@ -67,6 +67,8 @@ function body(ctx: ActionContext<Config>): string {
       transcript: snap.transcript,
       data: ctx.variables.data ?? {},
       actions: ctx.variables.actions ?? {},
+      // Fired by recording-ready: the stored recording (signed link, duration, channels).
+      ...(ctx.variables.recording ? { recording: ctx.variables.recording } : {}),
       // What the agent gave when it called this webhook as a tool (config.parameters).
       ...(Object.keys(ctx.args).length ? { args: ctx.args } : {}),
     },

@@ -10,6 +10,7 @@ import { callControlRoutes } from './call-control.js';
 import { outboundCallRoutes } from './outbound-calls.js';
 import { appointmentRoutes } from './appointments.js';
 import { voicemailRoutes } from './voicemails.js';
+import { callRecordingRoutes } from './call-recording.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -23,4 +24,5 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await outboundCallRoutes(app, deps);
   await appointmentRoutes(app, deps);
   await voicemailRoutes(app, deps);
+  await callRecordingRoutes(app, deps);
 }

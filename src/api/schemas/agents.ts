@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { AgentSpeech } from '../../speech/agent-speech.js';
+import { AgentRecording } from '../../calls/recording/agent-recording.js';
 import { E164, FreeObject, Id, Name, SipUri, StringEnum, Text, Timestamp } from './common.js';
 
 /**
@@ -29,6 +30,7 @@ const agentFields = {
   config: Type.Optional(FreeObject),
   targets: Type.Optional(TransferTargets),
   speech: Type.Optional(AgentSpeech),
+  recording: Type.Optional(AgentRecording),
 };
 
 export const AgentCreate = Type.Object(agentFields, { additionalProperties: false });
@@ -43,6 +45,7 @@ export const Agent = Type.Object({
   config: FreeObject,
   targets: Type.Record(Type.String(), FreeObject),
   speech: FreeObject,
+  recording: FreeObject,
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -103,7 +103,17 @@ export const Line = Type.Object({
 });
 
 export const NumberCreate = Type.Object(
-  { number: E164, agent_id: Id, description: Type.Optional(Text) },
+  {
+    number: E164,
+    agent_id: Id,
+    description: Type.Optional(Text),
+    record: Type.Optional(
+      StringEnum(['agent', 'always', 'never'], {
+        description:
+          "Whole-call recording of calls to this number: the agent's setting (default), always, never",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const NumberUpdate = Type.Partial(NumberCreate);
@@ -112,5 +122,6 @@ export const PhoneNumber = Type.Object({
   number: Type.String(),
   agent_id: Type.String(),
   description: Type.String(),
+  record: Type.String(),
   created_at: Timestamp,
 });

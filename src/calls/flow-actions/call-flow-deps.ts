@@ -14,6 +14,15 @@ export interface CallFlowSink extends CallEventSink {
   outcome?(callId: string, runId: string | undefined, outcome: CallFlowOutcome): void;
   /** A recording starts (true) or ends: keys pressed meanwhile (the end key) belong to it. */
   recording?(callId: string, active: boolean): void;
+  /**
+   * Pauses (true) or resumes (false) the call's whole-call recording; undefined when the call is not
+   * live, `recording: false` when it is not recorded.
+   */
+  pauseRecording?(
+    callId: string,
+    paused: boolean,
+    by: string,
+  ): { recording: boolean; paused: boolean; changed: boolean } | undefined;
 }
 
 /** What the call-flow action types close over: typed, given once by the call layer at start-up. */

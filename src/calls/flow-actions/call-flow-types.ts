@@ -5,6 +5,7 @@ import { coldTransferAction } from './cold-transfer-action.js';
 import { ivrNavigateAction } from './ivr-navigate-action.js';
 import { leaveVoicemailAction } from './leave-voicemail-action.js';
 import { warmTransferAction } from './warm-transfer-action.js';
+import { pauseRecordingAction, resumeRecordingAction } from './recording-actions.js';
 
 /**
  * The call-flow action types (cold/warm transfer, leave-voicemail, IVR navigation). They drive the
@@ -17,6 +18,8 @@ export function callFlowActionTypes(deps: CallFlowDeps): AnyActionType[] {
     warmTransferAction(deps),
     leaveVoicemailAction(deps),
     ivrNavigateAction(deps),
+    pauseRecordingAction(deps),
+    resumeRecordingAction(deps),
   ];
 }
 

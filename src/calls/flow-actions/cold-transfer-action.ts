@@ -12,7 +12,13 @@ import { trunkOf } from '../targets/call-flow-settings.js';
 import type { ResolvedTarget } from '../targets/target-resolver.js';
 import { coldTransfer } from '../transfer/cold-transfer.js';
 import type { CallFlowDeps } from './call-flow-deps.js';
-import { transferBasics, transferFields, transferOutcome, transferRunResult } from './transfer-common.js';
+import {
+  tracedTransfer,
+  transferBasics,
+  transferFields,
+  transferOutcome,
+  transferRunResult,
+} from './transfer-common.js';
 
 const ColdTransferConfig = Type.Object(
   {
@@ -61,18 +67,20 @@ export function coldTransferAction(deps: CallFlowDeps): AnyActionType {
       const leg = requireLeg(ctx);
       const target = targetFor(ctx);
       const trunk = trunkOf(deps.settings, leg.info.trunk);
-      const outcome = await coldTransfer({
-        leg,
-        target,
-        ...(deps.telephony ? { telephony: deps.telephony } : {}),
-        referTo:
-          ctx.config.refer === false
-            ? undefined
-            : referUri(target, leg, trunk ? `${trunk.host}:${trunk.port}` : undefined),
-        allowRefer: trunk?.allow_refer ?? true,
-        referNotifyTimeoutMs: ctx.config.notify_timeout_ms ?? deps.settings.referNotifyTimeoutMs,
-        ...transferBasics(ctx, leg, deps),
-      });
+      const outcome = await tracedTransfer(ctx, 'cold', () =>
+        coldTransfer({
+          leg,
+          target,
+          ...(deps.telephony ? { telephony: deps.telephony } : {}),
+          referTo:
+            ctx.config.refer === false
+              ? undefined
+              : referUri(target, leg, trunk ? `${trunk.host}:${trunk.port}` : undefined),
+          allowRefer: trunk?.allow_refer ?? true,
+          referNotifyTimeoutMs: ctx.config.notify_timeout_ms ?? deps.settings.referNotifyTimeoutMs,
+          ...transferBasics(ctx, leg, deps),
+        }),
+      );
       const status =
         outcome.bridge?.status ?? (outcome.refer.outcome === 'failed' ? outcome.refer.status : undefined);
       const typed = transferOutcome(

@@ -5,6 +5,7 @@ import { ActionError } from '../../errors.js';
 import type { CallLeg } from '../../telephony/port.js';
 import { dispositionHandoff, recordTransfer } from '../transfer/transfer-record.js';
 import type { CallFlowDeps } from './call-flow-deps.js';
+import { markFailed, noTracing } from '../../observability/tracing.js';
 
 /** Shared by cold-transfer and warm-transfer. */
 
@@ -33,6 +34,29 @@ type TransferConfig = { ring_timeout_ms?: number; caller_id?: string; dispositio
  * `sip.ring_timeout_ms`), the caller id shown to it (config, else the caller's number), the run's
  * abort signal and the disposition set at hand-off.
  */
+/**
+ * Runs a transfer in a `transfer` span (tracing on), child of the run's `action` span: its kind, method
+ * and result. The target stays out (a phone number is PII).
+ */
+export function tracedTransfer<O extends { result: string; reason?: string; method?: string }>(
+  ctx: ActionContext<TransferConfig>,
+  kind: 'cold' | 'warm',
+  work: () => Promise<O>,
+): Promise<O> {
+  const tracing = ctx.services.tracing ?? noTracing;
+  if (!tracing.enabled) return work();
+  return tracing.span('transfer', { attributes: { 'callwright.transfer.kind': kind } }, async (span) => {
+    const outcome = await work();
+    span.setAttributes({
+      'callwright.transfer.outcome': outcome.result,
+      ...(outcome.method ? { 'callwright.transfer.method': outcome.method } : {}),
+      ...(outcome.reason ? { 'callwright.transfer.reason': outcome.reason } : {}),
+    });
+    if (outcome.result === 'failed') markFailed(span, outcome.reason ?? 'transfer failed');
+    return outcome;
+  });
+}
+
 export function transferBasics(ctx: ActionContext<TransferConfig>, leg: CallLeg, deps: CallFlowDeps) {
   return {
     ringTimeoutMs: ctx.config.ring_timeout_ms ?? deps.settings.ringTimeoutMs,

@@ -11,7 +11,13 @@ import {
 import { warmTransfer } from '../transfer/warm-transfer.js';
 import { summaryWhisper } from '../transfer/whisper-summary.js';
 import type { CallFlowDeps } from './call-flow-deps.js';
-import { transferBasics, transferFields, transferOutcome, transferRunResult } from './transfer-common.js';
+import {
+  tracedTransfer,
+  transferBasics,
+  transferFields,
+  transferOutcome,
+  transferRunResult,
+} from './transfer-common.js';
 
 const DEFAULT_CONFIRM_PROMPT = 'Press 1 to accept the call, or 2 to decline.';
 
@@ -70,23 +76,25 @@ export function warmTransferAction(deps: CallFlowDeps): AnyActionType {
           ...(ctx.services.summarizer ? { summarizer: ctx.services.summarizer } : {}),
           signal: ctx.signal,
         }));
-      const outcome = await warmTransfer({
-        leg,
-        target,
-        telephony,
-        ...transferBasics(ctx, leg, deps),
-        ...(ctx.config.hold_music ? { holdMusic: { kind: 'file', path: ctx.config.hold_music } } : {}),
-        whisper,
-        ...(ctx.config.voice ? { voice: ctx.config.voice } : {}),
-        ...(ctx.config.confirm
-          ? {
-              confirm: {
-                prompt: ctx.config.confirm_prompt ?? DEFAULT_CONFIRM_PROMPT,
-                timeoutMs: ctx.config.confirm_timeout_ms ?? 10_000,
-              },
-            }
-          : {}),
-      });
+      const outcome = await tracedTransfer(ctx, 'warm', () =>
+        warmTransfer({
+          leg,
+          target,
+          telephony,
+          ...transferBasics(ctx, leg, deps),
+          ...(ctx.config.hold_music ? { holdMusic: { kind: 'file', path: ctx.config.hold_music } } : {}),
+          whisper,
+          ...(ctx.config.voice ? { voice: ctx.config.voice } : {}),
+          ...(ctx.config.confirm
+            ? {
+                confirm: {
+                  prompt: ctx.config.confirm_prompt ?? DEFAULT_CONFIRM_PROMPT,
+                  timeoutMs: ctx.config.confirm_timeout_ms ?? 10_000,
+                },
+              }
+            : {}),
+        }),
+      );
       // A warm transfer only ever bridges; `none` when no target leg was tried (the caller had left).
       const method = outcome.attempts.length ? 'bridge' : 'none';
       return transferRunResult(ctx, deps, outcome, transferOutcome('warm', outcome, method));

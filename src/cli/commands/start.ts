@@ -12,14 +12,25 @@ export function startCommand(program: Command, io: Io): void {
       // Every rule is checked before the database and the first API key are created.
       assertStartable(config);
       const server = await startServer(config, { io });
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.stop().then(resolve);
+      // First SIGTERM/SIGINT: graceful drain (docs/operations.md); a second one: stop at once.
+      await new Promise<void>((resolve, reject) => {
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          signals++;
+          if (signals === 1) {
+            io.err(
+              `${signal}: draining (new calls refused; calls in progress go on). Send it again to stop now.`,
+            );
+            server.drain().then(() => resolve(), reject);
+            return;
+          }
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          io.err(`${signal} again: stopping now`);
+          void server.stopNow();
         };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
     });
 }

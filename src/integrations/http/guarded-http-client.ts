@@ -6,6 +6,7 @@ import type { HttpSettings } from '../../config/schema.js';
 import { AddressPolicy } from './address-policy.js';
 import { OutboundHttpError } from './outbound-http-error.js';
 import type { HttpClient } from './http-client.js';
+import { httpAttributes, markFailed, noTracing, type Tracing } from '../../observability/tracing.js';
 
 export interface OutboundRequest {
   method: string;
@@ -45,11 +46,38 @@ export class GuardedHttpClient implements HttpClient {
   constructor(
     private readonly settings: HttpSettings,
     private readonly resolve: Resolver = defaultResolver,
+    /** Each request is a client span and carries its `traceparent` (tracing on). */
+    private readonly tracing: Tracing = noTracing,
   ) {
     this.policy = new AddressPolicy(settings);
   }
 
-  async request(input: OutboundRequest): Promise<OutboundResponse> {
+  /**
+   * Sends one request (following redirects). With tracing on it is a client span, child of the span
+   * active where it is called (the action run, the delivery), and every hop sends that span's
+   * `traceparent` (W3C Trace Context §3.2): webhooks, HTTP actions, SMS and CRM providers all pass here.
+   */
+  request(input: OutboundRequest): Promise<OutboundResponse> {
+    if (!this.tracing.enabled) return this.requestOnce(input);
+    const method = input.method.toUpperCase();
+    let attributes = {};
+    try {
+      attributes = httpAttributes(method, new URL(input.url));
+    } catch {
+      // A bad URL fails in requestOnce with its own error.
+    }
+    return this.tracing.span(method, { kind: 'client', attributes }, async (span) => {
+      const res = await this.requestOnce({
+        ...input,
+        headers: this.tracing.inject({ ...(input.headers ?? {}) }),
+      });
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 400) markFailed(span, `HTTP ${res.status}`);
+      return res;
+    });
+  }
+
+  private async requestOnce(input: OutboundRequest): Promise<OutboundResponse> {
     const timeoutMs = Math.min(input.timeoutMs ?? this.settings.timeout_ms, this.settings.timeout_ms);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);

@@ -2,6 +2,8 @@ import * as m001 from './001-domain.js';
 import * as m002 from './002-outbox-chain-columns.js';
 import * as m003 from './003-agent-speech.js';
 import * as m004 from './004-agent-kinds.js';
+import * as m005 from './005-outbox-traceparent.js';
+import * as m006 from './006-call-recording.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
 export const migrations: ReadonlyArray<{
@@ -15,4 +17,6 @@ export const migrations: ReadonlyArray<{
   { version: 2, name: 'outbox-chain-columns', up: m002.up },
   { version: 3, name: 'agent-speech', up: m003.up },
   { version: 4, name: 'agent-kinds', up: m004.up, foreignKeysOff: m004.foreignKeysOff },
+  { version: 5, name: 'outbox-traceparent', up: m005.up },
+  { version: 6, name: 'call-recording', up: m006.up },
 ];

@@ -18,6 +18,8 @@ import {
   type MediaSource,
   type PlayOptions,
   type PlayOutcome,
+  type CallRecording,
+  type CallRecordingOptions,
   type RecordOptions,
   type RecordOutcome,
   type ReferOptions,
@@ -36,6 +38,7 @@ import type { SipRequest, SipResponse } from './sip/sip-message.js';
 import type { ServerTransaction } from './sip/server-transaction.js';
 import type { DialogOwner, UserAgentCore } from './sip/user-agent-core.js';
 import type { SipStack } from './sip/sip-stack.js';
+import { hangupReasonHeader } from '../sip/hangup-reason.js';
 
 export interface CallLegDeps {
   core: UserAgentCore;
@@ -109,6 +112,11 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
   record(options: RecordOptions): Promise<RecordOutcome> {
     this.ensureActive('record');
     return this.media.record(options);
+  }
+
+  async recordCall(options: CallRecordingOptions): Promise<CallRecording> {
+    this.ensureActive('record the call');
+    return this.media.recordCall(options);
   }
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
@@ -212,7 +220,10 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
     this.resolveEnded(event);
     this.events.emit('hangup', event);
     this.deps.onEnded(this);
-    if (sendBye) await this.dialog.request('BYE');
+    if (sendBye) {
+      const reason = hangupReasonHeader(cause);
+      await this.dialog.request('BYE', reason ? [['Reason', reason]] : []);
+    }
     this.deps.core.unregister(this.dialog.key);
     this.events.removeAll();
   }

@@ -19,6 +19,8 @@ export class EmbeddedInboundCall implements InboundCall {
   private resolveCancelled!: () => void;
   readonly cancelled: Promise<void>;
   private readonly unwatch: () => void;
+  /** The media session taken when the INVITE arrived (reserveMedia), until answer() uses it. */
+  private reserved: MediaSession | undefined;
 
   constructor(
     private readonly deps: CallLegDeps & {
@@ -42,7 +44,35 @@ export class EmbeddedInboundCall implements InboundCall {
   private settle(state: State): void {
     this.state = state;
     this.unwatch();
+    if (state !== 'answered') this.releaseMedia();
     this.deps.onSettled();
+  }
+
+  private releaseMedia(): void {
+    this.reserved?.close();
+    this.reserved = undefined;
+  }
+
+  /**
+   * Takes the call's RTP port now, before the call layer may ring: running out of ports must refuse
+   * the call (503) before ringing, never after (the caller would hear ringing, then a failure).
+   * Rejects with the media engine's error; the caller then refuses the call with `refuse`.
+   */
+  async reserveMedia(): Promise<void> {
+    const session = await this.deps.media.createSession();
+    // The caller may have cancelled while the port was being bound.
+    if (!this.pending) session.close();
+    else this.reserved = session;
+  }
+
+  /** Refuses the call with 503 and Retry-After (RFC 3261 §21.5.4): full, draining or no RTP port. */
+  refuseUnavailable(retryAfterS: number): void {
+    if (!this.pending) return;
+    this.deps.core.respond(this.invite.tx, 503, {
+      toTag: this.localTag,
+      headers: [['Retry-After', String(retryAfterS)]],
+    });
+    this.settle('rejected');
   }
 
   private onCancel(): void {
@@ -116,7 +146,8 @@ export class EmbeddedInboundCall implements InboundCall {
     const { request } = this.invite;
     let session: MediaSession;
     try {
-      session = await this.deps.media.createSession();
+      session = this.reserved ?? (await this.deps.media.createSession());
+      this.reserved = undefined;
     } catch (err) {
       // No RTP port (or the engine is closing): refuse now rather than leave the INVITE unanswered.
       this.refuseWhileAnswering(503);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SipSettings, SipTrunkSettings } from '../../config/schema.js';
 import type { Logger } from '../../logging/logger.js';
 import type {
+  AdmissionGate,
   CallInfo,
   DialOutcome,
   DialRequest,
@@ -20,9 +21,10 @@ import type { CallLegDeps, EmbeddedCallLeg } from './embedded-call-leg.js';
 import { EmbeddedInboundCall } from './embedded-inbound-call.js';
 import type { MediaEngine } from './media/media-session.js';
 import { dial } from './outbound-dialer.js';
-import { AccessControl } from './sip/access-control.js';
+import { AccessControl } from '../sip/access-control.js';
 import { DidRouter } from './sip/did-router.js';
-import { DigestVerifier } from './sip/digest-auth.js';
+import { CALLWRIGHT_REALM, DigestVerifier } from '../sip/digest-auth.js';
+import { DigestBans } from '../sip/digest-bans.js';
 import type { NameAddr } from './sip/sip-uri.js';
 import { SipStack } from './sip/sip-stack.js';
 import { UserAgentCore, type NewInvite } from './sip/user-agent-core.js';
@@ -34,6 +36,9 @@ export interface EmbeddedTelephonyDeps {
   /** Close the media engine on stop (true when the backend built it). */
   ownsMedia?: boolean;
 }
+
+/** Retry-After of a 503 for want of RTP ports when no admission gate is installed. */
+const DEFAULT_RETRY_AFTER_S = 5;
 
 export type InboundHandler = (call: InboundCall) => void | Promise<void>;
 
@@ -58,8 +63,13 @@ export class EmbeddedTelephony implements Telephony {
   readonly name = 'embedded' as const;
   private readonly stack: SipStack;
   private readonly core: UserAgentCore;
+  /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
+  readonly bans: DigestBans;
   private readonly log: Logger;
   private handler?: InboundHandler;
+  private gate?: AdmissionGate;
+  /** Admission places held by legs, freed when the leg ends. */
+  private readonly places = new Map<EmbeddedCallLeg, () => void>();
   private readonly legs = new Set<EmbeddedCallLeg>();
   private readonly inbound = new Set<EmbeddedInboundCall>();
   private started = false;
@@ -79,17 +89,24 @@ export class EmbeddedTelephony implements Telephony {
       userAgent: sip.user_agent,
       logger: this.log,
     });
+    const access = new AccessControl({
+      allow: sip.allow,
+      scannerUserAgents: sip.scanner_user_agents,
+      trunks: sip.trunks,
+    });
+    this.bans = new DigestBans(sip.auth_bans, {
+      logger: this.log,
+      exempt: (address) => access.exemptFromBans(address),
+    });
     this.core = new UserAgentCore({
       stack: this.stack,
-      access: new AccessControl({
-        allow: sip.allow,
-        scannerUserAgents: sip.scanner_user_agents,
-        trunks: sip.trunks,
-      }),
+      access,
       dids: new DidRouter(sip.dids),
-      digest: new DigestVerifier('callwright'),
+      digest: new DigestVerifier(CALLWRIGHT_REALM),
+      bans: this.bans,
       logger: this.log,
       onInvite: (invite) => this.onInvite(invite),
+      admissionProbe: () => this.gate?.probe(),
     });
     this.stack.user = this.core;
   }
@@ -116,18 +133,25 @@ export class EmbeddedTelephony implements Telephony {
   async stop(): Promise<void> {
     if (!this.started || this.stopped) return;
     this.stopped = true;
-    for (const call of [...this.inbound]) await call.reject(503).catch(() => undefined);
+    // Calls still ringing are refused as a full node refuses them (RFC 3261 §21.5.4).
+    const retryAfterS = this.gate?.probe()?.retryAfterS ?? DEFAULT_RETRY_AFTER_S;
+    for (const call of [...this.inbound]) call.refuseUnavailable(retryAfterS);
     await Promise.all(
       [...this.legs].map((leg) =>
         Promise.race([leg.hangup('shutdown'), new Promise((r) => setTimeout(r, 2000))]),
       ),
     );
     await this.stack.stop();
+    this.bans.close();
     if (this.deps.ownsMedia) await this.deps.media.close();
   }
 
   onInbound(handler: InboundHandler): void {
     this.handler = handler;
+  }
+
+  setAdmissionGate(gate: AdmissionGate): void {
+    this.gate = gate;
   }
 
   dial(request: DialRequest): Promise<DialOutcome> {
@@ -183,12 +207,33 @@ export class EmbeddedTelephony implements Telephony {
       referNotifyTimeoutMs: this.deps.sip.refer_notify_timeout_ms,
       dtmfMethod: trunk?.dtmf_method ?? 'rfc4733',
       trunks: this.deps.sip.trunks,
-      onEnded: (leg) => this.legs.delete(leg),
+      onEnded: (leg) => {
+        this.legs.delete(leg);
+        this.places.get(leg)?.();
+        this.places.delete(leg);
+      },
     };
   }
 
   private onInvite(invite: NewInvite): void {
     const { request, source } = invite;
+    // Admission first, before anything is sent for the call (not even 100 Trying): a refused caller
+    // hears only 503 + Retry-After (RFC 3261 §21.5.4) and tries another node at once.
+    const decision = this.gate?.admit({
+      direction: 'inbound',
+      ...(invite.trunk ? { trunk: invite.trunk } : {}),
+    });
+    if (decision && !decision.admitted) {
+      this.log.debug(
+        { reason: decision.refusal.reason, limit: decision.refusal.limit },
+        'inbound call refused',
+      );
+      this.core.respond(invite.tx, 503, {
+        headers: [['Retry-After', String(decision.refusal.retryAfterS)]],
+      });
+      return;
+    }
+    const release = decision?.release ?? (() => undefined);
     const headers: Record<string, string> = {};
     for (const [name, value] of request.headers.entries()) {
       const lower = name.toLowerCase();
@@ -205,15 +250,21 @@ export class EmbeddedTelephony implements Telephony {
       headers,
       ...(invite.trunk ? { trunk: invite.trunk } : {}),
     };
-    const guard: { timer?: NodeJS.Timeout } = {};
+    const guard: { timer?: NodeJS.Timeout; leg?: EmbeddedCallLeg } = {};
     const call: EmbeddedInboundCall = new EmbeddedInboundCall(
       {
         ...this.legDeps(this.trunk(invite.trunk)),
         media: this.deps.media,
-        onLeg: (leg) => this.legs.add(leg),
+        onLeg: (leg) => {
+          guard.leg = leg;
+          this.legs.add(leg);
+          this.places.set(leg, release);
+        },
         onSettled: () => {
           this.inbound.delete(call);
           this.stack.timers.clear(guard.timer);
+          // Answered calls keep their place until the leg ends.
+          if (!guard.leg) release();
         },
       },
       invite,
@@ -229,11 +280,23 @@ export class EmbeddedTelephony implements Telephony {
     guard.timer = this.stack.timers.set(this.deps.sip.ring_timeout_ms, () => {
       if (call.pending) void call.reject(480);
     });
-    Promise.resolve()
-      .then(() => this.handler?.(call))
-      .catch((err: unknown) => {
-        this.log.error({ err, callId: info.id }, 'inbound handler failed');
-        if (call.pending) void call.reject(500);
-      });
+    call.reserveMedia().then(
+      () => {
+        if (!call.pending) return;
+        Promise.resolve()
+          .then(() => this.handler?.(call))
+          .catch((err: unknown) => {
+            this.log.error({ err, callId: info.id }, 'inbound handler failed');
+            if (call.pending) void call.reject(500);
+          });
+      },
+      (err: unknown) => {
+        // No RTP port (MediaEngine.createSession failed): 503 + Retry-After before any ringing.
+        const message = `no media for the call: ${(err as Error).message}`;
+        const refusal = this.gate?.refuse('rtp-ports', message);
+        this.log.warn({ callId: info.id, err: (err as Error).message }, 'inbound call refused: no RTP port');
+        call.refuseUnavailable(refusal?.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
+      },
+    );
   }
 }

@@ -10,7 +10,7 @@ import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { EmbeddedCallLeg, type CallLegDeps } from './embedded-call-leg.js';
 import type { MediaEngine, MediaSession } from './media/media-session.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
-import { answerChallenge } from './sip/digest-auth.js';
+import { answerChallenge } from '../sip/digest-auth.js';
 import { buildRequest, newBranch, newCallId, newTag } from './sip/sip-builder.js';
 import type { ClientTransaction } from './sip/client-transaction.js';
 import type { SipResponse } from './sip/sip-message.js';

@@ -69,6 +69,8 @@ export interface Srf extends EventEmitter {
   connect(opts: { host: string; port: number; secret: string; reconnect?: any }): void;
   disconnect(): void;
   invite(handler: (req: SrfRequest, res: SrfResponse) => void): void;
+  /** OPTIONS outside a dialog (drachtio-server hands them to the app; see its processMessageStatelessly). */
+  options(handler: (req: SrfRequest, res: SrfResponse) => void): void;
   createUAC(
     uri: string,
     opts: CreateUacOptions,

@@ -12,6 +12,9 @@ import {
   type Listener,
   type MediaSource,
   type AudioTap,
+  type CallRecording,
+  type CallRecordingOptions,
+  type CallRecordingResult,
   type PlayOptions,
   type PlayOutcome,
   type RecordOptions,
@@ -35,7 +38,9 @@ import { referRefusal, type TrunkReferSetting } from '../sip/refer-permission.js
 import { INFO_DTMF_ACCEPT, INFO_DTMF_CONTENT_TYPE, infoDtmfBody, parseInfoDtmf } from '../sip/info-dtmf.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import { delay } from './timeouts.js';
+import { waitForCompleteWav } from './recording-file.js';
 import { withTimeout } from '../../util/with-timeout.js';
+import { hangupReasonHeader } from '../sip/hangup-reason.js';
 
 export interface LegDeps {
   paths: SharedPaths;
@@ -220,6 +225,63 @@ export class FreeswitchCallLeg implements CallLeg {
           () => undefined,
         );
     }
+  }
+
+  /**
+   * `uuid_record` (an API command, so it starts at once even while a playback runs) with
+   * RECORD_STEREO: FreeSWITCH writes the channel's read audio (the far end) on the left and its write
+   * audio (everything it sends, a bridged leg included) on the right. Pausing masks the media bug
+   * (`uuid_record <uuid> mask <path>`): silence is written while time runs on.
+   */
+  async recordCall(options: CallRecordingOptions): Promise<CallRecording> {
+    this.assertActive('record the call');
+    const remote = this.deps.paths.toRemote(options.path);
+    const uuid = this.ep.uuid;
+    await this.command(this.ep.api('uuid_setvar', [uuid, 'RECORD_STEREO', 'true']), 'uuid_setvar');
+    await this.command(this.ep.api('uuid_setvar', [uuid, 'record_sample_rate', '8000']), 'uuid_setvar');
+    const started = await this.command(this.ep.api('uuid_record', [uuid, 'start', remote]), 'uuid_record');
+    const r = started as { getBody?: () => string; body?: unknown } | undefined;
+    const reply = typeof r?.getBody === 'function' ? String(r.getBody() ?? '') : String(r?.body ?? '');
+    if (reply.startsWith('-ERR')) throw new Error(`uuid_record start refused: ${reply.trim()}`);
+    let pausedAt: number | undefined;
+    let pausedMs = 0;
+    let result: Promise<CallRecordingResult> | undefined;
+    const mask = (on: boolean): void => {
+      if (result || this.done || (on ? pausedAt !== undefined : pausedAt === undefined)) return;
+      if (on) pausedAt = Date.now();
+      else {
+        pausedMs += Date.now() - (pausedAt ?? Date.now());
+        pausedAt = undefined;
+      }
+      this.command(
+        this.ep.api('uuid_record', [uuid, on ? 'mask' : 'unmask', remote]),
+        'uuid_record mask',
+      ).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'recording mask failed'));
+    };
+    const finish = async (): Promise<CallRecordingResult> => {
+      const byHangup = this.done;
+      if (!byHangup)
+        await this.command(this.ep.api('uuid_record', [uuid, 'stop', remote]), 'uuid_record stop').catch(
+          () => undefined,
+        );
+      else await this.ended;
+      if (pausedAt !== undefined) pausedMs += Date.now() - pausedAt;
+      // FreeSWITCH finishes the file when the media bug goes (stop, or the channel's hang-up).
+      const info = await waitForCompleteWav(options.path, 10_000);
+      return {
+        path: options.path,
+        durationMs: info.durationMs,
+        pausedMs: Math.min(pausedMs, info.durationMs),
+        channels: 2,
+        sampleRate: info.sampleRate,
+        reason: byHangup ? 'hangup' : 'stopped',
+      };
+    };
+    return {
+      pause: () => mask(true),
+      resume: () => mask(false),
+      stop: () => (result ??= finish()),
+    };
   }
 
   async sendDtmf(digits: string, options: SendDtmfOptions = {}): Promise<void> {
@@ -533,7 +595,11 @@ export class FreeswitchCallLeg implements CallLeg {
     this.resolveEnded(event);
     this.events.emit('hangup', event);
     const work: Promise<unknown>[] = [];
-    if (sendBye && this.dialog.connected) work.push(this.command(this.dialog.destroy(), 'BYE'));
+    const reason = hangupReasonHeader(event.cause);
+    if (sendBye && this.dialog.connected)
+      work.push(
+        this.command(this.dialog.destroy(reason ? { headers: { Reason: reason } } : undefined), 'BYE'),
+      );
     if (this.ep.connected) work.push(this.command(this.ep.destroy(), 'endpoint release'));
     const results = await Promise.allSettled(work);
     for (const r of results) {

@@ -11,6 +11,8 @@ export interface InboundDeps {
   candidates(): MediaServerHandle[];
   makeLeg(info: CallInfo, ep: FsEndpoint, dialog: SrfDialog, server: MediaServerHandle): FreeswitchCallLeg;
   answerTimeoutMs: number;
+  /** The call got a final answer other than our 200 (rejected, cancelled, no media server). */
+  onUnanswered?(): void;
 }
 
 /**
@@ -34,6 +36,7 @@ export class FreeswitchInboundCall implements InboundCall {
       req.once('cancel', () => {
         this.isCancelled = true;
         this.final = true;
+        this.deps.onUnanswered?.();
         resolve();
       });
     });
@@ -53,6 +56,7 @@ export class FreeswitchInboundCall implements InboundCall {
     this.final = true;
     if (reason) this.res.send(status, reason);
     else this.res.send(status);
+    this.deps.onUnanswered?.();
   }
 
   async answer(): Promise<CallLeg> {
@@ -77,6 +81,7 @@ export class FreeswitchInboundCall implements InboundCall {
       }
     }
     if (!this.res.finished && !this.isCancelled) this.res.send(503);
+    if (!this.isCancelled) this.deps.onUnanswered?.();
     this.final = true;
     throw new CallwrightError(
       'UNAVAILABLE',

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logging/logger.js';
 import {
   classifyTarget,
+  type AdmissionGate,
+  type AdmissionRefusal,
   type CallInfo,
   type DialOutcome,
   type DialRequest,
@@ -22,7 +24,6 @@ import type {
   SrfResponse,
   UacOffer,
 } from './drachtio-types.js';
-import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from '../sip/address-range.js';
 import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { AudioForkServer } from './audio-fork-server.js';
 import { ensureAudioForkModule } from './audio-fork-module.js';
@@ -30,6 +31,8 @@ import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
+import { InboundAccess, type InboundAccessSettings } from './inbound-access.js';
+import type { DigestBans } from '../sip/digest-bans.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
 import { SharedPaths } from './shared-paths.js';
 import { customHeaders, parseNameAddr } from './sip-messages.js';
@@ -45,6 +48,8 @@ export interface FreeswitchTelephonyDeps {
   settings: FreeswitchSettings;
   /** `sip.trunks`: shared with the embedded backend. */
   trunks: TrunkSettings[];
+  /** `sip.allow`, `sip.scanner_user_agents`, `sip.auth_bans`; absent = every source admitted. */
+  access?: InboundAccessSettings;
   /** Defaults from the sip section. */
   ringTimeoutMs?: number;
   referNotifyTimeoutMs?: number;
@@ -70,21 +75,22 @@ export class FreeswitchTelephony implements Telephony {
   private readonly audioFork: AudioForkServer;
   /** mod_audio_fork checks per media-server connection (a reconnect is a new FreeSWITCH, maybe restarted). */
   private readonly forkModule = new WeakMap<FsMediaServer, Promise<void>>();
-  /** Each trunk's inbound_allow, parsed once (a bad entry fails the start, naming it, as on embedded). */
-  private readonly trunkRanges: Array<{ trunk: TrunkSettings; ranges: AddressRange[] }>;
+  /** Who may call in (sip.allow, inbound_allow, digest); a bad entry fails the start, naming it. */
+  private readonly access: InboundAccess;
+  /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
+  readonly bans: DigestBans;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
+  private gate: AdmissionGate | undefined;
+  /** Admission places held by legs of calls in, freed when the leg ends. */
+  private readonly places = new Map<FreeswitchCallLeg, () => void>();
   private readonly log: Logger;
   private started = false;
 
   constructor(private readonly deps: FreeswitchTelephonyDeps) {
     const s = deps.settings;
     this.log = deps.logger.child({ component: 'telephony-freeswitch' });
-    this.trunkRanges = deps.trunks.map((trunk, i) => ({
-      trunk,
-      ranges: (trunk.inbound_allow ?? []).map((entry, j) =>
-        parseAddressRange(entry, `sip.trunks[${i}].inbound_allow[${j}]`),
-      ),
-    }));
+    this.access = new InboundAccess(deps.trunks, deps.access, this.log);
+    this.bans = this.access.bans;
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
@@ -101,6 +107,11 @@ export class FreeswitchTelephony implements Telephony {
       logger: this.log,
     });
     this.srf.invite((req, res) => this.onInvite(req, res));
+    this.srf.options((req, res) => this.onOptions(res));
+  }
+
+  setAdmissionGate(gate: AdmissionGate): void {
+    this.gate = gate;
   }
 
   async start(): Promise<void> {
@@ -124,6 +135,7 @@ export class FreeswitchTelephony implements Telephony {
     await Promise.allSettled([...this.legs].map((leg) => leg.hangup('shutdown')));
     this.pool.stop();
     this.link.stop();
+    this.access.close();
     await this.audioFork.stop();
   }
 
@@ -157,6 +169,7 @@ export class FreeswitchTelephony implements Telephony {
       activeDialogs: this.legs.size,
       mediaServersUp: this.pool.handles.length - down,
       mediaServersDown: down,
+      droppedRequests: this.access.dropped,
     };
     for (const h of this.pool.handles) stats[`legs:${h.name}`] = h.active;
     return stats;
@@ -304,18 +317,61 @@ export class FreeswitchTelephony implements Telephony {
     }
   }
 
+  /**
+   * OPTIONS probes (a dispatcher, a trunk's keep-alive, RFC 3261 §11.2): 503 + Retry-After while full
+   * or draining, so the dispatcher takes this node out; 200 otherwise.
+   */
+  private onOptions(res: SrfResponse): void {
+    const full = this.gate?.probe();
+    if (full) res.send(503, { headers: { 'Retry-After': String(full.retryAfterS) } });
+    else res.send(200, { headers: { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY' } });
+  }
+
+  /**
+   * Admission before our first response. drachtio-server itself has already sent 100 Trying (it does
+   * for every new INVITE before handing it to an application: DrachtioController::
+   * processMessageStatelessly), so a refused caller sees 100 then 503 + Retry-After, never a 180.
+   */
+  private admitInbound(res: SrfResponse, trunkSettings: TrunkSettings | undefined): (() => void) | undefined {
+    const trunk = trunkSettings?.name;
+    const decision = this.gate?.admit({ direction: 'inbound', ...(trunk ? { trunk } : {}) });
+    if (decision && !decision.admitted) return void this.refuse(res, decision.refusal);
+    // No media server to take the media: refuse now rather than after ringing (not pick(): it rotates).
+    if (!this.pool.handles.some((h) => this.pool.isUp(h))) {
+      decision?.release();
+      const message = 'no media server is connected';
+      return void this.refuse(res, this.gate?.refuse('rtp-ports', message) ?? fallbackRefusal(message));
+    }
+    return decision?.release ?? (() => undefined);
+  }
+
+  private refuse(res: SrfResponse, refusal: AdmissionRefusal): void {
+    this.log.debug({ reason: refusal.reason, limit: refusal.limit }, 'inbound call refused');
+    res.send(503, { headers: { 'Retry-After': String(refusal.retryAfterS) } });
+  }
+
   private onInvite(req: SrfRequest, res: SrfResponse): void {
+    // Bans, sip.allow/inbound_allow and digest come first: an unauthenticated INVITE takes no capacity.
+    const admitted = this.access.admit(req, res);
+    if (!admitted) return;
+    const trunk = admitted.trunk;
     const handler = this.handler;
     if (!handler) {
       res.send(480, 'No handler');
       return;
     }
-    const info = this.inboundInfo(req);
+    const release = this.admitInbound(res, trunk);
+    if (!release) return;
+    const info = this.inboundInfo(req, trunk);
     const call = new FreeswitchInboundCall(info, req, res, {
       candidates: () => this.pool.candidates(),
-      makeLeg: (i, ep, dialog, server) =>
-        this.makeLeg(i, ep, dialog, server, this.trunkFor(req.source_address)),
+      makeLeg: (i, ep, dialog, server) => {
+        const leg = this.makeLeg(i, ep, dialog, server, trunk);
+        this.places.set(leg, release);
+        return leg;
+      },
       answerTimeoutMs: this.deps.settings.operation_timeout_ms,
+      onUnanswered: release,
     });
     Promise.resolve()
       .then(() => handler(call))
@@ -348,7 +404,11 @@ export class FreeswitchTelephony implements Telephony {
       },
       resolveReferTarget: (t) => this.resolveTarget(t, trunk?.name).uri,
       relocate: (current) => this.pool.pick(current),
-      onEnded: (leg) => this.legs.delete(leg),
+      onEnded: (leg) => {
+        this.legs.delete(leg);
+        this.places.get(leg)?.();
+        this.places.delete(leg);
+      },
     };
     const leg = new FreeswitchCallLeg(info, ep, dialog, server, deps);
     this.legs.add(leg);
@@ -370,17 +430,7 @@ export class FreeswitchTelephony implements Telephony {
     return { uri: trunkRequestUri(t.number, trunk), trunk };
   }
 
-  /** The trunk whose inbound_allow (or host) covers a source address. */
-  private trunkFor(address: string): TrunkSettings | undefined {
-    const ip = parseAddress(address);
-    return this.trunkRanges.find(
-      ({ trunk, ranges }) =>
-        trunk.host === address || (ip !== undefined && ranges.some((r) => inAddressRange(ip, r))),
-    )?.trunk;
-  }
-
-  private inboundInfo(req: SrfRequest): CallInfo {
-    const trunk = this.trunkFor(req.source_address);
+  private inboundInfo(req: SrfRequest, trunk: TrunkSettings | undefined): CallInfo {
     const info: CallInfo = {
       id: randomUUID(),
       sipCallId: req.get('Call-ID') ?? '',
@@ -414,6 +464,11 @@ export class FreeswitchTelephony implements Telephony {
     if (target.trunk) info.trunk = target.trunk.name;
     return info;
   }
+}
+
+/** A refusal when no admission gate is installed (tests, embedding without the call layer). */
+function fallbackRefusal(message: string): AdmissionRefusal {
+  return { reason: 'rtp-ports', retryAfterS: 5, limit: 'freeswitch.media_servers', message };
 }
 
 function cancelled(why: DialCancelReason | undefined): { cancelledBy?: DialCancelReason } {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallInfo } from '../../../src/telephony/port.js';
-import { answerChallenge } from '../../../src/telephony/embedded/sip/digest-auth.js';
+import { answerChallenge } from '../../../src/telephony/sip/digest-auth.js';
 import { runSipp, sippFailure } from '../../helpers/sipp.js';
 import { startEmbedded, type EmbeddedFixture } from './embedded-fixture.js';
 import { RawSipClient, request } from './raw-sip-client.js';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { attacher } from '../../helpers/attach.js';
 import { tempStore } from '../../helpers/temp.js';
 import { createActionEngine } from '../../../src/actions/action-engine.js';
-import { defineActionType } from '../../../src/actions/action-type.js';
+import { defineActionType, type ActionIntegrations } from '../../../src/actions/action-type.js';
 import { ActionError } from '../../../src/errors.js';
 
 /** Test-only types exercising the contract: record what they got, fail on demand, hang. */
@@ -75,7 +75,9 @@ export function testTypes(
   return [echo, flaky, hang];
 }
 
-export function engineFixture(options: { beforeBudgetMs?: number; fallback?: string } = {}) {
+export function engineFixture(
+  options: { beforeBudgetMs?: number; fallback?: string; services?: ActionIntegrations } = {},
+) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown>; attempt: number; key: string }> = [];
   const engine = createActionEngine({
@@ -87,6 +89,7 @@ export function engineFixture(options: { beforeBudgetMs?: number; fallback?: str
       fallback_disposition: options.fallback ?? 'no-disposition',
     },
     outbox: { max_attempts: 3 },
+    ...(options.services ? { services: options.services } : {}),
   });
   const agent = t.store.agents.create({ name: 'sales', kind: 'scripted' });
   const attach = attacher(t.store, engine, agent.id);

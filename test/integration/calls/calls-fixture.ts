@@ -7,8 +7,11 @@ import { CallManager } from '../../../src/calls/call-manager.js';
 import { callFlowActionTypes } from '../../../src/calls/flow-actions/call-flow-types.js';
 import { callFlowSettings } from '../../../src/calls/targets/call-flow-settings.js';
 import type { CallsSettings } from '../../../src/calls/calls-config.js';
+import type { AdmissionControl } from '../../../src/calls/admission.js';
 import type { Stage } from '../../../src/store/store.js';
 import { testTypes } from '../actions/engine-fixture.js';
+import type { Tracing } from '../../../src/observability/tracing.js';
+import type { RecordingServices } from '../../../src/calls/recording/recording-services.js';
 
 export const SETTINGS: CallsSettings = {
   default_agent: '',
@@ -18,6 +21,7 @@ export const SETTINGS: CallsSettings = {
   calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
   voicemail_silence_threshold_dbfs: -45,
   drain_timeout_ms: 200,
+  drain_window_s: 3600,
 };
 
 /**
@@ -28,7 +32,14 @@ export const SETTINGS: CallsSettings = {
 export function callsFixture(
   settings: Partial<CallsSettings> = {},
   now?: () => Date,
-  options: { trunks?: readonly string[]; durableVoicemailEmail?: boolean } = {},
+  options: {
+    trunks?: readonly string[];
+    durableVoicemailEmail?: boolean;
+    tracing?: Tracing;
+    admission?: AdmissionControl;
+    /** Whole-call recording services (built over the fixture's store). */
+    recording?: (store: ReturnType<typeof tempStore>['store'], dir: string) => RecordingServices;
+  } = {},
 ) {
   const t = tempStore();
   const log: Array<{ name: string; config: Record<string, unknown> }> = [];
@@ -44,14 +55,17 @@ export function callsFixture(
       emit: (id, e) => holder.manager?.emit(id, e),
       outcome: (id, runId, o) => holder.manager?.outcome(id, runId, o),
       recording: (id, active) => holder.manager?.recording(id, active),
+      pauseRecording: (id, paused, by) => holder.manager?.pauseRecording(id, paused, by),
     },
   });
+  const recording = options.recording?.(t.store, t.dir);
   const engine = createActionEngine({
     store: t.store,
     logger: pino({ level: 'silent' }),
     types: [...testTypes(log as never), ...flowTypes],
     actions: { before_budget_ms: 1000, fallback_disposition: 'no-disposition' },
     outbox: { max_attempts: 3 },
+    ...(options.tracing ? { services: { tracing: options.tracing } } : {}),
   });
   const manager = new CallManager({
     store: t.store,
@@ -61,6 +75,9 @@ export function callsFixture(
     trunks,
     logger: pino({ level: 'silent' }),
     ...(now ? { now } : {}),
+    ...(options.tracing ? { tracing: options.tracing, backend: 'fake' } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
+    ...(recording ? { recording } : {}),
   });
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
@@ -98,7 +115,7 @@ export function callsFixture(
       )
       .all(callId) as Array<{ action_type: string; stage: string; status: string }>;
   }
-  return { ...t, engine, telephony, manager, agent, attach, events, runs, log };
+  return { ...t, engine, telephony, manager, agent, attach, events, runs, log, recording };
 }
 
 export async function until(check: () => boolean, ms = 5000): Promise<void> {

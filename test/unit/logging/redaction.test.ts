@@ -79,6 +79,7 @@ describe('log redaction', () => {
         },
         voicemail_silence_threshold_dbfs: -45,
         drain_timeout_ms: 200,
+        drain_window_s: 3600,
       },
       logger,
       trunks: [],
@@ -185,6 +186,12 @@ describe('phone-number shapes', () => {
     ['took 1500 ms', 'took 1500 ms'],
   ])('%s -> %s', (input, expected) => {
     expect(scrubText(input)).toBe(expected);
+  });
+
+  it('does not log the signature of a recording link', () => {
+    expect(redactUrl('/calls/call_1/recording?expires=1797122699&sig=qWVv_ZLpkzQ7B32yAKhY')).toBe(
+      '/calls/call_1/recording?expires=[redacted]&sig=[redacted]',
+    );
   });
 
   it('redacts query values by key and by shape, keeps the rest', () => {

@@ -5,6 +5,8 @@
  */
 import type {
   AudioTap,
+  CallRecording,
+  CallRecordingOptions,
   MediaSource,
   PlayOptions,
   PlayOutcome,
@@ -49,6 +51,13 @@ export interface MediaSession {
   /** Copies each received frame (8 kHz, decoded; silence where nothing arrived) to `onFrame`. */
   listen(onFrame: (frame: Int16Array) => void): AudioTap;
   record(options: RecordOptions): Promise<RecordOutcome>;
+  /**
+   * Records the whole call into a two-channel WAV written as it goes: left what is received, right
+   * what is sent (playback, hold audio, the bridged peer; silence otherwise). One at a time: a second
+   * call stops the first. Arguments and results are plain data, the handle's methods plain calls, so
+   * a session on another thread can forward them. The recording ends by itself when the session closes.
+   */
+  recordCall(options: CallRecordingOptions): CallRecording;
   /** Sends digits as RFC 4733 events; `w`/`W` pause 500 ms / 1 s. */
   sendDtmf(digits: string, durationMs?: number): Promise<void>;
   /** Forwards decoded audio both ways between the two sessions (transcoding PCMU↔PCMA as needed). */

@@ -4,6 +4,8 @@ import type { Logger } from '../../../logging/logger.js';
 import { CallwrightError } from '../../../errors.js';
 import type {
   AudioTap,
+  CallRecording,
+  CallRecordingOptions,
   MediaSource,
   PlayOptions,
   PlayOutcome,
@@ -23,6 +25,7 @@ import { TelephoneEventReceiver, type ReceivedDigit } from './telephone-event.js
 import { parseDtmfDigits } from '../../sip/dtmf-digits.js';
 import { DtmfSender } from './dtmf-sender.js';
 import { Recorder, type RecordEnd } from './recorder.js';
+import { CallAudioRecorder } from './call-audio-recorder.js';
 import { SdpState } from './sdp-state.js';
 
 /** What every session of one engine shares. */
@@ -74,6 +77,9 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   private holdToken = 0;
   private peer: RtpMediaSession | null = null;
   private recorder: Recorder | null = null;
+  private callRecorder: CallAudioRecorder | null = null;
+  /** Whether the last push sent audio from txFrame (false: silence or a DTMF event went out). */
+  private txAudio = false;
   private tap: { onFrame: (frame: Int16Array) => void; end: (reason: 'stopped' | 'hangup') => void } | null =
     null;
   private timedOut = false;
@@ -145,6 +151,14 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   }
 
   push(tick: number): boolean {
+    this.txAudio = false;
+    const sent = this.pushFrame(tick);
+    // Every tick, sending or not (hold, inactive), so the recording keeps the call's timeline.
+    this.callRecorder?.frame(this.rxFrame, this.txAudio ? this.txFrame : null);
+    return sent;
+  }
+
+  private pushFrame(tick: number): boolean {
     const rtp = this.rtp;
     if (this.closed || !rtp.sendEnabled) return false;
     if (this.dtmfOut.active && this.dtmfOut.step(rtp, rtp.timestampAt(tick))) return true;
@@ -170,6 +184,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
       audio = true;
     }
     rtp.sendAudio(audio ? out : null, tick);
+    this.txAudio = audio;
     return true;
   }
 
@@ -274,6 +289,18 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
       else if (signal?.aborted) recorder.end('stopped');
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  // ---- whole-call recording -----------------------------------------------------------------
+
+  recordCall(options: CallRecordingOptions): CallRecording {
+    void this.callRecorder?.finish('stopped').catch(() => undefined);
+    const recorder = new CallAudioRecorder(options.path, () => {
+      if (this.callRecorder === recorder) this.callRecorder = null;
+    });
+    if (this.closed) void recorder.finish('hangup').catch(() => undefined);
+    else this.callRecorder = recorder;
+    return recorder;
   }
 
   // ---- DTMF ----------------------------------------------------------------------------------
@@ -385,6 +412,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     this.playToken++;
     this.finishPlayback('hangup');
     this.recorder?.end('hangup');
+    void this.callRecorder?.finish('hangup').catch(() => undefined);
     this.tap?.end('hangup');
     this.dtmfOut.flush();
     this.rtp.close();

@@ -196,23 +196,3 @@ export function parseCSeq(text: string): { seq: number; method: string } | undef
   if (seq >= 2 ** 31) return undefined;
   return { seq, method: m[2] as string };
 }
-
-/** Parses `Digest realm="x", nonce="y", qop="auth"` into lower-cased names and unquoted values. */
-export function parseAuthParams(
-  text: string,
-): { scheme: string; params: Record<string, string> } | undefined {
-  const m = /^\s*([A-Za-z]+)\s+(.*)$/s.exec(text);
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  const re = /\s*([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^,\s]*)\s*(,|$)/gy;
-  const body = m[2] as string;
-  let match: RegExpExecArray | null;
-  let last = 0;
-  while ((match = re.exec(body)) !== null) {
-    params[(match[1] as string).toLowerCase()] = match[3] !== undefined ? match[3] : (match[2] as string);
-    last = re.lastIndex;
-    if (last >= body.length) break;
-  }
-  if (last < body.trim().length) return undefined;
-  return { scheme: (m[1] as string).toLowerCase(), params };
-}

@@ -18,6 +18,8 @@ export interface TransactionUser {
   onRequest(request: SipRequest, tx: ServerTransaction | undefined, source: Destination): void;
   /** A response no client transaction matched (a 2xx retransmission after the transaction ended). */
   onStrayResponse(response: SipResponse, source: Destination): void;
+  /** False drops a new request from `source` unanswered, before it gets a transaction (a banned source). */
+  accepts?(source: Destination): boolean;
 }
 
 export interface TransactionLayerOptions {
@@ -94,6 +96,7 @@ export class TransactionLayer {
       existing.receive(request);
       return;
     }
+    if (this.user?.accepts?.(source) === false) return;
     if (request.method === 'ACK') {
       this.user?.onRequest(request, undefined, source);
       return;

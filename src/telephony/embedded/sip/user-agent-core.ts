@@ -4,9 +4,10 @@
  * the dialog that owns it or, for a new INVITE, to the backend.
  */
 import type { Logger } from '../../../logging/logger.js';
-import type { AccessControl } from './access-control.js';
+import type { DigestBans } from '../../sip/digest-bans.js';
+import type { AccessControl } from '../../sip/access-control.js';
 import type { DidRouter } from './did-router.js';
-import type { DigestVerifier } from './digest-auth.js';
+import type { DigestVerifier } from '../../sip/digest-auth.js';
 import { buildResponse, newTag, type ResponseOptions } from './sip-builder.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
 import type { SipStack } from './sip-stack.js';
@@ -37,8 +38,12 @@ export interface UserAgentCoreDeps {
   access: AccessControl;
   dids: DidRouter;
   digest: DigestVerifier;
+  /** Failed digest answers are reported here; its banned sources get no answer at all. */
+  bans?: DigestBans;
   logger: Logger;
   onInvite(invite: NewInvite): void;
+  /** Admission state for OPTIONS: a refusal while full or draining, undefined when calls are taken. */
+  admissionProbe?(): { retryAfterS: number } | undefined;
 }
 
 export class UserAgentCore implements TransactionUser {
@@ -96,6 +101,16 @@ export class UserAgentCore implements TransactionUser {
     this.outOfDialog(request, tx, source);
   }
 
+  /**
+   * Banned sources are dropped before a transaction exists: RFC 3261 §22.1 would allow a 403, but
+   * silence costs the attacker a timeout per guess and confirms nothing about the account.
+   */
+  accepts(source: Destination): boolean {
+    if (!this.deps.bans?.isBanned(source.address)) return true;
+    this.deps.stack.dropped++;
+    return false;
+  }
+
   onStrayResponse(response: SipResponse): void {
     if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
     const owner = this.dialogs.get(
@@ -130,8 +145,16 @@ export class UserAgentCore implements TransactionUser {
     }
     const auth = request.headers.get('authorization');
     if (decision.verdict === 'challenge' && auth) {
-      const user = digest.verify(auth, request.method, (u) => access.password(u));
-      if (user) return { trunk: access.trunkOfUser(user) };
+      const result = digest.check(auth, request.method, (u) => access.password(u));
+      if (result.ok) return { trunk: access.trunkOfUser(result.username) };
+      if (result.reason === 'stale-nonce') {
+        // Right credentials over an old nonce: a new challenge, not a failure (RFC 7616 §3.3).
+        this.respond(tx, 401, { headers: [['WWW-Authenticate', digest.challenge(Date.now(), true)]] });
+        return undefined;
+      }
+      const { username, realm, reason } = result;
+      const { address, port } = source;
+      this.deps.bans?.recordFailure({ username, realm, reason, address, port, method: request.method });
     }
     // Same answer for unknown users, wrong passwords and unknown addresses.
     if (decision.verdict === 'challenge' && !auth) {
@@ -145,14 +168,19 @@ export class UserAgentCore implements TransactionUser {
     if (!admitted) return;
     if (this.refusedExtensions(request, tx)) return;
     switch (request.method) {
-      case 'OPTIONS':
-        // Keep-alive pings from trunks (RFC 3261 §11.2).
+      case 'OPTIONS': {
+        // Keep-alive pings from trunks and dispatcher probes (RFC 3261 §11.2). While full or draining
+        // the answer is what an INVITE would get, 503 + Retry-After (§21.5.4), so a dispatcher in
+        // front (Kamailio) takes this node out until it answers 200 again.
+        const full = this.deps.admissionProbe?.();
+        if (full) return void this.respond(tx, 503, { headers: [['Retry-After', String(full.retryAfterS)]] });
         return void this.respond(tx, 200, {
           headers: [
             ['Allow', ALLOW],
             ['Accept', 'application/sdp'],
           ],
         });
+      }
       case 'INVITE':
         return this.invite(request, tx, source, admitted.trunk);
       case 'BYE':

@@ -122,9 +122,12 @@ export class FakeDialog extends EventEmitter {
    * fails the BYE with "unable to find dialog", code ENODIALOG, and Dialog#destroy rejects with it.
    */
   goneOnServer = false;
-  destroy(): Promise<any> {
+  /** The options our BYE was sent with (Dialog#destroy(opts): opts.headers go on the BYE). */
+  byeOptions: any;
+  destroy(opts?: any): Promise<any> {
     // Dialog#destroy: BYE, then removeDialog + removeAllListeners; no 'destroy' event locally.
     this.byeSent = true;
+    this.byeOptions = opts;
     this.connected = false;
     this.removeAllListeners();
     if (this.goneOnServer) {
@@ -539,6 +542,17 @@ export class FakeSrf extends EventEmitter {
   }
   invite(handler: (req: any, res: any) => void): void {
     this.inviteHandler = handler;
+  }
+  optionsHandler: ((req: any, res: any) => void) | undefined;
+  options(handler: (req: any, res: any) => void): void {
+    this.optionsHandler = handler;
+  }
+  /** An OPTIONS arrives from the network (a dispatcher's probe). */
+  probe(): FakeResponse {
+    const res = new FakeResponse();
+    if (!this.optionsHandler) throw new Error('no options handler registered');
+    this.optionsHandler(new FakeRequest({ method: 'OPTIONS' }), res);
+    return res;
   }
   /** drachtio-server goes away; the wire protocol starts reconnecting. */
   drop(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessControl } from '../../../../../src/telephony/embedded/sip/access-control.js';
+import { AccessControl } from '../../../../../src/telephony/sip/access-control.js';
 import { parseAddressRange as parseCidr } from '../../../../../src/telephony/sip/address-range.js';
 import { DidRouter } from '../../../../../src/telephony/embedded/sip/did-router.js';
 
@@ -45,6 +45,26 @@ describe('access control', () => {
       'carrier',
       undefined,
     ]);
+  });
+
+  it('exempts from digest bans the allowed ranges and the trunk hosts given as addresses', () => {
+    const ac = new AccessControl({
+      allow: ['10.0.0.0/8'],
+      scannerUserAgents: [],
+      trunks: [
+        { ...trunk, host: '192.0.2.20', inbound_allow: ['203.0.113.0/24'] },
+        { ...trunk, name: 'by-name', host: 'sip.example.net', inbound_allow: [] },
+        { ...trunk, name: 'v6', host: '[2001:db8::20]', inbound_allow: [] },
+      ],
+    });
+    expect(
+      ['10.9.9.9', '203.0.113.5', '192.0.2.20', '::ffff:192.0.2.20', '2001:db8::20'].map((a) =>
+        ac.exemptFromBans(a),
+      ),
+    ).toEqual([true, true, true, true, true]);
+    expect(
+      ['192.0.2.21', '198.51.100.1', '2001:db8::21', 'garbage'].map((a) => ac.exemptFromBans(a)),
+    ).toEqual([false, false, false, false]);
   });
 
   it('names the bad entry of a CIDR list', () => {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseAuthParams,
-  parseNameAddr,
-  parseUri,
-  parseVia,
-} from '../../../../../src/telephony/embedded/sip/sip-uri.js';
+import { parseNameAddr, parseUri, parseVia } from '../../../../../src/telephony/embedded/sip/sip-uri.js';
+import { parseAuthParams } from '../../../../../src/telephony/sip/digest-auth.js';
 
 describe('sip-uri parsers', () => {
   it.each([

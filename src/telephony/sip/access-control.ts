@@ -2,13 +2,8 @@
  * Who may send us requests: trunks and PBXs by source IP/CIDR and/or digest credentials. Everything
  * else gets the same answer whether or not the called user exists, and known scanners get no answer.
  */
-import type { SipTrunkSettings } from '../../../config/schema.js';
-import {
-  inAddressRange,
-  parseAddress,
-  parseAddressRange,
-  type AddressRange,
-} from '../../sip/address-range.js';
+import type { SipTrunkSettings } from '../../config/schema.js';
+import { inAddressRange, parseAddress, parseAddressRange, type AddressRange } from './address-range.js';
 
 export type AccessDecision =
   | { verdict: 'allow'; trunk?: string }
@@ -28,6 +23,8 @@ export class AccessControl {
   private readonly trunkRanges: Array<{ name: string; cidrs: AddressRange[] }>;
   private readonly scanners: string[];
   private readonly users = new Map<string, { password: string; trunk: string }>();
+  /** Trunk hosts given as addresses: where a trunk's own requests come from. */
+  private readonly trunkHosts: AddressRange[];
 
   constructor(settings: AccessSettings) {
     this.global = settings.allow.map((e, i) => parseAddressRange(e, `sip.allow[${i}]`));
@@ -35,6 +32,9 @@ export class AccessControl {
       name: t.name,
       cidrs: t.inbound_allow.map((e, j) => parseAddressRange(e, `sip.trunks[${i}].inbound_allow[${j}]`)),
     }));
+    this.trunkHosts = settings.trunks.flatMap((t, i) =>
+      parseAddress(t.host) ? [parseAddressRange(t.host, `sip.trunks[${i}].host`)] : [],
+    );
     this.scanners = settings.scannerUserAgents.map((s) => s.toLowerCase()).filter(Boolean);
     for (const t of settings.trunks) {
       if (t.inbound_username)
@@ -59,6 +59,21 @@ export class AccessControl {
       if (this.global.some((c) => inAddressRange(ip, c))) return { verdict: 'allow' };
     }
     return this.users.size > 0 ? { verdict: 'challenge' } : { verdict: 'refuse' };
+  }
+
+  /**
+   * Sources never banned for failed digest answers: anything `decide` allows by address, and the
+   * address a trunk's host names (a host name is not resolved). Banning a carrier would cut every
+   * call it brings, and over UDP a source address is easy to forge.
+   */
+  exemptFromBans(sourceIp: string): boolean {
+    const ip = parseAddress(sourceIp);
+    if (!ip) return false;
+    return (
+      this.trunkHosts.some((r) => inAddressRange(ip, r)) ||
+      this.trunkRanges.some((t) => t.cidrs.some((c) => inAddressRange(ip, c))) ||
+      this.global.some((c) => inAddressRange(ip, c))
+    );
   }
 
   password(username: string): string | undefined {

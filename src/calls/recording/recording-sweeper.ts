@@ -1,0 +1,88 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../logging/logger.js';
+import type { Store } from '../../store/store.js';
+import type { RecordingStorage } from './recording-storage.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Server-side retention (`recording.retention_days`): recordings of calls that ended longer ago are
+ * deleted where they are stored (local folder or bucket) together with any leftover temp file, and the
+ * call row keeps `recording_status = 'deleted'`, `recording_deleted_at` and no `recording_path`. A
+ * deletion that fails is retried on the next sweep.
+ */
+export class RecordingSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      storage: RecordingStorage;
+      workDir: string;
+      retentionDays: number;
+      intervalMs: number;
+      logger: Logger;
+      now?: () => number;
+    },
+  ) {}
+
+  start(): void {
+    if (this.deps.retentionDays <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.sweep(), this.deps.intervalMs);
+    this.timer.unref();
+    void this.sweep();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass; resolves with how many recordings were deleted. */
+  sweep(): Promise<number> {
+    this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<number> {
+    const { store, storage, logger } = this.deps;
+    if (this.deps.retentionDays <= 0 || !store.db.open) return 0;
+    const now = (this.deps.now ?? Date.now)();
+    const cutoff = new Date(now - this.deps.retentionDays * DAY_MS).toISOString();
+    const expired = store.db
+      .prepare(
+        `SELECT id, recording_path FROM calls
+          WHERE recording_status IN ('ready', 'failed', 'uploading', 'recording')
+            AND ended_at IS NOT NULL AND ended_at < ?
+          ORDER BY ended_at LIMIT 500`,
+      )
+      .all(cutoff) as Array<{ id: string; recording_path: string | null }>;
+    let deleted = 0;
+    for (const row of expired) {
+      try {
+        if (row.recording_path) await storage.delete(row.recording_path);
+        await rm(path.join(this.deps.workDir, `${row.id}.wav`), { force: true });
+      } catch (err) {
+        logger.warn({ err, callId: row.id }, 'an expired recording could not be deleted; retried next sweep');
+        continue;
+      }
+      if (!store.db.open) break;
+      store.calls.update(row.id, {
+        recording_path: null,
+        recording_status: 'deleted',
+        recording_deleted_at: new Date(now).toISOString(),
+      });
+      store.callEvents.append(row.id, 'recording-deleted', {
+        reason: 'retention',
+        retention_days: this.deps.retentionDays,
+      });
+      deleted++;
+    }
+    if (deleted)
+      logger.info({ deleted, retentionDays: this.deps.retentionDays }, 'expired recordings deleted');
+    return deleted;
+  }
+}
