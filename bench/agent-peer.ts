@@ -245,6 +245,8 @@ interface Dialog {
   cseq: number;
   /** Settles the pending client transaction (INVITE or BYE) with its final status. */
   onFinal?: (status: number, text: string) => void;
+  /** Top Via branch and CSeq method of that transaction's request (RFC 3261 §17.1.3 matching). */
+  pending?: { branch: string; method: string };
   gotProvisional: boolean;
 }
 
@@ -307,8 +309,13 @@ async function runCallers(m: CallersRequest): Promise<void> {
         // RFC 3261 §13.2.2.4: every 2xx (retransmissions too) is acknowledged.
         sipSend(ack(d));
       }
+      // Only a response of the pending transaction settles it: a retransmitted 200 to the INVITE that
+      // arrives after the BYE went out is not the BYE's answer.
+      const responseBranch = /branch=([^;\s,]+)/.exec(header(text, 'Via') ?? '')?.[1];
+      if (!d.pending || d.pending.branch !== responseBranch || d.pending.method !== method) return;
       const done = d.onFinal;
       d.onFinal = undefined;
+      d.pending = undefined;
       done?.(status, text);
       return;
     }
@@ -361,12 +368,17 @@ async function runCallers(m: CallersRequest): Promise<void> {
       const again = (): void => {
         if (performance.now() - began > 32_000) {
           d.onFinal = undefined;
+          d.pending = undefined;
           resolve({ status: 408, text: '' });
           return;
         }
         if (!d.gotProvisional) sipSend(text);
         wait = Math.min(wait * 2, 4000);
         timer = setTimeout(again, wait);
+      };
+      d.pending = {
+        branch: /branch=([^;\s,]+)/.exec(header(text, 'Via') ?? '')?.[1] ?? '',
+        method: /^CSeq:\s*\d+\s+(\w+)/im.exec(text)?.[1] ?? '',
       };
       d.onFinal = (status, reply) => {
         clearTimeout(timer);

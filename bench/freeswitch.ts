@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../src/logging/logger.js';
@@ -168,18 +169,103 @@ interface Result {
   concurrent: number;
 }
 
-async function measure(env: LiveEnv, label: string): Promise<Result> {
+/** FreeSWITCH's own caps, as the running server reports them (`api status` over the event socket). */
+export interface FreeswitchLimits {
+  /** switch.conf.xml `sessions-per-second`: new sessions over it are refused by FreeSWITCH itself. */
+  sessionsPerSecond: number;
+  /** switch.conf.xml `max-sessions`. */
+  maxSessions: number;
+}
+
+/** Parses the `status` API answer ("… per Sec out of max 30, …", "1000 session(s) max"). */
+export function parseFreeswitchStatus(text: string): FreeswitchLimits {
+  const sps = /session\(s\) per Sec out of max (\d+)/.exec(text)?.[1];
+  const max = /(\d+) session\(s\) max/.exec(text)?.[1];
+  if (!sps || !max)
+    throw new Error(`FreeSWITCH status without its session limits: ${JSON.stringify(text.slice(0, 400))}`);
+  return { sessionsPerSecond: Number(sps), maxSessions: Number(max) };
+}
+
+/** Asks the live FreeSWITCH for its limits over the event socket (auth, `api status`). */
+export function freeswitchLimits(env: LiveEnv, timeoutMs = 5000): Promise<FreeswitchLimits> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(env.freeswitch.port, env.freeswitch.host);
+    let buffer = '';
+    let stage: 'auth' | 'api' | 'body' = 'auth';
+    const done = (err: Error | null, limits?: FreeswitchLimits): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(limits!);
+    };
+    const timer = setTimeout(
+      () => done(new Error('FreeSWITCH event socket: no status within 5 s')),
+      timeoutMs,
+    );
+    socket.on('error', (err) => done(err));
+    socket.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      if (stage === 'auth' && buffer.includes('Content-Type: auth/request')) {
+        stage = 'api';
+        buffer = '';
+        socket.write(`auth ${env.freeswitch.secret}\n\n`);
+      } else if (stage === 'api' && buffer.includes('Reply-Text:')) {
+        if (!buffer.includes('+OK')) return done(new Error(`FreeSWITCH event socket refused the password`));
+        stage = 'body';
+        buffer = '';
+        socket.write('api status\n\n');
+      } else if (stage === 'body') {
+        const length = /Content-Length: (\d+)\n\n/.exec(buffer);
+        if (!length) return;
+        const body = buffer.slice(length.index + length[0].length);
+        if (Buffer.byteLength(body) < Number(length[1])) return;
+        try {
+          done(null, parseFreeswitchStatus(body));
+        } catch (err) {
+          done(err as Error);
+        }
+      }
+    });
+  });
+}
+
+/**
+ * The ramps, kept under FreeSWITCH's caps: a step offering more new calls per second than its
+ * sessions-per-second would measure FreeSWITCH refusing them, not the application. Calls per second
+ * stop at 90 % of that cap; the concurrency ramp sets calls up at that rate at most (holding each call
+ * until the last one is up) and stops at max-sessions.
+ */
+export function ramps(limits: FreeswitchLimits): {
+  cpsSteps: number[];
+  concurrencySteps: Array<{ calls: number; rate: number; holdMs: number }>;
+} {
+  const cap = Math.max(1, Math.floor(limits.sessionsPerSecond * 0.9));
+  const cpsSteps = [5, 10, 20, 40, 80, 160].filter((r) => r < cap);
+  cpsSteps.push(cap);
+  const concurrencySteps = [25, 50, 100, 200, 400, 800]
+    .filter((n) => n <= limits.maxSessions)
+    .map((calls) => {
+      const rate = Math.min(Math.max(10, calls / 5), cap);
+      return { calls, rate, holdMs: Math.max(15_000, Math.ceil((calls / rate) * 1000) + 5_000) };
+    });
+  return { cpsSteps, concurrencySteps };
+}
+
+async function measure(env: LiveEnv, label: string, limits: FreeswitchLimits): Promise<Result> {
+  const { cpsSteps, concurrencySteps } = ramps(limits);
   let cps = 0;
-  for (const rate of [5, 10, 20, 40, 80, 160]) {
+  for (const rate of cpsSteps) {
     const ok = await sipp(env, { calls: rate * 5, rate, limit: rate * 3, holdMs: 1000 });
     console.log(`  ${label}: ${rate} calls/s for 5 s … ${ok ? 'ok' : 'failures'}`);
     if (!ok) break;
     cps = rate;
   }
   let concurrent = 0;
-  for (const n of [25, 50, 100, 200, 400, 800]) {
-    const ok = await sipp(env, { calls: n, rate: Math.max(10, n / 5), limit: n, holdMs: 15_000 });
-    console.log(`  ${label}: ${n} concurrent calls held 15 s … ${ok ? 'ok' : 'failures'}`);
+  for (const { calls: n, rate, holdMs } of concurrencySteps) {
+    const ok = await sipp(env, { calls: n, rate, limit: n, holdMs });
+    console.log(
+      `  ${label}: ${n} concurrent calls (set up at ${rate}/s) held ${holdMs / 1000} s … ${ok ? 'ok' : 'failures'}`,
+    );
     if (!ok) break;
     concurrent = n;
   }
@@ -192,10 +278,15 @@ async function main(): Promise<number> {
     console.log(`bench:freeswitch needs live daemons.\n${HELP}`);
     return 0;
   }
+  const limits = await freeswitchLimits(env);
+  console.log(
+    `FreeSWITCH: sessions-per-second ${limits.sessionsPerSecond}, max-sessions ${limits.maxSessions}; ` +
+      `calls/s steps ${ramps(limits).cpsSteps.join(', ')} (the last is FreeSWITCH's cap, not the application's)`,
+  );
   const run = async (label: string, start: (e: LiveEnv) => Promise<App>): Promise<Result> => {
     const app = await start(env);
     try {
-      return await measure(env, label);
+      return await measure(env, label, limits);
     } finally {
       await app.stop();
       await new Promise((r) => setTimeout(r, 2000));
