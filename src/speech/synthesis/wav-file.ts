@@ -17,18 +17,18 @@ const FORMAT_PCM = 1;
  */
 const STREAMING_SIZE = 0x7fff0000;
 
-/** The 44-byte header of a 16-bit mono PCM WAV holding `dataBytes` bytes of samples. */
-export function wavHeader(sampleRate: number, dataBytes: number): Buffer {
+/** The 44-byte header of a 16-bit PCM WAV of `channels` channels (mono unless said) holding `dataBytes` bytes. */
+export function wavHeader(sampleRate: number, dataBytes: number, channels = 1): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE(36 + dataBytes, 4);
   h.write('WAVEfmt ', 8, 'ascii');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(FORMAT_PCM, 20);
-  h.writeUInt16LE(1, 22);
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt32LE(sampleRate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(dataBytes, 40);

@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { CallRecording, CallRecordingResult } from '../../port.js';
+import { wavHeader } from '../../../speech/synthesis/wav-file.js';
 import { FRAME_SAMPLES, SAMPLE_RATE } from './audio-source.js';
 
 const CHANNELS = 2;
@@ -8,22 +9,9 @@ const BYTES_PER_FRAME = FRAME_SAMPLES * CHANNELS * 2;
 const FRAMES_PER_WRITE = 12;
 const HEADER_BYTES = 44;
 
-/** The 44-byte header of a 16-bit PCM WAV of `channels` channels holding `dataBytes` bytes. */
+/** The 44-byte header of a two-channel 16-bit PCM WAV holding `dataBytes` bytes. */
 export function stereoWavHeader(sampleRate: number, dataBytes: number): Buffer {
-  const h = Buffer.alloc(HEADER_BYTES);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(CHANNELS, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * CHANNELS * 2, 28);
-  h.writeUInt16LE(CHANNELS * 2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
+  return wavHeader(sampleRate, dataBytes, CHANNELS);
 }
 
 /**
