@@ -110,6 +110,18 @@ const load = (): string =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
+/** callwright_admission_refusals_total by reason, from the server's /metrics (why calls were refused). */
+async function refusalReasons(server: ServerChild): Promise<string> {
+  try {
+    const res = await fetch(`${server.apiUrl}/metrics`);
+    const text = await res.text();
+    const found = [...text.matchAll(/^callwright_admission_refusals_total\{reason="([^"]+)"\} (\S+)$/gm)];
+    return found.map((m) => `${m[1]} ${m[2]}`).join(', ') || 'none';
+  } catch (err) {
+    return `unreadable (${(err as Error).message})`;
+  }
+}
+
 // ---- the server -----------------------------------------------------------------------------------
 
 async function startServer(mode: Mode | 'search', knee: number): Promise<ServerChild> {
@@ -452,6 +464,7 @@ async function overload(mode: Mode, knee: number): Promise<void> {
       `store ${((Date.now() - sippDone) / 1000).toFixed(0)} s after sipp ended: ${store.rows} call rows, ${store.answered} answered, ` +
         `${store.notEnded} not ended; end reasons: ${store.byEndReason} (sipp: ${answered} answered and hung up, plus the probes' calls)`,
     );
+    console.log(`server's admission refusals by reason: ${await refusalReasons(server)}`);
   } finally {
     await server.stop();
     if (process.env.BENCH_OVERLOAD_KEEP) console.log(`sipp files kept in ${work}`);
