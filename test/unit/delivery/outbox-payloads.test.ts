@@ -47,7 +47,8 @@ describe('outbox payload decode', () => {
   it('refuses an unknown kind and text that is not JSON, without throwing', () => {
     expect(decode('fax', '{}')).toEqual({
       ok: false,
-      error: 'kind: got "fax", expected one of "action", "voicemail-email", "http"',
+      error:
+        'kind: got "fax", expected one of "action", "voicemail-email", "http", "recording-upload", "recording-ready"',
     });
     const r = decode('http', '{"url": ');
     expect(!r.ok && r.error).toMatch(/^payload: got "\{\\"url\\": ", expected JSON text/);
