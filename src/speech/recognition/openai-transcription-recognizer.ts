@@ -209,13 +209,28 @@ class TranscriptionStream implements RecognitionStream {
     const prompt = promptOf(hints);
     if (prompt) form.append('prompt', prompt);
     const url = `${this.settings.baseUrl.replace(/\/+$/, '')}/audio/transcriptions`;
+    // Our own timer, held until the answer is read: a bare AbortSignal.timeout() inside AbortSignal.any()
+    // is only weakly held, and under GC pressure it was seen never to fire (the request then hung).
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('provider timeout', 'TimeoutError')),
+      this.settings.timeoutMs,
+    );
+    try {
+      await this.post(url, form, AbortSignal.any([this.controller.signal, deadline.signal]), utterance);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async post(url: string, form: FormData, signal: AbortSignal, utterance: Utterance): Promise<void> {
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
         headers: { Authorization: `Bearer ${this.settings.apiKey}` },
         body: form,
-        signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.settings.timeoutMs)]),
+        signal,
       });
     } catch (err) {
       if (this.stopped) return;
