@@ -1,3 +1,4 @@
+import { deadline } from '../../util/deadline.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { AgentFallback, checkFallback } from '../agent-fallback.js';
 import { CallwrightError } from '../../errors.js';
@@ -90,6 +91,7 @@ export class WebhookAgent implements Agent {
   async handle(event: AgentEvent, ctx: AgentContext): Promise<AgentCommand[]> {
     if (this.failed) return [];
     const body = JSON.stringify({ call_id: ctx.callId, event, variables: ctx.scope() });
+    const timer = deadline(this.config.timeout_ms ?? 3000, ctx.signal);
     try {
       const res = await this.fetchImpl(this.config.url, {
         method: 'POST',
@@ -98,7 +100,7 @@ export class WebhookAgent implements Agent {
           ...webhookHeaders(this.config.secret, `msg_${randomUUID()}`, Math.floor(Date.now() / 1000), body),
         },
         body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeout_ms ?? 3000), ctx.signal]),
+        signal: timer.signal,
       });
       const text = await res.text();
       if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
@@ -111,6 +113,8 @@ export class WebhookAgent implements Agent {
       );
       this.failed = true;
       return this.fallback();
+    } finally {
+      timer.clear();
     }
   }
 

@@ -1,3 +1,4 @@
+import { deadline } from '../../util/deadline.js';
 import { buildIcs } from '../booking/ics-invite.js';
 import { busyFromIcs, calendarDataOf, calendarQueryBody } from './caldav-wire.js';
 import {
@@ -127,19 +128,18 @@ export class CalDavCalendar implements ExternalCalendar {
     body: string | undefined,
     signal?: AbortSignal,
   ): Promise<{ status: number; body: string }> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const all = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const timer = deadline(this.options.timeoutMs, signal);
     try {
       const res = await this.fetchFn(url, {
         method,
         headers: { ...headers, ...(this.auth ? { Authorization: this.auth } : {}) },
         body,
-        signal: all,
+        signal: timer.signal,
         redirect: 'follow',
       });
       return { status: res.status, body: await res.text() };
     } catch (err) {
-      if (timeout.aborted) {
+      if (timer.timedOut) {
         throw new CalendarError(
           'TIMEOUT',
           `${this.name}: ${method} timed out after ${this.options.timeoutMs} ms`,
@@ -148,6 +148,8 @@ export class CalDavCalendar implements ExternalCalendar {
       if (signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new CalendarError('UNREACHABLE', `${this.name}: ${method} failed: ${cause}`);
+    } finally {
+      timer.clear();
     }
   }
 

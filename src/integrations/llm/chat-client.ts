@@ -1,3 +1,4 @@
+import { deadline } from '../../util/deadline.js';
 import type { LlmSettings } from '../../config/schema.js';
 
 /**
@@ -189,8 +190,7 @@ export class OpenAiChatClient implements ChatClient {
   }
 
   async complete(request: ChatRequest): Promise<ChatReply> {
-    const timeout = AbortSignal.timeout(this.settings.timeout_ms);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const timer = deadline(this.settings.timeout_ms, request.signal);
     let res: Response;
     let text: string;
     try {
@@ -198,15 +198,17 @@ export class OpenAiChatClient implements ChatClient {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...this.authHeaders },
         body: JSON.stringify(this.body(request)),
-        signal,
+        signal: timer.signal,
       });
       text = await res.text();
     } catch (err) {
-      if (timeout.aborted) {
+      if (timer.timedOut) {
         throw new LlmError('LLM_TIMEOUT', `LLM request timed out after ${this.settings.timeout_ms} ms`, true);
       }
       if (request.signal?.aborted) throw err;
       throw unreachableError(this.url, err);
+    } finally {
+      timer.clear();
     }
     if (!res.ok) throw httpError(res.status, text, res.headers);
     return parseReply(text);

@@ -1,3 +1,4 @@
+import { deadline } from '../../util/deadline.js';
 import type { Logger } from '../../logging/logger.js';
 import { SpeechProviderError, failureOfStatus, type SpeechFailure } from '../speech-error.js';
 import type {
@@ -209,17 +210,11 @@ class TranscriptionStream implements RecognitionStream {
     const prompt = promptOf(hints);
     if (prompt) form.append('prompt', prompt);
     const url = `${this.settings.baseUrl.replace(/\/+$/, '')}/audio/transcriptions`;
-    // Our own timer, held until the answer is read: a bare AbortSignal.timeout() inside AbortSignal.any()
-    // is only weakly held, and under GC pressure it was seen never to fire (the request then hung).
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException('provider timeout', 'TimeoutError')),
-      this.settings.timeoutMs,
-    );
+    const timer = deadline(this.settings.timeoutMs, this.controller.signal);
     try {
-      await this.post(url, form, AbortSignal.any([this.controller.signal, deadline.signal]), utterance);
+      await this.post(url, form, timer.signal, utterance);
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   }
 
