@@ -13,6 +13,7 @@ import type {
   RecordOptions,
   RecordOutcome,
 } from '../../port.js';
+import type { Logger } from '../../../logging/logger.js';
 
 /** Raised when an offer has no codec in common with us: the SIP layer answers 488 Not Acceptable Here. */
 export class MediaNegotiationError extends Error {
@@ -29,6 +30,44 @@ export interface MediaSessionEvents {
   timeout: Record<string, never>;
   /** The session's media stopped for good outside the call's control (its media worker thread died). */
   failed: { reason: string };
+}
+
+/**
+ * The listeners of one session's events (in-process and proxy sessions alike): a listener that
+ * throws is logged and the others still run.
+ */
+export class MediaEventListeners {
+  private readonly sets: { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> } = {
+    dtmf: new Set(),
+    timeout: new Set(),
+    failed: new Set(),
+  };
+
+  constructor(private readonly logger: () => Logger | undefined) {}
+
+  on<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
+    this.sets[event].add(listener);
+  }
+
+  off<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
+    this.sets[event].delete(listener);
+  }
+
+  emit<K extends keyof MediaSessionEvents>(event: K, payload: MediaSessionEvents[K]): void {
+    for (const l of this.sets[event]) {
+      try {
+        l(payload);
+      } catch (err) {
+        this.logger()?.error({ err, event }, 'media event listener threw');
+      }
+    }
+  }
+
+  clear(): void {
+    this.sets.dtmf.clear();
+    this.sets.timeout.clear();
+    this.sets.failed.clear();
+  }
 }
 
 export interface MediaSession {

@@ -13,7 +13,7 @@ import type {
   RecordOutcome,
 } from '../../port.js';
 import type { SpeechSynthesizer } from '../../../speech/speech-synthesizer.js';
-import type { MediaSession, MediaSessionEvents } from './media-session.js';
+import { MediaEventListeners, type MediaSession, type MediaSessionEvents } from './media-session.js';
 import type { ClockParticipant, MediaClock } from './media-clock.js';
 import { FRAME_MS } from './media-clock.js';
 import type { AudioFileCache } from './audio-file-cache.js';
@@ -64,8 +64,6 @@ export interface RemoteBridge {
   takeFrame(out: Int16Array): boolean;
 }
 
-type Listeners = { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> };
-
 const BEEP: MediaSource = { kind: 'tone', frequencies: [1000], durationMs: 250 };
 
 /**
@@ -83,7 +81,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   private readonly txFrame = new Int16Array(FRAME_SAMPLES);
   private readonly dtmfOut = new DtmfSender();
   private readonly dtmfIn: TelephoneEventReceiver;
-  private readonly listeners: Listeners = { dtmf: new Set(), timeout: new Set(), failed: new Set() };
+  private readonly listeners = new MediaEventListeners(() => this.ctx.logger);
   private playback: Playback | null = null;
   private playToken = 0;
   private holdSource: AudioSource | null = null;
@@ -415,21 +413,15 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
   // ---- events and lifetime -------------------------------------------------------------------
 
   on<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
-    this.listeners[event].add(listener);
+    this.listeners.on(event, listener);
   }
 
   off<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
-    this.listeners[event].delete(listener);
+    this.listeners.off(event, listener);
   }
 
   private emit<K extends keyof MediaSessionEvents>(event: K, payload: MediaSessionEvents[K]): void {
-    for (const l of this.listeners[event]) {
-      try {
-        l(payload);
-      } catch (err) {
-        this.ctx.logger?.error({ err, event }, 'media event listener threw');
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 
   close(): void {
@@ -444,9 +436,7 @@ export class RtpMediaSession implements MediaSession, ClockParticipant {
     this.tap?.end('hangup');
     this.dtmfOut.flush();
     this.rtp.close();
-    this.listeners.dtmf.clear();
-    this.listeners.timeout.clear();
-    this.listeners.failed.clear();
+    this.listeners.clear();
     this.ctx.released(this);
   }
 }
