@@ -107,7 +107,7 @@ export class FreeswitchTelephony implements Telephony {
       logger: this.log,
     });
     this.srf.invite((req, res) => this.onInvite(req, res));
-    this.srf.options((req, res) => this.onOptions(res));
+    this.srf.options((req, res) => this.onOptions(req, res));
   }
 
   setAdmissionGate(gate: AdmissionGate): void {
@@ -319,9 +319,12 @@ export class FreeswitchTelephony implements Telephony {
 
   /**
    * OPTIONS probes (a dispatcher, a trunk's keep-alive, RFC 3261 §11.2): 503 + Retry-After while full
-   * or draining, so the dispatcher takes this node out; 200 otherwise.
+   * or draining, so the dispatcher takes this node out; 200 otherwise. The access rules come first, as
+   * for an INVITE and as on the embedded backend: a banned source or a scanner gets no answer, an
+   * address outside sip.allow/inbound_allow a 403 (or a digest challenge).
    */
-  private onOptions(res: SrfResponse): void {
+  private onOptions(req: SrfRequest, res: SrfResponse): void {
+    if (!this.access.admit(req, res)) return;
     const full = this.gate?.probe();
     if (full) res.send(503, { headers: { 'Retry-After': String(full.retryAfterS) } });
     else res.send(200, { headers: { Allow: 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY' } });

@@ -547,11 +547,11 @@ export class FakeSrf extends EventEmitter {
   options(handler: (req: any, res: any) => void): void {
     this.optionsHandler = handler;
   }
-  /** An OPTIONS arrives from the network (a dispatcher's probe). */
-  probe(): FakeResponse {
+  /** An OPTIONS arrives from the network (a dispatcher's probe), from `source` when given. */
+  probe(source?: string): FakeResponse {
     const res = new FakeResponse();
     if (!this.optionsHandler) throw new Error('no options handler registered');
-    this.optionsHandler(new FakeRequest({ method: 'OPTIONS' }), res);
+    this.optionsHandler(new FakeRequest({ method: 'OPTIONS', ...(source ? { source } : {}) }), res);
     return res;
   }
   /** drachtio-server goes away; the wire protocol starts reconnecting. */

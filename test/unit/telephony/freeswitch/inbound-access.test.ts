@@ -231,6 +231,15 @@ describe('freeswitch backend: inbound access', () => {
     await waitFor(() => rig.calls.length === 1);
   });
 
+  it('applies the same rules to OPTIONS: sip.allow answered, others challenged, a banned source unanswered', async () => {
+    const rig = await startAccessRig();
+    expect(rig.fake.srf.probe('10.1.1.5').finalStatus).toBe(200);
+    expect(rig.fake.srf.probe('198.51.100.7').finalStatus).toBe(200);
+    expect(rig.fake.srf.probe('192.0.2.8').finalStatus).toBe(401);
+    for (let i = 0; i < 3; i++) expect(authenticated(rig, '192.0.2.7', 'wrong').res.finalStatus).toBe(403);
+    expect(rig.fake.srf.probe('192.0.2.7').sent).toEqual([]);
+  });
+
   it("forgets a dropped INVITE in drachtio-srf's pending invites, so a flood cannot grow that map", async () => {
     const rig = await startAccessRig();
     for (let i = 0; i < 3; i++) authenticated(rig, '192.0.2.7', 'wrong');
