@@ -86,7 +86,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log);
   const paths = dataPaths(config);
   mkdirSync(paths.dir, { recursive: true });
-  const store = Store.open(paths.database);
+  const store = Store.open(paths.database, { cacheMb: config.data.sqlite_cache_mb });
 
   if (store.apiKeys.activeCount() === 0) {
     const { token } = store.apiKeys.create('initial');

@@ -17,6 +17,12 @@ export const DataConfig = Type.Object(
       description: 'Folder for the SQLite file, recordings and prompt cache',
     }),
     database: Type.String({ minLength: 1, description: 'SQLite file name inside data.dir' }),
+    sqlite_cache_mb: Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      description:
+        "SQLite page cache of the server's connection, MB: part of the resident memory, filled as the database is read and grown",
+    }),
   },
   Strict,
 );

@@ -297,8 +297,8 @@ export class Store {
     this.apiKeys = new ApiKeyRepository(db);
   }
 
-  static open(file: string): Store {
-    return new Store(openDatabase(file));
+  static open(file: string, options: { cacheMb?: number } = {}): Store {
+    return new Store(openDatabase(file, options));
   }
 
   close(): void {

@@ -61,3 +61,15 @@ describe('migrations', () => {
     db.close();
   });
 });
+
+describe('openDatabase', () => {
+  it('sets the page cache to data.sqlite_cache_mb, and leaves the build default without it', () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const sized = openDatabase(path.join(t.dir, 'a.db'), { cacheMb: 2 });
+    const plain = openDatabase(path.join(t.dir, 'b.db'));
+    cleanups.push(() => (sized.close(), plain.close()));
+    expect(sized.pragma('cache_size', { simple: true })).toBe(-2048);
+    expect(plain.pragma('cache_size', { simple: true })).toBe(-16000);
+  });
+});
