@@ -221,7 +221,7 @@ export class CallSession implements CallHandle {
     this.machine.to('answered');
     this.answeredAt = Date.now();
     this.recorder.update({ answered_at: new Date().toISOString() });
-    if (!leg.active) return this.finish({ by: 'remote', cause: 'normal' });
+    if (!leg.active) return this.finish(await leg.ended);
     if (this.callRecording) await this.startRecording(leg);
     await this.engineEvent({ type: 'answered' });
     this.speakAll((await this.actions.runStage('during')).say);

@@ -131,6 +131,10 @@ export class EmbeddedInboundCall implements InboundCall {
     });
     this.settle('answered');
     const acked = await dialog.awaitAck(request.cseq.seq, text, tx.replyTo);
+    // The leg ended before the ACK came: the caller's BYE (which shows it had our 200: an ACK lost on
+    // the way, common under load) or our own hang-up. The call was answered; the leg's hangup says how
+    // it ended.
+    if (!acked && !leg.active) return leg;
     if (!acked) {
       // RFC 3261 §13.3.1.4: no ACK within 64*T1 — confirm the dialog is gone with a BYE.
       await leg.end('local', 'error', true);

@@ -185,6 +185,38 @@ attachments:
     ]);
   });
 
+  it('a BYE before the ACK (the ACK lost on the way) ends an answered call normally, not as an error', async () => {
+    agentFile(
+      'e2e',
+      `
+agent:
+  name: NAME
+  kind: scripted
+  config:
+    steps:
+      - say: Hello from the test agent.
+      - gather: { input: dtmf, max_digits: 1, timeout_ms: 8000, into: choice }
+`,
+    );
+    const before = lastCall()?.id;
+    const result = await runSipp({
+      scenario: 'uac-invite-bye-without-ack.xml',
+      remote: sipTarget,
+      service: '2000',
+      localPort: BASE + 6,
+      mediaPort: BASE + 20,
+      extraArgs: ['-d', '300'],
+      timeoutMs: 20_000,
+    });
+    expect(result.code, sippFailure(result)).toBe(0);
+    const call = await until(() => {
+      const c = lastCall();
+      return c && c.id !== before && c.state === 'ended' ? c : undefined;
+    });
+    expect(call).toMatchObject({ direction: 'inbound', outcome: 'completed', hangup_by: 'caller' });
+    expect(call?.answered_at).toBeTruthy();
+  });
+
   it('an intent phrase injected with POST /calls/:id/transcript fires the hang-up action (closing line, then BYE)', async () => {
     agentFile(
       'e2e',
