@@ -18,9 +18,12 @@
  *   --base-port P (48600) SIP 48600, sipp 48602 (RTP 48604-48607), webhook receiver 48610, API 48611,
  *                         server RTP 48700-48999 (150 calls; a larger --concurrency needs --rtp-max)
  *   --rtp-min / --rtp-max server RTP port range
+ * The server inherits the environment, so CALLWRIGHT_* overrides apply to it (e.g.
+ * CALLWRIGHT_DATA_SQLITE_CACHE_MB=2 to see how much of the RSS growth is SQLite's page cache filling,
+ * CALLWRIGHT_MEDIA_WORKERS=2 for media on worker threads).
  * Prints numbers; asserts nothing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,6 +78,19 @@ function mediaScenario(dir: string): string {
   return file;
 }
 
+/** callwright.db and its -wal under the server's data dir (bench/server-child.ts puts it there). */
+function databaseBytes(dir: string): number {
+  let total = 0;
+  for (const name of ['callwright.db', 'callwright.db-wal']) {
+    try {
+      total += statSync(path.join(dir, 'data', name)).size;
+    } catch {
+      // not there yet
+    }
+  }
+  return total;
+}
+
 function resourcesTotal(r: Record<string, number>): number {
   return Object.values(r).reduce((a, b) => a + b, 0);
 }
@@ -90,6 +106,8 @@ interface Sample {
   minute: number;
   calls: number;
   webhooks: number;
+  /** The SQLite file and its WAL, bytes: the page cache (data.sqlite_cache_mb) fills as they grow. */
+  dbBytes: number;
   probe: ProbeReply;
 }
 
@@ -97,7 +115,7 @@ function line(s: Sample, previousCalls: number): string {
   const { before, after, resources } = s.probe;
   return (
     `min ${String(s.minute).padStart(3)}: calls ${s.calls} (+${s.calls - previousCalls}), webhooks ${s.webhooks}; ` +
-    `rss ${mb(before.rss)} MB, heap used ${mb(before.heapUsed)} MB (after gc ${mb(after.heapUsed)}, ` +
+    `rss ${mb(before.rss)} MB, db ${mb(s.dbBytes)} MB, heap used ${mb(before.heapUsed)} MB (after gc ${mb(after.heapUsed)}, ` +
     `heap total ${mb(after.heapTotal)}), external ${mb(after.external)} MB (array buffers ${mb(after.arrayBuffers)}); ` +
     `resources ${resourcesTotal(resources)} {${resourcesText(resources)}}; load ${load()}`
   );
@@ -193,6 +211,7 @@ async function main(): Promise<void> {
         minute,
         calls: await callsTotal(),
         webhooks: receiver.count(),
+        dbBytes: databaseBytes(server.dir),
         probe: await server.probe(true),
       };
       console.log(line(sample, samples.at(-1)?.calls ?? 0));
@@ -227,7 +246,9 @@ async function main(): Promise<void> {
         `growth from the end of minute 1 to minute ${last.minute} (${calls} calls): ` +
           `rss ${grow((p) => p.before.rss)}, heap used after gc ${grow((p) => p.after.heapUsed)}, ` +
           `external ${grow((p) => p.after.external)}, array buffers ${grow((p) => p.after.arrayBuffers)}, ` +
-          `resources ${resourcesTotal(first.probe.resources)} -> ${resourcesTotal(last.probe.resources)}`,
+          `resources ${resourcesTotal(first.probe.resources)} -> ${resourcesTotal(last.probe.resources)}; ` +
+          `database ${mb(first.dbBytes)} -> ${mb(last.dbBytes)} MB (SQLite's page cache, data.sqlite_cache_mb, ` +
+          `fills as it grows and is part of the rss)`,
       );
     } else {
       console.log('growth: needs at least 2 minutes of samples');

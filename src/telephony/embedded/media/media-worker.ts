@@ -4,6 +4,7 @@
  * path but the sessions themselves: tap frames and cross-worker bridge frames are copied into
  * per-slot batches and posted once the clock's slot is done (a microtask after it).
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pino } from 'pino';
 import { CallwrightError } from '../../../errors.js';
@@ -466,9 +467,15 @@ function handle(m: ToWorker): void {
         received += rtp.counters.received;
         sent += rtp.counters.sent;
       }
-      post({ t: 'stats', req: m.req, lateness, sessions: sessions.size, received, sent }, [
-        lateness.counts.buffer as ArrayBuffer,
-      ]);
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (m.gc && gc) gc();
+      const heap = getHeapStatistics();
+      const heapUsed = heap.used_heap_size;
+      const heapPhysical = heap.total_physical_size;
+      post(
+        { t: 'stats', req: m.req, lateness, sessions: sessions.size, received, sent, heapUsed, heapPhysical },
+        [lateness.counts.buffer as ArrayBuffer],
+      );
       return;
     }
     case 'shutdown': {

@@ -18,7 +18,13 @@ import { FRAME_SAMPLES } from './audio-source.js';
 import { LatenessHistogram } from './lateness-histogram.js';
 import type { MediaEngineDetail, MediaSettings } from './media-engine.js';
 import { advertisedAddress } from './media-engine.js';
-import type { MediaEngine, MediaEngineStats, MediaSession, MediaSessionEvents } from './media-session.js';
+import {
+  MediaEventListeners,
+  type MediaEngine,
+  type MediaEngineStats,
+  type MediaSession,
+  type MediaSessionEvents,
+} from './media-session.js';
 import { PortAllocator } from './port-allocator.js';
 import type { NegotiatedAudio } from './sdp-negotiation.js';
 import { SdpState } from './sdp-state.js';
@@ -35,6 +41,13 @@ import type {
 
 /** Chunks of a streamed play in flight to the worker before the pump waits for it to take some. */
 const STREAM_WINDOW = 16;
+/**
+ * The young generation of a worker's V8 heap, MB. A pacing thread allocates a little garbage every frame
+ * and keeps almost nothing, so V8 grows its young generation to the default maximum (about 39 MB held
+ * per worker, measured by bench/media-worker-memory.ts) although 8 MB is live after a collection; capped
+ * here, a worker holds about 20 MB and scavenges (which copy only the few survivors) run more often.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 /** Stats are refreshed in the background at most this often for the synchronous `stats()`. */
 const STATS_REFRESH_MS = 1000;
 
@@ -56,6 +69,9 @@ export interface WorkerEngineDetail extends MediaEngineDetail {
     latenessMaxMs: number;
     frames: number;
     skippedTicks: number;
+    /** The worker thread's V8 heap: in use, and the memory it holds, MB. */
+    heapUsedMb: number;
+    heapPhysicalMb: number;
   }>;
 }
 
@@ -70,8 +86,6 @@ interface TapSink {
   onFrame(frame: Int16Array): void;
   end(e: { reason: 'stopped' | 'hangup' | 'error'; error?: string }): void;
 }
-
-type Listeners = { [K in keyof MediaSessionEvents]: Set<(e: MediaSessionEvents[K]) => void> };
 
 function deserializeError(e: SerializedError): Error {
   if (e.code && e.code in ErrorCodes)
@@ -104,7 +118,10 @@ class WorkerClient {
     private readonly engine: WorkerMediaEngine,
   ) {
     const { boot, entry } = workerEntry();
-    this.worker = new Worker(boot, { workerData: { ...settings, entry } });
+    this.worker = new Worker(boot, {
+      workerData: { ...settings, entry },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) =>
       engine.logger?.error({ err, mediaWorker: index }, 'media worker failed'),
@@ -351,8 +368,11 @@ export class WorkerMediaEngine implements MediaEngine {
     return { ...this.cachedStats, sessions };
   }
 
-  /** Fresh figures from every worker: per worker and merged (percentiles over all their frames). */
-  async detail(reset = false): Promise<WorkerEngineDetail> {
+  /**
+   * Fresh figures from every worker: per worker and merged (percentiles over all their frames).
+   * `gc`: each worker collects before reporting its heap (only when node runs with --expose-gc).
+   */
+  async detail(reset = false, gc = false): Promise<WorkerEngineDetail> {
     const replies = await Promise.all(
       this.clients.map(
         (c) =>
@@ -361,9 +381,11 @@ export class WorkerMediaEngine implements MediaEngine {
             sessions: number;
             received: number;
             sent: number;
+            heapUsed: number;
+            heapPhysical: number;
           }>((resolve) => {
             c.request(
-              { t: 'stats', req: this.req(), reset },
+              { t: 'stats', req: this.req(), reset, gc },
               {
                 on: (m) => {
                   if (m.t === 'stats') {
@@ -372,11 +394,21 @@ export class WorkerMediaEngine implements MediaEngine {
                       sessions: m.sessions,
                       received: m.received,
                       sent: m.sent,
+                      heapUsed: m.heapUsed,
+                      heapPhysical: m.heapPhysical,
                     });
                   }
                   return true;
                 },
-                fail: () => resolve({ lateness: null, sessions: 0, received: 0, sent: 0 }),
+                fail: () =>
+                  resolve({
+                    lateness: null,
+                    sessions: 0,
+                    received: 0,
+                    sent: 0,
+                    heapUsed: 0,
+                    heapPhysical: 0,
+                  }),
               },
             );
           }),
@@ -399,6 +431,8 @@ export class WorkerMediaEngine implements MediaEngine {
         latenessMaxMs: h.max,
         frames: h.count,
         skippedTicks: r.lateness?.skippedTicks ?? 0,
+        heapUsedMb: r.heapUsed / 2 ** 20,
+        heapPhysicalMb: r.heapPhysical / 2 ** 20,
       };
     });
     return {
@@ -447,7 +481,7 @@ export class ProxyMediaSession implements MediaSession {
   private playToken = 0;
   private peer: ProxyMediaSession | null = null;
   private tap: { req: number; end: TapSink['end'] } | null = null;
-  private readonly listeners: Listeners = { dtmf: new Set(), timeout: new Set(), failed: new Set() };
+  private readonly listeners = new MediaEventListeners(() => this.engine.logger);
   private closed = false;
 
   constructor(
@@ -738,21 +772,15 @@ export class ProxyMediaSession implements MediaSession {
   // ---- events and lifetime -------------------------------------------------------------------
 
   on<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
-    this.listeners[event].add(listener);
+    this.listeners.on(event, listener);
   }
 
   off<K extends keyof MediaSessionEvents>(event: K, listener: (e: MediaSessionEvents[K]) => void): void {
-    this.listeners[event].delete(listener);
+    this.listeners.off(event, listener);
   }
 
   emit<K extends keyof MediaSessionEvents>(event: K, payload: MediaSessionEvents[K]): void {
-    for (const l of this.listeners[event]) {
-      try {
-        l(payload);
-      } catch (err) {
-        this.engine.logger?.error({ err, event }, 'media event listener threw');
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 
   close(): void {
@@ -778,9 +806,7 @@ export class ProxyMediaSession implements MediaSession {
   private detach(): void {
     this.client.sessions.delete(this.id);
     this.client.updateRef();
-    this.listeners.dtmf.clear();
-    this.listeners.timeout.clear();
-    this.listeners.failed.clear();
+    this.listeners.clear();
   }
 }
 

@@ -71,7 +71,8 @@ export type ToWorker =
   | { t: 'invoke'; req: number; s: number; method: ForwardedMethod | RecordingMethod; args: unknown[] }
   | { t: 'cast'; s: number; method: ForwardedMethod | RecordingMethod; args: unknown[] }
   | { t: 'link'; worker: number; port: MessagePort }
-  | { t: 'stats'; req: number; reset: boolean }
+  /** `gc`: collect first when the process runs with --expose-gc (benchmarks), so the heap is what is live. */
+  | { t: 'stats'; req: number; reset: boolean; gc?: boolean }
   | { t: 'shutdown'; req: number };
 
 export interface LatenessSnapshot {
@@ -93,7 +94,17 @@ export type FromWorker =
   | { t: 'tap-ended'; req: number; reason: 'stopped' | 'hangup' | 'error'; error?: string }
   | { t: 'event'; s: number; name: 'dtmf'; payload: { digit: string; durationMs: number } }
   | { t: 'event'; s: number; name: 'timeout' }
-  | { t: 'stats'; req: number; lateness: LatenessSnapshot; sessions: number; received: number; sent: number }
+  | {
+      t: 'stats';
+      req: number;
+      lateness: LatenessSnapshot;
+      sessions: number;
+      received: number;
+      sent: number;
+      /** The worker's own V8 heap: used, and the memory it holds (physical), bytes. */
+      heapUsed: number;
+      heapPhysical: number;
+    }
   | { t: 'log'; line: string };
 
 /** Frames sent from one worker to another for cross-worker bridges, batched per clock slot. */
