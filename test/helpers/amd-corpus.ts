@@ -116,7 +116,7 @@ export const SUBSET_SPECS: { name: string; spec: AmdSampleSpec }[] = [
     name: 'machine-carrier',
     spec: {
       kind: 'machine',
-      text: CARRIER_MESSAGES[0]!,
+      text: CARRIER_MESSAGES[1]!,
       voice: 'en-gb',
       speed: 175,
       beepHz: null,
