@@ -2,8 +2,8 @@
  * The answering-machine detection corpus, made at run time (no audio is committed): espeak-ng says
  * greetings and human answers in several voices and speeds, sox brings them to the telephone band at
  * 8 kHz mono, and each call's audio is assembled here from the moment of the answer: the callee's
- * delay, the speech, beeps at several frequencies (some off the standard ones), fax tones, and low
- * noise under everything. A seeded generator makes every run the same.
+ * delay, the speech, beeps at several frequencies (some off the standard ones), fax tones, low noise
+ * under everything, and a G.711 round trip. A seeded generator makes every run the same.
  *
  * `amdCorpus(dir)` is the full set for `npm run bench:amd`; `amdCorpusSubset(dir)` a fixed handful
  * for the unit tests.
@@ -15,6 +15,7 @@ import {
   AMD_FRAME_SAMPLES,
   type AnsweringMachineDetector,
 } from '../../src/calls/amd/answering-machine-detector.js';
+import { decodeTable, encodeTable, type G711Codec } from '../../src/telephony/embedded/media/g711.js';
 import { readWav8kMono, RATE } from './audio.js';
 
 export type AmdClass = 'human' | 'machine' | 'fax' | 'silence';
@@ -271,17 +272,24 @@ class SampleMaker {
     return 10 ** (-(3 + this.rnd() * 9) / 20);
   }
 
-  /** Adds white noise (-62 to -52 dBFS RMS) and converts to 16-bit. */
+  /**
+   * Adds white noise (-62 to -45 dBFS RMS), converts to 16-bit and takes the audio through G.711
+   * (PCMU or PCMA, the media layer's own tables) as a call would.
+   */
   private finish(name: string, expected: AmdClass, description: string, signal: Float64Array): AmdSample {
-    const noiseRms = 10 ** (-(52 + this.rnd() * 10) / 20);
+    const noiseRms = 10 ** (-(45 + this.rnd() * 17) / 20);
+    const codec: G711Codec = this.rnd() < 0.5 ? 'PCMU' : 'PCMA';
+    const encode = encodeTable(codec);
+    const decode = decodeTable(codec);
     const samples = new Int16Array(signal.length);
     for (let i = 0; i < signal.length; i++) {
       // Sum of three uniforms: near-Gaussian, unit variance after scaling by 2.
       const n = (this.rnd() + this.rnd() + this.rnd() - 1.5) * 2;
-      const v = (signal[i] as number) + n * noiseRms;
-      samples[i] = Math.max(-32768, Math.min(32767, Math.round(v * 32767)));
+      const v = Math.max(-32768, Math.min(32767, Math.round(((signal[i] as number) + n * noiseRms) * 32767)));
+      samples[i] = decode[encode[v + 32768] as number] as number;
     }
-    return { name, expected, description, samples };
+    const noise = `noise ${(20 * Math.log10(noiseRms)).toFixed(0)} dBFS, ${codec}`;
+    return { name, expected, description: `${description}; ${noise}`, samples };
   }
 
   /** espeak-ng at 22 kHz, then sox to the telephone band at 8 kHz; trimmed, peak-normalised. */

@@ -92,7 +92,7 @@ export const AmdConfig = Type.Object(
     tone_dominance: Type.Number({
       minimum: 0.3,
       maximum: 1,
-      default: 0.85,
+      default: 0.9,
       description:
         "Share of a frame's energy the tone's frequency must hold to count as a tone (beep or fax)",
     }),
