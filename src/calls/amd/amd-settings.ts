@@ -41,7 +41,7 @@ export const AmdConfig = Type.Object(
     max_words: Type.Integer({
       minimum: 1,
       maximum: 100,
-      default: 6,
+      default: 8,
       description: 'This many words (speech bursts) before a long pause: machine',
     }),
     max_word_ms: Ms(
