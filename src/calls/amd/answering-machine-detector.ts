@@ -93,11 +93,17 @@ export class AnsweringMachineDetector {
   }
 
   /**
-   * One 20 ms frame. `voiced` is the frame's voice activity flag when a VAD gives one; tonal frames
+   * One 20 ms frame (160 samples at 8 kHz; resample other rates first). `voiced` is the frame's voice activity flag when a VAD gives one; tonal frames
    * (beeps, fax tones) never count as speech whatever the flag says.
    */
   push(frame: Int16Array, voiced?: boolean): AmdDecision | null {
     if (this.phase === 'decided') return null;
+    if (frame.length !== AMD_FRAME_SAMPLES) {
+      // Time is frames seen: a frame of another length (another rate or ptime) would skew every rule.
+      throw new RangeError(
+        `answering-machine detector: got a frame of ${frame.length} samples, expected ${AMD_FRAME_SAMPLES} (20 ms at 8 kHz)`,
+      );
+    }
     const start = this.t;
     this.t += FRAME_MS;
     const energy = frameEnergy(frame);

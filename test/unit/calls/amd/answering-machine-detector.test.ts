@@ -137,6 +137,12 @@ describe('answering-machine detector, on voice flags', () => {
     });
   });
 
+  it('refuses a frame that is not 20 ms at 8 kHz, naming its length', () => {
+    expect(() => new AnsweringMachineDetector().push(new Int16Array(320))).toThrow(
+      /got a frame of 320 samples, expected 160/,
+    );
+  });
+
   it('after a decision it is done and ignores frames', () => {
     const detector = new AnsweringMachineDetector();
     run(frames(3000, '.'), detector);
