@@ -301,9 +301,10 @@ class SampleMaker {
     const raw = path.join(this.dir, `amd-${n}-22k.wav`);
     const wav = path.join(this.dir, `amd-${n}-8k.wav`);
     execFileSync('espeak-ng', ['-v', voice, '-s', String(speed), '-w', raw, text]);
-    // The telephone band; -G lowers the gain where the filters would clip, -V1 keeps sox quiet about it.
+    // The telephone band. -R: the same dither on every run (the corpus must not change between runs);
+    // -G lowers the gain where the filters would clip, -V1 keeps sox quiet about it.
     const band = ['highpass', '300', 'lowpass', '3400'];
-    execFileSync('sox', ['-V1', '-G', raw, '-r', String(RATE), '-c', '1', '-b', '16', wav, ...band]);
+    execFileSync('sox', ['-R', '-V1', '-G', raw, '-r', String(RATE), '-c', '1', '-b', '16', wav, ...band]);
     const pcm = readWav8kMono(wav);
     let first = 0;
     while (first < pcm.length && Math.abs(pcm[first] as number) < 300) first++;

@@ -15,6 +15,7 @@ export type AmdReason =
   | 'long-greeting'
   | 'max-words'
   | 'long-word'
+  | 'sit-tone'
   | 'beep'
   | 'greeting-ended'
   | 'max-wait'

@@ -15,13 +15,32 @@ const FAX_TOLERANCE_HZ = 50;
 const CNG_MIN_MS = 350;
 const CNG_MAX_MS = 800;
 const CED_MIN_MS = 500;
+/**
+ * A tone that another follows within this gap is part of a sequence (two tones meet in one frame that
+ * holds both, which is no tone): a beep is judged only once this much non-tone follows it.
+ */
+const SEQUENCE_GAP_MS = 40;
+/**
+ * Special information tones (ITU-T E.180 / ANSI T1.401), before a carrier's intercept message ("the
+ * number you have dialled is not in service"): 913.8 or 985.2 Hz, then 1370.6 or 1428.5 Hz, then
+ * 1776.7 Hz, each 274 or 380 ms.
+ */
+const SIT_BANDS: readonly (readonly [number, number])[] = [
+  [880, 1020],
+  [1340, 1460],
+  [1740, 1810],
+];
+const SIT_MIN_MS = 200;
+const SIT_MAX_MS = 450;
 
 /**
  * Where the detector is:
  * ```
  * listening ──word──► greeting ──short speech, then silence──► decided (human)
  *     │                   ├──long speech / many words / long word──► awaiting-ready (machine)
- *     │                   └──beep──► decided (machine-ready)
+ *     │                   ├──beep──► decided (machine-ready)
+ *     │                   └──SIT tones──► awaiting-ready (machine)
+ *     ├──SIT tones──► awaiting-ready (machine)
  *     ├──initial silence / fax tone / beep / total time──► decided
  * awaiting-ready ──beep / greeting-end silence / max wait──► decided (machine-ready)
  * ```
@@ -58,6 +77,8 @@ export class AnsweringMachineDetector {
   private beep: AmdBeep | null = null;
   private faxTone: 'cng' | 'ced' | null = null;
   private machineAt = -1;
+  /** Tones that ended less than SEQUENCE_GAP_MS ago, or that another tone followed: not judged yet. */
+  private pendingTones: ToneRun[] = [];
   private first: AmdDecision | null = null;
   private last: AmdDecision | null = null;
 
@@ -93,8 +114,9 @@ export class AnsweringMachineDetector {
   }
 
   /**
-   * One 20 ms frame (160 samples at 8 kHz; resample other rates first). `voiced` is the frame's voice activity flag when a VAD gives one; tonal frames
-   * (beeps, fax tones) never count as speech whatever the flag says.
+   * One 20 ms frame (160 samples at 8 kHz; resample other rates first). `voiced` is the frame's voice
+   * activity flag when a VAD gives one; tonal frames (beeps, fax tones) never count as speech whatever
+   * the flag says.
    */
   push(frame: Int16Array, voiced?: boolean): AmdDecision | null {
     if (this.phase === 'decided') return null;
@@ -110,11 +132,21 @@ export class AnsweringMachineDetector {
     const level = levelDbfs(energy, frame.length);
     const energyVoiced = this.energyVad.voiced(level);
     const ended = this.tones.frame(frame, energy, level, start);
-    if (ended) {
-      const d = this.onToneEnded(ended);
+    // Tones too short for a beep or a SIT segment (a voice holding a harmonic) are dropped at once.
+    if (ended && ended.durationMs >= Math.min(this.s.beepMinMs, SIT_MIN_MS)) this.pendingTones.push(ended);
+    const running = this.tones.current;
+    const lastTone = this.pendingTones[this.pendingTones.length - 1];
+    if (!running && lastTone) {
+      if (this.t - (lastTone.startMs + lastTone.durationMs) < SEQUENCE_GAP_MS) {
+        // Just after a tone: another may follow. Like the tone itself, these frames are neither speech
+        // nor silence, so a silence rule cannot fire before the tone is judged.
+        return this.onClock();
+      }
+      const sequence = this.pendingTones;
+      this.pendingTones = [];
+      const d = sequence.length === 1 ? this.onToneEnded(lastTone) : this.onToneSequence(sequence);
       if (d) return d;
     }
-    const running = this.tones.current;
     if (running) {
       const d = this.onToneRunning(running);
       if (d) return d;
@@ -139,6 +171,23 @@ export class AnsweringMachineDetector {
       return this.decide('machine-ready', 'beep');
     }
     return null;
+  }
+
+  /**
+   * Tones back to back: special information tones before an intercept message are a machine (the
+   * message follows; machine-ready when it ends); any other sequence is a multi-tone beep, judged
+   * by its last tone.
+   */
+  private onToneSequence(tones: ToneRun[]): AmdDecision | null {
+    const sit =
+      tones.length <= SIT_BANDS.length &&
+      tones.every((run, i) => {
+        const [lo, hi] = SIT_BANDS[i]!;
+        return run.hz >= lo && run.hz <= hi && run.durationMs >= SIT_MIN_MS && run.durationMs <= SIT_MAX_MS;
+      });
+    if (sit && (this.phase === 'listening' || this.phase === 'greeting'))
+      return this.decideMachine('sit-tone');
+    return this.onToneEnded(tones[tones.length - 1]!);
   }
 
   private onToneRunning(run: ToneRun): AmdDecision | null {

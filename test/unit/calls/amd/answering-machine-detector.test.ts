@@ -91,8 +91,8 @@ describe('answering-machine detector, on voice flags', () => {
     expect(ready).toMatchObject({ outcome: 'machine-ready', reason: 'beep' });
     expect(ready!.evidence.beep).toMatchObject({ atMs: beepAt, durationMs: 300 });
     expect(Math.abs(ready!.evidence.beep!.hz - 1000)).toBeLessThan(8);
-    // Decided on the first frame after the tone, never before its end.
-    expect(ready!.evidence.decisionMs).toBe(beepAt + 300 + 20);
+    // Decided once 40 ms without a tone followed it (no second tone: not a sequence), never before its end.
+    expect(ready!.evidence.decisionMs).toBe(beepAt + 300 + 40);
     // Machine at 2000 ms of speech (four words); the fifth word still counts, the tone does not.
     expect(machine!.evidence.speechMs).toBe(2000);
     expect(ready!.evidence.speechMs).toBe(2500);
@@ -118,7 +118,7 @@ describe('answering-machine detector, on voice flags', () => {
     expect(feed(new AnsweringMachineDetector())).toMatchObject({
       outcome: 'fax',
       reason: 'cng-tone',
-      evidence: { faxTone: 'cng', decisionMs: 600 + 500 + 20 },
+      evidence: { faxTone: 'cng', decisionMs: 600 + 500 + 40 },
     });
     expect(feed(new AnsweringMachineDetector(parseAmdSettings({ fax: false })))).toMatchObject({
       outcome: 'machine-ready',
@@ -135,6 +135,48 @@ describe('answering-machine detector, on voice flags', () => {
       reason: 'ced-tone',
       evidence: { faxTone: 'ced', decisionMs: 1500 },
     });
+  });
+
+  it('special information tones before a message are a machine, ready when the message ends', () => {
+    // 210 ms of quiet, then 913.8, 1370.6 and 1776.7 Hz for 380 ms each, back to back: off the frame
+    // grid, so a frame where two tones meet holds both (and is no tone).
+    const lead = 1680;
+    const pcm = new Int16Array(lead + 3 * 3040 + 160 * 20);
+    [913.8, 1370.6, 1776.7].forEach((hz, k) => {
+      for (let n = 0; n < 3040; n++) {
+        pcm[lead + k * 3040 + n] = Math.round(0.3 * 32767 * Math.sin((2 * Math.PI * hz * n) / 8000));
+      }
+    });
+    const sitEndMs = (lead + 3 * 3040) / 8;
+    const detector = new AnsweringMachineDetector();
+    const out: AmdDecision[] = [];
+    const push = (frame: Int16Array, voiced: boolean): void => {
+      const d = detector.push(frame, voiced);
+      if (d) out.push(d);
+    };
+    for (let at = 0; at + FRAME <= pcm.length; at += FRAME) push(pcm.slice(at, at + FRAME), at / 8 > 200);
+    for (let k = 0; k < 200; k++) push(QUIET, k < 100); // "The number you have dialled is not in service."
+    expect(out.map((d) => `${d.outcome} ${d.reason}`)).toEqual([
+      'machine sit-tone',
+      'machine-ready greeting-ended',
+    ]);
+    expect(out[0]!.evidence.decisionMs).toBeGreaterThanOrEqual(sitEndMs);
+    expect(out[0]!.evidence.decisionMs).toBeLessThanOrEqual(sitEndMs + 60);
+    expect(out[0]!.evidence.beep).toBeNull();
+  });
+
+  it('two tones back to back after a greeting are one beep: ready after the second, at its frequency', () => {
+    const detector = new AnsweringMachineDetector();
+    let ready: AmdDecision | null = null;
+    let i = 0;
+    const greeting = (frames(500, 'x') + frames(100, '.')).repeat(5) + frames(300, '.');
+    for (const c of greeting) detector.push(QUIET, c === 'x');
+    for (let k = 0; k < 10; k++) expect(detector.push(toneFrame(700, i++), true)).toBeNull();
+    for (let k = 0; k < 10; k++) expect(detector.push(toneFrame(1200, i++), true)).toBeNull();
+    for (let k = 0; k < 10 && !ready; k++) ready = detector.push(QUIET, false);
+    expect(ready).toMatchObject({ outcome: 'machine-ready', reason: 'beep' });
+    expect(Math.abs(ready!.evidence.beep!.hz - 1200)).toBeLessThan(8);
+    expect(ready!.evidence.decisionMs).toBe(greeting.length * 20 + 400 + 40);
   });
 
   it('refuses a frame that is not 20 ms at 8 kHz, naming its length', () => {
