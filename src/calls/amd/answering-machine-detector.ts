@@ -185,8 +185,9 @@ export class AnsweringMachineDetector {
         const [lo, hi] = SIT_BANDS[i]!;
         return run.hz >= lo && run.hz <= hi && run.durationMs >= SIT_MIN_MS && run.durationMs <= SIT_MAX_MS;
       });
-    if (sit && (this.phase === 'listening' || this.phase === 'greeting'))
+    if (sit && (this.phase === 'listening' || this.phase === 'greeting')) {
       return this.decideMachine('sit-tone');
+    }
     return this.onToneEnded(tones[tones.length - 1]!);
   }
 
@@ -249,7 +250,9 @@ export class AnsweringMachineDetector {
   /** The rules on time alone. */
   private onClock(): AmdDecision | null {
     const s = this.s;
-    if (this.phase === 'listening' && this.t >= s.initialSilenceMs && this.tones.current === null) {
+    // A tone running or just ended (not judged yet) is not silence: a fax tone may be starting.
+    const toneInHand = this.tones.current !== null || this.pendingTones.length > 0;
+    if (this.phase === 'listening' && this.t >= s.initialSilenceMs && !toneInHand) {
       return this.decide('silence', 'initial-silence');
     }
     if (this.phase === 'awaiting-ready') {

@@ -126,6 +126,15 @@ describe('answering-machine detector, on voice flags', () => {
     });
   });
 
+  it('a CNG burst ending just before the initial-silence time is still judged a fax, not silence', () => {
+    const detector = new AnsweringMachineDetector();
+    let d: AmdDecision | null = null;
+    // Quiet until 1980 ms, then 500 ms of 1100 Hz: the tone ends at 2480, judged 40 ms later.
+    for (let i = 0; i < 200 && !d; i++)
+      d = detector.push(i >= 99 && i < 124 ? toneFrame(1100, i) : QUIET, false);
+    expect(d).toMatchObject({ outcome: 'fax', reason: 'cng-tone', evidence: { decisionMs: 2520 } });
+  });
+
   it('a CED tone is a fax once it has lasted half a second', () => {
     const detector = new AnsweringMachineDetector();
     let d: AmdDecision | null = null;
