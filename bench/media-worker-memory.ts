@@ -24,6 +24,7 @@ import {
   type MediaSettings,
 } from '../src/telephony/embedded/media/index.js';
 import { writeWav8kMono } from '../src/telephony/embedded/media/wav-writer.js';
+import { positiveOption } from './options.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,15 +37,7 @@ const { values: args } = parseArgs({
   },
 });
 
-function option(name: keyof typeof args, fallback: number): number {
-  const raw = args[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new Error(`--${name}: got ${JSON.stringify(raw)}, expected a positive number`);
-  }
-  return n;
-}
+const option = (name: keyof typeof args, fallback: number): number => positiveOption(args, name, fallback);
 
 const minutes = option('minutes', 10);
 const workers = Math.round(Number(args.workers ?? 2));

@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { startSipp, type SippResult } from '../test/helpers/sipp.js';
 import { startServerChild, type ServerChild } from './server-child.js';
+import { positiveOption } from './options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OVERLOAD_SCENARIO = path.join(HERE, 'overload-uac.xml');
@@ -58,15 +59,8 @@ function raw(name: keyof typeof args): string | undefined {
   return args[name] ?? process.env[`BENCH_OVERLOAD_${name.toUpperCase().replace(/-/g, '_')}`];
 }
 
-function option(name: keyof typeof args, fallback: number): number {
-  const value = raw(name);
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new Error(`--${name}: got ${JSON.stringify(value)}, expected a positive number`);
-  }
-  return n;
-}
+const option = (name: keyof typeof args, fallback: number): number =>
+  positiveOption(args, name, fallback, 'BENCH_OVERLOAD');
 
 function modesOption(): Mode[] {
   const value = raw('modes') ?? 'limit,auto';

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS, startSipp } from '../test/helpers/sipp.js';
 import { mb, startServerChild, ulawTone, type ProbeReply, type ServerChild } from './server-child.js';
+import { positiveOption } from './options.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,17 +37,12 @@ const { values: args } = parseArgs({
     'rtp-max': { type: 'string', default: '49499' },
   },
 });
-const num = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new Error(`--${name}: got ${JSON.stringify(v)}, expected a positive number`);
-  return n;
-};
-const calls = num('calls', args.calls);
-const rate = num('rate', args.rate);
-const holdMs = num('hold-ms', args['hold-ms']);
-const bursts = num('bursts', args.bursts);
-const settleS = num('settle-s', args['settle-s']);
+const num = (name: keyof typeof args): number => positiveOption(args, name, Number.NaN);
+const calls = num('calls');
+const rate = num('rate');
+const holdMs = num('hold-ms');
+const bursts = num('bursts');
+const settleS = num('settle-s');
 const SIP = 48620;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -105,8 +101,8 @@ async function main(): Promise<void> {
       media: {
         address: '127.0.0.1',
         advertised_address: '127.0.0.1',
-        rtp_port_min: num('rtp-min', args['rtp-min']),
-        rtp_port_max: num('rtp-max', args['rtp-max']),
+        rtp_port_min: num('rtp-min'),
+        rtp_port_max: num('rtp-max'),
         timeout_ms: 30_000,
       },
       speech: { recognizer: 'none' },

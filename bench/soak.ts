@@ -28,6 +28,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS, startSipp } from '../test/helpers/sipp.js';
+import { positiveOption } from './options.js';
 import { MB, mb, startServerChild, ulawTone, webhookReceiver, type ProbeReply } from './server-child.js';
 
 const { values: args } = parseArgs({
@@ -42,15 +43,8 @@ const { values: args } = parseArgs({
   },
 });
 
-function option(name: keyof typeof args, fallback: number): number {
-  const raw = args[name] ?? process.env[`BENCH_SOAK_${name.toUpperCase().replace(/-/g, '_')}`];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new Error(`--${name}: got ${JSON.stringify(raw)}, expected a positive number`);
-  }
-  return n;
-}
+const option = (name: keyof typeof args, fallback: number): number =>
+  positiveOption(args, name, fallback, 'BENCH_SOAK');
 
 const minutes = option('minutes', 10);
 const rate = option('rate', 2);
