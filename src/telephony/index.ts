@@ -27,6 +27,7 @@ export function createTelephony(config: Config, deps: TelephonyDeps): Telephony 
         settings: config.freeswitch,
         trunks: config.sip.trunks,
         access: config.sip,
+        dids: config.sip.dids,
         ringTimeoutMs: config.sip.ring_timeout_ms,
         referNotifyTimeoutMs: config.sip.refer_notify_timeout_ms,
         holdMusic: config.media.hold_music,

@@ -22,7 +22,7 @@ import { EmbeddedInboundCall } from './embedded-inbound-call.js';
 import type { MediaEngine } from './media/media-session.js';
 import { dial } from './outbound-dialer.js';
 import { AccessControl } from '../sip/access-control.js';
-import { DidRouter } from './sip/did-router.js';
+import { DidRouter } from '../sip/did-router.js';
 import { CALLWRIGHT_REALM, DigestVerifier } from '../sip/digest-auth.js';
 import { DigestBans } from '../sip/digest-bans.js';
 import type { NameAddr } from './sip/sip-uri.js';

@@ -33,6 +33,7 @@ import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
 import { InboundAccess, type InboundAccessSettings } from './inbound-access.js';
 import type { DigestBans } from '../sip/digest-bans.js';
+import { DidRouter } from '../sip/did-router.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
 import { SharedPaths } from './shared-paths.js';
 import { customHeaders, parseNameAddr } from './sip-messages.js';
@@ -50,6 +51,8 @@ export interface FreeswitchTelephonyDeps {
   trunks: TrunkSettings[];
   /** `sip.allow`, `sip.scanner_user_agents`, `sip.auth_bans`; absent = every source admitted. */
   access?: InboundAccessSettings;
+  /** `sip.dids`: Request-URI users calls are accepted for (others get 404); absent = any. */
+  dids?: string[];
   /** Defaults from the sip section. */
   ringTimeoutMs?: number;
   referNotifyTimeoutMs?: number;
@@ -79,6 +82,7 @@ export class FreeswitchTelephony implements Telephony {
   private readonly access: InboundAccess;
   /** Digest brute-force protection; `bans.stats()` feeds the metrics. */
   readonly bans: DigestBans;
+  private readonly dids: DidRouter;
   private handler: ((call: InboundCall) => void | Promise<void>) | undefined;
   private gate: AdmissionGate | undefined;
   /** Admission places held by legs of calls in, freed when the leg ends. */
@@ -91,6 +95,7 @@ export class FreeswitchTelephony implements Telephony {
     this.log = deps.logger.child({ component: 'telephony-freeswitch' });
     this.access = new InboundAccess(deps.trunks, deps.access, this.log);
     this.bans = this.access.bans;
+    this.dids = new DidRouter(deps.dids ?? ['*']);
     this.srf = deps.drachtio.createSrf();
     this.link = new DrachtioLink(this.srf, s.drachtio, this.log);
     this.pool = new MediaServerPool({
@@ -357,6 +362,11 @@ export class FreeswitchTelephony implements Telephony {
     // Bans, sip.allow/inbound_allow and digest come first: an unauthenticated INVITE takes no capacity.
     const admitted = this.access.admit(req, res);
     if (!admitted) return;
+    // sip.dids, as on embedded: a number we do not serve is 404 before it takes a place.
+    if (!this.dids.accepts(parseNameAddr(req.uri).user)) {
+      res.send(404);
+      return;
+    }
     const trunk = admitted.trunk;
     const handler = this.handler;
     if (!handler) {

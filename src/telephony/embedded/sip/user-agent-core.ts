@@ -6,7 +6,7 @@
 import type { Logger } from '../../../logging/logger.js';
 import type { DigestBans } from '../../sip/digest-bans.js';
 import type { AccessControl } from '../../sip/access-control.js';
-import type { DidRouter } from './did-router.js';
+import type { DidRouter } from '../../sip/did-router.js';
 import type { DigestVerifier } from '../../sip/digest-auth.js';
 import { buildResponse, newTag, type ResponseOptions } from './sip-builder.js';
 import type { SipRequest, SipResponse } from './sip-message.js';

@@ -329,4 +329,34 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
     invite(rig, '10.1.1.9');
     await waitFor(() => calls.length === 1);
   });
+
+  it('answers 404 for a Request-URI user outside sip.dids, as embedded does', async () => {
+    const config = loadConfig({
+      env: {
+        CALLWRIGHT_TELEPHONY_BACKEND: 'freeswitch',
+        CALLWRIGHT_FREESWITCH_DRACHTIO_SECRET: 'x',
+        CALLWRIGHT_FREESWITCH_MEDIA_SERVERS: '[{"address":"fs","port":8021,"secret":"y"}]',
+      },
+      overrides: { sip: { allow: ['10.1.1.0/24'], dids: ['+1555000*'] } },
+    });
+    const fake = new FakeDrachtio();
+    const t = createTelephony(config, {
+      logger: createLogger({ level: 'silent', redact_pii: true }),
+      drachtio: fake,
+    }) as FreeswitchTelephony;
+    running = t;
+    const calls: InboundCall[] = [];
+    t.onInbound((call) => {
+      calls.push(call);
+    });
+    await t.start();
+    const other = fake.srf.incoming({ source: '10.1.1.9', uri: 'sip:+14155550100@callwright.test' });
+    expect(other.res.finalStatus).toBe(404);
+    // Access first: an unknown source learns nothing about which numbers are served.
+    expect(
+      fake.srf.incoming({ source: '192.0.2.7', uri: 'sip:+14155550100@callwright.test' }).res.finalStatus,
+    ).toBe(403);
+    fake.srf.incoming({ source: '10.1.1.9', uri: URI });
+    await waitFor(() => calls.length === 1);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AccessControl } from '../../../../../src/telephony/sip/access-control.js';
 import { parseAddressRange as parseCidr } from '../../../../../src/telephony/sip/address-range.js';
-import { DidRouter } from '../../../../../src/telephony/embedded/sip/did-router.js';
+import { DidRouter } from '../../../../../src/telephony/sip/did-router.js';
 
 const trunk = {
   name: 'carrier',

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../../src/logging/logger.js';
 import { AccessControl } from '../../../../../src/telephony/sip/access-control.js';
-import { DidRouter } from '../../../../../src/telephony/embedded/sip/did-router.js';
+import { DidRouter } from '../../../../../src/telephony/sip/did-router.js';
 import { DigestVerifier } from '../../../../../src/telephony/sip/digest-auth.js';
 import { parseSipMessage } from '../../../../../src/telephony/embedded/sip/sip-parser.js';
 import { SipStack } from '../../../../../src/telephony/embedded/sip/sip-stack.js';
