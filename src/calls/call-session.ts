@@ -30,6 +30,9 @@ import type { CallHooks } from '../observability/metrics-hooks.js';
 import type { CallRecordingControl } from './recording/call-recording-control.js';
 import type { RecordingServices } from './recording/recording-services.js';
 import type { CallRecordingResult } from '../telephony/port.js';
+import type { CallAmdPlan } from './amd/amd-call-settings.js';
+import type { AmdDecision, AmdOutcome } from './amd/amd-decision.js';
+import { AnswerDetection } from './amd/answer-detection.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -59,6 +62,10 @@ export interface CallSessionInit {
   variables: Record<string, unknown>;
   /** Record the whole call (the call's or its number's option); undefined = the agent's setting. */
   record?: boolean;
+  /** Answering-machine detection for this call out (docs/amd.md); undefined = none. */
+  amd?: CallAmdPlan;
+  /** A call out without detection: the agent's first words wait this long after the answer. */
+  greetingDelayMs?: number;
 }
 
 export interface CallSessionDeps {
@@ -210,8 +217,12 @@ export class CallSession implements CallHandle {
     }
   }
 
-  /** The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts. */
-  async connected(leg: CallLeg): Promise<void> {
+  /**
+   * The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts,
+   * on a call out once answering-machine detection has found a person (or after the greeting delay).
+   * `answeredAt` is when the answer came (a call out's 200 OK); now when not given.
+   */
+  async connected(leg: CallLeg, answeredAt = new Date()): Promise<void> {
     this.callLeg = leg;
     // After a hang-up we asked for, wait until leg.hangup() has resolved, so the action or agent
     // command that hung up finishes (and is recorded as succeeded) before remaining runs are killed.
@@ -219,14 +230,122 @@ export class CallSession implements CallHandle {
     leg.on('dtmf', (d) => this.onDtmf(d.digit, d.method));
     leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
     this.machine.to('answered');
-    this.answeredAt = Date.now();
-    this.recorder.update({ answered_at: new Date().toISOString() });
+    this.answeredAt = answeredAt.getTime();
+    this.recorder.update({ answered_at: answeredAt.toISOString() });
     if (!leg.active) return this.finish(await leg.ended);
+    const { amd, greetingDelayMs } = this.init;
+    if (amd) {
+      if (!(await this.detectAnswer(leg, amd))) return;
+    } else if (this.init.direction === 'outbound' && greetingDelayMs) {
+      await abortableDelay(greetingDelayMs, this.controller.signal);
+    }
+    if (!leg.active || this.state !== 'answered') return;
     if (this.callRecording) await this.startRecording(leg);
     await this.engineEvent({ type: 'answered' });
     this.speakAll((await this.actions.runStage('during')).say);
     await this.startListening(leg);
     this.driver.start();
+  }
+
+  // ---- answering-machine detection (docs/amd.md) ----------------------------------------------
+
+  /**
+   * Listens to the callee until the detector has decided, and acts on each decision: a person (or an
+   * uncertain answer, by default) lets the agent start (resolves true); after `machine` it waits for
+   * `machine-ready`, then leaves the agent's voicemail drop or hangs up; fax and silence hang up by
+   * default. Each decision is a call event, the call's `amd` field, a metric and an `amd` trigger.
+   */
+  private async detectAnswer(leg: CallLeg, plan: CallAmdPlan): Promise<boolean> {
+    const decisions: AmdDecision[] = [];
+    let wake = (): void => undefined;
+    const services = this.deps.speech;
+    const detection = new AnswerDetection(
+      leg,
+      plan,
+      (d) => {
+        decisions.push(d);
+        wake();
+      },
+      this.log,
+      services && this.speech ? { pool: services.vad, mode: this.speech.vadMode } : undefined,
+    );
+    const stop = (): void => detection.stop();
+    this.controller.signal.addEventListener('abort', stop, { once: true });
+    try {
+      await detection.start();
+    } catch (err) {
+      if (this.state !== 'answered' || !leg.active) return false;
+      this.log.error({ err }, 'answering-machine detection could not start');
+      this.recorder.event('amd-error', { message: (err as Error).message });
+      return true;
+    }
+    const next = async (): Promise<AmdDecision | undefined> => {
+      while (!decisions.length && !detection.finished)
+        await Promise.race([new Promise<void>((r) => (wake = r)), detection.done]);
+      return decisions.shift();
+    };
+    try {
+      for (let decision = await next(); decision; decision = await next()) {
+        await this.amdDecided(decision, detection.elapsedMs);
+        if (!leg.active || this.state !== 'answered') return false;
+        if (decision.outcome === 'machine') continue;
+        return await this.afterAmd(decision.outcome, plan);
+      }
+      return false;
+    } finally {
+      detection.stop();
+      this.controller.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  private async amdDecided(decision: AmdDecision, analysedMs: number): Promise<void> {
+    const { outcome, reason, evidence } = decision;
+    this.log.info({ outcome, reason, decisionMs: evidence.decisionMs }, 'answering machine detection');
+    this.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });
+    this.recorder.update({ amd: { outcome, reason, evidence } });
+    this.deps.hooks?.amd(outcome, evidence.decisionMs);
+    this.actions.amdOutcome = outcome;
+    await this.engineEvent({ type: 'amd', outcome, reason });
+  }
+
+  /** What a final decision does: true = the agent starts; otherwise the call is hung up here. */
+  private async afterAmd(outcome: Exclude<AmdOutcome, 'machine'>, plan: CallAmdPlan): Promise<boolean> {
+    switch (outcome) {
+      case 'human':
+        return true;
+      case 'uncertain':
+      case 'fax':
+      case 'silence': {
+        const followUp = { uncertain: plan.onUncertain, fax: plan.onFax, silence: plan.onSilence }[outcome];
+        if (followUp === 'agent') return true;
+        await this.amdHangup(outcome);
+        return false;
+      }
+      case 'machine-ready':
+        if (plan.voicemailDrop && (await this.dropVoicemail(plan.voicemailDrop))) {
+          await this.amdHangup('voicemail-left');
+        } else await this.amdHangup('machine');
+        return false;
+    }
+  }
+
+  /** Says the agent's voicemail drop (after the beep); true when the machine heard all of it. */
+  private async dropVoicemail(template: string): Promise<boolean> {
+    let text = template;
+    try {
+      text = this.deps.engine.templates.render(template, this.actions.scope(), 'amd.voicemail_drop');
+    } catch (err) {
+      this.log.warn({ err }, 'the voicemail drop template failed; saying it as written');
+    }
+    const spoken = await this.speak(text, { bargeIn: false });
+    this.recorder.event('voicemail-drop', { text, completed: !spoken.interrupted });
+    return !spoken.interrupted;
+  }
+
+  private async amdHangup(disposition: string): Promise<void> {
+    this.recorder.update({ call_disposition: disposition });
+    this.recorder.event('disposition', { disposition, by: 'amd' });
+    await this.hangup(`amd ${disposition}`);
   }
 
   // ---- whole-call recording -------------------------------------------------------------------
@@ -736,6 +855,20 @@ export class CallSession implements CallHandle {
 
 function failureCode(run: RunResult): { code?: ActionFailure['code'] } {
   return run.status === 'succeeded' ? {} : { code: run.error?.code ?? 'ERROR' };
+}
+
+/** Waits `ms`, or less when the signal aborts (the call ended). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A rough length of spoken text (espeak-ng's default 175 words a minute ≈ 14 characters a second). */

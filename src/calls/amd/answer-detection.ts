@@ -1,0 +1,132 @@
+import type { Logger } from '../../logging/logger.js';
+import type { VadStream, VoiceActivityPool } from '../../speech/vad/voice-activity.js';
+import type { AudioTap, CallLeg } from '../../telephony/port.js';
+import type { AmdDecision } from './amd-decision.js';
+import type { CallAmdPlan } from './amd-call-settings.js';
+import { AMD_FRAME_SAMPLES, AnsweringMachineDetector } from './answering-machine-detector.js';
+
+/** Audio may arrive a little late (jitter, a slow tap start): the first decision's timer allows for it. */
+const FIRST_DECISION_SLACK_MS = 1000;
+
+/** The calls' WebRTC VAD, when the call layer has one: its flags drive the detector's speech rules. */
+export interface AnswerDetectionVad {
+  pool: VoiceActivityPool;
+  mode: number;
+}
+
+/**
+ * Answering-machine detection on one answered call out: taps the callee's audio (the leg's `listen`
+ * tap, which both backends implement), feeds the detector 20 ms frames paired with WebRTC voice flags
+ * (they come back from the VAD worker in 40 ms batches, so frames wait in a short queue for theirs;
+ * without the VAD, the detector's energy voice activity decides), and reports each decision: the first,
+ * then `machine-ready` after `machine`. Hard timeouts end it when audio stops coming: the first decision
+ * by `total_analysis_ms` (+1 s), every decision by `timeout_ms`.
+ */
+export class AnswerDetection {
+  private readonly detector: AnsweringMachineDetector;
+  private tap: AudioTap | undefined;
+  private vad: VadStream | undefined;
+  /** Frames sent to the VAD whose flags have not come back yet, oldest first. */
+  private readonly waiting: Int16Array[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private resolveDone!: () => void;
+  /** Resolves once the detector is done (its last decision reported) or detection was stopped. */
+  readonly done = new Promise<void>((r) => (this.resolveDone = r));
+
+  constructor(
+    private readonly leg: CallLeg,
+    private readonly plan: CallAmdPlan,
+    private readonly onDecision: (decision: AmdDecision) => void,
+    private readonly log: Logger,
+    private readonly vadSource?: AnswerDetectionVad,
+  ) {
+    this.detector = new AnsweringMachineDetector(plan.detector);
+  }
+
+  /** Stopped: no more decisions will be reported. */
+  get finished(): boolean {
+    return this.stopped;
+  }
+
+  /** Ms of the callee's audio analysed so far. */
+  get elapsedMs(): number {
+    return this.detector.elapsedMs;
+  }
+
+  async start(): Promise<void> {
+    this.vad = this.openVad();
+    this.timers.push(
+      setTimeout(() => {
+        if (!this.detector.decision) this.expire();
+      }, this.plan.detector.totalAnalysisMs + FIRST_DECISION_SLACK_MS),
+      setTimeout(() => {
+        while (!this.detector.done && !this.stopped) this.expire();
+      }, this.plan.timeoutMs),
+    );
+    try {
+      this.tap = await this.leg.listen((frame) => this.onAudio(frame));
+    } catch (err) {
+      this.stop();
+      throw err;
+    }
+    if (this.stopped) this.tap.stop();
+  }
+
+  /** Stops listening (the detector is done, the call ended, or the caller needs the tap). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.tap?.stop();
+    this.vad?.close();
+    this.waiting.length = 0;
+    this.resolveDone();
+  }
+
+  private openVad(): VadStream | undefined {
+    const source = this.vadSource;
+    if (!source) return undefined;
+    try {
+      return source.pool.open(source.mode, (voiced) => {
+        for (const v of voiced) {
+          const frame = this.waiting.shift();
+          if (!frame) return;
+          this.feed(frame, v === 1);
+        }
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'voice activity unavailable: answering-machine detection uses energy');
+      return undefined;
+    }
+  }
+
+  private onAudio(frame: Int16Array): void {
+    if (this.stopped) return;
+    // The rules count 20 ms frames at 8 kHz: a tap giving several frames at once is cut into them.
+    if (frame.length % AMD_FRAME_SAMPLES !== 0) return;
+    for (let at = 0; at < frame.length; at += AMD_FRAME_SAMPLES) {
+      const one = frame.subarray(at, at + AMD_FRAME_SAMPLES);
+      if (this.vad) {
+        this.waiting.push(one.slice());
+        this.vad.write(one.slice());
+      } else this.feed(one);
+    }
+  }
+
+  private feed(frame: Int16Array, voiced?: boolean): void {
+    if (this.stopped) return;
+    const decision = this.detector.push(frame, voiced);
+    if (decision) this.report(decision);
+  }
+
+  private expire(): void {
+    const decision = this.detector.expire();
+    if (decision) this.report(decision);
+  }
+
+  private report(decision: AmdDecision): void {
+    if (this.detector.done) this.stop();
+    this.onDecision(decision);
+  }
+}
