@@ -5,6 +5,7 @@ import type { AmdDecision } from './amd-decision.js';
 import type { CallAmdPlan } from './amd-call-settings.js';
 import { AMD_FRAME_SAMPLES, AnsweringMachineDetector } from './answering-machine-detector.js';
 
+const AMD_SAMPLE_RATE = 8000;
 /** Audio may arrive a little late (jitter, a slow tap start): the first decision's timer allows for it. */
 const FIRST_DECISION_SLACK_MS = 1000;
 
@@ -29,6 +30,9 @@ export class AnswerDetection {
   /** Frames sent to the VAD whose flags have not come back yet, oldest first. */
   private readonly waiting: Int16Array[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The start of a frame the tap has not finished delivering. */
+  private readonly partial = new Int16Array(AMD_FRAME_SAMPLES);
+  private partialLength = 0;
   private stopped = false;
   private resolveDone!: () => void;
   /** Resolves once the detector is done (its last decision reported) or detection was stopped. */
@@ -70,6 +74,10 @@ export class AnswerDetection {
       this.stop();
       throw err;
     }
+    if (this.tap.sampleRate !== AMD_SAMPLE_RATE) {
+      this.stop();
+      throw new Error(`the callee's audio comes at ${this.tap.sampleRate} Hz; detection needs 8000 Hz`);
+    }
     if (this.stopped) this.tap.stop();
   }
 
@@ -101,17 +109,30 @@ export class AnswerDetection {
     }
   }
 
-  private onAudio(frame: Int16Array): void {
+  private onAudio(samples: Int16Array): void {
     if (this.stopped) return;
-    // The rules count 20 ms frames at 8 kHz: a tap giving several frames at once is cut into them.
-    if (frame.length % AMD_FRAME_SAMPLES !== 0) return;
-    for (let at = 0; at < frame.length; at += AMD_FRAME_SAMPLES) {
-      const one = frame.subarray(at, at + AMD_FRAME_SAMPLES);
-      if (this.vad) {
-        this.waiting.push(one.slice());
-        this.vad.write(one.slice());
-      } else this.feed(one);
+    // The rules count 20 ms frames at 8 kHz: audio is cut into them whatever size the tap delivers.
+    let at = 0;
+    if (this.partialLength > 0) {
+      at = Math.min(samples.length, AMD_FRAME_SAMPLES - this.partialLength);
+      this.partial.set(samples.subarray(0, at), this.partialLength);
+      this.partialLength += at;
+      if (this.partialLength < AMD_FRAME_SAMPLES) return;
+      this.partialLength = 0;
+      this.onFrame(this.partial.slice());
     }
+    for (; at + AMD_FRAME_SAMPLES <= samples.length; at += AMD_FRAME_SAMPLES) {
+      this.onFrame(samples.slice(at, at + AMD_FRAME_SAMPLES));
+    }
+    this.partial.set(samples.subarray(at), 0);
+    this.partialLength = samples.length - at;
+  }
+
+  private onFrame(frame: Int16Array): void {
+    if (this.vad) {
+      this.waiting.push(frame);
+      this.vad.write(frame);
+    } else this.feed(frame);
   }
 
   private feed(frame: Int16Array, voiced?: boolean): void {
