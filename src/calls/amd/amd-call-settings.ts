@@ -5,7 +5,7 @@ import { AMD_CONFIG_DEFAULTS, AmdConfig, parseAmdSettings, type AmdSettings } fr
 /** What a call does after an outcome that is neither a person nor a machine: hang up, or let the agent talk. */
 export type AmdFollowUp = 'hangup' | 'agent';
 const FollowUp = (def: AmdFollowUp, description: string) =>
-  Type.Union([Type.Literal('hangup'), Type.Literal('agent')], { default: def, description });
+  Type.Unsafe<AmdFollowUp>({ type: 'string', enum: ['hangup', 'agent'], default: def, description });
 
 /** Settings of the call layer around the detector (the `amd:` section beside the detector's fields). */
 const callFields = {
@@ -71,7 +71,8 @@ export const CallAmdOverrides = Type.Object(
   { ...callOverrides, ...detectorOverrides },
   { additionalProperties: false },
 );
-export const CallAmd = Type.Union([Type.Boolean(), CallAmdOverrides], {
+// Overrides first: a bad field is the first issue reported (`amd.on_fax: …`), not "expected boolean".
+export const CallAmd = Type.Union([CallAmdOverrides, Type.Boolean()], {
   description: "Answering-machine detection for this call: true, false, or overrides of the agent's settings",
 });
 export type CallAmdValue = Static<typeof CallAmd>;

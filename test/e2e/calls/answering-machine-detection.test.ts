@@ -181,19 +181,21 @@ describe('answering-machine detection on calls out (embedded backend, baresip ca
   it('refuses bad amd settings on an agent and on a call, naming the field, the value and the range', async () => {
     const agent = await app.api('PATCH', `/agents/${agentId}`, { amd: { greeting_ms: 50 } });
     expect(agent.status).toBe(400);
-    expect(JSON.stringify(agent.body)).toMatch(/greeting_ms/);
-    expect(JSON.stringify(agent.body)).toMatch(/200/);
+    expect(agent.body.message).toContain('amd.greeting_ms: got 50, expected a number >= 200');
     const band = await app.api('PATCH', `/agents/${agentId}`, {
       amd: { beep_min_hz: 1500, beep_max_hz: 1000 },
     });
     expect(band.status).toBe(400);
-    expect(JSON.stringify(band.body)).toMatch(/amd\.beep_max_hz/);
+    expect(band.body.message).toContain(
+      'amd.beep_max_hz: got 1000, expected a frequency above beep_min_hz (1500)',
+    );
     const call = await app.api('POST', '/calls', {
       agent: 'caller',
       to: 'sip:nobody@127.0.0.1:52001',
       amd: { on_fax: 'ignore' },
     });
     expect(call.status).toBe(400);
-    expect(JSON.stringify(call.body)).toMatch(/on_fax/);
+    expect(call.body.message).toContain('amd.on_fax: got "ignore", expected one of "hangup", "agent"');
+    expect(app.server.store.calls.list({ limit: 100 }).items).toHaveLength(3);
   });
 });
