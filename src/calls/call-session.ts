@@ -345,7 +345,8 @@ export class CallSession implements CallHandle {
   private async amdHangup(disposition: string): Promise<void> {
     this.recorder.update({ call_disposition: disposition });
     this.recorder.event('disposition', { disposition, by: 'amd' });
-    await this.hangup(`amd ${disposition}`);
+    // A callee that hung up first (during the voicemail drop) ends the call by its own hangup event.
+    if (this.callLeg?.active) await this.hangup(`amd ${disposition}`);
   }
 
   // ---- whole-call recording -------------------------------------------------------------------
