@@ -3,7 +3,8 @@
  * answers and plays generated audio (espeak-ng through G.711, test/helpers/amd-corpus.ts) as its
  * microphone; sndfile records what it sends and what it hears. A voicemail greeting with a 1 kHz beep
  * gets `machine`, then `machine-ready`, and the agent's voicemail drop starts after the beep; "Hello?"
- * gets `human` and the agent speaks; silence gets `silence` and a hang-up.
+ * gets `human` and the agent speaks; silence gets `silence` and a hang-up; without detection the agent
+ * waits the greeting delay.
  * Port block: 52000-52499 (baresip 52000-52049, admin API 52090, server RTP 52100-52499).
  */
 import path from 'node:path';
@@ -20,6 +21,8 @@ const CALLEE_PORT = BASE;
 const FRAME = RATE / 50;
 /** A 20 ms frame this loud (RMS, dBFS) is sound; the corpus' line noise is -45 dBFS at most. */
 const SOUND_DBFS = -35;
+/** Calls out without detection: the agent's first words wait this long after the answer. */
+const GREETING_DELAY_MS = 1000;
 
 let app: AcceptanceServer;
 let hooks: HttpReceiver;
@@ -30,7 +33,10 @@ let callee: Baresip | undefined;
 
 beforeAll(async () => {
   hooks = await startHttpReceiver();
-  app = await startAcceptanceServer(BASE, { http: { allow_private: true } });
+  app = await startAcceptanceServer(BASE, {
+    http: { allow_private: true },
+    amd: { greeting_delay_ms: GREETING_DELAY_MS },
+  });
   for (const s of amdCorpusSubset(app.dir)) {
     if (!['machine-beep-1000', 'human-hello', 'silence'].includes(s.name)) continue;
     samples.set(s.name, s);
@@ -48,7 +54,7 @@ beforeAll(async () => {
   });
   agentId = await app.setupAgent({
     name: 'caller',
-    steps: [{ say: 'Hello, this is the dental office calling about your appointment tomorrow.' }],
+    steps: [{ say: 'Hello, this is the dental office.' }],
     attachments: [{ action: String(action.body.id), stage: 'during', triggers: [{ kind: 'amd' }] }],
   });
   const patched = await app.api('PATCH', `/agents/${agentId}`, {
@@ -160,7 +166,7 @@ describe('answering-machine detection on calls out (embedded backend, baresip ca
     // The person heard the agent: its speech begins once AMD has decided (after the hello and a pause).
     const decisionMs = (amd[0]!.evidence as { decisionMs: number }).decisionMs;
     expect(firstSoundMs(heard)).toBeGreaterThanOrEqual(decisionMs);
-    expect(soundMs(heard)).toBeGreaterThan(2000);
+    expect(soundMs(heard)).toBeGreaterThan(800);
     hooks.requests.length = 0;
   }, 40_000);
 
@@ -176,6 +182,20 @@ describe('answering-machine detection on calls out (embedded backend, baresip ca
     });
     expect(events.some((e) => e.type === 'transcript')).toBe(false);
     expect(soundMs(heard)).toBe(0);
+  }, 40_000);
+
+  it('without detection (amd: false on the call): no decision, the agent speaks after the greeting delay', async () => {
+    const { call, events, heard } = await callCallee('silence', { amd: false });
+    expect(events.some((e) => e.type === 'amd')).toBe(false);
+    expect(call.amd).toBeNull();
+    const line = events.find((e) => e.type === 'transcript' && e.data.speaker === 'agent');
+    expect(Number(line?.data.start_ms)).toBeGreaterThanOrEqual(GREETING_DELAY_MS);
+    expect(firstSoundMs(heard)).toBeGreaterThanOrEqual(GREETING_DELAY_MS);
+
+    const metrics = await fetch(`${app.server.apiUrl}/metrics`).then((r) => r.text());
+    for (const outcome of ['machine', 'machine-ready', 'human', 'silence'])
+      expect(metrics).toContain(`callwright_amd_decisions_total{outcome="${outcome}"} 1`);
+    expect(metrics).toMatch(/callwright_amd_decision_seconds_count\{outcome="human"\} 1/);
   }, 40_000);
 
   it('refuses bad amd settings on an agent and on a call, naming the field, the value and the range', async () => {
@@ -196,6 +216,6 @@ describe('answering-machine detection on calls out (embedded backend, baresip ca
     });
     expect(call.status).toBe(400);
     expect(call.body.message).toContain('amd.on_fax: got "ignore", expected one of "hangup", "agent"');
-    expect(app.server.store.calls.list({ limit: 100 }).items).toHaveLength(3);
+    expect(app.server.store.calls.list({ limit: 100 }).items).toHaveLength(4);
   });
 });
