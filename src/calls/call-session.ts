@@ -31,8 +31,7 @@ import type { CallRecordingControl } from './recording/call-recording-control.js
 import type { RecordingServices } from './recording/recording-services.js';
 import type { CallRecordingResult } from '../telephony/port.js';
 import type { CallAmdPlan } from './amd/amd-call-settings.js';
-import type { AmdDecision, AmdOutcome } from './amd/amd-decision.js';
-import { AnswerDetection } from './amd/answer-detection.js';
+import { detectAnswer } from './amd/amd-call-flow.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -235,7 +234,14 @@ export class CallSession implements CallHandle {
     if (!leg.active) return this.finish(await leg.ended);
     const { amd, greetingDelayMs } = this.init;
     if (amd) {
-      if (!(await this.detectAnswer(leg, amd))) return;
+      const services = this.deps.speech;
+      const vad = services && this.speech ? { pool: services.vad, mode: this.speech.vadMode } : undefined;
+      const agentStarts = await detectAnswer(this, leg, amd, {
+        templates: this.deps.engine.templates,
+        ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
+        ...(vad ? { vad } : {}),
+      });
+      if (!agentStarts) return;
     } else if (this.init.direction === 'outbound' && greetingDelayMs) {
       await abortableDelay(greetingDelayMs, this.controller.signal);
     }
@@ -245,108 +251,6 @@ export class CallSession implements CallHandle {
     this.speakAll((await this.actions.runStage('during')).say);
     await this.startListening(leg);
     this.driver.start();
-  }
-
-  // ---- answering-machine detection (docs/amd.md) ----------------------------------------------
-
-  /**
-   * Listens to the callee until the detector has decided, and acts on each decision: a person (or an
-   * uncertain answer, by default) lets the agent start (resolves true); after `machine` it waits for
-   * `machine-ready`, then leaves the agent's voicemail drop or hangs up; fax and silence hang up by
-   * default. Each decision is a call event, the call's `amd` field, a metric and an `amd` trigger.
-   */
-  private async detectAnswer(leg: CallLeg, plan: CallAmdPlan): Promise<boolean> {
-    const decisions: AmdDecision[] = [];
-    let wake = (): void => undefined;
-    const services = this.deps.speech;
-    const detection = new AnswerDetection(
-      leg,
-      plan,
-      (d) => {
-        decisions.push(d);
-        wake();
-      },
-      this.log,
-      services && this.speech ? { pool: services.vad, mode: this.speech.vadMode } : undefined,
-    );
-    const stop = (): void => detection.stop();
-    this.controller.signal.addEventListener('abort', stop, { once: true });
-    try {
-      await detection.start();
-    } catch (err) {
-      if (this.state !== 'answered' || !leg.active) return false;
-      this.log.error({ err }, 'answering-machine detection could not start');
-      this.recorder.event('amd-error', { message: (err as Error).message });
-      return true;
-    }
-    const next = async (): Promise<AmdDecision | undefined> => {
-      while (!decisions.length && !detection.finished)
-        await Promise.race([new Promise<void>((r) => (wake = r)), detection.done]);
-      return decisions.shift();
-    };
-    try {
-      for (let decision = await next(); decision; decision = await next()) {
-        await this.amdDecided(decision, detection.elapsedMs);
-        if (!leg.active || this.state !== 'answered') return false;
-        if (decision.outcome === 'machine') continue;
-        return await this.afterAmd(decision.outcome, plan);
-      }
-      return false;
-    } finally {
-      detection.stop();
-      this.controller.signal.removeEventListener('abort', stop);
-    }
-  }
-
-  private async amdDecided(decision: AmdDecision, analysedMs: number): Promise<void> {
-    const { outcome, reason, evidence } = decision;
-    this.log.info({ outcome, reason, decisionMs: evidence.decisionMs }, 'answering machine detection');
-    this.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });
-    this.recorder.update({ amd: { outcome, reason, evidence } });
-    this.deps.hooks?.amd(outcome, evidence.decisionMs);
-    this.actions.amdOutcome = outcome;
-    await this.engineEvent({ type: 'amd', outcome, reason });
-  }
-
-  /** What a final decision does: true = the agent starts; otherwise the call is hung up here. */
-  private async afterAmd(outcome: Exclude<AmdOutcome, 'machine'>, plan: CallAmdPlan): Promise<boolean> {
-    switch (outcome) {
-      case 'human':
-        return true;
-      case 'uncertain':
-      case 'fax':
-      case 'silence': {
-        const followUp = { uncertain: plan.onUncertain, fax: plan.onFax, silence: plan.onSilence }[outcome];
-        if (followUp === 'agent') return true;
-        await this.amdHangup(outcome);
-        return false;
-      }
-      case 'machine-ready':
-        if (plan.voicemailDrop && (await this.dropVoicemail(plan.voicemailDrop))) {
-          await this.amdHangup('voicemail-left');
-        } else await this.amdHangup('machine');
-        return false;
-    }
-  }
-
-  /** Says the agent's voicemail drop (after the beep); true when the machine heard all of it. */
-  private async dropVoicemail(template: string): Promise<boolean> {
-    let text = template;
-    try {
-      text = this.deps.engine.templates.render(template, this.actions.scope(), 'amd.voicemail_drop');
-    } catch (err) {
-      this.log.warn({ err }, 'the voicemail drop template failed; saying it as written');
-    }
-    const spoken = await this.speak(text, { bargeIn: false });
-    this.recorder.event('voicemail-drop', { text, completed: !spoken.interrupted });
-    return !spoken.interrupted;
-  }
-
-  private async amdHangup(disposition: string): Promise<void> {
-    this.recorder.update({ call_disposition: disposition });
-    this.recorder.event('disposition', { disposition, by: 'amd' });
-    // A callee that hung up first (during the voicemail drop) ends the call by its own hangup event.
-    if (this.callLeg?.active) await this.hangup(`amd ${disposition}`);
   }
 
   // ---- whole-call recording -------------------------------------------------------------------
@@ -544,6 +448,11 @@ export class CallSession implements CallHandle {
     options: { signal?: AbortSignal; interruptOnDtmf?: boolean; bargeIn?: boolean } = {},
   ): Promise<void> {
     await this.speak(text, options);
+  }
+
+  /** Speaks a whole line; resolves with what the far end heard of it (a voicemail drop cut short). */
+  sayLine(text: string, options: { bargeIn?: boolean } = {}): Promise<SpokenLine> {
+    return this.speak(text, options);
   }
 
   /**
