@@ -8,6 +8,11 @@ import { AMD_FRAME_SAMPLES, AnsweringMachineDetector } from './answering-machine
 const AMD_SAMPLE_RATE = 8000;
 /** Audio may arrive a little late (jitter, a slow tap start): the first decision's timer allows for it. */
 const FIRST_DECISION_SLACK_MS = 1000;
+/**
+ * Frames waiting for their voice flags beyond this (1 s) mean the VAD worker is not answering: the
+ * detector goes on with its energy voice activity rather than fall behind the call.
+ */
+const MAX_WAITING_FRAMES = 50;
 
 /** The calls' WebRTC VAD, when the call layer has one: its flags drive the detector's speech rules. */
 export interface AnswerDetectionVad {
@@ -129,10 +134,17 @@ export class AnswerDetection {
   }
 
   private onFrame(frame: Int16Array): void {
-    if (this.vad) {
-      this.waiting.push(frame);
-      this.vad.write(frame);
-    } else this.feed(frame);
+    if (!this.vad) return this.feed(frame);
+    this.waiting.push(frame);
+    this.vad.write(frame);
+    if (this.waiting.length > MAX_WAITING_FRAMES) this.withoutVad();
+  }
+
+  private withoutVad(): void {
+    this.log.warn({ waiting: this.waiting.length }, 'voice activity is late: detection goes on with energy');
+    this.vad?.close();
+    this.vad = undefined;
+    for (const frame of this.waiting.splice(0)) this.feed(frame);
   }
 
   private feed(frame: Int16Array, voiced?: boolean): void {
