@@ -96,6 +96,8 @@ export class ActionSession {
   lastToolRun: RunResult | undefined;
   collected: Record<string, unknown>;
   contactId: string | undefined;
+  /** The latest answering-machine detection outcome (`call.amd`; empty until one is decided). */
+  amdOutcome: string | undefined;
   private dtmf = '';
   private queue: Promise<unknown> = Promise.resolve();
   /** Kill functions of runs in progress; true for a run whose type completes on hang-up. */
@@ -155,6 +157,7 @@ export class ActionSession {
         started_at: this.startedAt,
         duration: durationS,
         state: this.phase,
+        amd: this.amdOutcome ?? '',
       },
       contact,
       collected: this.collected,
@@ -381,6 +384,9 @@ export class ActionSession {
     }
     if (t.kind === 'dtmf' && event.type === 'dtmf' && dtmfMatches(this.dtmf, t)) {
       return { kind: 'dtmf', digits: this.dtmf };
+    }
+    if (t.kind === 'amd' && event.type === 'amd' && (t.outcome ?? event.outcome) === event.outcome) {
+      return { kind: 'amd', outcome: event.outcome };
     }
     return undefined;
   }

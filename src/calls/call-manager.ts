@@ -17,7 +17,7 @@ import {
 import type { CallsSettings } from './calls-config.js';
 import { assertCallingHours } from './calling-hours.js';
 import { assertOutboundRoute, unansweredBy } from './outbound-route.js';
-import { CallSession } from './call-session.js';
+import { CallSession, type CallSessionInit } from './call-session.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
@@ -26,6 +26,7 @@ import type { CallHooks } from '../observability/metrics-hooks.js';
 import { noTracing, type Tracing } from '../observability/tracing.js';
 import { AdmissionRefusedError, type AdmissionControl } from './admission.js';
 import type { RecordingServices } from './recording/recording-services.js';
+import { planCallAmd, type AmdServerSettings, type CallAmdValue } from './amd/amd-call-settings.js';
 
 export interface CallManagerDeps {
   store: Store;
@@ -52,6 +53,8 @@ export interface CallManagerDeps {
   admission?: AdmissionControl;
   /** Whole-call recording; without it no call is recorded. */
   recording?: RecordingServices;
+  /** The `amd` config section (answering-machine detection on calls out); without it none runs. */
+  amd?: AmdServerSettings;
 }
 
 /** How a drain went: calls there at its start, calls hung up when the window ended. */
@@ -84,6 +87,8 @@ export interface OutboundRequest {
   queue_timeout_s?: number;
   /** Record the whole call (true) or not (false), whatever the agent's setting; undefined = the agent's. */
   record?: boolean;
+  /** Answering-machine detection: on (true), off (false), or on with overrides; undefined = the agent's. */
+  amd?: CallAmdValue;
 }
 
 const DIAL_CAUSE: Record<string, HangupCause> = {
@@ -147,7 +152,7 @@ export class CallManager implements CallFlowSink {
         route.dialled,
         {},
         call.info.sipCallId,
-        route.record === 'agent' ? undefined : route.record === 'always',
+        route.record === 'agent' ? {} : { record: route.record === 'always' },
       );
     } catch (err) {
       this.log.warn({ err: (err as Error).message, agentId: route.agent.id }, 'agent cannot take calls');
@@ -170,6 +175,7 @@ export class CallManager implements CallFlowSink {
       ]);
     }
     assertOutboundRoute(target, req.trunk, this.deps.trunks);
+    const amd = this.deps.amd ? planCallAmd(this.deps.amd, agent.amd, req.amd) : undefined;
     if (target.kind === 'e164') {
       assertCallable(this.deps.store, target.number, 'call');
       const contact = this.deps.store.contacts.findBy('phone', target.number);
@@ -191,7 +197,13 @@ export class CallManager implements CallFlowSink {
     }
     let session: CallSession;
     try {
-      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, req.record);
+      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, {
+        ...(req.record !== undefined ? { record: req.record } : {}),
+        ...(amd ? { amd } : {}),
+        ...(!amd && this.deps.amd?.greeting_delay_ms
+          ? { greetingDelayMs: this.deps.amd.greeting_delay_ms }
+          : {}),
+      });
     } catch (err) {
       release();
       throw err;
@@ -306,7 +318,7 @@ export class CallManager implements CallFlowSink {
     to: string,
     variables: Record<string, unknown>,
     sipCallId: string | null,
-    record?: boolean,
+    options: Pick<CallSessionInit, 'record' | 'amd' | 'greetingDelayMs'> = {},
   ): CallSession {
     // The agent's requests (webhook agent, LLM) are spans of this call's trace; the call id is known
     // once the row exists, before the agent sends anything.
@@ -352,7 +364,7 @@ export class CallManager implements CallFlowSink {
         to,
         variables,
         ...(contact ? { contactId: contact.id } : {}),
-        ...(record !== undefined ? { record } : {}),
+        ...options,
       },
       {
         store,
@@ -401,7 +413,7 @@ export class CallManager implements CallFlowSink {
     } catch (err) {
       outcome = { outcome: 'failed', error: (err as Error).message };
     }
-    if (outcome.outcome === 'answered') return session.connected(outcome.leg);
+    if (outcome.outcome === 'answered') return session.connected(outcome.leg, outcome.answeredAt);
     session.recorder.event('dial', { ...outcome });
     session.finish(
       { by: unansweredBy(outcome), cause: DIAL_CAUSE[outcome.outcome] ?? 'error' },

@@ -81,6 +81,7 @@ export class CallRuntime {
       ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
       ...(this.deps.tracing ? { tracing: this.deps.tracing } : {}),
       backend: this.config.telephony.backend,
+      amd: this.config.amd,
       ...(this.deps.admission ? { admission: this.deps.admission } : {}),
     });
     this.current = manager;

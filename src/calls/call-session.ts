@@ -30,6 +30,8 @@ import type { CallHooks } from '../observability/metrics-hooks.js';
 import type { CallRecordingControl } from './recording/call-recording-control.js';
 import type { RecordingServices } from './recording/recording-services.js';
 import type { CallRecordingResult } from '../telephony/port.js';
+import type { CallAmdPlan } from './amd/amd-call-settings.js';
+import { detectAnswer } from './amd/amd-call-flow.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -59,6 +61,10 @@ export interface CallSessionInit {
   variables: Record<string, unknown>;
   /** Record the whole call (the call's or its number's option); undefined = the agent's setting. */
   record?: boolean;
+  /** Answering-machine detection for this call out (docs/amd.md); undefined = none. */
+  amd?: CallAmdPlan;
+  /** A call out without detection: the agent's first words wait this long after the answer. */
+  greetingDelayMs?: number;
 }
 
 export interface CallSessionDeps {
@@ -210,8 +216,12 @@ export class CallSession implements CallHandle {
     }
   }
 
-  /** The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts. */
-  async connected(leg: CallLeg): Promise<void> {
+  /**
+   * The caller's leg is up (inbound answered, or outbound answered by the callee): the agent starts,
+   * on a call out once answering-machine detection has found a person (or after the greeting delay).
+   * `answeredAt` is when the answer came (a call out's 200 OK); now when not given.
+   */
+  async connected(leg: CallLeg, answeredAt = new Date()): Promise<void> {
     this.callLeg = leg;
     // After a hang-up we asked for, wait until leg.hangup() has resolved, so the action or agent
     // command that hung up finishes (and is recorded as succeeded) before remaining runs are killed.
@@ -219,9 +229,23 @@ export class CallSession implements CallHandle {
     leg.on('dtmf', (d) => this.onDtmf(d.digit, d.method));
     leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
     this.machine.to('answered');
-    this.answeredAt = Date.now();
-    this.recorder.update({ answered_at: new Date().toISOString() });
+    this.answeredAt = answeredAt.getTime();
+    this.recorder.update({ answered_at: answeredAt.toISOString() });
     if (!leg.active) return this.finish(await leg.ended);
+    const { amd, greetingDelayMs } = this.init;
+    if (amd) {
+      const services = this.deps.speech;
+      const vad = services && this.speech ? { pool: services.vad, mode: this.speech.vadMode } : undefined;
+      const agentStarts = await detectAnswer(this, leg, amd, {
+        templates: this.deps.engine.templates,
+        ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
+        ...(vad ? { vad } : {}),
+      });
+      if (!agentStarts) return;
+    } else if (this.init.direction === 'outbound' && greetingDelayMs) {
+      await abortableDelay(greetingDelayMs, this.controller.signal);
+    }
+    if (!leg.active || this.state !== 'answered') return;
     if (this.callRecording) await this.startRecording(leg);
     await this.engineEvent({ type: 'answered' });
     this.speakAll((await this.actions.runStage('during')).say);
@@ -424,6 +448,11 @@ export class CallSession implements CallHandle {
     options: { signal?: AbortSignal; interruptOnDtmf?: boolean; bargeIn?: boolean } = {},
   ): Promise<void> {
     await this.speak(text, options);
+  }
+
+  /** Speaks a whole line; resolves with what the far end heard of it (a voicemail drop cut short). */
+  sayLine(text: string, options: { bargeIn?: boolean } = {}): Promise<SpokenLine> {
+    return this.speak(text, options);
   }
 
   /**
@@ -736,6 +765,20 @@ export class CallSession implements CallHandle {
 
 function failureCode(run: RunResult): { code?: ActionFailure['code'] } {
   return run.status === 'succeeded' ? {} : { code: run.error?.code ?? 'ERROR' };
+}
+
+/** Waits `ms`, or less when the signal aborts (the call ended). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A rough length of spoken text (espeak-ng's default 175 words a minute ≈ 14 characters a second). */

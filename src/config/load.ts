@@ -6,6 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { CallwrightError, describeIssues, type FieldIssue } from '../errors.js';
 import { check } from '../util/validate.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { amdOverrideIssues } from '../calls/amd/amd-call-settings.js';
 
 const ENV_PREFIX = 'CALLWRIGHT_';
 /** Environment variables with the prefix that are not key paths. */
@@ -190,7 +191,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
 }
 
 export function validateConfig(value: unknown): Config {
-  const issues = check(ConfigSchema, value);
+  let issues = check(ConfigSchema, value);
+  // Rules between the detector's fields (the beep band is a band, …) once each field is valid.
+  if (!issues.length) issues = amdOverrideIssues((value as Config).amd, 'amd');
   if (issues.length) {
     throw new CallwrightError('CONFIG_INVALID', `invalid configuration\n${describeIssues(issues)}`, issues);
   }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 import { CallsConfig } from '../calls/calls-config.js';
 import { RecordingConfig } from '../calls/recording/recording-config.js';
+import { AmdServerConfig } from '../calls/amd/amd-call-settings.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -556,6 +557,8 @@ export const ConfigSchema = Type.Object(
     tracing: TracingConfig,
     // Whole-call recording: storage, retention, links, recording-ready webhook (docs/recording.md).
     recording: RecordingConfig,
+    // Answering-machine detection on calls out (docs/amd.md).
+    amd: AmdServerConfig,
   },
   Strict,
 );

@@ -40,6 +40,8 @@ export interface CallHooks {
   transfer(outcome: { mode: string; method: string; result: string }, refer?: string): void;
   /** A turn was recorded (`turn` call event). */
   turn(providers: TurnProviders, report: TurnReport): void;
+  /** Answering-machine detection decided (`amd` call event): the outcome and when, in ms after the answer. */
+  amd(outcome: string, decisionMs: number): void;
 }
 
 /** A finished action run (`action_runs` row completed). */

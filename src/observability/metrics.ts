@@ -31,6 +31,8 @@ const ADMISSION_REASONS = ['concurrency', 'rate', 'overload', 'rtp-ports', 'drai
 
 const RUN_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const SPEECH_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+/** Answering-machine decisions: a person within 1-3 s, a greeting's end or beep up to tens of seconds. */
+const AMD_BUCKETS_S = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 20, 30];
 
 /**
  * The server's Prometheus metrics: one Registry per server (tests run several servers in one process,
@@ -59,6 +61,8 @@ export class CallwrightMetrics {
   private readonly llmSeconds: Histogram<'agent_kind'>;
   private readonly synthesizerSeconds: Histogram<'synthesizer'>;
   private readonly turnSeconds: Histogram<'agent_kind'>;
+  private readonly amdDecisions: Counter<'outcome'>;
+  private readonly amdDecisionSeconds: Histogram<'outcome'>;
 
   /** What the call layer reports; each callback is one increment or observation. */
   readonly callHooks: CallHooks;
@@ -180,6 +184,19 @@ export class CallwrightMetrics {
       buckets: SPEECH_BUCKETS_S,
       registers,
     });
+    this.amdDecisions = new Counter({
+      name: 'callwright_amd_decisions_total',
+      help: 'Answering-machine detection decisions on calls out, by outcome (human, machine, machine-ready, fax, silence, uncertain)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.amdDecisionSeconds = new Histogram({
+      name: 'callwright_amd_decision_seconds',
+      help: "From the callee's answer to each answering-machine detection decision, by outcome",
+      labelNames: ['outcome'],
+      buckets: AMD_BUCKETS_S,
+      registers,
+    });
 
     this.gauge(
       'callwright_rtp_frame_lateness_seconds',
@@ -259,6 +276,10 @@ export class CallwrightMetrics {
         if (refer && refer !== 'skipped') this.refers.inc({ outcome: refer });
       },
       turn: (providers, report) => this.turn(providers, report),
+      amd: (outcome, decisionMs) => {
+        this.amdDecisions.inc({ outcome });
+        this.amdDecisionSeconds.observe({ outcome }, decisionMs / 1000);
+      },
     };
   }
 

@@ -1,5 +1,6 @@
 import type { AgentSpeechSettings } from '../speech/agent-speech.js';
 import type { AgentRecordingSettings } from '../calls/recording/agent-recording.js';
+import type { AgentAmdSettings } from '../calls/amd/amd-call-settings.js';
 import type { Db } from './database.js';
 import { openDatabase } from './database.js';
 import { TableRepository, type Row } from './repository.js';
@@ -22,6 +23,8 @@ export interface AgentRecord extends Row {
   speech: AgentSpeechSettings;
   /** Whole-call recording (docs/recording.md); {} = not recorded. */
   recording: AgentRecordingSettings;
+  /** Answering-machine detection on its calls out (docs/amd.md); {} = the server's `amd` settings. */
+  amd: AgentAmdSettings;
   created_at: string;
   updated_at: string;
 }
@@ -153,6 +156,8 @@ export interface CallRecord extends Row {
   recording_status: 'recording' | 'uploading' | 'ready' | 'failed' | 'deleted' | null;
   recording_duration_ms: number | null;
   recording_deleted_at: string | null;
+  /** The latest answering-machine detection decision `{outcome, reason, evidence}`; null = none ran. */
+  amd: Record<string, unknown> | null;
   started_at: string;
   answered_at: string | null;
   ended_at: string | null;
@@ -188,6 +193,7 @@ export class Store {
       { name: 'targets', kind: 'json' },
       { name: 'speech', kind: 'json' },
       { name: 'recording', kind: 'json' },
+      { name: 'amd', kind: 'json' },
     ]);
     this.actions = new TableRepository(db, 'action_definitions', 'action definition', 'act', [
       { name: 'name' },
@@ -286,6 +292,7 @@ export class Store {
         { name: 'recording_status' },
         { name: 'recording_duration_ms', kind: 'int' },
         { name: 'recording_deleted_at' },
+        { name: 'amd', kind: 'json' },
         { name: 'started_at' },
         { name: 'answered_at' },
         { name: 'ended_at' },

@@ -264,7 +264,8 @@ export interface DialRequest {
 }
 
 export type DialOutcome =
-  | { outcome: 'answered'; leg: CallLeg }
+  /** `answeredAt`: when the callee's 2xx arrived (the call's answered_at), before media was set up. */
+  | { outcome: 'answered'; leg: CallLeg; answeredAt: Date }
   | { outcome: 'busy'; status: number }
   | { outcome: 'no-answer'; status?: number }
   | { outcome: 'rejected'; status: number; reason?: string }

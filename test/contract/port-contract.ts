@@ -221,10 +221,29 @@ export const PORT_CASES: ContractCase[] = [
   },
   {
     name: 'dial-answered',
-    title: 'dial: answered gives an outbound leg',
-    expected: { outcome: 'answered', direction: 'outbound' },
+    title: 'dial: answered gives an outbound leg, and when the 2xx came (between the INVITE and the outcome)',
+    expected: { outcome: 'answered', direction: 'outbound', answeredAtDuringDial: true },
     async act(rig) {
-      return onLeg(rig, 'answer', async (leg) => ({ outcome: 'answered', direction: leg.info.direction }));
+      const { target, far } = await rig.callee('answer');
+      const sent = Date.now();
+      const outcome = await rig.telephony.dial({ target });
+      const settled = Date.now();
+      if (outcome.outcome !== 'answered') {
+        await far.finished().catch(() => undefined);
+        throw new Error(`dial to ${target}: expected answered, got ${JSON.stringify(outcome)}`);
+      }
+      far.connected(outcome.leg);
+      try {
+        const at = outcome.answeredAt.getTime();
+        return {
+          outcome: 'answered',
+          direction: outcome.leg.info.direction,
+          answeredAtDuringDial: at >= sent && at <= settled,
+        };
+      } finally {
+        await outcome.leg.hangup();
+        await far.finished();
+      }
     },
   },
   {

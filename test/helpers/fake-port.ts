@@ -520,7 +520,7 @@ export class FakeTelephony implements Telephony {
       const answer = (): void => {
         const leg = new FakeLeg({ direction: 'outbound', to: request.target, ...b.leg });
         this.answered.push(leg);
-        finish({ outcome: 'answered', leg });
+        finish({ outcome: 'answered', leg, answeredAt: new Date() });
         b.onAnswer?.(leg);
       };
       if (b.answerAfterMs === undefined && this.behaviours.get(request.target) === undefined) return answer();

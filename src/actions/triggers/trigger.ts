@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { AmdOutcome, AmdReason } from '../../calls/amd/amd-decision.js';
 
 /** Call events an attachment can fire on. */
 export const CALL_EVENT_NAMES = [
@@ -72,12 +73,28 @@ export const EventTrigger = Type.Object(
   Strict,
 );
 
+/** Outcomes of answering-machine detection an attachment can fire on (docs/amd.md). */
+export const AMD_OUTCOMES = ['human', 'machine', 'machine-ready', 'fax', 'silence', 'uncertain'] as const;
+export const AmdTrigger = Type.Object(
+  {
+    kind: Type.Literal('amd', { description: 'Answering-machine detection decided (calls out with amd on)' }),
+    outcome: Type.Optional(
+      Type.Union(
+        AMD_OUTCOMES.map((o) => Type.Literal(o)),
+        { description: 'human, machine, machine-ready, fax, silence or uncertain; absent = every decision' },
+      ),
+    ),
+  },
+  Strict,
+);
+
 export const TriggerSchema = Type.Union([
   ToolTrigger,
   IntentTrigger,
   DtmfTrigger,
   ConditionTrigger,
   EventTrigger,
+  AmdTrigger,
 ]);
 export type Trigger = Static<typeof TriggerSchema>;
 export const TriggerListSchema = Type.Array(TriggerSchema, { maxItems: 20 });
@@ -86,7 +103,8 @@ export const TriggerListSchema = Type.Array(TriggerSchema, { maxItems: 20 });
 export type CallEvent =
   | { type: CallEventName; detail?: Record<string, unknown> }
   | { type: 'transcript'; text: string; speaker?: 'caller' | 'agent'; final?: boolean }
-  | { type: 'dtmf'; digits: string };
+  | { type: 'dtmf'; digits: string }
+  | { type: 'amd'; outcome: AmdOutcome; reason: AmdReason };
 
 /** Why an action ran, stored with each run. */
 export type FiredBy =
@@ -96,5 +114,6 @@ export type FiredBy =
   | { kind: 'dtmf'; digits: string }
   | { kind: 'condition'; expression: string }
   | { kind: 'event'; event: CallEventName }
+  | { kind: 'amd'; outcome: AmdOutcome }
   /** An agent command run inline, with no definition (a webhook agent's command, a script step). */
   | { kind: 'command'; command: 'transfer' | 'voicemail' };

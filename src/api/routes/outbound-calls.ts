@@ -5,6 +5,7 @@ import { errorResponses } from '../schemas/common.js';
 import { requireCalls } from './call-control.js';
 import { AdmissionRefusedError } from '../../calls/admission.js';
 import { MAX_QUEUE_TIMEOUT_S } from '../../calls/call-manager.js';
+import { CallAmd } from '../../calls/amd/amd-call-settings.js';
 
 export const OutboundCallBody = Type.Object(
   {
@@ -39,6 +40,7 @@ export const OutboundCallBody = Type.Object(
           "Record the whole call (true) or not (false) whatever the agent's recording setting says",
       }),
     ),
+    amd: Type.Optional(CallAmd),
   },
   { additionalProperties: false },
 );

@@ -13,6 +13,7 @@ import {
   workingHoursIssues,
 } from './field-checks.js';
 import { Agent, AgentCreate, AgentUpdate } from '../schemas/agents.js';
+import { amdOverrideIssues } from '../../calls/amd/amd-call-settings.js';
 import {
   Disposition,
   DispositionCreate,
@@ -50,7 +51,11 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     update: AgentUpdate,
     filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook', 'llm', 'realtime'])) },
     repo: store.agents,
-    check: (body, id) => [...transferTargetIssues(store, body), ...agentConfigIssues(store, body, id)],
+    check: (body, id) => [
+      ...transferTargetIssues(store, body),
+      ...agentConfigIssues(store, body, id),
+      ...amdOverrideIssues(body.amd as Record<string, unknown> | undefined, 'amd'),
+    ],
   });
   crudRoutes(app, {
     path: '/lists',

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AgentSpeech } from '../../speech/agent-speech.js';
 import { AgentRecording } from '../../calls/recording/agent-recording.js';
+import { AgentAmd } from '../../calls/amd/amd-call-settings.js';
 import { E164, FreeObject, Id, Name, SipUri, StringEnum, Text, Timestamp } from './common.js';
 
 /**
@@ -31,6 +32,7 @@ const agentFields = {
   targets: Type.Optional(TransferTargets),
   speech: Type.Optional(AgentSpeech),
   recording: Type.Optional(AgentRecording),
+  amd: Type.Optional(AgentAmd),
 };
 
 export const AgentCreate = Type.Object(agentFields, { additionalProperties: false });
@@ -46,6 +48,7 @@ export const Agent = Type.Object({
   targets: Type.Record(Type.String(), FreeObject),
   speech: FreeObject,
   recording: FreeObject,
+  amd: Type.Optional(FreeObject),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

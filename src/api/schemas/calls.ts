@@ -29,6 +29,20 @@ export const Call = Type.Object({
   recording_status: Type.Optional(NullableText),
   recording_duration_ms: Type.Optional(Nullable(Type.Integer())),
   recording_deleted_at: Type.Optional(NullableText),
+  amd: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          outcome: Type.String({
+            description: 'human, machine, machine-ready, fax, silence or uncertain (the latest decision)',
+          }),
+          reason: Type.String({ description: 'The rule that decided (docs/amd.md)' }),
+          evidence: FreeObject,
+        },
+        { description: 'Answering-machine detection on a call out; null when none ran' },
+      ),
+    ),
+  ),
   started_at: Timestamp,
   answered_at: Nullable(Timestamp),
   ended_at: Nullable(Timestamp),

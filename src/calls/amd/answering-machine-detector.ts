@@ -114,6 +114,17 @@ export class AnsweringMachineDetector {
   }
 
   /**
+   * Ends the analysis now, as the call layer's hard timeout does when audio stops coming (no frames,
+   * no clock): `uncertain` (total-time) before a first decision, `machine-ready` (max-wait) after
+   * `machine`; null when already done.
+   */
+  expire(): AmdDecision | null {
+    if (this.phase === 'decided') return null;
+    if (this.phase === 'awaiting-ready') return this.decide('machine-ready', 'max-wait');
+    return this.decide('uncertain', 'total-time');
+  }
+
+  /**
    * One 20 ms frame (160 samples at 8 kHz; resample other rates first). `voiced` is the frame's voice
    * activity flag when a VAD gives one; tonal frames (beeps, fax tones) never count as speech whatever
    * the flag says.

@@ -25,6 +25,8 @@ export function callCommand(program: Command, io: Io, fetchImpl: typeof fetch = 
     .option('--var <key=value>', 'integration variable, data.<key> in templates (repeatable)', collectVar, {})
     .option('--from <callerId>', 'caller id (From user)')
     .option('--trunk <name>', 'trunk to dial through (sip.trunks)')
+    .option('--amd', "detect answering machines on this call, whatever the agent's amd setting says")
+    .option('--no-amd', 'no answering-machine detection on this call')
     .option('--api-url <url>', 'admin API of the running server (default from api.host/api.port)')
     .option('--api-key <key>', 'API key (default: CALLWRIGHT_API_KEY)')
     .action(async (agent: string, number: string, opts: Record<string, unknown>) => {
@@ -44,6 +46,7 @@ export function callCommand(program: Command, io: Io, fetchImpl: typeof fetch = 
         variables: opts.var as Record<string, string>,
         ...(opts.from ? { from: String(opts.from) } : {}),
         ...(opts.trunk ? { trunk: String(opts.trunk) } : {}),
+        ...(typeof opts.amd === 'boolean' ? { amd: opts.amd } : {}),
       };
       let res: Response;
       try {

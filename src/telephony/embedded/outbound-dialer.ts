@@ -221,6 +221,7 @@ class OutboundAttempt {
   }
 
   private answered(r: SipResponse): void {
+    const answeredAt = new Date();
     const stack = this.deps.stack;
     if (this.dialog) {
       // A retransmitted 2xx: our ACK was lost, send it again (RFC 3261 §13.2.2.4).
@@ -273,7 +274,7 @@ class OutboundAttempt {
     };
     const leg = new EmbeddedCallLeg(this.deps, dialog, this.session, info);
     this.deps.onLeg(leg);
-    this.finish({ outcome: 'answered', leg }, true);
+    this.finish({ outcome: 'answered', leg, answeredAt }, true);
   }
 
   private dialog?: Dialog;

@@ -207,7 +207,7 @@ export class FreeswitchTelephony implements Telephony {
     if (result.outcome !== 'offer') {
       return result.outcome === 'error' ? { outcome: 'failed', error: result.error } : result.dial;
     }
-    const { offer, inviteReq } = result;
+    const { offer, inviteReq, answeredAt } = result;
     const timeoutMs = this.deps.settings.operation_timeout_ms;
     let ep: FsEndpoint;
     try {
@@ -233,7 +233,7 @@ export class FreeswitchTelephony implements Telephony {
       return { outcome: 'failed', error: `media setup: ${(err as Error).message}` };
     }
     const info = this.outboundInfo(request, target, dialog, inviteReq);
-    return { outcome: 'answered', leg: this.makeLeg(info, ep, dialog, server, target.trunk) };
+    return { outcome: 'answered', leg: this.makeLeg(info, ep, dialog, server, target.trunk), answeredAt };
   }
 
   /**
@@ -247,7 +247,7 @@ export class FreeswitchTelephony implements Telephony {
     request: DialRequest,
     target: { uri: string; trunk?: TrunkSettings },
   ): Promise<
-    | { outcome: 'offer'; offer: UacOffer; inviteReq: SrfRequest | undefined }
+    | { outcome: 'offer'; offer: UacOffer; inviteReq: SrfRequest | undefined; answeredAt: Date }
     | { outcome: 'dial'; dial: DialOutcome }
     | { outcome: 'error'; error: string }
   > {
@@ -292,6 +292,8 @@ export class FreeswitchTelephony implements Telephony {
     const guardMs = ringTimeoutMs + 32_000;
     try {
       const answered = await withTimeout(uac, guardMs, 'INVITE');
+      // The 200 OK's time: the call's answered_at, before the media endpoint and the ACK.
+      const answeredAt = new Date();
       const offer = isOffer(answered) ? answered : undefined;
       if (why || !offer) {
         // 200 OK crossed our CANCEL (RFC 3261 §9.1), or a 2xx without the offer RFC 3264 §4 requires:
@@ -301,7 +303,7 @@ export class FreeswitchTelephony implements Telephony {
           return { outcome: 'error', error: 'the callee answered without an SDP offer in its 200 OK' };
         return { outcome: 'dial', dial: dialFailure({ status: 200, provisional, ...cancelled(why) }) };
       }
-      return { outcome: 'offer', offer, inviteReq };
+      return { outcome: 'offer', offer, inviteReq, answeredAt };
     } catch (err) {
       const e = err as { status?: number; reason?: string; message: string };
       if (typeof e.status === 'number') {

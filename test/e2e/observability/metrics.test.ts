@@ -42,6 +42,8 @@ const FAMILIES = [
   'callwright_llm_first_token_seconds',
   'callwright_synthesizer_first_audio_seconds',
   'callwright_turn_response_seconds',
+  'callwright_amd_decisions_total',
+  'callwright_amd_decision_seconds',
   'callwright_rtp_frame_lateness_seconds',
   'callwright_event_loop_delay_seconds',
   'callwright_process_resident_memory_bytes',

@@ -55,6 +55,30 @@ describe('callwright call', () => {
     ]);
   });
 
+  it.each([
+    [['--amd'], { amd: true }],
+    [['--no-amd'], { amd: false }],
+    [[], {}],
+  ])(
+    '%j turns answering-machine detection on or off for the call (none: the agent decides)',
+    async (flags, amd) => {
+      h = cliHarness();
+      const fake = await fakeApi(202, { call_id: 'call_2', state: 'ringing' });
+      const r = await h.run(
+        'call',
+        'collector',
+        '+14155550123',
+        ...flags,
+        '--api-url',
+        fake.url,
+        '--api-key',
+        'k',
+      );
+      expect(r.code).toBe(0);
+      expect(fake.seen[0]?.body).toEqual({ agent: 'collector', to: '+14155550123', variables: {}, ...amd });
+    },
+  );
+
   it("prints the server's refusal (DNC) and exits 1", async () => {
     h = cliHarness();
     const fake = await fakeApi(409, {

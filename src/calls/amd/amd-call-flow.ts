@@ -1,0 +1,150 @@
+import type { ActionSession } from '../../actions/action-session.js';
+import type { CallState } from '../../actions/action-type.js';
+import type { CallEvent } from '../../actions/triggers/trigger.js';
+import type { Logger } from '../../logging/logger.js';
+import type { CallHooks } from '../../observability/metrics-hooks.js';
+import type { TemplateRenderer } from '../../templates/template-renderer.js';
+import type { CallLeg } from '../../telephony/port.js';
+import type { CallRecorder } from '../call-recorder.js';
+import type { CallAmdPlan } from './amd-call-settings.js';
+import type { AmdDecision, AmdOutcome } from './amd-decision.js';
+import { AnswerDetection, type AnswerDetectionVad } from './answer-detection.js';
+
+/** What the detection flow needs of the call session. */
+export interface AmdCallHost {
+  readonly log: Logger;
+  readonly recorder: CallRecorder;
+  readonly actions: ActionSession;
+  readonly state: CallState;
+  /** Aborted when the call ends. */
+  readonly controller: AbortController;
+  /** Fires the session's triggers (the `amd` trigger); resolves once the actions it ran are done. */
+  engineEvent(event: CallEvent): Promise<unknown>;
+  /** Speaks to the callee; `interrupted` is set when not all of it was heard. */
+  sayLine(text: string, options: { bargeIn: boolean }): Promise<{ interrupted?: string }>;
+  hangup(reason: string): Promise<void>;
+}
+
+export interface AmdCallFlowDeps {
+  templates: TemplateRenderer;
+  hooks?: CallHooks;
+  vad?: AnswerDetectionVad;
+}
+
+/**
+ * Answering-machine detection on an answered call out (docs/amd.md): listens to the callee until the
+ * detector has decided and acts on each decision. A person (or an uncertain answer, by default) lets
+ * the agent start: resolves true. After `machine` it waits for `machine-ready`, then says the agent's
+ * voicemail drop and hangs up (disposition `voicemail-left`), or hangs up (`machine`); fax and silence
+ * hang up by default (`fax`, `silence`). Each decision is an `amd` call event, the call's `amd` field,
+ * a metric, the `call.amd` variable and an `amd` trigger, fired before the call acts on it.
+ */
+export async function detectAnswer(
+  host: AmdCallHost,
+  leg: CallLeg,
+  plan: CallAmdPlan,
+  deps: AmdCallFlowDeps,
+): Promise<boolean> {
+  const decisions: AmdDecision[] = [];
+  let wake = (): void => undefined;
+  const detection = new AnswerDetection(
+    leg,
+    plan,
+    (d) => {
+      decisions.push(d);
+      wake();
+    },
+    host.log,
+    deps.vad,
+  );
+  const stop = (): void => detection.stop();
+  host.controller.signal.addEventListener('abort', stop, { once: true });
+  try {
+    await detection.start();
+  } catch (err) {
+    host.controller.signal.removeEventListener('abort', stop);
+    if (host.state !== 'answered' || !leg.active) return false;
+    host.log.error({ err }, 'answering-machine detection could not start');
+    host.recorder.event('amd-error', { message: (err as Error).message });
+    return true;
+  }
+  const next = async (): Promise<AmdDecision | undefined> => {
+    while (!decisions.length && !detection.finished)
+      await Promise.race([new Promise<void>((r) => (wake = r)), detection.done]);
+    return decisions.shift();
+  };
+  try {
+    for (let decision = await next(); decision; decision = await next()) {
+      await decided(host, deps, decision, detection.elapsedMs);
+      if (!leg.active || host.state !== 'answered') return false;
+      if (decision.outcome === 'machine') continue;
+      return await afterDecision(host, deps, leg, decision.outcome, plan);
+    }
+    return false;
+  } finally {
+    detection.stop();
+    host.controller.signal.removeEventListener('abort', stop);
+  }
+}
+
+async function decided(
+  host: AmdCallHost,
+  deps: AmdCallFlowDeps,
+  decision: AmdDecision,
+  analysedMs: number,
+): Promise<void> {
+  const { outcome, reason, evidence } = decision;
+  host.log.info({ outcome, reason, decisionMs: evidence.decisionMs }, 'answering-machine detection');
+  host.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });
+  host.recorder.update({ amd: { outcome, reason, evidence } });
+  deps.hooks?.amd(outcome, evidence.decisionMs);
+  host.actions.amdOutcome = outcome;
+  await host.engineEvent({ type: 'amd', outcome, reason });
+}
+
+/** What a final decision does: true = the agent starts; otherwise the call is hung up here. */
+async function afterDecision(
+  host: AmdCallHost,
+  deps: AmdCallFlowDeps,
+  leg: CallLeg,
+  outcome: Exclude<AmdOutcome, 'machine'>,
+  plan: CallAmdPlan,
+): Promise<boolean> {
+  switch (outcome) {
+    case 'human':
+      return true;
+    case 'uncertain':
+    case 'fax':
+    case 'silence': {
+      const followUp = { uncertain: plan.onUncertain, fax: plan.onFax, silence: plan.onSilence }[outcome];
+      if (followUp === 'agent') return true;
+      await hangUp(host, leg, outcome);
+      return false;
+    }
+    case 'machine-ready': {
+      const left = plan.voicemailDrop ? await dropVoicemail(host, deps, plan.voicemailDrop) : false;
+      await hangUp(host, leg, left ? 'voicemail-left' : 'machine');
+      return false;
+    }
+  }
+}
+
+/** Says the agent's voicemail drop (after the beep); true when the machine heard all of it. */
+async function dropVoicemail(host: AmdCallHost, deps: AmdCallFlowDeps, template: string): Promise<boolean> {
+  let text = template;
+  try {
+    text = deps.templates.render(template, host.actions.scope(), 'amd.voicemail_drop');
+  } catch (err) {
+    host.log.warn({ err }, 'the voicemail drop template failed; saying it as written');
+  }
+  const spoken = await host.sayLine(text, { bargeIn: false });
+  host.recorder.event('voicemail-drop', { text, completed: !spoken.interrupted });
+  return !spoken.interrupted;
+}
+
+async function hangUp(host: AmdCallHost, leg: CallLeg, disposition: string): Promise<void> {
+  host.recorder.update({ call_disposition: disposition });
+  host.recorder.event('disposition', { disposition, by: 'amd' });
+  // A callee that hung up first (during the voicemail drop) ends the call by its own hangup event.
+  if (leg.active) await host.hangup(`amd ${disposition}`);
+}
