@@ -131,11 +131,14 @@ async function afterDecision(
 
 /** Says the agent's voicemail drop (after the beep); true when the machine heard all of it. */
 async function dropVoicemail(host: AmdCallHost, deps: AmdCallFlowDeps, template: string): Promise<boolean> {
-  let text = template;
+  let text: string;
   try {
     text = deps.templates.render(template, host.actions.scope(), 'amd.voicemail_drop');
   } catch (err) {
-    host.log.warn({ err }, 'the voicemail drop template failed; saying it as written');
+    // Never read template syntax out to someone's mailbox: no message, and the call says why.
+    host.log.error({ err }, 'the voicemail drop template failed; no message left');
+    host.recorder.event('voicemail-drop', { error: (err as Error).message, completed: false });
+    return false;
   }
   const spoken = await host.sayLine(text, { bargeIn: false });
   host.recorder.event('voicemail-drop', { text, completed: !spoken.interrupted });
