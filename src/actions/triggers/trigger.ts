@@ -1,5 +1,4 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { AmdOutcome, AmdReason } from '../../calls/amd/amd-decision.js';
 
 /** Call events an attachment can fire on. */
 export const CALL_EVENT_NAMES = [
@@ -75,6 +74,8 @@ export const EventTrigger = Type.Object(
 
 /** Outcomes of answering-machine detection an attachment can fire on (docs/amd.md). */
 export const AMD_OUTCOMES = ['human', 'machine', 'machine-ready', 'fax', 'silence', 'uncertain'] as const;
+/** An answering-machine detection outcome, as triggers see it (the detector's AmdOutcome is the same set). */
+export type AmdTriggerOutcome = (typeof AMD_OUTCOMES)[number];
 export const AmdTrigger = Type.Object(
   {
     kind: Type.Literal('amd', { description: 'Answering-machine detection decided (calls out with amd on)' }),
@@ -104,7 +105,8 @@ export type CallEvent =
   | { type: CallEventName; detail?: Record<string, unknown> }
   | { type: 'transcript'; text: string; speaker?: 'caller' | 'agent'; final?: boolean }
   | { type: 'dtmf'; digits: string }
-  | { type: 'amd'; outcome: AmdOutcome; reason: AmdReason };
+  /** `reason`: the rule that decided (docs/amd.md). */
+  | { type: 'amd'; outcome: AmdTriggerOutcome; reason: string };
 
 /** Why an action ran, stored with each run. */
 export type FiredBy =
@@ -114,6 +116,6 @@ export type FiredBy =
   | { kind: 'dtmf'; digits: string }
   | { kind: 'condition'; expression: string }
   | { kind: 'event'; event: CallEventName }
-  | { kind: 'amd'; outcome: AmdOutcome }
+  | { kind: 'amd'; outcome: AmdTriggerOutcome }
   /** An agent command run inline, with no definition (a webhook agent's command, a script step). */
   | { kind: 'command'; command: 'transfer' | 'voicemail' };
