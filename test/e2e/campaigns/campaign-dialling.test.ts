@@ -315,4 +315,108 @@ describe('campaigns dialling real callees', () => {
       /cannot resume campaign spring-renewals: it is cancelled, expected paused/,
     );
   }, 90_000);
+
+  it('pause holds new attempts; a SIGKILL mid-campaign and a restart complete it, no callee called twice for one attempt', async () => {
+    const dir = tempDir('callwright-campaign-kill-');
+    cleanups.push(dir.cleanup);
+    const trace = path.join(dir.dir, 'callees.log');
+    const sipp = startSipp({
+      scenario: 'uas-campaign-callees.xml',
+      localPort: 53021,
+      mediaPort: 53022,
+      calls: 1000,
+      timeoutMs: 120_000,
+      extraArgs: ['-trace_msg', '-message_file', trace],
+    });
+    cleanups.push(() => sipp.kill());
+    await sipp.ready;
+    const first = await startCallwright(dir.dir, 53021, hoursAroundNow());
+    const key = apiKey(first);
+    const store = Store.open(dataPaths(testConfig(dir.dir)).database);
+    cleanups.push(() => store.close());
+    const numbers = Array.from({ length: 10 }, (_, i) => `+442071831${String(300 + i)}`);
+    seed(
+      store,
+      numbers.map((phone) => ({ phone })),
+    );
+    const created = await api<{ id: string }>(key, 'POST', '/campaigns', {
+      name: 'restart',
+      agent: 'campaigner',
+      contacts: { tag: 'spring' },
+      calls_per_second: 2,
+      max_concurrent: 3,
+      retry: { failed: { delay_s: 0, max_attempts: 3 } },
+    });
+    const id = created.body.id;
+    const attemptsStored = (): number =>
+      (
+        store.db.prepare('SELECT COUNT(*) AS n FROM campaign_attempts WHERE campaign_id = ?').get(id) as {
+          n: number;
+        }
+      ).n;
+
+    // Paused: nothing new is claimed or dialled; resumed: it goes on.
+    await until(() => attemptsStored() >= 2, 10_000, 'two attempts');
+    expect((await api<Progress>(key, 'POST', `/campaigns/${id}/pause`)).body.status).toBe('paused');
+    const atPause = attemptsStored();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(attemptsStored()).toBe(atPause);
+    expect((await api<Progress>(key, 'POST', `/campaigns/${id}/resume`)).body.status).toBe('running');
+
+    // Killed while attempts are in flight (claimed, calls up at the callee).
+    await until(
+      () =>
+        attemptsStored() >= 5 &&
+        (
+          store.db.prepare(`SELECT COUNT(*) AS n FROM campaign_attempts WHERE status = 'dialling'`).get() as {
+            n: number;
+          }
+        ).n >= 2,
+      15_000,
+      'five attempts, two in flight',
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const open = store.db
+      .prepare(`SELECT id FROM campaign_attempts WHERE status = 'dialling'`)
+      .all() as Array<{
+      id: string;
+    }>;
+    expect(open.length).toBeGreaterThanOrEqual(1);
+
+    await startCallwright(dir.dir, 53021, hoursAroundNow());
+    const done = await until(
+      async () => {
+        const c = (await api<Progress>(key, 'GET', `/campaigns/${id}`)).body;
+        return c.status === 'completed' ? c : undefined;
+      },
+      40_000,
+      'the campaign to complete after the restart',
+    );
+    expect(done.progress).toMatchObject({ total: 10, done: 10 });
+    const results = (await api<{ items: ContactResult[] }>(key, 'GET', `/campaigns/${id}/contacts`)).body
+      .items;
+    // Each attempt left open by the kill was resolved once, from its call row or as failed (unknown).
+    for (const a of open) {
+      const row = store.db
+        .prepare('SELECT status, outcome, reason FROM campaign_attempts WHERE id = ?')
+        .get(a.id) as {
+        status: string;
+        outcome: string;
+        reason: string;
+      };
+      expect(row.status).toBe('ended');
+      expect(['answered', 'failed']).toContain(row.outcome);
+    }
+    const calls = calleeCalls(trace);
+    for (const p of numbers) {
+      const r = results.find((x) => x.phone === p)!;
+      expect(r.status).toBe('answered');
+      // One INVITE (one Call-ID) at the callee per attempt, never more.
+      expect(calls.filter((c) => c.number === p)).toHaveLength(r.attempts);
+      expect(r.history.map((h) => h.attempt)).toEqual(Array.from({ length: r.attempts }, (_, i) => i + 1));
+    }
+    const times = calls.map((c) => c.invite);
+    expect(Math.min(...times.slice(2).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(980);
+  }, 90_000);
 });
