@@ -84,6 +84,9 @@ export class CampaignRepository {
          WHERE cc.campaign_id = ? AND cc.status = 'pending' AND (cc.next_at IS NULL OR cc.next_at <= ?)
          ORDER BY COALESCE(cc.next_at, ''), cc.position LIMIT 1`,
       ),
+      hasOpen: db.prepare(
+        `SELECT 1 FROM campaign_contacts WHERE campaign_id = ? AND status IN ('pending','dialling') LIMIT 1`,
+      ),
       moveContact: db.prepare(
         `UPDATE campaign_contacts SET status = @status, attempts = @attempts, next_at = @next_at,
            reason = @reason, updated_at = @now WHERE campaign_id = @campaign_id AND contact_id = @contact_id`,
@@ -200,6 +203,11 @@ export class CampaignRepository {
   /** The next pending contact whose time has come (`next_at` passed or unset), in list order. */
   nextDue(campaignId: string, now: string): CampaignContactRecord | undefined {
     return this.s.due!.get(campaignId, now) as CampaignContactRecord | undefined;
+  }
+
+  /** True while a contact is pending or being dialled (cheap: the due index). */
+  hasOpen(campaignId: string): boolean {
+    return this.s.hasOpen!.get(campaignId) !== undefined;
   }
 
   /** Moves a contact that is not being dialled (deferred, skipped, closed). */

@@ -14,6 +14,9 @@ import type {
   CampaignRecord,
 } from './campaign-types.js';
 
+/** Margin on the per-second window (see rateAllows). */
+const RATE_GUARD_MS = 100;
+
 export interface CampaignRunnerDeps {
   store: Store;
   calls: Pick<CallManager, 'placeCall' | 'get'>;
@@ -124,8 +127,7 @@ export class CampaignRunner {
       if (!this.admissible(c, contact, now)) continue;
       this.dial(c, contact, now.getTime());
     }
-    const p = this.repo.progress(c.id);
-    if (p.done === p.total && !this.inFlight(c.id)) this.complete(c);
+    if (!this.inFlight(c.id) && !this.repo.hasOpen(c.id)) this.complete(c);
   }
 
   private complete(c: CampaignRecord): void {
@@ -133,9 +135,13 @@ export class CampaignRunner {
     this.log.info({ campaignId: c.id, progress: this.repo.progress(c.id) }, 'campaign completed');
   }
 
-  /** At most `calls_per_second` starts in any 1 s window, spaced 1/cps apart. */
+  /**
+   * At most `calls_per_second` starts in any second, spaced 1/cps apart. The window is counted as
+   * RATE_GUARD_MS longer than a second: a call's INVITE leaves a little after its start (the before
+   * stage, the event loop), and that jitter must not push the count a callee sees over the limit.
+   */
   private rateAllows(c: CampaignRecord, nowMs: number): boolean {
-    const starts = (this.starts.get(c.id) ?? []).filter((t) => t > nowMs - 1000);
+    const starts = (this.starts.get(c.id) ?? []).filter((t) => t > nowMs - 1000 - RATE_GUARD_MS);
     this.starts.set(c.id, starts);
     const spacing = 1000 / c.calls_per_second;
     const last = starts[starts.length - 1];
@@ -157,7 +163,7 @@ export class CampaignRunner {
       );
       return false;
     }
-    const tz = contact.timezone || this.deps.settings.default_timezone;
+    const tz = current?.timezone || contact.timezone || this.deps.settings.default_timezone;
     const hours = this.deps.settings.calling_hours;
     if (withinCallingHours(now, tz, hours)) return true;
     const opens = nextCallingHoursOpening(now, tz, hours);

@@ -300,7 +300,7 @@ describe('campaigns dialling real callees', () => {
     expect(calls.every((c) => c.end !== undefined)).toBe(true);
     const times = calls.map((c) => c.invite);
     const windows = times.slice(2).map((t, i) => t - times[i]!);
-    expect(Math.min(...windows)).toBeGreaterThanOrEqual(980);
+    expect(Math.min(...windows)).toBeGreaterThanOrEqual(1000);
     const overlap = maxOverlap(calls);
     expect(overlap).toBeLessThanOrEqual(3);
     expect(overlap).toBeGreaterThanOrEqual(2);
@@ -417,6 +417,6 @@ describe('campaigns dialling real callees', () => {
       expect(r.history.map((h) => h.attempt)).toEqual(Array.from({ length: r.attempts }, (_, i) => i + 1));
     }
     const times = calls.map((c) => c.invite);
-    expect(Math.min(...times.slice(2).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(980);
+    expect(Math.min(...times.slice(2).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(1000);
   }, 90_000);
 });

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHarness, type ApiHarness } from '../api/harness.js';
 import { cliHarness } from '../cli/cli-harness.js';
 import { progressLine } from '../../../src/cli/commands/campaigns.js';
-import { nextCallingHoursOpening } from '../../../src/campaigns/attempt-outcome.js';
+import {
+  afterAttempt,
+  attemptOutcomeOf,
+  nextCallingHoursOpening,
+} from '../../../src/campaigns/attempt-outcome.js';
+import type { CallRecord } from '../../../src/store/store.js';
 
 const PORT = 53050;
 let h: ApiHarness;
@@ -162,5 +167,31 @@ describe('calling hours opening', () => {
   });
   it('never, when no day is a calling day', () => {
     expect(nextCallingHoursOpening(new Date(), 'UTC', { ...hours, days: [] })).toBeNull();
+  });
+});
+
+describe('attempt outcomes and retries', () => {
+  it.each([
+    [{ outcome: 'completed', end_reason: 'normal', amd: null }, 'answered'],
+    [{ outcome: 'completed', end_reason: 'voicemail-left', amd: { outcome: 'machine-ready' } }, 'machine'],
+    [{ outcome: 'completed', end_reason: 'machine', amd: null }, 'machine'],
+    [{ outcome: 'busy', end_reason: 'busy', amd: null }, 'busy'],
+    [{ outcome: 'no-answer', end_reason: 'no-answer', amd: null }, 'no-answer'],
+    [{ outcome: 'rejected', end_reason: 'rejected', amd: null }, 'failed'],
+    [{ outcome: 'failed', end_reason: 'server-restart', amd: null }, 'failed'],
+  ])('a call ended %j counts as %s', (call, outcome) => {
+    expect(attemptOutcomeOf(call as unknown as CallRecord).outcome).toBe(outcome);
+  });
+
+  it('retries while max_attempts allows, after delay_s; answered is final', () => {
+    const policy = { busy: { delay_s: 30, max_attempts: 2 } };
+    const now = new Date('2026-12-07T10:00:00Z');
+    expect(afterAttempt(policy, 'busy', 1, now)).toEqual({
+      status: 'pending',
+      retryAt: '2026-12-07T10:00:30.000Z',
+    });
+    expect(afterAttempt(policy, 'busy', 2, now)).toEqual({ status: 'busy', retryAt: null });
+    expect(afterAttempt(policy, 'no-answer', 1, now)).toEqual({ status: 'no-answer', retryAt: null });
+    expect(afterAttempt(policy, 'answered', 1, now)).toEqual({ status: 'answered', retryAt: null });
   });
 });
