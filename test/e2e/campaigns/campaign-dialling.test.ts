@@ -212,7 +212,8 @@ describe('campaigns dialling real callees', () => {
     });
     cleanups.push(() => sipp.kill());
     await sipp.ready;
-    const server = await startCallwright(dir.dir, 53011, hoursAroundNow());
+    const hours = hoursAroundNow();
+    const server = await startCallwright(dir.dir, 53011, hours);
     const key = apiKey(server);
     const store = Store.open(dataPaths(testConfig(dir.dir)).database);
     cleanups.push(() => store.close());
@@ -279,14 +280,15 @@ describe('campaigns dialling real callees', () => {
       expect(gap).toBeGreaterThanOrEqual(1000);
     }
     // Deferred to the opening of their calling hours in UTC+12, not failed.
-    const opening =
-      Date.parse(`${new Date().toISOString().slice(0, 10)}T${hoursAroundNow().start}:00Z`) - 12 * 3600_000;
+    const opening = Date.parse(`2026-01-01T${hours.start}:00Z`) - 12 * 3600_000;
+    const DAY_MIN = 24 * 60;
     for (const p of late) {
       const r = of(p);
       expect(r).toMatchObject({ status: 'pending', attempts: 0 });
       const at = Date.parse(r.next_at!);
       expect(at).toBeGreaterThan(Date.now());
-      expect(((at - opening) / 60_000) % (24 * 60)).toBeCloseTo(0, 0);
+      expect(((((at - opening) / 60_000) % DAY_MIN) + DAY_MIN) % DAY_MIN).toBe(0);
+      expect(at - Date.now()).toBeLessThan(24 * 3600_000);
     }
 
     // At the callees: who was called how often, the rate and the concurrency.
@@ -334,7 +336,11 @@ describe('campaigns dialling real callees', () => {
     const key = apiKey(first);
     const store = Store.open(dataPaths(testConfig(dir.dir)).database);
     cleanups.push(() => store.close());
-    const numbers = Array.from({ length: 10 }, (_, i) => `+442071831${String(300 + i)}`);
+    // Four callees that ring unanswered, six that answer, interleaved so calls of both kinds are up
+    // when the process is killed.
+    const ringing = Array.from({ length: 4 }, (_, i) => `+442071833${String(300 + i)}`);
+    const answering = Array.from({ length: 6 }, (_, i) => `+442071831${String(300 + i)}`);
+    const numbers = [...ringing.flatMap((r, i) => [r, answering[i]!]), ...answering.slice(4)];
     seed(
       store,
       numbers.map((phone) => ({ phone })),
@@ -345,6 +351,7 @@ describe('campaigns dialling real callees', () => {
       contacts: { tag: 'spring' },
       calls_per_second: 2,
       max_concurrent: 3,
+      ring_timeout_ms: 2500,
       retry: { failed: { delay_s: 0, max_attempts: 3 } },
     });
     const id = created.body.id;
@@ -363,26 +370,22 @@ describe('campaigns dialling real callees', () => {
     expect(attemptsStored()).toBe(atPause);
     expect((await api<Progress>(key, 'POST', `/campaigns/${id}/resume`)).body.status).toBe('running');
 
-    // Killed while attempts are in flight (claimed, calls up at the callee).
-    await until(
-      () =>
-        attemptsStored() >= 5 &&
-        (
-          store.db.prepare(`SELECT COUNT(*) AS n FROM campaign_attempts WHERE status = 'dialling'`).get() as {
-            n: number;
-          }
-        ).n >= 2,
-      15_000,
-      'five attempts, two in flight',
-    );
+    // Killed while attempts are in flight, one of them a call still ringing at the callee.
+    const ringingAttempt = (): { id: string; contact_id: string } | undefined =>
+      store.db
+        .prepare(
+          `SELECT a.id, a.contact_id FROM campaign_attempts a JOIN calls c ON c.id = a.call_id
+           WHERE a.campaign_id = ? AND a.status = 'dialling' AND c.state = 'ringing'
+             AND c.to_number LIKE '+442071833%' AND c.started_at < ?`,
+        )
+        .get(id, new Date(Date.now() - 300).toISOString()) as { id: string; contact_id: string } | undefined;
+    const cut = await until(() => ringingAttempt(), 15_000, 'a claimed attempt ringing at the callee');
     first.child.kill('SIGKILL');
     await first.exited;
     const open = store.db
-      .prepare(`SELECT id FROM campaign_attempts WHERE status = 'dialling'`)
-      .all() as Array<{
-      id: string;
-    }>;
-    expect(open.length).toBeGreaterThanOrEqual(1);
+      .prepare(`SELECT id, contact_id FROM campaign_attempts WHERE status = 'dialling'`)
+      .all() as Array<{ id: string; contact_id: string }>;
+    expect(open.map((o) => o.id)).toContain(cut.id);
 
     await startCallwright(dir.dir, 53021, hoursAroundNow());
     const done = await until(
@@ -396,25 +399,34 @@ describe('campaigns dialling real callees', () => {
     expect(done.progress).toMatchObject({ total: 10, done: 10 });
     const results = (await api<{ items: ContactResult[] }>(key, 'GET', `/campaigns/${id}/contacts`)).body
       .items;
-    // Each attempt left open by the kill was resolved once, from its call row or as failed (unknown).
+    // Each attempt left open by the kill was resolved once, from its call row (which the restart
+    // closed: ringing → failed, answered → completed); the ringing one was retried as a new attempt.
     for (const a of open) {
       const row = store.db
-        .prepare('SELECT status, outcome, reason FROM campaign_attempts WHERE id = ?')
+        .prepare('SELECT status, outcome FROM campaign_attempts WHERE id = ?')
         .get(a.id) as {
         status: string;
         outcome: string;
-        reason: string;
       };
       expect(row.status).toBe('ended');
       expect(['answered', 'failed']).toContain(row.outcome);
     }
     const calls = calleeCalls(trace);
+    const cutPhone = store.contacts.get(cut.contact_id)!.phone;
+    const cutResult = results.find((r) => r.phone === cutPhone)!;
+    expect(cutResult.history.map((h) => h.outcome)).toEqual(['failed', 'no-answer']);
+    expect(cutResult.history[0]!.reason).toMatch(/server-restart/);
+    expect(calls.filter((c) => c.number === cutResult.phone)).toHaveLength(2);
+    const cutOpen = new Set(open.map((o) => o.contact_id));
     for (const p of numbers) {
       const r = results.find((x) => x.phone === p)!;
-      expect(r.status).toBe('answered');
-      // One INVITE (one Call-ID) at the callee per attempt, never more.
-      expect(calls.filter((c) => c.number === p)).toHaveLength(r.attempts);
+      expect(r.status).toBe(ringing.includes(p) ? 'no-answer' : 'answered');
       expect(r.history.map((h) => h.attempt)).toEqual(Array.from({ length: r.attempts }, (_, i) => i + 1));
+      // At most one INVITE (one Call-ID) at the callee per attempt; exactly one where no kill came between.
+      const invites = calls.filter((c) => c.number === p).length;
+      const contactId = store.contacts.findBy('phone', p)!.id;
+      if (cutOpen.has(contactId)) expect(invites).toBeLessThanOrEqual(r.attempts);
+      else expect(invites).toBe(r.attempts);
     }
     const times = calls.map((c) => c.invite);
     expect(Math.min(...times.slice(2).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(1000);
