@@ -107,7 +107,8 @@ export class CampaignRepository {
       ),
       attempt: db.prepare('SELECT * FROM campaign_attempts WHERE id = ?'),
       attemptsOf: db.prepare(
-        'SELECT * FROM campaign_attempts WHERE campaign_id = ? ORDER BY contact_id, attempt',
+        `SELECT * FROM campaign_attempts WHERE campaign_id = ? AND contact_id IN (SELECT value FROM json_each(?))
+         ORDER BY contact_id, attempt`,
       ),
       open: db.prepare(`SELECT * FROM campaign_attempts WHERE status = 'dialling' ORDER BY claimed_at`),
     };
@@ -187,8 +188,9 @@ export class CampaignRepository {
     return this.s.contact!.get(campaignId, contactId) as CampaignContactRecord | undefined;
   }
 
-  attempts(campaignId: string): CampaignAttemptRecord[] {
-    return this.s.attemptsOf!.all(campaignId) as CampaignAttemptRecord[];
+  /** The attempts on these contacts of the campaign, in order. */
+  attempts(campaignId: string, contactIds: readonly string[]): CampaignAttemptRecord[] {
+    return this.s.attemptsOf!.all(campaignId, JSON.stringify(contactIds)) as CampaignAttemptRecord[];
   }
 
   attempt(id: string): CampaignAttemptRecord | undefined {

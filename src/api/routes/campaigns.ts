@@ -191,6 +191,10 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
           `end_by: got ${b.end_by}, expected a time after start_at (${b.start_at})`,
           [{ field: 'end_by', value: b.end_by, expected: `a time after start_at (${b.start_at})` }],
         );
+      if (b.end_by && new Date(b.end_by) <= new Date())
+        throw new CallwrightError('VALIDATION', `end_by: got ${b.end_by}, expected a time in the future`, [
+          { field: 'end_by', value: b.end_by, expected: 'a time in the future' },
+        ]);
       const ids = audienceOf(deps.store, b);
       const created = repo.create(
         {
@@ -286,8 +290,12 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     async (req) => {
       const c = repo.require(req.params.id);
       const { limit, offset } = req.query;
+      const page = repo.contacts(c.id, limit, offset);
       const byContact = new Map<string, unknown[]>();
-      for (const a of repo.attempts(c.id)) {
+      for (const a of repo.attempts(
+        c.id,
+        page.map((cc) => cc.contact_id),
+      )) {
         const list = byContact.get(a.contact_id) ?? [];
         list.push({
           attempt: a.attempt,
@@ -300,7 +308,7 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
         });
         byContact.set(a.contact_id, list);
       }
-      const items = repo.contacts(c.id, limit, offset).map((cc) => ({
+      const items = page.map((cc) => ({
         contact_id: cc.contact_id,
         phone: cc.phone,
         timezone: cc.timezone,

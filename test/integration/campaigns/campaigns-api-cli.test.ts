@@ -73,6 +73,10 @@ describe('campaign API', () => {
       /max_attempts/,
     ],
     [{ name: 'a', agent: 'collector', contacts: { tag: 'q3' }, max_concurrent: 0 }, /max_concurrent/],
+    [
+      { name: 'a', agent: 'collector', contacts: { tag: 'q3' }, end_by: '2020-01-01T00:00:00Z' },
+      /end_by: got 2020-01-01T00:00:00Z, expected a time in the future/,
+    ],
   ])('refuses %j with a message naming the field', async (body, message) => {
     const res = await h.call('POST', '/campaigns', body);
     expect(res.status).toBe(400);
