@@ -92,7 +92,10 @@ function view(repo: CampaignRepository, c: CampaignRecord): Record<string, unkno
   return { ...c, progress: repo.progress(c.id) };
 }
 
-/** The contact ids a campaign calls, in order: the list's, then the tag's, then explicit ids; no repeats. */
+/**
+ * The contact ids a campaign calls, in order: the list's, then the tag's (each in the order the
+ * contacts were added), then explicit ids; no repeats.
+ */
 function audienceOf(store: Store, body: Body): string[] {
   const { list, tag, contact_ids } = body.contacts;
   const issues: FieldIssue[] = [];
@@ -104,7 +107,7 @@ function audienceOf(store: Store, body: Body): string[] {
       issues.push({ field: 'contacts.list', value: list, expected: 'the id or name of an existing list' });
     else
       for (const r of store.db
-        .prepare('SELECT contact_id FROM list_members WHERE list_id = ? ORDER BY created_at, contact_id')
+        .prepare('SELECT contact_id FROM list_members WHERE list_id = ? ORDER BY created_at, rowid')
         .all(l.id) as Array<{ contact_id: string }>)
         ids.push(r.contact_id);
   }
@@ -114,7 +117,7 @@ function audienceOf(store: Store, body: Body): string[] {
     if (!t) issues.push({ field: 'contacts.tag', value: tag, expected: 'the id or name of an existing tag' });
     else
       for (const r of store.db
-        .prepare('SELECT contact_id FROM contact_tags WHERE tag_id = ? ORDER BY created_at, contact_id')
+        .prepare('SELECT contact_id FROM contact_tags WHERE tag_id = ? ORDER BY created_at, rowid')
         .all(t.id) as Array<{ contact_id: string }>)
         ids.push(r.contact_id);
   }
