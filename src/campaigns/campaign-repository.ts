@@ -273,13 +273,14 @@ export class CampaignRepository {
     a: CampaignAttemptRecord,
     result: { outcome: AttemptOutcome; reason: string; callId: string | null },
     next: { status: CampaignContactStatus; retryAt: string | null },
+    endedAt: string = nowIso(),
   ): boolean {
     return this.db.transaction(() => {
       const changed = this.s.endAttempt!.run(
         result.outcome,
         result.reason,
         result.callId,
-        nowIso(),
+        endedAt,
         a.id,
       ).changes;
       if (!changed) return false;

@@ -251,11 +251,13 @@ export class CampaignRunner {
   ): void {
     const c = this.repo.get(a.campaign_id);
     if (!c) return;
+    // The retry delay counts from the moment stored as the attempt's end.
+    const now = this.now();
     const next = forced
       ? { status: forced, retryAt: null }
       : c.status === 'cancelled'
         ? { status: result.outcome === 'answered' ? ('answered' as const) : result.outcome, retryAt: null }
-        : afterAttempt(c.retry, result.outcome, a.attempt, this.now());
-    this.repo.finish(a, result, next);
+        : afterAttempt(c.retry, result.outcome, a.attempt, now);
+    this.repo.finish(a, result, next, now.toISOString());
   }
 }
