@@ -27,6 +27,7 @@ import { createTracing } from './observability/tracing.js';
 import { AdmissionControl } from './calls/admission.js';
 import { drainWindowMs } from './calls/call-manager.js';
 import { OutboxRepository } from './delivery/outbox-repository.js';
+import { CampaignRunner } from './campaigns/campaign-runner.js';
 
 /** Programmatic stop(): how long live calls may go on when `calls.drain_timeout_ms` is not set. */
 const STOP_GRACE_MS = 10_000;
@@ -184,6 +185,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metricsUrl = metrics ? `${metricsListener?.url ?? apiUrl}/metrics` : undefined;
   actions.start();
   recording.sweeper.start();
+  // One campaign loop per server; attempts a killed process left claimed are resolved first.
+  const campaigns = new CampaignRunner({ store, calls: manager, settings: config.calls, logger });
+  campaigns.start();
   // Recordings a crashed process left behind (their calls were closed by recovery above).
   recording
     .recoverInProgress()
@@ -226,11 +230,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const drain = async (windowMs: number, waitForOutbox: boolean): Promise<DrainReport> => {
     const deadline = Date.now() + windowMs;
     admission.startDrain();
+    campaigns.stop();
     logger.info(
       { calls: manager.active, outbox: outbox.outstanding(deadline), windowMs },
       'draining: new calls refused, waiting for the calls in progress',
     );
     const done = await calls.drain({ windowMs, signal: abortDrain.signal });
+    // The campaign attempts of those calls store their ends before the store closes.
+    await campaigns.settled();
     // After-call work the ended calls queued: delivered within what is left of the window.
     while (
       waitForOutbox &&

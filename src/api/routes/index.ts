@@ -11,6 +11,7 @@ import { outboundCallRoutes } from './outbound-calls.js';
 import { appointmentRoutes } from './appointments.js';
 import { voicemailRoutes } from './voicemails.js';
 import { callRecordingRoutes } from './call-recording.js';
+import { campaignRoutes } from './campaigns.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -25,4 +26,5 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await appointmentRoutes(app, deps);
   await voicemailRoutes(app, deps);
   await callRecordingRoutes(app, deps);
+  await campaignRoutes(app, deps);
 }

@@ -8,6 +8,7 @@ import { simulateCommand } from './simulate.js';
 import { outboxCommand } from './outbox.js';
 import { callCommand } from './call.js';
 import { testCommand } from './test.js';
+import { campaignsCommand } from './campaigns.js';
 
 /** Command groups beyond start/migrate/keys register here. */
 export function registerMoreCommands(program: Command, io: Io): void {
@@ -19,4 +20,5 @@ export function registerMoreCommands(program: Command, io: Io): void {
   outboxCommand(program, io);
   callCommand(program, io);
   testCommand(program, io);
+  campaignsCommand(program, io);
 }

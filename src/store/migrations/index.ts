@@ -5,6 +5,7 @@ import * as m004 from './004-agent-kinds.js';
 import * as m005 from './005-outbox-traceparent.js';
 import * as m006 from './006-call-recording.js';
 import * as m007 from './007-answering-machine-detection.js';
+import * as m008 from './008-campaigns.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
 export const migrations: ReadonlyArray<{
@@ -21,4 +22,5 @@ export const migrations: ReadonlyArray<{
   { version: 5, name: 'outbox-traceparent', up: m005.up },
   { version: 6, name: 'call-recording', up: m006.up },
   { version: 7, name: 'answering-machine-detection', up: m007.up },
+  { version: 8, name: 'campaigns', up: m008.up },
 ];
