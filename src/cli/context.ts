@@ -34,6 +34,26 @@ export function loadCliConfig(opts: GlobalOptions): Config {
   return loadConfig(opts.config ? { file: opts.config } : {});
 }
 
+/**
+ * Where a command reaches the running server's admin API: `--api-url` (default from api.host/api.port;
+ * a wildcard host means this machine) and `--api-key` (default CALLWRIGHT_API_KEY), which is required.
+ */
+export function apiTarget(
+  config: Config,
+  opts: { apiUrl?: unknown; apiKey?: unknown },
+): { base: string; key: string } {
+  const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
+  const base = String(opts.apiUrl ?? `http://${host}:${config.api.port}`).replace(/\/+$/, '');
+  const key = String(opts.apiKey ?? process.env.CALLWRIGHT_API_KEY ?? '');
+  if (!key)
+    throw new CallwrightError(
+      'VALIDATION',
+      'an API key is needed: pass --api-key or set CALLWRIGHT_API_KEY',
+      [{ field: '--api-key', expected: 'the API key printed when the server first started' }],
+    );
+  return { base, key };
+}
+
 export function openStore(config: Config): Store {
   return Store.open(dataPaths(config).database);
 }

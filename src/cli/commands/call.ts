@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CallwrightError, ErrorCodes, type ErrorCode } from '../../errors.js';
-import { loadCliConfig, type Io } from '../context.js';
+import { apiTarget, loadCliConfig, type Io } from '../context.js';
 
 function collectVar(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -30,16 +30,7 @@ export function callCommand(program: Command, io: Io, fetchImpl: typeof fetch = 
     .option('--api-url <url>', 'admin API of the running server (default from api.host/api.port)')
     .option('--api-key <key>', 'API key (default: CALLWRIGHT_API_KEY)')
     .action(async (agent: string, number: string, opts: Record<string, unknown>) => {
-      const config = loadCliConfig(program.opts());
-      const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
-      const base = String(opts.apiUrl ?? `http://${host}:${config.api.port}`).replace(/\/+$/, '');
-      const key = String(opts.apiKey ?? process.env.CALLWRIGHT_API_KEY ?? '');
-      if (!key)
-        throw new CallwrightError(
-          'VALIDATION',
-          'an API key is needed: pass --api-key or set CALLWRIGHT_API_KEY',
-          [{ field: '--api-key', expected: 'the API key printed when the server first started' }],
-        );
+      const { base, key } = apiTarget(loadCliConfig(program.opts()), opts);
       const body = {
         agent,
         to: number,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CallwrightError, ErrorCodes, type ErrorCode } from '../../errors.js';
-import { loadCliConfig, type Io } from '../context.js';
+import { apiTarget, loadCliConfig, type Io } from '../context.js';
 
 interface CampaignView {
   id: string;
@@ -79,16 +79,7 @@ export function campaignsCommand(program: Command, io: Io, fetchImpl: typeof fet
 
   const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const opts = group.opts<{ apiUrl?: string; apiKey?: string }>();
-    const config = loadCliConfig(program.opts());
-    const host = config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host;
-    const base = String(opts.apiUrl ?? `http://${host}:${config.api.port}`).replace(/\/+$/, '');
-    const key = String(opts.apiKey ?? process.env.CALLWRIGHT_API_KEY ?? '');
-    if (!key)
-      throw new CallwrightError(
-        'VALIDATION',
-        'an API key is needed: pass --api-key or set CALLWRIGHT_API_KEY',
-        [{ field: '--api-key', expected: 'the API key printed when the server first started' }],
-      );
+    const { base, key } = apiTarget(loadCliConfig(program.opts()), opts);
     let res: Response;
     try {
       res = await fetchImpl(`${base}${path}`, {
