@@ -2,10 +2,12 @@
  * Answering-machine detection benchmark, offline run: the corpus (test/helpers/amd-corpus.ts: espeak-ng
  * greetings with and without beeps, carrier messages, human answers, silent lines and fax tones, made at
  * run time in a temp dir) goes through the detector file by file, 20 ms frame by frame, as the media
- * tap would give it from the answer on. The run over real calls (baresip callees playing the same
- * audio) comes with the call wiring.
+ * tap would give it from the answer on. With `--calls`, after the offline run, the same corpus is played
+ * by baresip callees over real calls placed by the server (bench/amd-calls.ts).
  *
  *   npm run bench:amd
+ *   npm run bench:amd -- --calls  also over real calls (ports 53500-53999)
+ *   BENCH_AMD_PARALLEL (8)        --calls: calls at once, 1-8
  *   BENCH_AMD_VAD=energy,webrtc (default: both)  voice flags: the detector's own energy detector, or
  *                                 WebRTC VAD (VoiceActivityPool, the calls' worker) at BENCH_AMD_VAD_MODE
  *   BENCH_AMD_VAD_MODE (3)        WebRTC VAD aggressiveness 0-3 (speech.turn.vad_mode's default)
@@ -19,12 +21,14 @@
  * at least 95 % overall; docs/amd.md has the figures measured and what the detector gets wrong.
  */
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { parseAmdSettings } from '../src/calls/amd/amd-settings.js';
 import { AnsweringMachineDetector } from '../src/calls/amd/answering-machine-detector.js';
 import type { AmdOutcome } from '../src/calls/amd/amd-decision.js';
 import { VoiceActivityPool } from '../src/speech/vad/voice-activity.js';
 import { amdCorpus, runDetector, type AmdClass, type AmdSample } from '../test/helpers/amd-corpus.js';
 import { tempDir } from '../test/helpers/temp.js';
+import { MAX_PARALLEL, runCallsBench } from './amd-calls.js';
 
 const CLASSES: AmdClass[] = ['human', 'machine', 'fax', 'silence'];
 const OUTCOMES: AmdOutcome[] = ['human', 'machine', 'machine-ready', 'fax', 'silence', 'uncertain'];
@@ -164,6 +168,7 @@ function report(label: string, corpus: AmdSample[], flags: Uint8Array[] | null):
 }
 
 async function main(): Promise<void> {
+  const { values: args } = parseArgs({ options: { calls: { type: 'boolean', default: false } } });
   const sources = (process.env.BENCH_AMD_VAD ?? 'energy,webrtc').split(',');
   const mode = Number(process.env.BENCH_AMD_VAD_MODE ?? 3);
   const seed = Number(process.env.BENCH_AMD_SEED ?? 15);
@@ -181,6 +186,8 @@ async function main(): Promise<void> {
         report(`WebRTC VAD mode ${mode}`, corpus, await webrtcFlags(corpus, mode));
       else throw new Error(`BENCH_AMD_VAD: got ${JSON.stringify(source)}, expected energy and/or webrtc`);
     }
+    if (args.calls)
+      await runCallsBench(corpus, tmp.dir, Number(process.env.BENCH_AMD_PARALLEL ?? MAX_PARALLEL), verbose);
   } finally {
     tmp.cleanup();
   }
