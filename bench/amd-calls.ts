@@ -164,6 +164,17 @@ async function placeCall(
   }
 }
 
+/** BENCH_AMD_PARALLEL: calls at once, 1 to MAX_PARALLEL (the callee port slots). */
+export function parallelOption(raw: string | undefined): number {
+  if (raw === undefined) return MAX_PARALLEL;
+  const parallel = Number(raw);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)
+    throw new Error(
+      `BENCH_AMD_PARALLEL: got ${JSON.stringify(raw)}, expected a whole number from 1 to ${MAX_PARALLEL} (the callee port slots)`,
+    );
+  return parallel;
+}
+
 /** Runs every sample as a call, `parallel` at once; prints the report. Returns the share correct. */
 export async function runCallsBench(
   corpus: AmdSample[],
@@ -171,10 +182,6 @@ export async function runCallsBench(
   parallel: number,
   verbose: boolean,
 ): Promise<number> {
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL)
-    throw new Error(
-      `BENCH_AMD_PARALLEL: got ${parallel}, expected a whole number from 1 to ${MAX_PARALLEL} (the callee port slots)`,
-    );
   const wavs = corpus.map((s) => {
     const padded = new Int16Array(s.samples.length + RATE * PAD_S);
     padded.set(s.samples);

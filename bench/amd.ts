@@ -28,7 +28,7 @@ import type { AmdOutcome } from '../src/calls/amd/amd-decision.js';
 import { VoiceActivityPool } from '../src/speech/vad/voice-activity.js';
 import { amdCorpus, runDetector, type AmdClass, type AmdSample } from '../test/helpers/amd-corpus.js';
 import { tempDir } from '../test/helpers/temp.js';
-import { MAX_PARALLEL, runCallsBench } from './amd-calls.js';
+import { parallelOption, runCallsBench } from './amd-calls.js';
 
 const CLASSES: AmdClass[] = ['human', 'machine', 'fax', 'silence'];
 const OUTCOMES: AmdOutcome[] = ['human', 'machine', 'machine-ready', 'fax', 'silence', 'uncertain'];
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
   const sources = (process.env.BENCH_AMD_VAD ?? 'energy,webrtc').split(',');
   const mode = Number(process.env.BENCH_AMD_VAD_MODE ?? 3);
   const seed = Number(process.env.BENCH_AMD_SEED ?? 15);
+  const parallel = args.calls ? parallelOption(process.env.BENCH_AMD_PARALLEL) : 0;
   const tmp = tempDir('callwright-amd-');
   try {
     const t0 = Date.now();
@@ -186,8 +187,7 @@ async function main(): Promise<void> {
         report(`WebRTC VAD mode ${mode}`, corpus, await webrtcFlags(corpus, mode));
       else throw new Error(`BENCH_AMD_VAD: got ${JSON.stringify(source)}, expected energy and/or webrtc`);
     }
-    if (args.calls)
-      await runCallsBench(corpus, tmp.dir, Number(process.env.BENCH_AMD_PARALLEL ?? MAX_PARALLEL), verbose);
+    if (args.calls) await runCallsBench(corpus, tmp.dir, parallel, verbose);
   } finally {
     tmp.cleanup();
   }
