@@ -15,20 +15,8 @@ import type {
   RetryPolicy,
 } from './campaign-types.js';
 
-export interface NewCampaign {
-  name: string;
-  agent_id: string;
-  audience: CampaignAudience;
-  trunk: string | null;
-  from_number: string | null;
-  variables: Record<string, unknown>;
-  start_at: string | null;
-  end_by: string | null;
-  calls_per_second: number;
-  max_concurrent: number;
-  ring_timeout_ms: number | null;
-  retry: RetryPolicy;
-}
+/** A campaign as created: its record without what the store assigns (id, status, times). */
+export type NewCampaign = Omit<CampaignRecord, 'id' | 'status' | 'finished_at' | 'created_at' | 'updated_at'>;
 
 type Raw = Record<string, unknown>;
 
