@@ -3,14 +3,15 @@
 #   runtime: espeak-ng (offline text-to-speech for prompts and whispers), pocketsphinx with its US
 #            English model and Python module (offline speech recognition)
 #   test:    runtime + sip-tester (sipp) + baresip-core + sox (real SIP peers and audio checks)
+#            + chromium (the dashboard and browser-phone tests drive it with playwright-core)
 # Needs root (or sudo) only when something is missing.
 set -eu
 profile="${1:-runtime}"
 pkgs="espeak-ng pocketsphinx pocketsphinx-en-us python3-pocketsphinx"
 bins="espeak-ng"
 if [ "$profile" = "test" ]; then
-  pkgs="$pkgs sip-tester baresip-core sox"
-  bins="$bins sipp baresip sox"
+  pkgs="$pkgs sip-tester baresip-core sox chromium"
+  bins="$bins sipp baresip sox chromium"
 fi
 missing=""
 for b in $bins; do
