@@ -10,6 +10,8 @@ import { toApiError, validatorCompiler } from './validation.js';
 import { healthRoutes } from './routes/health.js';
 import { registerResourceRoutes } from './routes/index.js';
 import { metricsRoutes, type MetricsExposition } from './routes/metrics.js';
+import { sessionRoutes } from './routes/session.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 export type ReadinessProbe = () =>
   Promise<{ ready: boolean; detail?: string }> | { ready: boolean; detail?: string };
@@ -66,7 +68,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
-  app.addHook('onRequest', apiKeyGuard(deps.store.apiKeys));
+  app.addHook('onRequest', apiKeyGuard(deps.store));
   await app.register(async (scope) => healthRoutes(scope, deps));
   const { metrics } = deps;
   if (metrics) {
@@ -78,6 +80,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       }),
     );
   }
+  await app.register(async (scope) => sessionRoutes(scope, deps));
+  if (deps.config.api.dashboard) await app.register(async (scope) => dashboardRoutes(scope));
   await app.register(async (scope) => registerResourceRoutes(scope, deps));
   return app;
 }

@@ -36,6 +36,12 @@ export const ApiConfig = Type.Object(
       description: 'Base URL used in links the server sends out; empty = http://host:port',
     }),
     docs: Type.Boolean({ description: 'Serve OpenAPI at /docs' }),
+    dashboard: Type.Boolean({ description: 'Serve the web dashboard at /ui (docs/dashboard.md)' }),
+    session_ttl_s: Type.Integer({
+      minimum: 60,
+      maximum: 2_592_000,
+      description: 'Lifetime of a dashboard sign-in session (its cookie), seconds',
+    }),
   },
   Strict,
 );

@@ -5,6 +5,7 @@ import type { Db } from './database.js';
 import { openDatabase } from './database.js';
 import { TableRepository, type Row } from './repository.js';
 import { ApiKeyRepository } from './repositories/api-keys.js';
+import { UiSessionRepository } from './repositories/ui-sessions.js';
 import { ContactRepository } from './repositories/contacts.js';
 import { RingGroupMemberRepository } from './repositories/ring-group-members.js';
 import { CallEventRepository } from './repositories/call-events.js';
@@ -181,6 +182,7 @@ export class Store {
   readonly calls: TableRepository<CallRecord>;
   readonly callEvents: CallEventRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly uiSessions: UiSessionRepository;
 
   constructor(readonly db: Db) {
     this.agents = new TableRepository(db, 'agents', 'agent', 'agt', [
@@ -302,6 +304,7 @@ export class Store {
     );
     this.callEvents = new CallEventRepository(db);
     this.apiKeys = new ApiKeyRepository(db);
+    this.uiSessions = new UiSessionRepository(db);
   }
 
   static open(file: string, options: { cacheMb?: number } = {}): Store {

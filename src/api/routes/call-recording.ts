@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
-import { requireApiKey } from '../auth.js';
+import { requireCaller } from '../auth.js';
 import { CallwrightError } from '../../errors.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 import type { RecordingLinks } from '../../calls/recording/recording-links.js';
@@ -45,7 +45,7 @@ const STATUS_TEXT: Record<string, string> = {
 
 /**
  * GET /calls/:id/recording: the call's two-channel WAV, streamed from the local folder or the bucket.
- * With the admin key, or with a signed link's `expires` and `sig` (docs/recording.md) and no key.
+ * With the admin key (or a dashboard session), or with a signed link's `expires` and `sig` (docs/recording.md) and no key.
  * 404 names why there is none (never recorded, still being stored, deleted by retention).
  */
 export async function callRecordingRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -68,7 +68,7 @@ export async function callRecordingRoutes(app: FastifyInstance, deps: ApiDeps): 
           ? access.links.check(id, req.query.expires, req.query.sig)
           : 'recording links are not configured';
         if (refusal) throw new CallwrightError('UNAUTHORIZED', `recording link refused: ${refusal}`);
-      } else requireApiKey(req, deps.store.apiKeys);
+      } else requireCaller(req, deps.store);
       const call = deps.store.calls.require(id);
       if (!access)
         throw new CallwrightError('UNAVAILABLE', 'recording: no recording storage in this process');

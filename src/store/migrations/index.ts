@@ -6,6 +6,7 @@ import * as m005 from './005-outbox-traceparent.js';
 import * as m006 from './006-call-recording.js';
 import * as m007 from './007-answering-machine-detection.js';
 import * as m008 from './008-campaigns.js';
+import * as m009 from './009-dashboard-sessions.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
 export const migrations: ReadonlyArray<{
@@ -23,4 +24,5 @@ export const migrations: ReadonlyArray<{
   { version: 6, name: 'call-recording', up: m006.up },
   { version: 7, name: 'answering-machine-detection', up: m007.up },
   { version: 8, name: 'campaigns', up: m008.up },
+  { version: 9, name: 'dashboard-sessions', up: m009.up },
 ];

@@ -1,0 +1,12 @@
+import type { ComponentChildren } from 'preact';
+
+/** One dashboard page: its path pattern (`/calls/:id`), how it renders, and its menu entry if any. */
+export interface Route {
+  path: string;
+  render: (params: Record<string, string>, query: URLSearchParams) => ComponentChildren;
+  /** The main menu's label; pages without one (a call's page) are reached by links. */
+  nav?: string;
+}
+
+/** Every page, in menu order; the first one with a menu entry is the landing page. */
+export const routes: Route[] = [];
