@@ -186,7 +186,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   actions.start();
   recording.sweeper.start();
   // One campaign loop per server; attempts a killed process left claimed are resolved first.
-  const campaigns = new CampaignRunner({ store, calls: manager, settings: config.calls, logger });
+  const campaigns = new CampaignRunner({
+    store,
+    calls: manager,
+    admission,
+    settings: config.calls,
+    logger,
+    ...(metrics ? { hooks: metrics.campaignHooks } : {}),
+  });
+  metrics?.registerCampaigns({
+    contactsByStatus: () => campaigns.repo.openProgress(),
+    campaignsByStatus: () => campaigns.repo.countByStatus(),
+    inFlightByTrunk: () => campaigns.inFlightByTrunk(),
+  });
   campaigns.start();
   // Recordings a crashed process left behind (their calls were closed by recovery above).
   recording

@@ -37,6 +37,26 @@ interface Scope {
   maxConcurrent: number;
   active: number;
   bucket?: TokenBucket;
+  /** When the calls of the last ADMITTED_WINDOW_MS were admitted (rate-limited scopes only). */
+  admittedAt: number[];
+}
+
+/** How far back a scope remembers its admits: enough for a one-second window and its margin. */
+const ADMITTED_WINDOW_MS = 2000;
+
+/**
+ * What a new call would meet now (AdmissionControl.outlook), without taking or counting anything:
+ * a dialler reads it to wait for a place instead of being refused.
+ */
+export interface AdmissionOutlook {
+  /** The first limit a new call would break now; undefined when it would be admitted. */
+  refusal?: AdmissionRefusal;
+  /**
+   * Each calls-per-second limit the call would pass (the total, its trunk): the rate, and when the
+   * calls of the last two seconds were admitted (ms, on `now`'s clock), in order.
+   */
+  rates: Array<{ limit: string; ratePerS: number; admittedAt: readonly number[] }>;
+  now: number;
 }
 
 export interface AdmissionDeps {
@@ -130,8 +150,11 @@ export class AdmissionControl implements AdmissionGate {
     const now = this.now();
     const scopes = this.scopesOf(request.trunk);
     for (const s of scopes) {
-      s.bucket?.take(now);
       s.active++;
+      if (!s.bucket) continue;
+      s.bucket.take(now);
+      s.admittedAt = s.admittedAt.filter((t) => t > now - ADMITTED_WINDOW_MS);
+      s.admittedAt.push(now);
     }
     let released = false;
     return {
@@ -143,6 +166,28 @@ export class AdmissionControl implements AdmissionGate {
         this.wake();
       },
     };
+  }
+
+  /**
+   * Whether a call like `request` would be admitted now, and the recent admits of each rate limit on
+   * its way, so the campaign runner paces itself on the state every call shares (calls in and out,
+   * every campaign) rather than on a count of its own. Nothing is taken, no refusal is counted.
+   */
+  outlook(request: AdmissionRequest): AdmissionOutlook {
+    const now = this.now();
+    const refusal = this.check(request);
+    const rates = this.scopesOf(request.trunk).flatMap((s) =>
+      s.bucket
+        ? [
+            {
+              limit: `${s.path}.max_calls_per_second`,
+              ratePerS: s.bucket.ratePerS,
+              admittedAt: s.admittedAt.filter((t) => t > now - ADMITTED_WINDOW_MS),
+            },
+          ]
+        : [],
+    );
+    return { ...(refusal ? { refusal } : {}), rates, now };
   }
 
   probe(): AdmissionRefusal | undefined {
@@ -262,6 +307,7 @@ function scope(path: string, maxConcurrent: number, ratePerS: number, now: numbe
     path,
     maxConcurrent,
     active: 0,
+    admittedAt: [],
     ...(ratePerS > 0 ? { bucket: new TokenBucket(ratePerS, now) } : {}),
   };
 }

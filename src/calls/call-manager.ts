@@ -187,10 +187,7 @@ export class CallManager implements CallFlowSink {
         this.deps.settings.calling_hours,
       );
     }
-    const release = await this.admitOutbound(
-      req,
-      target.kind === 'e164' ? (req.trunk ?? this.deps.trunks[0]) : req.trunk,
-    );
+    const release = await this.admitOutbound(req, this.admissionTrunk(target, req.trunk));
     if (this.draining) {
       release();
       throw this.drainingError();
@@ -211,6 +208,20 @@ export class CallManager implements CallFlowSink {
     this.places.set(session.id, release);
     void this.dialOut(session, req);
     return { call_id: session.id, state: session.state };
+  }
+
+  /**
+   * The trunk whose admission limits a call out to `to` counts against: the one asked for, else the
+   * first configured for a number (the backend routes numbers there); a SIP URI without one, none.
+   */
+  admissionTrunk(to: string | ReturnType<typeof classifyTarget>, trunk?: string): string | undefined {
+    let target;
+    try {
+      target = typeof to === 'string' ? classifyTarget(to) : to;
+    } catch {
+      return trunk;
+    }
+    return target.kind === 'e164' ? (trunk ?? this.deps.trunks[0]) : trunk;
   }
 
   /** Calls out while draining: 503 with Retry-After when admission control runs. */

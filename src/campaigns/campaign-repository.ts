@@ -70,6 +70,8 @@ export class CampaignRepository {
       due: db.prepare(
         `SELECT ${CONTACT_COLUMNS} FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
          WHERE cc.campaign_id = ? AND cc.status = 'pending' AND (cc.next_at IS NULL OR cc.next_at <= ?)
+           AND NOT EXISTS (SELECT 1 FROM campaign_attempts a
+             WHERE a.status = 'dialling' AND a.contact_id = cc.contact_id)
          ORDER BY COALESCE(cc.next_at, ''), cc.position LIMIT 1`,
       ),
       hasOpen: db.prepare(
@@ -98,6 +100,12 @@ export class CampaignRepository {
         `SELECT * FROM campaign_attempts WHERE campaign_id = ? AND contact_id IN (SELECT value FROM json_each(?))
          ORDER BY contact_id, attempt`,
       ),
+      openProgress: db.prepare(
+        `SELECT c.name AS campaign, cc.status AS status, COUNT(*) AS n
+         FROM campaigns c JOIN campaign_contacts cc ON cc.campaign_id = c.id
+         WHERE c.status IN ('running','paused') GROUP BY c.id, cc.status ORDER BY c.name, cc.status`,
+      ),
+      countByStatus: db.prepare('SELECT status, COUNT(*) AS n FROM campaigns GROUP BY status'),
       open: db.prepare(`SELECT * FROM campaign_attempts WHERE status = 'dialling' ORDER BY claimed_at`),
     };
   }
@@ -168,6 +176,23 @@ export class CampaignRepository {
     return { total, done, by_status };
   }
 
+  /** Contacts by status of every campaign not finished (running or paused), for the metrics. */
+  openProgress(): Array<{ campaign: string; status: CampaignContactStatus; n: number }> {
+    return this.s.openProgress!.all() as Array<{
+      campaign: string;
+      status: CampaignContactStatus;
+      n: number;
+    }>;
+  }
+
+  /** How many campaigns are in each status. */
+  countByStatus(): Partial<Record<CampaignStatus, number>> {
+    const out: Partial<Record<CampaignStatus, number>> = {};
+    for (const r of this.s.countByStatus!.all() as Array<{ status: CampaignStatus; n: number }>)
+      out[r.status] = r.n;
+    return out;
+  }
+
   contacts(id: string, limit: number, offset: number): CampaignContactRecord[] {
     return this.s.contacts!.all(id, limit, offset) as CampaignContactRecord[];
   }
@@ -190,7 +215,10 @@ export class CampaignRepository {
     return this.s.open!.all() as CampaignAttemptRecord[];
   }
 
-  /** The next pending contact whose time has come (`next_at` passed or unset), in list order. */
+  /**
+   * The next pending contact whose time has come (`next_at` passed or unset), in list order, leaving
+   * out a contact another campaign is dialling now: one person never gets two of our calls at once.
+   */
   nextDue(campaignId: string, now: string): CampaignContactRecord | undefined {
     return this.s.due!.get(campaignId, now) as CampaignContactRecord | undefined;
   }

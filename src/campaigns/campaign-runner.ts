@@ -1,12 +1,14 @@
 import type { CallManager } from '../calls/call-manager.js';
 import type { CallsSettings } from '../calls/calls-config.js';
 import { withinCallingHours } from '../calls/calling-hours.js';
-import { AdmissionRefusedError } from '../calls/admission.js';
+import { AdmissionRefusedError, type AdmissionControl } from '../calls/admission.js';
 import { CallwrightError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
+import type { CampaignHooks } from '../observability/metrics-hooks.js';
 import { afterAttempt, attemptOutcomeOf, nextCallingHoursOpening } from './attempt-outcome.js';
 import { CampaignRepository } from './campaign-repository.js';
+import { StartPacing, type SlotHold } from './start-pacing.js';
 import type {
   AttemptOutcome,
   CampaignAttemptRecord,
@@ -14,12 +16,13 @@ import type {
   CampaignRecord,
 } from './campaign-types.js';
 
-/** Margin on the per-second window (see rateAllows). */
-const RATE_GUARD_MS = 100;
-
 export interface CampaignRunnerDeps {
   store: Store;
-  calls: Pick<CallManager, 'placeCall' | 'get'>;
+  calls: Pick<CallManager, 'placeCall' | 'get' | 'admissionTrunk'>;
+  /** The server's admission control: campaigns wait for a place under its limits instead of being refused. */
+  admission?: Pick<AdmissionControl, 'outlook'>;
+  /** Metrics: attempts started and finished, how long due contacts waited for a slot. */
+  hooks?: CampaignHooks;
   settings: Pick<CallsSettings, 'calling_hours' | 'default_timezone'>;
   logger: Logger;
   /** Tick of the loop (default 100 ms): how soon a free place or a due retry is used. */
@@ -28,11 +31,14 @@ export interface CampaignRunnerDeps {
 }
 
 /**
- * The one campaign loop of a server. Each tick, for every running campaign: while it has a free place
- * (its `max_concurrent`) and its rate allows (at most `calls_per_second` dial starts in any second), takes
- * the next due contact, checks Do-Not-Call and calling hours in the callee's time zone, claims the
- * attempt in a transaction, then asks the call manager to place the call (which applies the trunk's
- * admission limits). The attempt ends with its call; the retry policy decides what comes next.
+ * The one campaign loop of a server. Each tick, the running campaigns take turns, one claim per turn,
+ * the least recently served first: a campaign takes its next due contact, checks Do-Not-Call and
+ * calling hours in the callee's time zone, and, when its own limits (`max_concurrent`,
+ * `calls_per_second`) and the admission limits on the call's way (its trunk's `max_concurrent_calls`
+ * and `max_calls_per_second`, the server's totals) leave a place, claims the attempt in a transaction
+ * and asks the call manager to place the call. The trunk's limits are read from the admission state
+ * every call on the trunk shares, so campaigns on one trunk wait for a place instead of being refused.
+ * The attempt ends with its call; the retry policy decides what comes next.
  */
 export class CampaignRunner {
   readonly repo: CampaignRepository;
@@ -40,8 +46,15 @@ export class CampaignRunner {
   private stopping = false;
   /** Attempts of this process still in flight, by campaign. */
   private readonly live = new Map<string, Set<Promise<void>>>();
-  /** Recent dial starts by campaign (ms), for the per-second limit. */
-  private readonly starts = new Map<string, number[]>();
+  /** The trunk each attempt in flight counts against (metrics). */
+  private readonly flights = new Map<Promise<void>, string>();
+  private readonly pacing: StartPacing;
+  /** Claim order by campaign (a sequence number), for the turns. */
+  private readonly lastClaim = new Map<string, number>();
+  private claims = 0;
+  /** The limit that last held a campaign's due contact back, until its next claim. */
+  private readonly held = new Map<string, SlotHold>();
+  private startedAt = 0;
   private readonly log: Logger;
   private readonly now: () => Date;
 
@@ -49,10 +62,12 @@ export class CampaignRunner {
     this.repo = new CampaignRepository(deps.store.db);
     this.log = deps.logger.child({ component: 'campaigns' });
     this.now = deps.now ?? (() => new Date());
+    this.pacing = new StartPacing(deps.admission);
   }
 
   /** Resolves the attempts a previous process left claimed, then starts the loop. */
   start(): void {
+    this.startedAt = this.now().getTime();
     this.recover();
     this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 100);
     this.timer.unref();
@@ -73,6 +88,13 @@ export class CampaignRunner {
   /** Live attempts of a campaign in this process. */
   inFlight(campaignId: string): number {
     return this.live.get(campaignId)?.size ?? 0;
+  }
+
+  /** Live attempts of this process by the trunk they count against (`none`: a SIP URI without one). */
+  inFlightByTrunk(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const trunk of this.flights.values()) out[trunk] = (out[trunk] ?? 0) + 1;
+    return out;
   }
 
   /**
@@ -103,52 +125,88 @@ export class CampaignRunner {
     }
   }
 
-  /** One pass over the running campaigns. */
+  /**
+   * One pass over the running campaigns. They take turns, one claim each, the least recently served
+   * first, until none can claim: campaigns sharing a trunk share its places instead of the oldest
+   * campaign taking every place that frees.
+   */
   tick(): void {
     if (this.stopping) return;
+    let running: CampaignRecord[];
     try {
-      for (const c of this.repo.withStatus('running')) this.step(c);
+      running = this.repo.withStatus('running');
     } catch (err) {
       this.log.error({ err }, 'campaign tick failed');
-    }
-  }
-
-  private step(c: CampaignRecord): void {
-    const now = this.now();
-    if (c.start_at && new Date(c.start_at) > now) return;
-    if (c.end_by && new Date(c.end_by) <= now) {
-      this.repo.closePending(c.id, 'expired', `not reached before end_by ${c.end_by}`);
-      if (!this.inFlight(c.id)) this.complete(c);
       return;
     }
-    while (this.inFlight(c.id) < c.max_concurrent && this.rateAllows(c, now.getTime())) {
-      const contact = this.repo.nextDue(c.id, now.toISOString());
-      if (!contact) break;
-      if (!this.admissible(c, contact, now)) continue;
-      this.dial(c, contact, now.getTime());
-    }
-    if (!this.inFlight(c.id) && !this.repo.hasOpen(c.id)) this.complete(c);
+    const now = this.now();
+    let turn = running
+      .filter((c) => this.guarded(c, () => this.dialling(c, now)))
+      .sort((a, b) => (this.lastClaim.get(a.id) ?? 0) - (this.lastClaim.get(b.id) ?? 0));
+    while (turn.length) turn = turn.filter((c) => this.guarded(c, () => this.claimNext(c, now)));
+    for (const c of running) this.guarded(c, () => this.completeIfDone(c));
   }
 
-  private complete(c: CampaignRecord): void {
+  /** Runs one campaign's part of a tick; a campaign that fails is logged and leaves the others running. */
+  private guarded(c: CampaignRecord, part: () => boolean | void): boolean {
+    try {
+      return part() === true;
+    } catch (err) {
+      this.log.error({ err, campaignId: c.id }, 'campaign step failed');
+      return false;
+    }
+  }
+
+  /** Whether the campaign dials now: its `start_at` has come and its `end_by` has not (else expires). */
+  private dialling(c: CampaignRecord, now: Date): boolean {
+    if (c.start_at && new Date(c.start_at) > now) return false;
+    if (c.end_by && new Date(c.end_by) <= now) {
+      this.repo.closePending(c.id, 'expired', `not reached before end_by ${c.end_by}`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The campaign's next due contact: DNC and calling hours first (they need no place), then its own
+   * limits and admission's; claimed and dialled when they leave a place. True when it dialled.
+   */
+  private claimNext(c: CampaignRecord, now: Date): boolean {
+    for (;;) {
+      const contact = this.repo.nextDue(c.id, now.toISOString());
+      if (!contact) {
+        this.held.delete(c.id);
+        return false;
+      }
+      if (!this.admissible(c, contact, now)) continue;
+      const trunk = this.deps.calls.admissionTrunk(contact.phone, c.trunk ?? undefined);
+      const hold =
+        this.pacing.campaignHold(c, this.inFlight(c.id), now.getTime()) ?? this.pacing.admissionHold(trunk);
+      if (hold) {
+        this.held.set(c.id, hold);
+        return false;
+      }
+      this.dial(c, contact, trunk, now);
+      return true;
+    }
+  }
+
+  private completeIfDone(c: CampaignRecord): void {
+    if (this.inFlight(c.id) || this.repo.hasOpen(c.id)) return;
     this.repo.setStatus(c.id, 'completed');
+    this.pacing.forget(c.id);
+    this.lastClaim.delete(c.id);
+    this.held.delete(c.id);
     this.log.info({ campaignId: c.id, progress: this.repo.progress(c.id) }, 'campaign completed');
   }
 
   /**
-   * At most `calls_per_second` starts in any second, spaced 1/cps apart. The window is counted as
-   * RATE_GUARD_MS longer than a second: a call's INVITE leaves a little after its start (the before
-   * stage, the event loop), and that jitter must not push the count a callee sees over the limit.
+   * When the contact became due: the latest of its `next_at`, the campaign's start (or resume) and this
+   * process's start. Its claim minus this is the time it waited for a place.
    */
-  private rateAllows(c: CampaignRecord, nowMs: number): boolean {
-    const starts = (this.starts.get(c.id) ?? []).filter((t) => t > nowMs - 1000 - RATE_GUARD_MS);
-    this.starts.set(c.id, starts);
-    const spacing = 1000 / c.calls_per_second;
-    const last = starts[starts.length - 1];
-    return (
-      starts.length < Math.max(1, Math.floor(c.calls_per_second)) &&
-      (last === undefined || nowMs - last >= spacing)
-    );
+  private dueSince(c: CampaignRecord, contact: CampaignContactRecord): number {
+    const ms = (iso: string | null): number => (iso ? Date.parse(iso) : 0);
+    return Math.max(ms(contact.next_at), ms(c.start_at), ms(c.updated_at), this.startedAt);
   }
 
   /** DNC and calling hours at each attempt: DNC ends the contact as `dnc`, out of hours defers it. */
@@ -181,16 +239,32 @@ export class CampaignRunner {
     return false;
   }
 
-  private dial(c: CampaignRecord, contact: CampaignContactRecord, nowMs: number): void {
+  private dial(
+    c: CampaignRecord,
+    contact: CampaignContactRecord,
+    trunk: string | undefined,
+    now: Date,
+  ): void {
     const attempt = this.repo.claim(contact);
-    this.starts.get(c.id)!.push(nowMs);
+    this.pacing.started(c.id, now.getTime());
+    this.lastClaim.set(c.id, ++this.claims);
+    this.deps.hooks?.attemptStarted();
+    this.deps.hooks?.slotWait(
+      Math.max(0, now.getTime() - this.dueSince(c, contact)),
+      this.held.get(c.id) ?? 'none',
+    );
+    this.held.delete(c.id);
     const live = this.live.get(c.id) ?? new Set();
     this.live.set(c.id, live);
     const run = this.place(c, contact, attempt).catch((err: unknown) =>
       this.log.error({ err, attemptId: attempt.id }, 'campaign attempt failed to settle'),
     );
     live.add(run);
-    void run.finally(() => live.delete(run));
+    this.flights.set(run, trunk ?? 'none');
+    void run.finally(() => {
+      live.delete(run);
+      this.flights.delete(run);
+    });
   }
 
   private async place(
@@ -231,6 +305,7 @@ export class CampaignRunner {
     if (err instanceof AdmissionRefusedError) {
       const at = new Date(now.getTime() + Math.max(1, err.refusal.retryAfterS) * 1000).toISOString();
       this.repo.release(a, at, `admission refused (${err.refusal.reason}); waiting for a place`);
+      this.deps.hooks?.attemptFinished('released');
       return;
     }
     if (err instanceof CallwrightError && err.code === 'DNC') {
@@ -239,6 +314,7 @@ export class CampaignRunner {
     }
     if (err instanceof CallwrightError && err.code === 'PRECONDITION' && /calling hours/.test(err.message)) {
       this.repo.release(a, new Date(now.getTime() + 60_000).toISOString(), err.message);
+      this.deps.hooks?.attemptFinished('released');
       return;
     }
     this.end(a, { outcome: 'failed', reason: (err as Error).message, callId: null });
@@ -258,6 +334,7 @@ export class CampaignRunner {
       : c.status === 'cancelled'
         ? { status: result.outcome === 'answered' ? ('answered' as const) : result.outcome, retryAt: null }
         : afterAttempt(c.retry, result.outcome, a.attempt, now);
-    this.repo.finish(a, result, next, now.toISOString());
+    if (this.repo.finish(a, result, next, now.toISOString()))
+      this.deps.hooks?.attemptFinished(result.outcome);
   }
 }

@@ -76,3 +76,29 @@ export interface AdmissionSource {
 export interface DigestBanSource {
   stats(): DigestBanStats;
 }
+
+/** Reported by the campaign runner (docs/campaigns.md). */
+export interface CampaignHooks {
+  /** An attempt was claimed and its call is being placed. */
+  attemptStarted(): void;
+  /**
+   * An attempt ended: its outcome (answered, busy, no-answer, machine, failed), or `released` when
+   * the call manager refused it before dialling and the claim was given back.
+   */
+  attemptFinished(outcome: string): void;
+  /**
+   * A due contact got its place after waiting `waitMs`; `heldBy` names the limit that last held it
+   * (campaign-concurrency, campaign-rate, trunk-concurrency, trunk-rate, server) or `none`.
+   */
+  slotWait(waitMs: number, heldBy: string): void;
+}
+
+/** What the campaign gauges read at scrape time. */
+export interface CampaignSource {
+  /** Contacts of the campaigns not finished (running, paused), by campaign name and contact status. */
+  contactsByStatus(): Array<{ campaign: string; status: string; n: number }>;
+  /** Campaigns by status (running, paused, cancelled, completed). */
+  campaignsByStatus(): Record<string, number>;
+  /** Campaign calls in flight in this process, by the trunk they count against (`none` without one). */
+  inFlightByTrunk(): Record<string, number>;
+}

@@ -5,11 +5,14 @@ import type {
   ActionRunReport,
   AdmissionSource,
   CallHooks,
+  CampaignHooks,
+  CampaignSource,
   DigestBanSource,
   TurnProviders,
   TurnReport,
 } from './metrics-hooks.js';
 import { countInvites, INVITE_RESULTS } from './metrics-inbound.js';
+import { campaignMetrics } from './metrics-campaigns.js';
 
 /** Live calls by direction, read at scrape time from the call manager. */
 export type ActiveCallsSource = () => { inbound: number; outbound: number };
@@ -48,6 +51,7 @@ export class CallwrightMetrics {
   private outbox: OutboxBacklogSource | undefined;
   private admission: AdmissionSource | undefined;
   private bans: DigestBanSource | undefined;
+  private campaigns: CampaignSource | undefined;
   private readonly loopDelay: IntervalHistogram;
 
   private readonly invites: Counter<'result'>;
@@ -66,6 +70,8 @@ export class CallwrightMetrics {
 
   /** What the call layer reports; each callback is one increment or observation. */
   readonly callHooks: CallHooks;
+  /** What the campaign runner reports (metrics-campaigns.ts). */
+  readonly campaignHooks: CampaignHooks;
 
   constructor(private readonly now: () => number = Date.now) {
     const registers = [this.registry];
@@ -268,6 +274,8 @@ export class CallwrightMetrics {
       () => ({ '': this.bans?.stats().failures ?? 0 }),
     );
 
+    this.campaignHooks = campaignMetrics(this.registry, () => this.campaigns);
+
     this.callHooks = {
       inbound: (handler) => countInvites(handler, (result) => this.invites.inc({ result })),
       callEnded: (direction, cause) => this.callsEnded.inc({ direction, cause }),
@@ -313,6 +321,11 @@ export class CallwrightMetrics {
   /** DigestBans (its `stats()`); until one is registered, bans read zero. */
   registerBans(source: DigestBanSource): void {
     this.bans = source;
+  }
+
+  /** The campaign runner and its store (gauges); until one is registered they are absent. */
+  registerCampaigns(source: CampaignSource): void {
+    this.campaigns = source;
   }
 
   /** An action run finished (RunHistory). */

@@ -27,8 +27,12 @@ export async function scrape(url: string, headers: Record<string, string> = {}):
   const series = new Map<string, PromFamily>();
   if (res.status === 200) {
     for (const f of parsePrometheusTextFormat(text)) families.set(f.name, f);
-    for (const f of parsePrometheusTextFormat(text.replace(/^# TYPE \S+ histogram$/gm, '')))
-      series.set(f.name, f);
+    // Untyped, a histogram's `_count` of one label set and of the next are apart (its `_bucket` lines
+    // come between), so the parser returns the name once per label set: merge them.
+    for (const f of parsePrometheusTextFormat(text.replace(/^# TYPE \S+ histogram$/gm, ''))) {
+      const seen = series.get(f.name);
+      series.set(f.name, seen ? { ...seen, metrics: [...seen.metrics, ...f.metrics] } : f);
+    }
   }
   const sample = (name: string, labels: Record<string, string>) =>
     series.get(name)?.metrics.find((m) => sameLabels(m.labels, labels));

@@ -5,18 +5,29 @@
  * sipp logged (-trace_msg), never from the server's own counters.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT, dataPaths } from '../../../src/config/load.js';
+import { dataPaths } from '../../../src/config/load.js';
 import { Store } from '../../../src/store/store.js';
 import { startSipp } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
+import {
+  api as apiAt,
+  apiKey,
+  calleeCalls,
+  hoursAroundNow,
+  maxOverlap,
+  seed,
+  startCallwright as start,
+  until,
+  type ContactResult,
+  type Progress,
+  type Server,
+} from './campaign-harness.js';
 
 // Ports of this file: API 53000, SIP 53001, sipp 53011 (media 53012) and 53021 (53022), RTP 53100-53299.
 const API_PORT = 53000;
-const SIP_PORT = 53001;
-const API = `http://127.0.0.1:${API_PORT}`;
+const PORTS = { api: API_PORT, sip: 53001, rtpMin: 53100, rtpMax: 53299 };
 
 const cleanups: Array<() => unknown> = [];
 const children: ChildProcess[] = [];
@@ -25,177 +36,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-interface Server {
-  child: ChildProcess;
-  exited: Promise<unknown>;
-  output: () => string;
-}
-
 /** `callwright start` with the test's ports, data folder, one trunk to the sipp callees, and calling hours. */
-async function startCallwright(dataDir: string, sippPort: number, hours: object): Promise<Server> {
-  const child = spawn(process.execPath, ['src/cli/callwright.mjs', 'start'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      CALLWRIGHT_DATA_DIR: dataDir,
-      CALLWRIGHT_API_PORT: String(API_PORT),
-      CALLWRIGHT_SIP_PORT: String(SIP_PORT),
-      CALLWRIGHT_SIP_ADDRESS: '127.0.0.1',
-      CALLWRIGHT_MEDIA_ADDRESS: '127.0.0.1',
-      CALLWRIGHT_MEDIA_ADVERTISED_ADDRESS: '127.0.0.1',
-      CALLWRIGHT_MEDIA_RTP_PORT_MIN: '53100',
-      CALLWRIGHT_MEDIA_RTP_PORT_MAX: '53299',
-      CALLWRIGHT_SIP_TRUNKS: JSON.stringify([{ name: 'carrier', host: '127.0.0.1', port: sippPort }]),
-      CALLWRIGHT_CALLS_DEFAULT_TIMEZONE: 'UTC',
-      CALLWRIGHT_CALLS_CALLING_HOURS: JSON.stringify(hours),
-      CALLWRIGHT_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await until(() => out.includes('admin API listening on'), 40_000, 'callwright to start');
-  return { child, exited, output: () => out };
+function startCallwright(dataDir: string, sippPort: number, hours: object): Promise<Server> {
+  return start(dataDir, PORTS, [{ name: 'carrier', host: '127.0.0.1', port: sippPort }], hours, children);
 }
 
-/** Calling hours that hold now in UTC (two hours either side), so UTC+12 is outside them. */
-function hoursAroundNow(): { days: string[]; start: string; end: string } {
-  const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
-  return {
-    days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
-    start: clock(Date.now() - 2 * 3600_000),
-    end: clock(Date.now() + 2 * 3600_000),
-  };
-}
-
-interface Callee {
-  callId: string;
-  number: string;
-  invite: number;
-  /** When the call ended for the callee: BYE or CANCEL received, or 486 sent. */
-  end: number | undefined;
-}
-
-/** The calls sipp saw, from its -trace_msg log: one entry per Call-ID (INVITE retransmissions folded). */
-function calleeCalls(file: string): Callee[] {
-  const text = readFileSync(file, 'utf8');
-  const calls = new Map<string, Callee>();
-  const blocks = text.split(/^-{10,}\s+/m).slice(1);
-  for (const b of blocks) {
-    const m =
-      /^(\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d)\.(\d+)\s*\n(?:UDP|TCP) message (received|sent)[^\n]*\n\s*\n([^\n]*)/.exec(
-        b,
-      );
-    if (!m) continue;
-    const t = new Date(`${m[1]}T${m[2]}Z`).getTime() + Number(m[3]!.slice(0, 3).padEnd(3, '0'));
-    const dir = m[4];
-    const first = m[5]!.trim();
-    const callId = /^Call-ID:\s*(\S+)/im.exec(b)?.[1];
-    if (!callId) continue;
-    if (dir === 'received' && first.startsWith('INVITE ')) {
-      if (!calls.has(callId))
-        calls.set(callId, {
-          callId,
-          number: /^INVITE sip:([^@;]+)/.exec(first)?.[1] ?? '',
-          invite: t,
-          end: undefined,
-        });
-      continue;
-    }
-    const c = calls.get(callId);
-    if (!c || c.end !== undefined) continue;
-    if (
-      (dir === 'received' && /^(BYE|CANCEL) /.test(first)) ||
-      (dir === 'sent' && /^SIP\/2\.0 486/.test(first))
-    )
-      c.end = t;
-  }
-  return [...calls.values()].sort((a, b) => a.invite - b.invite);
-}
-
-function maxOverlap(calls: Callee[]): number {
-  const edges = calls.flatMap((c) => [
-    { t: c.invite, d: 1 },
-    { t: c.end ?? Number.MAX_SAFE_INTEGER, d: -1 },
-  ]);
-  edges.sort((a, b) => a.t - b.t || a.d - b.d);
-  let now = 0;
-  let max = 0;
-  for (const e of edges) max = Math.max(max, (now += e.d));
-  return max;
-}
-
-async function api<T>(
-  key: string,
-  method: string,
-  url: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${API}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-interface Progress {
-  status: string;
-  progress: { total: number; done: number; by_status: Record<string, number> };
-}
-interface ContactResult {
-  phone: string;
-  status: string;
-  attempts: number;
-  next_at: string | null;
-  reason: string | null;
-  history: Array<{
-    attempt: number;
-    outcome: string | null;
-    status: string;
-    claimed_at: string;
-    ended_at: string | null;
-    reason: string | null;
-  }>;
-}
-
-/** A scripted agent that listens 1.5 s, then hangs up: answered calls overlap, so the limit is exercised. */
-function seed(store: Store, numbers: Array<{ phone: string; timezone?: string; dnc?: boolean }>): void {
-  store.agents.create({
-    name: 'campaigner',
-    kind: 'scripted',
-    config: { steps: [{ gather: { input: 'dtmf', timeout_ms: 1500 } }, { hangup: true }] },
-  });
-  for (const n of numbers) {
-    const c = store.contacts.create({
-      phone: n.phone,
-      timezone: n.timezone ?? '',
-      ...(n.dnc ? { dnc: true, dnc_at: new Date().toISOString(), dnc_reason: 'asked not to be called' } : {}),
-    });
-    store.contacts.setTags(c.id, ['spring']);
-  }
-}
-
-function apiKey(server: Server): string {
-  return /API key: (\S+)/.exec(server.output())![1]!;
-}
+const api = <T>(key: string, method: string, url: string, body?: unknown) =>
+  apiAt<T>({ apiUrl: `http://127.0.0.1:${API_PORT}` }, key, method, url, body);
 
 describe('campaigns dialling real callees', () => {
   it('30 contacts: DNC skipped, out-of-hours deferred, busy retried once after 1 s, ≤ 3 concurrent and ≤ 2 calls/s at the callees', async () => {

@@ -52,6 +52,12 @@ const FAMILIES = [
   'callwright_sip_auth_bans_active',
   'callwright_sip_auth_bans_total',
   'callwright_sip_auth_failures_total',
+  'callwright_campaign_attempts_started_total',
+  'callwright_campaign_attempts_finished_total',
+  'callwright_campaign_slot_wait_seconds',
+  'callwright_campaign_contacts',
+  'callwright_campaigns',
+  'callwright_campaign_calls_in_flight',
 ];
 
 describe('GET /metrics on a server taking real calls', () => {

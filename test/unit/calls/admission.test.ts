@@ -115,6 +115,38 @@ describe('AdmissionControl', () => {
     expect(a.stats().refusals.rate).toBe(2);
   });
 
+  it('outlook tells what a new call would meet, with the recent admits per rate limit, taking and counting nothing', () => {
+    let now = 0;
+    const a = control(
+      { max_calls_per_second: 10 },
+      { now: () => now, trunks: [{ name: 'carrier', max_concurrent_calls: 2, max_calls_per_second: 2 }] },
+    );
+    const call = { direction: 'outbound' as const, trunk: 'carrier' };
+    expect(a.outlook(call)).toEqual({
+      rates: [
+        { limit: 'admission.max_calls_per_second', ratePerS: 10, admittedAt: [] },
+        { limit: 'sip.trunks[carrier].max_calls_per_second', ratePerS: 2, admittedAt: [] },
+      ],
+      now: 0,
+    });
+    admitted(a.admit(call));
+    now = 500;
+    admitted(a.admit({ direction: 'inbound', trunk: 'carrier' }));
+    now = 600;
+    const full = a.outlook(call);
+    expect(full.refusal).toMatchObject({
+      reason: 'concurrency',
+      limit: 'sip.trunks[carrier].max_concurrent_calls',
+    });
+    expect(full.rates[1]!.admittedAt).toEqual([0, 500]);
+    // Calls of another trunk see only the totals.
+    expect(a.outlook({ direction: 'outbound' }).refusal).toBeUndefined();
+    expect(a.stats()).toMatchObject({ active: 2, refusals: { concurrency: 0, rate: 0 } });
+    // Admits older than two seconds are forgotten.
+    now = 2600;
+    expect(a.outlook(call).rates[1]!.admittedAt).toEqual([]);
+  });
+
   it('while draining refuses every new call and OPTIONS probe, and is not ready', () => {
     const a = control();
     expect(a.probe()).toBeUndefined();

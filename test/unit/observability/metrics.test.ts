@@ -216,4 +216,39 @@ describe('metrics registry', () => {
     expect(s.get('callwright_outbox_deliveries_total{kind="action",result="delivered"}')).toBe(1);
     expect(s.get('callwright_outbox_deliveries_total{kind="action",result="superseded"}')).toBe(1);
   });
+
+  it('campaigns: attempts by outcome, the wait by limit, gauges read at scrape; a finished campaign leaves its series', async () => {
+    const m = fresh();
+    let open = [
+      { campaign: 'spring', status: 'pending', n: 3 },
+      { campaign: 'spring', status: 'answered', n: 2 },
+    ];
+    let fail = false;
+    m.registerCampaigns({
+      contactsByStatus: () => {
+        if (fail) throw new Error('The database connection is not open');
+        return open;
+      },
+      campaignsByStatus: () => ({ running: 1 }),
+      inFlightByTrunk: () => ({ carrier: 2 }),
+    });
+    m.campaignHooks.attemptStarted();
+    m.campaignHooks.attemptFinished('busy');
+    m.campaignHooks.slotWait(1500, 'trunk-concurrency');
+    let s = await samples(m);
+    expect(s.get('callwright_campaign_attempts_started_total')).toBe(1);
+    expect(s.get('callwright_campaign_attempts_finished_total{outcome="busy"}')).toBe(1);
+    expect(s.get('callwright_campaign_attempts_finished_total{outcome="released"}')).toBe(0);
+    expect(s.get('callwright_campaign_slot_wait_seconds_sum{held_by="trunk-concurrency"}')).toBe(1.5);
+    expect(s.get('callwright_campaign_contacts{campaign="spring",status="pending"}')).toBe(3);
+    expect(s.get('callwright_campaigns{status="running"}')).toBe(1);
+    expect(s.get('callwright_campaigns{status="completed"}')).toBe(0);
+    expect(s.get('callwright_campaign_calls_in_flight{trunk="carrier"}')).toBe(2);
+    open = [];
+    s = await samples(m);
+    expect(s.has('callwright_campaign_contacts{campaign="spring",status="pending"}')).toBe(false);
+    fail = true;
+    s = await samples(m);
+    expect(s.get('callwright_campaign_calls_in_flight{trunk="carrier"}')).toBe(2);
+  });
 });
