@@ -42,20 +42,37 @@ export function afterAttempt(
   return { status: 'pending', retryAt: new Date(now.getTime() + rule.delay_s * 1000).toISOString() };
 }
 
-const STEP_MS = 15 * 60_000;
+const MAX_STEP_MIN = 15;
 const HORIZON_MS = 8 * 24 * 3600_000;
+
+function clockMinutes(clock: string): number {
+  const [h, m] = clock.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+/**
+ * The search step, minutes: 15, or less when the window (or either part of one that spans midnight)
+ * is shorter, so a step can never jump over a whole open stretch.
+ */
+function searchStepMinutes(hours: CallsSettings['calling_hours']): number {
+  const start = clockMinutes(hours.start);
+  const end = clockMinutes(hours.end);
+  const parts = start <= end ? [end - start] : [1440 - start, end].filter((m) => m > 0);
+  return Math.max(1, Math.min(MAX_STEP_MIN, ...parts));
+}
 
 /**
  * The first instant at or after `now` inside calling hours in `tz` (to the minute), or null when the
- * hours never open (no days). Steps by 15 minutes, then back minute by minute to the opening.
+ * hours never open (no days). Steps by up to 15 minutes, then back minute by minute to the opening.
  */
 export function nextCallingHoursOpening(
   now: Date,
   tz: string,
   hours: CallsSettings['calling_hours'],
 ): Date | null {
+  const step = searchStepMinutes(hours) * 60_000;
   const start = Math.ceil(now.getTime() / 60_000) * 60_000;
-  for (let t = start; t <= start + HORIZON_MS; t += STEP_MS) {
+  for (let t = start; t <= start + HORIZON_MS; t += step) {
     if (!withinCallingHours(new Date(t), tz, hours)) continue;
     let first = t;
     while (first - 60_000 >= start && withinCallingHours(new Date(first - 60_000), tz, hours))

@@ -169,6 +169,13 @@ describe('calling hours opening', () => {
   ])('at %s in %s hours open at %s', (now, tz, at) => {
     expect(nextCallingHoursOpening(new Date(now), tz, hours)?.toISOString()).toBe(at);
   });
+  it.each([
+    ['09:07', '09:12', '2026-12-07T09:07:00.000Z'], // five minutes, between two 15-minute steps
+    ['23:58', '00:03', '2026-12-07T23:58:00.000Z'], // spans midnight: two short parts
+  ])('finds a short window %s-%s', (start, end, at) => {
+    const short = { ...hours, start, end };
+    expect(nextCallingHoursOpening(new Date('2026-12-07T08:00:30Z'), 'UTC', short)?.toISOString()).toBe(at);
+  });
   it('never, when no day is a calling day', () => {
     expect(nextCallingHoursOpening(new Date(), 'UTC', { ...hours, days: [] })).toBeNull();
   });
