@@ -4,12 +4,21 @@ import type { CallRecord } from '../store/store.js';
 import type { AttemptOutcome, CampaignContactStatus, RetryPolicy } from './campaign-types.js';
 
 const MACHINE_AMD = new Set(['machine', 'machine-ready', 'fax']);
-const MACHINE_END = new Set(['machine', 'voicemail-left', 'fax']);
+const MACHINE_END = new Set(['machine', 'fax']);
 
-/** What an ended call means for its campaign attempt (the `calls` row's outcome, AMD decision, end reason). */
-export function attemptOutcomeOf(call: CallRecord): { outcome: AttemptOutcome; reason: string } {
+/**
+ * What an ended call means for its campaign attempt (the `calls` row's outcome, AMD decision, end
+ * reason). `final`: no retry whatever the policy says — a voicemail was left, and another attempt
+ * would leave the same person a second one.
+ */
+export function attemptOutcomeOf(call: CallRecord): {
+  outcome: AttemptOutcome;
+  reason: string;
+  final?: true;
+} {
   const amd = typeof call.amd?.outcome === 'string' ? call.amd.outcome : undefined;
   const reason = `call ${call.outcome ?? 'unknown'}${call.end_reason ? ` (${call.end_reason})` : ''}`;
+  if (call.end_reason === 'voicemail-left') return { outcome: 'machine', reason, final: true };
   if ((amd && MACHINE_AMD.has(amd)) || MACHINE_END.has(call.end_reason ?? ''))
     return { outcome: 'machine', reason };
   switch (call.outcome) {

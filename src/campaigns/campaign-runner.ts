@@ -322,7 +322,7 @@ export class CampaignRunner {
 
   private end(
     a: CampaignAttemptRecord,
-    result: { outcome: AttemptOutcome; reason: string; callId: string | null },
+    result: { outcome: AttemptOutcome; reason: string; callId: string | null; final?: true },
     forced?: 'dnc',
   ): void {
     const c = this.repo.get(a.campaign_id);
@@ -331,7 +331,7 @@ export class CampaignRunner {
     const now = this.now();
     const next = forced
       ? { status: forced, retryAt: null }
-      : c.status === 'cancelled'
+      : c.status === 'cancelled' || result.final
         ? { status: result.outcome === 'answered' ? ('answered' as const) : result.outcome, retryAt: null }
         : afterAttempt(c.retry, result.outcome, a.attempt, now);
     if (this.repo.finish(a, result, next, now.toISOString()))

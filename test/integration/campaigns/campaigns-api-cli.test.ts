@@ -194,6 +194,16 @@ describe('attempt outcomes and retries', () => {
     expect(attemptOutcomeOf(call as unknown as CallRecord).outcome).toBe(outcome);
   });
 
+  it('a voicemail left is final: a machine retry rule would leave a second one', () => {
+    const left = { outcome: 'completed', end_reason: 'voicemail-left', amd: { outcome: 'machine-ready' } };
+    expect(attemptOutcomeOf(left as unknown as CallRecord)).toMatchObject({
+      outcome: 'machine',
+      final: true,
+    });
+    const hungUp = { outcome: 'completed', end_reason: 'machine', amd: { outcome: 'machine-ready' } };
+    expect(attemptOutcomeOf(hungUp as unknown as CallRecord).final).toBeUndefined();
+  });
+
   it('retries while max_attempts allows, after delay_s; answered is final', () => {
     const policy = { busy: { delay_s: 30, max_attempts: 2 } };
     const now = new Date('2026-12-07T10:00:00Z');
