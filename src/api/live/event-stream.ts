@@ -19,6 +19,8 @@ export class EventStream {
   constructor(
     private readonly reply: FastifyReply,
     heartbeatMs: number,
+    /** Run at each heartbeat: a reason to end the stream (its credentials were revoked), or undefined. */
+    private readonly recheck: () => string | undefined = () => undefined,
   ) {
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -29,7 +31,7 @@ export class EventStream {
       'x-accel-buffering': 'no',
     });
     reply.raw.write(`retry: ${RECONNECT_MS}\n\n`);
-    this.timer = setInterval(() => this.write(': heartbeat\n\n'), heartbeatMs);
+    this.timer = setInterval(() => this.beat(), heartbeatMs);
     this.timer.unref();
     reply.raw.on('close', () => this.close());
   }
@@ -61,6 +63,14 @@ export class EventStream {
     if (!this.reply.raw.writableEnded) this.reply.raw.end();
   }
 
+  /** A heartbeat, once the caller is still allowed: a revoked key or an ended session ends the stream. */
+  private beat(): void {
+    const reason = this.recheck();
+    if (reason === undefined) return this.write(': heartbeat\n\n');
+    this.send('closing', { reason });
+    this.close();
+  }
+
   private write(text: string): void {
     if (this.closed) return;
     const raw = this.reply.raw;
@@ -73,14 +83,18 @@ export class EventStream {
 export class EventStreams {
   private readonly streams = new Set<EventStream>();
 
-  constructor(private readonly heartbeatMs = HEARTBEAT_MS) {}
+  constructor(
+    private readonly heartbeatMs = HEARTBEAT_MS,
+    /** Whether the request's credentials still hold (a long stream outlives its key or session). */
+    private readonly stillAllowed: (req: FastifyRequest) => string | undefined = () => undefined,
+  ) {}
 
   get size(): number {
     return this.streams.size;
   }
 
   open(req: FastifyRequest, reply: FastifyReply): EventStream {
-    const stream = new EventStream(reply, this.heartbeatMs);
+    const stream = new EventStream(reply, this.heartbeatMs, () => this.stillAllowed(req));
     this.streams.add(stream);
     stream.onClose(() => this.streams.delete(stream));
     req.log.debug({ streams: this.streams.size }, 'event stream opened');

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import { EventStreams } from '../live/event-stream.js';
+import { requireCaller } from '../auth.js';
 import { LiveCalls } from '../live/live-calls.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
 
@@ -32,7 +33,15 @@ const StreamResponse = {
  */
 export async function callLiveRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { store } = deps;
-  const streams = new EventStreams(deps.liveHeartbeatMs);
+  // Checked again at each heartbeat: a key revoked or a session signed out ends its streams.
+  const streams = new EventStreams(deps.liveHeartbeatMs, (req) => {
+    try {
+      requireCaller(req, store);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : 'unauthorized';
+    }
+  });
   const live = new LiveCalls(store.feed);
   app.addHook('preClose', async () => streams.closeAll('server stopping'));
 

@@ -151,6 +151,19 @@ describe('GET /calls/live', () => {
     expect(h.store.feed.listening).toBe(false);
   });
 
+  it('ends a stream at the next heartbeat once its key is revoked', async () => {
+    const { record, token } = h.store.apiKeys.create('short-lived');
+    const res = await fetch(base + '/calls/live', { headers: { authorization: `Bearer ${token}` } });
+    const s = new SseReader(res);
+    await s.next((m) => m.event === 'snapshot');
+    h.store.apiKeys.revoke(record.id);
+    await s.untilEnded();
+    expect(s.messages.at(-1)).toMatchObject({
+      event: 'closing',
+      data: { reason: 'invalid or revoked API key' },
+    });
+  });
+
   it('needs the API key or the session cookie', async () => {
     const res = await fetch(base + '/calls/live');
     expect(res.status).toBe(401);
