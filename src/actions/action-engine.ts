@@ -62,7 +62,7 @@ export class ActionEngine {
   constructor(private readonly deps: ActionEngineDeps) {
     this.registry = deps.registry ?? createActionRegistry();
     const clock = deps.clock ?? { now: () => Date.now() };
-    this.history = new RunHistory(deps.store.db);
+    this.history = new RunHistory(deps.store.db, deps.store.feed);
     const tracing = deps.services?.tracing;
     this.outbox = new OutboxQueue(
       deps.store.db,

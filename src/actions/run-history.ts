@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
+import type { CallFeed } from '../store/call-feed.js';
 import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import { newId, nowIso } from '../store/ids.js';
 import type { Page } from '../store/repository.js';
@@ -108,7 +109,11 @@ export class RunHistory {
   private readonly counts: Statement;
   private readonly listeners: Array<(run: FinishedRun) => void> = [];
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** Told of each run of a call as it is written (live views of the call). */
+    private readonly feed?: CallFeed,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO action_runs (id, action_id, attachment_id, call_id, agent_id, action_type, stage, trigger, inputs, status, started_at)
        VALUES (@id, @action_id, @attachment_id, @call_id, @agent_id, @action_type, @stage, @trigger, @inputs, @status, @started_at)`,
@@ -146,7 +151,15 @@ export class RunHistory {
       status: run.status ?? 'running',
       started_at: nowIso(),
     });
+    if (run.callId) this.published(id);
     return id;
+  }
+
+  /** The run as now stored, to the change feed when someone listens (one read, only then). */
+  private published(id: string): void {
+    if (!this.feed?.listening) return;
+    const run = this.get(id);
+    if (run?.call_id) this.feed.publish({ kind: 'run', call_id: run.call_id, run: { ...run } });
   }
 
   /** Records progress of a run that is still going (queued retries of after-call actions). */
@@ -158,6 +171,7 @@ export class RunHistory {
       error,
       inputs: inputs === undefined ? null : JSON.stringify(redactPii(inputs)),
     });
+    this.published(id);
   }
 
   /** Tells `listener` of every run that finishes (metrics); called after the row is written. */
@@ -186,6 +200,7 @@ export class RunHistory {
       duration_ms: Math.round(result.durationMs),
     }) as { action_type: string } | undefined;
     if (!row) return;
+    this.published(id);
     for (const listener of this.listeners)
       listener({ actionType: row.action_type, status: result.status, durationMs: result.durationMs });
   }

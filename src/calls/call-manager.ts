@@ -17,9 +17,9 @@ import {
 import type { CallsSettings } from './calls-config.js';
 import { assertCallingHours } from './calling-hours.js';
 import { assertOutboundRoute, unansweredBy } from './outbound-route.js';
-import { CallSession, type CallSessionInit } from './call-session.js';
+import { CallSession, type CallSessionInit, type FlowCommandResult } from './call-session.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
-import type { CallFlowOutcome } from '../agent/agent.js';
+import type { CallFlowOutcome, TransferOutcome } from '../agent/agent.js';
 import { routeInbound } from './inbound-router.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
 import type { CallHooks } from '../observability/metrics-hooks.js';
@@ -253,13 +253,47 @@ export class CallManager implements CallFlowSink {
 
   /** Injects a transcript line into a live call (intent triggers, gathers, the agent). */
   transcript(callId: string, line: TranscriptLine): void {
+    this.live(callId).transcript(line);
+  }
+
+  /** Hangs up a live call from outside it (the API): BYE (or CANCEL while ringing), then the call ends. */
+  async hangup(callId: string): Promise<{ call_id: string; state: string }> {
+    const session = this.live(callId);
+    session.log.info('hang-up requested over the API');
+    if (session.leg?.active) await session.hangup('api');
+    else if (session.state === 'ringing' && session.init.direction === 'outbound')
+      // Still dialling: the dial is cancelled (CANCEL) and the call ends as cancelled.
+      session.controller.abort(new Error('hung up over the API'));
+    else
+      throw new CallwrightError(
+        'PRECONDITION',
+        `call ${callId} is ${session.state} with no answered leg; a call in can be hung up once answered`,
+      );
+    return { call_id: callId, state: session.state };
+  }
+
+  /** Transfers a live, answered call: the cold- or warm-transfer type, run as the agent's command would. */
+  async transfer(
+    callId: string,
+    target: string,
+    options: Record<string, unknown>,
+  ): Promise<FlowCommandResult<TransferOutcome>> {
+    const session = this.live(callId);
+    if (session.state !== 'answered')
+      throw new CallwrightError(
+        'PRECONDITION',
+        `call ${callId} is ${session.state}; only an answered call can be transferred`,
+      );
+    return session.transfer(target, options);
+  }
+
+  /** The live session of a call: NOT_FOUND for no such call, PRECONDITION for a call that has ended. */
+  private live(callId: string): CallSession {
     const session = this.sessions.get(callId);
-    if (!session) {
-      if (this.deps.store.calls.get(callId))
-        throw new CallwrightError('PRECONDITION', `call ${callId} is not live`);
-      throw notFound('call', callId);
-    }
-    session.transcript(line);
+    if (session) return session;
+    if (this.deps.store.calls.get(callId))
+      throw new CallwrightError('PRECONDITION', `call ${callId} is not live`);
+    throw notFound('call', callId);
   }
 
   /** Call events from the call-flow types (transfer-failed, voicemail-left) fire the session's triggers. */

@@ -9,6 +9,8 @@ import { UiSessionRepository } from './repositories/ui-sessions.js';
 import { ContactRepository } from './repositories/contacts.js';
 import { RingGroupMemberRepository } from './repositories/ring-group-members.js';
 import { CallEventRepository } from './repositories/call-events.js';
+import { CallRepository } from './repositories/calls.js';
+import { CallFeed } from './call-feed.js';
 
 /** Record shapes as the API and the engine see them (JSON columns parsed, booleans as booleans). */
 export interface AgentRecord extends Row {
@@ -179,10 +181,12 @@ export class Store {
   readonly ringGroupMembers: RingGroupMemberRepository;
   readonly lines: TableRepository<LineRecord>;
   readonly numbers: TableRepository<NumberRecord>;
-  readonly calls: TableRepository<CallRecord>;
+  readonly calls: CallRepository;
   readonly callEvents: CallEventRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly uiSessions: UiSessionRepository;
+  /** Changes to calls, their events and their action runs, as they are written (live views). */
+  readonly feed = new CallFeed();
 
   constructor(readonly db: Db) {
     this.agents = new TableRepository(db, 'agents', 'agent', 'agt', [
@@ -267,11 +271,8 @@ export class Store {
       [{ name: 'number' }, { name: 'agent_id' }, { name: 'description' }, { name: 'record' }],
       { updatedAt: false },
     );
-    this.calls = new TableRepository(
+    this.calls = new CallRepository(
       db,
-      'calls',
-      'call',
-      'call',
       [
         { name: 'direction' },
         { name: 'from_number' },
@@ -300,9 +301,9 @@ export class Store {
         { name: 'ended_at' },
         { name: 'duration_ms', kind: 'int' },
       ],
-      { updatedAt: false, order: 'started_at DESC, id' },
+      this.feed,
     );
-    this.callEvents = new CallEventRepository(db);
+    this.callEvents = new CallEventRepository(db, this.feed);
     this.apiKeys = new ApiKeyRepository(db);
     this.uiSessions = new UiSessionRepository(db);
   }

@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { CallsPage } from './pages/calls.js';
+import { CallPage } from './pages/call.js';
 
 /** One dashboard page: its path pattern (`/calls/:id`), how it renders, and its menu entry if any. */
 export interface Route {
@@ -9,4 +11,7 @@ export interface Route {
 }
 
 /** Every page, in menu order; the first one with a menu entry is the landing page. */
-export const routes: Route[] = [];
+export const routes: Route[] = [
+  { path: '/calls', nav: 'Calls', render: (_, query) => <CallsPage query={query} /> },
+  { path: '/calls/:id', render: ({ id }) => <CallPage key={id} id={id ?? ''} /> },
+];

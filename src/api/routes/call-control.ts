@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
 import type { OutboundRequest } from '../../calls/call-manager.js';
+import type { FlowCommandResult } from '../../calls/call-session.js';
+import type { TransferOutcome } from '../../agent/agent.js';
+import { callHangupTransferRoutes } from './call-hangup-transfer.js';
 import type { TranscriptLine } from '../../speech/speech-recognizer.js';
 import { CallwrightError } from '../../errors.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
@@ -10,6 +13,12 @@ import { errorResponses, IdParams } from '../schemas/common.js';
 export interface CallControl {
   placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }>;
   transcript(callId: string, line: TranscriptLine): void;
+  hangup(callId: string): Promise<{ call_id: string; state: string }>;
+  transfer(
+    callId: string,
+    target: string,
+    options: Record<string, unknown>,
+  ): Promise<FlowCommandResult<TransferOutcome>>;
 }
 
 declare module '../app.js' {
@@ -70,4 +79,5 @@ export async function callControlRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       return reply.code(202).send({ accepted: lines.length });
     },
   );
+  callHangupTransferRoutes(app, deps);
 }

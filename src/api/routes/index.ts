@@ -4,6 +4,7 @@ import { plainResourceRoutes } from './resources.js';
 import { contactRoutes } from './contacts.js';
 import { ringGroupRoutes } from './ring-groups.js';
 import { callRoutes } from './calls.js';
+import { callLiveRoutes } from './calls-live.js';
 import { actionEngineRoutes } from './actions.js';
 import { smsWebhookRoutes } from './sms-webhooks.js';
 import { callControlRoutes } from './call-control.js';
@@ -19,6 +20,7 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await contactRoutes(app, deps);
   await ringGroupRoutes(app, deps);
   await callRoutes(app, deps);
+  await callLiveRoutes(app, deps);
   await actionEngineRoutes(app, deps);
   await smsWebhookRoutes(app, deps);
   await callControlRoutes(app, deps);

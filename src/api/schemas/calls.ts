@@ -66,11 +66,37 @@ export const CallTurn = Type.Object({
 /** A call with each turn's latency breakdown (end of speech → final transcript → … → first RTP packet). */
 export const CallDetail = Type.Intersect([Call, Type.Object({ turns: Type.Array(CallTurn) })]);
 
+/** What a date-range bound accepts (checked by the route: `instantIssue`). */
+export const INSTANT_EXPECTED =
+  'a date (2026-12-06, midnight UTC) or an ISO 8601 date-time with its offset (2026-12-06T09:30:00Z)';
+
+const instant = (when: string) =>
+  Type.String({ minLength: 1, maxLength: 40, description: `${when}: ${INSTANT_EXPECTED}` });
+
 export const CallFilters = {
+  number: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Text in the calling or the called number (+1415, 5550100)',
+    }),
+  ),
   direction: Type.Optional(StringEnum(['inbound', 'outbound'])),
   agent_id: Type.Optional(Id),
   contact_id: Type.Optional(Id),
-  state: Type.Optional(Type.String({ minLength: 1 })),
+  state: Type.Optional(StringEnum(['ringing', 'answered', 'handed-off', 'ended'])),
+  outcome: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'completed, transferred, busy, no-answer, failed, cancelled, …',
+    }),
+  ),
+  disposition: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 64, description: "The call's disposition code" }),
+  ),
+  started_after: Type.Optional(instant('Started at or after')),
+  started_before: Type.Optional(instant('Started before')),
 };
 
 export const CallEvent = Type.Object({

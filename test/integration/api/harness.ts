@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { buildApi } from '../../../src/api/app.js';
+import { buildApi, type ApiDeps } from '../../../src/api/app.js';
 import type { Store } from '../../../src/store/store.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 import { testActionEngine } from '../../helpers/action-engine.js';
@@ -17,13 +17,13 @@ export interface ApiHarness {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are read field by field
 export type Json = any;
 
-/** A real API over a real SQLite file in a temp folder, with one API key. */
-export async function apiHarness(): Promise<ApiHarness> {
+/** A real API over a real SQLite file in a temp folder, with one API key; `extra` adds or replaces deps. */
+export async function apiHarness(extra: Partial<ApiDeps> = {}): Promise<ApiHarness> {
   const t = tempStore();
   const config = testConfig(t.dir);
   // The same engine factory and call-flow types the server composes (no live telephony here).
   const engine = testActionEngine(t.store, config);
-  const app = await buildApi({ store: t.store, config, actionEngine: engine });
+  const app = await buildApi({ store: t.store, config, actionEngine: engine, ...extra });
   const { token } = t.store.apiKeys.create('test');
   return {
     app,
