@@ -39,6 +39,11 @@ export interface RecognitionResult {
 export interface RecognitionHints {
   phrases: readonly string[];
   answers?: readonly string[];
+  /**
+   * The phrases may well be absent (a greeting classifier spotting "leave a message"): recognisers with
+   * a grammar mode must not force the speech into one of them.
+   */
+  spot?: boolean;
 }
 
 export interface RecognitionOptions {

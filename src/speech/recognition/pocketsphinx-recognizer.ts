@@ -145,7 +145,7 @@ class DecoderProcess {
     }
     if (this.current?.id !== id) return;
     this.child?.stdin.write(
-      `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [] })}\n`,
+      `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [], spot: job.hints.spot ?? false })}\n`,
     );
   }
 
