@@ -39,7 +39,7 @@ import {
   type AmdRun,
   type AmdSample,
 } from '../test/helpers/amd-corpus.js';
-import { classifiedRuns } from './amd-classifier.js';
+import { classifiedRuns } from '../test/helpers/amd-classified-run.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { parallelOption, runCallsBench } from './amd-calls.js';
 
