@@ -105,6 +105,9 @@ async function decided(
     { outcome, reason, decisionMs: evidence.decisionMs, ...(classifier ? { classifier } : {}) },
     'answering-machine detection',
   );
+  // The decision that ended the hold (a later machine-ready carries the same evidence).
+  const endedHold = c && (outcome === 'human' || reason === 'transcript' || reason === 'call-screening');
+  if (c && endedHold) deps.hooks?.amdClassifier?.(c.kind, c.verdict ?? 'error');
   if (c?.error && outcome === 'human') {
     host.log.warn(
       { kind: c.kind, error: c.error },

@@ -119,6 +119,11 @@ describe('the greeting classifier on calls out (embedded backend, baresip callee
     const { amd } = await callCallee('short-en-us', {});
     expect(amd.map((d) => d.outcome)).toEqual(['human']);
     expect((amd[0]!.evidence as Evidence).classifier).toBeUndefined();
+
+    const metrics = await fetch(`${app.server.apiUrl}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('callwright_amd_classifier_verdicts_total{kind="phrases",verdict="machine"} 1');
+    expect(metrics).toContain('callwright_amd_classifier_verdicts_total{kind="phrases",verdict="human"} 1');
+    expect(metrics).toContain('callwright_amd_decisions_total{outcome="human"} 2');
   }, 60_000);
 
   it('refuses a bad classifier on an agent and on a call, naming the field, the value and what is accepted', async () => {
