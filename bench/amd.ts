@@ -14,8 +14,9 @@
  *   BENCH_AMD_SEED (15)           corpus seed (voices, speeds, beeps, levels, noise)
  *   BENCH_VERBOSE=1               one line per call
  *   BENCH_AMD_CLASSIFIER=0        skip the greeting classifier's run (default: after the others, on
- *                                 the set plus 14 short greetings: WebRTC flags without and with the
- *                                 phrases classifier on pocketsphinx; BENCH_AMD_PYTHON, BENCH_AMD_MODEL_DIR)
+ *                                 the set plus 14 short messages, per voice activity source: without
+ *                                 and with the phrases classifier on pocketsphinx; BENCH_AMD_PYTHON,
+ *                                 BENCH_AMD_MODEL_DIR)
  *
  * Prints, per voice activity source: accuracy per class (a machine counts when its first decision is
  * machine or machine-ready), the confusion matrix, decision time p50/p95 per class, and for machines the
@@ -187,34 +188,63 @@ function report(label: string, corpus: AmdSample[], runs: (AmdRun & { transcript
   return correct / corpus.length;
 }
 
+/** The short recorded messages the speech rules take for a person, and how many of each came out right. */
+const GROUPS: [string, RegExp][] = [
+  [`"${SHORT_GREETING}"`, /^short-/],
+  [`"${SCREENING_PROMPT}"`, /^screening-/],
+  ['"The person you are calling is not available."', /^carrier-.*-c0$/],
+  ['"Hey, it\'s Chris. Leave a message." (no beep)', /^machine-.*-g5$/],
+];
+
+function groupLine(all: AmdSample[], runs: AmdRun[]): string {
+  return GROUPS.map(([label, re]) => {
+    const idx = all.flatMap((s, i) => (re.test(s.name) ? [i] : []));
+    const ok = idx.filter((i) => ['machine', 'machine-ready'].includes(runs[i]!.first?.outcome ?? '')).length;
+    return `${label} ${ok}/${idx.length}`;
+  }).join(', ');
+}
+
 /**
  * The greeting classifier: the full set plus its extra calls (short beep-less greetings, a screening
- * assistant), WebRTC flags, once without and once with the phrases classifier on pocketsphinx.
+ * assistant), per voice activity source, once without and once with the phrases classifier on
+ * pocketsphinx.
  */
-async function classifierReport(corpus: AmdSample[], dir: string, seed: number, mode: number): Promise<void> {
+async function classifierReport(
+  corpus: AmdSample[],
+  dir: string,
+  seed: number,
+  mode: number,
+  sources: string[],
+): Promise<void> {
   const all = [...corpus, ...amdClassifierExtras(dir, seed)];
   console.log(
     `\nGreeting classifier: the ${corpus.length} calls and ${all.length - corpus.length} more (short beep-less greetings "${SHORT_GREETING}", a screening assistant "${SCREENING_PROMPT}"); load ${os.loadavg()[0]?.toFixed(2)}`,
   );
-  const flags = await webrtcFlags(all, mode);
-  report(`WebRTC VAD mode ${mode}, no classifier`, all, detectorRuns(all, flags));
-  const t0 = Date.now();
-  const runs = await classifiedRuns(all, parseAmdSettings({}), flags);
-  report(`WebRTC VAD mode ${mode} + phrases classifier (pocketsphinx)`, all, runs);
-  const waits = runs.flatMap((r) => (r.waitMs === undefined ? [] : [r.waitMs]));
-  const byClass = (c: AmdClass): string => {
-    const w = runs.flatMap((r, i) => (r.waitMs !== undefined && all[i]!.expected === c ? [r.waitMs] : []));
-    return `${c} p50 ${fmt(percentile(w, 50))} p95 ${fmt(percentile(w, 95))} (n ${w.length})`;
-  };
-  console.log(
-    `  held human decisions waited for the transcript (wall ms): p50 ${fmt(percentile(waits, 50))}, p95 ${fmt(percentile(waits, 95))}, max ${fmt(Math.max(...waits))} (n ${waits.length}); ${byClass('human')}; ${byClass('machine')}`,
-  );
-  const verdicts = new Map<string, number>();
-  for (const r of runs)
-    if (r.waitMs !== undefined) verdicts.set(String(r.verdict), (verdicts.get(String(r.verdict)) ?? 0) + 1);
-  console.log(
-    `  verdicts: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}; run took ${Date.now() - t0} ms`,
-  );
+  for (const source of sources) {
+    const flags = source === 'webrtc' ? await webrtcFlags(all, mode) : null;
+    const label = source === 'webrtc' ? `WebRTC VAD mode ${mode}` : 'energy voice activity';
+    const plain = detectorRuns(all, flags);
+    report(`${label}, no classifier`, all, plain);
+    console.log(`  short messages: ${groupLine(all, plain)}`);
+    const t0 = Date.now();
+    const runs = await classifiedRuns(all, parseAmdSettings({}), flags ?? undefined);
+    report(`${label} + phrases classifier (pocketsphinx)`, all, runs);
+    console.log(`  short messages: ${groupLine(all, runs)}`);
+    const waits = runs.flatMap((r) => (r.waitMs === undefined ? [] : [r.waitMs]));
+    const byClass = (c: AmdClass): string => {
+      const w = runs.flatMap((r, i) => (r.waitMs !== undefined && all[i]!.expected === c ? [r.waitMs] : []));
+      return `${c} p50 ${fmt(percentile(w, 50))} p95 ${fmt(percentile(w, 95))} (n ${w.length})`;
+    };
+    console.log(
+      `  held human decisions waited for the transcript (wall ms): p50 ${fmt(percentile(waits, 50))}, p95 ${fmt(percentile(waits, 95))}, max ${fmt(Math.max(...waits))} (n ${waits.length}); ${byClass('human')}; ${byClass('machine')}`,
+    );
+    const verdicts = new Map<string, number>();
+    for (const r of runs)
+      if (r.waitMs !== undefined) verdicts.set(String(r.verdict), (verdicts.get(String(r.verdict)) ?? 0) + 1);
+    console.log(
+      `  verdicts: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}; run took ${Date.now() - t0} ms`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -237,7 +267,8 @@ async function main(): Promise<void> {
         report(`WebRTC VAD mode ${mode}`, corpus, detectorRuns(corpus, await webrtcFlags(corpus, mode)));
       else throw new Error(`BENCH_AMD_VAD: got ${JSON.stringify(source)}, expected energy and/or webrtc`);
     }
-    if (process.env.BENCH_AMD_CLASSIFIER !== '0') await classifierReport(corpus, tmp.dir, seed, mode);
+    if (process.env.BENCH_AMD_CLASSIFIER !== '0')
+      await classifierReport(corpus, tmp.dir, seed, mode, sources);
     if (args.calls) await runCallsBench(corpus, tmp.dir, parallel, verbose);
   } finally {
     tmp.cleanup();

@@ -97,7 +97,7 @@ export function offlineRecognizer(): PocketsphinxRecognizer {
 export async function classifiedRuns(
   corpus: AmdSample[],
   settings: AmdSettings,
-  flags: Uint8Array[],
+  flags?: Uint8Array[],
 ): Promise<ClassifiedRun[]> {
   const plan = planClassifier({ kind: 'phrases' })!;
   const recognizer = offlineRecognizer();
@@ -106,7 +106,7 @@ export async function classifiedRuns(
     await recognizer.decode(new Int16Array(8000), { phrases: [] });
     const runs: ClassifiedRun[] = [];
     for (const [i, sample] of corpus.entries()) {
-      runs.push(await runClassified(sample, settings, plan, recognizer, flags[i]!));
+      runs.push(await runClassified(sample, settings, plan, recognizer, flags?.[i]));
     }
     return runs;
   } finally {
