@@ -52,6 +52,10 @@ export interface RecognitionOptions {
   /** Sample rate of the PCM frames written (8000 for G.711 calls). */
   sampleRate: number;
   hints?: RecognitionHints;
+  /**
+   * Aborted when nobody waits for the results any more. Given one, a recogniser decodes the last
+   * utterance after `end()` even when it has to queue for it; only the abort drops it.
+   */
   signal?: AbortSignal;
 }
 
