@@ -4,7 +4,8 @@
  * greeting "Hi, you've reached Sam." is `human` to the speech rules alone; with the phrases classifier
  * on the offline recogniser (pocketsphinx) it is `machine` (reason transcript), then `machine-ready`
  * and the voicemail drop. A person's "Hello?" is still `human`, with the classifier's verdict in the
- * evidence.
+ * evidence. Kind llm asks a local OpenAI-compatible server (the `llm:` section): a screening verdict
+ * makes `machine` (call-screening); an error body leaves the person decision, with an event saying why.
  * Port block: 54000-54499 (baresip 54000-54049, admin API 54090, server RTP 54100-54499).
  */
 import path from 'node:path';
@@ -14,18 +15,28 @@ import { amdClassifierExtras, amdCorpusSubset, type AmdSample } from '../../help
 import { Baresip } from '../../helpers/baresip.js';
 import { RATE, wavBytes } from '../../helpers/audio.js';
 import { startAcceptanceServer, type AcceptanceServer } from './acceptance/acceptance-server.js';
+import {
+  startChatServer,
+  type ChatServer,
+  type ReplySpec,
+} from '../../helpers/llm-providers/openai-chat-server.js';
 
 const BASE = 54000;
 const CLASSIFIER = { classifier: { kind: 'phrases', timeout_ms: 8000 } };
 
 let app: AcceptanceServer;
+let llm: ChatServer;
+const llmReplies: ReplySpec[] = [];
 let agentId: string;
 const samples = new Map<string, AmdSample>();
 const wavs = new Map<string, string>();
 let callee: Baresip | undefined;
 
 beforeAll(async () => {
-  app = await startAcceptanceServer(BASE);
+  llm = await startChatServer({ apiKey: 'sk-test', reply: () => llmReplies.shift() ?? { content: '' } });
+  app = await startAcceptanceServer(BASE, {
+    llm: { base_url: llm.url, api_key: 'sk-test', model: 'gpt-test', timeout_ms: 10_000 },
+  });
   const wanted = [
     ...amdClassifierExtras(app.dir).filter((s) => s.name === 'short-en-us'),
     ...amdCorpusSubset(app.dir).filter((s) => s.name === 'human-hello'),
@@ -53,6 +64,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await app?.stop();
+  await llm?.close();
 });
 
 async function callCallee(sample: string, amd: Record<string, unknown>) {
@@ -124,6 +136,43 @@ describe('the greeting classifier on calls out (embedded backend, baresip callee
     expect(metrics).toContain('callwright_amd_classifier_verdicts_total{kind="phrases",verdict="machine"} 1');
     expect(metrics).toContain('callwright_amd_classifier_verdicts_total{kind="phrases",verdict="human"} 1');
     expect(metrics).toContain('callwright_amd_decisions_total{outcome="human"} 2');
+  }, 60_000);
+
+  it('kind llm: a screening verdict from the LLM makes machine (call-screening), asked with llm_model', async () => {
+    llmReplies.push({ content: '{"verdict": "screening"}' });
+    const { amd, events } = await callCallee('short-en-us', {
+      classifier: { kind: 'llm', llm_model: 'amd-small', timeout_ms: 8000 },
+    });
+    expect(amd.map((d) => [d.outcome, d.reason])).toEqual([
+      ['machine', 'call-screening'],
+      ['machine-ready', 'greeting-ended'],
+    ]);
+    expect((amd[0]!.evidence as Evidence).classifier).toMatchObject({
+      kind: 'llm',
+      verdict: 'screening',
+      model: 'amd-small',
+    });
+    const request = llm.requests.at(-1)!;
+    expect(request.headers.authorization).toBe('Bearer sk-test');
+    expect(request.body.model).toBe('amd-small');
+    const transcript = (amd[0]!.evidence as Evidence).classifier!.transcript;
+    expect((request.body.messages as { content: string }[])[1]!.content).toBe(
+      `Transcript: ${JSON.stringify(transcript)}`,
+    );
+    expect(events.some((e) => e.type === 'amd-classifier')).toBe(false);
+  }, 60_000);
+
+  it('kind llm: an error body leaves the person decision, with an amd-classifier event saying why', async () => {
+    llmReplies.push({ error: { status: 503, message: 'The engine is currently overloaded.' } });
+    const { amd, events } = await callCallee('short-en-us', {
+      classifier: { kind: 'llm', timeout_ms: 8000 },
+    });
+    expect(amd.map((d) => d.outcome)).toEqual(['human']);
+    const c = (amd[0]!.evidence as Evidence).classifier!;
+    expect(c).toMatchObject({ kind: 'llm', verdict: null });
+    const failure = events.find((e) => e.type === 'amd-classifier');
+    expect(failure?.data).toMatchObject({ kind: 'llm', error: expect.stringMatching(/503/) });
+    expect(String(failure?.data.error)).toContain('overloaded');
   }, 60_000);
 
   it('refuses a bad classifier on an agent and on a call, naming the field, the value and what is accepted', async () => {
