@@ -109,10 +109,9 @@ async function decided(
   const endedHold = c && (outcome === 'human' || reason === 'transcript' || reason === 'call-screening');
   if (c && endedHold) deps.hooks?.amdClassifier?.(c.kind, c.verdict ?? 'error');
   if (c?.error && outcome === 'human') {
-    host.log.warn(
-      { kind: c.kind, error: c.error },
-      'the greeting classifier failed; the person decision stands',
-    );
+    // Quoted text in the error may be the callee's words (an LLM reply that echoed the transcript).
+    const error = c.error.replace(/"(?:[^"\\]|\\.)*"/g, '"…"');
+    host.log.warn({ kind: c.kind, error }, 'the greeting classifier failed; the person decision stands');
     host.recorder.event('amd-classifier', { kind: c.kind, error: c.error });
   }
   host.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });

@@ -175,6 +175,18 @@ describe('the greeting classifier on calls out (embedded backend, baresip callee
     expect(String(failure?.data.error)).toContain('overloaded');
   }, 60_000);
 
+  it('recognizer agent with an agent that hears nothing: the classifier cannot run, the call says why', async () => {
+    const { amd, events } = await callCallee('short-en-us', {
+      classifier: { kind: 'phrases', recognizer: 'agent' },
+    });
+    expect(amd.map((d) => d.outcome)).toEqual(['human']);
+    expect((amd[0]!.evidence as Evidence).classifier).toBeUndefined();
+    expect(events.find((e) => e.type === 'amd-classifier')?.data).toEqual({
+      kind: 'phrases',
+      error: "the agent's recogniser is none",
+    });
+  }, 60_000);
+
   it('refuses a bad classifier on an agent and on a call, naming the field, the value and what is accepted', async () => {
     const agent = await app.api('PATCH', `/agents/${agentId}`, { amd: { classifier: { kind: 'whisper' } } });
     expect(agent.status).toBe(400);
