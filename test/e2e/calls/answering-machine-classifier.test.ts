@@ -22,7 +22,7 @@ import {
 } from '../../helpers/llm-providers/openai-chat-server.js';
 
 const BASE = 54000;
-const CLASSIFIER = { classifier: { kind: 'phrases', timeout_ms: 8000 } };
+const CLASSIFIER = { classifier: { kind: 'phrases', timeout_ms: 20_000 } };
 
 let app: AcceptanceServer;
 let llm: ChatServer;
@@ -141,7 +141,7 @@ describe('the greeting classifier on calls out (embedded backend, baresip callee
   it('kind llm: a screening verdict from the LLM makes machine (call-screening), asked with llm_model', async () => {
     llmReplies.push({ content: '{"verdict": "screening"}' });
     const { amd, events } = await callCallee('short-en-us', {
-      classifier: { kind: 'llm', llm_model: 'amd-small', timeout_ms: 8000 },
+      classifier: { kind: 'llm', llm_model: 'amd-small', timeout_ms: 20_000 },
     });
     expect(amd.map((d) => [d.outcome, d.reason])).toEqual([
       ['machine', 'call-screening'],
@@ -165,7 +165,7 @@ describe('the greeting classifier on calls out (embedded backend, baresip callee
   it('kind llm: an error body leaves the person decision, with an amd-classifier event saying why', async () => {
     llmReplies.push({ error: { status: 503, message: 'The engine is currently overloaded.' } });
     const { amd, events } = await callCallee('short-en-us', {
-      classifier: { kind: 'llm', timeout_ms: 8000 },
+      classifier: { kind: 'llm', timeout_ms: 20_000 },
     });
     expect(amd.map((d) => d.outcome)).toEqual(['human']);
     const c = (amd[0]!.evidence as Evidence).classifier!;
