@@ -13,6 +13,10 @@
  *   BENCH_AMD_VAD_MODE (3)        WebRTC VAD aggressiveness 0-3 (speech.turn.vad_mode's default)
  *   BENCH_AMD_SEED (15)           corpus seed (voices, speeds, beeps, levels, noise)
  *   BENCH_VERBOSE=1               one line per call
+ *   BENCH_AMD_CLASSIFIER=0        skip the greeting classifier's run (default: after the others, on
+ *                                 the set plus 14 short messages, per voice activity source: without
+ *                                 and with the phrases classifier on pocketsphinx; BENCH_AMD_PYTHON,
+ *                                 BENCH_AMD_MODEL_DIR)
  *
  * Prints, per voice activity source: accuracy per class (a machine counts when its first decision is
  * machine or machine-ready), the confusion matrix, decision time p50/p95 per class, and for machines the
@@ -26,7 +30,17 @@ import { parseAmdSettings } from '../src/calls/amd/amd-settings.js';
 import { AnsweringMachineDetector } from '../src/calls/amd/answering-machine-detector.js';
 import type { AmdOutcome } from '../src/calls/amd/amd-decision.js';
 import { VoiceActivityPool } from '../src/speech/vad/voice-activity.js';
-import { amdCorpus, runDetector, type AmdClass, type AmdSample } from '../test/helpers/amd-corpus.js';
+import {
+  amdClassifierExtras,
+  amdCorpus,
+  runDetector,
+  SCREENING_PROMPT,
+  SHORT_GREETING,
+  type AmdClass,
+  type AmdRun,
+  type AmdSample,
+} from '../test/helpers/amd-corpus.js';
+import { classifiedRuns } from '../test/helpers/amd-classified-run.js';
 import { tempDir } from '../test/helpers/temp.js';
 import { parallelOption, runCallsBench } from './amd-calls.js';
 
@@ -72,8 +86,13 @@ async function webrtcFlags(corpus: AmdSample[], mode: number): Promise<Uint8Arra
   }
 }
 
-function report(label: string, corpus: AmdSample[], flags: Uint8Array[] | null): number {
+/** The detector alone on every sample, with the voice flags when given. */
+function detectorRuns(corpus: AmdSample[], flags: Uint8Array[] | null): AmdRun[] {
   const settings = parseAmdSettings({});
+  return corpus.map((sample, i) => runDetector(sample, new AnsweringMachineDetector(settings), flags?.[i]));
+}
+
+function report(label: string, corpus: AmdSample[], runs: (AmdRun & { transcript?: string })[]): number {
   const confusion = new Map<AmdClass, Map<AmdOutcome | 'none', number>>();
   const times = new Map<AmdClass, number[]>();
   const afterBeep: number[] = [];
@@ -85,7 +104,7 @@ function report(label: string, corpus: AmdSample[], flags: Uint8Array[] | null):
   let correct = 0;
   let usTotal = 0;
   for (const [i, sample] of corpus.entries()) {
-    const run = runDetector(sample, new AnsweringMachineDetector(settings), flags?.[i]);
+    const run = runs[i]!;
     usTotal += run.usPerFrame;
     const outcome = run.first?.outcome ?? 'none';
     const row = confusion.get(sample.expected) ?? new Map<AmdOutcome | 'none', number>();
@@ -132,6 +151,7 @@ function report(label: string, corpus: AmdSample[], flags: Uint8Array[] | null):
         `  ${ok ? 'ok  ' : 'MISS'} ${sample.name.padEnd(28)} ${outcome.padEnd(13)} ${ev} ${readyNote}`,
       );
       if (!ok || verbose) console.log(`       ${sample.description}`);
+      if (run.transcript !== undefined) console.log(`       heard ${JSON.stringify(run.transcript)}`);
     }
   }
   console.log(
@@ -163,8 +183,68 @@ function report(label: string, corpus: AmdSample[], flags: Uint8Array[] | null):
     `  machine-ready without a beep: after the greeting's end p50 ${fmt(percentile(afterGreeting, 50))} ms, p95 ${fmt(percentile(afterGreeting, 95))} ms (n ${afterGreeting.length})`,
   );
   console.log(`  ready too early: ${readyEarly}, never ready: ${readyMissing}`);
-  console.log(`  detector cost: ${(usTotal / corpus.length).toFixed(1)} µs per 20 ms frame (mean)`);
+  if (usTotal > 0)
+    console.log(`  detector cost: ${(usTotal / corpus.length).toFixed(1)} µs per 20 ms frame (mean)`);
   return correct / corpus.length;
+}
+
+/** The short recorded messages the speech rules take for a person, and how many of each came out right. */
+const GROUPS: [string, RegExp][] = [
+  [`"${SHORT_GREETING}"`, /^short-/],
+  [`"${SCREENING_PROMPT}"`, /^screening-/],
+  ['"The person you are calling is not available."', /^carrier-.*-c0$/],
+  ['"Hey, it\'s Chris. Leave a message." (no beep)', /^machine-.*-g5$/],
+];
+
+function groupLine(all: AmdSample[], runs: AmdRun[]): string {
+  return GROUPS.map(([label, re]) => {
+    const idx = all.flatMap((s, i) => (re.test(s.name) ? [i] : []));
+    const ok = idx.filter((i) => ['machine', 'machine-ready'].includes(runs[i]!.first?.outcome ?? '')).length;
+    return `${label} ${ok}/${idx.length}`;
+  }).join(', ');
+}
+
+/**
+ * The greeting classifier: the full set plus its extra calls (short beep-less greetings, a screening
+ * assistant), per voice activity source, once without and once with the phrases classifier on
+ * pocketsphinx.
+ */
+async function classifierReport(
+  corpus: AmdSample[],
+  dir: string,
+  seed: number,
+  mode: number,
+  sources: string[],
+): Promise<void> {
+  const all = [...corpus, ...amdClassifierExtras(dir, seed)];
+  console.log(
+    `\nGreeting classifier: the ${corpus.length} calls and ${all.length - corpus.length} more (short beep-less greetings "${SHORT_GREETING}", a screening assistant "${SCREENING_PROMPT}"); load ${os.loadavg()[0]?.toFixed(2)}`,
+  );
+  for (const source of sources) {
+    const flags = source === 'webrtc' ? await webrtcFlags(all, mode) : null;
+    const label = source === 'webrtc' ? `WebRTC VAD mode ${mode}` : 'energy voice activity';
+    const plain = detectorRuns(all, flags);
+    report(`${label}, no classifier`, all, plain);
+    console.log(`  short messages: ${groupLine(all, plain)}`);
+    const t0 = Date.now();
+    const runs = await classifiedRuns(all, parseAmdSettings({}), flags ?? undefined);
+    report(`${label} + phrases classifier (pocketsphinx)`, all, runs);
+    console.log(`  short messages: ${groupLine(all, runs)}`);
+    const waits = runs.flatMap((r) => (r.waitMs === undefined ? [] : [r.waitMs]));
+    const byClass = (c: AmdClass): string => {
+      const w = runs.flatMap((r, i) => (r.waitMs !== undefined && all[i]!.expected === c ? [r.waitMs] : []));
+      return `${c} p50 ${fmt(percentile(w, 50))} p95 ${fmt(percentile(w, 95))} (n ${w.length})`;
+    };
+    console.log(
+      `  held human decisions waited for the transcript (wall ms): p50 ${fmt(percentile(waits, 50))}, p95 ${fmt(percentile(waits, 95))}, max ${fmt(Math.max(...waits))} (n ${waits.length}); ${byClass('human')}; ${byClass('machine')}`,
+    );
+    const verdicts = new Map<string, number>();
+    for (const r of runs)
+      if (r.waitMs !== undefined) verdicts.set(String(r.verdict), (verdicts.get(String(r.verdict)) ?? 0) + 1);
+    console.log(
+      `  verdicts: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}; run took ${Date.now() - t0} ms`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -182,11 +262,13 @@ async function main(): Promise<void> {
       `AMD offline bench: ${corpus.length} calls (${counts}), seed ${seed}, made in ${Date.now() - t0} ms; load ${os.loadavg()[0]?.toFixed(2)}`,
     );
     for (const source of sources) {
-      if (source === 'energy') report('energy voice activity (built in)', corpus, null);
+      if (source === 'energy') report('energy voice activity (built in)', corpus, detectorRuns(corpus, null));
       else if (source === 'webrtc')
-        report(`WebRTC VAD mode ${mode}`, corpus, await webrtcFlags(corpus, mode));
+        report(`WebRTC VAD mode ${mode}`, corpus, detectorRuns(corpus, await webrtcFlags(corpus, mode)));
       else throw new Error(`BENCH_AMD_VAD: got ${JSON.stringify(source)}, expected energy and/or webrtc`);
     }
+    if (process.env.BENCH_AMD_CLASSIFIER !== '0')
+      await classifierReport(corpus, tmp.dir, seed, mode, sources);
     if (args.calls) await runCallsBench(corpus, tmp.dir, parallel, verbose);
   } finally {
     tmp.cleanup();

@@ -418,6 +418,7 @@ export class CallManager implements CallFlowSink {
         ...(this.deps.speech ? { speech: this.deps.speech } : {}),
         ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
         ...(this.deps.recording ? { recording: this.deps.recording } : {}),
+        ...(this.deps.llm ? { llm: this.deps.llm } : {}),
         onEnded: (s) => {
           this.sessions.delete(s.id);
           this.endTrace(s.id);

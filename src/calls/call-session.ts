@@ -32,6 +32,10 @@ import type { RecordingServices } from './recording/recording-services.js';
 import type { CallRecordingResult } from '../telephony/port.js';
 import type { CallAmdPlan } from './amd/amd-call-settings.js';
 import { detectAnswer } from './amd/amd-call-flow.js';
+import type { AmdClassifierPlan } from './amd/amd-classifier-settings.js';
+import type { GreetingClassifierDeps } from './amd/greeting-classifier.js';
+import { OpenAiChatClient } from '../integrations/llm/chat-client.js';
+import type { LlmSettings } from '../config/schema.js';
 
 /** What became of a line the agent spoke: all of it, and what the caller heard. */
 export type SpokenLine = Omit<Extract<AgentEvent, { type: 'spoken' }>, 'type'>;
@@ -78,6 +82,8 @@ export interface CallSessionDeps {
   onEnded?: (session: CallSession) => void;
   /** Metrics: each turn's latency breakdown. */
   hooks?: CallHooks;
+  /** The server's `llm` settings (the greeting classifier of kind llm). */
+  llm?: LlmSettings;
 }
 
 /** What the agent is saying now, so caller speech can stop it (barge-in). */
@@ -240,6 +246,7 @@ export class CallSession implements CallHandle {
         templates: this.deps.engine.templates,
         ...(this.deps.hooks ? { hooks: this.deps.hooks } : {}),
         ...(vad ? { vad } : {}),
+        ...(amd.classifier ? { classifier: this.greetingClassifierDeps(amd.classifier) } : {}),
       });
       if (!agentStarts) return;
     } else if (this.init.direction === 'outbound' && greetingDelayMs) {
@@ -251,6 +258,26 @@ export class CallSession implements CallHandle {
     this.speakAll((await this.actions.runStage('during')).say);
     await this.startListening(leg);
     this.driver.start();
+  }
+
+  /** The recogniser (and LLM) the greeting classifier uses, or why there is none. */
+  private greetingClassifierDeps(plan: AmdClassifierPlan): GreetingClassifierDeps | { unavailable: string } {
+    const services = this.deps.speech;
+    if (!services || !this.speech) return { unavailable: 'no speech services (speech section)' };
+    const name = plan.recognizer === 'agent' ? this.speech.recognizer : 'pocketsphinx';
+    let recognizer;
+    try {
+      recognizer = services.recognizer(name);
+    } catch (err) {
+      return { unavailable: (err as Error).message };
+    }
+    if (!recognizer) return { unavailable: `the agent's recogniser is ${name}` };
+    const llm = this.deps.llm;
+    const client =
+      plan.kind === 'llm' && llm?.base_url
+        ? new OpenAiChatClient({ ...llm, model: plan.llmModel || llm.model })
+        : undefined;
+    return { recognizer, language: this.speech.language, ...(client ? { llm: client } : {}) };
   }
 
   // ---- whole-call recording -------------------------------------------------------------------

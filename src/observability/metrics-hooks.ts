@@ -42,6 +42,8 @@ export interface CallHooks {
   turn(providers: TurnProviders, report: TurnReport): void;
   /** Answering-machine detection decided (`amd` call event): the outcome and when, in ms after the answer. */
   amd(outcome: string, decisionMs: number): void;
+  /** The greeting classifier answered on a held `human`: its kind and verdict (`error` when it failed). */
+  amdClassifier?(kind: string, verdict: string): void;
 }
 
 /** A finished action run (`action_runs` row completed). */

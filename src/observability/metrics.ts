@@ -67,6 +67,7 @@ export class CallwrightMetrics {
   private readonly turnSeconds: Histogram<'agent_kind'>;
   private readonly amdDecisions: Counter<'outcome'>;
   private readonly amdDecisionSeconds: Histogram<'outcome'>;
+  private readonly amdClassifierVerdicts: Counter<'kind' | 'verdict'>;
 
   /** What the call layer reports; each callback is one increment or observation. */
   readonly callHooks: CallHooks;
@@ -203,6 +204,12 @@ export class CallwrightMetrics {
       buckets: AMD_BUCKETS_S,
       registers,
     });
+    this.amdClassifierVerdicts = new Counter({
+      name: 'callwright_amd_classifier_verdicts_total',
+      help: "The greeting classifier's verdicts on held person decisions, by kind (phrases, llm) and verdict (human, machine, screening, error: the person decision stood)",
+      labelNames: ['kind', 'verdict'],
+      registers,
+    });
 
     this.gauge(
       'callwright_rtp_frame_lateness_seconds',
@@ -288,6 +295,7 @@ export class CallwrightMetrics {
         this.amdDecisions.inc({ outcome });
         this.amdDecisionSeconds.observe({ outcome }, decisionMs / 1000);
       },
+      amdClassifier: (kind, verdict) => this.amdClassifierVerdicts.inc({ kind, verdict }),
     };
   }
 

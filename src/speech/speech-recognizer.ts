@@ -39,6 +39,11 @@ export interface RecognitionResult {
 export interface RecognitionHints {
   phrases: readonly string[];
   answers?: readonly string[];
+  /**
+   * The phrases may well be absent (a greeting classifier spotting "leave a message"): recognisers with
+   * a grammar mode must not force the speech into one of them.
+   */
+  spot?: boolean;
 }
 
 export interface RecognitionOptions {
@@ -47,6 +52,10 @@ export interface RecognitionOptions {
   /** Sample rate of the PCM frames written (8000 for G.711 calls). */
   sampleRate: number;
   hints?: RecognitionHints;
+  /**
+   * Aborted when nobody waits for the results any more. Given one, a recogniser decodes the last
+   * utterance after `end()` even when it has to queue for it; only the abort drops it.
+   */
   signal?: AbortSignal;
 }
 

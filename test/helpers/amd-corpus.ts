@@ -187,6 +187,34 @@ export function amdCorpus(dir: string, seed = 15): AmdSample[] {
   return specs.map(({ name, spec }) => maker.make(name, spec));
 }
 
+/** Short greetings the speech rules alone take for a person: the greeting classifier's test set. */
+export const SHORT_GREETING = "Hi, you've reached Sam.";
+export const SCREENING_PROMPT = 'Please state your name.';
+
+/**
+ * The greeting classifier's extra calls (bench and tests), beside the full set: in every voice, the
+ * short beep-less greeting "Hi, you've reached Sam." and a call-screening assistant's "Please state
+ * your name.", both followed by silence: 14 machines the speech rules alone decide `human`. A
+ * generator of its own (seed + 1000), so the full set stays as it was.
+ */
+export function amdClassifierExtras(dir: string, seed = 15): AmdSample[] {
+  const rnd = seededRandom(seed + 1000);
+  const specs: { name: string; spec: AmdSampleSpec }[] = [];
+  for (const voice of VOICES) {
+    const speed = SPEEDS[Math.floor(rnd() * SPEEDS.length)]!;
+    specs.push({
+      name: `short-${voice}`,
+      spec: { kind: 'machine', text: SHORT_GREETING, voice, speed, beepHz: null, beepMs: 0 },
+    });
+    specs.push({
+      name: `screening-${voice}`,
+      spec: { kind: 'machine', text: SCREENING_PROMPT, voice, speed, beepHz: null, beepMs: 0 },
+    });
+  }
+  const maker = new SampleMaker(dir, rnd, 'extra');
+  return specs.map(({ name, spec }) => maker.make(name, spec));
+}
+
 /** The unit tests' fixed subset (SUBSET_SPECS). */
 export function amdCorpusSubset(dir: string, seed = 15): AmdSample[] {
   const maker = new SampleMaker(dir, seededRandom(seed));
@@ -204,6 +232,8 @@ class SampleMaker {
   constructor(
     private readonly dir: string,
     private readonly rnd: () => number,
+    /** File name prefix: two makers may share a folder. */
+    private readonly prefix = 'amd',
   ) {}
 
   make(name: string, spec: AmdSampleSpec): AmdSample {
@@ -298,8 +328,8 @@ class SampleMaker {
     const cached = this.spoken.get(key);
     if (cached) return cached;
     const n = this.count++;
-    const raw = path.join(this.dir, `amd-${n}-22k.wav`);
-    const wav = path.join(this.dir, `amd-${n}-8k.wav`);
+    const raw = path.join(this.dir, `${this.prefix}-${n}-22k.wav`);
+    const wav = path.join(this.dir, `${this.prefix}-${n}-8k.wav`);
     execFileSync('espeak-ng', ['-v', voice, '-s', String(speed), '-w', raw, text]);
     // The telephone band. -R: the same dither on every run (the corpus must not change between runs);
     // -G lowers the gain where the filters would clip, -V1 keeps sox quiet about it.

@@ -9,6 +9,7 @@ import type { CallRecorder } from '../call-recorder.js';
 import type { CallAmdPlan } from './amd-call-settings.js';
 import type { AmdDecision, AmdOutcome } from './amd-decision.js';
 import { AnswerDetection, type AnswerDetectionVad } from './answer-detection.js';
+import { GreetingClassifier, type GreetingClassifierDeps } from './greeting-classifier.js';
 
 /** What the detection flow needs of the call session. */
 export interface AmdCallHost {
@@ -29,6 +30,8 @@ export interface AmdCallFlowDeps {
   templates: TemplateRenderer;
   hooks?: CallHooks;
   vad?: AnswerDetectionVad;
+  /** What the greeting classifier needs (the plan's `classifier` says whether it runs); else a reason. */
+  classifier?: GreetingClassifierDeps | { unavailable: string };
 }
 
 /**
@@ -56,6 +59,7 @@ export async function detectAnswer(
     },
     host.log,
     deps.vad,
+    greetingClassifier(host, plan, deps),
   );
   const stop = (): void => detection.stop();
   host.controller.signal.addEventListener('abort', stop, { once: true });
@@ -94,12 +98,41 @@ async function decided(
   analysedMs: number,
 ): Promise<void> {
   const { outcome, reason, evidence } = decision;
-  host.log.info({ outcome, reason, decisionMs: evidence.decisionMs }, 'answering-machine detection');
+  const c = evidence.classifier;
+  // The transcript is the callee's words (PII): the event and the call record hold it, logs do not.
+  const classifier = c && { kind: c.kind, verdict: c.verdict, phrase: c.phrase, waitedMs: c.waitedMs };
+  host.log.info(
+    { outcome, reason, decisionMs: evidence.decisionMs, ...(classifier ? { classifier } : {}) },
+    'answering-machine detection',
+  );
+  // The decision that ended the hold (a later machine-ready carries the same evidence).
+  const endedHold = c && (outcome === 'human' || reason === 'transcript' || reason === 'call-screening');
+  if (c && endedHold) deps.hooks?.amdClassifier?.(c.kind, c.verdict ?? 'error');
+  if (c?.error && outcome === 'human') {
+    // Quoted text in the error may be the callee's words (an LLM reply that echoed the transcript).
+    const error = c.error.replace(/"(?:[^"\\]|\\.)*"/g, '"…"');
+    host.log.warn({ kind: c.kind, error }, 'the greeting classifier failed; the person decision stands');
+    host.recorder.event('amd-classifier', { kind: c.kind, error: c.error });
+  }
   host.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });
   host.recorder.update({ amd: { outcome, reason, evidence } });
   deps.hooks?.amd(outcome, evidence.decisionMs);
   host.actions.amdOutcome = outcome;
   await host.engineEvent({ type: 'amd', outcome, reason });
+}
+
+function greetingClassifier(
+  host: AmdCallHost,
+  plan: CallAmdPlan,
+  deps: AmdCallFlowDeps,
+): GreetingClassifier | undefined {
+  if (!plan.classifier) return undefined;
+  if (deps.classifier && 'recognizer' in deps.classifier)
+    return new GreetingClassifier(plan.classifier, deps.classifier);
+  const why = deps.classifier?.unavailable ?? 'no speech services';
+  host.log.warn({ error: why }, 'the greeting classifier cannot run; detection goes on without it');
+  host.recorder.event('amd-classifier', { kind: plan.classifier.kind, error: why });
+  return undefined;
 }
 
 /** What a final decision does: true = the agent starts; otherwise the call is hung up here. */

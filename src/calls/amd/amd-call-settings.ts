@@ -1,6 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CallwrightError, type FieldIssue } from '../../errors.js';
 import { AMD_CONFIG_DEFAULTS, AmdConfig, parseAmdSettings, type AmdSettings } from './amd-settings.js';
+import {
+  AmdClassifierConfig,
+  AmdClassifierOverrides,
+  planClassifier,
+  type AmdClassifierPlan,
+} from './amd-classifier-settings.js';
 
 /** What a call does after an outcome that is neither a person nor a machine: hang up, or let the agent talk. */
 export type AmdFollowUp = 'hangup' | 'agent';
@@ -20,6 +26,7 @@ const callFields = {
   on_silence: FollowUp('hangup', 'After silence: hang up (disposition silence) or start the agent'),
   on_uncertain: FollowUp('agent', 'After uncertain: start the agent as for a person, or hang up'),
 };
+const classifierOverride = { classifier: Type.Optional(AmdClassifierOverrides) };
 
 const detectorOverrides = Type.Partial(AmdConfig).properties;
 const callOverrides = Type.Partial(Type.Object(callFields)).properties;
@@ -39,6 +46,8 @@ export const AmdServerConfig = Type.Object(
         "Calls out without detection: the agent's first words wait this long after the answer (0 = at once)",
     }),
     ...callFields,
+    // Optional: a config without it (older files, tests) has the classifier off.
+    classifier: Type.Optional(AmdClassifierConfig),
     ...AmdConfig.properties,
   },
   { additionalProperties: false },
@@ -60,6 +69,7 @@ export const AgentAmd = Type.Object(
       }),
     ),
     ...callOverrides,
+    ...classifierOverride,
     ...detectorOverrides,
   },
   { additionalProperties: false },
@@ -68,7 +78,7 @@ export type AgentAmdSettings = Static<typeof AgentAmd>;
 
 /** A call's `amd` (POST /calls): true / false, or overrides (detection on). */
 export const CallAmdOverrides = Type.Object(
-  { ...callOverrides, ...detectorOverrides },
+  { ...callOverrides, ...classifierOverride, ...detectorOverrides },
   { additionalProperties: false },
 );
 // Overrides first: a bad field is the first issue reported (`amd.on_fax: …`), not "expected boolean".
@@ -86,6 +96,8 @@ export interface CallAmdPlan {
   onUncertain: AmdFollowUp;
   /** The voicemail drop template (the agent's), said after the beep. */
   voicemailDrop?: string;
+  /** The greeting's words as a second opinion on `human` (docs/amd.md "The greeting classifier"). */
+  classifier?: AmdClassifierPlan;
 }
 
 const DETECTOR_KEYS = new Set(Object.keys(AmdConfig.properties));
@@ -109,6 +121,12 @@ export function planCallAmd(
     ...(typeof call === 'object' ? call : {}),
   };
   const detector = parseAmdSettings(pick(merged, DETECTOR_KEYS));
+  // Field by field: an agent's `classifier: {kind: phrases}` keeps the server's phrases and timeout.
+  const classifier = planClassifier(
+    server.classifier,
+    agent?.classifier,
+    typeof call === 'object' ? call.classifier : undefined,
+  );
   return {
     detector,
     timeoutMs: merged.timeout_ms as number,
@@ -116,6 +134,7 @@ export function planCallAmd(
     onSilence: merged.on_silence as AmdFollowUp,
     onUncertain: merged.on_uncertain as AmdFollowUp,
     ...(agent?.voicemail_drop ? { voicemailDrop: agent.voicemail_drop } : {}),
+    ...(classifier ? { classifier } : {}),
   };
 }
 

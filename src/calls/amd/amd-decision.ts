@@ -22,7 +22,11 @@ export type AmdReason =
   | 'cng-tone'
   | 'ced-tone'
   | 'initial-silence'
-  | 'total-time';
+  | 'total-time'
+  /** The greeting classifier heard a machine phrase (or the LLM said machine) after a `human` rule. */
+  | 'transcript'
+  /** The greeting classifier heard a call-screening assistant: not a person, so `machine`. */
+  | 'call-screening';
 
 /** A beep: a narrow, steady tone in the beep band. */
 export interface AmdBeep {
@@ -49,6 +53,22 @@ export interface AmdEvidence {
   faxTone: 'cng' | 'ced' | null;
   /** When the decision was made. */
   decisionMs: number;
+  /** With the greeting classifier on, after a `human` rule: what it made of the greeting. */
+  classifier?: AmdClassifierEvidence;
+}
+
+/** The greeting classifier's part of the evidence. */
+export interface AmdClassifierEvidence {
+  kind: 'phrases' | 'llm';
+  /** What the recogniser heard from the answer to the `human` rule (PII: never logged). */
+  transcript: string;
+  /** The verdict, or null when it failed (then `error` says why and the heuristic decision stands). */
+  verdict: 'human' | 'machine' | 'screening' | null;
+  phrase?: string;
+  model?: string;
+  error?: string;
+  /** How long the `human` decision waited for it (ms of audio). */
+  waitedMs: number;
 }
 
 export interface AmdDecision {

@@ -4,6 +4,7 @@ import type { AudioTap, CallLeg } from '../../telephony/port.js';
 import type { AmdDecision } from './amd-decision.js';
 import type { CallAmdPlan } from './amd-call-settings.js';
 import { AMD_FRAME_SAMPLES, AnsweringMachineDetector } from './answering-machine-detector.js';
+import type { GreetingClassifier } from './greeting-classifier.js';
 
 const AMD_SAMPLE_RATE = 8000;
 /** Audio may arrive a little late (jitter, a slow tap start): the first decision's timer allows for it. */
@@ -26,7 +27,9 @@ export interface AnswerDetectionVad {
  * (they come back from the VAD worker in 40 ms batches, so frames wait in a short queue for theirs;
  * without the VAD, the detector's energy voice activity decides), and reports each decision: the first,
  * then `machine-ready` after `machine`. Hard timeouts end it when audio stops coming: the first decision
- * by `total_analysis_ms` (+1 s), every decision by `timeout_ms`.
+ * by `total_analysis_ms` (+1 s), every decision by `timeout_ms`. With a greeting classifier, the
+ * callee's audio also goes to its recogniser, and a `human` decision is held until the classifier has
+ * confirmed it or turned it into `machine` (the detector keeps listening meanwhile).
  */
 export class AnswerDetection {
   private readonly detector: AnsweringMachineDetector;
@@ -39,6 +42,8 @@ export class AnswerDetection {
   private readonly partial = new Int16Array(AMD_FRAME_SAMPLES);
   private partialLength = 0;
   private stopped = false;
+  /** The classifier has been asked (once per call: the first `human` only). */
+  private classifying = false;
   private resolveDone!: () => void;
   /** Resolves once the detector is done (its last decision reported) or detection was stopped. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
@@ -49,6 +54,7 @@ export class AnswerDetection {
     private readonly onDecision: (decision: AmdDecision) => void,
     private readonly log: Logger,
     private readonly vadSource?: AnswerDetectionVad,
+    private readonly classifier?: GreetingClassifier,
   ) {
     this.detector = new AnsweringMachineDetector(plan.detector);
   }
@@ -65,6 +71,7 @@ export class AnswerDetection {
 
   async start(): Promise<void> {
     this.vad = this.openVad();
+    this.classifier?.start();
     this.timers.push(
       setTimeout(() => {
         if (!this.detector.decision) this.expire();
@@ -93,6 +100,7 @@ export class AnswerDetection {
     for (const t of this.timers) clearTimeout(t);
     this.tap?.stop();
     this.vad?.close();
+    this.classifier?.stop();
     this.waiting.length = 0;
     this.resolveDone();
   }
@@ -134,6 +142,7 @@ export class AnswerDetection {
   }
 
   private onFrame(frame: Int16Array): void {
+    this.classifier?.write(frame);
     if (!this.vad) return this.feed(frame);
     this.waiting.push(frame);
     this.vad.write(frame);
@@ -159,7 +168,28 @@ export class AnswerDetection {
   }
 
   private report(decision: AmdDecision): void {
+    if (decision.outcome === 'human' && this.classifier && !this.classifying) {
+      this.classifying = true;
+      this.detector.hold();
+      void this.classify(this.classifier, decision.evidence.decisionMs);
+      return;
+    }
     if (this.detector.done) this.stop();
     this.onDecision(decision);
+  }
+
+  /** The held `human`: confirmed, or overruled into `machine` (a screening assistant is one too). */
+  private async classify(classifier: GreetingClassifier, atMs: number): Promise<void> {
+    const result = await classifier.classify(atMs);
+    // Stopped (the call ended) or released by the hard timeout meanwhile: nothing more to say.
+    if (this.stopped || !this.detector.held) return;
+    const evidence = { ...result, waitedMs: this.detector.elapsedMs - atMs };
+    if (result.verdict === 'machine' || result.verdict === 'screening') {
+      this.report(
+        this.detector.overrule(result.verdict === 'machine' ? 'transcript' : 'call-screening', evidence),
+      );
+    } else {
+      this.report(this.detector.release(evidence));
+    }
   }
 }

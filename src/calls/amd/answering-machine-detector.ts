@@ -1,4 +1,4 @@
-import type { AmdBeep, AmdDecision, AmdOutcome, AmdReason } from './amd-decision.js';
+import type { AmdBeep, AmdClassifierEvidence, AmdDecision, AmdOutcome, AmdReason } from './amd-decision.js';
 import { DEFAULT_AMD_SETTINGS, type AmdSettings } from './amd-settings.js';
 import { EnergyVoiceActivity } from './energy-voice-activity.js';
 import { frameEnergy, levelDbfs } from './goertzel.js';
@@ -43,9 +43,12 @@ const SIT_MAX_MS = 450;
  *     ├──SIT tones──► awaiting-ready (machine)
  *     ├──initial silence / fax tone / beep / total time──► decided
  * awaiting-ready ──beep / greeting-end silence / max wait──► decided (machine-ready)
+ * decided (human) ──hold()──► held ──release()──► decided (human)
+ *                               └──overrule()──► awaiting-ready (machine; machine-ready at once if
+ *                                                the beep or the greeting's end came while held)
  * ```
  */
-type Phase = 'listening' | 'greeting' | 'awaiting-ready' | 'decided';
+type Phase = 'listening' | 'greeting' | 'awaiting-ready' | 'held' | 'decided';
 
 /**
  * Streaming answering-machine detection on the callee's audio from the moment of the answer.
@@ -81,6 +84,9 @@ export class AnsweringMachineDetector {
   private pendingTones: ToneRun[] = [];
   private first: AmdDecision | null = null;
   private last: AmdDecision | null = null;
+  /** What would have made machine-ready while held (the beep, the greeting's end). */
+  private readyWhileHeld: AmdReason | null = null;
+  private classifier: AmdClassifierEvidence | undefined;
 
   constructor(settings: AmdSettings = DEFAULT_AMD_SETTINGS) {
     this.s = settings;
@@ -120,8 +126,52 @@ export class AnsweringMachineDetector {
    */
   expire(): AmdDecision | null {
     if (this.phase === 'decided') return null;
-    if (this.phase === 'awaiting-ready') return this.decide('machine-ready', 'max-wait');
+    if (this.phase === 'held') return this.release();
+    if (this.phase === 'awaiting-ready')
+      return this.decide('machine-ready', this.readyWhileHeld ?? 'max-wait');
     return this.decide('uncertain', 'total-time');
+  }
+
+  /** Held: a `human` decision waits for the greeting classifier (`release` or `overrule`). */
+  get held(): boolean {
+    return this.phase === 'held';
+  }
+
+  /**
+   * Right after a `human` decision: keep listening, deciding nothing, while the greeting classifier
+   * works, as if the answer were a machine (the beep and the greeting's end are noted). Time goes on,
+   * so the decision that ends the hold has the wait in its `decisionMs`.
+   */
+  hold(): void {
+    if (this.phase !== 'decided' || this.last?.outcome !== 'human') {
+      throw new Error('answering-machine detector: hold() follows a human decision only');
+    }
+    this.phase = 'held';
+    this.machineAt = this.t;
+  }
+
+  /** The hold ends in a person after all (the classifier agreed, failed or ran out of time). */
+  release(classifier?: AmdClassifierEvidence): AmdDecision {
+    this.assertHeld();
+    this.classifier = classifier;
+    this.readyWhileHeld = null;
+    const d = this.makeDecision('human', this.last?.reason ?? 'after-greeting-silence');
+    this.phase = 'decided';
+    return d;
+  }
+
+  /**
+   * The hold ends in a machine (`transcript`, `call-screening`): `machine` now, then `machine-ready`
+   * as after any machine decision; on the next frame if the beep or the greeting's end came while held.
+   */
+  overrule(reason: AmdReason, classifier: AmdClassifierEvidence): AmdDecision {
+    this.assertHeld();
+    this.classifier = classifier;
+    return this.decideMachine(reason);
+  }
+
+  private assertHeld(): void {
+    if (this.phase !== 'held') throw new Error('answering-machine detector: not held');
   }
 
   /**
@@ -131,6 +181,8 @@ export class AnsweringMachineDetector {
    */
   push(frame: Int16Array, voiced?: boolean): AmdDecision | null {
     if (this.phase === 'decided') return null;
+    if (this.phase === 'awaiting-ready' && this.readyWhileHeld)
+      return this.decide('machine-ready', this.readyWhileHeld);
     if (frame.length !== AMD_FRAME_SAMPLES) {
       // Time is frames seen: a frame of another length (another rate or ptime) would skew every rule.
       throw new RangeError(
@@ -252,7 +304,7 @@ export class AnsweringMachineDetector {
     if (this.phase === 'greeting' && this.silenceRun >= s.afterGreetingSilenceMs) {
       return this.decide('human', 'after-greeting-silence');
     }
-    if (this.phase === 'awaiting-ready' && this.silenceRun >= s.greetingEndSilenceMs) {
+    if (this.awaitingReady && this.silenceRun >= s.greetingEndSilenceMs) {
       return this.decide('machine-ready', 'greeting-ended');
     }
     return null;
@@ -266,12 +318,17 @@ export class AnsweringMachineDetector {
     if (this.phase === 'listening' && this.t >= s.initialSilenceMs && !toneInHand) {
       return this.decide('silence', 'initial-silence');
     }
-    if (this.phase === 'awaiting-ready') {
+    if (this.awaitingReady) {
       if (this.t - this.machineAt >= s.machineReadyMaxWaitMs) return this.decide('machine-ready', 'max-wait');
       return null;
     }
     if (this.t >= s.totalAnalysisMs) return this.decide('uncertain', 'total-time');
     return null;
+  }
+
+  /** After a machine decision, or held (a machine until the classifier says otherwise). */
+  private get awaitingReady(): boolean {
+    return this.phase === 'awaiting-ready' || this.phase === 'held';
   }
 
   private decideMachine(reason: AmdReason): AmdDecision {
@@ -281,7 +338,13 @@ export class AnsweringMachineDetector {
     return d;
   }
 
-  private decide(outcome: AmdOutcome, reason: AmdReason): AmdDecision {
+  private decide(outcome: AmdOutcome, reason: AmdReason): AmdDecision | null {
+    if (this.phase === 'held') {
+      // Held, nothing is decided: what would make a machine ready is kept for an overrule.
+      if (outcome === 'machine-ready') this.readyWhileHeld ??= reason;
+      return null;
+    }
+    this.readyWhileHeld = null;
     const d = this.makeDecision(outcome, reason);
     this.phase = 'decided';
     return d;
@@ -301,6 +364,7 @@ export class AnsweringMachineDetector {
         beep: this.beep,
         faxTone: this.faxTone,
         decisionMs: this.t,
+        ...(this.classifier ? { classifier: this.classifier } : {}),
       },
     };
     this.first ??= d;

@@ -145,7 +145,7 @@ class DecoderProcess {
     }
     if (this.current?.id !== id) return;
     this.child?.stdin.write(
-      `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [] })}\n`,
+      `${JSON.stringify({ id, pcm, phrases: job.hints.phrases, answers: job.hints.answers ?? [], spot: job.hints.spot ?? false })}\n`,
     );
   }
 
@@ -344,6 +344,8 @@ class PocketsphinxStream implements RecognitionStream {
   /** Decodes in flight, chained so results keep the utterances' order. */
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
+  /** Nobody waits for this stream's results any more: queued utterances are dropped. */
+  private readonly abandoned: () => boolean;
 
   constructor(
     private readonly recognizer: PocketsphinxRecognizer,
@@ -351,7 +353,12 @@ class PocketsphinxStream implements RecognitionStream {
   ) {
     this.buffer = new UtteranceBuffer(options.sampleRate);
     this.hints = options.hints ?? { phrases: [] };
-    options.signal?.addEventListener('abort', () => this.end(), { once: true });
+    const signal = options.signal;
+    signal?.addEventListener('abort', () => this.end(), { once: true });
+    // A stream with a signal is given up when it aborts: after end() its last utterance is still
+    // decoded, however busy the decoders (the greeting classifier ends the utterance and the stream
+    // at once, then waits for the transcript). Without one, end() means nobody is waiting.
+    this.abandoned = signal ? () => signal.aborted : () => this.ended;
   }
 
   get results(): AsyncIterable<RecognitionResult> {
@@ -370,7 +377,7 @@ class PocketsphinxStream implements RecognitionStream {
     const utterance = this.buffer.take(atMs);
     if (!utterance) return;
     const hints = this.hints;
-    const decoding = this.recognizer.decode(utterance.pcm, hints, () => this.ended);
+    const decoding = this.recognizer.decode(utterance.pcm, hints, this.abandoned);
     this.chain = this.chain.then(async () => {
       try {
         const r = await decoding;

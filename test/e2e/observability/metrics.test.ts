@@ -44,6 +44,7 @@ const FAMILIES = [
   'callwright_turn_response_seconds',
   'callwright_amd_decisions_total',
   'callwright_amd_decision_seconds',
+  'callwright_amd_classifier_verdicts_total',
   'callwright_rtp_frame_lateness_seconds',
   'callwright_event_loop_delay_seconds',
   'callwright_process_resident_memory_bytes',

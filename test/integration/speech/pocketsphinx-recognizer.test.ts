@@ -82,6 +82,37 @@ describe('pocketsphinx (offline recogniser, Debian model and Python module)', ()
     await expect(abandoned).rejects.toMatchObject({ failure: 'rejected' });
   }, 60_000);
 
+  it('spot hints: a phrase is found where it was said, and not forced onto speech without one', async () => {
+    const hints = { phrases: ['leave a message', "you've reached"], spot: true };
+    const said = await hear(make(), "hi you've reached sam please leave a message", hints, 'spot-greeting');
+    expect(said.out.map((r) => r.text).join(' ')).toMatch(/leave a message|you've reached/);
+    const none = await hear(recognizer!, 'hello who is this', hints, 'spot-hello');
+    expect(none.out.map((r) => r.text).join(' ')).not.toMatch(/leave a message|you've reached/);
+  }, 60_000);
+
+  it('a stream with a signal still decodes its last utterance after end(), queued behind a busy decoder', async () => {
+    const r = make({ decoders: 1 });
+    const busy = speak('what is the weather like in the city today', dir, 'busy', 0, 0);
+    const occupied = r.decode(busy.samples, { phrases: [] });
+    const controller = new AbortController();
+    const { out } = await (async () => {
+      const spoken = speak('yes', dir, 'queued', 400, 800);
+      const stream = r.start({
+        language: 'en-US',
+        sampleRate: 8000,
+        hints: { phrases: [], answers: ['yes', 'no'] },
+        signal: controller.signal,
+      });
+      await feed(stream, spoken, { endOfTurnMs: 700 });
+      stream.end();
+      const results: RecognitionResult[] = [];
+      for await (const result of stream.results) results.push(result);
+      return { out: results };
+    })();
+    await occupied;
+    expect(out.map((x) => x.text)).toEqual(['yes']);
+  }, 60_000);
+
   it('a missing Python fails the stream as unavailable, naming the setting and the packages', async () => {
     const r = make({ python: '/nonexistent/python3' });
     const { out } = await hear(r, 'hello', { phrases: [] }, 'hello').catch((err: unknown) => ({

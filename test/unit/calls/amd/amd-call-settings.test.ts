@@ -6,6 +6,11 @@ import {
   type AmdServerSettings,
 } from '../../../../src/calls/amd/amd-call-settings.js';
 import { CallwrightError } from '../../../../src/errors.js';
+import {
+  AMD_CLASSIFIER_DEFAULTS,
+  DEFAULT_SCREENING_PHRASES,
+} from '../../../../src/calls/amd/amd-classifier-settings.js';
+import { testConfig } from '../../../helpers/temp.js';
 
 const server: AmdServerSettings = {
   ...AMD_CONFIG_DEFAULTS,
@@ -51,5 +56,45 @@ describe('planCallAmd: server, then agent, then call', () => {
       { field: 'amd.total_analysis_ms', value: 2200, expected: 'more than initial_silence_ms (2500)' },
     ]);
     expect(amdOverrideIssues({ enabled: true, voicemail_drop: 'x' }, 'amd')).toEqual([]);
+  });
+});
+
+describe('planCallAmd: the greeting classifier', () => {
+  it('is off by default, and off when the server section has none', () => {
+    expect(planCallAmd({ ...server, enabled: true }, undefined, undefined)!.classifier).toBeUndefined();
+    const withDefaults = { ...server, enabled: true, classifier: { ...AMD_CLASSIFIER_DEFAULTS } };
+    expect(planCallAmd(withDefaults, undefined, true)!.classifier).toBeUndefined();
+  });
+
+  it('merges field by field: server, then agent, then call', () => {
+    const s = { ...server, enabled: true, classifier: { ...AMD_CLASSIFIER_DEFAULTS, timeout_ms: 3000 } };
+    const plan = planCallAmd(
+      s,
+      { classifier: { kind: 'phrases', machine_phrases: ['out fishing'] } },
+      { classifier: { timeout_ms: 1500 } },
+    )!;
+    expect(plan.classifier).toEqual({
+      kind: 'phrases',
+      recognizer: 'pocketsphinx',
+      timeoutMs: 1500,
+      machinePhrases: ['out fishing'],
+      screeningPhrases: DEFAULT_SCREENING_PHRASES,
+      llmModel: '',
+    });
+    expect(planCallAmd(s, { classifier: { kind: 'llm' } }, { classifier: { kind: 'off' } })!.classifier).toBe(
+      undefined,
+    );
+  });
+
+  it.each([
+    [{ kind: 'whisper' }, 'amd.classifier.kind: got "whisper", expected one of "off", "phrases", "llm"'],
+    [{ timeout_ms: 50 }, 'amd.classifier.timeout_ms: got 50, expected a number >= 200'],
+    [
+      { recognizer: 'deepgram' },
+      'amd.classifier.recognizer: got "deepgram", expected one of "pocketsphinx", "agent"',
+    ],
+    [{ machine_phrases: 'voicemail' }, 'amd.classifier.machine_phrases: got "voicemail", expected array'],
+  ])('a bad server section (%j) is refused at start, naming the field', (classifier, message) => {
+    expect(() => testConfig('/tmp/callwright-unused', { amd: { classifier } })).toThrow(message);
   });
 });

@@ -251,8 +251,8 @@ describe('answering-machine detector, on generated calls (energy voice activity)
 
   // Known limit of the timing rules (bench:amd shows it): a carrier message as short as a person's
   // answer ("The person you are calling is not available.", under greeting_ms of speech, then
-  // silence) is taken for a human. Telling those apart needs the words: the recogniser classifier.
-  it.todo('a carrier message shorter than greeting_ms is a machine (needs the recogniser classifier)');
+  // silence) is taken for a human. Telling those apart needs the words: the greeting classifier
+  // (test/integration/calls/amd-greeting-classifier-phrases.test.ts turns such calls into machines).
 
   it('silence: silence, at the initial-silence time', () => {
     const { first } = runDetector(sample('silence'), new AnsweringMachineDetector());
