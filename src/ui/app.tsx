@@ -4,6 +4,10 @@ import { currentSession, signOut, type SessionInfo } from './session.js';
 import { linkHandler, matchRoute, navigate, useLocation } from './router.js';
 import { routes } from './routes.js';
 import { SignInPage } from './pages/sign-in.js';
+import { agentPhoneRoute } from './pages/agent-phone.js';
+
+/** The route table plus the browser phone's page (reached by links, not in the menu). */
+const pages = [...routes, agentPhoneRoute];
 
 export function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
@@ -22,7 +26,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   useEffect(() => {
     if (path === '/' && landing) navigate(landing.path, true);
   }, [path, landing]);
-  const match = routes
+  const match = pages
     .map((r) => ({ r, params: matchRoute(r.path, path) }))
     .find((m) => m.params !== undefined);
   const section = '/' + (path.split('/')[1] ?? '');

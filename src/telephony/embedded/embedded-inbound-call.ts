@@ -7,6 +7,7 @@ import type { CallInfo, CallLeg, InboundCall } from '../port.js';
 import type { CallLegDeps } from './embedded-call-leg.js';
 import { EmbeddedCallLeg } from './embedded-call-leg.js';
 import { MediaNegotiationError, type MediaEngine, type MediaSession } from './media/media-session.js';
+import { isWebRtcOffer, WebRtcGateway, type WebRtcSettings } from './media/webrtc-gateway.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
 import { newTag } from './sip/sip-builder.js';
 import type { NewInvite } from './sip/user-agent-core.js';
@@ -25,6 +26,8 @@ export class EmbeddedInboundCall implements InboundCall {
   constructor(
     private readonly deps: CallLegDeps & {
       media: MediaEngine;
+      /** WebRTC offers (browser phones) are answered through a gateway; absent = they get 488. */
+      webrtc?: WebRtcSettings;
       onSettled(): void;
       onLeg(leg: EmbeddedCallLeg): void;
     },
@@ -112,13 +115,14 @@ export class EmbeddedInboundCall implements InboundCall {
       throw new CallwrightError('PRECONDITION', `cannot answer a call that is ${this.state}`);
     this.state = 'answering';
     const { request, tx } = this.invite;
-    const { session, sdp } = await this.negotiate();
+    const { session, sdp, gateway } = await this.negotiate();
     if ((this.state as State) !== 'answering') {
       session.close();
+      gateway?.close();
       throw new CallwrightError('PRECONDITION', 'the caller cancelled before the answer');
     }
     const dialog = this.createDialog();
-    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info);
+    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info, gateway);
     this.deps.onLeg(leg);
     const text = this.deps.core.respond(tx, 200, {
       toTag: this.localTag,
@@ -146,7 +150,7 @@ export class EmbeddedInboundCall implements InboundCall {
   }
 
   /** Opens the media session and answers the offer (or makes one); refuses the INVITE when it cannot. */
-  private async negotiate(): Promise<{ session: MediaSession; sdp: string }> {
+  private async negotiate(): Promise<{ session: MediaSession; sdp: string; gateway?: WebRtcGateway }> {
     const { request } = this.invite;
     let session: MediaSession;
     try {
@@ -157,11 +161,19 @@ export class EmbeddedInboundCall implements InboundCall {
       this.refuseWhileAnswering(503);
       throw err;
     }
+    let gateway: WebRtcGateway | undefined;
     try {
+      if (this.deps.webrtc && isWebRtcOffer(request.body)) {
+        // A browser: werift answers its offer; the session gets plain RTP from the gateway's relay.
+        gateway = await WebRtcGateway.answer(request.body, this.deps.webrtc, this.deps.logger);
+        gateway.connect(session.answerOffer(gateway.relayOffer));
+        return { session, sdp: gateway.answer, gateway };
+      }
       const sdp = request.body.trim() ? session.answerOffer(request.body) : session.createOffer();
       return { session, sdp };
     } catch (err) {
       session.close();
+      gateway?.close();
       this.refuseWhileAnswering(488);
       if (err instanceof MediaNegotiationError)
         throw new CallwrightError('PRECONDITION', `no common codec: ${err.message}`);

@@ -457,6 +457,10 @@ export class FreeswitchTelephony implements Telephony {
       headers: customHeaders(req.headers),
     };
     if (trunk) info.trunk = trunk.name;
+    // ws/wss: a browser phone, whose INVITE the call layer admits only with a phone token.
+    const protocol = (req.protocol ?? '').toLowerCase();
+    if (protocol === 'udp' || protocol === 'tcp' || protocol === 'tls' || protocol === 'ws' || protocol === 'wss')
+      info.transport = protocol;
     return info;
   }
 
