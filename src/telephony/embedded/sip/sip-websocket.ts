@@ -72,9 +72,12 @@ export class SipWebSocketListener {
       maxPayload: MAX_WS_MESSAGE_BYTES,
       clientTracking: false,
       perMessageDeflate: false,
-      // RFC 7118 §4.1: the client must offer "sip"; a handshake without it is refused (400).
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
-      verifyClient: (_info, done) => {
+      verifyClient: (info, done) => {
+        // RFC 7118 §4.1: the client must offer the "sip" subprotocol; anything else is not for us.
+        const offered = String(info.req.headers['sec-websocket-protocol'] ?? '').split(',');
+        if (!offered.some((p) => p.trim() === 'sip'))
+          return done(false, 400, 'WebSocket subprotocol "sip" required (RFC 7118)');
         if (this.flows.size < this.options.maxConnections) return done(true);
         this.options.logger.warn(
           { limit: this.options.maxConnections },
