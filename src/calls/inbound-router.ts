@@ -63,7 +63,8 @@ export function routePhoneCall(
   const browser = info.transport === 'ws' || info.transport === 'wss';
   if (token === undefined && !browser) return undefined;
   const dialled = dialledUser(info);
-  if (token === undefined || !tokens) return { ok: false, status: 403, reason: 'Phone Token Required', dialled };
+  if (token === undefined || !tokens)
+    return { ok: false, status: 403, reason: 'Phone Token Required', dialled };
   const check = tokens.verify(token);
   if (!check.ok) return { ok: false, status: 403, reason: check.reason, dialled };
   const agent = store.agents.get(check.agentId);

@@ -151,7 +151,11 @@ export class EmbeddedTelephony implements Telephony {
       'sip listening',
     );
     const ws = this.websocket;
-    if (ws) this.log.info({ address: this.deps.sip.websocket.host, port: ws.port, scheme: ws.scheme }, 'sip websocket listening');
+    if (ws)
+      this.log.info(
+        { address: this.deps.sip.websocket.host, port: ws.port, scheme: ws.scheme },
+        'sip websocket listening',
+      );
   }
 
   async stop(): Promise<void> {

@@ -459,7 +459,13 @@ export class FreeswitchTelephony implements Telephony {
     if (trunk) info.trunk = trunk.name;
     // ws/wss: a browser phone, whose INVITE the call layer admits only with a phone token.
     const protocol = (req.protocol ?? '').toLowerCase();
-    if (protocol === 'udp' || protocol === 'tcp' || protocol === 'tls' || protocol === 'ws' || protocol === 'wss')
+    if (
+      protocol === 'udp' ||
+      protocol === 'tcp' ||
+      protocol === 'tls' ||
+      protocol === 'ws' ||
+      protocol === 'wss'
+    )
       info.transport = protocol;
     return info;
   }

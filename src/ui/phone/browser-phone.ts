@@ -99,7 +99,8 @@ export class BrowserPhone {
     this.hungUp = true;
     if (!session) return this.finish('hung up');
     if (session.state === SessionState.Established) await session.bye();
-    else if (session instanceof Inviter && session.state === SessionState.Establishing) await session.cancel();
+    else if (session instanceof Inviter && session.state === SessionState.Establishing)
+      await session.cancel();
     this.finish('hung up');
   }
 

@@ -57,8 +57,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
     <section class="phone-panel" aria-labelledby="phone-heading">
       <h2 id="phone-heading">Talk to this agent</h2>
       <p class="hint">
-        Calls the agent from this browser with your microphone. The call is stored and listed like any
-        other.
+        Calls the agent from this browser with your microphone. The call is stored and listed like any other.
       </p>
       <div class="phone-buttons">
         <button type="button" class="primary" onClick={() => void call()} disabled={live}>

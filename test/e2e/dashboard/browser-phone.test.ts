@@ -56,7 +56,12 @@ beforeAll(async () => {
   writeWav(path.join(dir.dir, 'tone440.wav'), tone(48000, 10, 440, 0.5), { sampleRate: 48000 });
   const config = testConfig(dir.dir, {
     sip: { port: 0, address: '127.0.0.1', websocket: { enabled: true, host: '127.0.0.1', port: 0 } },
-    media: { address: '127.0.0.1', advertised_address: '127.0.0.1', rtp_port_min: 56000, rtp_port_max: 56099 },
+    media: {
+      address: '127.0.0.1',
+      advertised_address: '127.0.0.1',
+      rtp_port_min: 56000,
+      rtp_port_max: 56099,
+    },
   });
   server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
   key = server.store.apiKeys.create('phone').token;
@@ -127,7 +132,11 @@ it('calls the demo agent from the page: 440 Hz reaches the agent, the greeting r
   // Evaluated through the DevTools protocol: the dashboard's CSP (script-src 'self') refuses script tags.
   await page.evaluate(readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> };
+      }
+    ).axe;
     return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact }));
   });
   expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);

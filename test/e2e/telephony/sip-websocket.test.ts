@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { PhoneTokens } from '../../../src/calls/phone-token.js';
-import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
+import type { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 
 const SECRET = 's'.repeat(48);
@@ -59,7 +59,8 @@ class SipWsClient {
     for (;;) {
       const found = this.messages.slice(from).find(test);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching SIP message; got:\n${this.messages.join('\n---\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching SIP message; got:\n${this.messages.join('\n---\n')}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 200);
         this.waiters.push(() => {
@@ -169,7 +170,12 @@ beforeAll(async () => {
       allow: [],
       websocket: { enabled: true, host: '127.0.0.1', port: 0, max_connections: 4, token_secret: SECRET },
     },
-    media: { address: '127.0.0.1', advertised_address: '127.0.0.1', rtp_port_min: 56100, rtp_port_max: 56189 },
+    media: {
+      address: '127.0.0.1',
+      advertised_address: '127.0.0.1',
+      rtp_port_min: 56100,
+      rtp_port_max: 56189,
+    },
   });
   server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
   const telephony = server.telephony as EmbeddedTelephony;
@@ -244,7 +250,11 @@ describe('who may call over a WebSocket', () => {
   it.each([
     ['no token', undefined, 'Phone Token Required'],
     ['a forged token', 'v1.YWJj.9999999999.bm9uY2U.AAAA', 'Phone Token Invalid'],
-    ['an expired token', new PhoneTokens(SECRET, 60, () => Date.now() - 120_000).issue('x').token, 'Phone Token Expired'],
+    [
+      'an expired token',
+      new PhoneTokens(SECRET, 60, () => Date.now() - 120_000).issue('x').token,
+      'Phone Token Expired',
+    ],
     ['a malformed token', 'let-me-in', 'Phone Token Malformed'],
   ])('refuses an INVITE with %s: 403 with the reason', async (_name, token, reason) => {
     const c = await SipWsClient.open();

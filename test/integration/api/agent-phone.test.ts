@@ -86,7 +86,11 @@ describe('with sip.websocket enabled', () => {
     const session = await app.inject({ method: 'POST', url: '/session', payload: { key: token } });
     const cookie = String(session.headers['set-cookie']).split(';')[0] as string;
     const csrf = session.json<{ csrf_token: string }>().csrf_token;
-    const without = await app.inject({ method: 'POST', url: `/agents/${agentId}/phone`, headers: { cookie } });
+    const without = await app.inject({
+      method: 'POST',
+      url: `/agents/${agentId}/phone`,
+      headers: { cookie },
+    });
     expect(without.statusCode).toBe(403);
     const withCsrf = await app.inject({
       method: 'POST',
@@ -116,7 +120,10 @@ describe('configuration', () => {
       url: `/agents/${agentId}/phone`,
       headers: { authorization: `Bearer ${token}` },
     });
-    expect(res.json()).toMatchObject({ ws_url: 'wss://sip.example.test/ws', uri: `sip:${agentId}@sip.example.test` });
+    expect(res.json()).toMatchObject({
+      ws_url: 'wss://sip.example.test/ws',
+      uri: `sip:${agentId}@sip.example.test`,
+    });
   });
 
   it('answers 409 naming sip.websocket.public_url when no listener of ours runs (freeswitch)', async () => {

@@ -27,12 +27,18 @@ describe('PhoneTokens', () => {
   });
 
   it.each([
-    ['another agent in the body', (t: string) => t.replace(/^v1\.[^.]+/, `v1.${Buffer.from('agt_2').toString('base64url')}`)],
+    [
+      'another agent in the body',
+      (t: string) => t.replace(/^v1\.[^.]+/, `v1.${Buffer.from('agt_2').toString('base64url')}`),
+    ],
     ['a later expiry', (t: string) => t.replace(/^(v1\.[^.]+\.)\d+/, '$19999999999')],
     ['a changed signature', (t: string) => t.slice(0, -2) + (t.endsWith('AA') ? 'BB' : 'AA')],
   ])('refuses a token with %s', (_name, tamper) => {
     const tokens = new PhoneTokens(secret, 60);
-    expect(tokens.verify(tamper(tokens.issue('agt_1').token))).toEqual({ ok: false, reason: 'Phone Token Invalid' });
+    expect(tokens.verify(tamper(tokens.issue('agt_1').token))).toEqual({
+      ok: false,
+      reason: 'Phone Token Invalid',
+    });
   });
 
   it('refuses a token of another key (a random key per process when no secret is set)', () => {

@@ -107,7 +107,12 @@ export class WebRtcGateway implements WebRtcCall {
     const pc = new RTCPeerConnection({
       codecs: {
         audio: [
-          new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: PCMU_PT }),
+          new RTCRtpCodecParameters({
+            mimeType: 'audio/PCMU',
+            clockRate: 8000,
+            channels: 1,
+            payloadType: PCMU_PT,
+          }),
         ],
       },
       // ICE-lite (RFC 8445 §2.5): the browser runs the checks; our single host candidate answers them.
@@ -130,7 +135,8 @@ export class WebRtcGateway implements WebRtcCall {
 
   private async negotiate(offer: string): Promise<void> {
     const pc = this.pc;
-    if (!isWebRtcOffer(offer)) throw new MediaNegotiationError('WebRTC offer: no UDP/TLS/RTP/SAVPF m=audio line');
+    if (!isWebRtcOffer(offer))
+      throw new MediaNegotiationError('WebRTC offer: no UDP/TLS/RTP/SAVPF m=audio line');
     // Made before the offer is applied, so the offer's audio takes it: we send as well as receive
     // (a transceiver werift made for the offer would be recvonly).
     this.adopt(pc.addTransceiver('audio', { direction: 'sendrecv' }));

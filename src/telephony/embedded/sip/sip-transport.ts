@@ -50,7 +50,8 @@ export class SipTransport {
   constructor(private readonly options: SipTransportOptions) {
     if (options.websocket) {
       this.websocket = new SipWebSocketListener({ ...options.websocket, logger: options.logger });
-      this.websocket.onMessage = (data, address, port) => this.onData(data, { transport: 'ws', address, port });
+      this.websocket.onMessage = (data, address, port) =>
+        this.onData(data, { transport: 'ws', address, port });
       this.websocket.onClose = (address, port) => this.onFlowClosed({ transport: 'ws', address, port });
     }
   }
