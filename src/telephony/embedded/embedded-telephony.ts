@@ -209,6 +209,7 @@ export class EmbeddedTelephony implements Telephony {
       transactions: s.serverTransactions + s.clientTransactions,
       timers: s.timers,
       tcpConnections: s.tcpConnections,
+      wsConnections: s.wsConnections,
       malformedMessages: s.malformed,
       droppedRequests: s.dropped,
       mediaSessions: media.sessions,

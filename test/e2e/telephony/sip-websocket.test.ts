@@ -2,9 +2,10 @@
  * SIP over WebSocket (RFC 7118) on the embedded stack, driven by a raw `ws` client writing SIP text:
  * subprotocol, OPTIONS, keep-alives, malformed and oversized frames, connection limit, INVITEs without
  * or with a bad or expired phone token (403 with the reason), a call with a valid token (our BYE comes
- * back over the same connection), and a call ended by the connection closing.
+ * back over the same connection), a call ended by the connection closing, and a WebRTC offer answered
+ * ICE-lite whose call ends when ICE never connects.
  * Port block: 56100-56199 (API, SIP and WebSocket on port 0; server RTP 56100-56189; the client's
- * never-listening RTP port 56190).
+ * never-listening RTP and ICE ports 56190-56191).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,9 +54,9 @@ class SipWsClient {
     this.socket.send(text);
   }
 
-  /** The first message (from `from` on) matching `test`, within 10 s. */
-  async next(test: (m: string) => boolean, from = 0): Promise<string> {
-    const deadline = Date.now() + 10_000;
+  /** The first message (from `from` on) matching `test`, within `timeoutMs`. */
+  async next(test: (m: string) => boolean, from = 0, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(from).find(test);
       if (found) return found;
@@ -110,7 +111,35 @@ const SDP = [
   '',
 ].join('\r\n');
 
-function invite(c: SipWsClient, target: string, callId: string, token?: string): string {
+/** A browser's WebRTC offer (as Chromium writes it) whose only candidate nobody answers on. */
+const WEBRTC_SDP = [
+  'v=0',
+  'o=- 6134177539690838290 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=msid-semantic: WMS s1',
+  'm=audio 56191 UDP/TLS/RTP/SAVPF 111 0 8 126',
+  'c=IN IP4 127.0.0.1',
+  'a=rtcp:9 IN IP4 0.0.0.0',
+  'a=candidate:1 1 udp 2122194687 127.0.0.1 56191 typ host generation 0',
+  'a=ice-ufrag:9oy7',
+  'a=ice-pwd:pRnn+dUnx75KN5nSDZHTceM+',
+  'a=ice-options:trickle',
+  'a=fingerprint:sha-256 22:31:58:48:F0:FA:E4:55:26:ED:00:44:5D:47:D7:3C:31:FC:66:C0:F6:B5:7C:47:4D:B6:1D:8F:F6:90:B2:D1',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sendrecv',
+  'a=rtcp-mux',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:126 telephone-event/8000',
+  'a=ssrc:2177038990 cname:i84l2d',
+  '',
+].join('\r\n');
+
+function invite(c: SipWsClient, target: string, callId: string, token?: string, sdp = SDP): string {
   const head = [
     `INVITE sip:${target}@127.0.0.1 SIP/2.0`,
     `Via: ${c.via(callId)}`,
@@ -122,9 +151,9 @@ function invite(c: SipWsClient, target: string, callId: string, token?: string):
     `Contact: <sip:u1@${c.host};transport=ws>`,
     ...(token ? [`X-Callwright-Phone-Token: ${token}`] : []),
     'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(SDP)}`,
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
   ];
-  return `${head.join('\r\n')}\r\n\r\n${SDP}`;
+  return `${head.join('\r\n')}\r\n\r\n${sdp}`;
 }
 
 /** ACK for the 2xx `ok` (RFC 3261 §13.2.2.4): To tag from the response. */
@@ -300,4 +329,26 @@ describe('who may call over a WebSocket', () => {
     await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
     expect(server.store.calls.get(row!.id)).toMatchObject({ hangup_by: 'caller' });
   });
+
+  it('answers a WebRTC offer ICE-lite with PCMU on the media address; no ICE within 15 s ends the call', async () => {
+    const { token } = await api<{ token: string }>('POST', `/agents/${demoId}/phone`);
+    const c = await SipWsClient.open();
+    const callId = randomBytes(6).toString('hex');
+    c.send(invite(c, 'demo', callId, token, WEBRTC_SDP));
+    const ok = await c.next((m) => m.startsWith('SIP/2.0 200'));
+    const answer = ok.slice(ok.indexOf('\r\n\r\n') + 4);
+    expect(answer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0\r$/m);
+    expect(answer).toMatch(/^a=rtpmap:0 PCMU\/8000/m);
+    expect(answer).toMatch(/^a=ice-lite/m);
+    expect(answer).toMatch(/^a=fingerprint:sha-256 [0-9A-F:]{95}/m);
+    const candidates = answer.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const line of candidates) expect(line.split(' ')[4]).toBe('127.0.0.1');
+    c.send(ack(c, callId, ok));
+    const bye = await c.next((m) => m.startsWith('BYE '), 0, 30_000);
+    c.send(okTo(bye));
+    const row = server.store.calls.findBy('sip_call_id', callId);
+    await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
+    await c.close();
+  }, 60_000);
 });
