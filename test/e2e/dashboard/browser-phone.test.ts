@@ -3,6 +3,7 @@
  * over SIP on a WebSocket with WebRTC audio from a fake microphone playing 440 Hz. The call reaches the
  * agent (its whole-call recording has 440 Hz in the caller's channel), the page receives the greeting
  * (WebRTC stats), the call is listed by GET /calls, and hanging up from the page ends it completed.
+ * A browser that refuses the microphone shows why and makes no call.
  * Port block: 56000-56099 (API, SIP and WebSocket on port 0; server RTP 56000-56099).
  */
 import { readFileSync } from 'node:fs';
@@ -185,3 +186,22 @@ it('calls the demo agent from the page: 440 Hz reaches the agent, the greeting r
   expect(share440(caller)).toBeGreaterThan(0.5);
   await context.close();
 }, 120_000);
+
+it('says so when the microphone is refused, and no call is made', async () => {
+  // Without --use-fake-ui-for-media-stream headless Chromium refuses the microphone (NotAllowedError).
+  const denying = await launchChromium(['--use-fake-device-for-media-stream']);
+  try {
+    const { page } = await newPage(denying);
+    await signInOnPage(page, server.apiUrl, key);
+    await page.goto(`${server.apiUrl}/ui/agents/${demoId}/phone`);
+    const before = (await apiCall<{ total: number }>('GET', '/calls')).total;
+    await page.getByRole('button', { name: 'Call', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toContain('Call ended: microphone permission was denied');
+    expect(await page.getByRole('button', { name: 'Call', exact: true }).isEnabled()).toBe(true);
+    expect((await apiCall<{ total: number }>('GET', '/calls')).total).toBe(before);
+  } finally {
+    await denying.close();
+  }
+}, 60_000);

@@ -26,6 +26,7 @@ export interface WebRtcSettings {
 /** PCMU is static payload type 0 (RFC 3551 §6); Chromium offers it in every audio offer. */
 const PCMU_PT = 0;
 const RELAY_HOST = '127.0.0.1';
+const GATHERING_TIMEOUT_MS = 2000;
 
 /** True for an offer whose audio is WebRTC (ICE + DTLS-SRTP, RFC 8827/RFC 5764): a browser's. */
 export function isWebRtcOffer(sdp: string): boolean {
@@ -142,9 +143,15 @@ export class WebRtcGateway implements WebRtcCall {
     this.adopt(pc.addTransceiver('audio', { direction: 'sendrecv' }));
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await pc.setLocalDescription(await pc.createAnswer());
+    // Host candidates only: gathering takes milliseconds; what it has after the bound is what we offer.
     await new Promise<void>((resolve) => {
       if (pc.iceGatheringState === 'complete') return resolve();
-      pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
+      const timer = setTimeout(resolve, GATHERING_TIMEOUT_MS);
+      pc.iceGatheringStateChange.subscribe((state) => {
+        if (state !== 'complete') return;
+        clearTimeout(timer);
+        resolve();
+      });
     });
     const sdp = pc.localDescription?.sdp ?? '';
     if (!/^m=audio\s+[1-9]\d*\s/m.test(sdp) || !/ PCMU\/8000/.test(sdp))
