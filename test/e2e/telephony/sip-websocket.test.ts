@@ -8,10 +8,14 @@
  * never-listening RTP and ICE ports 56190-56191).
  */
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { PhoneTokens } from '../../../src/calls/phone-token.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { SipTransport } from '../../../src/telephony/embedded/sip/sip-transport.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 
@@ -266,6 +270,33 @@ describe('the WebSocket listener', () => {
     const c = await SipWsClient.open();
     c.send(options(c).replace('Content-Length: 0', `X-Pad: ${'a'.repeat(70_000)}\r\nContent-Length: 0`));
     expect((await c.closed).code).toBe(1009);
+  });
+
+  it('names sip.websocket when its port is taken, and leaves nothing bound', async () => {
+    const port = Number(new URL(wsUrl).port);
+    const transport = new SipTransport({
+      address: '127.0.0.1',
+      port: 0,
+      transports: ['udp', 'tcp'],
+      logger: createLogger({ level: 'silent', redact_pii: true }),
+      websocket: { host: '127.0.0.1', port, maxConnections: 1, pingIntervalMs: 30_000 },
+    });
+    await expect(transport.start()).rejects.toThrow(
+      `sip.websocket: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`,
+    );
+    // UDP and TCP it had bound are released: the same port binds again.
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(transport.port, '127.0.0.1', () => resolve());
+    });
+    udp.close();
+    const tcp = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(transport.port, '127.0.0.1', () => resolve());
+    });
+    tcp.close();
   });
 
   it('refuses connections over sip.websocket.max_connections with 503', async () => {

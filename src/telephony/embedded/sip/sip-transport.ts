@@ -69,7 +69,7 @@ export class SipTransport {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         await this.bind(this.options.port);
-        await this.websocket?.start();
+        await this.startWebsocket();
         return;
       } catch (err) {
         await this.stop();
@@ -77,6 +77,20 @@ export class SipTransport {
       }
     }
     throw new Error('could not bind UDP and TCP to one free port');
+  }
+
+  private async startWebsocket(): Promise<void> {
+    if (!this.websocket || !this.options.websocket) return;
+    try {
+      await this.websocket.start();
+    } catch (err) {
+      const { host, port } = this.options.websocket;
+      await this.stop();
+      // Not a port race of UDP and TCP: say which listener and setting it was.
+      throw new Error(
+        `sip.websocket: cannot listen on ${host}:${port}: ${(err as Error).message} (set sip.websocket.port, or 0 for any free port)`,
+      );
+    }
   }
 
   private async bind(port: number): Promise<void> {

@@ -87,6 +87,8 @@ export class SipWebSocketListener {
       },
     });
     wss.on('connection', (socket, req) => this.adopt(socket, req));
+    // ws re-emits the HTTP server's errors here; the listen error is handled below, later ones logged.
+    wss.on('error', (err) => this.options.logger.debug({ err: err.message }, 'sip websocket listener error'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
