@@ -2,9 +2,10 @@
  * The browser phone in real Chromium, on any backend: SIP.js in the page calls the demo agent over SIP
  * on a WebSocket with WebRTC audio from a fake microphone playing 440 Hz. The call reaches the agent (its
  * whole-call recording has 440 Hz in the caller's channel), the page receives the greeting (WebRTC
- * stats), the call is listed by GET /calls, and hanging up from the page ends it completed. A browser
- * that refuses the microphone shows why and makes no call. Run by browser-phone.test.ts (embedded) and
- * test/freeswitch/browser-phone.live.ts (live drachtio-server + FreeSWITCH).
+ * stats), the call is listed by GET /calls, and hanging up from the page ends it completed; an agent
+ * that hangs up ends the page's call. A browser that refuses the microphone shows why and makes no
+ * call. Run by browser-phone.test.ts (embedded) and test/freeswitch/browser-phone.live.ts (live
+ * drachtio-server + FreeSWITCH).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -195,6 +196,28 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       expect(share440(caller)).toBeGreaterThan(0.5);
       await context.close();
     }, 120_000);
+
+    it("shows the agent's hang-up: the server's BYE over the WebSocket ends the page's call", async () => {
+      const agent = await apiCall<{ id: string }>('POST', '/agents', {
+        name: `brief-${backend.label}`,
+        kind: 'scripted',
+        config: { steps: [{ say: 'Hello.' }, { hangup: true }] },
+      });
+      const { context, page } = await newPage(browser);
+      await signInOnPage(page, server.apiUrl, key);
+      await page.goto(`${server.apiUrl}/ui/agents/${agent.id}/phone`);
+      await page.getByRole('button', { name: 'Call', exact: true }).click();
+      await expect
+        .poll(() => page.getByRole('status').textContent(), { timeout: 30_000 })
+        .toBe('Call ended: the agent hung up');
+      const calls = await apiCall<{ items: CallRow[] }>('GET', '/calls');
+      const row = calls.items.find((c) => c.agent_id === agent.id);
+      await expect
+        .poll(async () => (await apiCall<CallRow>('GET', `/calls/${row?.id}`)).state, { timeout: 15_000 })
+        .toBe('ended');
+      expect(await apiCall<CallRow>('GET', `/calls/${row?.id}`)).toMatchObject({ hangup_by: 'agent' });
+      await context.close();
+    }, 90_000);
 
     it('says so when the microphone is refused, and no call is made', async () => {
       // Without --use-fake-ui-for-media-stream headless Chromium refuses the microphone (NotAllowedError).
