@@ -36,21 +36,34 @@ export function PhonePanel({ agentId }: { agentId: string }) {
   // Leaving the page hangs up: a call nobody hears should not go on.
   useEffect(() => () => void phone.current?.hangup(), []);
 
+  // Each press of Call is an attempt; Hang up while the token is being fetched abandons it.
+  const attempt = useRef(0);
+
   async function call(): Promise<void> {
+    const mine = ++attempt.current;
+    phone.current = undefined;
     setError(undefined);
     setStatus({ state: 'connecting' });
     let grant: PhoneGrant;
     try {
       grant = await api<PhoneGrant>('POST', `/agents/${encodeURIComponent(agentId)}/phone`);
     } catch (err) {
+      if (mine !== attempt.current) return;
       setStatus({ state: 'idle' });
       setError(err instanceof ApiError ? err.message : String(err));
       return;
     }
+    if (mine !== attempt.current) return;
     const p = new BrowserPhone(audio.current as HTMLAudioElement, setStatus);
     phone.current = p;
     window.callwrightPhone = p;
     await p.call(grant);
+  }
+
+  function hangup(): void {
+    attempt.current++;
+    if (phone.current) void phone.current.hangup();
+    else setStatus({ state: 'ended', reason: 'hung up' });
   }
 
   return (
@@ -63,7 +76,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
         <button type="button" class="primary" onClick={() => void call()} disabled={live}>
           Call
         </button>
-        <button type="button" class="danger" onClick={() => void phone.current?.hangup()} disabled={!live}>
+        <button type="button" class="danger" onClick={hangup} disabled={!live}>
           Hang up
         </button>
       </div>

@@ -55,6 +55,7 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
 
     interface CallRow {
       id: string;
+      from_number: string;
       agent_id: string;
       direction: string;
       state: string;
@@ -169,7 +170,7 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       // A call like any other: listed, live, inbound, the demo agent's.
       const live = await apiCall<{ items: CallRow[] }>('GET', '/calls');
       const row = live.items.find((c) => c.agent_id === demoId);
-      expect(row).toMatchObject({ direction: 'inbound' });
+      expect(row).toMatchObject({ direction: 'inbound', from_number: 'dashboard' });
       expect(row?.state).not.toBe('ended');
       await page.screenshot({ path: screenshotPath(`browser-phone-in-call-${backend.label}`) });
 
