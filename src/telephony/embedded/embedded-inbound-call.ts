@@ -35,7 +35,16 @@ export class EmbeddedInboundCall implements InboundCall {
     readonly info: CallInfo,
   ) {
     this.cancelled = new Promise((resolve) => (this.resolveCancelled = resolve));
-    this.unwatch = deps.core.watchCancel(invite.tx, () => this.onCancel());
+    const unwatchCancel = deps.core.watchCancel(invite.tx, () => this.onCancel());
+    // A browser whose WebSocket closes while its call rings has gone, as if it had sent CANCEL.
+    const unwatchFlow =
+      invite.source.transport === 'ws'
+        ? deps.stack.watchFlow(invite.source, () => this.onCancel())
+        : undefined;
+    this.unwatch = () => {
+      unwatchCancel();
+      unwatchFlow?.();
+    };
     // RFC 3261 §17.2.1: 100 Trying at once, so the caller stops retransmitting the INVITE.
     deps.core.respond(invite.tx, 100);
   }

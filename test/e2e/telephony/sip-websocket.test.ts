@@ -16,6 +16,8 @@ import { startServer, type RunningServer } from '../../../src/server.js';
 import { PhoneTokens } from '../../../src/calls/phone-token.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { SipTransport } from '../../../src/telephony/embedded/sip/sip-transport.js';
+import type { InboundCall } from '../../../src/telephony/port.js';
+import { configWith, startEmbeddedBackend } from '../../helpers/embedded-backend.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 
@@ -382,4 +384,44 @@ describe('who may call over a WebSocket', () => {
     await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
     await c.close();
   }, 60_000);
+});
+
+describe('a browser leaving while its call rings', () => {
+  it('cancels the call when the connection closes before the answer (487, no leg)', async () => {
+    const backend = await startEmbeddedBackend(
+      configWith({
+        log: { level: 'silent' },
+        sip: { port: 0, address: '127.0.0.1', websocket: { enabled: true, host: '127.0.0.1', port: 0 } },
+        media: {
+          address: '127.0.0.1',
+          advertised_address: '127.0.0.1',
+          rtp_port_min: 56192,
+          rtp_port_max: 56199,
+        },
+      }),
+    );
+    try {
+      const ringing: InboundCall[] = [];
+      // A handler that rings and never answers.
+      backend.telephony.onInbound(async (call) => {
+        await call.ring();
+        ringing.push(call);
+      });
+      const socket = new WebSocket(`ws://127.0.0.1:${backend.telephony.websocket?.port}`, ['sip']);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const c = new SipWsClient(socket);
+      c.send(invite(c, 'anyone', randomBytes(6).toString('hex')));
+      await c.next((m) => m.startsWith('SIP/2.0 180'));
+      expect(ringing).toHaveLength(1);
+      c.socket.terminate();
+      await ringing[0]!.cancelled;
+      await expect.poll(() => backend.telephony.stats().activeCalls, { timeout: 10_000 }).toBe(0);
+      expect(backend.telephony.stats().mediaSessions).toBe(0);
+    } finally {
+      await backend.stop();
+    }
+  });
 });
