@@ -6,6 +6,7 @@ import { assertStartable } from './config/startup-checks.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Store } from './store/store.js';
 import { buildApi } from './api/app.js';
+import { PhoneTokens } from './calls/phone-token.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
 import { recoverOpenCalls } from './actions/call-recovery.js';
 import type { ActionIntegrations } from './actions/action-type.js';
@@ -117,6 +118,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Whole-call recording: links point at the API, whose address is known once it listens.
   let publicUrl = config.api.public_url;
   const recording = new RecordingServices(config, { store, logger, publicUrl: () => publicUrl });
+  // Browser phones (sip.websocket): the API issues tokens, the call layer checks them on the INVITE.
+  const phoneTokens = new PhoneTokens(config.sip.websocket.token_secret, config.sip.websocket.token_ttl_s);
   const calls = new CallRuntime(config, {
     store,
     logger,
@@ -127,6 +130,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     tracing,
     admission,
     recording,
+    phoneTokens,
   });
   const integrations = createIntegrationServices(config, { store, tracing });
   // Every integration action types may use, composed once: outbound HTTP (guarded), mail, SMS, CRM,
@@ -169,6 +173,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     calls: manager,
     actionEngine: actions.engine,
     recording,
+    phone: {
+      tokens: phoneTokens,
+      settings: config.sip.websocket,
+      listener: () => (telephony instanceof EmbeddedTelephony ? telephony.websocket : undefined),
+    },
     readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
     ...(metrics && !ownMetricsPort ? { metrics } : {}),
   });

@@ -20,7 +20,8 @@ import { assertOutboundRoute, unansweredBy } from './outbound-route.js';
 import { CallSession, type CallSessionInit, type FlowCommandResult } from './call-session.js';
 import type { CallFlowSink } from './flow-actions/call-flow-deps.js';
 import type { CallFlowOutcome, TransferOutcome } from '../agent/agent.js';
-import { routeInbound } from './inbound-router.js';
+import { routeInbound, routePhoneCall } from './inbound-router.js';
+import type { PhoneTokens } from './phone-token.js';
 import { assertCallable } from '../contacts/dnc-guard.js';
 import type { CallHooks } from '../observability/metrics-hooks.js';
 import { noTracing, type Tracing } from '../observability/tracing.js';
@@ -55,6 +56,8 @@ export interface CallManagerDeps {
   recording?: RecordingServices;
   /** The `amd` config section (answering-machine detection on calls out); without it none runs. */
   amd?: AmdServerSettings;
+  /** Checks browser phones' tokens; without it a call over a WebSocket is refused (403). */
+  phoneTokens?: PhoneTokens;
 }
 
 /** How a drain went: calls there at its start, calls hung up when the window ended. */
@@ -138,10 +141,13 @@ export class CallManager implements CallFlowSink {
   /** The telephony backend's inbound handler. */
   readonly handleInbound = async (call: InboundCall): Promise<void> => {
     if (this.draining) return call.reject(480, 'Shutting Down');
-    const route = routeInbound(this.deps.store, this.deps.settings, call.info);
+    const route =
+      routePhoneCall(this.deps.store, this.deps.phoneTokens, call.info) ??
+      routeInbound(this.deps.store, this.deps.settings, call.info);
     if (!route.ok) {
       this.log.info({ status: route.status, reason: route.reason }, 'inbound call refused');
-      return call.reject(route.status);
+      // A browser learns what was wrong with its token from the reason phrase (403 Phone Token Expired).
+      return call.reject(route.status, route.status === 403 ? route.reason : undefined);
     }
     let session: CallSession;
     try {

@@ -14,6 +14,7 @@ import { ensureDemoAgent } from './demo-agent.js';
 import type { CallHooks } from '../observability/metrics-hooks.js';
 import type { Tracing } from '../observability/tracing.js';
 import type { RecordingServices } from './recording/recording-services.js';
+import type { PhoneTokens } from './phone-token.js';
 
 /**
  * The call layer as the server runs it. Two steps because the engine needs the call layer's action
@@ -52,6 +53,8 @@ export class CallRuntime {
       admission?: AdmissionControl;
       /** Whole-call recording; without it no call is recorded. */
       recording?: RecordingServices;
+      /** Browser phones' tokens (POST /agents/{id}/phone); without them WebSocket calls are refused. */
+      phoneTokens?: PhoneTokens;
     },
   ) {
     this.actionTypes = callFlowActionTypes({
@@ -83,6 +86,7 @@ export class CallRuntime {
       backend: this.config.telephony.backend,
       amd: this.config.amd,
       ...(this.deps.admission ? { admission: this.deps.admission } : {}),
+      ...(this.deps.phoneTokens ? { phoneTokens: this.deps.phoneTokens } : {}),
     });
     this.current = manager;
     if (this.config.calls.demo_agent) {

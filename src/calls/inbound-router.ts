@@ -1,6 +1,7 @@
 import type { AgentRecord, Store } from '../store/store.js';
 import type { CallInfo } from '../telephony/port.js';
 import type { CallsSettings } from './calls-config.js';
+import type { PhoneTokens } from './phone-token.js';
 
 export const DEMO_AGENT_NAME = 'demo';
 
@@ -8,12 +9,12 @@ export type RouteResult =
   | {
       ok: true;
       agent: AgentRecord;
-      via: 'number' | 'default';
+      via: 'number' | 'default' | 'phone';
       dialled: string;
       /** The number's recording option (`agent` = the agent's setting decides). */
       record: 'agent' | 'always' | 'never';
     }
-  | { ok: false; status: 404 | 480; reason: string; dialled: string };
+  | { ok: false; status: 403 | 404 | 480; reason: string; dialled: string };
 
 /** The dialled user: the Request-URI user (RFC 3261 §8.2.2.1 routes on it), else the To user. */
 export function dialledUser(info: CallInfo): string {
@@ -46,4 +47,27 @@ export function routeInbound(store: Store, settings: CallsSettings, info: CallIn
       dialled,
     };
   return { ok: true, agent, via: 'default', dialled, record: 'agent' };
+}
+
+/**
+ * A browser phone's call (docs/dashboard.md, "Browser phone"): one that came over a WebSocket or carries
+ * a phone token. Its token names the agent; without a valid one the call is refused 403 with the token's
+ * problem as the reason phrase. Undefined: not a phone call, route it by number.
+ */
+export function routePhoneCall(
+  store: Store,
+  tokens: PhoneTokens | undefined,
+  info: CallInfo,
+): RouteResult | undefined {
+  const token = info.headers['x-callwright-phone-token'];
+  const browser = info.transport === 'ws' || info.transport === 'wss';
+  if (token === undefined && !browser) return undefined;
+  const dialled = dialledUser(info);
+  if (token === undefined || !tokens)
+    return { ok: false, status: 403, reason: 'Phone Token Required', dialled };
+  const check = tokens.verify(token);
+  if (!check.ok) return { ok: false, status: 403, reason: check.reason, dialled };
+  const agent = store.agents.get(check.agentId);
+  if (!agent) return { ok: false, status: 404, reason: 'Agent Not Found', dialled };
+  return { ok: true, agent, via: 'phone', dialled, record: 'agent' };
 }

@@ -138,6 +138,49 @@ export const SipAuthBansConfig = Type.Object(
   { ...Strict, default: {} },
 );
 
+/**
+ * SIP over WebSocket (RFC 7118) for the dashboard's browser phone: the listener of the embedded backend,
+ * and the phone tokens both backends check on a browser's INVITE (docs/telephony.md).
+ */
+export const SipWebSocketConfig = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Listen for SIP over WebSocket (browser phone)' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Bind address of the listener' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 5066, description: '0 = any free port' }),
+    public_url: Type.String({
+      default: '',
+      description:
+        'ws:// or wss:// URL browsers connect to; empty = ws(s)://<host the dashboard was loaded from>:<port>',
+    }),
+    tls_cert: Type.String({ default: '', description: 'PEM certificate file: WSS instead of WS' }),
+    tls_key: Type.String({ default: '', description: 'PEM private key file of tls_cert' }),
+    max_connections: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 200,
+      description: 'WebSocket connections at once; more are refused (HTTP 503)',
+    }),
+    ping_interval_s: Type.Integer({
+      minimum: 5,
+      maximum: 3600,
+      default: 30,
+      description: 'WebSocket ping interval; a connection that misses a pong is closed',
+    }),
+    token_secret: Type.String({
+      default: '',
+      description:
+        'HMAC key of phone tokens (32+ characters); empty = a random key per process (set one when the API and SIP run in different processes)',
+    }),
+    token_ttl_s: Type.Integer({
+      minimum: 10,
+      maximum: 3600,
+      default: 120,
+      description: 'How long a phone token may start a call',
+    }),
+  },
+  { ...Strict, default: {} },
+);
+
 export const SipConfig = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Bind address for SIP' }),
@@ -160,6 +203,7 @@ export const SipConfig = Type.Object(
     refer_notify_timeout_ms: Type.Integer({ minimum: 1000, maximum: 600000 }),
     user_agent: Type.String({ description: 'User-Agent/Server header value' }),
     auth_bans: SipAuthBansConfig,
+    websocket: SipWebSocketConfig,
   },
   Strict,
 );
@@ -576,6 +620,7 @@ export type OutboxSettings = Static<typeof OutboxConfig>;
 export type SipSettings = Static<typeof SipConfig>;
 export type SipTrunkSettings = Static<typeof SipTrunkConfig>;
 export type SipAuthBansSettings = Static<typeof SipAuthBansConfig>;
+export type SipWebSocketSettings = Static<typeof SipWebSocketConfig>;
 export type MailSettings = Static<typeof MailConfig>;
 export type SpeechSettings = Static<typeof SpeechConfig>;
 export type TurnSettings = Static<typeof TurnConfig>;

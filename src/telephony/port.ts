@@ -36,6 +36,8 @@ export interface CallInfo {
   headers: Record<string, string>;
   /** Name of the trunk this leg belongs to, when one matched. */
   trunk?: string;
+  /** Signalling transport of the INVITE (`ws`/`wss`: a browser, RFC 7118), when the backend knows it. */
+  transport?: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 }
 
 /** 16-bit mono PCM at `sampleRate` (any rate; backends resample to the call's). */

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { CallsPage } from './pages/calls.js';
 import { CallPage } from './pages/call.js';
+import { AgentPhonePage } from './pages/agent-phone.js';
 
 /** One dashboard page: its path pattern (`/calls/:id`), how it renders, and its menu entry if any. */
 export interface Route {
@@ -14,4 +15,5 @@ export interface Route {
 export const routes: Route[] = [
   { path: '/calls', nav: 'Calls', render: (_, query) => <CallsPage query={query} /> },
   { path: '/calls/:id', render: ({ id }) => <CallPage key={id} id={id ?? ''} /> },
+  { path: '/agents/:id/phone', render: ({ id }) => <AgentPhonePage agentId={id ?? ''} /> },
 ];

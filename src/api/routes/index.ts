@@ -13,6 +13,7 @@ import { appointmentRoutes } from './appointments.js';
 import { voicemailRoutes } from './voicemails.js';
 import { callRecordingRoutes } from './call-recording.js';
 import { campaignRoutes } from './campaigns.js';
+import { agentPhoneRoutes } from './agent-phone.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -29,4 +30,5 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await voicemailRoutes(app, deps);
   await callRecordingRoutes(app, deps);
   await campaignRoutes(app, deps);
+  await agentPhoneRoutes(app, deps);
 }

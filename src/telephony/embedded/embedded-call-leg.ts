@@ -40,6 +40,13 @@ import type { DialogOwner, UserAgentCore } from './sip/user-agent-core.js';
 import type { SipStack } from './sip/sip-stack.js';
 import { hangupReasonHeader } from '../sip/hangup-reason.js';
 
+/** Media the leg owns besides its session: a browser's WebRTC gateway (closed with the leg). */
+export interface LegMediaAttachment {
+  /** Called once if that media fails for good (ICE/DTLS): the leg ends with cause `error`. */
+  onFailed(listener: (reason: string) => void): void;
+  close(): void;
+}
+
 export interface CallLegDeps {
   core: UserAgentCore;
   stack: SipStack;
@@ -62,12 +69,14 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
   private bridged?: EmbeddedCallLeg;
   private held = false;
   private readonly log: Logger;
+  private readonly unwatchFlow?: () => void;
 
   constructor(
     private readonly deps: CallLegDeps,
     readonly dialog: Dialog,
     readonly media: MediaSession,
     readonly info: CallInfo,
+    private readonly attachment?: LegMediaAttachment,
   ) {
     this.log = deps.logger.child({ callId: info.id });
     this.events = new CallLegEmitter((err) => this.log.error({ err }, 'call leg listener failed'));
@@ -81,6 +90,17 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
       this.log.error({ reason: e.reason }, 'call media failed; ending the call');
       void this.end('local', 'error', true);
     });
+    attachment?.onFailed((reason) => {
+      this.log.warn({ reason }, 'browser media failed; ending the call');
+      void this.end('local', 'error', true);
+    });
+    // A browser's dialog lives on its WebSocket: when that closes, the browser has gone (RFC 7118 §5).
+    if (dialog.init.transport === 'ws') {
+      this.unwatchFlow = deps.stack.watchFlow(dialog.init.fallback, () => {
+        this.log.info('browser connection closed; ending the call');
+        void this.end('remote', 'normal', false);
+      });
+    }
   }
 
   get active(): boolean {
@@ -220,6 +240,8 @@ export class EmbeddedCallLeg implements CallLeg, DialogOwner {
     this.referTracker?.cancel();
     this.dialog.close();
     this.media.close();
+    this.attachment?.close();
+    this.unwatchFlow?.();
     const event: HangupEvent = { by, cause, ...(status ? { status } : {}) };
     this.resolveEnded(event);
     this.events.emit('hangup', event);

@@ -7,6 +7,7 @@ import type { CallInfo, CallLeg, InboundCall } from '../port.js';
 import type { CallLegDeps } from './embedded-call-leg.js';
 import { EmbeddedCallLeg } from './embedded-call-leg.js';
 import { MediaNegotiationError, type MediaEngine, type MediaSession } from './media/media-session.js';
+import { isWebRtcOffer, WebRtcGateway, type WebRtcSettings } from './media/webrtc-gateway.js';
 import { Dialog, contactUri, stripTag } from './sip/dialog.js';
 import { newTag } from './sip/sip-builder.js';
 import type { NewInvite } from './sip/user-agent-core.js';
@@ -25,6 +26,8 @@ export class EmbeddedInboundCall implements InboundCall {
   constructor(
     private readonly deps: CallLegDeps & {
       media: MediaEngine;
+      /** WebRTC offers (browser phones) are answered through a gateway; absent = they get 488. */
+      webrtc?: WebRtcSettings;
       onSettled(): void;
       onLeg(leg: EmbeddedCallLeg): void;
     },
@@ -32,7 +35,16 @@ export class EmbeddedInboundCall implements InboundCall {
     readonly info: CallInfo,
   ) {
     this.cancelled = new Promise((resolve) => (this.resolveCancelled = resolve));
-    this.unwatch = deps.core.watchCancel(invite.tx, () => this.onCancel());
+    const unwatchCancel = deps.core.watchCancel(invite.tx, () => this.onCancel());
+    // A browser whose WebSocket closes while its call rings has gone, as if it had sent CANCEL.
+    const unwatchFlow =
+      invite.source.transport === 'ws'
+        ? deps.stack.watchFlow(invite.source, () => this.onCancel())
+        : undefined;
+    this.unwatch = () => {
+      unwatchCancel();
+      unwatchFlow?.();
+    };
     // RFC 3261 §17.2.1: 100 Trying at once, so the caller stops retransmitting the INVITE.
     deps.core.respond(invite.tx, 100);
   }
@@ -112,13 +124,14 @@ export class EmbeddedInboundCall implements InboundCall {
       throw new CallwrightError('PRECONDITION', `cannot answer a call that is ${this.state}`);
     this.state = 'answering';
     const { request, tx } = this.invite;
-    const { session, sdp } = await this.negotiate();
+    const { session, sdp, gateway } = await this.negotiate();
     if ((this.state as State) !== 'answering') {
       session.close();
+      gateway?.close();
       throw new CallwrightError('PRECONDITION', 'the caller cancelled before the answer');
     }
     const dialog = this.createDialog();
-    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info);
+    const leg = new EmbeddedCallLeg(this.deps, dialog, session, this.info, gateway);
     this.deps.onLeg(leg);
     const text = this.deps.core.respond(tx, 200, {
       toTag: this.localTag,
@@ -146,7 +159,7 @@ export class EmbeddedInboundCall implements InboundCall {
   }
 
   /** Opens the media session and answers the offer (or makes one); refuses the INVITE when it cannot. */
-  private async negotiate(): Promise<{ session: MediaSession; sdp: string }> {
+  private async negotiate(): Promise<{ session: MediaSession; sdp: string; gateway?: WebRtcGateway }> {
     const { request } = this.invite;
     let session: MediaSession;
     try {
@@ -157,11 +170,19 @@ export class EmbeddedInboundCall implements InboundCall {
       this.refuseWhileAnswering(503);
       throw err;
     }
+    let gateway: WebRtcGateway | undefined;
     try {
+      if (this.deps.webrtc && isWebRtcOffer(request.body)) {
+        // A browser: werift answers its offer; the session gets plain RTP from the gateway's relay.
+        gateway = await WebRtcGateway.answer(request.body, this.deps.webrtc, this.deps.logger);
+        gateway.connect(session.answerOffer(gateway.relayOffer));
+        return { session, sdp: gateway.answer, gateway };
+      }
       const sdp = request.body.trim() ? session.answerOffer(request.body) : session.createOffer();
       return { session, sdp };
     } catch (err) {
       session.close();
+      gateway?.close();
       this.refuseWhileAnswering(488);
       if (err instanceof MediaNegotiationError)
         throw new CallwrightError('PRECONDITION', `no common codec: ${err.message}`);

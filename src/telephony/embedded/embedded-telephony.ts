@@ -20,6 +20,7 @@ import type {
 import type { CallLegDeps, EmbeddedCallLeg } from './embedded-call-leg.js';
 import { EmbeddedInboundCall } from './embedded-inbound-call.js';
 import type { MediaEngine } from './media/media-session.js';
+import type { WebRtcSettings } from './media/webrtc-gateway.js';
 import { dial } from './outbound-dialer.js';
 import { AccessControl } from '../sip/access-control.js';
 import { DidRouter } from '../sip/did-router.js';
@@ -35,6 +36,8 @@ export interface EmbeddedTelephonyDeps {
   logger: Logger;
   /** Close the media engine on stop (true when the backend built it). */
   ownsMedia?: boolean;
+  /** ICE candidate address and timeout for browsers' WebRTC offers; absent = such offers get 488. */
+  webrtc?: WebRtcSettings;
 }
 
 /** Retry-After of a 503 for want of RTP ports when no admission gate is installed. */
@@ -82,6 +85,18 @@ export class EmbeddedTelephony implements Telephony {
       address: sip.address,
       port: sip.port,
       transports: sip.transports,
+      ...(sip.websocket.enabled
+        ? {
+            websocket: {
+              host: sip.websocket.host,
+              port: sip.websocket.port,
+              ...(sip.websocket.tls_cert ? { tlsCert: sip.websocket.tls_cert } : {}),
+              ...(sip.websocket.tls_key ? { tlsKey: sip.websocket.tls_key } : {}),
+              maxConnections: sip.websocket.max_connections,
+              pingIntervalMs: sip.websocket.ping_interval_s * 1000,
+            },
+          }
+        : {}),
       publicAddress: sip.public_address,
       t1: sip.t1_ms,
       t2: sip.t2_ms,
@@ -120,6 +135,13 @@ export class EmbeddedTelephony implements Telephony {
     return this.stack.host;
   }
 
+  /** The SIP over WebSocket listener (browser phones) once started: its scheme and bound port. */
+  get websocket(): { scheme: 'ws' | 'wss'; port: number } | undefined {
+    const port = this.stack.websocketPort;
+    const scheme = this.stack.websocketScheme;
+    return port && scheme ? { scheme, port } : undefined;
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     await this.stack.start();
@@ -128,6 +150,12 @@ export class EmbeddedTelephony implements Telephony {
       { address: this.deps.sip.address, port: this.stack.port, transports: this.deps.sip.transports },
       'sip listening',
     );
+    const ws = this.websocket;
+    if (ws)
+      this.log.info(
+        { address: this.deps.sip.websocket.host, port: ws.port, scheme: ws.scheme },
+        'sip websocket listening',
+      );
   }
 
   async stop(): Promise<void> {
@@ -181,6 +209,7 @@ export class EmbeddedTelephony implements Telephony {
       transactions: s.serverTransactions + s.clientTransactions,
       timers: s.timers,
       tcpConnections: s.tcpConnections,
+      wsConnections: s.wsConnections,
       malformedMessages: s.malformed,
       droppedRequests: s.dropped,
       mediaSessions: media.sessions,
@@ -252,6 +281,7 @@ export class EmbeddedTelephony implements Telephony {
       requestUri: request.uri,
       remoteAddress: `${source.address}:${source.port}`,
       headers,
+      transport: source.transport === 'ws' ? (this.stack.websocketScheme ?? 'ws') : source.transport,
       ...(invite.trunk ? { trunk: invite.trunk } : {}),
     };
     const guard: { timer?: NodeJS.Timeout; leg?: EmbeddedCallLeg } = {};
@@ -259,6 +289,7 @@ export class EmbeddedTelephony implements Telephony {
       {
         ...this.legDeps(this.trunk(invite.trunk)),
         media: this.deps.media,
+        ...(this.deps.webrtc ? { webrtc: this.deps.webrtc } : {}),
         onLeg: (leg) => {
           guard.leg = leg;
           this.legs.add(leg);

@@ -7,7 +7,8 @@ import type { Logger } from '../../logging/logger.js';
 import type { SpeechSynthesizer } from '../../speech/speech-synthesizer.js';
 import type { Telephony } from '../port.js';
 import { EmbeddedTelephony } from './embedded-telephony.js';
-import { createConfiguredMediaEngine } from './media/index.js';
+import { advertisedAddress, createConfiguredMediaEngine } from './media/index.js';
+import { webRtcSettings } from './media/webrtc-gateway.js';
 
 export { EmbeddedTelephony, type EmbeddedTelephonyDeps, type InboundHandler } from './embedded-telephony.js';
 export { greetingHandler } from './greeting-handler.js';
@@ -23,5 +24,11 @@ export function createEmbeddedTelephony(config: Config, deps: EmbeddedBuildDeps)
     logger: deps.logger,
     ...(deps.speech ? { speech: deps.speech } : {}),
   });
-  return new EmbeddedTelephony({ sip: config.sip, media, logger: deps.logger, ownsMedia: true });
+  return new EmbeddedTelephony({
+    sip: config.sip,
+    media,
+    logger: deps.logger,
+    ownsMedia: true,
+    webrtc: webRtcSettings(config.media, advertisedAddress(config.media)),
+  });
 }

@@ -14,6 +14,8 @@ export interface SrfRequest extends EventEmitter {
   headers: Record<string, string>;
   source_address: string;
   source_port: number;
+  /** Transport the request came on as drachtio-server reports it: udp, tcp, tls, ws, wss. */
+  protocol?: string;
   get(name: string): string | undefined;
   has(name: string): boolean;
   /** Only for requests this app sent (createUAC's cbRequest): sends CANCEL. */

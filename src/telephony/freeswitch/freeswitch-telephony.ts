@@ -31,7 +31,7 @@ import { guardLibraryDialogs } from './library-dialog-guard.js';
 import { DrachtioLink } from './drachtio-link.js';
 import { FreeswitchCallLeg, type LegDeps } from './freeswitch-call-leg.js';
 import { FreeswitchInboundCall } from './freeswitch-inbound-call.js';
-import { InboundAccess, type InboundAccessSettings } from './inbound-access.js';
+import { InboundAccess, isWebSocket, type InboundAccessSettings } from './inbound-access.js';
 import type { DigestBans } from '../sip/digest-bans.js';
 import { DidRouter } from '../sip/did-router.js';
 import { MediaServerPool, type MediaServerHandle } from './media-server-pool.js';
@@ -364,8 +364,9 @@ export class FreeswitchTelephony implements Telephony {
     // Bans, sip.allow/inbound_allow and digest come first: an unauthenticated INVITE takes no capacity.
     const admitted = this.access.admit(req, res);
     if (!admitted) return;
-    // sip.dids, as on embedded: a number we do not serve is 404 before it takes a place.
-    if (!this.dids.accepts(parseNameAddr(req.uri).user)) {
+    // sip.dids, as on embedded: a number we do not serve is 404 before it takes a place. A browser's
+    // call is routed by its phone token, not by a number.
+    if (!isWebSocket(req) && !this.dids.accepts(parseNameAddr(req.uri).user)) {
       res.send(404);
       return;
     }
@@ -457,6 +458,16 @@ export class FreeswitchTelephony implements Telephony {
       headers: customHeaders(req.headers),
     };
     if (trunk) info.trunk = trunk.name;
+    // ws/wss: a browser phone, whose INVITE the call layer admits only with a phone token.
+    const protocol = (req.protocol ?? '').toLowerCase();
+    if (
+      protocol === 'udp' ||
+      protocol === 'tcp' ||
+      protocol === 'tls' ||
+      protocol === 'ws' ||
+      protocol === 'wss'
+    )
+      info.transport = protocol;
     return info;
   }
 

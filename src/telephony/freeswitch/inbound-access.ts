@@ -36,6 +36,12 @@ const OPEN: InboundAccessSettings = {
   auth_bans: { max_failures: 0, window_s: 60, ban_s: 600 },
 };
 
+/** The request came over drachtio-server's WebSocket transport (RFC 7118): a browser phone. */
+export function isWebSocket(req: SrfRequest): boolean {
+  const protocol = (req.protocol ?? '').toLowerCase();
+  return protocol === 'ws' || protocol === 'wss';
+}
+
 export interface Admitted {
   /** The trunk the request came in on: by inbound_allow, by digest user, else by its host address. */
   trunk?: TrunkSettings;
@@ -85,6 +91,9 @@ export class InboundAccess {
       this.drop(req);
       return undefined;
     }
+    // Browsers (drachtio-server's ws/wss transport) connect from anywhere: their INVITE is admitted by
+    // its phone token, which the call layer checks (a WebSocket call without a valid one gets 403).
+    if (isWebSocket(req)) return {};
     const auth = req.get('Authorization');
     if (decision.verdict === 'challenge' && auth) {
       const result = this.digest.check(auth, req.method, (u) => this.access.password(u));

@@ -71,6 +71,8 @@ export class Dialog {
 
   /** Where in-dialog requests go: the first loose route, else the remote target (RFC 3261 §12.2.1.1). */
   destination(): Destination {
+    // RFC 7118 §5: a browser's Contact host is `.invalid`; it is reached only over its own connection.
+    if (this.init.transport === 'ws') return this.init.fallback;
     const first = this.init.routeSet[0];
     const target = first ? (parseNameAddr(first)?.uriText ?? '') : this.remoteTarget;
     return this.stack.resolveSync(target, this.init.transport) ?? this.init.fallback;

@@ -9,6 +9,7 @@ import { buildResponse, newBranch } from './sip-builder.js';
 import type { SipResponse } from './sip-message.js';
 import { parseSipMessage } from './sip-parser.js';
 import { SipTransport, type Destination, type TransportName } from './sip-transport.js';
+import type { SipWebSocketOptions } from './sip-websocket.js';
 import { TimerRegistry } from './timer-registry.js';
 import { TransactionLayer, type TransactionUser } from './transaction-layer.js';
 import type { ClientCallbacks } from './client-transaction.js';
@@ -17,7 +18,9 @@ import { parseUri } from './sip-uri.js';
 export interface SipStackOptions {
   address: string;
   port: number;
-  transports: TransportName[];
+  transports: Array<'udp' | 'tcp'>;
+  /** SIP over WebSocket for browsers (RFC 7118); absent = off. */
+  websocket?: Omit<SipWebSocketOptions, 'logger'>;
   publicAddress: string;
   t1: number;
   t2: number;
@@ -31,6 +34,7 @@ export interface SipStackStats {
   clientTransactions: number;
   timers: number;
   tcpConnections: number;
+  wsConnections: number;
   malformed: number;
   dropped: number;
 }
@@ -41,6 +45,8 @@ export class SipStack {
   private readonly transport: SipTransport;
   private malformed = 0;
   dropped = 0;
+  /** Who to tell when a WebSocket flow closes, by `address:port`. */
+  private readonly flowWatchers = new Map<string, Set<() => void>>();
 
   constructor(readonly options: SipStackOptions) {
     this.transport = new SipTransport({
@@ -48,6 +54,7 @@ export class SipStack {
       port: options.port,
       transports: options.transports,
       logger: options.logger,
+      ...(options.websocket ? { websocket: options.websocket } : {}),
     });
     this.transactions = new TransactionLayer({
       t1: options.t1,
@@ -58,6 +65,27 @@ export class SipStack {
       logger: options.logger,
     });
     this.transport.onData = (data, from) => this.receive(data, from);
+    this.transport.onFlowClosed = (flow) => {
+      const key = `${flow.address}:${flow.port}`;
+      const watchers = this.flowWatchers.get(key);
+      this.flowWatchers.delete(key);
+      for (const w of watchers ?? []) w();
+    };
+  }
+
+  /**
+   * Calls `onClosed` when the WebSocket connection `flow` closes (RFC 7118 §5: a dialog over it cannot
+   * outlive it). Returns the function that stops watching.
+   */
+  watchFlow(flow: Destination, onClosed: () => void): () => void {
+    const key = `${flow.address}:${flow.port}`;
+    let watchers = this.flowWatchers.get(key);
+    if (!watchers) this.flowWatchers.set(key, (watchers = new Set()));
+    watchers.add(onClosed);
+    return () => {
+      watchers.delete(onClosed);
+      if (watchers.size === 0 && this.flowWatchers.get(key) === watchers) this.flowWatchers.delete(key);
+    };
   }
 
   set user(user: TransactionUser) {
@@ -66,6 +94,17 @@ export class SipStack {
 
   get port(): number {
     return this.transport.port;
+  }
+
+  /** The SIP over WebSocket port actually bound; undefined when the listener is off. */
+  get websocketPort(): number | undefined {
+    return this.transport.websocket?.port;
+  }
+
+  /** `wss` when the WebSocket listener has a certificate, else `ws` (undefined when it is off). */
+  get websocketScheme(): 'ws' | 'wss' | undefined {
+    const ws = this.transport.websocket;
+    return ws ? (ws.secure ? 'wss' : 'ws') : undefined;
   }
 
   /** Host we advertise in Via, Contact and SDP. */
@@ -89,6 +128,7 @@ export class SipStack {
       ...this.transactions.stats(),
       timers: this.timers.size,
       tcpConnections: this.transport.tcpConnections,
+      wsConnections: this.transport.websocket?.connections ?? 0,
       malformed: this.malformed,
       dropped: this.dropped,
     };
@@ -102,13 +142,21 @@ export class SipStack {
     }
   }
 
+  /** Via and Contact name the WebSocket listener's own scheme and port (RFC 7118 §5.2). */
+  private sentBy(transport: TransportName): { name: string; port: number } {
+    if (transport !== 'ws') return { name: transport, port: this.port };
+    return { name: this.websocketScheme ?? 'ws', port: this.websocketPort ?? 0 };
+  }
+
   via(transport: TransportName, branch: string): string {
-    return `SIP/2.0/${transport.toUpperCase()} ${this.host}:${this.port};branch=${branch};rport`;
+    const { name, port } = this.sentBy(transport);
+    return `SIP/2.0/${name.toUpperCase()} ${this.host}:${port};branch=${branch};rport`;
   }
 
   contact(user: string, transport: TransportName): string {
-    const t = transport === 'udp' ? '' : `;transport=${transport}`;
-    return `<sip:${user ? `${encodeURIComponent(user).replace(/%2B/g, '+')}@` : ''}${this.host}:${this.port}${t}>`;
+    const { name, port } = this.sentBy(transport);
+    const t = transport === 'udp' ? '' : `;transport=${name}`;
+    return `<sip:${user ? `${encodeURIComponent(user).replace(/%2B/g, '+')}@` : ''}${this.host}:${port}${t}>`;
   }
 
   /** Starts a client transaction; returns the branch used. */
@@ -143,10 +191,16 @@ export class SipStack {
       'malformed sip message',
     );
     // Answer only when a request's top Via could be read; never answer an ACK (RFC 3261 §17.2.1).
-    if (!result.status || !result.headers || result.method === 'ACK') return;
-    const via = result.headers.get('via');
+    const via = result.headers?.get('via');
     // Any SIP version in the Via will do: a SIP/7.0 request still learns it needs SIP/2.0 (505).
-    if (!via || !/^SIP\s*\/\s*\d+\.\d+\s*\/\s*\w+\s+\S+/i.test(via)) return;
+    const answerable =
+      result.method !== 'ACK' && via !== undefined && /^SIP\s*\/\s*\d+\.\d+\s*\/\s*\w+\s+\S+/i.test(via);
+    if (!answerable || !result.status) {
+      // A WebSocket client is told why instead of getting silence: its connection closes with the reason.
+      if (from.transport === 'ws')
+        this.transport.websocket?.refuse(from.address, from.port, `not a SIP message: ${result.error}`);
+      return;
+    }
     // The Via could not be trusted for routing, so answer where the bytes came from.
     const text = buildResponse(result, result.status, {
       headers: [['Warning', `399 ${this.host} "${result.error.replace(/["\r\n\\]/g, ' ').slice(0, 100)}"`]],

@@ -1,13 +1,16 @@
 /**
  * UDP and TCP sockets for SIP on one address and port. Frames TCP streams by Content-Length
  * (RFC 3261 §18.3), answers CRLF keep-alive pings (RFC 5626 §4.4.1), and reuses the connection a request
- * came on for its responses (RFC 3261 §18.2.2).
+ * came on for its responses (RFC 3261 §18.2.2). Optionally a WebSocket listener on a port of its own
+ * (RFC 7118, `sip-websocket.ts`), whose flows are named like TCP connections: address and port.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../../../logging/logger.js';
+import { SipWebSocketListener, type SipWebSocketOptions } from './sip-websocket.js';
 
-export type TransportName = 'udp' | 'tcp';
+/** `ws` covers WSS too: which one the listener speaks is its own setting (`SipWebSocketListener.secure`). */
+export type TransportName = 'udp' | 'tcp' | 'ws';
 
 export interface Destination {
   transport: TransportName;
@@ -18,8 +21,10 @@ export interface Destination {
 export interface SipTransportOptions {
   address: string;
   port: number;
-  transports: TransportName[];
+  transports: Array<'udp' | 'tcp'>;
   logger: Logger;
+  /** SIP over WebSocket on its own host and port (browsers); absent = off. */
+  websocket?: Omit<SipWebSocketOptions, 'logger'>;
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -37,9 +42,19 @@ export class SipTransport {
   private tcp?: net.Server;
   private readonly connections = new Map<string, net.Socket>();
   private boundPort = 0;
+  readonly websocket?: SipWebSocketListener;
   onData: (data: Buffer, from: Destination) => void = () => undefined;
+  /** A WebSocket flow closed. */
+  onFlowClosed: (flow: Destination) => void = () => undefined;
 
-  constructor(private readonly options: SipTransportOptions) {}
+  constructor(private readonly options: SipTransportOptions) {
+    if (options.websocket) {
+      this.websocket = new SipWebSocketListener({ ...options.websocket, logger: options.logger });
+      this.websocket.onMessage = (data, address, port) =>
+        this.onData(data, { transport: 'ws', address, port });
+      this.websocket.onClose = (address, port) => this.onFlowClosed({ transport: 'ws', address, port });
+    }
+  }
 
   get port(): number {
     return this.boundPort;
@@ -54,6 +69,7 @@ export class SipTransport {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         await this.bind(this.options.port);
+        await this.startWebsocket();
         return;
       } catch (err) {
         await this.stop();
@@ -61,6 +77,20 @@ export class SipTransport {
       }
     }
     throw new Error('could not bind UDP and TCP to one free port');
+  }
+
+  private async startWebsocket(): Promise<void> {
+    if (!this.websocket || !this.options.websocket) return;
+    try {
+      await this.websocket.start();
+    } catch (err) {
+      const { host, port } = this.options.websocket;
+      await this.stop();
+      // Not a port race of UDP and TCP: say which listener and setting it was.
+      throw new Error(
+        `sip.websocket: cannot listen on ${host}:${port}: ${(err as Error).message} (set sip.websocket.port, or 0 for any free port)`,
+      );
+    }
   }
 
   private async bind(port: number): Promise<void> {
@@ -100,6 +130,12 @@ export class SipTransport {
   }
 
   send(data: string, dest: Destination): void {
+    if (dest.transport === 'ws') {
+      // A browser cannot be connected to (RFC 7118 §5): its flow is open, or the message is lost.
+      if (!this.websocket?.send(data, dest.address, dest.port))
+        this.options.logger.debug({ peer: key(dest.address, dest.port) }, 'sip websocket flow is gone');
+      return;
+    }
     if (dest.transport === 'udp') {
       if (!this.udp) throw new Error('UDP transport is not enabled (sip.transports)');
       this.udp.send(data, dest.port, dest.address, (err) => {
@@ -168,6 +204,7 @@ export class SipTransport {
   }
 
   async stop(): Promise<void> {
+    await this.websocket?.stop();
     for (const socket of this.connections.values()) socket.destroy();
     this.connections.clear();
     const udp = this.udp;

@@ -137,6 +137,9 @@ export class UserAgentCore implements TransactionUser {
     const { access, digest } = this.deps;
     const decision = access.decide(source.address, request.headers.get('user-agent'));
     if (decision.verdict === 'allow') return { trunk: decision.trunk };
+    // Browsers connect from anywhere: their INVITE is admitted by its phone token (checked by the
+    // call layer, which refuses a WebSocket call without a valid one), not by their address.
+    if (source.transport === 'ws' && decision.verdict !== 'drop') return {};
     if (decision.verdict === 'drop') {
       // Scanners get silence: no response, and the transaction is forgotten at once.
       this.deps.stack.dropped++;
@@ -228,7 +231,8 @@ export class UserAgentCore implements TransactionUser {
       return void this.respond(tx, 415, { headers: [['Accept', 'application/sdp']] });
     }
     const user = parseUri(request.uri)?.user ?? '';
-    if (!this.deps.dids.accepts(user)) return void this.respond(tx, 404);
+    // A browser's call is routed by its phone token to one agent, not by a dialled number.
+    if (source.transport !== 'ws' && !this.deps.dids.accepts(user)) return void this.respond(tx, 404);
     this.deps.onInvite({ request, tx, source, ...(trunk ? { trunk } : {}) });
   }
 }

@@ -64,12 +64,14 @@ export class FakeRequest extends EventEmitter {
   headers: Record<string, string>;
   source_address: string;
   source_port: number;
+  protocol: string;
   constructor(init: {
     method?: string;
     uri?: string;
     body?: string;
     headers?: Record<string, string>;
     source?: string;
+    protocol?: string;
   }) {
     super();
     this.method = init.method ?? 'INVITE';
@@ -78,6 +80,7 @@ export class FakeRequest extends EventEmitter {
     this.headers = init.headers ?? {};
     this.source_address = init.source ?? '198.51.100.7';
     this.source_port = 5060;
+    this.protocol = init.protocol ?? 'udp';
   }
   get(name: string): string | undefined {
     return headerGetter(this.headers)(name);

@@ -359,4 +359,53 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
     fake.srf.incoming({ source: '10.1.1.9', uri: URI });
     await waitFor(() => calls.length === 1);
   });
+
+  it('admits a browser over ws/wss from any address, outside sip.dids, reporting the transport (the token decides)', async () => {
+    const config = loadConfig({
+      env: {
+        CALLWRIGHT_TELEPHONY_BACKEND: 'freeswitch',
+        CALLWRIGHT_FREESWITCH_DRACHTIO_SECRET: 'x',
+        CALLWRIGHT_FREESWITCH_MEDIA_SERVERS: '[{"address":"fs","port":8021,"secret":"y"}]',
+      },
+      overrides: { sip: { allow: ['10.1.1.0/24'], dids: ['+1555000*'] } },
+    });
+    const fake = new FakeDrachtio();
+    const t = createTelephony(config, {
+      logger: createLogger({ level: 'silent', redact_pii: true }),
+      drachtio: fake,
+    }) as FreeswitchTelephony;
+    running = t;
+    const calls: InboundCall[] = [];
+    t.onInbound((call) => {
+      calls.push(call);
+    });
+    await t.start();
+    const browserUri = 'sip:agt_1@callwright.test';
+    // The same request over UDP from that address is refused by the address rules.
+    expect(fake.srf.incoming({ source: '192.0.2.7', uri: browserUri }).res.finalStatus).toBe(403);
+    fake.srf.incoming({
+      source: '192.0.2.7',
+      uri: browserUri,
+      protocol: 'wss',
+      headers: {
+        From: '<sip:dashboard@x.invalid>;tag=b1',
+        To: `<${browserUri}>`,
+        'Call-ID': 'browser-1',
+        'X-Callwright-Phone-Token': 'v1.token',
+      },
+    });
+    await waitFor(() => calls.length === 1);
+    expect(calls[0]?.info).toMatchObject({
+      transport: 'wss',
+      headers: { 'x-callwright-phone-token': 'v1.token' },
+    });
+    // Scanners stay dropped whatever the transport.
+    const scanner = fake.srf.incoming({
+      source: '192.0.2.8',
+      uri: browserUri,
+      protocol: 'ws',
+      headers: { 'User-Agent': 'friendly-scanner', 'Call-ID': 'scan-1' },
+    });
+    expect(scanner.res.sent).toEqual([]);
+  });
 });

@@ -1,0 +1,41 @@
+/**
+ * The browser phone on the freeswitch backend against live drachtio-server + FreeSWITCH: the flow the
+ * embedded backend runs (test/e2e/dashboard/browser-phone-flow.ts) unchanged — Chromium's SIP.js
+ * reaches drachtio-server's own WebSocket transport, FreeSWITCH answers the WebRTC offer (DTLS-SRTP),
+ * the call layer checks the phone token on the INVITE.
+ *
+ * NOT RUN on the machine this was written on (no drachtio-server or FreeSWITCH there): it needs, besides
+ * DRACHTIO_* / FREESWITCH_* (live-env.ts), DRACHTIO_WS_URL naming drachtio-server's WebSocket listener
+ * (a `sip:…;transport=ws` contact, e.g. `--contact "sip:127.0.0.1:35066;transport=ws"` →
+ * DRACHTIO_WS_URL=ws://127.0.0.1:35066), and FreeSWITCH's drachtio_mrf profile accepting
+ * `UDP/TLS/RTP/SAVPF` offers (docs/telephony.md, "SIP over WebSocket"). Skipped without them.
+ * Port block: 56200-56299 (admin API on port 0).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe } from 'vitest';
+import { browserPhoneFlow } from '../e2e/dashboard/browser-phone-flow.js';
+import { liveEnv, liveSettings, type LiveEnv } from './live-env.js';
+
+const env = liveEnv();
+const wsUrl = process.env.DRACHTIO_WS_URL;
+
+// Read only when the flow runs (a skipped describe still collects its tests).
+const shared = path.resolve(env?.sharedLocal ?? '.');
+
+describe.skipIf(!env || !wsUrl)('browser phone on the freeswitch backend against live daemons', () => {
+  browserPhoneFlow({
+    label: 'freeswitch',
+    // The data folder lies inside the shared one: FreeSWITCH writes the recording there.
+    dataParent: shared,
+    config: () => {
+      const e = env as LiveEnv;
+      mkdirSync(shared, { recursive: true });
+      return {
+        telephony: { backend: 'freeswitch' },
+        freeswitch: { ...liveSettings(e, 'live'), shared_dir: { local: shared, remote: e.sharedRemote } },
+        sip: { websocket: { enabled: true, public_url: wsUrl } },
+      };
+    },
+  });
+});
