@@ -12,6 +12,8 @@ import { appointmentRoutes } from './appointments.js';
 import { voicemailRoutes } from './voicemails.js';
 import { callRecordingRoutes } from './call-recording.js';
 import { campaignRoutes } from './campaigns.js';
+import { contactImportRoutes } from './contact-imports.js';
+import { statsRoutes } from './stats.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -27,4 +29,6 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await voicemailRoutes(app, deps);
   await callRecordingRoutes(app, deps);
   await campaignRoutes(app, deps);
+  contactImportRoutes(app, deps);
+  statsRoutes(app, deps);
 }
