@@ -1,0 +1,131 @@
+import { useState } from 'preact/hooks';
+import { linkHandler } from '../../router.js';
+import type { ActionStatsItem } from '../actions.js';
+import { millis, percent } from '../overview.js';
+import type { Attachment, Stage } from './attachments-panel.js';
+
+/** `ids` with `id` moved to `to` (the index it takes in the result). */
+export function moved(ids: string[], id: string, to: number): string[] {
+  const rest = ids.filter((x) => x !== id);
+  rest.splice(Math.max(0, Math.min(to, rest.length)), 0, id);
+  return rest;
+}
+
+/**
+ * One stage's attachments as an ordered list. Reorder by HTML5 drag and drop (drop an action on another
+ * to take its place) or by the move buttons, which work from the keyboard.
+ */
+export function StageList(props: {
+  stage: Stage;
+  title: string;
+  items: Attachment[];
+  stats: Map<string, ActionStatsItem>;
+  onReorder: (ids: string[]) => void;
+  onDetach: (a: Attachment) => void;
+  onToggle: (a: Attachment) => void;
+}) {
+  const [dragged, setDragged] = useState<string>();
+  const [over, setOver] = useState<string>();
+  const ids = props.items.map((a) => a.id);
+  const headingId = `stage-${props.stage}`;
+
+  function drop(e: DragEvent, target: string): void {
+    e.preventDefault();
+    const id = e.dataTransfer?.getData('text/plain') || dragged;
+    setDragged(undefined);
+    setOver(undefined);
+    if (!id || id === target || !ids.includes(id)) return;
+    props.onReorder(moved(ids, id, ids.indexOf(target)));
+  }
+
+  return (
+    <div class="stage">
+      <h3 id={headingId}>{props.title}</h3>
+      {props.items.length === 0 ? (
+        <p class="muted">No actions at this stage.</p>
+      ) : (
+        <ol class="attachments" aria-labelledby={headingId} data-stage={props.stage}>
+          {props.items.map((a, i) => {
+            const s = props.stats.get(a.action_id);
+            return (
+              <li
+                key={a.id}
+                draggable
+                data-attachment={a.id}
+                class={['attachment', a.id === dragged ? 'dragging' : '', a.id === over ? 'drop-target' : '']
+                  .filter(Boolean)
+                  .join(' ')}
+                onDragStart={(e) => {
+                  e.dataTransfer?.setData('text/plain', a.id);
+                  if (e.dataTransfer) e.dataTransfer.effectAllowed = 'move';
+                  setDragged(a.id);
+                }}
+                onDragEnd={() => {
+                  setDragged(undefined);
+                  setOver(undefined);
+                }}
+                onDragOver={(e) => {
+                  // Only this stage's actions may land here: a drop never moves one to another stage.
+                  if (!dragged || !ids.includes(dragged)) return;
+                  e.preventDefault();
+                  setOver(a.id);
+                }}
+                onDrop={(e) => drop(e, a.id)}
+              >
+                <span class="grip" aria-hidden="true">
+                  ⋮⋮
+                </span>
+                <span class="attachment-name">
+                  <a {...linkHandler(`/actions/${encodeURIComponent(a.action_id)}`)}>{a.action}</a>
+                  <span class="muted small">
+                    {' '}
+                    {a.triggers.length ? `${a.triggers.length} trigger(s)` : 'at stage entry'}
+                  </span>
+                </span>
+                <span class="attachment-stats small">
+                  {s && s.runs > 0
+                    ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} runs`
+                    : 'no runs yet'}
+                </span>
+                <span class={a.enabled ? 'badge ok' : 'badge off'}>{a.enabled ? 'enabled' : 'disabled'}</span>
+                <span class="attachment-buttons">
+                  <button
+                    type="button"
+                    aria-label={`Move ${a.action} up`}
+                    disabled={i === 0}
+                    onClick={() => props.onReorder(moved(ids, a.id, i - 1))}
+                  >
+                    ↑
+                  </button>
+                  <button
+                    type="button"
+                    aria-label={`Move ${a.action} down`}
+                    disabled={i === ids.length - 1}
+                    onClick={() => props.onReorder(moved(ids, a.id, i + 1))}
+                  >
+                    ↓
+                  </button>
+                  <button
+                    type="button"
+                    aria-label={`${a.enabled ? 'Disable' : 'Enable'} ${a.action}`}
+                    onClick={() => props.onToggle(a)}
+                  >
+                    {a.enabled ? 'Disable' : 'Enable'}
+                  </button>
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Detach ${a.action}`}
+                    onClick={() => props.onDetach(a)}
+                  >
+                    Detach
+                  </button>
+                </span>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </div>
+  );
+}
