@@ -67,3 +67,14 @@ export const DncBody = Type.Object(
 
 export const TagParams = Type.Object({ id: Id, name: TagName });
 export const ListParams = Type.Object({ id: Id, listId: Id });
+
+export const DncHistory = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      change: Type.Union([Type.Literal('set'), Type.Literal('clear')]),
+      by: Type.String(),
+      reason: Type.String({ description: 'empty when a clear gave none' }),
+      at: Timestamp,
+    }),
+  ),
+});

@@ -21,10 +21,18 @@ export interface ContactListRef {
   name: string;
 }
 
-/** Who put a number on the Do-Not-Call list and why; the time is stamped here. */
+/** Who put a number on the Do-Not-Call list (or took it off) and why; the time is stamped here. */
 export interface DncMark {
   by: string;
   reason: string;
+}
+
+/** One change of a contact's Do-Not-Call mark. */
+export interface DncChange {
+  change: 'set' | 'clear';
+  by: string;
+  reason: string;
+  at: string;
 }
 
 /**
@@ -80,6 +88,12 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       ),
       clearDnc: db.prepare(
         'UPDATE contacts SET dnc = 0, dnc_at = NULL, dnc_by = NULL, dnc_reason = NULL, updated_at = ? WHERE id = ?',
+      ),
+      addDncChange: db.prepare(
+        'INSERT INTO dnc_changes (contact_id, change, by, reason, at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      dncChanges: db.prepare(
+        'SELECT change, by, reason, at FROM dnc_changes WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
       ),
     };
   }
@@ -153,17 +167,31 @@ export class ContactRepository extends TableRepository<ContactRecord> {
   }
 
   /** Puts the contact on the Do-Not-Call list, recording who, when and why. */
+  /** Sets the mark and records the change, in one transaction. */
   markDnc(contactId: string, mark: DncMark): ContactRecord {
     const now = nowIso();
-    if (this.stmt('setDnc').run(now, mark.by, mark.reason, now, contactId).changes === 0) {
-      throw notFound('contact', contactId);
-    }
+    this.db.transaction(() => {
+      if (this.stmt('setDnc').run(now, mark.by, mark.reason, now, contactId).changes === 0) {
+        throw notFound('contact', contactId);
+      }
+      this.stmt('addDncChange').run(contactId, 'set', mark.by, mark.reason, now);
+    })();
     return this.require(contactId);
   }
 
-  clearDnc(contactId: string): ContactRecord {
-    if (this.stmt('clearDnc').run(nowIso(), contactId).changes === 0) throw notFound('contact', contactId);
+  /** Clears the mark; with `mark`, records who cleared it and why (the contact row forgets the old mark). */
+  clearDnc(contactId: string, mark?: DncMark): ContactRecord {
+    const now = nowIso();
+    this.db.transaction(() => {
+      if (this.stmt('clearDnc').run(now, contactId).changes === 0) throw notFound('contact', contactId);
+      if (mark) this.stmt('addDncChange').run(contactId, 'clear', mark.by, mark.reason, now);
+    })();
     return this.require(contactId);
+  }
+
+  /** The contact's Do-Not-Call changes, newest first. */
+  dncChanges(contactId: string, limit = 50): DncChange[] {
+    return this.stmt('dncChanges').all(contactId, limit) as DncChange[];
   }
 
   /** Pages through contacts matching every filter given, oldest first. */

@@ -45,23 +45,14 @@ export function BarChart(props: {
           {props.columns ? <Columns bars={props.bars} max={max} /> : <Rows bars={props.bars} max={max} />}
         </svg>
       )}
-      <table class="chart-table">
-        <caption class="visually-hidden">{props.title}: the numbers</caption>
-        <thead>
-          <tr>
-            <th scope="col">{props.labelHeading}</th>
-            <th scope="col">{props.valueHeading}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.bars.map((b) => (
-            <tr key={b.label}>
-              <td>{b.label}</td>
-              <td>{b.text}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {props.columns ? (
+        <details>
+          <summary>The numbers</summary>
+          <NumbersTable {...props} />
+        </details>
+      ) : (
+        <NumbersTable {...props} />
+      )}
     </figure>
   );
 }
@@ -108,5 +99,27 @@ function Columns({ bars, max }: { bars: Bar[]; max: number }) {
         );
       })}
     </g>
+  );
+}
+
+function NumbersTable(props: { title: string; bars: Bar[]; labelHeading: string; valueHeading: string }) {
+  return (
+    <table class="chart-table">
+      <caption class="visually-hidden">{props.title}: the numbers</caption>
+      <thead>
+        <tr>
+          <th scope="col">{props.labelHeading}</th>
+          <th scope="col">{props.valueHeading}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.bars.map((b) => (
+          <tr key={b.label}>
+            <td>{b.label}</td>
+            <td>{b.text}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

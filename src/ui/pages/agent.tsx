@@ -18,8 +18,8 @@ export function AgentPage({ id }: { id: string }) {
       </p>
       <h1>Agent {agent.data?.name ?? id}</h1>
       <ApiErrorBox error={agent.error} />
-      {agent.data && <AgentSettings agent={agent.data} onSaved={agent.set} />}
       {agent.data && <AttachmentsPanel agentId={agent.data.id} />}
+      {agent.data && <AgentSettings agent={agent.data} onSaved={agent.set} />}
     </section>
   );
 }

@@ -29,6 +29,7 @@ export function ContactsPage() {
   return (
     <section>
       <h1>Contacts</h1>
+      <CsvImport onDone={imported} />
       <form class="filters" aria-label="Search contacts" onSubmit={(e) => e.preventDefault()}>
         <label class="inline">
           Tag{' '}
@@ -96,7 +97,6 @@ export function ContactsPage() {
       </table>
       {contacts.data?.items.length === 0 && <p class="muted">No contacts match.</p>}
       <Pager total={contacts.data?.total ?? 0} offset={offset} onOffset={setOffset} />
-      <CsvImport onDone={imported} />
     </section>
   );
 }

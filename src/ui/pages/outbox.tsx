@@ -125,8 +125,8 @@ export function OutboxPage({ query }: { query: URLSearchParams }) {
               <td class="error-text">{r.last_error ?? ''}</td>
               <td>
                 {r.status === 'delivered' && r.delivered_at
-                  ? `delivered ${r.delivered_at.slice(0, 19)}`
-                  : r.created_at.slice(0, 19)}
+                  ? `delivered ${r.delivered_at.slice(0, 19).replace('T', ' ')}`
+                  : r.created_at.slice(0, 19).replace('T', ' ')}
               </td>
               <td>
                 {r.status === 'dead' && (

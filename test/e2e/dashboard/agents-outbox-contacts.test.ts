@@ -154,6 +154,13 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
       'first_hook',
     ]);
     expect(receiver.requests.map((r) => r.url).filter((u) => u !== '/dead')).toEqual(['/second', '/first']);
+    // The page now shows each action's success rate and p95 from the call's runs.
+    await page.reload();
+    await page
+      .getByText(/100 % ok · p95 \d+ ms · 1 runs/)
+      .first()
+      .waitFor({ timeout: 10_000 });
+    await audit(page, 'dashboard-agent');
   }, 90_000);
 
   it('moves an action with the keyboard buttons too', async () => {
@@ -229,8 +236,16 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await page.getByText(/On the list since .* set by api-key:/).waitFor({ timeout: 10_000 });
     const contact = (await app.api('GET', '/contacts?dnc=true')).body.items as Array<Record<string, unknown>>;
     expect(contact.map((c) => [c.first_name, c.dnc_reason])).toEqual([['Caller 0', 'asked on the phone']]);
+    await page.getByLabel('Why take it off').fill('opted back in by email');
     await page.getByRole('button', { name: 'Take off the Do-Not-Call list' }).click();
     await page.getByRole('button', { name: 'Put on the Do-Not-Call list' }).waitFor({ timeout: 10_000 });
+    const history = page.getByRole('list', { name: 'Do-Not-Call history' }).locator('li');
+    await expect
+      .poll(() => history.allTextContents())
+      .toEqual([
+        expect.stringMatching(/taken off by api-key:key_\w+: “opted back in by email”$/),
+        expect.stringMatching(/put on by api-key:key_\w+: “asked on the phone”$/),
+      ]);
   });
 
   it('edits an action and shows the API’s field issues next to the config', async () => {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../../api.js';
-import { asApiError } from '../../components/use-api.js';
+import { asApiError, useApi } from '../../components/use-api.js';
 import { ApiErrorBox } from '../../components/api-errors.js';
 
 export interface Contact {
@@ -80,6 +80,9 @@ function ContactManager(props: {
   const [list, setList] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<ApiError>();
+  const history = useApi<{
+    items: Array<{ change: 'set' | 'clear'; by: string; reason: string; at: string }>;
+  }>(`${base}/dnc-history`);
 
   async function send(method: string, path: string, body?: unknown): Promise<void> {
     setError(undefined);
@@ -159,34 +162,41 @@ function ContactManager(props: {
       </div>
       <div class="manager-part">
         <h4>Do-Not-Call</h4>
-        {c.dnc ? (
-          <>
-            <p>
-              On the list since {c.dnc_at?.replace('T', ' ').slice(0, 19)} UTC, set by {c.dnc_by}: “
-              {c.dnc_reason}”.
-            </p>
-            <button type="button" onClick={() => void send('DELETE', `${base}/dnc`)}>
-              Take off the Do-Not-Call list
-            </button>
-          </>
-        ) : (
-          <form
-            class="inline-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void send('PUT', `${base}/dnc`, { reason }).then(() => setReason(''));
-            }}
-          >
-            <label for={`dnc-${id}`}>Reason</label>
-            <input
-              id={`dnc-${id}`}
-              value={reason}
-              onInput={(e) => setReason((e.target as HTMLInputElement).value)}
-            />
-            <button type="submit" class="danger">
-              Put on the Do-Not-Call list
-            </button>
-          </form>
+        {c.dnc && (
+          <p>
+            On the list since {c.dnc_at?.replace('T', ' ').slice(0, 19)} UTC, set by {c.dnc_by}: “
+            {c.dnc_reason}”.
+          </p>
+        )}
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void send(c.dnc ? 'DELETE' : 'PUT', `${base}/dnc`, { reason }).then(() => {
+              setReason('');
+              history.reload();
+            });
+          }}
+        >
+          <label for={`dnc-${id}`}>{c.dnc ? 'Why take it off' : 'Reason'}</label>
+          <input
+            id={`dnc-${id}`}
+            value={reason}
+            onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class={c.dnc ? '' : 'danger'}>
+            {c.dnc ? 'Take off the Do-Not-Call list' : 'Put on the Do-Not-Call list'}
+          </button>
+        </form>
+        {(history.data?.items.length ?? 0) > 0 && (
+          <ul class="dnc-history small" aria-label="Do-Not-Call history">
+            {history.data?.items.map((h) => (
+              <li key={h.at + h.change}>
+                {h.at.replace('T', ' ').slice(0, 19)}: {h.change === 'set' ? 'put on' : 'taken off'} by {h.by}
+                {h.reason ? `: “${h.reason}”` : ''}
+              </li>
+            ))}
+          </ul>
         )}
       </div>
       <ApiErrorBox error={error} />
