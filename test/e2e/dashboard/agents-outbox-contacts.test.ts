@@ -171,6 +171,24 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await expect.poll(beforeStageOrder).toEqual(['first_hook', 'second_hook']);
   });
 
+  it('saves agent settings and shows the API’s field issues under the field', async () => {
+    await open(`/agents/${agentId}`, 'Agent ordered');
+    await page.getByLabel('Config (JSON)').fill('{"steps": []}');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const issues = page.locator('#agent-config-issues');
+    await issues.waitFor({ timeout: 10_000 });
+    expect(await issues.textContent()).toBe('body.config.steps: got [], expected a non-empty list of steps');
+    await page
+      .getByLabel('Config (JSON)')
+      .fill('{"steps": [{"say": "Hello."}, {"hangup": {"say": "Bye."}}]}');
+    await page.getByLabel('Description').fill('Runs two hooks while it rings');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved.').waitFor({ timeout: 10_000 });
+    const agent = (await app.api('GET', `/agents/${agentId}`)).body;
+    expect(agent).toMatchObject({ description: 'Runs two hooks while it rings' });
+    expect(agent.config).toEqual({ steps: [{ say: 'Hello.' }, { hangup: { say: 'Bye.' } }] });
+  });
+
   it('replays a dead delivery once its receiver works again', async () => {
     const dead = await until(async () => {
       const res = await app.api('GET', '/outbox?status=dead');
