@@ -54,17 +54,16 @@ it('a wrong key cannot sign in; the right one can, survives a reload, and signs 
     ['callwright_session', true, 'Strict'],
   ]);
   // The page's scripts cannot read the session, and the key is nowhere in the browser's storage.
-  expect(await page.evaluate(() => document.cookie)).toBe('');
-  expect(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).not.toContain(
-    key,
-  );
+  expect(await page.evaluate('document.cookie')).toBe('');
+  const stored = await page.evaluate<string>('JSON.stringify({ ...localStorage, ...sessionStorage })');
+  expect(stored).not.toContain(key);
 
   await page.reload();
   await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor({ timeout: 10_000 });
-  const status = await page.evaluate(async () => (await fetch('/agents')).status);
+  const status = await page.evaluate<number>("fetch('/agents').then((r) => r.status)");
   expect(status).toBe(401);
   await context.close();
 });
