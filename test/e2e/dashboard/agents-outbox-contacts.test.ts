@@ -157,7 +157,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     // The page now shows each action's success rate and p95 from the call's runs.
     await page.reload();
     await page
-      .getByText(/100 % ok · p95 \d+ ms · 1 runs/)
+      .getByText(/100 % ok · p95 \d+ ms · 1 run$/)
       .first()
       .waitFor({ timeout: 10_000 });
     await audit(page, 'dashboard-agent');

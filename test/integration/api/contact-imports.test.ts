@@ -87,5 +87,12 @@ describe('POST /contacts/imports', () => {
     const json = await upload('{"phone":"+14155550109"}', '', 'application/json');
     expect(json.status).toBe(400);
     expect((await h.call('GET', '/contacts/imports/imp_nope')).status).toBe(404);
+    const anonymous = await h.app.inject({
+      method: 'POST',
+      url: '/contacts/imports',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'phone\n+14155550109',
+    });
+    expect(anonymous.statusCode).toBe(401);
   });
 });

@@ -139,6 +139,11 @@ describe('GET /stats/overview', () => {
     ]);
   });
 
+  it('serves nothing without a key', async () => {
+    expect((await h.app.inject({ method: 'GET', url: '/stats/overview' })).statusCode).toBe(401);
+    expect((await h.app.inject({ method: 'GET', url: '/actions/stats' })).statusCode).toBe(401);
+  });
+
   it('defaults to the last 24 hours', async () => {
     const res = await h.call('GET', '/stats/overview');
     expect(res.status).toBe(200);

@@ -84,7 +84,7 @@ export function StageList(props: {
                 </span>
                 <span class="attachment-stats small">
                   {s && s.runs > 0
-                    ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} runs`
+                    ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} ${s.runs === 1 ? 'run' : 'runs'}`
                     : 'no runs yet'}
                 </span>
                 <span class={a.enabled ? 'badge ok' : 'badge off'}>{a.enabled ? 'enabled' : 'disabled'}</span>
