@@ -9,6 +9,8 @@ import { notFound } from '../../errors.js';
 /** Filters for paging through contacts; each one given narrows the result. */
 export interface ContactFilter {
   phone?: string;
+  /** Text found in the first or last name, the full name or the email, or digits found in the phone. */
+  q?: string;
   /** Tag name. */
   tag?: string;
   /** List id. */
@@ -217,6 +219,7 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       clauses.push('EXISTS (SELECT 1 FROM list_members m WHERE m.contact_id = c.id AND m.list_id = @list)');
       params.list = filter.list;
     }
+    if (filter.q !== undefined && filter.q.trim() !== '') this.textClause(filter.q.trim(), clauses, params);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     let s = this.searches.get(where);
     if (!s) {
@@ -234,6 +237,25 @@ export class ContactRepository extends TableRepository<ContactRecord> {
     delete countParams.offset;
     const total = (s.count.get(countParams) as { n: number }).n;
     return { items: rows.map((r) => this.hydrate(r) as ContactRecord), total, limit, offset };
+  }
+
+  /** `q` as a substring (LIKE, case-insensitive for ASCII) of the names or email; its digits, of the phone. */
+  private textClause(q: string, clauses: string[], params: Row): void {
+    const like = (text: string): string => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const text = [
+      "c.first_name LIKE @q ESCAPE '\\'",
+      "c.last_name LIKE @q ESCAPE '\\'",
+      "(c.first_name || ' ' || c.last_name) LIKE @q ESCAPE '\\'",
+      "c.email LIKE @q ESCAPE '\\'",
+    ];
+    params.q = like(q);
+    const digits = q.replace(/[^0-9]/g, '');
+    // Only a query that is a number (digits and the usual separators) searches phones.
+    if (digits.length >= 3 && /^[+0-9 ().-]+$/.test(q)) {
+      text.push('c.phone LIKE @qDigits');
+      params.qDigits = `%${digits}%`;
+    }
+    clauses.push(`(${text.join(' OR ')})`);
   }
 
   private stmt(name: string): Statement {

@@ -8,11 +8,13 @@ import { Pager, PAGE } from '../components/pager.js';
 
 /** Contacts found by tag, list and Do-Not-Call state; their tags, lists and DNC mark; CSV import. */
 export function ContactsPage() {
+  const [q, setQ] = useState('');
+  const [typed, setTyped] = useState('');
   const [tag, setTag] = useState('');
   const [list, setList] = useState('');
   const [dnc, setDnc] = useState('');
   const [offset, setOffset] = useState(0);
-  const contacts = useApi<Page<Contact>>(withQuery('/contacts', { tag, list, dnc, limit: PAGE, offset }));
+  const contacts = useApi<Page<Contact>>(withQuery('/contacts', { q, tag, list, dnc, limit: PAGE, offset }));
   const tags = useApi<Page<{ id: string; name: string }>>('/tags?limit=500');
   const lists = useApi<Page<{ id: string; name: string }>>('/lists?limit=500');
   const reloadAll = contacts.reload;
@@ -30,7 +32,27 @@ export function ContactsPage() {
     <section>
       <h1>Contacts</h1>
       <CsvImport onDone={imported} />
-      <form class="filters" aria-label="Search contacts" onSubmit={(e) => e.preventDefault()}>
+      <form
+        class="filters"
+        role="search"
+        aria-label="Search contacts"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQ(typed.trim());
+          setOffset(0);
+        }}
+      >
+        <label class="inline" for="contact-search">
+          Search
+        </label>
+        <input
+          id="contact-search"
+          type="search"
+          placeholder="name, email or part of the number"
+          value={typed}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit">Search</button>
         <label class="inline">
           Tag{' '}
           <select value={tag} onChange={filter(setTag)}>

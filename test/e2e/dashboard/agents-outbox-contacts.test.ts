@@ -248,6 +248,13 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
 
   it('sets and clears a contact’s Do-Not-Call mark with who, when and why', async () => {
     await open('/contacts', 'Contacts');
+    await page.getByLabel('Search', { exact: true }).fill('Caller 12');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    // "Caller 12", "Caller 120"…"Caller 129", "Caller 1200"…"Caller 1299": 1 + 10 + 100 contacts.
+    await page.getByText('111 contacts').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Search', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText('8000 contacts').waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Manage Caller 0' }).click();
     await page.getByLabel('Reason').fill('asked on the phone');
     await page.getByRole('button', { name: 'Put on the Do-Not-Call list' }).click();
