@@ -171,6 +171,34 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await expect.poll(beforeStageOrder).toEqual(['first_hook', 'second_hook']);
   });
 
+  it('attaches and detaches an action; the API’s refusal shows under the form', async () => {
+    await open(`/agents/${agentId}`, 'Agent ordered');
+    await page.getByLabel('Action', { exact: true }).selectOption({ label: 'first_hook (webhook)' });
+    await page.getByLabel('Stage', { exact: true }).selectOption('before');
+    await page.getByRole('button', { name: 'Attach', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('alert').allTextContents())
+      .toContainEqual(expect.stringContaining('already attached to the agent at this stage'));
+
+    await page.getByLabel('Stage', { exact: true }).selectOption('during');
+    await page.getByLabel('Triggers (JSON list)').fill('[{"kind": "intent", "phrases": ["ring me back"]}]');
+    await page.getByRole('button', { name: 'Attach', exact: true }).click();
+    const during = page.locator('ol[data-stage="during"] > li');
+    await expect
+      .poll(() => during.locator('.attachment-name').allTextContents())
+      .toEqual(['first_hook 1 trigger(s)']);
+    const attached = (await app.api('GET', `/agents/${agentId}/actions`)).body.items as Array<
+      Record<string, unknown>
+    >;
+    expect(attached.find((a) => a.stage === 'during')).toMatchObject({
+      action: 'first_hook',
+      triggers: [{ kind: 'intent', phrases: ['ring me back'] }],
+    });
+    await during.getByRole('button', { name: 'Detach first_hook' }).click();
+    await expect.poll(() => during.count()).toBe(0);
+    expect(((await app.api('GET', `/agents/${agentId}/actions`)).body.items as unknown[]).length).toBe(3);
+  });
+
   it('saves agent settings and shows the API’s field issues under the field', async () => {
     await open(`/agents/${agentId}`, 'Agent ordered');
     await page.getByLabel('Config (JSON)').fill('{"steps": []}');

@@ -46,7 +46,6 @@ export function StageList(props: {
       ) : (
         <ol class="attachments" aria-labelledby={headingId} data-stage={props.stage}>
           {props.items.map((a, i) => {
-            const s = props.stats.get(a.action_id);
             return (
               <li
                 key={a.id}
@@ -72,60 +71,82 @@ export function StageList(props: {
                 }}
                 onDrop={(e) => drop(e, a.id)}
               >
-                <span class="grip" aria-hidden="true">
-                  ⋮⋮
-                </span>
-                <span class="attachment-name">
-                  <a {...linkHandler(`/actions/${encodeURIComponent(a.action_id)}`)}>{a.action}</a>
-                  <span class="muted small">
-                    {' '}
-                    {a.triggers.length ? `${a.triggers.length} trigger(s)` : 'at stage entry'}
-                  </span>
-                </span>
-                <span class="attachment-stats small">
-                  {s && s.runs > 0
-                    ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} ${s.runs === 1 ? 'run' : 'runs'}`
-                    : 'no runs yet'}
-                </span>
-                <span class={a.enabled ? 'badge ok' : 'badge off'}>{a.enabled ? 'enabled' : 'disabled'}</span>
-                <span class="attachment-buttons">
-                  <button
-                    type="button"
-                    aria-label={`Move ${a.action} up`}
-                    disabled={i === 0}
-                    onClick={() => props.onReorder(moved(ids, a.id, i - 1))}
-                  >
-                    ↑
-                  </button>
-                  <button
-                    type="button"
-                    aria-label={`Move ${a.action} down`}
-                    disabled={i === ids.length - 1}
-                    onClick={() => props.onReorder(moved(ids, a.id, i + 1))}
-                  >
-                    ↓
-                  </button>
-                  <button
-                    type="button"
-                    aria-label={`${a.enabled ? 'Disable' : 'Enable'} ${a.action}`}
-                    onClick={() => props.onToggle(a)}
-                  >
-                    {a.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                  <button
-                    type="button"
-                    class="danger"
-                    aria-label={`Detach ${a.action}`}
-                    onClick={() => props.onDetach(a)}
-                  >
-                    Detach
-                  </button>
-                </span>
+                <AttachmentItem
+                  a={a}
+                  stats={props.stats.get(a.action_id)}
+                  onMoveUp={i === 0 ? undefined : () => props.onReorder(moved(ids, a.id, i - 1))}
+                  onMoveDown={
+                    i === ids.length - 1 ? undefined : () => props.onReorder(moved(ids, a.id, i + 1))
+                  }
+                  onDetach={() => props.onDetach(a)}
+                  onToggle={() => props.onToggle(a)}
+                />
               </li>
             );
           })}
         </ol>
       )}
     </div>
+  );
+}
+
+/** What one attachment shows: its action, triggers, figures, state and buttons (the move buttons work from the keyboard). */
+function AttachmentItem(props: {
+  a: Attachment;
+  stats: ActionStatsItem | undefined;
+  /** Absent at the top (or bottom) of the stage. */
+  onMoveUp: (() => void) | undefined;
+  onMoveDown: (() => void) | undefined;
+  onDetach: () => void;
+  onToggle: () => void;
+}) {
+  const { a, stats: s } = props;
+  return (
+    <>
+      <span class="grip" aria-hidden="true">
+        ⋮⋮
+      </span>
+      <span class="attachment-name">
+        <a {...linkHandler(`/actions/${encodeURIComponent(a.action_id)}`)}>{a.action}</a>
+        <span class="muted small">
+          {' '}
+          {a.triggers.length ? `${a.triggers.length} trigger(s)` : 'at stage entry'}
+        </span>
+      </span>
+      <span class="attachment-stats small">
+        {s && s.runs > 0
+          ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} ${s.runs === 1 ? 'run' : 'runs'}`
+          : 'no runs yet'}
+      </span>
+      <span class={a.enabled ? 'badge ok' : 'badge off'}>{a.enabled ? 'enabled' : 'disabled'}</span>
+      <span class="attachment-buttons">
+        <button
+          type="button"
+          aria-label={`Move ${a.action} up`}
+          disabled={!props.onMoveUp}
+          onClick={props.onMoveUp}
+        >
+          ↑
+        </button>
+        <button
+          type="button"
+          aria-label={`Move ${a.action} down`}
+          disabled={!props.onMoveDown}
+          onClick={props.onMoveDown}
+        >
+          ↓
+        </button>
+        <button
+          type="button"
+          aria-label={`${a.enabled ? 'Disable' : 'Enable'} ${a.action}`}
+          onClick={props.onToggle}
+        >
+          {a.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button type="button" class="danger" aria-label={`Detach ${a.action}`} onClick={props.onDetach}>
+          Detach
+        </button>
+      </span>
+    </>
   );
 }
