@@ -153,11 +153,25 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
       });
     },
   );
+  orderRoute(app, store, agentOf);
+  app.delete(
+    '/agents/:id/actions/:attachmentId',
+    { schema: { tags, summary: 'Detach', params: AttachmentParams } },
+    async (req, reply) => {
+      const { id, attachmentId } = req.params as { id: string; attachmentId: string };
+      store.attachments.delete(attachmentOf(agentOf(id).id, attachmentId).id);
+      reply.code(204);
+    },
+  );
+}
+
+/** `PUT /agents/{id}/attachments/order`: a stage's whole order in one request, written atomically. */
+function orderRoute(app: FastifyInstance, store: Store, agentOf: (id: string) => { id: string }): void {
   app.put(
     '/agents/:id/attachments/order',
     {
       schema: {
-        tags,
+        tags: ['agents'],
         summary: 'Set the execution order of one or more stages at once (all of a stage, in order)',
         params: AgentParams,
         body: AttachmentOrder,
@@ -182,15 +196,6 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
         })
         .immediate();
       return { items: attachmentsInOrder(store, agent.id) };
-    },
-  );
-  app.delete(
-    '/agents/:id/actions/:attachmentId',
-    { schema: { tags, summary: 'Detach', params: AttachmentParams } },
-    async (req, reply) => {
-      const { id, attachmentId } = req.params as { id: string; attachmentId: string };
-      store.attachments.delete(attachmentOf(agentOf(id).id, attachmentId).id);
-      reply.code(204);
     },
   );
 }

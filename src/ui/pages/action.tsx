@@ -40,8 +40,6 @@ export function ActionPage({ id }: { id?: string }) {
     setEnabled(d.enabled);
   }, [existing.data]);
 
-  const chosen = types.data?.items.find((t) => t.name === type);
-
   async function save(e: Event): Promise<void> {
     e.preventDefault();
     setError(undefined);
@@ -60,7 +58,6 @@ export function ActionPage({ id }: { id?: string }) {
     }
   }
 
-  const typeIssues = issuesFor(error, 'type');
   return (
     <section>
       <p>
@@ -78,33 +75,7 @@ export function ActionPage({ id }: { id?: string }) {
           error={error}
           required
         />
-        <div class="field">
-          <label for="action-type">Type</label>
-          <select
-            id="action-type"
-            value={type}
-            aria-describedby={typeIssues.length ? 'action-type-issues' : undefined}
-            onChange={(e) => setType((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">Choose a type…</option>
-            {types.data?.items.map((t) => (
-              <option key={t.name} value={t.name}>
-                {t.title} ({t.name})
-              </option>
-            ))}
-          </select>
-          <FieldIssues id="action-type-issues" issues={typeIssues} />
-          {chosen && (
-            <p class="hint">
-              {chosen.description} Stages: {chosen.stages.join(', ')}. Config fields:{' '}
-              {Object.keys(chosen.config_schema.properties ?? {}).join(', ') || 'none'}
-              {chosen.config_schema.required?.length
-                ? ` (required: ${chosen.config_schema.required.join(', ')})`
-                : ''}
-              .
-            </p>
-          )}
-        </div>
+        <TypeField types={types.data?.items ?? []} value={type} onChange={setType} error={error} />
         <TextField
           id="action-description"
           label="Description"
@@ -143,5 +114,43 @@ export function ActionPage({ id }: { id?: string }) {
         <ApiErrorBox error={error} />
       </form>
     </section>
+  );
+}
+
+/** The type of a definition, with what the chosen type does, where it runs and its config fields. */
+function TypeField(props: {
+  types: ActionType[];
+  value: string;
+  onChange: (type: string) => void;
+  error: ApiError | undefined;
+}) {
+  const issues = issuesFor(props.error, 'type');
+  const chosen = props.types.find((t) => t.name === props.value);
+  const required = chosen?.config_schema.required ?? [];
+  return (
+    <div class="field">
+      <label for="action-type">Type</label>
+      <select
+        id="action-type"
+        value={props.value}
+        aria-describedby={issues.length ? 'action-type-issues' : undefined}
+        onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">Choose a type…</option>
+        {props.types.map((t) => (
+          <option key={t.name} value={t.name}>
+            {t.title} ({t.name})
+          </option>
+        ))}
+      </select>
+      <FieldIssues id="action-type-issues" issues={issues} />
+      {chosen && (
+        <p class="hint">
+          {chosen.description} Stages: {chosen.stages.join(', ')}. Config fields:{' '}
+          {Object.keys(chosen.config_schema.properties ?? {}).join(', ') || 'none'}
+          {required.length ? ` (required: ${required.join(', ')})` : ''}.
+        </p>
+      )}
+    </div>
   );
 }

@@ -8,7 +8,7 @@ import { TextField } from '../components/text-field.js';
 import type { Agent } from './agents.js';
 import { AttachmentsPanel } from './agent/attachments-panel.js';
 
-/** One agent: its settings (PATCH /agents/{id}) and its actions per stage. */
+/** One agent: its actions per stage, and its settings (PATCH /agents/{id}). */
 export function AgentPage({ id }: { id: string }) {
   const agent = useApi<Agent>(`/agents/${encodeURIComponent(id)}`);
   return (
@@ -24,112 +24,94 @@ export function AgentPage({ id }: { id: string }) {
   );
 }
 
+const TEXT_FIELDS = [
+  { key: 'name', label: 'Name' },
+  { key: 'language', label: 'Language (BCP 47)' },
+  { key: 'voice', label: 'Voice' },
+  { key: 'description', label: 'Description' },
+] as const;
+const JSON_FIELDS = [
+  { key: 'config', label: 'Config (JSON)', rows: 10 },
+  { key: 'targets', label: 'Transfer targets (JSON)', rows: 5 },
+  { key: 'speech', label: 'Speech (JSON)', rows: 5 },
+] as const;
+type Draft = Record<(typeof TEXT_FIELDS)[number]['key'] | (typeof JSON_FIELDS)[number]['key'], string>;
+
+function draftOf(agent: Agent): Draft {
+  const json = (v: unknown): string => JSON.stringify(v, null, 2);
+  return {
+    name: agent.name,
+    language: agent.language,
+    voice: agent.voice,
+    description: agent.description,
+    config: json(agent.config),
+    targets: json(agent.targets),
+    speech: json(agent.speech),
+  };
+}
+
+/** The PATCH body: the text fields, and only the JSON parts that changed (an untouched part is not re-validated). */
+function patchOf(agent: Agent, draft: Draft): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const { key } of TEXT_FIELDS) body[key] = draft[key];
+  for (const { key } of JSON_FIELDS) {
+    const value = parseJson(draft[key]);
+    if (JSON.stringify(value) !== JSON.stringify(agent[key])) body[key] = value;
+  }
+  return body;
+}
+
 function AgentSettings({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) => void }) {
-  const [name, setName] = useState(agent.name);
-  const [description, setDescription] = useState(agent.description);
-  const [language, setLanguage] = useState(agent.language);
-  const [voice, setVoice] = useState(agent.voice);
-  const [config, setConfig] = useState('');
-  const [targets, setTargets] = useState('');
-  const [speech, setSpeech] = useState('');
+  const [draft, setDraft] = useState(() => draftOf(agent));
   const [error, setError] = useState<ApiError>();
   const [saved, setSaved] = useState(false);
-  useEffect(() => {
-    setConfig(JSON.stringify(agent.config, null, 2));
-    setTargets(JSON.stringify(agent.targets, null, 2));
-    setSpeech(JSON.stringify(agent.speech, null, 2));
-  }, [agent]);
+  useEffect(() => setDraft(draftOf(agent)), [agent]);
+  const set = (key: keyof Draft) => (value: string) => setDraft((d) => ({ ...d, [key]: value }));
 
   async function save(e: Event): Promise<void> {
     e.preventDefault();
     setError(undefined);
     setSaved(false);
     try {
-      const body: Record<string, unknown> = { name, description, language, voice };
-      // Only the JSON parts that changed are sent, so an untouched part is never re-validated.
-      const changed = (text: string, was: unknown): boolean =>
-        JSON.stringify(parseJson(text)) !== JSON.stringify(was);
-      if (changed(config, agent.config)) body.config = parseJson(config);
-      if (changed(targets, agent.targets)) body.targets = parseJson(targets);
-      if (changed(speech, agent.speech)) body.speech = parseJson(speech);
-      onSaved(await api<Agent>('PATCH', `/agents/${encodeURIComponent(agent.id)}`, body));
+      onSaved(await api<Agent>('PATCH', `/agents/${encodeURIComponent(agent.id)}`, patchOf(agent, draft)));
       setSaved(true);
     } catch (err) {
       setError(asApiError(err));
     }
   }
 
-  const bad = [config, targets, speech].some((t) => jsonError(t) !== undefined);
+  const bad = JSON_FIELDS.some(({ key }) => jsonError(draft[key]) !== undefined);
   return (
     <form class="panel form" onSubmit={save} noValidate aria-labelledby="agent-settings-title">
       <h2 id="agent-settings-title">Settings</h2>
       <p class="muted">
         Kind <strong>{agent.kind}</strong> · id <code>{agent.id}</code>
       </p>
-      <div class="form-row">
-        <TextField
-          id="agent-name"
-          label="Name"
-          value={name}
-          onInput={setName}
-          field="body.name"
-          error={error}
-          required
-        />
-        <TextField
-          id="agent-language"
-          label="Language (BCP 47)"
-          value={language}
-          onInput={setLanguage}
-          field="body.language"
-          error={error}
-        />
-        <TextField
-          id="agent-voice"
-          label="Voice"
-          value={voice}
-          onInput={setVoice}
-          field="body.voice"
-          error={error}
-        />
+      <div class="form-grid">
+        {TEXT_FIELDS.map(({ key, label }) => (
+          <TextField
+            key={key}
+            id={`agent-${key}`}
+            label={label}
+            value={draft[key]}
+            onInput={set(key)}
+            field={`body.${key}`}
+            error={error}
+          />
+        ))}
       </div>
-      <TextField
-        id="agent-description"
-        label="Description"
-        value={description}
-        onInput={setDescription}
-        field="body.description"
-        error={error}
-      />
-      <JsonField
-        id="agent-config"
-        label="Config (JSON)"
-        value={config}
-        onInput={setConfig}
-        field="body.config"
-        error={error}
-        rows={10}
-      />
-      <div class="form-row">
+      {JSON_FIELDS.map(({ key, label, rows }) => (
         <JsonField
-          id="agent-targets"
-          label="Transfer targets (JSON)"
-          value={targets}
-          onInput={setTargets}
-          field="body.targets"
+          key={key}
+          id={`agent-${key}`}
+          label={label}
+          value={draft[key]}
+          onInput={set(key)}
+          field={`body.${key}`}
           error={error}
-          rows={5}
+          rows={rows}
         />
-        <JsonField
-          id="agent-speech"
-          label="Speech (JSON)"
-          value={speech}
-          onInput={setSpeech}
-          field="body.speech"
-          error={error}
-          rows={5}
-        />
-      </div>
+      ))}
       <button type="submit" class="primary" disabled={bad}>
         Save settings
       </button>

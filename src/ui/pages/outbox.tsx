@@ -85,66 +85,72 @@ export function OutboxPage({ query }: { query: URLSearchParams }) {
         {note}
       </p>
       <ApiErrorBox error={rows.error ?? error} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Call</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Next attempt</th>
-            <th scope="col">Last error</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Replay</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.data?.items.map((r) => (
-            <tr key={r.id} data-outbox-row={r.id}>
-              <td>{r.id}</td>
-              <td>{r.kind}</td>
-              <td>
-                {r.call_id ? (
-                  <a {...linkHandler(`/calls/${encodeURIComponent(r.call_id)}`)}>{r.call_id}</a>
-                ) : (
-                  '–'
-                )}
-              </td>
-              <td>
-                {r.attempts} / {r.max_attempts}
-              </td>
-              <td>
-                {r.status === 'pending'
-                  ? r.blocked
-                    ? 'after the one before it'
-                    : time(r.next_attempt_at)
-                  : '–'}
-              </td>
-              <td class="error-text">{r.last_error ?? ''}</td>
-              <td>
-                {r.status === 'delivered' && r.delivered_at
-                  ? `delivered ${r.delivered_at.slice(0, 19).replace('T', ' ')}`
-                  : r.created_at.slice(0, 19).replace('T', ' ')}
-              </td>
-              <td>
-                {r.status === 'dead' && (
-                  <button
-                    type="button"
-                    aria-label={`Replay delivery ${r.id}`}
-                    onClick={() => void replay(`/outbox/${r.id}/replay`, () => `Delivery ${r.id} replayed.`)}
-                  >
-                    Replay
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <OutboxTable
+        rows={rows.data?.items ?? []}
+        onReplay={(id) => void replay(`/outbox/${id}/replay`, () => `Delivery ${id} replayed.`)}
+      />
       {rows.data?.items.length === 0 && <p class="muted">No {status} deliveries.</p>}
       <Pager total={rows.data?.total ?? 0} offset={offset} onOffset={setOffset} />
     </section>
+  );
+}
+
+/** One page of rows: each with its attempts, next attempt, last error, and Replay when dead. */
+function OutboxTable({ rows, onReplay }: { rows: OutboxRow[]; onReplay: (id: number) => void }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Call</th>
+          <th scope="col">Attempts</th>
+          <th scope="col">Next attempt</th>
+          <th scope="col">Last error</th>
+          <th scope="col">Created</th>
+          <th scope="col">
+            <span class="visually-hidden">Replay</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id} data-outbox-row={r.id}>
+            <td>{r.id}</td>
+            <td>{r.kind}</td>
+            <td>
+              {r.call_id ? (
+                <a {...linkHandler(`/calls/${encodeURIComponent(r.call_id)}`)}>{r.call_id}</a>
+              ) : (
+                '–'
+              )}
+            </td>
+            <td>
+              {r.attempts} / {r.max_attempts}
+            </td>
+            <td>
+              {r.status === 'pending'
+                ? r.blocked
+                  ? 'after the one before it'
+                  : time(r.next_attempt_at)
+                : '–'}
+            </td>
+            <td class="error-text">{r.last_error ?? ''}</td>
+            <td>
+              {r.status === 'delivered' && r.delivered_at
+                ? `delivered ${r.delivered_at.slice(0, 19).replace('T', ' ')}`
+                : r.created_at.slice(0, 19).replace('T', ' ')}
+            </td>
+            <td>
+              {r.status === 'dead' && (
+                <button type="button" aria-label={`Replay delivery ${r.id}`} onClick={() => onReplay(r.id)}>
+                  Replay
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
