@@ -58,7 +58,8 @@ export function BarChart(props: {
 }
 
 function Rows({ bars, max }: { bars: Bar[]; max: number }) {
-  const span = WIDTH - LABEL_W - 80;
+  // Room on the right for the value text beside the longest bar.
+  const span = WIDTH - LABEL_W - 130;
   return (
     <g aria-hidden="true">
       {bars.map((b, i) => (

@@ -62,7 +62,8 @@ export function OverviewPage() {
       {data && (
         <>
           <p class="muted">
-            {data.calls} calls from {hourLabel(data.since)} to {hourLabel(data.until)} UTC.
+            {data.calls} {data.calls === 1 ? 'call' : 'calls'} from {hourLabel(data.since)} to{' '}
+            {hourLabel(data.until)} UTC.
           </p>
           <div class="chart-grid">
             <BarChart
