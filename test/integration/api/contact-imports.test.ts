@@ -76,6 +76,17 @@ describe('POST /contacts/imports', () => {
     });
   });
 
+  it('a file that is not well-formed CSV fails naming the line; the rows before it are written', async () => {
+    const job = await finished(
+      (await upload('phone,first_name\n+14155550120,Ok\n"+14155550121,Open')).body.id,
+    );
+    expect(job.status).toBe('failed');
+    expect(job.error.message).toMatch(/^CSV cannot be read at line 3/);
+    expect(job.error.issues[0]).toMatchObject({ expected: 'well-formed CSV (RFC 4180)' });
+    const res = await h.call('GET', '/contacts?q=%2B14155550120');
+    expect(res.body.items.map((c: Json) => c.first_name)).toEqual(['Ok']);
+  });
+
   it('refuses a bad country or calling code, an empty body, another content type; 404 for an unknown job', async () => {
     const country = await upload('phone\n+14155550109', '?country=Britain');
     expect(country.status).toBe(400);
