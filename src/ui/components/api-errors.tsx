@@ -6,9 +6,15 @@ export function describeIssue(i: FieldIssue): string {
   return `${i.field}: ${got}, expected ${i.expected ?? i.message ?? ''}`;
 }
 
-/** The issues naming `field` or a field inside it (`body.config` matches `body.config.url`). */
+/**
+ * The issues naming `field` or a field inside it (`config` matches `config.url`). A body field is named
+ * `body.name` by the schema check and `name` by some deeper checks (an action type's config rules), so
+ * the `body.` prefix is ignored on both sides.
+ */
 export function issuesFor(error: ApiError | undefined, field: string): FieldIssue[] {
-  return (error?.issues ?? []).filter((i) => i.field === field || i.field.startsWith(`${field}.`));
+  const bare = (f: string): string => f.replace(/^body\./, '');
+  const want = bare(field);
+  return (error?.issues ?? []).filter((i) => bare(i.field) === want || bare(i.field).startsWith(`${want}.`));
 }
 
 /** The issues of one form field, shown under it; `id` is what the input's aria-describedby names. */

@@ -312,6 +312,19 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await issues.waitFor({ timeout: 10_000 });
     expect(await issues.textContent()).toContain('config.url: got "ftp://example.com/x"');
     await audit(page, 'dashboard-action');
+
+    await open('/actions/new', 'New action');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('#action-name-issues').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#action-name-issues').textContent()).toMatch(/^body\.name: got "", expected /);
+    expect(await page.locator('#action-type-issues').textContent()).toMatch(/^body\.type: got "", expected /);
+    await page.getByLabel('Name').fill('tag_caller');
+    await page.getByLabel('Type').selectOption('add-contact-tags');
+    await page.getByLabel('Config (JSON)').fill('{"tags": ["called"]}');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Action tag_caller' }).waitFor({ timeout: 10_000 });
+    const created = (await app.api('GET', '/actions/tag_caller')).body;
+    expect(created).toMatchObject({ type: 'add-contact-tags', enabled: true, config: { tags: ['called'] } });
   });
 
   it('shows the overview charts with their numbers as text', async () => {

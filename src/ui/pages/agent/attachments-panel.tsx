@@ -128,8 +128,8 @@ function AttachForm({ agentId, onAttached }: { agentId: string; onAttached: () =
       setError(asApiError(err));
     }
   }
-  const actionIssues = [...issuesFor(error, 'body.action_id'), ...issuesFor(error, 'action_id')];
-  const stageIssues = [...issuesFor(error, 'body.stage'), ...issuesFor(error, 'stage')];
+  const actionIssues = issuesFor(error, 'action_id');
+  const stageIssues = issuesFor(error, 'stage');
   return (
     <form class="attach-form" onSubmit={attach} noValidate aria-labelledby="attach-title">
       <h3 id="attach-title">Attach an action</h3>
