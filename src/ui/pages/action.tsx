@@ -6,6 +6,7 @@ import { ApiErrorBox, FieldIssues, issuesFor } from '../components/api-errors.js
 import { JsonField, jsonError, parseJson } from '../components/json-field.js';
 import { TextField } from '../components/text-field.js';
 import type { ActionDefinition } from './actions.js';
+import { RecentRuns } from './actions/recent-runs.js';
 
 interface ActionType {
   name: string;
@@ -113,6 +114,7 @@ export function ActionPage({ id }: { id?: string }) {
         )}
         <ApiErrorBox error={error} />
       </form>
+      {id && existing.data && <RecentRuns actionId={existing.data.id} />}
     </section>
   );
 }

@@ -306,6 +306,13 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await audit(page, 'dashboard-actions');
     await page.getByRole('link', { name: 'first_hook' }).click();
     await page.getByRole('heading', { level: 1, name: 'Action first_hook' }).waitFor({ timeout: 10_000 });
+    // The call ran it once, while it rang.
+    await page
+      .getByText(/^1 finished run · success 100 % · p50 \d+ ms · p95 \d+ ms$/)
+      .waitFor({ timeout: 10_000 });
+    expect(
+      await page.getByRole('table', { name: 'The latest runs, newest first' }).locator('tbody tr').count(),
+    ).toBe(1);
     await page.getByLabel('Config (JSON)').fill('{"url": "ftp://example.com/x"}');
     await page.getByRole('button', { name: 'Save' }).click();
     const issues = page.locator('#action-config-issues');
