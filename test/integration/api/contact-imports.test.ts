@@ -60,6 +60,12 @@ describe('POST /contacts/imports', () => {
     expect(again.summary).toMatchObject({ imported: 0, unchanged: 2 });
   });
 
+  it('takes a charset parameter on the content type', async () => {
+    const res = await upload('phone\n+14155550130', '', 'text/csv; charset=utf-8');
+    expect(res.status).toBe(202);
+    expect((await finished(res.body.id)).summary).toMatchObject({ imported: 1 });
+  });
+
   it('reads national numbers in the country given', async () => {
     const job = await finished((await upload('phone,first_name\n020 7183 8750,Gb', '?country=GB')).body.id);
     expect(job.summary).toMatchObject({ imported: 1, rejected: [] });
