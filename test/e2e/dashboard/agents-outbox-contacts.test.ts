@@ -169,6 +169,21 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await down.focus();
     await page.keyboard.press('Enter');
     await expect.poll(beforeStageOrder).toEqual(['first_hook', 'second_hook']);
+    // The focus stays on the moved action (its other button, now that it is at the bottom).
+    await expect
+      .poll(() =>
+        page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")'),
+      )
+      .toBe('Move second_hook up');
+    await page.keyboard.press('Enter');
+    await expect.poll(beforeStageOrder).toEqual(['second_hook', 'first_hook']);
+    await expect
+      .poll(() =>
+        page.evaluate('document.activeElement && document.activeElement.getAttribute("aria-label")'),
+      )
+      .toBe('Move second_hook down');
+    await page.keyboard.press('Enter');
+    await expect.poll(beforeStageOrder).toEqual(['first_hook', 'second_hook']);
   });
 
   it('attaches and detaches an action; the API’s refusal shows under the form', async () => {

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { linkHandler } from '../../router.js';
 import type { ActionStatsItem } from '../actions.js';
 import { millis, percent } from '../overview.js';
@@ -28,6 +28,27 @@ export function StageList(props: {
   const [over, setOver] = useState<string>();
   const ids = props.items.map((a) => a.id);
   const headingId = `stage-${props.stage}`;
+  const list = useRef<HTMLOListElement>(null);
+  // Moving a row moves its DOM node, which drops the keyboard focus: give it back to the moved row's
+  // button (the other move button once the row reached the top or the bottom).
+  const refocus = useRef<{ id: string; direction: 'up' | 'down' } | undefined>(undefined);
+  useEffect(() => {
+    const want = refocus.current;
+    if (!want) return;
+    const row = list.current?.querySelector(`li[data-attachment="${CSS.escape(want.id)}"]`);
+    const buttons = [...(row?.querySelectorAll<HTMLButtonElement>('button[data-move]') ?? [])];
+    const button =
+      buttons.find((b) => b.dataset.move === want.direction && !b.disabled) ??
+      buttons.find((b) => !b.disabled);
+    if (button) {
+      button.focus();
+      refocus.current = undefined;
+    }
+  }, [props.items]);
+  const move = (id: string, to: number, direction: 'up' | 'down') => (): void => {
+    refocus.current = { id, direction };
+    props.onReorder(moved(ids, id, to));
+  };
 
   function drop(e: DragEvent, target: string): void {
     e.preventDefault();
@@ -44,7 +65,7 @@ export function StageList(props: {
       {props.items.length === 0 ? (
         <p class="muted">No actions at this stage.</p>
       ) : (
-        <ol class="attachments" aria-labelledby={headingId} data-stage={props.stage}>
+        <ol class="attachments" ref={list} aria-labelledby={headingId} data-stage={props.stage}>
           {props.items.map((a, i) => {
             return (
               <li
@@ -74,10 +95,8 @@ export function StageList(props: {
                 <AttachmentItem
                   a={a}
                   stats={props.stats.get(a.action_id)}
-                  onMoveUp={i === 0 ? undefined : () => props.onReorder(moved(ids, a.id, i - 1))}
-                  onMoveDown={
-                    i === ids.length - 1 ? undefined : () => props.onReorder(moved(ids, a.id, i + 1))
-                  }
+                  onMoveUp={i === 0 ? undefined : move(a.id, i - 1, 'up')}
+                  onMoveDown={i === ids.length - 1 ? undefined : move(a.id, i + 1, 'down')}
                   onDetach={() => props.onDetach(a)}
                   onToggle={() => props.onToggle(a)}
                 />
@@ -122,6 +141,7 @@ function AttachmentItem(props: {
       <span class="attachment-buttons">
         <button
           type="button"
+          data-move="up"
           aria-label={`Move ${a.action} up`}
           disabled={!props.onMoveUp}
           onClick={props.onMoveUp}
@@ -130,6 +150,7 @@ function AttachmentItem(props: {
         </button>
         <button
           type="button"
+          data-move="down"
           aria-label={`Move ${a.action} down`}
           disabled={!props.onMoveDown}
           onClick={props.onMoveDown}
