@@ -48,6 +48,10 @@ export function OutboxPage({ query }: { query: URLSearchParams }) {
     <section>
       <div class="page-head">
         <h1>Outbox</h1>
+        <span class="spacer" />
+        <button type="button" onClick={rows.reload}>
+          Refresh
+        </button>
         <button
           type="button"
           class="primary"

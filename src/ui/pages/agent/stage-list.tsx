@@ -3,13 +3,7 @@ import { linkHandler } from '../../router.js';
 import type { ActionStatsItem } from '../actions.js';
 import { millis, percent } from '../overview.js';
 import type { Attachment, Stage } from './attachments-panel.js';
-
-/** `ids` with `id` moved to `to` (the index it takes in the result). */
-export function moved(ids: string[], id: string, to: number): string[] {
-  const rest = ids.filter((x) => x !== id);
-  rest.splice(Math.max(0, Math.min(to, rest.length)), 0, id);
-  return rest;
-}
+import { moved } from './reorder.js';
 
 /**
  * One stage's attachments as an ordered list. Reorder by HTML5 drag and drop (drop an action on another
