@@ -25,10 +25,11 @@ export function StageList(props: {
   const list = useRef<HTMLOListElement>(null);
   // Moving a row moves its DOM node, which drops the keyboard focus: give it back to the moved row's
   // button (the other move button once the row reached the top or the bottom).
-  const refocus = useRef<{ id: string; direction: 'up' | 'down' } | undefined>(undefined);
+  // An effect of an earlier render may run after the click: only the render showing the new order may act.
+  const refocus = useRef<{ id: string; direction: 'up' | 'down'; order: string } | undefined>(undefined);
   useEffect(() => {
     const want = refocus.current;
-    if (!want) return;
+    if (!want || want.order !== props.items.map((a) => a.id).join(' ')) return;
     const row = list.current?.querySelector(`li[data-attachment="${CSS.escape(want.id)}"]`);
     const buttons = [...(row?.querySelectorAll<HTMLButtonElement>('button[data-move]') ?? [])];
     const button =
@@ -40,8 +41,9 @@ export function StageList(props: {
     }
   }, [props.items]);
   const move = (id: string, to: number, direction: 'up' | 'down') => (): void => {
-    refocus.current = { id, direction };
-    props.onReorder(moved(ids, id, to));
+    const order = moved(ids, id, to);
+    refocus.current = { id, direction, order: order.join(' ') };
+    props.onReorder(order);
   };
 
   function drop(e: DragEvent, target: string): void {
