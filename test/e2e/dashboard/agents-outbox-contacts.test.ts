@@ -319,6 +319,11 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
   it('edits an action and shows the API’s field issues next to the config', async () => {
     await open('/actions', 'Actions');
     await audit(page, 'dashboard-actions');
+    const enabled = async (): Promise<unknown> => (await app.api('GET', '/actions/first_hook')).body.enabled;
+    await page.getByRole('button', { name: 'Disable first_hook' }).click();
+    await expect.poll(enabled).toBe(false);
+    await page.getByRole('button', { name: 'Enable first_hook' }).click();
+    await expect.poll(enabled).toBe(true);
     await page.getByRole('link', { name: 'first_hook' }).click();
     await page.getByRole('heading', { level: 1, name: 'Action first_hook' }).waitFor({ timeout: 10_000 });
     // The call ran it once, while it rang.
