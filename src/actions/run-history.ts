@@ -59,6 +59,15 @@ export interface ActionStats {
   p95_ms: number | null;
 }
 
+/** Which finished runs `statsByAction` counts: all of them, or one agent's, in a time window. */
+export interface StatsWindow {
+  agentId?: string;
+  /** ISO 8601 UTC, inclusive, compared with `started_at`. */
+  since?: string;
+  /** ISO 8601 UTC, exclusive. */
+  until?: string;
+}
+
 /** A run that finished, as `RunHistory.onFinished` listeners see it. */
 export interface FinishedRun {
   actionType: string;
@@ -212,6 +221,50 @@ export class RunHistory {
 
   list(filter: RunFilter = {}): Page<ActionRunRecord> {
     return filteredPage(this.db, RUNS_TABLE, filter, hydrate);
+  }
+
+  /**
+   * `stats` for every definition with finished runs in the window, in one pass over the runs: the rows
+   * come sorted by definition then duration, so each group's percentiles are read off in place.
+   */
+  statsByAction(window: StatsWindow = {}): Map<string, ActionStats> {
+    const where = ["status IN ('succeeded','failed')", 'action_id IS NOT NULL'];
+    const params: Record<string, string> = {};
+    const add = (key: keyof StatsWindow, clause: string): void => {
+      if (!window[key]) return;
+      where.push(clause);
+      params[key] = window[key];
+    };
+    add('agentId', 'agent_id = @agentId');
+    add('since', 'started_at >= @since');
+    add('until', 'started_at < @until');
+    const rows = this.db
+      .prepare(
+        `SELECT action_id, status, duration_ms FROM action_runs WHERE ${where.join(' AND ')}
+         ORDER BY action_id, duration_ms`,
+      )
+      .all(params) as Array<{ action_id: string; status: RunStatus; duration_ms: number | null }>;
+    const groups = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const g = groups.get(r.action_id) ?? [];
+      g.push(r);
+      groups.set(r.action_id, g);
+    }
+    const out = new Map<string, ActionStats>();
+    for (const [actionId, runs] of groups) {
+      const ok = runs.filter((r) => r.status === 'succeeded').length;
+      const d = runs.flatMap((r) => (r.duration_ms === null ? [] : [r.duration_ms]));
+      out.set(actionId, {
+        action_id: actionId,
+        runs: runs.length,
+        succeeded: ok,
+        failed: runs.length - ok,
+        success_rate: ok / runs.length,
+        p50_ms: percentile(d, 50),
+        p95_ms: percentile(d, 95),
+      });
+    }
+    return out;
   }
 
   /** Runs, success rate and p50/p95 duration over finished runs (succeeded or failed) of a definition. */

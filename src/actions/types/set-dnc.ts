@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { defineActionType } from '../action-type.js';
-import { nowIso } from '../../store/ids.js';
 import { parsePhoneNumber } from '../../util/phone-number.js';
 import { ActionError } from '../../errors.js';
 
@@ -37,13 +36,12 @@ export const setDnc = defineActionType({
     const number = phone.ok ? phone.e164 : raw;
     const reason = String(ctx.args.reason ?? '') || ctx.config.reason;
     const contact = ctx.services.contacts.ensureByPhone(number);
-    const at = nowIso();
-    ctx.services.store.contacts.update(contact.id, {
-      dnc: true,
-      dnc_at: at,
-      dnc_by: ctx.callId ? `call:${ctx.callId}` : `action:${ctx.definition.name}`,
-      dnc_reason: reason,
+    // markDnc stamps the time and records the change in the contact's Do-Not-Call history.
+    const marked = ctx.services.store.contacts.markDnc(contact.id, {
+      by: ctx.callId ? `call:${ctx.callId}` : `action:${ctx.definition.name}`,
+      reason,
     });
+    const at = marked.dnc_at;
     return { dnc: true, contact_id: contact.id, at, reason };
   },
   simulate: (ctx) => ({ dnc: true, reason: ctx.config.reason }),

@@ -7,13 +7,14 @@ import type { ContactFilter, ContactListRef } from '../../store/repositories/con
 import type { FieldIssue } from '../../errors.js';
 import { crudRoutes, type CrudRepository } from './crud.js';
 import { phoneIssues, timeZoneIssues } from './field-checks.js';
-import { errorResponses, IdParams } from '../schemas/common.js';
+import { errorResponses, IdParams, Nullable } from '../schemas/common.js';
 import {
   Contact,
   ContactCreate,
   ContactFilters,
   ContactUpdate,
   DncBody,
+  DncHistory,
   ListParams,
   TagParams,
 } from '../schemas/contacts.js';
@@ -159,19 +160,36 @@ function dncRoutes(app: FastifyInstance, store: Store, views: CrudRepository<Con
       return views.require(req.params.id);
     },
   );
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: { id: string }; Body: { reason: string; by?: string } | null }>(
     '/contacts/:id/dnc',
     {
       schema: {
         tags,
-        summary: 'Take a contact off the Do-Not-Call list',
+        summary: 'Take a contact off the Do-Not-Call list, recording who and why (body optional)',
         params: IdParams,
+        body: Nullable(DncBody),
         response: reply200,
       },
     },
     async (req) => {
-      store.contacts.clearDnc(req.params.id);
+      const by = req.body?.by ?? `api-key:${req.apiKeyId ?? 'unknown'}`;
+      store.contacts.clearDnc(req.params.id, { by, reason: req.body?.reason ?? '' });
       return views.require(req.params.id);
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    '/contacts/:id/dnc-history',
+    {
+      schema: {
+        tags,
+        summary: "Who set or cleared the contact's Do-Not-Call mark, when and why; newest first",
+        params: IdParams,
+        response: { 200: DncHistory, ...errorResponses },
+      },
+    },
+    async (req) => {
+      store.contacts.require(req.params.id);
+      return { items: store.contacts.dncChanges(req.params.id) };
     },
   );
 }

@@ -14,6 +14,8 @@ import { voicemailRoutes } from './voicemails.js';
 import { callRecordingRoutes } from './call-recording.js';
 import { campaignRoutes } from './campaigns.js';
 import { agentPhoneRoutes } from './agent-phone.js';
+import { contactImportRoutes } from './contact-imports.js';
+import { statsRoutes } from './stats.js';
 
 /** Registers every resource route group. */
 export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
@@ -31,4 +33,6 @@ export async function registerResourceRoutes(app: FastifyInstance, deps: ApiDeps
   await callRecordingRoutes(app, deps);
   await campaignRoutes(app, deps);
   await agentPhoneRoutes(app, deps);
+  contactImportRoutes(app, deps);
+  statsRoutes(app, deps);
 }

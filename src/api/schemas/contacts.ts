@@ -46,10 +46,17 @@ export const Contact = Type.Object({
 });
 
 /**
- * No phone filter on purpose: request URLs are logged, and phone numbers must not reach the logs
- * (find a contact by number in-process with `ContactRepository.findByPhone`).
+ * No exact phone filter on purpose: request URLs are logged, and phone numbers must not reach the logs
+ * (find a contact by number in-process with `ContactRepository.findByPhone`). `q` is a search; the log
+ * never shows its value (`q` is one of the query keys src/logging/pii-scrub.ts always hides).
  */
 export const ContactFilters = {
+  q: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description: 'text in the name or email, or (3 or more digits) part of the phone number',
+    }),
+  ),
   tag: Type.Optional(Type.String({ description: 'tag name' })),
   list: Type.Optional(Type.String({ description: 'list id' })),
   dnc: Type.Optional(Type.Boolean()),
@@ -67,3 +74,14 @@ export const DncBody = Type.Object(
 
 export const TagParams = Type.Object({ id: Id, name: TagName });
 export const ListParams = Type.Object({ id: Id, listId: Id });
+
+export const DncHistory = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      change: Type.Union([Type.Literal('set'), Type.Literal('clear')]),
+      by: Type.String(),
+      reason: Type.String({ description: 'empty when a clear gave none' }),
+      at: Timestamp,
+    }),
+  ),
+});

@@ -9,6 +9,8 @@ import { notFound } from '../../errors.js';
 /** Filters for paging through contacts; each one given narrows the result. */
 export interface ContactFilter {
   phone?: string;
+  /** Text found in the first or last name, the full name or the email, or digits found in the phone. */
+  q?: string;
   /** Tag name. */
   tag?: string;
   /** List id. */
@@ -21,10 +23,18 @@ export interface ContactListRef {
   name: string;
 }
 
-/** Who put a number on the Do-Not-Call list and why; the time is stamped here. */
+/** Who put a number on the Do-Not-Call list (or took it off) and why; the time is stamped here. */
 export interface DncMark {
   by: string;
   reason: string;
+}
+
+/** One change of a contact's Do-Not-Call mark. */
+export interface DncChange {
+  change: 'set' | 'clear';
+  by: string;
+  reason: string;
+  at: string;
 }
 
 /**
@@ -80,6 +90,12 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       ),
       clearDnc: db.prepare(
         'UPDATE contacts SET dnc = 0, dnc_at = NULL, dnc_by = NULL, dnc_reason = NULL, updated_at = ? WHERE id = ?',
+      ),
+      addDncChange: db.prepare(
+        'INSERT INTO dnc_changes (contact_id, change, by, reason, at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      dncChanges: db.prepare(
+        'SELECT change, by, reason, at FROM dnc_changes WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
       ),
     };
   }
@@ -153,17 +169,31 @@ export class ContactRepository extends TableRepository<ContactRecord> {
   }
 
   /** Puts the contact on the Do-Not-Call list, recording who, when and why. */
+  /** Sets the mark and records the change, in one transaction. */
   markDnc(contactId: string, mark: DncMark): ContactRecord {
     const now = nowIso();
-    if (this.stmt('setDnc').run(now, mark.by, mark.reason, now, contactId).changes === 0) {
-      throw notFound('contact', contactId);
-    }
+    this.db.transaction(() => {
+      if (this.stmt('setDnc').run(now, mark.by, mark.reason, now, contactId).changes === 0) {
+        throw notFound('contact', contactId);
+      }
+      this.stmt('addDncChange').run(contactId, 'set', mark.by, mark.reason, now);
+    })();
     return this.require(contactId);
   }
 
-  clearDnc(contactId: string): ContactRecord {
-    if (this.stmt('clearDnc').run(nowIso(), contactId).changes === 0) throw notFound('contact', contactId);
+  /** Clears the mark; with `mark`, records who cleared it and why (the contact row forgets the old mark). */
+  clearDnc(contactId: string, mark?: DncMark): ContactRecord {
+    const now = nowIso();
+    this.db.transaction(() => {
+      if (this.stmt('clearDnc').run(now, contactId).changes === 0) throw notFound('contact', contactId);
+      if (mark) this.stmt('addDncChange').run(contactId, 'clear', mark.by, mark.reason, now);
+    })();
     return this.require(contactId);
+  }
+
+  /** The contact's Do-Not-Call changes, newest first. */
+  dncChanges(contactId: string, limit = 50): DncChange[] {
+    return this.stmt('dncChanges').all(contactId, limit) as DncChange[];
   }
 
   /** Pages through contacts matching every filter given, oldest first. */
@@ -189,6 +219,7 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       clauses.push('EXISTS (SELECT 1 FROM list_members m WHERE m.contact_id = c.id AND m.list_id = @list)');
       params.list = filter.list;
     }
+    if (filter.q !== undefined && filter.q.trim() !== '') this.textClause(filter.q.trim(), clauses, params);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     let s = this.searches.get(where);
     if (!s) {
@@ -206,6 +237,25 @@ export class ContactRepository extends TableRepository<ContactRecord> {
     delete countParams.offset;
     const total = (s.count.get(countParams) as { n: number }).n;
     return { items: rows.map((r) => this.hydrate(r) as ContactRecord), total, limit, offset };
+  }
+
+  /** `q` as a substring (LIKE, case-insensitive for ASCII) of the names or email; its digits, of the phone. */
+  private textClause(q: string, clauses: string[], params: Row): void {
+    const like = (text: string): string => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const text = [
+      "c.first_name LIKE @q ESCAPE '\\'",
+      "c.last_name LIKE @q ESCAPE '\\'",
+      "(c.first_name || ' ' || c.last_name) LIKE @q ESCAPE '\\'",
+      "c.email LIKE @q ESCAPE '\\'",
+    ];
+    params.q = like(q);
+    const digits = q.replace(/[^0-9]/g, '');
+    // Only a query that is a number (digits and the usual separators) searches phones.
+    if (digits.length >= 3 && /^[+0-9 ().-]+$/.test(q)) {
+      text.push('c.phone LIKE @qDigits');
+      params.qDigits = `%${digits}%`;
+    }
+    clauses.push(`(${text.join(' OR ')})`);
   }
 
   private stmt(name: string): Statement {
