@@ -706,7 +706,10 @@ export class CallSession implements CallHandle {
 
   async hangup(reason = 'agent'): Promise<void> {
     this.recorder.event('hangup-requested', { reason });
-    if (this.callLeg?.active) {
+    // The leg has already ended (the caller hung up first): its own hang-up event ends the session,
+    // with the real cause and who hung up.
+    if (this.callLeg && !this.callLeg.active) return;
+    if (this.callLeg) {
       // Set before calling: a backend may emit the hangup event inside hangup() itself.
       let release!: () => void;
       this.hangingUp = new Promise<void>((r) => (release = r));

@@ -211,3 +211,23 @@ steps:
     expect(fx.telephony.dials).toHaveLength(1);
   });
 });
+
+describe('an agent that hangs up after the caller has gone', () => {
+  it('leaves the end to the caller: outcome completed, hung up by the caller', async () => {
+    fx = callsFixture({ default_agent: 'bye' });
+    // The script's hang-up step runs as soon as the interrupted line returns, before the leg's own
+    // hang-up event has ended the session.
+    fx.agent('bye', `steps:\n  - say: 'A long line the caller will not wait for'\n  - hangup: true\n`);
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await until(() => leg.spoken.length === 1);
+    leg.remoteHangup();
+    const row = fx.store.calls.all()[0]!;
+    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    expect(fx.store.calls.require(row.id)).toMatchObject({
+      outcome: 'completed',
+      end_reason: 'normal',
+      hangup_by: 'caller',
+    });
+  });
+});
