@@ -1,0 +1,218 @@
+/**
+ * Two Callwright nodes (embedded backend, each its own SQLite file and ports) behind a real Kamailio
+ * running docker/kamailio/kamailio.cfg, driven by sipp on loopback:
+ *   - 100 calls through the proxy are spread over both nodes, each ended by the caller's BYE on the
+ *     node that answered it (the node's store says so);
+ *   - a node's own BYE reaches the caller through the proxy;
+ *   - a node answering 503 to an INVITE (full) or not answering at all: the call goes to another node;
+ *   - a draining node answers OPTIONS 503, the dispatcher takes it out, new calls all go to the other
+ *     node, and the draining node's calls still end through the proxy.
+ * Two proxies share the nodes: K1 probes every second (drain), K2 every 30 s, so its INVITE failover is
+ * not pre-empted by a probe.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type DrainReport, type RunningServer } from '../../../src/server.js';
+import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
+import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
+import { runSipp, sippFailure, startSipp, type SippOptions } from '../../helpers/sipp.js';
+import { tempDir, testConfig } from '../../helpers/temp.js';
+
+// Port block of this file: 58500-58999. Kamailio K1 58500, K2 58501; 58502 is a node that never
+// answers (nothing listens there); sipp 58530-58538 (media 58540-58558); RTP of node A 58600-58749,
+// of node B 58750-58899. The nodes' SIP and API ports are the OS's (port 0).
+const K1_PORT = 58500;
+const K2_PORT = 58501;
+const DEAD_NODE = '127.0.0.1:58502';
+/** Node B's limit of calls at once: the INVITE-failover test fills it. */
+const B_MAX_CALLS = 8;
+
+const io = { out: () => undefined, err: () => undefined, tty: false };
+
+interface Node {
+  name: string;
+  server: RunningServer;
+  sip: string;
+  drained?: Promise<DrainReport>;
+}
+
+async function startNode(name: string, dir: string, rtpMin: number, admission: object): Promise<Node> {
+  const config = testConfig(dir, {
+    sip: { address: '127.0.0.1', port: 0 },
+    media: {
+      address: '127.0.0.1',
+      advertised_address: '127.0.0.1',
+      rtp_port_min: rtpMin,
+      rtp_port_max: rtpMin + 149,
+    },
+    calls: { demo_agent: false, default_agent: 'listener' },
+    admission: { auto: false, retry_after_s: 2, ...admission },
+  });
+  const server = await startServer(config, { io });
+  if (!(server.telephony instanceof EmbeddedTelephony)) throw new Error('expected the embedded backend');
+  // Each node has its own store, so each gets the same agents. The listener waits for the caller's
+  // BYE; number 2000 hangs up at once (the node's own BYE).
+  const agents = server.store.agents;
+  agents.create({
+    name: 'listener',
+    kind: 'scripted',
+    config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 60000 } }, { hangup: true }] },
+  });
+  const closer = agents.create({ name: 'closer', kind: 'scripted', config: { steps: [{ hangup: true }] } });
+  server.store.numbers.create({ number: '2000', agent_id: closer.id });
+  return { name, server, sip: `127.0.0.1:${server.telephony.port}` };
+}
+
+interface CallRow {
+  sip_call_id: string;
+  state: string;
+  end_reason: string | null;
+  hangup_by: string | null;
+}
+
+function calls(node: Node): CallRow[] {
+  return node.server.store.db
+    .prepare(`SELECT sip_call_id, state, end_reason, hangup_by FROM calls`)
+    .all() as CallRow[];
+}
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** sipp through `proxy` with the Record-Route-following scenarios. */
+function sippVia(proxy: RunningKamailio, localPort: number, options: Partial<SippOptions>): SippOptions {
+  return {
+    scenario: 'uac-invite-via-proxy-answer-hangup.xml',
+    remote: proxy.target,
+    service: '1000',
+    localPort,
+    mediaPort: localPort + 10,
+    timeoutMs: 40_000,
+    ...options,
+  };
+}
+
+function refusals(node: Node): Record<string, number> {
+  return { ...node.server.admission.stats().refusals };
+}
+
+describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)', () => {
+  const tmp = tempDir('callwright-cluster-');
+  let a: Node;
+  let b: Node;
+  let k1: RunningKamailio;
+  let k2: RunningKamailio;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      startNode('a', `${tmp.dir}/a`, 58600, {}),
+      startNode('b', `${tmp.dir}/b`, 58750, { max_concurrent_calls: B_MAX_CALLS }),
+    ]);
+    [k1, k2] = await Promise.all([
+      startKamailio({ dir: tmp.dir, port: K1_PORT, nodes: [a.sip, b.sip], pingIntervalS: 1 }),
+      startKamailio({
+        dir: tmp.dir,
+        port: K2_PORT,
+        nodes: [a.sip, b.sip, DEAD_NODE],
+        pingIntervalS: 30,
+        nodeTimeoutMs: 1000,
+      }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([k1?.stop(), k2?.stop()]);
+    await Promise.all(
+      [a, b].map(async (n) => {
+        if (!n) return;
+        if (n.drained) await n.drained;
+        else await n.server.stop();
+      }),
+    );
+    tmp.cleanup();
+  }, 30_000);
+
+  it('spreads 100 calls over both nodes; every BYE reaches the node that answered', async () => {
+    const result = await runSipp(
+      sippVia(k1, 58530, { calls: 100, rate: 50, limit: B_MAX_CALLS, extraArgs: ['-d', '300'] }),
+    );
+    expect(result.code, sippFailure(result)).toBe(0);
+    const [onA, onB] = [calls(a), calls(b)];
+    expect(onA.length + onB.length).toBe(100);
+    // Round robin over two healthy nodes: about half each.
+    expect(onA.length).toBeGreaterThan(30);
+    expect(onB.length).toBeGreaterThan(30);
+    const ids = new Set([...onA, ...onB].map((c) => c.sip_call_id));
+    expect(ids.size).toBe(100);
+    for (const row of [...onA, ...onB]) {
+      expect(row).toMatchObject({ state: 'ended', end_reason: 'normal', hangup_by: 'caller' });
+    }
+  }, 60_000);
+
+  it("sends a node's own BYE to the caller through the proxy", async () => {
+    const result = await runSipp(
+      sippVia(k1, 58531, {
+        scenario: 'uac-invite-via-proxy-expect-server-bye.xml',
+        service: '2000',
+        calls: 4,
+      }),
+    );
+    expect(result.code, sippFailure(result)).toBe(0);
+    const byAgent = [...calls(a), ...calls(b)].filter((c) => c.hangup_by === 'agent');
+    expect(byAgent).toHaveLength(4);
+  }, 40_000);
+
+  it('moves a call to another node when a node answers 503 (full) or does not answer', async () => {
+    const before = refusals(b).concurrency ?? 0;
+    const [aBefore, bBefore] = [calls(a).length, calls(b).length];
+    // 30 callers at once for 4 s: B's half is more than it may take, the dead node answers nothing.
+    const result = await runSipp(
+      sippVia(k2, 58532, { calls: 30, rate: 60, limit: 30, extraArgs: ['-d', '4000'] }),
+    );
+    expect(result.code, sippFailure(result)).toBe(0);
+    expect((refusals(b).concurrency ?? 0) - before).toBeGreaterThan(0);
+    expect(calls(b).length - bBefore).toBeLessThanOrEqual(B_MAX_CALLS);
+    expect(calls(a).length - aBefore + (calls(b).length - bBefore)).toBe(30);
+    // The node that never answered is out until a probe succeeds; the two real ones are in.
+    const flags = Object.fromEntries(k2.destinations().map((d) => [d.uri, d.flags]));
+    expect(flags[`sip:${DEAD_NODE}`]).toMatch(/^I/);
+    expect(flags[`sip:${a.sip}`]).toMatch(/^A/);
+  }, 60_000);
+
+  it('takes a draining node out after one probe: new calls all go to the other node, its own calls still end', async () => {
+    // B must be back in K1 (it may have been full a moment ago).
+    await until(() => k1.destinations().every((d) => d.flags.startsWith('A')), 10_000, 'both nodes in');
+    // Four long calls: two on each node.
+    const long = startSipp(sippVia(k1, 58533, { calls: 4, rate: 20, limit: 4, extraArgs: ['-d', '8000'] }));
+    await until(() => b.server.telephony.stats().activeCalls > 0, 10_000, 'a long call on node B');
+    b.drained = b.server.drain();
+    await until(
+      () =>
+        k1
+          .destinations()
+          .find((d) => d.uri === `sip:${b.sip}`)
+          ?.flags.startsWith('I') ?? false,
+      10_000,
+      'node B taken out by the probe',
+    );
+    const [aBefore, bBefore, bRefused] = [calls(a).length, calls(b).length, refusals(b).draining ?? 0];
+    const result = await runSipp(
+      sippVia(k1, 58534, { calls: 40, rate: 40, limit: 10, extraArgs: ['-d', '200'] }),
+    );
+    expect(result.code, sippFailure(result)).toBe(0);
+    expect(calls(a).length - aBefore).toBe(40);
+    expect(calls(b).length).toBe(bBefore);
+    // Not even refused: no INVITE reached B once it was out.
+    expect(refusals(b).draining ?? 0).toBe(bRefused);
+    // The long calls end with the callers' BYE through the proxy, B's among them; then B stops.
+    const longResult = await long.done;
+    expect(longResult.code, sippFailure(longResult)).toBe(0);
+    const report = await b.drained;
+    expect(report).toMatchObject({ callsHungUp: 0 });
+    expect(report.calls).toBeGreaterThan(0);
+  }, 60_000);
+});
