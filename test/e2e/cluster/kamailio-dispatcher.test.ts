@@ -16,6 +16,7 @@ import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
 import { runSipp, sippFailure, startSipp, type SippOptions } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
+import { RawSipClient, request } from '../telephony/raw-sip-client.js';
 
 // Port block of this file: 58500-58999. Kamailio K1 58500, K2 58501; 58502 is a node that never
 // answers (nothing listens there); sipp 58530-58538 (media 58540-58558); RTP of node A 58600-58749,
@@ -25,6 +26,8 @@ const K2_PORT = 58501;
 const DEAD_NODE = '127.0.0.1:58502';
 /** Node B's limit of calls at once: the INVITE-failover test fills it. */
 const B_MAX_CALLS = 8;
+/** The transfer target in the REFER (the caller accepts it without calling it). */
+const DESK = 'sip:desk@127.0.0.1:58539';
 
 const io = { out: () => undefined, err: () => undefined, tty: false };
 
@@ -50,7 +53,8 @@ async function startNode(name: string, dir: string, rtpMin: number, admission: o
   const server = await startServer(config, { io });
   if (!(server.telephony instanceof EmbeddedTelephony)) throw new Error('expected the embedded backend');
   // Each node has its own store, so each gets the same agents. The listener waits for the caller's
-  // BYE; number 2000 hangs up at once (the node's own BYE).
+  // BYE; number 2000 hangs up at once (the node's own BYE); number 3000 transfers the caller by REFER
+  // when it presses 1.
   const agents = server.store.agents;
   agents.create({
     name: 'listener',
@@ -59,11 +63,23 @@ async function startNode(name: string, dir: string, rtpMin: number, admission: o
   });
   const closer = agents.create({ name: 'closer', kind: 'scripted', config: { steps: [{ hangup: true }] } });
   server.store.numbers.create({ number: '2000', agent_id: closer.id });
+  const transferrer = agents.create({
+    name: 'transferrer',
+    kind: 'scripted',
+    config: {
+      steps: [
+        { gather: { input: 'dtmf', max_digits: 1, timeout_ms: 10000 } },
+        { transfer: { target: DESK } },
+      ],
+    },
+  });
+  server.store.numbers.create({ number: '3000', agent_id: transferrer.id });
   return { name, server, sip: `127.0.0.1:${server.telephony.port}` };
 }
 
 interface CallRow {
   sip_call_id: string;
+  transfer: string | null;
   state: string;
   end_reason: string | null;
   hangup_by: string | null;
@@ -71,7 +87,7 @@ interface CallRow {
 
 function calls(node: Node): CallRow[] {
   return node.server.store.db
-    .prepare(`SELECT sip_call_id, state, end_reason, hangup_by FROM calls`)
+    .prepare(`SELECT sip_call_id, state, end_reason, hangup_by, transfer FROM calls`)
     .all() as CallRow[];
 }
 
@@ -165,6 +181,52 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
     const byAgent = [...calls(a), ...calls(b)].filter((c) => c.hangup_by === 'agent');
     expect(byAgent).toHaveLength(4);
   }, 40_000);
+
+  it('transfers a call by REFER through the proxy: REFER, NOTIFYs and BYE all pass it', async () => {
+    const result = await runSipp(
+      sippVia(k1, 58535, {
+        scenario: 'transfer-uac-via-proxy-press-1-accept-refer.xml',
+        service: '3000',
+        calls: 2,
+        rate: 10,
+      }),
+    );
+    expect(result.code, sippFailure(result)).toBe(0);
+    const transferred = [...calls(a), ...calls(b)].filter((c) => c.end_reason === 'transferred');
+    expect(transferred).toHaveLength(2);
+    for (const row of transferred) {
+      expect(JSON.parse(row.transfer ?? '{}')).toMatchObject({
+        method: 'refer',
+        refer: { outcome: 'completed', status: 200 },
+      });
+    }
+  }, 40_000);
+
+  it('relays nothing but calls for its own service: 403 for other domains and foreign dialogs, 483, 405', async () => {
+    const client = await RawSipClient.open('127.0.0.1', 0);
+    const proxy = { host: '127.0.0.1', port: K1_PORT };
+    const status = async (text: string): Promise<number | undefined> =>
+      (await client.send(text, proxy, 500))[0]?.status;
+    try {
+      expect(await status(request('INVITE', 'sip:+14155550100@example.com', client))).toBe(403);
+      expect(await status(request('OPTIONS', `sip:127.0.0.1:${K1_PORT}`, client))).toBe(200);
+      // The service domain (SERVICE_DOMAIN, default callwright.invalid) is the proxy's own too.
+      expect(await status(request('OPTIONS', 'sip:callwright.invalid', client))).toBe(200);
+      expect(await status(request('REGISTER', `sip:127.0.0.1:${K1_PORT}`, client))).toBe(405);
+      const noHops = request('INVITE', `sip:1000@127.0.0.1:${K1_PORT}`, client).replace(
+        'Max-Forwards: 70',
+        'Max-Forwards: 0',
+      );
+      expect(await status(noHops)).toBe(483);
+      // A forged in-dialog request that routes itself through the proxy to a host that is no node.
+      const forged = request('BYE', 'sip:victim@192.0.2.1', client, {
+        headers: [`Route: <sip:127.0.0.1:${K1_PORT};lr>`],
+      }).replace(/^To: (.*)$/m, 'To: $1;tag=forged');
+      expect(await status(forged)).toBe(403);
+    } finally {
+      client.close();
+    }
+  });
 
   it('moves a call to another node when a node answers 503 (full) or does not answer', async () => {
     const before = refusals(b).concurrency ?? 0;
