@@ -18,6 +18,11 @@ export interface KamailioOptions {
   port: number;
   /** Node SIP addresses `host:port`, dispatcher set 1 in this order. */
   nodes: string[];
+  /**
+   * A second socket for the nodes' side (`udp:127.0.0.2:port`), as docker compose runs it: the nodes
+   * are then reached from it (dispatcher attribute socket=) and calls are double Record-Routed.
+   */
+  nodeSocket?: string;
   /** OPTIONS probe interval, s. */
   pingIntervalS: number;
   /** How long an INVITE waits for a node's first answer before trying the next one, ms. */
@@ -50,6 +55,7 @@ function defines(options: KamailioOptions, list: string, ctl: string): string[] 
     NODE_TIMEOUT: String(options.nodeTimeoutMs ?? 2000),
     LOG_LEVEL: String(options.logLevel ?? 2),
     CHILDREN: '2',
+    ...(options.nodeSocket ? { LISTEN_NODES: options.nodeSocket } : {}),
   };
   return Object.entries(defs).flatMap(([k, v]) => ['-A', `${k}=${v}`]);
 }
@@ -73,7 +79,8 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 export async function startKamailio(options: KamailioOptions): Promise<RunningKamailio> {
   const list = path.join(options.dir, `dispatcher-${options.port}.list`);
   const ctl = path.join(options.dir, `kamailio-${options.port}.ctl`);
-  writeFileSync(list, options.nodes.map((n) => `1 sip:${n} 0 0\n`).join(''));
+  const attrs = options.nodeSocket ? ` socket=${options.nodeSocket}` : '';
+  writeFileSync(list, options.nodes.map((n) => `1 sip:${n} 0 0${attrs}\n`).join(''));
   // -DD: stay in the foreground (the test owns the process); -E: log to stderr; -w: work dir.
   const args = ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-w', options.dir, ...defines(options, list, ctl)];
   const child: ChildProcess = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });

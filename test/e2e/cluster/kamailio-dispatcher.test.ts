@@ -7,18 +7,19 @@
  *   - a node answering 503 to an INVITE (full) or not answering at all: the call goes to another node;
  *   - a draining node answers OPTIONS 503, the dispatcher takes it out, new calls all go to the other
  *     node, and the draining node's calls still end through the proxy.
- * Two proxies share the nodes: K1 probes every second (drain), K2 every 30 s, so its INVITE failover is
- * not pre-empted by a probe.
+ * Two proxies share the nodes: K1 probes every second (drain) and reaches the nodes from a second
+ * socket (127.0.0.2, as in docker compose: double Record-Route); K2 probes every 30 s, so its INVITE
+ * failover is not pre-empted by a probe.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type DrainReport, type RunningServer } from '../../../src/server.js';
 import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
-import { runSipp, sippFailure, startSipp, type SippOptions } from '../../helpers/sipp.js';
+import { runSipp, sippFailure, startSipp, type RunningSipp, type SippOptions } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 import { RawSipClient, request } from '../telephony/raw-sip-client.js';
 
-// Port block of this file: 58500-58999. Kamailio K1 58500, K2 58501; 58502 is a node that never
+// Port block of this file: 58500-58999. Kamailio K1 58500 (and 127.0.0.2:58500), K2 58501; 58502 is a node that never
 // answers (nothing listens there); sipp 58530-58538 (media 58540-58558); RTP of node A 58600-58749,
 // of node B 58750-58899. The nodes' SIP and API ports are the OS's (port 0).
 const K1_PORT = 58500;
@@ -79,6 +80,7 @@ async function startNode(name: string, dir: string, rtpMin: number, admission: o
 
 interface CallRow {
   sip_call_id: string;
+  to_number: string;
   transfer: string | null;
   state: string;
   end_reason: string | null;
@@ -87,7 +89,7 @@ interface CallRow {
 
 function calls(node: Node): CallRow[] {
   return node.server.store.db
-    .prepare(`SELECT sip_call_id, state, end_reason, hangup_by, transfer FROM calls`)
+    .prepare(`SELECT sip_call_id, to_number, state, end_reason, hangup_by, transfer FROM calls`)
     .all() as CallRow[];
 }
 
@@ -122,6 +124,7 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
   let b: Node;
   let k1: RunningKamailio;
   let k2: RunningKamailio;
+  const sipps: RunningSipp[] = [];
 
   beforeAll(async () => {
     [a, b] = await Promise.all([
@@ -129,7 +132,13 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
       startNode('b', `${tmp.dir}/b`, 58750, { max_concurrent_calls: B_MAX_CALLS }),
     ]);
     [k1, k2] = await Promise.all([
-      startKamailio({ dir: tmp.dir, port: K1_PORT, nodes: [a.sip, b.sip], pingIntervalS: 1 }),
+      startKamailio({
+        dir: tmp.dir,
+        port: K1_PORT,
+        nodes: [a.sip, b.sip],
+        pingIntervalS: 1,
+        nodeSocket: `udp:127.0.0.2:${K1_PORT}`,
+      }),
       startKamailio({
         dir: tmp.dir,
         port: K2_PORT,
@@ -141,14 +150,17 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([k1?.stop(), k2?.stop()]);
+    for (const s of sipps) s.kill();
+    // Nodes first: a draining node's calls may still need the proxy for their BYE.
     await Promise.all(
       [a, b].map(async (n) => {
         if (!n) return;
-        if (n.drained) await n.drained;
-        else await n.server.stop();
+        if (!n.drained) return n.server.stop();
+        await n.server.stopNow();
+        await n.drained;
       }),
     );
+    await Promise.all([k1?.stop(), k2?.stop()]);
     tmp.cleanup();
   }, 30_000);
 
@@ -250,6 +262,7 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
     await until(() => k1.destinations().every((d) => d.flags.startsWith('A')), 10_000, 'both nodes in');
     // Four long calls: two on each node.
     const long = startSipp(sippVia(k1, 58533, { calls: 4, rate: 20, limit: 4, extraArgs: ['-d', '8000'] }));
+    sipps.push(long);
     await until(() => b.server.telephony.stats().activeCalls > 0, 10_000, 'a long call on node B');
     b.drained = b.server.drain();
     await until(
