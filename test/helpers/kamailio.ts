@@ -19,7 +19,7 @@ export interface KamailioOptions {
   /** Node SIP addresses `host:port`, dispatcher set 1 in this order. */
   nodes: string[];
   /**
-   * A second socket for the nodes' side (`udp:127.0.0.2:port`), as docker compose runs it: the nodes
+   * A second socket for the nodes' side (`udp:127.0.0.1:port`), as docker compose runs it: the nodes
    * are then reached from it (dispatcher attribute socket=) and calls are double Record-Routed.
    */
   nodeSocket?: string;
