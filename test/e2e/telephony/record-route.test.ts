@@ -10,7 +10,8 @@ import type { CallLeg } from '../../../src/telephony/port.js';
 import { startEmbedded, type EmbeddedFixture } from './embedded-fixture.js';
 import { RawSipClient, request } from './raw-sip-client.js';
 
-// Port block for this file: 58000-58499 (peers on the OS's free ports, RTP 58100-58499).
+// Port block for this file: 58000-58499 (peers on the OS's free ports, RTP 58100-58499; 58090 is the
+// callee's RTP port in its SDP, nothing listens there).
 const BASE = 58000;
 
 async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
@@ -90,6 +91,78 @@ describe('embedded backend behind a Record-Routing proxy', () => {
       caller.close();
       edge.close();
       core.close();
+    }
+  }, 30_000);
+
+  it("as the caller, keeps the 200's Record-Route reversed: ACK and BYE go to the nearest proxy with the route set as Route headers", async () => {
+    const callee = await RawSipClient.open('127.0.0.1', 0);
+    const near = await RawSipClient.open('127.0.0.1', 0);
+    const far = await RawSipClient.open('127.0.0.1', 0);
+    try {
+      const outcome = fx.telephony.dial({ target: `sip:bob@127.0.0.1:${callee.port}` });
+      const invite = await until(
+        () => callee.requests.find((r) => r.startsWith('INVITE ')),
+        5000,
+        'the INVITE at the callee',
+      );
+      const pick = (name: string): string => new RegExp(`^${name}: .*$`, 'm').exec(invite)?.[0] ?? '';
+      const sdp = [
+        'v=0',
+        'o=bob 1 1 IN IP4 127.0.0.1',
+        's=-',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        `m=audio ${BASE + 90} RTP/AVP 8`,
+        'a=rtpmap:8 PCMA/8000',
+        '',
+      ].join('\r\n');
+      // As a UAS behind two proxies sees it: the one nearest the caller Record-Routed first (bottom).
+      const ok = [
+        'SIP/2.0 200 OK',
+        ...invite.split('\r\n').filter((l) => l.startsWith('Via: ')),
+        `Record-Route: <sip:127.0.0.1:9;lr>, <sip:127.0.0.1:${far.port};lr>`,
+        `Record-Route: <sip:127.0.0.1:${near.port};lr;ftag=x>`,
+        pick('From'),
+        `${pick('To')};tag=callee1`,
+        pick('Call-ID'),
+        pick('CSeq'),
+        `Contact: <sip:bob@127.0.0.1:${callee.port}>`,
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(sdp)}`,
+        '',
+        sdp,
+      ].join('\r\n');
+      const node = { host: '127.0.0.1', port: fx.telephony.port };
+      await callee.send(ok, node, 50);
+      const dialled = await outcome;
+      if (dialled.outcome !== 'answered') throw new Error(`expected answered, got ${dialled.outcome}`);
+      const routes = [
+        `<sip:127.0.0.1:${near.port};lr;ftag=x>`,
+        `<sip:127.0.0.1:${far.port};lr>`,
+        '<sip:127.0.0.1:9;lr>',
+      ];
+      const ack = await until(
+        () => near.requests.find((r) => r.startsWith('ACK ')),
+        5000,
+        'the ACK at the near proxy',
+      );
+      expect(ack.split('\r\n')[0]).toBe(`ACK sip:bob@127.0.0.1:${callee.port} SIP/2.0`);
+      expect(headerValues(ack, 'Route')).toEqual(routes);
+
+      void dialled.leg.hangup();
+      const bye = await until(
+        () => near.requests.find((r) => r.startsWith('BYE ')),
+        5000,
+        'the BYE at the near proxy',
+      );
+      expect(bye.split('\r\n')[0]).toBe(`BYE sip:bob@127.0.0.1:${callee.port} SIP/2.0`);
+      expect(headerValues(bye, 'Route')).toEqual(routes);
+      expect(callee.requests.filter((r) => !r.startsWith('INVITE '))).toEqual([]);
+      expect(far.requests).toEqual([]);
+    } finally {
+      callee.close();
+      near.close();
+      far.close();
     }
   }, 30_000);
 });
