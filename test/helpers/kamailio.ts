@@ -18,6 +18,8 @@ export interface KamailioOptions {
   port: number;
   /** Node SIP addresses `host:port`, dispatcher set 1 in this order. */
   nodes: string[];
+  /** Nodes listed as out (flag 1) from the start, until a probe answers 200. */
+  outAtStart?: string[];
   /**
    * A second socket for the nodes' side (`udp:127.0.0.1:port`), as docker compose runs it: the nodes
    * are then reached from it (dispatcher attribute socket=) and calls are double Record-Routed.
@@ -80,7 +82,8 @@ export async function startKamailio(options: KamailioOptions): Promise<RunningKa
   const list = path.join(options.dir, `dispatcher-${options.port}.list`);
   const ctl = path.join(options.dir, `kamailio-${options.port}.ctl`);
   const attrs = options.nodeSocket ? ` socket=${options.nodeSocket}` : '';
-  writeFileSync(list, options.nodes.map((n) => `1 sip:${n} 0 0${attrs}\n`).join(''));
+  const flags = (n: string): number => (options.outAtStart?.includes(n) ? 1 : 0);
+  writeFileSync(list, options.nodes.map((n) => `1 sip:${n} ${flags(n)} 0${attrs}\n`).join(''));
   // -DD: stay in the foreground (the test owns the process); -E: log to stderr; -w: work dir.
   const args = ['-f', KAMAILIO_CONFIG, '-DD', '-E', '-w', options.dir, ...defines(options, list, ctl)];
   const child: ChildProcess = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,6 +5,8 @@
  *     node that answered it (the node's store says so);
  *   - a node's own BYE reaches the caller through the proxy;
  *   - a node answering 503 to an INVITE (full) or not answering at all: the call goes to another node;
+ *     with no node in, the proxy answers 503 + Retry-After itself;
+ *   - requests for other domains, forged in-dialog requests, other methods are refused;
  *   - a draining node answers OPTIONS 503, the dispatcher takes it out, new calls all go to the other
  *     node, and the draining node's calls still end through the proxy.
  * Two proxies share the nodes: K1 probes every second (drain) and reaches the nodes from a second
@@ -19,12 +21,14 @@ import { runSipp, sippFailure, startSipp, type RunningSipp, type SippOptions } f
 import { tempDir, testConfig } from '../../helpers/temp.js';
 import { RawSipClient, request } from '../telephony/raw-sip-client.js';
 
-// Port block of this file: 58500-58999. Kamailio K1 58500 (58503 towards the nodes), K2 58501; 58502 is a node that never
+// Port block of this file: 58500-58999. Kamailio K1 58500 (58503 towards the nodes), K2 58501, K3 58504; 58502 is a node that never
 // answers (nothing listens there); sipp 58530-58538 (media 58540-58558); RTP of node A 58600-58749,
 // of node B 58750-58899. The nodes' SIP and API ports are the OS's (port 0).
 const K1_PORT = 58500;
 const K2_PORT = 58501;
 const K1_NODE_SIDE_PORT = 58503;
+/** A proxy whose only node is out. */
+const K3_PORT = 58504;
 const DEAD_NODE = '127.0.0.1:58502';
 /** Node B's limit of calls at once: the INVITE-failover test fills it. */
 const B_MAX_CALLS = 8;
@@ -238,6 +242,28 @@ describe('two nodes behind Kamailio (dispatcher, OPTIONS probing, Record-Route)'
       expect(await status(forged)).toBe(403);
     } finally {
       client.close();
+    }
+  });
+
+  it('answers 503 + Retry-After itself when no node is in', async () => {
+    const k3 = await startKamailio({
+      dir: tmp.dir,
+      port: K3_PORT,
+      nodes: [DEAD_NODE],
+      outAtStart: [DEAD_NODE],
+      pingIntervalS: 30,
+    });
+    const client = await RawSipClient.open('127.0.0.1', 0);
+    try {
+      const [reply] = await client.send(request('INVITE', `sip:1000@127.0.0.1:${K3_PORT}`, client), {
+        host: '127.0.0.1',
+        port: K3_PORT,
+      });
+      expect(reply?.status).toBe(503);
+      expect(reply?.text).toMatch(/^Retry-After: 5\r$/m);
+    } finally {
+      client.close();
+      await k3.stop();
     }
   });
 
