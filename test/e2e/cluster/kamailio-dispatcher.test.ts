@@ -3,7 +3,7 @@
  * running docker/kamailio/kamailio.cfg, driven by sipp on loopback:
  *   - 100 calls through the proxy are spread over both nodes, each ended by the caller's BYE on the
  *     node that answered it (the node's store says so);
- *   - a node's own BYE reaches the caller through the proxy;
+ *   - a node's own BYE, and a cold transfer's REFER, NOTIFYs and BYE, pass the proxy;
  *   - a node answering 503 to an INVITE (full) or not answering at all: the call goes to another node;
  *     with no node in, the proxy answers 503 + Retry-After itself;
  *   - requests for other domains, forged in-dialog requests, other methods are refused;
