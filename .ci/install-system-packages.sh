@@ -4,14 +4,17 @@
 #            English model and Python module (offline speech recognition)
 #   test:    runtime + sip-tester (sipp) + baresip-core + sox (real SIP peers and audio checks)
 #            + chromium (the dashboard and browser-phone tests drive it with playwright-core)
+#            + kamailio (the dispatcher in front of several nodes, test/e2e/cluster/; the tests run their
+#            own kamailio process on their own ports, so the system service the package installs is
+#            stopped and disabled: nothing of ours listens on 5060)
 # Needs root (or sudo) only when something is missing.
 set -eu
 profile="${1:-runtime}"
 pkgs="espeak-ng pocketsphinx pocketsphinx-en-us python3-pocketsphinx"
 bins="espeak-ng"
 if [ "$profile" = "test" ]; then
-  pkgs="$pkgs sip-tester baresip-core sox chromium"
-  bins="$bins sipp baresip sox chromium"
+  pkgs="$pkgs sip-tester baresip-core sox chromium kamailio"
+  bins="$bins sipp baresip sox chromium kamailio kamcmd"
 fi
 missing=""
 for b in $bins; do
@@ -32,3 +35,13 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+if [ "$profile" = "test" ]; then
+  # Some setups start the packaged service on install (Debian's postinst, where policy-rc.d allows it).
+  if command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl stop kamailio >/dev/null 2>&1 || true
+    $SUDO systemctl disable kamailio >/dev/null 2>&1 || true
+  fi
+  if [ -x /etc/init.d/kamailio ]; then
+    $SUDO /etc/init.d/kamailio stop >/dev/null 2>&1 || true
+  fi
+fi

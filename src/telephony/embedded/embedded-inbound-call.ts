@@ -8,7 +8,7 @@ import type { CallLegDeps } from './embedded-call-leg.js';
 import { EmbeddedCallLeg } from './embedded-call-leg.js';
 import { MediaNegotiationError, type MediaEngine, type MediaSession } from './media/media-session.js';
 import { isWebRtcOffer, WebRtcGateway, type WebRtcSettings } from './media/webrtc-gateway.js';
-import { Dialog, contactUri, stripTag } from './sip/dialog.js';
+import { Dialog, contactUri, recordRoutes, stripTag } from './sip/dialog.js';
 import { newTag } from './sip/sip-builder.js';
 import type { NewInvite } from './sip/user-agent-core.js';
 
@@ -206,7 +206,7 @@ export class EmbeddedInboundCall implements InboundCall {
       localAddr: stripTag(request.headers.get('to') ?? ''),
       remoteAddr: stripTag(request.headers.get('from') ?? ''),
       remoteTarget: contactUri(request) ?? request.from.uriText,
-      routeSet: request.headers.getAll('record-route'),
+      routeSet: recordRoutes(request),
       localSeq: 0,
       remoteSeq: request.cseq.seq,
       transport: source.transport,

@@ -9,7 +9,7 @@ import { classifyTarget, type CallInfo, type DialOutcome, type DialRequest } fro
 import { trunkRequestUri } from '../sip/trunk-request-uri.js';
 import { EmbeddedCallLeg, type CallLegDeps } from './embedded-call-leg.js';
 import type { MediaEngine, MediaSession } from './media/media-session.js';
-import { Dialog, contactUri, stripTag } from './sip/dialog.js';
+import { Dialog, contactUri, recordRoutes, stripTag } from './sip/dialog.js';
 import { answerChallenge } from '../sip/digest-auth.js';
 import { buildRequest, newBranch, newCallId, newTag } from './sip/sip-builder.js';
 import type { ClientTransaction } from './sip/client-transaction.js';
@@ -235,7 +235,7 @@ class OutboundAttempt {
       remoteAddr: stripTag(r.headers.get('to') ?? this.to),
       remoteTarget: contactUri(r) ?? this.target.uri,
       // RFC 3261 §12.1.2: the UAC's route set is the Record-Route of the 2xx, reversed.
-      routeSet: r.headers.getAll('record-route').reverse(),
+      routeSet: recordRoutes(r).reverse(),
       localSeq: this.cseq,
       remoteSeq: 0,
       transport: this.dest.transport,

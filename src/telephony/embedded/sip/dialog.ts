@@ -6,7 +6,7 @@ import { buildRequest, newBranch } from './sip-builder.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
 import type { SipStack } from './sip-stack.js';
 import type { Destination, TransportName } from './sip-transport.js';
-import { parseNameAddr } from './sip-uri.js';
+import { parseNameAddr, splitNameAddrList } from './sip-uri.js';
 
 export interface DialogInit {
   callId: string;
@@ -34,6 +34,14 @@ export function dialogKey(callId: string, localTag: string, remoteTag: string): 
 
 export function stripTag(value: string): string {
   return value.replace(/;\s*tag=[^;>\s]*/i, '');
+}
+
+/**
+ * The Record-Route entries of a message, one per proxy, top first: header lines and the comma-separated
+ * values inside each (RFC 3261 §7.3.1). The UAS uses them in this order, the UAC reversed (§12.1.1, §12.1.2).
+ */
+export function recordRoutes(message: SipRequest | SipResponse): string[] {
+  return message.headers.getAll('record-route').flatMap(splitNameAddrList);
 }
 
 /** Contact URI of a request or response, used as the remote target. */

@@ -52,6 +52,11 @@ export function buildResponse(
   if (callId) h.add('Call-ID', callId);
   const cseq = src?.get('cseq');
   if (cseq) h.add('CSeq', cseq);
+  // RFC 3261 §12.1.1: a response that may establish a dialog (101-299) carries the request's
+  // Record-Route in the same order, so the caller's route set, too, passes through every proxy that
+  // asked to stay on the path (Kamailio in front of several nodes).
+  if (status > 100 && status < 300)
+    for (const rr of src?.getAll('record-route') ?? []) h.add('Record-Route', rr);
   if (options.serverHeader) h.add('Server', options.serverHeader);
   for (const [k, v] of options.headers ?? []) h.add(k, v);
   const body = options.body ?? '';

@@ -120,6 +120,32 @@ export function uriHasHeaders(text: string): boolean {
   return text.indexOf('?', at < 0 ? 0 : at) >= 0;
 }
 
+/**
+ * Splits a header value that lists several name-addrs (Record-Route, Route, Contact; RFC 3261 §7.3.1)
+ * at the commas that separate them, not at commas inside a quoted display name or a `<URI>`.
+ */
+export function splitNameAddrList(text: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let quoted = false;
+  let angle = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '<') angle = true;
+    else if (c === '>') angle = false;
+    else if (c === ',' && !angle) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((p) => p.trim()).filter(Boolean);
+}
+
 /** An unquoted display name: tokens separated by whitespace (RFC 3261 §25.1 `*(token LWS)`). */
 const TOKEN_WORDS = /^[A-Za-z0-9.!%*_+`'~-]+(?:\s+[A-Za-z0-9.!%*_+`'~-]+)*$/;
 

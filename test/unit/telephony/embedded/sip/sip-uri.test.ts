@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseNameAddr, parseUri, parseVia } from '../../../../../src/telephony/embedded/sip/sip-uri.js';
+import {
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  splitNameAddrList,
+} from '../../../../../src/telephony/embedded/sip/sip-uri.js';
 import { parseAuthParams } from '../../../../../src/telephony/sip/digest-auth.js';
 
 describe('sip-uri parsers', () => {
@@ -40,5 +45,18 @@ describe('sip-uri parsers', () => {
       scheme: 'digest',
       params: { realm: 'r', nonce: 'n,1', algorithm: 'MD5', qop: 'auth' },
     });
+  });
+});
+
+describe('splitNameAddrList (Record-Route, Route: RFC 3261 §7.3.1)', () => {
+  it.each([
+    ['<sip:a;lr>', ['<sip:a;lr>']],
+    ['<sip:a;lr>, <sip:b;lr;ftag=x>', ['<sip:a;lr>', '<sip:b;lr;ftag=x>']],
+    ['"Doe, John" <sip:a;lr>,<sip:b>', ['"Doe, John" <sip:a;lr>', '<sip:b>']],
+    ['"a \\" , b" <sip:a>, <sip:b>', ['"a \\" , b" <sip:a>', '<sip:b>']],
+    ['<sip:a?Subject=x,y>, <sip:b>', ['<sip:a?Subject=x,y>', '<sip:b>']],
+    [' , <sip:b> ,', ['<sip:b>']],
+  ])('%s', (text, parts) => {
+    expect(splitNameAddrList(text)).toEqual(parts);
   });
 });
