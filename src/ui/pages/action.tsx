@@ -61,7 +61,7 @@ export function ActionPage({ id }: { id?: string }) {
 
   return (
     <section>
-      <p>
+      <p class="crumbs">
         <a {...linkHandler('/actions')}>← Actions</a>
       </p>
       <h1>{id ? `Action ${existing.data?.name ?? ''}` : 'New action'}</h1>

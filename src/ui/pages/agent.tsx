@@ -13,10 +13,16 @@ export function AgentPage({ id }: { id: string }) {
   const agent = useApi<Agent>(`/agents/${encodeURIComponent(id)}`);
   return (
     <section>
-      <p>
+      <p class="crumbs">
         <a {...linkHandler('/agents')}>← Agents</a>
       </p>
-      <h1>Agent {agent.data?.name ?? id}</h1>
+      <div class="page-head">
+        <h1>Agent {agent.data?.name ?? id}</h1>
+        {/* The browser phone's page: its Call button shows the API's reason when the phone is off. */}
+        <a class="button primary" {...linkHandler(`/agents/${encodeURIComponent(id)}/phone`)}>
+          Talk to this agent
+        </a>
+      </div>
       <ApiErrorBox error={agent.error} />
       {agent.data && <AttachmentsPanel agentId={agent.data.id} />}
       {agent.data && <AgentSettings agent={agent.data} onSaved={agent.set} />}
