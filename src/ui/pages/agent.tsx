@@ -7,6 +7,7 @@ import { JsonField, jsonError, parseJson } from '../components/json-field.js';
 import { TextField } from '../components/text-field.js';
 import type { Agent } from './agents.js';
 import { AttachmentsPanel } from './agent/attachments-panel.js';
+import { FormSubmit } from '../components/form-submit.js';
 
 /** One agent: its actions per stage, and its settings (PATCH /agents/{id}). */
 export function AgentPage({ id }: { id: string }) {
@@ -118,16 +119,7 @@ function AgentSettings({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) =
           rows={rows}
         />
       ))}
-      <button type="submit" class="primary" disabled={bad}>
-        Save settings
-      </button>
-      {saved && (
-        <span class="ok-text" role="status">
-          {' '}
-          Saved.
-        </span>
-      )}
-      <ApiErrorBox error={error} />
+      <FormSubmit label="Save settings" disabled={bad} saved={saved} error={error} />
     </form>
   );
 }

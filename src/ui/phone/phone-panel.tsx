@@ -69,7 +69,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
   }
 
   return (
-    <section class="phone-panel" aria-labelledby="phone-heading">
+    <section class="panel phone-panel" aria-labelledby="phone-heading">
       <h2 id="phone-heading">Talk to this agent</h2>
       <p class="hint">
         Calls the agent from this browser with your microphone. The call is stored and listed like any other.

@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { runSipp, sippFailure } from '../../helpers/sipp.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
-import { launchChromium, newPage, requireDashboardBuilt, signInOnPage } from '../../helpers/browser.js';
+import {
+  launchChromium,
+  newPage,
+  requireDashboardBuilt,
+  screenshotPath,
+  signInOnPage,
+} from '../../helpers/browser.js';
 import {
   startAcceptanceServer,
   until,
@@ -177,6 +183,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
       .poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 })
       .toContain('sip.websocket.enabled: got false, expected true');
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Ready to call');
+    await page.screenshot({ path: screenshotPath('dashboard-agent-phone-off') });
     await page.getByRole('link', { name: '← Agent ordered' }).click();
     await page.getByRole('heading', { level: 1, name: 'Agent ordered' }).waitFor({ timeout: 10_000 });
   });
