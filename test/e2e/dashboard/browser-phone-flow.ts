@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../../../src/server.js';
 import { tone, writeWav } from '../../helpers/audio.js';
+import { callApi } from '../../helpers/api-client.js';
 import { toneShare } from '../telephony/audio-analysis.js';
 import { launchChromium, newPage, screenshotPath, signInOnPage } from '../../helpers/browser.js';
 import { auditPage, startDashboardServer, type DashboardServer } from './dashboard-harness.js';
@@ -37,16 +38,8 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
     let key: string;
     let demoId: string;
 
-    async function apiCall<T>(method: string, url: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${server.apiUrl}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    }
+    const apiCall = <T>(method: string, url: string, body?: unknown): Promise<T> =>
+      callApi<T>(server.apiUrl, key, method, url, body);
 
     interface CallRow {
       id: string;
