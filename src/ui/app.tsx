@@ -49,11 +49,12 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           Sign out
         </button>
       </header>
+      {/* `/` shows nothing for the moment it takes the effect above to go to the landing page. */}
       <main>
-        {match ? (
+        {path === '/' ? null : match ? (
           match.r.render(match.params ?? {}, query)
         ) : (
-          <NotFound path={path} home={landing?.path ?? '/'} />
+          <NotFound path={path} home={landing?.path ?? '/'} label={landing?.nav ?? 'the dashboard'} />
         )}
       </main>
     </div>
@@ -61,7 +62,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
 }
 
 /** Any path the route table does not know: said plainly, with the way back to the landing page. */
-function NotFound({ path, home }: { path: string; home: string }) {
+function NotFound({ path, home, label }: { path: string; home: string; label: string }) {
   return (
     <section class="panel not-found">
       <h1>Not found</h1>
@@ -70,7 +71,7 @@ function NotFound({ path, home }: { path: string; home: string }) {
       </p>
       <p>
         <a class="button primary" {...linkHandler(home)}>
-          Go to the calls
+          Go to {label}
         </a>{' '}
         <a class="button" href="/docs">
           The API's description

@@ -82,7 +82,7 @@ function inviteSentAt(file: string): number {
 it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang up ends it', async () => {
   const { context, page } = await newPage(browser);
   await signInOnPage(page, server.apiUrl, key);
-  expect(page.url()).toBe(`${server.apiUrl}/ui/calls`);
+  await page.waitForURL(`${server.apiUrl}/ui/calls`, { timeout: 10_000 });
   await page.locator('.stream-live').waitFor({ timeout: 10_000 });
   // The page notes when each live call's row first appears (the browser's clock is this machine's).
   // Page code as text: this file is type-checked without the DOM library.

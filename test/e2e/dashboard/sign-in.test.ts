@@ -71,7 +71,7 @@ it('the menu lists the pages in order, and an unknown path says so with a way ba
   await page.goto(`${app.server.apiUrl}/ui/no-such-page`);
   await page.getByRole('heading', { level: 1, name: 'Not found' }).waitFor({ timeout: 10_000 });
   await auditPage(page, 'dashboard-not-found');
-  await page.getByRole('link', { name: 'Go to the calls' }).click();
+  await page.getByRole('link', { name: 'Go to Calls' }).click();
   await page.getByRole('heading', { level: 1, name: 'Calls' }).waitFor({ timeout: 10_000 });
   await context.close();
 });
