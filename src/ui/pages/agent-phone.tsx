@@ -9,7 +9,7 @@ export function AgentPhonePage({ agentId }: { agentId: string }) {
   const agent = useApi<Agent>(`/agents/${encodeURIComponent(agentId)}`);
   const name = agent.data?.name;
   return (
-    <section class="phone-page">
+    <section>
       <p class="crumbs">
         <a {...linkHandler(`/agents/${encodeURIComponent(agentId)}`)}>← Agent {name ?? agentId}</a>
       </p>

@@ -301,6 +301,8 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByText('8000 contacts').waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Manage Caller 0' }).click();
+    await page.getByLabel('Reason').waitFor({ timeout: 10_000 });
+    await auditPage(page, 'dashboard-contact-manager');
     await page.getByLabel('Reason').fill('asked on the phone');
     await page.getByRole('button', { name: 'Put on the Do-Not-Call list' }).click();
     await page.getByText(/On the list since .* set by api-key:/).waitFor({ timeout: 10_000 });
@@ -343,6 +345,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await auditPage(page, 'dashboard-action');
 
     await open('/actions/new', 'New action');
+    await auditPage(page, 'dashboard-action-new');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.locator('#action-name-issues').waitFor({ timeout: 10_000 });
     expect(await page.locator('#action-name-issues').textContent()).toMatch(/^body\.name: got "", expected /);
