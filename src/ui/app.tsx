@@ -49,17 +49,33 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           Sign out
         </button>
       </header>
-      <main>{match ? match.r.render(match.params ?? {}, query) : <NotFound path={path} />}</main>
+      {/* `/` shows nothing for the moment it takes the effect above to go to the landing page. */}
+      <main>
+        {path === '/' ? null : match ? (
+          match.r.render(match.params ?? {}, query)
+        ) : (
+          <NotFound path={path} home={landing?.path ?? '/'} label={landing?.nav ?? 'the dashboard'} />
+        )}
+      </main>
     </div>
   );
 }
 
-function NotFound({ path }: { path: string }) {
+/** Any path the route table does not know: said plainly, with the way back to the landing page. */
+function NotFound({ path, home, label }: { path: string; home: string; label: string }) {
   return (
-    <section>
+    <section class="panel not-found">
       <h1>Not found</h1>
       <p>
-        No dashboard page at <code>{path}</code>. The API's own description is at <a href="/docs">/docs</a>.
+        No dashboard page at <code>{path}</code>.
+      </p>
+      <p>
+        <a class="button primary" {...linkHandler(home)}>
+          Go to {label}
+        </a>{' '}
+        <a class="button" href="/docs">
+          The API's description
+        </a>
       </p>
     </section>
   );

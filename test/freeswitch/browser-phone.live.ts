@@ -28,6 +28,7 @@ describe.skipIf(!env || !wsUrl)('browser phone on the freeswitch backend against
     label: 'freeswitch',
     // The data folder lies inside the shared one: FreeSWITCH writes the recording there.
     dataParent: shared,
+    rtp: [56200, 56299],
     config: () => {
       const e = env as LiveEnv;
       mkdirSync(shared, { recursive: true });

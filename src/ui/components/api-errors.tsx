@@ -29,11 +29,14 @@ export function FieldIssues({ id, issues }: { id: string; issues: FieldIssue[] }
   );
 }
 
-/** The API's error for a whole form or page: its message and every field issue. */
-export function ApiErrorBox({ error }: { error: ApiError | undefined }) {
+/**
+ * The API's error for a whole form or page: its message and every field issue. `id`: what the form's
+ * inputs name in aria-describedby.
+ */
+export function ApiErrorBox({ error, id }: { error: ApiError | undefined; id?: string }) {
   if (!error) return null;
   return (
-    <div class="error api-error" role="alert">
+    <div id={id} class="error api-error" role="alert">
       <p>
         <strong>{error.code}</strong>: {error.message}
       </p>

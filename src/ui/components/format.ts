@@ -3,8 +3,9 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
-export function formatDateTime(iso: string | null | undefined): string {
-  return iso ? dateTime.format(new Date(iso)) : '';
+/** An ISO time or epoch milliseconds as the reader's date and time; empty for none. */
+export function formatDateTime(at: string | number | null | undefined): string {
+  return at === null || at === undefined || at === '' ? '' : dateTime.format(new Date(at));
 }
 
 export function formatTime(iso: string | null | undefined): string {
@@ -25,6 +26,13 @@ export function formatDuration(ms: number | null | undefined): string {
 export function offsetFrom(iso: string, start: string | null | undefined): string {
   return start ? formatDuration(Date.parse(iso) - Date.parse(start)) : formatTime(iso);
 }
+
+/** A rate from 0 to 1 as a percentage with one decimal; `–` when there is none yet. */
+export const percent = (rate: number | null): string =>
+  rate === null ? '–' : `${Math.round(rate * 1000) / 10} %`;
+
+/** A latency in milliseconds; `–` when there is none yet. */
+export const millis = (ms: number | null): string => (ms === null ? '–' : `${ms} ms`);
 
 /** A short one-line view of a JSON value (event data, run inputs) for tables. */
 export function brief(value: unknown, max = 120): string {

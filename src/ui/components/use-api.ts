@@ -11,8 +11,11 @@ export interface Loaded<T> {
   set: (data: T) => void;
 }
 
-/** GETs `path` (again whenever it changes) and keeps the answer or the API's error. */
-export function useApi<T>(path: string | undefined): Loaded<T> {
+/**
+ * GETs `path` (again whenever it or `refresh` changes: a live stream's notice that the list moved) and
+ * keeps the answer or the API's error.
+ */
+export function useApi<T>(path: string | undefined, refresh?: unknown): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError>();
   const [loading, setLoading] = useState(true);
@@ -32,7 +35,7 @@ export function useApi<T>(path: string | undefined): Loaded<T> {
     return () => {
       live = false;
     };
-  }, [path, tick]);
+  }, [path, tick, refresh]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload, set: setData };
 }

@@ -7,6 +7,7 @@ import { JsonField, jsonError, parseJson } from '../components/json-field.js';
 import { TextField } from '../components/text-field.js';
 import type { ActionDefinition } from './actions.js';
 import { RecentRuns } from './actions/recent-runs.js';
+import { FormSubmit } from '../components/form-submit.js';
 
 interface ActionType {
   name: string;
@@ -61,7 +62,7 @@ export function ActionPage({ id }: { id?: string }) {
 
   return (
     <section>
-      <p>
+      <p class="crumbs">
         <a {...linkHandler('/actions')}>← Actions</a>
       </p>
       <h1>{id ? `Action ${existing.data?.name ?? ''}` : 'New action'}</h1>
@@ -103,16 +104,12 @@ export function ActionPage({ id }: { id?: string }) {
           />
           <label for="action-enabled">Enabled (a disabled action never runs, on any agent)</label>
         </div>
-        <button type="submit" class="primary" disabled={jsonError(config) !== undefined}>
-          {id ? 'Save' : 'Create'}
-        </button>
-        {saved && (
-          <span class="ok-text" role="status">
-            {' '}
-            Saved.
-          </span>
-        )}
-        <ApiErrorBox error={error} />
+        <FormSubmit
+          label={id ? 'Save' : 'Create'}
+          disabled={jsonError(config) !== undefined}
+          saved={saved}
+          error={error}
+        />
       </form>
       {id && existing.data && <RecentRuns actionId={existing.data.id} />}
     </section>

@@ -3,7 +3,8 @@ import { api, type ApiError, type Page } from '../api.js';
 import { linkHandler } from '../router.js';
 import { asApiError, useApi } from '../components/use-api.js';
 import { ApiErrorBox } from '../components/api-errors.js';
-import { millis, percent } from './overview.js';
+import { millis, percent } from '../components/format.js';
+import { EnabledBadge } from '../components/status-badge.js';
 
 export interface ActionDefinition {
   id: string;
@@ -84,9 +85,7 @@ export function ActionsPage() {
                 <td>{percent(s?.success_rate ?? null)}</td>
                 <td>{millis(s?.p95_ms ?? null)}</td>
                 <td>
-                  <span class={d.enabled ? 'badge ok' : 'badge off'}>
-                    {d.enabled ? 'enabled' : 'disabled'}
-                  </span>{' '}
+                  <EnabledBadge enabled={d.enabled} />{' '}
                   <button
                     type="button"
                     onClick={() => void toggle(d)}

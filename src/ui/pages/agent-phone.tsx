@@ -1,30 +1,21 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.js';
+import { linkHandler } from '../router.js';
+import { useApi } from '../components/use-api.js';
+import { ApiErrorBox } from '../components/api-errors.js';
 import { PhonePanel } from '../phone/phone-panel.js';
+import type { Agent } from './agents.js';
 
-interface AgentSummary {
-  id: string;
-  name: string;
-}
-
-/** `/agents/:id/phone`: a page holding the browser phone for one agent (linked from the agent's page). */
+/** `/agents/:id/phone`: the browser phone for one agent, reached by "Talk to this agent" on its page. */
 export function AgentPhonePage({ agentId }: { agentId: string }) {
-  const [agent, setAgent] = useState<AgentSummary>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api<AgentSummary>('GET', `/agents/${encodeURIComponent(agentId)}`).then(setAgent, (err: unknown) =>
-      setError(err instanceof ApiError ? err.message : String(err)),
-    );
-  }, [agentId]);
+  const agent = useApi<Agent>(`/agents/${encodeURIComponent(agentId)}`);
+  const name = agent.data?.name;
   return (
-    <section class="phone-page">
-      <h1>{agent ? `Call ${agent.name}` : 'Call an agent'}</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {agent && <PhonePanel agentId={agent.id} />}
+    <section>
+      <p class="crumbs">
+        <a {...linkHandler(`/agents/${encodeURIComponent(agentId)}`)}>← Agent {name ?? agentId}</a>
+      </p>
+      <h1>{name ? `Call ${name}` : 'Call an agent'}</h1>
+      <ApiErrorBox error={agent.error} />
+      {agent.data && <PhonePanel agentId={agent.data.id} />}
     </section>
   );
 }

@@ -7,16 +7,23 @@ import { JsonField, jsonError, parseJson } from '../components/json-field.js';
 import { TextField } from '../components/text-field.js';
 import type { Agent } from './agents.js';
 import { AttachmentsPanel } from './agent/attachments-panel.js';
+import { FormSubmit } from '../components/form-submit.js';
 
 /** One agent: its actions per stage, and its settings (PATCH /agents/{id}). */
 export function AgentPage({ id }: { id: string }) {
   const agent = useApi<Agent>(`/agents/${encodeURIComponent(id)}`);
   return (
     <section>
-      <p>
+      <p class="crumbs">
         <a {...linkHandler('/agents')}>← Agents</a>
       </p>
-      <h1>Agent {agent.data?.name ?? id}</h1>
+      <div class="page-head">
+        <h1>Agent {agent.data?.name ?? id}</h1>
+        {/* The browser phone's page: its Call button shows the API's reason when the phone is off. */}
+        <a class="button primary" {...linkHandler(`/agents/${encodeURIComponent(id)}/phone`)}>
+          Talk to this agent
+        </a>
+      </div>
       <ApiErrorBox error={agent.error} />
       {agent.data && <AttachmentsPanel agentId={agent.data.id} />}
       {agent.data && <AgentSettings agent={agent.data} onSaved={agent.set} />}
@@ -112,16 +119,7 @@ function AgentSettings({ agent, onSaved }: { agent: Agent; onSaved: (a: Agent) =
           rows={rows}
         />
       ))}
-      <button type="submit" class="primary" disabled={bad}>
-        Save settings
-      </button>
-      {saved && (
-        <span class="ok-text" role="status">
-          {' '}
-          Saved.
-        </span>
-      )}
-      <ApiErrorBox error={error} />
+      <FormSubmit label="Save settings" disabled={bad} saved={saved} error={error} />
     </form>
   );
 }

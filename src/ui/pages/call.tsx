@@ -3,12 +3,13 @@ import { upsert, type ActionRun, type CallChange, type CallEvent, type CallSnaps
 import { useEventStream } from '../components/use-event-stream.js';
 import { formatDateTime, formatDuration } from '../components/format.js';
 import { linkHandler } from '../router.js';
-import { useNames, useNow } from './calls/use-names.js';
+import { useNames, useNow } from '../components/use-names.js';
 import { Transcript } from './call/transcript.js';
 import { ActionTimeline } from './call/action-timeline.js';
 import { CallControls } from './call/call-controls.js';
 import { CallResults } from './call/call-results.js';
 import { CallEvents } from './call/call-events.js';
+import { StatusBadge } from '../components/status-badge.js';
 
 const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id;
 const byStart = (a: ActionRun, b: ActionRun): number => a.started_at.localeCompare(b.started_at);
@@ -62,7 +63,7 @@ export function CallPage({ id }: { id: string }) {
       <h1>
         {call.direction === 'inbound' ? 'Call from' : 'Call to'}{' '}
         {call.direction === 'inbound' ? call.from_number || 'unknown' : call.to_number}{' '}
-        <span class={`badge state-${call.state}`}>{call.state}</span>
+        <StatusBadge kind="state" value={call.state} />
       </h1>
       <dl class="facts">
         <Fact name="Agent" value={call.agent_id ? (agents.get(call.agent_id) ?? call.agent_id) : ''} />

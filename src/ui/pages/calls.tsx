@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { LiveCalls } from './calls/live-calls.js';
 import { CallHistory } from './calls/call-history.js';
-import { useNames } from './calls/use-names.js';
+import { useNames } from '../components/use-names.js';
 
 /** A busy server starts and ends many calls a second: the history reloads at most this often. */
 const HISTORY_RELOAD_MS = 1000;

@@ -4,6 +4,7 @@ import { linkHandler } from '../router.js';
 import { asApiError, useApi } from '../components/use-api.js';
 import { ApiErrorBox } from '../components/api-errors.js';
 import { Pager, PAGE } from '../components/pager.js';
+import { formatDateTime } from '../components/format.js';
 
 interface OutboxRow {
   id: number;
@@ -22,8 +23,6 @@ interface OutboxRow {
 type OutboxPage = Page<OutboxRow> & { counts: Record<string, number> };
 
 const STATUSES = ['pending', 'dead', 'processing', 'delivered'] as const;
-
-const time = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
 /** Deliveries waiting or dead, with their last error; replay one dead delivery or every one. */
 export function OutboxPage({ query }: { query: URLSearchParams }) {
@@ -136,14 +135,14 @@ function OutboxTable({ rows, onReplay }: { rows: OutboxRow[]; onReplay: (id: num
               {r.status === 'pending'
                 ? r.blocked
                   ? 'after the one before it'
-                  : time(r.next_attempt_at)
+                  : formatDateTime(r.next_attempt_at)
                 : '–'}
             </td>
             <td class="error-text">{r.last_error ?? ''}</td>
             <td>
               {r.status === 'delivered' && r.delivered_at
-                ? `delivered ${r.delivered_at.slice(0, 19).replace('T', ' ')}`
-                : r.created_at.slice(0, 19).replace('T', ' ')}
+                ? `delivered ${formatDateTime(r.delivered_at)}`
+                : formatDateTime(r.created_at)}
             </td>
             <td>
               {r.status === 'dead' && (

@@ -3,6 +3,7 @@ import { withQuery } from '../api.js';
 import { useApi } from '../components/use-api.js';
 import { ApiErrorBox } from '../components/api-errors.js';
 import { BarChart } from '../components/bar-chart.js';
+import { millis, percent } from '../components/format.js';
 import type { ActionStatsItem } from './actions.js';
 
 interface Overview {
@@ -22,9 +23,6 @@ const WINDOWS = [
 
 /** `2026-06-01T10:00:00.000Z` → `2026-06-01 10:00` (UTC, as the API counts). */
 const hourLabel = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
-export const percent = (rate: number | null): string =>
-  rate === null ? '–' : `${Math.round(rate * 1000) / 10} %`;
-export const millis = (ms: number | null): string => (ms === null ? '–' : `${ms} ms`);
 
 /** Calls per hour, outcomes, action success rates and latencies from `GET /stats/overview`. */
 export function OverviewPage() {

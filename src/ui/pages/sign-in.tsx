@@ -35,7 +35,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: SessionInfo) => voi
           value={key}
           onInput={(e) => setKey((e.target as HTMLInputElement).value)}
         />
-        <button type="submit" disabled={busy || key.trim() === ''}>
+        <button type="submit" class="primary" disabled={busy || key.trim() === ''}>
           Sign in
         </button>
         {error && (

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.js';
+import { api, type ApiError } from '../api.js';
+import { ApiErrorBox } from '../components/api-errors.js';
+import { asApiError } from '../components/use-api.js';
 import { BrowserPhone, type PhoneGrant, type PhoneStatus } from './browser-phone.js';
 import './phone.css';
 
@@ -30,7 +32,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
   const audio = useRef<HTMLAudioElement>(null);
   const phone = useRef<BrowserPhone | undefined>(undefined);
   const [status, setStatus] = useState<PhoneStatus>({ state: 'idle' });
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<ApiError>();
   const live = status.state === 'connecting' || status.state === 'ringing' || status.state === 'in-call';
 
   // Leaving the page hangs up: a call nobody hears should not go on.
@@ -50,7 +52,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
     } catch (err) {
       if (mine !== attempt.current) return;
       setStatus({ state: 'idle' });
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(asApiError(err));
       return;
     }
     if (mine !== attempt.current) return;
@@ -67,7 +69,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
   }
 
   return (
-    <section class="phone-panel" aria-labelledby="phone-heading">
+    <section class="panel phone-panel" aria-labelledby="phone-heading">
       <h2 id="phone-heading">Talk to this agent</h2>
       <p class="hint">
         Calls the agent from this browser with your microphone. The call is stored and listed like any other.
@@ -83,11 +85,7 @@ export function PhonePanel({ agentId }: { agentId: string }) {
       <p class="phone-status" role="status" aria-live="polite" data-state={status.state}>
         {describe(status)}
       </p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ApiErrorBox error={error} />
       <audio ref={audio} autoplay />
     </section>
   );

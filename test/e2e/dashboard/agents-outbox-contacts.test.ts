@@ -2,13 +2,12 @@
  * The agents, actions, outbox, contacts and overview pages in real Chromium against the real server on
  * the embedded backend: reorder two actions by dragging, then a real sipp call runs them in the new
  * order; an after-call webhook to a real loopback receiver dies, is fixed, and is replayed from the
- * outbox page; a CSV import shows its progress and ends with the counts. axe-core checks each page and
- * a 1280×800 screenshot of each is saved.
+ * outbox page; a CSV import shows its progress and ends with the counts; "Talk to this agent" opens the
+ * browser phone, which shows the API's reason when SIP over WebSocket is off. Each page passes the
+ * dashboard's page checks (dashboard-harness.ts: axe-core, every control reached by Tab, a screenshot).
  * Port block: 57000-57499 (sipp 57001, admin API 57090, server RTP 57100-57499).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { runSipp, sippFailure } from '../../helpers/sipp.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
@@ -24,10 +23,10 @@ import {
   until,
   type AcceptanceServer,
 } from '../calls/acceptance/acceptance-server.js';
+import { auditPage } from './dashboard-harness.js';
 
 const BASE = 57000;
 const NUMBER = '+14155550181';
-const AXE = path.resolve('node_modules', 'axe-core', 'axe.min.js');
 
 let app: AcceptanceServer;
 let receiver: HttpReceiver;
@@ -37,20 +36,6 @@ let page: Page;
 let agentId: string;
 /** The receiver's /dead path fails until the test "fixes" it. */
 let deadFixed = false;
-
-async function axeViolations(p: Page): Promise<unknown[]> {
-  // Evaluated over the DevTools protocol: the page's CSP (scripts from self only) stays as served.
-  await p.evaluate(readFileSync(AXE, 'utf8'));
-  return p.evaluate(`axe.run().then((r) => r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target) })))`);
-}
-
-/** Checks the page with axe-core and saves its screenshot. */
-async function audit(p: Page, name: string): Promise<void> {
-  expect(await axeViolations(p), name).toEqual([]);
-  await p.screenshot({ path: screenshotPath(name), fullPage: false });
-}
 
 async function open(route: string, heading: string | RegExp): Promise<void> {
   await page.goto(`${app.server.apiUrl}/ui${route}`);
@@ -116,7 +101,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await open(`/agents/${agentId}`, 'Agent ordered');
     const before = page.locator('ol[data-stage="before"] > li');
     await expect.poll(() => before.allTextContents()).toHaveLength(2);
-    await audit(page, 'dashboard-agent');
+    await auditPage(page, 'dashboard-agent');
 
     await before.nth(1).dragTo(before.nth(0));
     await page.getByText('New before-stage order saved.').waitFor({ state: 'attached', timeout: 10_000 });
@@ -160,7 +145,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
       .getByText(/100 % ok · p95 \d+ ms · 1 run$/)
       .first()
       .waitFor({ timeout: 10_000 });
-    await audit(page, 'dashboard-agent');
+    await auditPage(page, 'dashboard-agent');
   }, 90_000);
 
   it('moves an action with the keyboard buttons too', async () => {
@@ -184,6 +169,23 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
       .toBe('Move second_hook down');
     await page.keyboard.press('Enter');
     await expect.poll(beforeStageOrder).toEqual(['first_hook', 'second_hook']);
+  });
+
+  it('“Talk to this agent” opens the browser phone, which shows why it cannot call while the phone is off', async () => {
+    await open(`/agents/${agentId}`, 'Agent ordered');
+    await page.getByRole('link', { name: 'Talk to this agent' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Call ordered' }).waitFor({ timeout: 10_000 });
+    expect(page.url()).toBe(`${app.server.apiUrl}/ui/agents/${agentId}/phone`);
+    await auditPage(page, 'dashboard-agent-phone');
+    // sip.websocket.enabled is false (the default): POST /agents/{id}/phone answers 409 naming it.
+    await page.getByRole('button', { name: 'Call', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 })
+      .toContain('sip.websocket.enabled: got false, expected true');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Ready to call');
+    await page.screenshot({ path: screenshotPath('dashboard-agent-phone-off') });
+    await page.getByRole('link', { name: '← Agent ordered' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Agent ordered' }).waitFor({ timeout: 10_000 });
   });
 
   it('attaches and detaches an action; the API’s refusal shows under the form', async () => {
@@ -242,7 +244,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     const row = page.locator(`tr[data-outbox-row="${dead.id}"]`);
     await row.waitFor({ timeout: 10_000 });
     expect(await row.textContent()).toContain('2 / 2');
-    await audit(page, 'dashboard-outbox');
+    await auditPage(page, 'dashboard-outbox');
 
     deadFixed = true;
     await page.getByRole('button', { name: `Replay delivery ${dead.id}` }).click();
@@ -286,7 +288,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     const rejected = page.getByRole('table', { name: /Rejected rows/ });
     expect(await rejected.locator('tbody tr').first().textContent()).toContain('"not-a-number"');
     await expect.poll(() => page.getByText('8000 contacts').count()).toBe(1);
-    await audit(page, 'dashboard-contacts');
+    await auditPage(page, 'dashboard-contacts');
   }, 90_000);
 
   it('sets and clears a contact’s Do-Not-Call mark with who, when and why', async () => {
@@ -299,6 +301,8 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByText('8000 contacts').waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Manage Caller 0' }).click();
+    await page.getByLabel('Reason').waitFor({ timeout: 10_000 });
+    await auditPage(page, 'dashboard-contact-manager');
     await page.getByLabel('Reason').fill('asked on the phone');
     await page.getByRole('button', { name: 'Put on the Do-Not-Call list' }).click();
     await page.getByText(/On the list since .* set by api-key:/).waitFor({ timeout: 10_000 });
@@ -318,7 +322,7 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
 
   it('edits an action and shows the API’s field issues next to the config', async () => {
     await open('/actions', 'Actions');
-    await audit(page, 'dashboard-actions');
+    await auditPage(page, 'dashboard-actions');
     const enabled = async (): Promise<unknown> => (await app.api('GET', '/actions/first_hook')).body.enabled;
     await page.getByRole('button', { name: 'Disable first_hook' }).click();
     await expect.poll(enabled).toBe(false);
@@ -338,9 +342,10 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     const issues = page.locator('#action-config-issues');
     await issues.waitFor({ timeout: 10_000 });
     expect(await issues.textContent()).toContain('config.url: got "ftp://example.com/x"');
-    await audit(page, 'dashboard-action');
+    await auditPage(page, 'dashboard-action');
 
     await open('/actions/new', 'New action');
+    await auditPage(page, 'dashboard-action-new');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.locator('#action-name-issues').waitFor({ timeout: 10_000 });
     expect(await page.locator('#action-name-issues').textContent()).toMatch(/^body\.name: got "", expected /);
@@ -362,8 +367,8 @@ describe('the dashboard’s agents, actions, outbox, contacts and overview pages
     await expect.poll(() => outcomes.locator('tbody tr').count()).toBeGreaterThan(0);
     const success = page.locator('figure', { hasText: 'Action success rate' }).locator('tbody');
     expect(await success.textContent()).toContain('second_hook');
-    await audit(page, 'dashboard-overview');
+    await auditPage(page, 'dashboard-overview');
     await open('/agents', 'Agents');
-    await audit(page, 'dashboard-agents');
+    await auditPage(page, 'dashboard-agents');
   });
 });

@@ -1,33 +1,29 @@
 /**
  * The browser phone in real Chromium, on any backend: SIP.js in the page calls the demo agent over SIP
- * on a WebSocket with WebRTC audio from a fake microphone playing 440 Hz. The call reaches the agent (its
+ * on a WebSocket with WebRTC audio from a fake microphone playing 440 Hz, started from the agent page's
+ * "Talk to this agent" (the phone page passes the dashboard's page checks). The call reaches the agent (its
  * whole-call recording has 440 Hz in the caller's channel), the page receives the greeting (WebRTC
  * stats), the call is listed by GET /calls, and hanging up from the page ends it completed; an agent
  * that hangs up ends the page's call. A browser that refuses the microphone shows why and makes no
  * call. Run by browser-phone.test.ts (embedded) and test/freeswitch/browser-phone.live.ts (live
  * drachtio-server + FreeSWITCH).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { merge } from '../../../src/config/load.js';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { testConfig } from '../../helpers/temp.js';
+import type { RunningServer } from '../../../src/server.js';
 import { tone, writeWav } from '../../helpers/audio.js';
+import { callApi } from '../../helpers/api-client.js';
 import { toneShare } from '../telephony/audio-analysis.js';
-import {
-  launchChromium,
-  newPage,
-  requireDashboardBuilt,
-  screenshotPath,
-  signInOnPage,
-} from '../../helpers/browser.js';
+import { launchChromium, newPage, screenshotPath, signInOnPage } from '../../helpers/browser.js';
+import { auditPage, startDashboardServer, type DashboardServer } from './dashboard-harness.js';
 
 export interface PhoneBackend {
   label: string;
-  /** Config overrides: the backend, `sip.websocket`, media addresses and ports. */
+  /** Server RTP ports of the test file's port block. */
+  rtp: [number, number];
+  /** Config overrides: the backend, `sip.websocket`, media addresses. */
   config(): Record<string, unknown>;
   /** Folder the server's data folder is made in (the shared folder for FreeSWITCH); default tmpdir. */
   dataParent?: string;
@@ -36,22 +32,14 @@ export interface PhoneBackend {
 /** The browser phone's acceptance, against a server built with `backend`'s config. */
 export function browserPhoneFlow(backend: PhoneBackend): void {
   describe(`browser phone (${backend.label})`, () => {
-    let dir: string | undefined;
+    let app: DashboardServer;
     let server: RunningServer;
     let browser: Browser;
     let key: string;
     let demoId: string;
 
-    async function apiCall<T>(method: string, url: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${server.apiUrl}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    }
+    const apiCall = <T>(method: string, url: string, body?: unknown): Promise<T> =>
+      callApi<T>(server.apiUrl, key, method, url, body);
 
     interface CallRow {
       id: string;
@@ -66,15 +54,15 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
     }
 
     beforeAll(async () => {
-      requireDashboardBuilt();
-      const parent = backend.dataParent ?? tmpdir();
-      mkdirSync(parent, { recursive: true });
-      dir = mkdtempSync(path.join(parent, 'callwright-e2e-phone-'));
+      app = await startDashboardServer({
+        rtp: backend.rtp,
+        config: backend.config(),
+        ...(backend.dataParent ? { dataParent: backend.dataParent } : {}),
+      });
+      ({ server, key } = app);
       // Chromium reads the fake microphone's WAV and loops it: a steady 440 Hz tone at 48 kHz.
-      writeWav(path.join(dir, 'tone440.wav'), tone(48000, 10, 440, 0.5), { sampleRate: 48000 });
-      const config = testConfig(dir, merge({ sip: { port: 0, address: '127.0.0.1' } }, backend.config()));
-      server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
-      key = server.store.apiKeys.create('phone').token;
+      const toneFile = path.join(app.dir, 'tone440.wav');
+      writeWav(toneFile, tone(48000, 10, 440, 0.5), { sampleRate: 48000 });
       const demo = server.store.agents.findBy('name', 'demo');
       if (!demo) throw new Error('the demo agent was not created');
       demoId = demo.id;
@@ -82,15 +70,14 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       browser = await launchChromium([
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${path.join(dir, 'tone440.wav')}`,
+        `--use-file-for-fake-audio-capture=${toneFile}`,
         '--autoplay-policy=no-user-gesture-required',
       ]);
     }, 60_000);
 
     afterAll(async () => {
       await browser?.close();
-      await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await app?.stop();
     });
 
     /** Inbound RTP statistics of the page's call, read through the SIP.js session's peer connection. */
@@ -138,20 +125,14 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
     it('calls the demo agent from the page: 440 Hz reaches the agent, the greeting reaches the page', async () => {
       const { context, page } = await newPage(browser);
       await signInOnPage(page, server.apiUrl, key);
-      await page.goto(`${server.apiUrl}/ui/agents/${demoId}/phone`);
+      // From the agent's page, as a user would.
+      await page.goto(`${server.apiUrl}/ui/agents/${demoId}`);
+      await page.getByRole('link', { name: 'Talk to this agent' }).click();
       await page.getByRole('heading', { name: 'Call demo' }).waitFor({ timeout: 10_000 });
-
-      // Evaluated through the DevTools protocol: the dashboard's CSP (script-src 'self') refuses script tags.
-      await page.evaluate(readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8'));
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          globalThis as unknown as {
-            axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> };
-          }
-        ).axe;
-        return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact }));
-      });
-      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      expect(await page.getByRole('link', { name: '← Agent demo' }).getAttribute('href')).toBe(
+        `/ui/agents/${demoId}`,
+      );
+      await auditPage(page, `browser-phone-${backend.label}`);
 
       // Keyboard: Tab reaches the Call button, Enter presses it.
       const call = page.getByRole('button', { name: 'Call', exact: true });

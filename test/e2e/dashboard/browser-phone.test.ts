@@ -7,13 +7,6 @@ import { browserPhoneFlow } from './browser-phone-flow.js';
 
 browserPhoneFlow({
   label: 'embedded',
-  config: () => ({
-    sip: { websocket: { enabled: true, host: '127.0.0.1', port: 0 } },
-    media: {
-      address: '127.0.0.1',
-      advertised_address: '127.0.0.1',
-      rtp_port_min: 56000,
-      rtp_port_max: 56099,
-    },
-  }),
+  rtp: [56000, 56099],
+  config: () => ({ sip: { websocket: { enabled: true, host: '127.0.0.1', port: 0 } } }),
 });

@@ -3,31 +3,29 @@
  * a call sipp places appears among the live calls within 1 s of its INVITE (measured from sipp's own
  * message log to the row's appearance in the page), its transcript and action timeline fill in on the
  * call page while it runs, Hang up ends it (sipp receives the BYE), and the history's filters narrow
- * the list and stay in the URL. axe-core checks both pages; each is saved as a 1280×800 screenshot.
+ * the list and stay in the URL. Both pages pass the dashboard's page checks (dashboard-harness.ts:
+ * axe-core, every control reached by Tab, the ended call's audio player included) with screenshots.
  * Port block: 55000-55199 (sipp 55001, its RTP 55010, server RTP 55100-55199; API and SIP on port 0).
  */
 import { readFileSync, existsSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { parse } from 'yaml';
-import { startServer, type RunningServer } from '../../../src/server.js';
+import type { RunningServer } from '../../../src/server.js';
 import { importAgent } from '../../../src/agent/agent-import.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/embedded-telephony.js';
-import { tempDir, testConfig } from '../../helpers/temp.js';
 import { sippFailure, startSipp } from '../../helpers/sipp.js';
 import type { Json } from '../../integration/api/harness.js';
+import { launchChromium, newPage, screenshotPath, signInOnPage } from '../../helpers/browser.js';
 import {
-  launchChromium,
-  newPage,
-  requireDashboardBuilt,
-  screenshotPath,
-  signInOnPage,
-} from '../../helpers/browser.js';
+  auditPage,
+  expectAccessible,
+  startDashboardServer,
+  type DashboardServer,
+} from './dashboard-harness.js';
 
 const LIVE_ROWS = 'section[aria-labelledby="live-calls-title"] tr[data-call-id]';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const AGENT = `
 agent:
   name: dashboard-demo
@@ -49,53 +47,26 @@ attachments:
   - { action: note_call, stage: during, triggers: [{ kind: tool }] }
 `;
 
-let dir: { dir: string; cleanup: () => void };
+let app: DashboardServer;
 let server: RunningServer;
 let browser: Browser;
 let key: string;
 let sipTarget: string;
 
 beforeAll(async () => {
-  requireDashboardBuilt();
-  dir = tempDir('callwright-e2e-calls-ui-');
-  const config = testConfig(dir.dir, {
-    sip: { port: 0, address: '127.0.0.1' },
-    media: {
-      address: '127.0.0.1',
-      advertised_address: '127.0.0.1',
-      rtp_port_min: 55100,
-      rtp_port_max: 55199,
-    },
-    calls: { demo_agent: false, default_agent: 'dashboard-demo' },
+  app = await startDashboardServer({
+    rtp: [55100, 55199],
+    config: { calls: { demo_agent: false, default_agent: 'dashboard-demo' } },
   });
-  server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
+  ({ server, key } = app);
   importAgent(server.store, server.actions.engine, parse(AGENT));
-  key = server.store.apiKeys.create('dashboard').token;
   sipTarget = `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`;
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
-  dir?.cleanup();
+  await app?.stop();
 }, 60_000);
-
-/** No serious or critical axe-core violation on the page as it stands. */
-async function expectAccessible(page: Page): Promise<void> {
-  // Evaluated, not added as a <script>: the dashboard's CSP (script-src 'self') refuses inline scripts.
-  await page.evaluate(readFileSync(AXE, 'utf8'));
-  const result = (await page.evaluate('axe.run()')) as { violations: AxeViolation[] };
-  const violations = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  expect(violations).toEqual([]);
-}
-interface AxeViolation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
 
 /** When sipp sent its first INVITE, from its -trace_msg log (local time, as sipp writes it). */
 function inviteSentAt(file: string): number {
@@ -111,7 +82,7 @@ function inviteSentAt(file: string): number {
 it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang up ends it', async () => {
   const { context, page } = await newPage(browser);
   await signInOnPage(page, server.apiUrl, key);
-  expect(page.url()).toBe(`${server.apiUrl}/ui/calls`);
+  await page.waitForURL(`${server.apiUrl}/ui/calls`, { timeout: 10_000 });
   await page.locator('.stream-live').waitFor({ timeout: 10_000 });
   // The page notes when each live call's row first appears (the browser's clock is this machine's).
   // Page code as text: this file is type-checked without the DOM library.
@@ -124,7 +95,7 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
     }).observe(document.body, { childList: true, subtree: true });
   })()`);
 
-  const trace = path.join(dir.dir, 'sipp-messages.log');
+  const trace = path.join(app.dir, 'sipp-messages.log');
   const sipp = startSipp({
     scenario: 'uac-invite-wait-for-hangup.xml',
     remote: sipTarget,
@@ -143,8 +114,7 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
     console.info(`live call shown ${delayMs} ms after sipp sent its INVITE`);
     expect(delayMs).toBeGreaterThanOrEqual(0);
     expect(delayMs).toBeLessThanOrEqual(1000);
-    await expectAccessible(page);
-    await page.screenshot({ path: screenshotPath('calls-page') });
+    await auditPage(page, 'calls-page');
 
     // Its page: the transcript and the action timeline fill in from the call's stream while it runs.
     await row.first().getByRole('link').click();
@@ -174,8 +144,7 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
       .getByText('I have a question about my bill.')
       .waitFor({ timeout: 10_000 });
     expect(server.store.calls.get(callId)?.ended_at).toBeNull();
-    await expectAccessible(page);
-    await page.screenshot({ path: screenshotPath('call-page') });
+    await auditPage(page, 'call-page');
 
     // The agent's last line finished (its event amended with its end) before the hang-up cuts nothing.
     await expect
@@ -215,7 +184,7 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
       return a.duration;
     })()`)) as number;
     expect(seconds).toBeGreaterThan(3);
-    await page.screenshot({ path: screenshotPath('call-page-ended') });
+    await auditPage(page, 'call-page-ended');
   } finally {
     sipp.kill();
     await sipp.done;
@@ -260,7 +229,7 @@ it('the history narrows by filters kept in the URL, shows the API message for a 
   await page.reload();
   await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
   expect(await page.getByLabel('Number').inputValue()).toBe('+1415555012');
-  await expectAccessible(page);
+  await auditPage(page, 'calls-page-filtered');
 
   // A bad value in the URL: the API's own message, naming the parameter, next to the form.
   await page.goto(`${server.apiUrl}/ui/calls?started_after=yesterday`);
@@ -270,6 +239,7 @@ it('the history narrows by filters kept in the URL, shows the API message for a 
 
   await page.getByRole('button', { name: 'Clear' }).click();
   await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+  await expectAccessible(page);
   await page.screenshot({ path: screenshotPath('calls-page-history') });
   await context.close();
 }, 90_000);

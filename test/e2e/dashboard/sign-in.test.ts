@@ -1,42 +1,28 @@
 /**
  * The dashboard in real Chromium: a wrong key cannot sign in; the right key signs in, the session
- * survives a reload (the cookie, never the key, is kept), and signing out ends it.
+ * survives a reload (the cookie, never the key, is kept), and signing out ends it. The sign-in page and
+ * the page for an unknown path pass the dashboard's page checks (dashboard-harness.ts).
  * Port block: 55900-55949 (API on port 0, no calls).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startServer, type RunningServer } from '../../../src/server.js';
-import { tempDir, testConfig } from '../../helpers/temp.js';
-import { launchChromium, newPage, requireDashboardBuilt } from '../../helpers/browser.js';
+import { launchChromium, newPage, signInOnPage } from '../../helpers/browser.js';
+import { auditPage, startDashboardServer, type DashboardServer } from './dashboard-harness.js';
 
-let dir: { dir: string; cleanup: () => void };
-let server: RunningServer;
+let app: DashboardServer;
 let browser: Browser;
-let key: string;
 
 beforeAll(async () => {
-  requireDashboardBuilt();
-  dir = tempDir('callwright-e2e-ui-');
-  const config = testConfig(dir.dir, {
-    sip: { port: 0, address: '127.0.0.1' },
-    media: {
-      address: '127.0.0.1',
-      advertised_address: '127.0.0.1',
-      rtp_port_min: 55900,
-      rtp_port_max: 55949,
-    },
-  });
-  server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
-  key = server.store.apiKeys.create('dashboard').token;
+  app = await startDashboardServer({ rtp: [55900, 55949] });
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
-  dir?.cleanup();
+  await app?.stop();
 });
 
 it('a wrong key cannot sign in; the right one can, survives a reload, and signs out', async () => {
+  const { server, key } = app;
   const { context, page } = await newPage(browser);
   await page.goto(`${server.apiUrl}/`);
   expect(page.url()).toBe(`${server.apiUrl}/ui/`);
@@ -45,6 +31,7 @@ it('a wrong key cannot sign in; the right one can, survives a reload, and signs 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect.poll(() => page.getByRole('alert').textContent()).toContain('invalid or revoked API key');
   expect(await context.cookies()).toEqual([]);
+  await auditPage(page, 'dashboard-sign-in');
 
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -65,5 +52,26 @@ it('a wrong key cannot sign in; the right one can, survives a reload, and signs 
   await page.getByLabel('API key').waitFor({ timeout: 10_000 });
   const status = await page.evaluate<number>("fetch('/agents').then((r) => r.status)");
   expect(status).toBe(401);
+  await context.close();
+});
+
+it('the menu lists the pages in order, and an unknown path says so with a way back', async () => {
+  const { context, page } = await newPage(browser);
+  await signInOnPage(page, app.server.apiUrl, app.key);
+  const menu = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+  expect(await menu.allTextContents()).toEqual([
+    'Calls',
+    'Overview',
+    'Agents',
+    'Actions',
+    'Outbox',
+    'Contacts',
+  ]);
+
+  await page.goto(`${app.server.apiUrl}/ui/no-such-page`);
+  await page.getByRole('heading', { level: 1, name: 'Not found' }).waitFor({ timeout: 10_000 });
+  await auditPage(page, 'dashboard-not-found');
+  await page.getByRole('link', { name: 'Go to Calls' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Calls' }).waitFor({ timeout: 10_000 });
   await context.close();
 });

@@ -20,6 +20,7 @@ import type { InboundCall } from '../../../src/telephony/port.js';
 import { configWith, startEmbeddedBackend } from '../../helpers/embedded-backend.js';
 import type { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
+import { callApi } from '../../helpers/api-client.js';
 
 const SECRET = 's'.repeat(48);
 let dir: { dir: string; cleanup: () => void };
@@ -185,16 +186,8 @@ function okTo(request: string): string {
   return ['SIP/2.0 200 OK', ...keep, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.apiUrl}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const api = <T>(method: string, url: string, body?: unknown): Promise<T> =>
+  callApi<T>(server.apiUrl, key, method, url, body);
 
 beforeAll(async () => {
   dir = tempDir('callwright-e2e-sipws-');

@@ -2,7 +2,8 @@ import type { Page } from '../../api.js';
 import { linkHandler } from '../../router.js';
 import { useApi } from '../../components/use-api.js';
 import { ApiErrorBox } from '../../components/api-errors.js';
-import { millis, percent } from '../overview.js';
+import { formatDateTime, millis, percent } from '../../components/format.js';
+import { StatusBadge } from '../../components/status-badge.js';
 
 interface Run {
   id: string;
@@ -54,7 +55,7 @@ export function RecentRuns({ actionId }: { actionId: string }) {
           <tbody>
             {runs.data.items.map((r) => (
               <tr key={r.id}>
-                <td>{r.started_at.slice(0, 19).replace('T', ' ')}</td>
+                <td>{formatDateTime(r.started_at)}</td>
                 <td>
                   {r.call_id ? (
                     <a {...linkHandler(`/calls/${encodeURIComponent(r.call_id)}`)}>{r.call_id}</a>
@@ -63,7 +64,9 @@ export function RecentRuns({ actionId }: { actionId: string }) {
                   )}
                 </td>
                 <td>{r.stage ?? '–'}</td>
-                <td>{r.status}</td>
+                <td>
+                  <StatusBadge kind="status" value={r.status} />
+                </td>
                 <td>{r.attempts}</td>
                 <td>{millis(r.duration_ms)}</td>
                 <td class="error-text">{r.error ?? ''}</td>

@@ -6,6 +6,7 @@ import { ApiErrorBox, FieldIssues, issuesFor } from '../../components/api-errors
 import { JsonField, jsonError, parseJson } from '../../components/json-field.js';
 import type { ActionDefinition, ActionStatsItem } from '../actions.js';
 import { StageList } from './stage-list.js';
+import { FormSubmit } from '../../components/form-submit.js';
 
 export type Stage = 'before' | 'during' | 'after';
 export const STAGES: Array<{ stage: Stage; title: string }> = [
@@ -176,10 +177,7 @@ function AttachForm({ agentId, onAttached }: { agentId: string; onAttached: () =
         error={error}
         rows={3}
       />
-      <button type="submit" disabled={jsonError(triggers) !== undefined}>
-        Attach
-      </button>
-      <ApiErrorBox error={error} />
+      <FormSubmit label="Attach" primary={false} disabled={jsonError(triggers) !== undefined} error={error} />
     </form>
   );
 }

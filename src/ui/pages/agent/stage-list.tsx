@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { linkHandler } from '../../router.js';
 import type { ActionStatsItem } from '../actions.js';
-import { millis, percent } from '../overview.js';
+import { millis, percent } from '../../components/format.js';
 import type { Attachment, Stage } from './attachments-panel.js';
 import { moved } from './reorder.js';
+import { EnabledBadge } from '../../components/status-badge.js';
 
 /**
  * One stage's attachments as an ordered list. Reorder by HTML5 drag and drop (drop an action on another
@@ -133,7 +134,7 @@ function AttachmentItem(props: {
           ? `${percent(s.success_rate)} ok · p95 ${millis(s.p95_ms)} · ${s.runs} ${s.runs === 1 ? 'run' : 'runs'}`
           : 'no runs yet'}
       </span>
-      <span class={a.enabled ? 'badge ok' : 'badge off'}>{a.enabled ? 'enabled' : 'disabled'}</span>
+      <EnabledBadge enabled={a.enabled} />
       <span class="attachment-buttons">
         <button
           type="button"

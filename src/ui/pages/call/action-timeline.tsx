@@ -1,5 +1,6 @@
 import type { ActionRun, Call } from '../../calls-api.js';
 import { brief, offsetFrom } from '../../components/format.js';
+import { StatusBadge } from '../../components/status-badge.js';
 
 /** What fired a run, in words: the agent's tool call, a phrase, a key, a call event, a stage. */
 function triggerText(t: Record<string, unknown>): string {
@@ -47,7 +48,7 @@ export function ActionTimeline({
             <li key={r.id} class={`run status-${r.status}`} data-run-id={r.id}>
               <div class="run-head">
                 <strong>{(r.action_id && actions.get(r.action_id)) ?? r.action_type}</strong>
-                <span class={`badge status-${r.status}`}>{r.status}</span>
+                <StatusBadge kind="status" value={r.status} />
                 <span class="muted">
                   <time dateTime={r.started_at}>{offsetFrom(r.started_at, start)}</time>
                   {r.duration_ms !== null && ` · ${r.duration_ms} ms`}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api } from '../../api.js';
+import { api, type ApiError } from '../../api.js';
 import type { Call } from '../../calls-api.js';
-import { ErrorNote, issueFor } from '../../components/field-errors.js';
+import { ApiErrorBox, issuesFor } from '../../components/api-errors.js';
+import { asApiError } from '../../components/use-api.js';
 
 interface TransferResult {
   ok: boolean;
@@ -14,7 +15,7 @@ export function CallControls({ call }: { call: Call }) {
   const [target, setTarget] = useState('');
   const [mode, setMode] = useState<'cold' | 'warm'>('cold');
   const [busy, setBusy] = useState<'hangup' | 'transfer'>();
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<ApiError>();
   const [note, setNote] = useState<string>();
   const path = `/calls/${encodeURIComponent(call.id)}`;
 
@@ -25,7 +26,7 @@ export function CallControls({ call }: { call: Call }) {
     try {
       setNote(await request());
     } catch (err) {
-      setError(err);
+      setError(asApiError(err));
     } finally {
       setBusy(undefined);
     }
@@ -44,7 +45,7 @@ export function CallControls({ call }: { call: Call }) {
         : `Transfer failed: ${r.error?.message ?? JSON.stringify(r.outcome ?? {})}`;
     });
   };
-  const targetIssue = issueFor(error, 'body.target');
+  const targetIssue = issuesFor(error, 'body.target').length > 0;
   const answered = call.state === 'answered';
 
   return (
@@ -86,7 +87,7 @@ export function CallControls({ call }: { call: Call }) {
           {note}
         </p>
       )}
-      <ErrorNote error={error} id="controls-error" />
+      <ApiErrorBox error={error} id="controls-error" />
     </section>
   );
 }

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery, type Page } from '../../api.js';
+import { withQuery, type Page } from '../../api.js';
 import type { Call } from '../../calls-api.js';
 import { navigate } from '../../router.js';
-import { ErrorNote, issueFor } from '../../components/field-errors.js';
+import { ApiErrorBox, issuesFor } from '../../components/api-errors.js';
+import { useApi } from '../../components/use-api.js';
+import { Pager } from '../../components/pager.js';
 import { CallHeader, CallRow } from './call-row.js';
 
 /** The filters, named as GET /calls names them, so the page's URL and the API query are the same. */
@@ -31,31 +33,20 @@ export function CallHistory(props: { query: URLSearchParams; agents: Map<string,
   const applied = filtersOf(query);
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   const [form, setForm] = useState(applied);
-  const [page, setPage] = useState<Page<Call>>();
-  const [error, setError] = useState<unknown>();
   const key = query.toString();
+  const { data: page, error } = useApi<Page<Call>>(
+    withQuery('/calls', { ...applied, limit: PAGE_SIZE, offset }),
+    offset === 0 ? refresh : 0,
+  );
 
   useEffect(() => setForm(filtersOf(query)), [key]);
-  useEffect(() => {
-    let stale = false;
-    api<Page<Call>>('GET', withQuery('/calls', { ...applied, limit: PAGE_SIZE, offset }))
-      .then((p) => {
-        if (stale) return;
-        setPage(p);
-        setError(undefined);
-      })
-      .catch((err: unknown) => {
-        if (!stale) setError(err);
-      });
-    return () => void (stale = true);
-  }, [key, offset === 0 ? refresh : 0]);
 
   function go(filters: Record<string, string>, at = 0): void {
     navigate(withQuery('/calls', { ...filters, offset: at || undefined }));
   }
   const set = (f: Filter) => (e: Event) => setForm({ ...form, [f]: (e.target as HTMLInputElement).value });
   const field = (f: Filter) => {
-    const issue = issueFor(error, `query.${f}`);
+    const issue = issuesFor(error, `query.${f}`).length > 0;
     return {
       id: `filter-${f}`,
       name: f,
@@ -123,7 +114,7 @@ export function CallHistory(props: { query: URLSearchParams; agents: Map<string,
           </button>
         </div>
       </form>
-      <ErrorNote error={error} id="history-error" />
+      <ApiErrorBox error={error} id="history-error" />
       {page && (
         <HistoryTable
           page={page}
@@ -148,7 +139,6 @@ function HistoryTable({
   onPage: (offset: number) => void;
 }) {
   if (!page.items.length) return <p class="muted">{filtered ? 'No call matches.' : 'No calls yet.'}</p>;
-  const last = page.offset + page.items.length;
   return (
     <>
       <table aria-labelledby="history-title">
@@ -161,17 +151,13 @@ function HistoryTable({
           ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages of calls">
-        <button type="button" disabled={page.offset === 0} onClick={() => onPage(page.offset - page.limit)}>
-          Previous
-        </button>
-        <span aria-live="polite">
-          {page.offset + 1}–{last} of {page.total}
-        </span>
-        <button type="button" disabled={last >= page.total} onClick={() => onPage(last)}>
-          Next
-        </button>
-      </nav>
+      <Pager
+        total={page.total}
+        offset={page.offset}
+        limit={page.limit}
+        onOffset={onPage}
+        label="Pages of calls"
+      />
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { linkHandler } from '../../router.js';
 import type { Call } from '../../calls-api.js';
 import { formatDateTime, formatDuration } from '../../components/format.js';
+import { StatusBadge } from '../../components/status-badge.js';
 
 /** The columns both call tables share. */
 export function CallHeader({ live }: { live?: boolean }) {
@@ -33,9 +34,9 @@ export function CallRow({ call, agents, now }: { call: Call; agents: Map<string,
       <td>{call.agent_id ? (agents.get(call.agent_id) ?? call.agent_id) : ''}</td>
       <td>
         {live ? (
-          <span class={`badge state-${call.state}`}>{call.state}</span>
+          <StatusBadge kind="state" value={call.state} />
         ) : (
-          (call.outcome ?? <span class={`badge state-${call.state}`}>{call.state}</span>)
+          (call.outcome ?? <StatusBadge kind="state" value={call.state} />)
         )}
       </td>
       {!live && <td>{call.call_disposition ?? ''}</td>}

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { upsert, type Call, type CallChange } from '../../calls-api.js';
 import { useEventStream } from '../../components/use-event-stream.js';
 import { CallHeader, CallRow } from './call-row.js';
-import { useNow } from './use-names.js';
+import { useNow } from '../../components/use-names.js';
 
 const newestFirst = (a: Call, b: Call): number => b.started_at.localeCompare(a.started_at);
 

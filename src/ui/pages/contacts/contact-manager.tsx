@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../../api.js';
 import { asApiError, useApi } from '../../components/use-api.js';
 import { ApiErrorBox } from '../../components/api-errors.js';
+import { formatDateTime } from '../../components/format.js';
 import type { Contact } from './contact-row.js';
 
 /** Sends one change of the contact; true when the API took it (the contact it answers replaces the row's). */
@@ -125,7 +126,6 @@ interface DncChange {
   reason: string;
   at: string;
 }
-const when = (iso: string | null): string => (iso ?? '').replace('T', ' ').slice(0, 19);
 
 /** Put on or take off the Do-Not-Call list, each with a reason; the history says who, when and why. */
 function DncPart({ contact: c, base, send }: PartProps) {
@@ -136,7 +136,7 @@ function DncPart({ contact: c, base, send }: PartProps) {
       <h4>Do-Not-Call</h4>
       {c.dnc && (
         <p>
-          On the list since {when(c.dnc_at)} UTC, set by {c.dnc_by}: “{c.dnc_reason}”.
+          On the list since {formatDateTime(c.dnc_at)}, set by {c.dnc_by}: “{c.dnc_reason}”.
         </p>
       )}
       <form
@@ -164,7 +164,7 @@ function DncPart({ contact: c, base, send }: PartProps) {
         <ul class="dnc-history small" aria-label="Do-Not-Call history">
           {history.data?.items.map((h) => (
             <li key={h.at + h.change}>
-              {when(h.at)}: {h.change === 'set' ? 'put on' : 'taken off'} by {h.by}
+              {formatDateTime(h.at)}: {h.change === 'set' ? 'put on' : 'taken off'} by {h.by}
               {h.reason ? `: “${h.reason}”` : ''}
             </li>
           ))}

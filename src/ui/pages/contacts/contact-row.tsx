@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ContactManager } from './contact-manager.js';
+import { Badge } from '../../components/status-badge.js';
 
 export interface Contact {
   id: string;
@@ -35,7 +36,7 @@ export function ContactRow(props: {
         <td>
           {c.dnc ? (
             <span class="dnc">
-              <span class="badge off">DNC</span> {c.dnc_reason}{' '}
+              <Badge tone="bad">DNC</Badge> {c.dnc_reason}{' '}
               <span class="muted small">
                 by {c.dnc_by}, {c.dnc_at?.slice(0, 16).replace('T', ' ')}
               </span>
