@@ -13,38 +13,21 @@
  * shared one. Skipped, like the other live files, when DRACHTIO_* / FREESWITCH_* are not set.
  * Port block: 60100-60199 (baresip callee 60100, its RTP 60110-60149, admin API 60190).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { amdCorpusSubset, type AmdSample } from '../helpers/amd-corpus.js';
 import { RATE, readWav8kMono, wavBytes } from '../helpers/audio.js';
 import { Baresip } from '../helpers/baresip.js';
 import { firstSoundMs, soundMs } from '../helpers/sound-frames.js';
-import {
-  startAcceptanceServer,
-  type AcceptanceBackend,
-  type AcceptanceServer,
-} from '../e2e/calls/acceptance/acceptance-server.js';
-import { liveEnv, liveSettings, type LiveEnv } from './live-env.js';
+import { startAcceptanceServer, type AcceptanceServer } from '../e2e/calls/acceptance/acceptance-server.js';
+import { freeswitchBackend } from './live-backend.js';
+import { liveEnv } from './live-env.js';
 
 const env = liveEnv();
 const BASE = 60100;
 const CALLEE_PORT = BASE;
 const USED = ['machine-beep-1000', 'human-hello', 'silence'];
-
-function freeswitchBackend(e: LiveEnv): AcceptanceBackend {
-  const shared = path.resolve(e.sharedLocal);
-  mkdirSync(shared, { recursive: true });
-  return {
-    name: 'freeswitch',
-    config: () => ({
-      telephony: { backend: 'freeswitch' },
-      freeswitch: { ...liveSettings(e, 'live'), shared_dir: { local: shared, remote: e.sharedRemote } },
-    }),
-    dataParent: shared,
-    sipTarget: () => e.drachtioSip,
-  };
-}
 
 describe.skipIf(!env)('answering-machine detection on the freeswitch backend against live daemons', () => {
   let app: AcceptanceServer;
