@@ -4,11 +4,11 @@
  * reaches drachtio-server's own WebSocket transport, FreeSWITCH answers the WebRTC offer (DTLS-SRTP),
  * the call layer checks the phone token on the INVITE.
  *
- * NOT RUN on the machine this was written on (no drachtio-server or FreeSWITCH there): it needs, besides
- * DRACHTIO_* / FREESWITCH_* (live-env.ts), DRACHTIO_WS_URL naming drachtio-server's WebSocket listener
- * (a `sip:…;transport=ws` contact, e.g. `--contact "sip:127.0.0.1:35066;transport=ws"` →
- * DRACHTIO_WS_URL=ws://127.0.0.1:35066), and FreeSWITCH's drachtio_mrf profile accepting
- * `UDP/TLS/RTP/SAVPF` offers (docs/telephony.md, "SIP over WebSocket"). Skipped without them.
+ * Needs, besides DRACHTIO_* / FREESWITCH_* (live-env.ts), DRACHTIO_WS_URL naming drachtio-server's
+ * WebSocket listener (a `sip:…;transport=ws` contact, e.g. `<contact>sip:127.0.0.1:60966;transport=ws</contact>`
+ * → DRACHTIO_WS_URL=ws://127.0.0.1:60966), and the built dashboard (`npm run build:ui`); FreeSWITCH's
+ * drachtio_mrf profile answers `UDP/TLS/RTP/SAVPF` offers as it is (docs/telephony.md, "SIP over
+ * WebSocket", says how it was run). Skipped without them.
  * Port block: 56200-56299 (admin API on port 0).
  */
 import { mkdirSync } from 'node:fs';

@@ -15,8 +15,6 @@
  * caller through mod_audio_fork; the intent fires a warm transfer; a spoken yes/no takes its branch),
  * 47300-47799 llm agent (tool call with a filler, a declined transfer, barge-in cutting its history).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe } from 'vitest';
 import type { AcceptanceBackend } from '../e2e/calls/acceptance/acceptance-server.js';
 import { coldTransferFlow } from '../e2e/calls/acceptance/cold-transfer-flow.js';
@@ -25,25 +23,10 @@ import { voicemailFlow } from '../e2e/calls/acceptance/voicemail-flow.js';
 import { warmTransferFlow } from '../e2e/calls/acceptance/warm-transfer-flow.js';
 import { spokenIntentFlow } from '../e2e/calls/acceptance/spoken-intent-flow.js';
 import { llmAgentFlow } from '../e2e/calls/acceptance/llm-agent-flow.js';
-import { liveEnv, liveSettings, type LiveEnv } from './live-env.js';
+import { liveEnv } from './live-env.js';
+import { freeswitchBackend } from './live-backend.js';
 
 const env = liveEnv();
-
-/** The freeswitch backend on the live daemons, as the acceptance server's config layer. */
-function freeswitchBackend(e: LiveEnv): AcceptanceBackend {
-  const shared = path.resolve(e.sharedLocal);
-  mkdirSync(shared, { recursive: true });
-  const settings = liveSettings(e, 'live');
-  return {
-    name: 'freeswitch',
-    config: () => ({
-      telephony: { backend: 'freeswitch' },
-      freeswitch: { ...settings, shared_dir: { local: shared, remote: e.sharedRemote } },
-    }),
-    dataParent: shared,
-    sipTarget: () => e.drachtioSip,
-  };
-}
 
 describe.skipIf(!env)(
   'call flows on the freeswitch backend against live drachtio-server + FreeSWITCH',

@@ -20,6 +20,8 @@ export interface BaresipOptions {
 
 export interface BaresipEvent {
   type: string;
+  /** When this process received the event (ms since the epoch), stamped by the helper. */
+  receivedAt?: number;
   param?: string;
   peeruri?: string;
   [key: string]: unknown;
@@ -108,6 +110,7 @@ export class Baresip {
       try {
         const msg = JSON.parse(json) as { event?: boolean; type?: string } & BaresipEvent;
         if (msg.event) {
+          msg.receivedAt = Date.now();
           this.events.push(msg);
           for (const w of [...this.waiters]) {
             if (w.match(msg)) {

@@ -12,15 +12,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { amdCorpusSubset, type AmdSample } from '../../helpers/amd-corpus.js';
 import { Baresip } from '../../helpers/baresip.js';
 import { RATE, readWav8kMono, wavBytes } from '../../helpers/audio.js';
+import { firstSoundMs, soundMs } from '../../helpers/sound-frames.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
 import { startAcceptanceServer, type AcceptanceServer } from './acceptance/acceptance-server.js';
 import { writeFileSync } from 'node:fs';
 
 const BASE = 52000;
 const CALLEE_PORT = BASE;
-const FRAME = RATE / 50;
-/** A 20 ms frame this loud (RMS, dBFS) is sound; the corpus' line noise is -45 dBFS at most. */
-const SOUND_DBFS = -35;
 /** Calls out without detection: the agent's first words wait this long after the answer. */
 const GREETING_DELAY_MS = 1000;
 
@@ -97,26 +95,6 @@ async function callCallee(sample: string, extra: Record<string, unknown> = {}) {
     return readWav8kMono(file);
   };
   return { callId, call, events, sent: recording('enc'), heard: recording('dec') };
-}
-
-function frameDbfs(x: Int16Array, frame: number): number {
-  let sum = 0;
-  for (let i = frame * FRAME; i < (frame + 1) * FRAME && i < x.length; i++) sum += (x[i]! / 32768) ** 2;
-  return 10 * Math.log10(sum / FRAME + 1e-12);
-}
-
-/** Ms from the recording's start to its first sound at or after `fromMs` (-1: none). */
-function firstSoundMs(x: Int16Array, fromMs = 0): number {
-  for (let f = Math.floor(fromMs / 20); f * FRAME < x.length; f++)
-    if (frameDbfs(x, f) > SOUND_DBFS) return f * 20;
-  return -1;
-}
-
-/** Ms of sound (20 ms frames above SOUND_DBFS) in the recording. */
-function soundMs(x: Int16Array): number {
-  let n = 0;
-  for (let f = 0; f * FRAME < x.length; f++) if (frameDbfs(x, f) > SOUND_DBFS) n++;
-  return n * 20;
 }
 
 describe('answering-machine detection on calls out (embedded backend, baresip callee)', () => {

@@ -51,6 +51,7 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       hangup_by: string | null;
       recording_status: string | null;
       recording_path: string | null;
+      ended_at: string | null;
     }
 
     beforeAll(async () => {
@@ -161,10 +162,13 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Call ended: hung up');
 
       const callId = (row as CallRow).id;
+      // The row says `ended` at the hang-up; its end (outcome, ended_at) is written once the recording's
+      // file is finished, which on FreeSWITCH takes a few hundred ms more: wait for the end itself.
       await expect
-        .poll(async () => (await apiCall<CallRow>('GET', `/calls/${callId}`)).state, { timeout: 15_000 })
-        .toBe('ended');
+        .poll(async () => (await apiCall<CallRow>('GET', `/calls/${callId}`)).ended_at, { timeout: 15_000 })
+        .toBeTruthy();
       const ended = await apiCall<CallRow>('GET', `/calls/${callId}`);
+      expect(ended.state).toBe('ended');
       expect(ended).toMatchObject({ outcome: 'completed', hangup_by: 'caller' });
 
       await expect
@@ -195,8 +199,8 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       const calls = await apiCall<{ items: CallRow[] }>('GET', '/calls');
       const row = calls.items.find((c) => c.agent_id === agent.id);
       await expect
-        .poll(async () => (await apiCall<CallRow>('GET', `/calls/${row?.id}`)).state, { timeout: 15_000 })
-        .toBe('ended');
+        .poll(async () => (await apiCall<CallRow>('GET', `/calls/${row?.id}`)).ended_at, { timeout: 15_000 })
+        .toBeTruthy();
       expect(await apiCall<CallRow>('GET', `/calls/${row?.id}`)).toMatchObject({ hangup_by: 'agent' });
       await context.close();
     }, 90_000);
