@@ -155,6 +155,14 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       expect(row).toMatchObject({ direction: 'inbound', from_number: 'dashboard' });
       expect(row?.state).not.toBe('ended');
       await page.screenshot({ path: screenshotPath(`browser-phone-in-call-${backend.label}`) });
+      // And in the dashboard's own list of live calls, in a second tab of the same session.
+      const calls = await context.newPage();
+      await calls.goto(`${server.apiUrl}/ui/calls`);
+      await calls
+        .getByRole('table', { name: /live calls/i })
+        .locator(`tr[data-call-id="${row?.id}"]`)
+        .waitFor({ timeout: 10_000 });
+      await calls.close();
 
       // Let the tone run into the recording, then hang up from the page (a BYE).
       await page.waitForTimeout(3000);
