@@ -179,7 +179,10 @@ export class CallSession implements CallHandle {
     this.machine.onChange((from, to) => {
       this.log.info({ from, to }, 'call state');
       this.recorder.event('state', { from, to });
-      this.recorder.update({ state: to });
+      // The row says `ended` only together with its end (outcome, ended_at, duration, who hung up),
+      // written by the engine's endCall once the hang-up's runs and the recording have settled: a
+      // client that sees `ended` can read the outcome.
+      if (to !== 'ended') this.recorder.update({ state: to });
     });
   }
 

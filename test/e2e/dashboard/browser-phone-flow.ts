@@ -170,8 +170,8 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Call ended: hung up');
 
       const callId = (row as CallRow).id;
-      // The row says `ended` at the hang-up; its end (outcome, ended_at) is written once the recording's
-      // file is finished, which on FreeSWITCH takes a few hundred ms more: wait for the end itself.
+      // The end (state, outcome, ended_at) is written once the recording's file is finished, which on
+      // FreeSWITCH takes a few hundred ms after the hang-up.
       await expect
         .poll(async () => (await apiCall<CallRow>('GET', `/calls/${callId}`)).ended_at, { timeout: 15_000 })
         .toBeTruthy();

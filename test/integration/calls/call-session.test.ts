@@ -231,3 +231,28 @@ describe('an agent that hangs up after the caller has gone', () => {
     });
   });
 });
+
+describe('the end of a call as clients see it', () => {
+  it('the row says ended only together with its end: outcome, ended_at, who hung up', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    fx.agent('menu', MENU);
+    const seen: Array<{ state: string; outcome: string | null; ended_at: string | null }> = [];
+    const stop = fx.store.feed.subscribe((c) => {
+      if (c.kind === 'call')
+        seen.push({ state: c.call.state, outcome: c.call.outcome, ended_at: c.call.ended_at });
+    });
+    const { call } = fx.telephony.incoming('+14155550100', '100');
+    const leg = await call.answered;
+    await until(() => leg.spoken.length === 1);
+    leg.remoteHangup();
+    const row = fx.store.calls.all()[0]!;
+    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    expect(fx.store.calls.require(row.id)).toMatchObject({ outcome: 'completed', hangup_by: 'caller' });
+    await until(() => seen.some((s) => s.state === 'ended'));
+    stop();
+    for (const s of seen.filter((x) => x.state === 'ended')) {
+      expect(s.outcome).toBe('completed');
+      expect(s.ended_at).not.toBeNull();
+    }
+  });
+});
