@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
-import { parse as parseSync } from 'csv-parse/sync';
 import { CallwrightError, type FieldIssue } from '../errors.js';
 import { newId, nowIso } from '../store/ids.js';
 import type { Store } from '../store/store.js';
-import { importContactsCsv, type ImportSummary, type PhoneOptions } from './csv-import.js';
+import { csvHeaderBytes, importContactsCsv, type ImportSummary, type PhoneOptions } from './csv-import.js';
 
 /** One CSV import the API started: its progress while it runs, its summary (or error) once done. */
 export interface ImportJob {
@@ -27,22 +26,6 @@ const CHUNK_BYTES = 16 * 1024;
 /** Finished jobs kept for reading back; the oldest go first. */
 const KEEP_FINISHED = 50;
 
-/** Bytes the header record takes, so progress counts only the rows (as `callwright contacts import`). */
-function headerBytes(csv: Buffer): number {
-  try {
-    const [first] = parseSync(csv.subarray(0, 64 * 1024), {
-      bom: true,
-      to: 1,
-      info: true,
-    }) as unknown as Array<{
-      info: { bytes: number };
-    }>;
-    return first?.info.bytes ?? 0;
-  } catch {
-    return 0; // the import itself reports a malformed file
-  }
-}
-
 async function* chunked(csv: Buffer): AsyncGenerator<Buffer> {
   for (let at = 0; at < csv.length; at += CHUNK_BYTES) {
     yield csv.subarray(at, at + CHUNK_BYTES);
@@ -60,7 +43,7 @@ export class ImportJobs {
   constructor(private readonly store: Store) {}
 
   start(csv: Buffer, phone: PhoneOptions): ImportJob {
-    const skip = headerBytes(csv);
+    const skip = csvHeaderBytes(csv);
     const job: ImportJob = {
       id: newId('imp'),
       status: 'running',

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { parse as parseSync } from 'csv-parse/sync';
 import { describeIssues, CallwrightError } from '../../errors.js';
-import { importContactsCsv, type ImportProgress } from '../../contacts/csv-import.js';
+import { csvHeaderBytes, importContactsCsv, type ImportProgress } from '../../contacts/csv-import.js';
 import { loadCliConfig, openStore, type Io } from '../context.js';
 import { isPhoneCountry, PHONE_COUNTRY_EXPECTED } from '../../util/phone-number.js';
 
@@ -11,31 +10,14 @@ function rowCount(n: number): string {
   return `${n} ${n === 1 ? 'row' : 'rows'}`;
 }
 
-/**
- * Bytes the header record takes, so progress counts only the rows: with the header counted, the
- * first of two rows read as "40%". Parsed, not split at the first newline, since a quoted header
- * cell may hold one (RFC 4180 §2.6).
- */
+/** Bytes the header record of `file` takes (progress counts only the rows). */
 function headerBytes(file: string): number {
   const head = Buffer.alloc(64 * 1024);
   const fd = openSync(file, 'r');
-  let length: number;
   try {
-    length = readSync(fd, head, 0, head.length, 0);
+    return csvHeaderBytes(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
   } finally {
     closeSync(fd);
-  }
-  try {
-    const [first] = parseSync(head.subarray(0, length), {
-      bom: true,
-      to: 1,
-      info: true,
-    }) as unknown as Array<{
-      info: { bytes: number };
-    }>;
-    return first?.info.bytes ?? 0;
-  } catch {
-    return 0; // the import itself reports a malformed file
   }
 }
 
