@@ -31,7 +31,7 @@ export interface ClusterOptions {
   basePort: number;
 }
 
-const QUICK = { stepS: 2, resolution: 0.5, sustainS: 3, startRate: 200 };
+const QUICK = { stepS: 2, resolution: 0.5, sustainS: 3, startRate: 400 };
 const FULL = { stepS: 5, resolution: 0.1, sustainS: 20, startRate: 100 };
 
 function listOption<T extends string>(

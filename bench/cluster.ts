@@ -79,7 +79,10 @@ async function startNode(i: number, opts: ClusterOptions, receiver: Receiver): P
   const agent = await node.api<{ id: string }>('POST', '/agents', {
     name: 'cluster',
     kind: 'scripted',
-    config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 120_000 } }] },
+    // A call sipp gave up on (a failed step) ends by itself after 10 s instead of loading the next step.
+    config: {
+      steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 10_000 } }, { hangup: true }],
+    },
   });
   await node.api('POST', '/actions', {
     name: 'cluster_webhook',
@@ -144,11 +147,22 @@ async function stored(cluster: Cluster): Promise<number[]> {
   );
 }
 
+/** Calls up on all nodes together (callwright_calls_active on each node's /metrics). */
+async function activeCalls(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (const node of cluster.nodes) {
+    const text = await (await fetch(`${node.apiUrl}/metrics`)).text();
+    for (const m of text.matchAll(/^callwright_calls_active(?:\{[^}]*\})? (\S+)$/gm)) total += Number(m[1]);
+  }
+  return total;
+}
+
 /**
- * Waits until no webhook arrived for a second (the last step's after-call work is done) and, behind
+ * Waits until no call is up, no webhook arrived for a second (the last step's after-call work is done) and, behind
  * Kamailio, every node is in again (a node that was overloaded answers OPTIONS 503 for a while).
  */
 async function settle(cluster: Cluster, receiver: Receiver): Promise<void> {
+  for (let i = 0; i < 120 && (await activeCalls(cluster)) > 0; i++) await sleep(500);
   let [last, since] = [receiver.count(), Date.now()];
   await until(() => {
     if (receiver.count() !== last) [last, since] = [receiver.count(), Date.now()];
@@ -223,33 +237,38 @@ async function sustain(
   const after = await stored(cluster);
   const perNode = after.map((n, i) => n - (before[i] ?? 0));
   const callsStored = perNode.reduce((a, b) => a + b, 0);
-  // Every stored call's webhook, or no new one for 10 s (the figure then shows what is missing).
+  // Every stored call's webhook, or no new one for 15 s (calls sipp gave up on end after the agent's
+  // 10 s wait; the figure then shows what is missing).
   let seen = receiver.deliveries.length;
   let quietSince = Date.now();
   await until(() => {
     if (receiver.deliveries.length !== seen) [seen, quietSince] = [receiver.deliveries.length, Date.now()];
-    return receiver.deliveries.length - from >= callsStored || Date.now() - quietSince > 10_000;
+    return receiver.deliveries.length - from >= callsStored || Date.now() - quietSince > 15_000;
   }, 180_000);
-  const got = receiver.deliveries.slice(from);
+  const all = receiver.deliveries.slice(from);
+  // The rate counts the webhooks of calls that ended while sipp ran, not those of calls the node ended
+  // itself 10 s after sipp gave up on them (they would stretch the window with nothing in between).
+  const got = all.filter((d) => d.endedAt === undefined || d.endedAt <= sippEnded + 1000);
   const firstAt = got[0]?.receivedAt ?? started;
   const lastAt = got.at(-1)?.receivedAt ?? sippEnded;
+  const finalAt = all.at(-1)?.receivedAt ?? sippEnded;
   const delays = got
     .filter((d) => d.endedAt !== undefined)
     .map((d) => d.receivedAt - (d.endedAt as number))
     .sort((a, b) => a - b);
   const deliveries: DeliveryFigures = {
     calls: callsStored,
-    received: got.length,
-    distinctCalls: new Set(got.map((d) => d.callId)).size,
+    received: all.length,
+    distinctCalls: new Set(all.map((d) => d.callId)).size,
     perSecond: got.length > 1 ? (got.length - 1) / Math.max(0.001, (lastAt - firstAt) / 1000) : 0,
     callsPerSecond: callsStored / Math.max(0.001, (sippEnded - started) / 1000),
     delayP50: percentile(delays, 50),
     delayP99: percentile(delays, 99),
-    tailS: Math.max(0, (lastAt - sippEnded) / 1000),
+    tailS: Math.max(0, (finalAt - sippEnded) / 1000),
   };
   const failed = r.code === 0 ? 0 : counted(r, 'Failed');
   console.log(
-    `webhooks at ${rate} calls/s for ${opts.sustainS} s: ${got.length} received for ${deliveries.distinctCalls} calls ` +
+    `webhooks at ${rate} calls/s for ${opts.sustainS} s: ${all.length} received for ${deliveries.distinctCalls} calls ` +
       `of ${callsStored} stored (${perNode.join(' + ')}), sipp ${counted(r, 'Successful')} successful, ${failed} failed; ` +
       `${deliveries.perSecond.toFixed(0)}/s (calls stored per second of sipp's run: ${deliveries.callsPerSecond.toFixed(0)}), call end -> webhook p50 ${deliveries.delayP50 ?? 'n/a'} ms, ` +
       `p99 ${deliveries.delayP99 ?? 'n/a'} ms, last one ${deliveries.tailS.toFixed(1)} s after sipp ended; load ${load()}`,

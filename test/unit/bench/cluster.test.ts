@@ -16,7 +16,7 @@ describe('bench:cluster options', () => {
 
   it('--quick shortens steps, bisection and the webhook run; explicit options still win', () => {
     const o = parseClusterOptions(['--quick', '--step-s', '3'], {});
-    expect(o).toMatchObject({ quick: true, stepS: 3, resolution: 0.5, sustainS: 3, startRate: 200 });
+    expect(o).toMatchObject({ quick: true, stepS: 3, resolution: 0.5, sustainS: 3, startRate: 400 });
   });
 
   it('reads BENCH_CLUSTER_<NAME> when the option is not given', () => {
