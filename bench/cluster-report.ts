@@ -81,9 +81,11 @@ export interface SetupResult {
   setup: Setup;
   nodes: number;
   search: KneeSearch;
-  /** Calls taken by each node during the run at the knee (how the dispatcher spread them). */
+  /** Calls taken by each node while the webhooks were timed (how the dispatcher spread them). */
   perNode: number[];
-  /** sipp's failed calls in the run at the knee (0 expected; it runs at the rate the search passed). */
+  /** Calls/s offered while the webhooks were timed (the knee, or lower when the knee did not hold). */
+  sustainRate: number;
+  /** sipp's failed calls in that run (0 unless no tried rate held for the whole run). */
   sustainFailed: number;
   deliveries: DeliveryFigures;
 }
@@ -107,7 +109,7 @@ function row(r: SetupResult): string[] {
     SETUP_LABELS[r.setup],
     `${r.search.knee}`,
     r.search.firstBad === undefined ? 'none' : `${r.search.firstBad}`,
-    `${Math.round(d.perSecond)} (calls ${Math.round(d.callsPerSecond)}/s)`,
+    `${Math.round(d.perSecond)} (calls at ${r.sustainRate}/s: ${Math.round(d.callsPerSecond)}/s stored)`,
     `${ms(d.delayP50)} / ${ms(d.delayP99)}`,
     `${d.distinctCalls} / ${d.calls}${r.sustainFailed ? ` (${r.sustainFailed} calls failed)` : ''}`,
     r.perNode.join(' + '),
@@ -132,7 +134,7 @@ export function formatReport(
     'setup',
     'calls/s, 0 failures',
     'first losing rate',
-    'webhooks/s at the knee',
+    'webhooks/s',
     'call end → webhook p50 / p99',
     'webhooks / calls',
     'calls per node',

@@ -113,6 +113,7 @@ describe('the report', () => {
     nodes: perNode.length,
     search: { knee, firstBad: knee + 50, steps: [] },
     perNode,
+    sustainRate: knee,
     sustainFailed: 0,
     deliveries: {
       calls: perNode.reduce((a, b) => a + b, 0),
@@ -144,7 +145,7 @@ describe('the report', () => {
     );
     expect(text).toMatch(/2 cores, store SQLite, each node its own file; load 0\.5 -> 1\.9/);
     expect(text).toMatch(
-      /\| two nodes behind Kamailio +\| 500 +\| 550 +\| 480 \(calls 500\/s\) +\| 20 ms \/ 180 ms +\| 2500 \/ 2500 +\| 1250 \+ 1250 +\|/,
+      /\| two nodes behind Kamailio +\| 500 +\| 550 +\| 480 \(calls at 500\/s: 500\/s stored\) +\| 20 ms \/ 180 ms +\| 2500 \/ 2500 +\| 1250 \+ 1250 +\|/,
     );
     // two / one behind Kamailio: 500/400 calls/s, 480/400 webhooks/s; Kamailio / direct: 400/600, 400/590.
     expect(text).toMatch(/\| two nodes \/ one node \(both behind Kamailio\) \| 1\.25× +\| 1\.20× +\|/);
