@@ -27,12 +27,14 @@ export interface ClusterOptions {
   resolution: number;
   /** Seconds of calls at the knee while the webhooks are timed. */
   sustainS: number;
+  /** Rates tried for that run (each 20 % below the last when calls failed); --quick tries the knee only. */
+  sustainTries: number;
   /** First port of the bench's block (see bench/cluster.ts for the layout). */
   basePort: number;
 }
 
-const QUICK = { stepS: 2, resolution: 0.5, sustainS: 3, startRate: 400 };
-const FULL = { stepS: 5, resolution: 0.1, sustainS: 20, startRate: 100 };
+const QUICK = { stepS: 2, resolution: 0.5, sustainS: 3, startRate: 400, sustainTries: 1 };
+const FULL = { stepS: 5, resolution: 0.1, sustainS: 20, startRate: 100, sustainTries: 3 };
 
 function listOption<T extends string>(
   name: string,
@@ -111,6 +113,7 @@ export function parseClusterOptions(argv: string[], env: NodeJS.ProcessEnv = pro
     startRate: Math.round(numeric('start-rate', d.startRate)),
     resolution,
     sustainS: numeric('sustain-s', d.sustainS),
+    sustainTries: d.sustainTries,
     basePort,
   };
 }

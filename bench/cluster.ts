@@ -288,10 +288,10 @@ async function measure(setup: Setup, opts: ClusterOptions, receiver: Receiver): 
     });
     console.log(`knee: ${search.knee} calls/s (first losing rate ${search.firstBad ?? 'none'})`);
     // The knee held for one step; for --sustain-s it may not. The webhooks are timed at the highest rate
-    // whose calls all went through for the whole run: the knee, else up to two tries 20 % lower each.
+    // whose calls all went through for the whole run: the knee, else (full mode) two tries 20 % lower each.
     let rate = search.knee > 0 ? search.knee : 10;
     let s = await sustain(cluster, opts, receiver, rate);
-    for (let tries = 1; s.failed > 0 && tries < 3 && rate > 10; tries++) {
+    for (let tries = 1; s.failed > 0 && tries < opts.sustainTries && rate > 10; tries++) {
       rate = Math.max(10, Math.round(rate * 0.8));
       console.log(`  ${s.failed} calls failed in ${opts.sustainS} s at that rate: again at ${rate} calls/s`);
       s = await sustain(cluster, opts, receiver, rate);

@@ -10,13 +10,27 @@ import { formatReport, percentile, searchKnee, type SetupResult } from '../../..
 describe('bench:cluster options', () => {
   it('defaults to the full run of all three setups on SQLite', () => {
     const o = parseClusterOptions([], {});
-    expect(o).toMatchObject({ quick: false, store: 'sqlite', stepS: 5, resolution: 0.1, sustainS: 20 });
+    expect(o).toMatchObject({
+      quick: false,
+      store: 'sqlite',
+      stepS: 5,
+      resolution: 0.1,
+      sustainS: 20,
+      sustainTries: 3,
+    });
     expect(o.setups).toEqual([...SETUPS]);
   });
 
   it('--quick shortens steps, bisection and the webhook run; explicit options still win', () => {
     const o = parseClusterOptions(['--quick', '--step-s', '3'], {});
-    expect(o).toMatchObject({ quick: true, stepS: 3, resolution: 0.5, sustainS: 3, startRate: 400 });
+    expect(o).toMatchObject({
+      quick: true,
+      stepS: 3,
+      resolution: 0.5,
+      sustainS: 3,
+      startRate: 400,
+      sustainTries: 1,
+    });
   });
 
   it('reads BENCH_CLUSTER_<NAME> when the option is not given', () => {
