@@ -85,10 +85,12 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     if (key && /admin API listening/.test(stderr)) break;
     if (child.exitCode !== null || /^error/m.test(stderr)) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`server did not start:\n${stderr.slice(-3000)}`);
     }
     if (Date.now() - started > 90_000) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`server did not start within 90 s:\n${stderr.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
