@@ -85,10 +85,12 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
     if (key && /admin API listening/.test(stderr)) break;
     if (child.exitCode !== null || /^error/m.test(stderr)) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`server did not start:\n${stderr.slice(-3000)}`);
     }
     if (Date.now() - started > 90_000) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`server did not start within 90 s:\n${stderr.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -149,23 +151,40 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   };
 }
 
+/** One webhook as the receiver got it: when (epoch ms), for which call, and when that call ended. */
+export interface Delivery {
+  receivedAt: number;
+  callId?: string;
+  /** The call's ended_at (epoch ms) from the payload: receivedAt minus it is the after-call delay. */
+  endedAt?: number;
+}
+
 /** A loopback HTTP receiver for webhook actions: answers 200 and counts what it got. */
 export async function webhookReceiver(port: number): Promise<{
   url: string;
   count(): number;
   callIds: Set<string>;
+  /** Every request in arrival order (bench:cluster times the outbox with them). */
+  deliveries: Delivery[];
   close(): Promise<void>;
 }> {
   let count = 0;
   const callIds = new Set<string>();
+  const deliveries: Delivery[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       count++;
+      const delivery: Delivery = { receivedAt: Date.now() };
+      deliveries.push(delivery);
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as { data?: { call?: { id?: string } } };
-        if (body.data?.call?.id) callIds.add(body.data.call.id);
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+          data?: { call?: { id?: string; ended_at?: string | null } };
+        };
+        const call = body.data?.call;
+        if (call?.id) callIds.add((delivery.callId = call.id));
+        if (call?.ended_at) delivery.endedAt = Date.parse(call.ended_at);
       } catch {
         // Counted all the same: the bench reports deliveries, the server's payload has its own tests.
       }
@@ -180,6 +199,7 @@ export async function webhookReceiver(port: number): Promise<{
     url: `http://127.0.0.1:${port}/hook`,
     count: () => count,
     callIds,
+    deliveries,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
