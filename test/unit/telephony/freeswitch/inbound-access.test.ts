@@ -331,25 +331,7 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
   });
 
   it('answers 404 for a Request-URI user outside sip.dids, as embedded does', async () => {
-    const config = loadConfig({
-      env: {
-        CALLWRIGHT_TELEPHONY_BACKEND: 'freeswitch',
-        CALLWRIGHT_FREESWITCH_DRACHTIO_SECRET: 'x',
-        CALLWRIGHT_FREESWITCH_MEDIA_SERVERS: '[{"address":"fs","port":8021,"secret":"y"}]',
-      },
-      overrides: { sip: { allow: ['10.1.1.0/24'], dids: ['+1555000*'] } },
-    });
-    const fake = new FakeDrachtio();
-    const t = createTelephony(config, {
-      logger: createLogger({ level: 'silent', redact_pii: true }),
-      drachtio: fake,
-    }) as FreeswitchTelephony;
-    running = t;
-    const calls: InboundCall[] = [];
-    t.onInbound((call) => {
-      calls.push(call);
-    });
-    await t.start();
+    const { fake, calls } = await startWithDids();
     const other = fake.srf.incoming({ source: '10.1.1.9', uri: 'sip:+14155550100@callwright.test' });
     expect(other.res.finalStatus).toBe(404);
     // Access first: an unknown source learns nothing about which numbers are served.
@@ -361,25 +343,7 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
   });
 
   it('admits a browser over ws/wss from any address, outside sip.dids, reporting the transport (the token decides)', async () => {
-    const config = loadConfig({
-      env: {
-        CALLWRIGHT_TELEPHONY_BACKEND: 'freeswitch',
-        CALLWRIGHT_FREESWITCH_DRACHTIO_SECRET: 'x',
-        CALLWRIGHT_FREESWITCH_MEDIA_SERVERS: '[{"address":"fs","port":8021,"secret":"y"}]',
-      },
-      overrides: { sip: { allow: ['10.1.1.0/24'], dids: ['+1555000*'] } },
-    });
-    const fake = new FakeDrachtio();
-    const t = createTelephony(config, {
-      logger: createLogger({ level: 'silent', redact_pii: true }),
-      drachtio: fake,
-    }) as FreeswitchTelephony;
-    running = t;
-    const calls: InboundCall[] = [];
-    t.onInbound((call) => {
-      calls.push(call);
-    });
-    await t.start();
+    const { fake, calls } = await startWithDids();
     const browserUri = 'sip:agt_1@callwright.test';
     // The same request over UDP from that address is refused by the address rules.
     expect(fake.srf.incoming({ source: '192.0.2.7', uri: browserUri }).res.finalStatus).toBe(403);
@@ -409,3 +373,27 @@ describe('createTelephony: freeswitch access rules come from the sip section', (
     expect(scanner.res.sent).toEqual([]);
   });
 });
+
+/** The freeswitch backend over the drachtio double with `sip.allow` 10.1.1.0/24 and `sip.dids` +1555000*. */
+async function startWithDids(): Promise<{ fake: FakeDrachtio; calls: InboundCall[] }> {
+  const config = loadConfig({
+    env: {
+      CALLWRIGHT_TELEPHONY_BACKEND: 'freeswitch',
+      CALLWRIGHT_FREESWITCH_DRACHTIO_SECRET: 'x',
+      CALLWRIGHT_FREESWITCH_MEDIA_SERVERS: '[{"address":"fs","port":8021,"secret":"y"}]',
+    },
+    overrides: { sip: { allow: ['10.1.1.0/24'], dids: ['+1555000*'] } },
+  });
+  const fake = new FakeDrachtio();
+  const t = createTelephony(config, {
+    logger: createLogger({ level: 'silent', redact_pii: true }),
+    drachtio: fake,
+  }) as FreeswitchTelephony;
+  running = t;
+  const calls: InboundCall[] = [];
+  t.onInbound((call) => {
+    calls.push(call);
+  });
+  await t.start();
+  return { fake, calls };
+}
