@@ -24,6 +24,16 @@ export const DataConfig = Type.Object(
       description:
         "SQLite page cache of the server's connection, MB: part of the resident memory, filled as the database is read and grown",
     }),
+    postgres_url: Type.String({
+      pattern: '^$|^postgres(ql)?://',
+      description:
+        'PostgreSQL connection URL (postgres://user:password@host:port/database); empty = the SQLite file',
+    }),
+    postgres_pool_size: Type.Integer({
+      minimum: 1,
+      maximum: 200,
+      description: 'Connections this node keeps open to PostgreSQL',
+    }),
   },
   Strict,
 );

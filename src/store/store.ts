@@ -11,6 +11,10 @@ import { RingGroupMemberRepository } from './repositories/ring-group-members.js'
 import { CallEventRepository } from './repositories/call-events.js';
 import { CallRepository } from './repositories/calls.js';
 import { CallFeed } from './call-feed.js';
+import type { Dialect, SqlDatabase, TransactionOptions } from './sql/sql-database.js';
+import { SqliteDatabase } from './sql/sqlite-database.js';
+import { PostgresDatabase, type PostgresOptions } from './sql/postgres-database.js';
+import { checkPostgresSchema, migratePostgres } from './postgres/migrate.js';
 
 /** Record shapes as the API and the engine see them (JSON columns parsed, booleans as booleans). */
 export interface AgentRecord extends Row {
@@ -167,7 +171,11 @@ export interface CallRecord extends Row {
   duration_ms: number | null;
 }
 
-/** All repositories over one database handle. Everything is synchronous; wrap multi-step writes in `db.transaction`. */
+/**
+ * All repositories over one database: SQLite (one box, the default) or PostgreSQL (several nodes). Every
+ * repository call is asynchronous; wrap multi-step writes in `store.transaction`, which every repository
+ * call made inside it joins.
+ */
 export class Store {
   readonly agents: TableRepository<AgentRecord>;
   readonly actions: TableRepository<ActionDefinitionRecord>;
@@ -188,7 +196,8 @@ export class Store {
   /** Changes to calls, their events and their action runs, as they are written (live views). */
   readonly feed = new CallFeed();
 
-  constructor(readonly db: Db) {
+  constructor(readonly sql: SqlDatabase) {
+    const db = sql;
     this.agents = new TableRepository(db, 'agents', 'agent', 'agt', [
       { name: 'name' },
       { name: 'kind' },
@@ -308,11 +317,42 @@ export class Store {
     this.uiSessions = new UiSessionRepository(db);
   }
 
+  /** A SQLite file (created and migrated when needed); `:memory:` for a throwaway one. */
   static open(file: string, options: { cacheMb?: number } = {}): Store {
-    return new Store(openDatabase(file, options));
+    return new Store(new SqliteDatabase(openDatabase(file, options)));
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /** A PostgreSQL database at `url`, migrated to this build's schema unless `migrate` is false. */
+  static async connect(options: PostgresOptions & { migrate?: boolean }): Promise<Store> {
+    const sql = new PostgresDatabase(options);
+    try {
+      if (options.migrate ?? true) await migratePostgres(sql);
+      else await checkPostgresSchema(sql);
+    } catch (err) {
+      await sql.close();
+      throw err;
+    }
+    return new Store(sql);
+  }
+
+  get dialect(): Dialect {
+    return this.sql.dialect;
+  }
+
+  /** The better-sqlite3 handle of a SQLite store (backups, tests); a PostgreSQL store has none. */
+  get db(): Db {
+    if (!(this.sql instanceof SqliteDatabase))
+      throw new Error('this store is PostgreSQL: it has no SQLite handle');
+    return this.sql.db;
+  }
+
+  /** Runs `fn` in one transaction: every repository call inside it commits or rolls back together. */
+  transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.sql.transaction(fn, options);
+  }
+
+  /** Closes the database (a SQLite store closes at once unless a transaction is open). */
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }

@@ -1,0 +1,108 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import type { RunResult, SqlDatabase, SqlParams, SqlRow, TransactionOptions } from './sql-database.js';
+import { bindValues, toPostgres } from './translate.js';
+
+// COUNT(*) and BIGINT columns come back as strings by default; every count and id here fits a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` (libpq URL); PG* environment variables fill the gaps. */
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Milliseconds a statement may run before PostgreSQL cancels it (default 30 s). */
+  statementTimeoutMs?: number;
+  /** Milliseconds to wait for a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  applicationName?: string;
+}
+
+/**
+ * PostgreSQL behind the SqlDatabase port, over a `pg` pool. A transaction holds one pooled client for its
+ * duration; queries made inside it (tracked with AsyncLocalStorage) use that client.
+ */
+export class PostgresDatabase implements SqlDatabase {
+  readonly dialect = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly context = new AsyncLocalStorage<pg.PoolClient>();
+  private closed = false;
+
+  constructor(options: PostgresOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      application_name: options.applicationName ?? 'callwright',
+    });
+    // An idle client that loses its server emits here; the pool drops it and the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  inTransaction(): boolean {
+    return this.context.getStore() !== undefined;
+  }
+
+  async all<T = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T = SqlRow>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
+  }
+
+  async run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    const client = this.context.getStore();
+    await (client ?? this.pool).query(sql);
+  }
+
+  async transaction<T>(fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.inTransaction()) return fn();
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
+      let result: T;
+      try {
+        result = await this.context.run(client, fn);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw err;
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (!broken && isConnectionError(err)) broken = true;
+      throw err;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private query(sql: string, params?: SqlParams): Promise<pg.QueryResult> {
+    const t = toPostgres(sql);
+    const client = this.context.getStore();
+    return (client ?? this.pool).query(t.text, bindValues(t, params));
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE';
+}
