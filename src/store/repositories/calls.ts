@@ -1,5 +1,4 @@
-import type { Db } from '../database.js';
-import type { Statement } from 'better-sqlite3';
+import type { SqlDatabase } from '../sql/sql-database.js';
 import { TableRepository, type Column, type Page, type PageQuery, type Row } from '../repository.js';
 import { pageBounds } from '../filtered-page.js';
 import { callChangeKind, type CallFeed } from '../call-feed.js';
@@ -33,36 +32,33 @@ const EQUAL: ReadonlyArray<readonly [keyof CallSearch, string]> = [
 
 /** The calls table: its rows as records, searches over them, and each write told to the change feed. */
 export class CallRepository extends TableRepository<CallRecord> {
-  /** Page and count statements by WHERE clause (a handful of filter combinations in practice). */
-  private readonly searches = new Map<string, { page: Statement; count: Statement }>();
-
   constructor(
-    db: Db,
+    sql: SqlDatabase,
     columns: Column[],
     private readonly feed: CallFeed,
   ) {
-    super(db, 'calls', 'call', 'call', columns, { updatedAt: false, order: 'started_at DESC, id' });
+    super(sql, 'calls', 'call', 'call', columns, { updatedAt: false, order: 'started_at DESC, id' });
   }
 
-  override create(input: Partial<CallRecord>, id?: string): CallRecord {
-    const call = super.create(input, id);
+  override async create(input: Partial<CallRecord>, id?: string): Promise<CallRecord> {
+    const call = await super.create(input, id);
     this.feed.publish({ kind: 'call', change: 'started', call });
     return call;
   }
 
-  override update(id: string, patch: Partial<CallRecord>): CallRecord {
-    const call = super.update(id, patch);
+  override async update(id: string, patch: Partial<CallRecord>): Promise<CallRecord> {
+    const call = await super.update(id, patch);
     this.feed.publish({ kind: 'call', change: callChangeKind(patch), call });
     return call;
   }
 
   /** Calls not ended (ringing, answered, handed off), newest first. */
-  live(limit = 500): CallRecord[] {
-    return this.search({ limit }, 'ended_at IS NULL').items;
+  async live(limit = 500): Promise<CallRecord[]> {
+    return (await this.search({ limit }, 'ended_at IS NULL')).items;
   }
 
   /** A page of calls, newest first, matching every filter given. */
-  search(filter: CallSearch, extra?: string): Page<CallRecord> {
+  async search(filter: CallSearch, extra?: string): Promise<Page<CallRecord>> {
     const where: string[] = extra ? [extra] : [];
     const params: Row = {};
     for (const [key, col] of EQUAL) {
@@ -86,23 +82,11 @@ export class CallRepository extends TableRepository<CallRecord> {
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const { limit, offset } = pageBounds(filter);
-    const stmts = this.statements(clause);
-    const rows = stmts.page.all({ ...params, limit, offset }) as Row[];
-    const total = (stmts.count.get(params) as { n: number }).n;
-    return { items: rows.map((r) => this.hydrate(r) as CallRecord), total, limit, offset };
-  }
-
-  private statements(clause: string): { page: Statement; count: Statement } {
-    let found = this.searches.get(clause);
-    if (!found) {
-      found = {
-        page: this.db.prepare(
-          `SELECT * FROM calls ${clause} ORDER BY started_at DESC, id LIMIT @limit OFFSET @offset`,
-        ),
-        count: this.db.prepare(`SELECT count(*) AS n FROM calls ${clause}`),
-      };
-      this.searches.set(clause, found);
-    }
-    return found;
+    const rows = await this.sql.all<Row>(
+      `SELECT * FROM calls ${clause} ORDER BY started_at DESC, id LIMIT @limit OFFSET @offset`,
+      { ...params, limit, offset },
+    );
+    const count = await this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM calls ${clause}`, params);
+    return { items: rows.map((r) => this.hydrate(r) as CallRecord), total: count?.n ?? 0, limit, offset };
   }
 }

@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../database.js';
+import type { SqlDatabase } from '../sql/sql-database.js';
 import { newId, nowIso } from '../ids.js';
 import { pageBounds } from '../filtered-page.js';
 import { TableRepository, type Page, type PageQuery, type Row } from '../repository.js';
@@ -37,17 +36,40 @@ export interface DncChange {
   at: string;
 }
 
+/** The SQL of the contact's satellites (tags, lists, Do-Not-Call history); `by` is quoted (reserved in PostgreSQL). */
+const SQL = {
+  tagByName: 'SELECT id, name, created_at FROM tags WHERE name = ?',
+  insertTag: 'INSERT OR IGNORE INTO tags (id, name, created_at) VALUES (?, ?, ?)',
+  listByName: 'SELECT id, name, description, created_at FROM lists WHERE name = ?',
+  listById: 'SELECT id FROM lists WHERE id = ?',
+  insertList: 'INSERT OR IGNORE INTO lists (id, name, description, created_at) VALUES (?, ?, ?, ?)',
+  tagsOf:
+    'SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ? ORDER BY t.name',
+  listsOf:
+    'SELECT l.id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = ? ORDER BY l.name',
+  addTag: 'INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, created_at) VALUES (?, ?, ?)',
+  removeTag:
+    'DELETE FROM contact_tags WHERE contact_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)',
+  clearTags: 'DELETE FROM contact_tags WHERE contact_id = ?',
+  addList: 'INSERT OR IGNORE INTO list_members (list_id, contact_id, created_at) VALUES (?, ?, ?)',
+  removeList: 'DELETE FROM list_members WHERE list_id = ? AND contact_id = ?',
+  clearLists: 'DELETE FROM list_members WHERE contact_id = ?',
+  setDnc: 'UPDATE contacts SET dnc = 1, dnc_at = ?, dnc_by = ?, dnc_reason = ?, updated_at = ? WHERE id = ?',
+  clearDnc:
+    'UPDATE contacts SET dnc = 0, dnc_at = NULL, dnc_by = NULL, dnc_reason = NULL, updated_at = ? WHERE id = ?',
+  addDncChange: 'INSERT INTO dnc_changes (contact_id, change, "by", reason, at) VALUES (?, ?, ?, ?, ?)',
+  dncChanges:
+    'SELECT change, "by", reason, at FROM dnc_changes WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
+} as const;
+
 /**
  * Contacts plus their tags, list memberships and Do-Not-Call mark.
  * Tags are addressed by name and created on first use; lists are addressed by id and must exist.
- * Every method is synchronous so callers can compose them inside one `db.transaction`.
+ * Multi-step changes run in `store.transaction` when the caller opens one (every call here joins it).
  */
 export class ContactRepository extends TableRepository<ContactRecord> {
-  private readonly stmts: Record<string, Statement>;
-  private readonly searches = new Map<string, { page: Statement; count: Statement }>();
-
-  constructor(db: Db) {
-    super(db, 'contacts', 'contact', 'con', [
+  constructor(sql: SqlDatabase) {
+    super(sql, 'contacts', 'contact', 'con', [
       { name: 'phone' },
       { name: 'first_name' },
       { name: 'last_name' },
@@ -61,146 +83,111 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       { name: 'dnc_reason' },
       { name: 'sms_opt_out', kind: 'bool' },
     ]);
-    this.stmts = {
-      tagByName: db.prepare('SELECT * FROM tags WHERE name = ?'),
-      insertTag: db.prepare('INSERT INTO tags (id, name, created_at) VALUES (?, ?, ?)'),
-      listByName: db.prepare('SELECT * FROM lists WHERE name = ?'),
-      listById: db.prepare('SELECT * FROM lists WHERE id = ?'),
-      insertList: db.prepare('INSERT INTO lists (id, name, description, created_at) VALUES (?, ?, ?, ?)'),
-      tagsOf: db.prepare(
-        'SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ? ORDER BY t.name',
-      ),
-      listsOf: db.prepare(
-        'SELECT l.id, l.name FROM list_members m JOIN lists l ON l.id = m.list_id WHERE m.contact_id = ? ORDER BY l.name',
-      ),
-      addTag: db.prepare(
-        'INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, created_at) VALUES (?, ?, ?)',
-      ),
-      removeTag: db.prepare(
-        'DELETE FROM contact_tags WHERE contact_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)',
-      ),
-      clearTags: db.prepare('DELETE FROM contact_tags WHERE contact_id = ?'),
-      addList: db.prepare(
-        'INSERT OR IGNORE INTO list_members (list_id, contact_id, created_at) VALUES (?, ?, ?)',
-      ),
-      removeList: db.prepare('DELETE FROM list_members WHERE list_id = ? AND contact_id = ?'),
-      clearLists: db.prepare('DELETE FROM list_members WHERE contact_id = ?'),
-      setDnc: db.prepare(
-        'UPDATE contacts SET dnc = 1, dnc_at = ?, dnc_by = ?, dnc_reason = ?, updated_at = ? WHERE id = ?',
-      ),
-      clearDnc: db.prepare(
-        'UPDATE contacts SET dnc = 0, dnc_at = NULL, dnc_by = NULL, dnc_reason = NULL, updated_at = ? WHERE id = ?',
-      ),
-      addDncChange: db.prepare(
-        'INSERT INTO dnc_changes (contact_id, change, by, reason, at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      dncChanges: db.prepare(
-        'SELECT change, by, reason, at FROM dnc_changes WHERE contact_id = ? ORDER BY id DESC LIMIT ?',
-      ),
-    };
   }
 
-  findByPhone(phone: string): ContactRecord | undefined {
+  findByPhone(phone: string): Promise<ContactRecord | undefined> {
     return this.findBy('phone', phone);
   }
 
-  tagsOf(contactId: string): string[] {
-    return (this.stmt('tagsOf').all(contactId) as Array<{ name: string }>).map((r) => r.name);
+  async tagsOf(contactId: string): Promise<string[]> {
+    return (await this.sql.all<{ name: string }>(SQL.tagsOf, [contactId])).map((r) => r.name);
   }
 
-  listsOf(contactId: string): ContactListRef[] {
-    return this.stmt('listsOf').all(contactId) as ContactListRef[];
+  listsOf(contactId: string): Promise<ContactListRef[]> {
+    return this.sql.all<ContactListRef>(SQL.listsOf, [contactId]);
   }
 
-  /** The tag with this name, created when it does not exist yet. */
-  ensureTag(name: string): NamedRecord {
-    const found = this.stmt('tagByName').get(name) as NamedRecord | undefined;
+  /** The tag with this name, created when it does not exist yet (two writers at once: both get the one row). */
+  async ensureTag(name: string): Promise<NamedRecord> {
+    const found = await this.sql.get<NamedRecord>(SQL.tagByName, [name]);
     if (found) return found;
-    const tag = { id: newId('tag'), name, created_at: nowIso() };
-    this.stmt('insertTag').run(tag.id, tag.name, tag.created_at);
-    return tag;
+    await this.sql.run(SQL.insertTag, [newId('tag'), name, nowIso()]);
+    return (await this.sql.get<NamedRecord>(SQL.tagByName, [name])) as NamedRecord;
   }
 
   /** The list with this name, created when it does not exist yet (imports name lists; the API uses ids). */
-  ensureList(name: string): ListRecord {
-    const found = this.stmt('listByName').get(name) as ListRecord | undefined;
+  async ensureList(name: string): Promise<ListRecord> {
+    const found = await this.sql.get<ListRecord>(SQL.listByName, [name]);
     if (found) return found;
-    const list = { id: newId('lst'), name, description: '', created_at: nowIso() };
-    this.stmt('insertList').run(list.id, list.name, list.description, list.created_at);
-    return list;
+    await this.sql.run(SQL.insertList, [newId('lst'), name, '', nowIso()]);
+    return (await this.sql.get<ListRecord>(SQL.listByName, [name])) as ListRecord;
   }
 
   /** Adds a tag by name; returns false when the contact already had it. */
-  addTag(contactId: string, name: string): boolean {
-    this.require(contactId);
-    const tag = this.ensureTag(name);
-    return this.stmt('addTag').run(contactId, tag.id, nowIso()).changes > 0;
+  async addTag(contactId: string, name: string): Promise<boolean> {
+    await this.require(contactId);
+    const tag = await this.ensureTag(name);
+    return (await this.sql.run(SQL.addTag, [contactId, tag.id, nowIso()])).changes > 0;
   }
 
   /** Removes a tag by name; returns false when the contact did not have it. */
-  removeTag(contactId: string, name: string): boolean {
-    this.require(contactId);
-    return this.stmt('removeTag').run(contactId, name).changes > 0;
+  async removeTag(contactId: string, name: string): Promise<boolean> {
+    await this.require(contactId);
+    return (await this.sql.run(SQL.removeTag, [contactId, name])).changes > 0;
   }
 
   /** Replaces the contact's tags with exactly these names. */
-  setTags(contactId: string, names: string[]): void {
-    this.stmt('clearTags').run(contactId);
-    for (const name of names) this.addTag(contactId, name);
+  async setTags(contactId: string, names: string[]): Promise<void> {
+    await this.sql.transaction(async () => {
+      await this.sql.run(SQL.clearTags, [contactId]);
+      for (const name of names) await this.addTag(contactId, name);
+    });
   }
 
   /** Adds the contact to a list by id; returns false when already a member. */
-  addToList(contactId: string, listId: string): boolean {
-    this.require(contactId);
-    if (!this.stmt('listById').get(listId)) throw notFound('list', listId);
-    return this.stmt('addList').run(listId, contactId, nowIso()).changes > 0;
+  async addToList(contactId: string, listId: string): Promise<boolean> {
+    await this.require(contactId);
+    if (!(await this.sql.get(SQL.listById, [listId]))) throw notFound('list', listId);
+    return (await this.sql.run(SQL.addList, [listId, contactId, nowIso()])).changes > 0;
   }
 
-  removeFromList(contactId: string, listId: string): boolean {
-    this.require(contactId);
-    if (!this.stmt('listById').get(listId)) throw notFound('list', listId);
-    return this.stmt('removeList').run(listId, contactId).changes > 0;
+  async removeFromList(contactId: string, listId: string): Promise<boolean> {
+    await this.require(contactId);
+    if (!(await this.sql.get(SQL.listById, [listId]))) throw notFound('list', listId);
+    return (await this.sql.run(SQL.removeList, [listId, contactId])).changes > 0;
   }
 
   /** Replaces the contact's list memberships with exactly these list ids. */
-  setLists(contactId: string, listIds: string[]): void {
-    this.stmt('clearLists').run(contactId);
-    for (const id of listIds) this.addToList(contactId, id);
+  async setLists(contactId: string, listIds: string[]): Promise<void> {
+    await this.sql.transaction(async () => {
+      await this.sql.run(SQL.clearLists, [contactId]);
+      for (const id of listIds) await this.addToList(contactId, id);
+    });
   }
 
-  /** Puts the contact on the Do-Not-Call list, recording who, when and why. */
-  /** Sets the mark and records the change, in one transaction. */
-  markDnc(contactId: string, mark: DncMark): ContactRecord {
+  /** Puts the contact on the Do-Not-Call list, recording who, when and why (mark and history in one transaction). */
+  async markDnc(contactId: string, mark: DncMark): Promise<ContactRecord> {
     const now = nowIso();
-    this.db.transaction(() => {
-      if (this.stmt('setDnc').run(now, mark.by, mark.reason, now, contactId).changes === 0) {
+    await this.sql.transaction(async () => {
+      if ((await this.sql.run(SQL.setDnc, [now, mark.by, mark.reason, now, contactId])).changes === 0) {
         throw notFound('contact', contactId);
       }
-      this.stmt('addDncChange').run(contactId, 'set', mark.by, mark.reason, now);
-    })();
+      await this.sql.run(SQL.addDncChange, [contactId, 'set', mark.by, mark.reason, now]);
+    });
     return this.require(contactId);
   }
 
   /** Clears the mark; with `mark`, records who cleared it and why (the contact row forgets the old mark). */
-  clearDnc(contactId: string, mark?: DncMark): ContactRecord {
+  async clearDnc(contactId: string, mark?: DncMark): Promise<ContactRecord> {
     const now = nowIso();
-    this.db.transaction(() => {
-      if (this.stmt('clearDnc').run(now, contactId).changes === 0) throw notFound('contact', contactId);
-      if (mark) this.stmt('addDncChange').run(contactId, 'clear', mark.by, mark.reason, now);
-    })();
+    await this.sql.transaction(async () => {
+      if ((await this.sql.run(SQL.clearDnc, [now, contactId])).changes === 0)
+        throw notFound('contact', contactId);
+      if (mark) await this.sql.run(SQL.addDncChange, [contactId, 'clear', mark.by, mark.reason, now]);
+    });
     return this.require(contactId);
   }
 
   /** The contact's Do-Not-Call changes, newest first. */
-  dncChanges(contactId: string, limit = 50): DncChange[] {
-    return this.stmt('dncChanges').all(contactId, limit) as DncChange[];
+  dncChanges(contactId: string, limit = 50): Promise<DncChange[]> {
+    return this.sql.all<DncChange>(SQL.dncChanges, [contactId, limit]);
   }
 
   /** Pages through contacts matching every filter given, oldest first. */
-  search(query: PageQuery = {}, filter: ContactFilter = {}): Page<ContactRecord> {
+  async search(query: PageQuery = {}, filter: ContactFilter = {}): Promise<Page<ContactRecord>> {
     const { limit, offset } = pageBounds(query);
     const clauses: string[] = [];
-    const params: Row = { limit, offset };
+    const params: Row = {};
     if (filter.phone !== undefined) {
       clauses.push('c.phone = @phone');
       params.phone = filter.phone;
@@ -221,22 +208,12 @@ export class ContactRepository extends TableRepository<ContactRecord> {
     }
     if (filter.q !== undefined && filter.q.trim() !== '') this.textClause(filter.q.trim(), clauses, params);
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    let s = this.searches.get(where);
-    if (!s) {
-      s = {
-        page: this.db.prepare(
-          `SELECT c.* FROM contacts c ${where} ORDER BY c.created_at, c.rowid LIMIT @limit OFFSET @offset`,
-        ),
-        count: this.db.prepare(`SELECT count(*) AS n FROM contacts c ${where}`),
-      };
-      this.searches.set(where, s);
-    }
-    const rows = s.page.all(params) as Row[];
-    const countParams = { ...params };
-    delete countParams.limit;
-    delete countParams.offset;
-    const total = (s.count.get(countParams) as { n: number }).n;
-    return { items: rows.map((r) => this.hydrate(r) as ContactRecord), total, limit, offset };
+    const rows = await this.sql.all<Row>(
+      `SELECT c.* FROM contacts c ${where} ORDER BY c.created_at, c.rowid LIMIT @limit OFFSET @offset`,
+      { ...params, limit, offset },
+    );
+    const count = await this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM contacts c ${where}`, params);
+    return { items: rows.map((r) => this.hydrate(r) as ContactRecord), total: count?.n ?? 0, limit, offset };
   }
 
   /** `q` as a substring (LIKE, case-insensitive for ASCII) of the names or email; its digits, of the phone. */
@@ -256,11 +233,5 @@ export class ContactRepository extends TableRepository<ContactRecord> {
       params.qDigits = `%${digits}%`;
     }
     clauses.push(`(${text.join(' OR ')})`);
-  }
-
-  private stmt(name: string): Statement {
-    const s = this.stmts[name];
-    if (!s) throw new Error(`no statement ${name}`);
-    return s;
   }
 }

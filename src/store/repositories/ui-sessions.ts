@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../database.js';
+import type { SqlDatabase } from '../sql/sql-database.js';
 import { newId, nowIso } from '../ids.js';
 import { hashKey } from './api-keys.js';
 
@@ -19,27 +18,14 @@ export interface UiSession {
  * its API key is not revoked.
  */
 export class UiSessionRepository {
-  private readonly insert: Statement;
-  private readonly byHash: Statement;
-  private readonly deleteByHash: Statement;
-  private readonly purge: Statement;
-
-  constructor(db: Db) {
-    this.insert = db.prepare(
-      `INSERT INTO ui_sessions (id, token_hash, csrf_token, api_key_id, created_at, expires_at)
-       VALUES (@id, @token_hash, @csrf_token, @api_key_id, @created_at, @expires_at)`,
-    );
-    this.byHash = db.prepare(
-      `SELECT s.id, s.api_key_id, s.csrf_token, s.created_at, s.expires_at
-         FROM ui_sessions s JOIN api_keys k ON k.id = s.api_key_id
-        WHERE s.token_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL`,
-    );
-    this.deleteByHash = db.prepare('DELETE FROM ui_sessions WHERE token_hash = ?');
-    this.purge = db.prepare('DELETE FROM ui_sessions WHERE expires_at <= ?');
-  }
+  constructor(private readonly sql: SqlDatabase) {}
 
   /** Opens a session for a verified API key; the token is returned once, for the cookie. */
-  create(apiKeyId: string, ttlMs: number, now = Date.now()): { token: string; session: UiSession } {
+  async create(
+    apiKeyId: string,
+    ttlMs: number,
+    now = Date.now(),
+  ): Promise<{ token: string; session: UiSession }> {
     const token = randomBytes(32).toString('base64url');
     const session: UiSession = {
       id: newId('uis'),
@@ -48,18 +34,27 @@ export class UiSessionRepository {
       created_at: nowIso(),
       expires_at: new Date(now + ttlMs).toISOString(),
     };
-    this.purge.run(new Date(now).toISOString());
-    this.insert.run({ ...session, token_hash: hashKey(token) });
+    await this.sql.run('DELETE FROM ui_sessions WHERE expires_at <= ?', [new Date(now).toISOString()]);
+    await this.sql.run(
+      `INSERT INTO ui_sessions (id, token_hash, csrf_token, api_key_id, created_at, expires_at)
+       VALUES (@id, @token_hash, @csrf_token, @api_key_id, @created_at, @expires_at)`,
+      { ...session, token_hash: hashKey(token) },
+    );
     return { token, session };
   }
 
   /** The live session for a cookie token, or undefined (unknown, expired, or its key revoked). */
-  find(token: string, now = Date.now()): UiSession | undefined {
-    return this.byHash.get(hashKey(token), new Date(now).toISOString()) as UiSession | undefined;
+  find(token: string, now = Date.now()): Promise<UiSession | undefined> {
+    return this.sql.get<UiSession>(
+      `SELECT s.id, s.api_key_id, s.csrf_token, s.created_at, s.expires_at
+         FROM ui_sessions s JOIN api_keys k ON k.id = s.api_key_id
+        WHERE s.token_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL`,
+      [hashKey(token), new Date(now).toISOString()],
+    );
   }
 
   /** Signs a session out; unknown tokens are ignored. */
-  delete(token: string): void {
-    this.deleteByHash.run(hashKey(token));
+  async delete(token: string): Promise<void> {
+    await this.sql.run('DELETE FROM ui_sessions WHERE token_hash = ?', [hashKey(token)]);
   }
 }
