@@ -165,6 +165,8 @@ export interface CallRecord extends Row {
   recording_deleted_at: string | null;
   /** The latest answering-machine detection decision `{outcome, reason, evidence}`; null = none ran. */
   amd: Record<string, unknown> | null;
+  /** The node holding the call (cluster.node_id); null for calls from before nodes were recorded. */
+  node_id: string | null;
   started_at: string;
   answered_at: string | null;
   ended_at: string | null;
@@ -195,6 +197,11 @@ export class Store {
   readonly uiSessions: UiSessionRepository;
   /** Changes to calls, their events and their action runs, as they are written (live views). */
   readonly feed = new CallFeed();
+  /**
+   * This process's node id (cluster.node_id): stamped on the calls it creates so requests about them
+   * find it and a survivor knows whose calls to close. Set once at start; tools leave it unset.
+   */
+  nodeId: string | null = null;
 
   constructor(readonly sql: SqlDatabase) {
     const db = sql;
@@ -305,12 +312,14 @@ export class Store {
         { name: 'recording_duration_ms', kind: 'int' },
         { name: 'recording_deleted_at' },
         { name: 'amd', kind: 'json' },
+        { name: 'node_id' },
         { name: 'started_at' },
         { name: 'answered_at' },
         { name: 'ended_at' },
         { name: 'duration_ms', kind: 'int' },
       ],
       this.feed,
+      () => this.nodeId,
     );
     this.callEvents = new CallEventRepository(db, this.feed);
     this.apiKeys = new ApiKeyRepository(db);

@@ -36,12 +36,14 @@ export class CallRepository extends TableRepository<CallRecord> {
     sql: SqlDatabase,
     columns: Column[],
     private readonly feed: CallFeed,
+    private readonly nodeId: () => string | null = () => null,
   ) {
     super(sql, 'calls', 'call', 'call', columns, { updatedAt: false, order: 'started_at DESC, id' });
   }
 
   override async create(input: Partial<CallRecord>, id?: string): Promise<CallRecord> {
-    const call = await super.create(input, id);
+    const node = input.node_id ?? this.nodeId();
+    const call = await super.create(node ? { ...input, node_id: node } : input, id);
     this.feed.publish({ kind: 'call', change: 'started', call });
     return call;
   }
