@@ -3,6 +3,7 @@ import { FreeswitchConfig } from '../telephony/freeswitch/config.js';
 import { CallsConfig } from '../calls/calls-config.js';
 import { RecordingConfig } from '../calls/recording/recording-config.js';
 import { AmdServerConfig } from '../calls/amd/amd-call-settings.js';
+import { ClusterConfig } from '../cluster/cluster-config.js';
 
 /**
  * The whole configuration. `config/default.yaml` documents every key; this schema is what is
@@ -619,6 +620,8 @@ export const ConfigSchema = Type.Object(
     recording: RecordingConfig,
     // Answering-machine detection on calls out (docs/amd.md).
     amd: AmdServerConfig,
+    // Several nodes sharing one PostgreSQL store (docs/scaling.md).
+    cluster: ClusterConfig,
   },
   Strict,
 );
