@@ -1,6 +1,12 @@
+import * as m010 from './010-schema.js';
+import * as m011 from './011-nodes.js';
+
 /**
  * PostgreSQL migrations. Version numbers match the SQLite ones (src/store/migrations): a database on either
  * engine at version N has the same tables, columns and constraints. The first migration is the whole
  * schema as of SQLite version 10; every later one exists for both engines.
  */
-export const postgresMigrations: ReadonlyArray<{ version: number; name: string; up: string }> = [];
+export const postgresMigrations: ReadonlyArray<{ version: number; name: string; up: string }> = [
+  { version: 10, name: 'schema', up: m010.up },
+  { version: 11, name: 'nodes', up: m011.up },
+];

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../../src/store/store.js';
+import { useStore } from './contract-store.js';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function tagNames(store: Store): Promise<string[]> {
+  return (await store.tags.all()).map((t) => t.name);
+}
+
+/** `store.transaction`: every repository call and `store.sql` query inside it commits or rolls back together. */
+export function transactionContract(open: () => Promise<Store>): void {
+  describe('store.transaction', () => {
+    const s = useStore(open);
+
+    it('commits every write made inside it and returns its result', async () => {
+      const result = await s.store.transaction(async () => {
+        expect(s.store.sql.inTransaction()).toBe(true);
+        await s.store.tags.create({ name: 'a' });
+        await s.store.sql.run('INSERT INTO tags (id, name, created_at) VALUES (?, ?, ?)', [
+          'tag_b',
+          'b',
+          new Date().toISOString(),
+        ]);
+        return 42;
+      });
+      expect(result).toBe(42);
+      expect(s.store.sql.inTransaction()).toBe(false);
+      expect(await tagNames(s.store)).toEqual(['a', 'b']);
+    });
+
+    it('rolls everything back when the function throws, and rethrows', async () => {
+      await s.store.tags.create({ name: 'before' });
+      const boom = new Error('boom');
+      await expect(
+        s.store.transaction(async () => {
+          await s.store.tags.create({ name: 'inside' });
+          await s.store.sql.run('DELETE FROM tags WHERE name = ?', ['before']);
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+      expect(await tagNames(s.store)).toEqual(['before']);
+    });
+
+    it('rolls back when a statement inside fails (a constraint), and the store stays usable', async () => {
+      await s.store.tags.create({ name: 'taken' });
+      await expect(
+        s.store.transaction(async () => {
+          await s.store.tags.create({ name: 'fresh' });
+          await s.store.tags.create({ name: 'taken' });
+        }),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await tagNames(s.store)).toEqual(['taken']);
+      await s.store.tags.create({ name: 'after' });
+      expect(await tagNames(s.store)).toEqual(['taken', 'after']);
+    });
+
+    it('joins a nested transaction to the outer one', async () => {
+      await expect(
+        s.store.transaction(async () => {
+          await s.store.tags.create({ name: 'outer' });
+          await s.store.transaction(async () => {
+            await s.store.tags.create({ name: 'inner' });
+          });
+          // The inner one committed nothing on its own: the outer failure takes it back too.
+          throw new Error('outer fails');
+        }),
+      ).rejects.toThrow('outer fails');
+      expect(await tagNames(s.store)).toEqual([]);
+
+      await s.store.transaction(async () => {
+        await s.store.transaction(async () => s.store.tags.create({ name: 'inner' }));
+        expect((await s.store.tags.findBy('name', 'inner'))?.name).toBe('inner');
+      });
+      expect(await tagNames(s.store)).toEqual(['inner']);
+    });
+
+    it('keeps uncommitted writes from readers outside the transaction', async () => {
+      const user = await s.store.users.create({ name: 'Ann' });
+      const gate = deferred();
+      const wrote = deferred();
+      let committed = false;
+      const tx = s.store
+        .transaction(async () => {
+          await s.store.users.update(user.id, { name: 'Ann B.' });
+          wrote.resolve();
+          await gate.promise;
+        })
+        .then(() => (committed = true));
+      await wrote.promise;
+      // SQLite (one connection) makes the outside read wait for the commit; PostgreSQL answers at once
+      // with the last committed value. Either way, the uncommitted name is never seen.
+      const outside = s.store.users.get(user.id).then((u) => ({ name: u?.name, afterCommit: committed }));
+      await new Promise((r) => setImmediate(r));
+      gate.resolve();
+      await tx;
+      const seen = await outside;
+      expect(seen.name).toBe(seen.afterCommit ? 'Ann B.' : 'Ann');
+      expect((await s.store.users.get(user.id))?.name).toBe('Ann B.');
+    });
+
+    it('loses no update when concurrent transactions write the same row', async () => {
+      const user = await s.store.users.create({ name: 'Ann', slot_minutes: 0 });
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          s.store.transaction(async () => {
+            await s.store.tags.create({ name: `t${i}` });
+            await s.store.sql.run('UPDATE users SET slot_minutes = slot_minutes + 1 WHERE id = ?', [user.id]);
+          }),
+        ),
+      );
+      expect((await s.store.users.require(user.id)).slot_minutes).toBe(12);
+      expect((await s.store.tags.list()).total).toBe(12);
+    });
+
+    it('sees the writes of a transaction that committed before it began', async () => {
+      await s.store.transaction(async () => {
+        await s.store.tags.create({ name: 'first' });
+      });
+      const seen = await s.store.transaction(async () => tagNames(s.store));
+      expect(seen).toEqual(['first']);
+    });
+  });
+}
