@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { inject } from 'vitest';
 
 /**
  * A throwaway PostgreSQL server from Debian's packages (`postgresql`, binaries in
@@ -14,12 +15,21 @@ import pg from 'pg';
  */
 const run = promisify(execFile);
 
-/** Where the test run's server is announced to test files (set by the vitest global setup). */
-export const POSTGRES_URL_ENV = 'CALLWRIGHT_TEST_POSTGRES_URL';
-/** Port the global setup binds (a free one when unset). */
-export const POSTGRES_PORT_ENV = 'CALLWRIGHT_TEST_POSTGRES_PORT';
-/** Why the global setup could not start a server (PostgreSQL not installed…): tests that need it fail with this. */
-export const POSTGRES_ERROR_ENV = 'CALLWRIGHT_TEST_POSTGRES_ERROR';
+/**
+ * A server started outside the test run (CI service, a developer's own) instead of a throwaway one. Not
+ * CALLWRIGHT_*: the config loader refuses unknown variables of its own prefix.
+ */
+export const POSTGRES_URL_ENV = 'TEST_POSTGRES_URL';
+/** Port the throwaway server binds (a free one when unset). */
+export const POSTGRES_PORT_ENV = 'TEST_POSTGRES_PORT';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the run's server; empty when it could not start (then `postgresError` says why). */
+    postgresUrl: string;
+    postgresError: string;
+  }
+}
 
 const MISSING =
   'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run `npm run setup:test` ' +
@@ -136,11 +146,10 @@ export async function createDatabase(serverUrl: string, prefix = 'cw'): Promise<
  * Throws — never skips — when it could not be started, so a missing PostgreSQL fails the tests that need it.
  */
 export function testPostgresUrl(): string {
-  const url = process.env[POSTGRES_URL_ENV];
+  const url = inject('postgresUrl');
   if (url) return url;
   throw new Error(
-    process.env[POSTGRES_ERROR_ENV] ??
-      `no test PostgreSQL server: ${POSTGRES_URL_ENV} is unset (run the tests with vitest.config.ts)`,
+    inject('postgresError') || 'no test PostgreSQL server (run the tests with vitest.config.ts)',
   );
 }
 
