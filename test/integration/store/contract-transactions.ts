@@ -117,6 +117,29 @@ export function transactionContract(open: () => Promise<Store>): void {
       expect((await s.store.tags.list()).total).toBe(12);
     });
 
+    it('commits no lost update from read-then-write transactions at serializable isolation', async () => {
+      // At PostgreSQL's default READ COMMITTED two transactions can read the same value and both write
+      // value + 1: a read-then-write needs `serializable` (the loser fails with 40001, to be retried) or a
+      // single conditional statement. SQLite runs one transaction at a time: all commit.
+      const user = await s.store.users.create({ name: 'Ann', slot_minutes: 0 });
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          s.store.transaction(
+            async () => {
+              const before = await s.store.users.require(user.id);
+              await s.store.users.update(user.id, { slot_minutes: before.slot_minutes + 1 });
+            },
+            { isolation: 'serializable' },
+          ),
+        ),
+      );
+      const committed = results.filter((r) => r.status === 'fulfilled').length;
+      expect(committed).toBeGreaterThan(0);
+      for (const r of results)
+        if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('40001');
+      expect((await s.store.users.require(user.id)).slot_minutes).toBe(committed);
+    });
+
     it('sees the writes of a transaction that committed before it began', async () => {
       await s.store.transaction(async () => {
         await s.store.tags.create({ name: 'first' });
