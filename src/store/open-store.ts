@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { dataPaths } from '../config/load.js';
 import { Store } from './store.js';
+import { checkDatabaseUrl, connectError, isConnectError } from './postgres/database-url.js';
 
 /**
  * The store the configuration names: PostgreSQL when `data.postgres_url` is set (several nodes share it),
@@ -9,11 +10,12 @@ import { Store } from './store.js';
  */
 export async function openStore(config: Config, options: { migrate?: boolean } = {}): Promise<Store> {
   if (config.data.postgres_url) {
-    return Store.connect({
-      url: config.data.postgres_url,
-      poolSize: config.data.postgres_pool_size,
-      migrate: options.migrate,
-    });
+    const url = checkDatabaseUrl(config.data.postgres_url, 'data.postgres_url');
+    try {
+      return await Store.connect({ url, poolSize: config.data.postgres_pool_size, migrate: options.migrate });
+    } catch (err) {
+      throw isConnectError(err) ? connectError(err, url, 'data.postgres_url') : err;
+    }
   }
   return Store.open(dataPaths(config).database, { cacheMb: config.data.sqlite_cache_mb });
 }

@@ -47,10 +47,14 @@ export function fromDb(col: Column, value: unknown): unknown {
   }
 }
 
-/** Which column a unique violation names, on SQLite (`UNIQUE constraint failed: t.col`) or PostgreSQL (`Key (col)=`). */
+/**
+ * Which column a unique violation names, on SQLite (`UNIQUE constraint failed: t.a, t.b`) or PostgreSQL
+ * (`Key (a, b)=`). For a unique pair both engines name the last column (`code` of scope + code): the one
+ * that varies within the first.
+ */
 function uniqueField(e: { message?: string; detail?: string }): string {
   return (
-    /UNIQUE constraint failed: \w+\.(\w+)/.exec(e.message ?? '')?.[1] ??
+    /UNIQUE constraint failed: (?:\w+\.\w+, )*\w+\.(\w+)/.exec(e.message ?? '')?.[1] ??
     /Key \((?:\w+, )*?(\w+)\)=/.exec(e.detail ?? '')?.[1] ??
     'id'
   );

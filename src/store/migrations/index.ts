@@ -8,6 +8,7 @@ import * as m007 from './007-answering-machine-detection.js';
 import * as m008 from './008-campaigns.js';
 import * as m009 from './009-dashboard-sessions.js';
 import * as m010 from './010-dnc-changes.js';
+import * as m011 from './011-nodes.js';
 import * as m012 from './012-call-node.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
@@ -28,5 +29,6 @@ export const migrations: ReadonlyArray<{
   { version: 8, name: 'campaigns', up: m008.up },
   { version: 9, name: 'dashboard-sessions', up: m009.up },
   { version: 10, name: 'dnc-changes', up: m010.up },
+  { version: 11, name: 'nodes', up: m011.up },
   { version: 12, name: 'call-node', up: m012.up },
 ];

@@ -1,3 +1,5 @@
+import * as m010 from './010-schema.js';
+import * as m011 from './011-nodes.js';
 import * as m012 from './012-call-node.js';
 
 /**
@@ -6,5 +8,7 @@ import * as m012 from './012-call-node.js';
  * schema as of SQLite version 10; every later one exists for both engines.
  */
 export const postgresMigrations: ReadonlyArray<{ version: number; name: string; up: string }> = [
+  { version: 10, name: 'schema', up: m010.up },
+  { version: 11, name: 'nodes', up: m011.up },
   { version: 12, name: 'call-node', up: m012.up },
 ];
