@@ -28,7 +28,8 @@ export interface NodeIdentity {
   sipUri: string;
 }
 
-interface NodeRow extends Omit<NodeRecord, 'draining'> {
+interface NodeRow extends Omit<NodeRecord, 'draining' | 'call_limit'> {
+  call_limit: number | null;
   draining: number;
 }
 
@@ -195,10 +196,11 @@ export class NodeRegistry {
   }
 }
 
-function loadParams(load: NodeLoad): { active: number; limit: number; draining: number } {
-  return { active: load.active, limit: load.limit, draining: load.draining ? 1 : 0 };
+/** The row's `call_limit` is NULL for no limit. */
+function loadParams(load: NodeLoad): { active: number; limit: number | null; draining: number } {
+  return { active: load.active, limit: load.limit > 0 ? load.limit : null, draining: load.draining ? 1 : 0 };
 }
 
 function record(row: NodeRow): NodeRecord {
-  return { ...row, draining: row.draining === 1 || (row.draining as unknown) === true };
+  return { ...row, call_limit: row.call_limit ?? 0, draining: row.draining === 1 };
 }

@@ -7,6 +7,9 @@ import { bindValues, toPostgres } from './translate.js';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
+/** Runs of a transaction that PostgreSQL aborted for a serialization conflict before giving up. */
+const MAX_ATTEMPTS = 10;
+
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database` (libpq URL); PG* environment variables fill the gaps. */
   url: string;
@@ -66,12 +69,32 @@ export class PostgresDatabase implements SqlDatabase {
     await (client ?? this.pool).query(sql);
   }
 
+  /**
+   * Serializable by default, so a read-then-write inside `fn` is as safe as under SQLite's one writer:
+   * when PostgreSQL detects a conflicting concurrent transaction (40001) or a deadlock (40P01) the whole
+   * of `fn` runs again, up to `MAX_ATTEMPTS` times with a short random pause. `fn` must therefore do
+   * nothing but database work that can be repeated (no HTTP, no SIP, no messages sent). Work that takes
+   * row locks itself (`FOR UPDATE SKIP LOCKED` claims) passes `isolation: 'read committed'`.
+   */
   async transaction<T>(fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.inTransaction()) return fn();
+    const isolation = options.isolation ?? 'serializable';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(fn, isolation);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((code !== '40001' && code !== '40P01') || attempt >= MAX_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private async attempt<T>(fn: () => Promise<T>, isolation: string): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
       let result: T;
       try {
         result = await this.context.run(client, fn);

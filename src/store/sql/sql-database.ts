@@ -27,8 +27,8 @@ export interface SqlExecutor {
 
 export interface TransactionOptions {
   /**
-   * PostgreSQL isolation level (default READ COMMITTED). SQLite transactions are always serializable
-   * (BEGIN IMMEDIATE takes the write lock up front).
+   * PostgreSQL isolation level (default SERIALIZABLE, retried on conflicts: see PostgresDatabase). SQLite
+   * transactions are always serializable (BEGIN IMMEDIATE takes the write lock up front).
    */
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
 }
@@ -37,6 +37,8 @@ export interface SqlDatabase extends SqlExecutor {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. A transaction
    * opened inside another joins it (no savepoints: the outer one commits or rolls back everything).
+   * On PostgreSQL `fn` may run more than once (a serialization conflict retries it): keep it to
+   * database work.
    */
   transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** True while the caller runs inside `transaction`. */
