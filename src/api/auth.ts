@@ -51,7 +51,7 @@ export function extractToken(req: FastifyRequest): string | undefined {
 }
 
 /** Checks the request's API key; throws UNAUTHORIZED when it is missing, wrong or revoked. */
-export function requireApiKey(req: FastifyRequest, keys: ApiKeyRepository): void {
+export async function requireApiKey(req: FastifyRequest, keys: ApiKeyRepository): Promise<void> {
   const token = extractToken(req);
   if (!token) {
     throw new CallwrightError(
@@ -59,15 +59,18 @@ export function requireApiKey(req: FastifyRequest, keys: ApiKeyRepository): void
       'missing API key: send Authorization: Bearer <key> or X-API-Key',
     );
   }
-  const id = keys.verify(token);
+  const id = await keys.verify(token);
   if (!id) throw new CallwrightError('UNAUTHORIZED', 'invalid or revoked API key');
   req.apiKeyId = id;
 }
 
 /** The dashboard session named by the request's cookie, if it is live. */
-export function sessionOf(req: FastifyRequest, sessions: UiSessionRepository): UiSession | undefined {
+export async function sessionOf(
+  req: FastifyRequest,
+  sessions: UiSessionRepository,
+): Promise<UiSession | undefined> {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-  return token ? sessions.find(token) : undefined;
+  return token ? await sessions.find(token) : undefined;
 }
 
 /**
@@ -76,10 +79,10 @@ export function sessionOf(req: FastifyRequest, sessions: UiSessionRepository): U
  * changes something must also carry the session's CSRF token in `X-CSRF-Token`; the cookie is
  * `SameSite=Strict` as well, so another site cannot make the browser send it at all.
  */
-export function requireCaller(req: FastifyRequest, creds: ApiCredentials): void {
+export async function requireCaller(req: FastifyRequest, creds: ApiCredentials): Promise<void> {
   if (extractToken(req) !== undefined) return requireApiKey(req, creds.apiKeys);
   if (readCookie(req.headers.cookie, SESSION_COOKIE) === undefined) return requireApiKey(req, creds.apiKeys);
-  const session = sessionOf(req, creds.uiSessions);
+  const session = await sessionOf(req, creds.uiSessions);
   if (!session) {
     throw new CallwrightError('UNAUTHORIZED', 'dashboard session expired or signed out: sign in again');
   }
@@ -103,7 +106,7 @@ function csrfMatches(sent: string | string[] | undefined, expected: string): boo
 export function apiKeyGuard(creds: ApiCredentials) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (isPublicPath(req.url, req.method)) return;
-    requireCaller(req, creds);
+    await requireCaller(req, creds);
   };
 }
 

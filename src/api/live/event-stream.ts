@@ -15,12 +15,14 @@ export class EventStream {
   private closed = false;
   private readonly timer: NodeJS.Timeout;
   private readonly closers: Array<() => void> = [];
+  /** Frames written before the snapshot, sent right after it (see `holdUntilSnapshot`). */
+  private held: string[] | undefined;
 
   constructor(
     private readonly reply: FastifyReply,
     heartbeatMs: number,
     /** Run at each heartbeat: a reason to end the stream (its credentials were revoked), or undefined. */
-    private readonly recheck: () => string | undefined = () => undefined,
+    private readonly recheck: () => Promise<string | undefined> = async () => undefined,
   ) {
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -49,10 +51,34 @@ export class EventStream {
     this.sendRaw(event, JSON.stringify(data));
   }
 
+  /**
+   * Holds every frame back until `sendSnapshot`. The snapshot is read from the store after the stream
+   * subscribes to the change feed and the read awaits, so changes can arrive first; sent after the
+   * snapshot they are at worst repeats of what it holds (clients upsert by id), never lost or stale.
+   */
+  holdUntilSnapshot(): void {
+    this.held ??= [];
+  }
+
+  /** Sends the snapshot, then whatever was held back while it was read. */
+  sendSnapshot(data: unknown): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.send('snapshot', data);
+    for (const frame of held) this.write(frame);
+  }
+
   /** Runs `fn` once when the stream ends, whoever ends it (client, server stop, backlog). */
   onClose(fn: () => void): void {
     if (this.closed) fn();
     else this.closers.push(fn);
+  }
+
+  /** Ends the stream with a last `closing` event, sent even while frames are held for the snapshot. */
+  end(reason: string): void {
+    this.held = undefined;
+    this.send('closing', { reason });
+    this.close();
   }
 
   close(): void {
@@ -65,14 +91,20 @@ export class EventStream {
 
   /** A heartbeat, once the caller is still allowed: a revoked key or an ended session ends the stream. */
   private beat(): void {
-    const reason = this.recheck();
-    if (reason === undefined) return this.write(': heartbeat\n\n');
-    this.send('closing', { reason });
-    this.close();
+    void this.recheck()
+      .then((reason) => {
+        if (reason === undefined) return this.write(': heartbeat\n\n');
+        this.end(reason);
+      })
+      .catch(() => this.close());
   }
 
   private write(text: string): void {
     if (this.closed) return;
+    if (this.held) {
+      this.held.push(text);
+      return;
+    }
     const raw = this.reply.raw;
     if (raw.destroyed || raw.writableLength > MAX_BACKLOG_BYTES) return this.close();
     raw.write(text);
@@ -86,7 +118,8 @@ export class EventStreams {
   constructor(
     private readonly heartbeatMs = HEARTBEAT_MS,
     /** Whether the request's credentials still hold (a long stream outlives its key or session). */
-    private readonly stillAllowed: (req: FastifyRequest) => string | undefined = () => undefined,
+    private readonly stillAllowed: (req: FastifyRequest) => Promise<string | undefined> = async () =>
+      undefined,
   ) {}
 
   get size(): number {
@@ -103,9 +136,6 @@ export class EventStreams {
 
   /** Ends every stream with a last `closing` event, so a client can tell a stop from a dropped line. */
   closeAll(reason: string): void {
-    for (const s of [...this.streams]) {
-      s.send('closing', { reason });
-      s.close();
-    }
+    for (const s of [...this.streams]) s.end(reason);
   }
 }

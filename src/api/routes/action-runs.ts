@@ -32,7 +32,7 @@ export function actionRunRoutes(app: FastifyInstance, engine: ActionEngine): voi
         agent_id?: string;
         status?: never;
       };
-      return engine.history.list({
+      return await engine.history.list({
         limit: q.limit,
         offset: q.offset,
         actionId: q.action_id,
@@ -47,12 +47,9 @@ export function actionRunRoutes(app: FastifyInstance, engine: ActionEngine): voi
     { schema: { tags, summary: 'One run', params: Type.Object({ id: Type.String() }) } },
     async (req) => {
       const id = (req.params as { id: string }).id;
-      return (
-        engine.history.get(id) ??
-        (() => {
-          throw notFound('action run', id);
-        })()
-      );
+      const run = await engine.history.get(id);
+      if (!run) throw notFound('action run', id);
+      return run;
     },
   );
 }

@@ -56,13 +56,13 @@ function definitionRoutes(app: FastifyInstance, engine: ActionEngine): void {
       const filter: Record<string, unknown> = {};
       if (q.type) filter.type = q.type;
       if (q.enabled !== undefined) filter.enabled = q.enabled ? 1 : 0;
-      return store.actions.list({ limit: q.limit, offset: q.offset }, filter);
+      return await store.actions.list({ limit: q.limit, offset: q.offset }, filter);
     },
   );
   app.get(
     '/actions/:id',
     { schema: { tags, summary: 'One action definition (by id or name)', params: IdParams } },
-    async (req) => engine.definitions.resolve((req.params as { id: string }).id),
+    async (req) => await engine.definitions.resolve((req.params as { id: string }).id),
   );
   app.post(
     '/actions',
@@ -75,7 +75,7 @@ function definitionRoutes(app: FastifyInstance, engine: ActionEngine): void {
     },
     async (req, reply) => {
       reply.code(201);
-      return engine.definitions.create(req.body);
+      return await engine.definitions.create(req.body);
     },
   );
   app.patch(
@@ -88,27 +88,33 @@ function definitionRoutes(app: FastifyInstance, engine: ActionEngine): void {
         body: DefinitionPatch,
       },
     },
-    async (req) =>
-      engine.definitions.update(engine.definitions.resolve((req.params as { id: string }).id).id, req.body),
+    async (req) => {
+      const def = await engine.definitions.resolve((req.params as { id: string }).id);
+      return await engine.definitions.update(def.id, req.body);
+    },
   );
   app.delete(
     '/actions/:id',
     { schema: { tags, summary: 'Delete a definition and its attachments', params: IdParams } },
     async (req, reply) => {
-      store.actions.delete(engine.definitions.resolve((req.params as { id: string }).id).id);
+      const def = await engine.definitions.resolve((req.params as { id: string }).id);
+      await store.actions.delete(def.id);
       reply.code(204);
     },
   );
   app.get(
     '/actions/:id/stats',
     { schema: { tags, summary: 'Runs, success rate, p50/p95 duration', params: IdParams } },
-    async (req) => engine.history.stats(engine.definitions.resolve((req.params as { id: string }).id).id),
+    async (req) => {
+      const def = await engine.definitions.resolve((req.params as { id: string }).id);
+      return await engine.history.stats(def.id);
+    },
   );
   app.get(
     '/actions/:id/tool',
     { schema: { tags, summary: 'The tool description agents see', params: IdParams } },
     async (req) => {
-      const def = engine.definitions.resolve((req.params as { id: string }).id);
+      const def = await engine.definitions.resolve((req.params as { id: string }).id);
       return describeTool(def, engine.registry.get(def.type));
     },
   );
@@ -117,8 +123,9 @@ function definitionRoutes(app: FastifyInstance, engine: ActionEngine): void {
     { schema: { tags, summary: "Tools of an agent's during-call actions", params: IdParams } },
     async (req) => {
       const id = (req.params as { id: string }).id;
-      if (!store.agents.get(id)) throw notFound('agent', id);
-      return { items: engine.session({ agentId: id, dryRun: true }).tools() };
+      if (!(await store.agents.get(id))) throw notFound('agent', id);
+      const session = await engine.session({ agentId: id, dryRun: true });
+      return { items: await session.tools() };
     },
   );
 }

@@ -74,7 +74,7 @@ export async function agentPhoneRoutes(app: FastifyInstance, deps: ApiDeps): Pro
       const phone = deps.phone;
       if (!phone)
         throw new CallwrightError('UNAVAILABLE', 'phone: no telephony backend runs in this process');
-      const agent = deps.store.agents.byIdOrName(req.params.id);
+      const agent = await deps.store.agents.byIdOrName(req.params.id);
       if (!agent) throw notFound('agent', req.params.id);
       const wsUrl = websocketUrl(phone, req);
       const { token, expiresAt } = phone.tokens.issue(agent.id);

@@ -59,7 +59,7 @@ type Query = { limit: number; offset: number } & Partial<Record<keyof typeof Fil
 
 /** Appointments booked by the booking actions: read-only, newest first by start, filterable. */
 export async function appointmentRoutes(app: FastifyInstance, { store }: ApiDeps): Promise<void> {
-  const repo = new AppointmentRepository(store.db);
+  const repo = new AppointmentRepository(store.sql);
   const tags = ['appointments'];
   app.get<{ Querystring: Query }>(
     '/appointments',
@@ -74,7 +74,7 @@ export async function appointmentRoutes(app: FastifyInstance, { store }: ApiDeps
     },
     async (req) => {
       const { limit, offset, ...q } = req.query;
-      return repo.search({ limit, offset }, filterOf(q));
+      return await repo.search({ limit, offset }, filterOf(q));
     },
   );
   app.get<{ Params: { id: string } }>(
@@ -87,7 +87,7 @@ export async function appointmentRoutes(app: FastifyInstance, { store }: ApiDeps
         response: { 200: Appointment, ...errorResponses },
       },
     },
-    async (req) => repo.require(req.params.id),
+    async (req) => await repo.require(req.params.id),
   );
 }
 

@@ -23,20 +23,23 @@ const AttachmentOrder = Type.Object(
 );
 type AttachmentOrder = Partial<Record<Stage, string[]>>;
 
+const IN_ORDER = `SELECT a.id, d.name, d.enabled FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id
+  WHERE a.agent_id = ?
+  ORDER BY CASE a.stage WHEN 'before' THEN 0 WHEN 'during' THEN 1 ELSE 2 END, a.position, a.created_at, a.id`;
+const NEXT_POSITION =
+  'SELECT coalesce(max(position) + 1, 0) AS p FROM agent_actions WHERE agent_id = ? AND stage = ?';
+const ATTACHED = 'SELECT id FROM agent_actions WHERE agent_id = ? AND action_id = ? AND stage = ?';
+const STAGE_IDS = 'SELECT id, stage FROM agent_actions WHERE agent_id = ?';
+const SET_POSITION = 'UPDATE agent_actions SET position = ?, updated_at = ? WHERE id = ?';
+
 /** An agent's attachments in execution order (the order `loadAgentPlan` runs them), with the definition's name. */
-function attachmentsInOrder(store: Store, agentId: string) {
-  const rows = store.db
-    .prepare(
-      `SELECT a.id, d.name, d.enabled FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id
-       WHERE a.agent_id = ?
-       ORDER BY CASE a.stage WHEN 'before' THEN 0 WHEN 'during' THEN 1 ELSE 2 END, a.position, a.created_at, a.id`,
-    )
-    .all(agentId) as Array<{ id: string; name: string; enabled: number }>;
-  return rows.map((r) => ({
-    ...store.attachments.require(r.id),
-    action: r.name,
-    enabled: r.enabled === 1,
-  }));
+async function attachmentsInOrder(store: Store, agentId: string) {
+  const rows = await store.sql.all<{ id: string; name: string; enabled: number }>(IN_ORDER, [agentId]);
+  const items = [];
+  for (const r of rows) {
+    items.push({ ...(await store.attachments.require(r.id)), action: r.name, enabled: r.enabled === 1 });
+  }
+  return items;
 }
 
 /**
@@ -75,29 +78,23 @@ function orderIssues(current: Array<{ id: string; stage: Stage }>, order: Attach
 /** Attachments: which definitions an agent runs, at which stage, in which order, on which triggers. */
 export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engine: ActionEngine): void {
   const tags = ['agents'];
-  const agentOf = (id: string) =>
-    store.agents.byIdOrName(id) ??
-    (() => {
-      throw notFound('agent', id);
-    })();
-  const attachmentOf = (agentId: string, id: string): AttachmentRecord => {
-    const att = store.attachments.get(id);
+  const agentOf = async (id: string) => {
+    const agent = await store.agents.byIdOrName(id);
+    if (!agent) throw notFound('agent', id);
+    return agent;
+  };
+  const attachmentOf = async (agentId: string, id: string): Promise<AttachmentRecord> => {
+    const att = await store.attachments.get(id);
     if (!att || att.agent_id !== agentId) throw notFound('attachment', id);
     return att;
   };
-  const nextPosition = (agentId: string, stage: string): number =>
-    (
-      store.db
-        .prepare(
-          'SELECT coalesce(max(position) + 1, 0) AS p FROM agent_actions WHERE agent_id = ? AND stage = ?',
-        )
-        .get(agentId, stage) as { p: number }
-    ).p;
 
   app.get(
     '/agents/:id/actions',
     { schema: { tags, summary: "An agent's attachments in execution order", params: AgentParams } },
-    async (req) => ({ items: attachmentsInOrder(store, agentOf((req.params as { id: string }).id).id) }),
+    async (req) => ({
+      items: await attachmentsInOrder(store, (await agentOf((req.params as { id: string }).id)).id),
+    }),
   );
   app.post(
     '/agents/:id/actions',
@@ -110,26 +107,32 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
       },
     },
     async (req, reply) => {
-      const agent = agentOf((req.params as { id: string }).id);
-      const { fields } = validateAttachment(store, engine.registry, req.body);
-      const exists = store.db
-        .prepare('SELECT id FROM agent_actions WHERE agent_id = ? AND action_id = ? AND stage = ?')
-        .get(agent.id, fields.action_id, fields.stage);
-      if (exists) {
-        throw new CallwrightError('CONFLICT', 'this action is already attached to the agent at this stage', [
-          {
-            field: 'body.action_id',
-            value: fields.action_id,
-            expected: 'an action not yet attached at this stage (PATCH the existing attachment)',
-          },
-        ]);
-      }
-      reply.code(201);
-      return store.attachments.create({
-        agent_id: agent.id,
-        ...fields,
-        position: fields.position ?? nextPosition(agent.id, fields.stage),
+      const agent = await agentOf((req.params as { id: string }).id);
+      const { fields } = await validateAttachment(store, engine.registry, req.body);
+      // The duplicate check and the next position must see the rows the insert lands next to.
+      const created = await store.transaction(async () => {
+        if (await store.sql.get(ATTACHED, [agent.id, fields.action_id, fields.stage])) {
+          throw new CallwrightError(
+            'CONFLICT',
+            'this action is already attached to the agent at this stage',
+            [
+              {
+                field: 'body.action_id',
+                value: fields.action_id,
+                expected: 'an action not yet attached at this stage (PATCH the existing attachment)',
+              },
+            ],
+          );
+        }
+        const next = await store.sql.get<{ p: number }>(NEXT_POSITION, [agent.id, fields.stage]);
+        return store.attachments.create({
+          agent_id: agent.id,
+          ...fields,
+          position: fields.position ?? Number(next?.p ?? 0),
+        });
       });
+      reply.code(201);
+      return created;
     },
   );
   app.patch(
@@ -137,19 +140,22 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
     { schema: { tags, summary: 'Change an attachment', params: AttachmentParams, body: AttachmentPatch } },
     async (req) => {
       const { id, attachmentId } = req.params as { id: string; attachmentId: string };
-      const agent = agentOf(id);
-      const current = attachmentOf(agent.id, attachmentId);
       const body = req.body as Partial<AttachmentInput>;
-      const { fields } = validateAttachment(store, engine.registry, {
-        action_id: body.action_id ?? current.action_id,
-        stage: body.stage ?? current.stage,
-        position: body.position ?? current.position,
-        triggers: body.triggers ?? current.triggers,
-        failure_policy: body.failure_policy ?? current.failure_policy,
-      });
-      return store.attachments.update(current.id, {
-        ...fields,
-        position: fields.position ?? current.position,
+      // Read, merge and write as one unit: a concurrent change is not lost under the merged fields.
+      return store.transaction(async () => {
+        const agent = await agentOf(id);
+        const current = await attachmentOf(agent.id, attachmentId);
+        const { fields } = await validateAttachment(store, engine.registry, {
+          action_id: body.action_id ?? current.action_id,
+          stage: body.stage ?? current.stage,
+          position: body.position ?? current.position,
+          triggers: body.triggers ?? current.triggers,
+          failure_policy: body.failure_policy ?? current.failure_policy,
+        });
+        return store.attachments.update(current.id, {
+          ...fields,
+          position: fields.position ?? current.position,
+        });
       });
     },
   );
@@ -159,14 +165,21 @@ export function attachmentRoutes(app: FastifyInstance, { store }: ApiDeps, engin
     { schema: { tags, summary: 'Detach', params: AttachmentParams } },
     async (req, reply) => {
       const { id, attachmentId } = req.params as { id: string; attachmentId: string };
-      store.attachments.delete(attachmentOf(agentOf(id).id, attachmentId).id);
+      await store.transaction(async () => {
+        const att = await attachmentOf((await agentOf(id)).id, attachmentId);
+        await store.attachments.delete(att.id);
+      });
       reply.code(204);
     },
   );
 }
 
 /** `PUT /agents/{id}/attachments/order`: a stage's whole order in one request, written atomically. */
-function orderRoute(app: FastifyInstance, store: Store, agentOf: (id: string) => { id: string }): void {
+function orderRoute(
+  app: FastifyInstance,
+  store: Store,
+  agentOf: (id: string) => Promise<{ id: string }>,
+): void {
   app.put(
     '/agents/:id/attachments/order',
     {
@@ -178,24 +191,20 @@ function orderRoute(app: FastifyInstance, store: Store, agentOf: (id: string) =>
       },
     },
     async (req) => {
-      const agent = agentOf((req.params as { id: string }).id);
+      const agent = await agentOf((req.params as { id: string }).id);
       const order = req.body as AttachmentOrder;
-      const setPosition = store.db.prepare(
-        'UPDATE agent_actions SET position = ?, updated_at = ? WHERE id = ?',
-      );
       // One transaction: a call that loads the plan sees the old order or the new one, never a mix.
-      store.db
-        .transaction(() => {
-          const current = store.db
-            .prepare('SELECT id, stage FROM agent_actions WHERE agent_id = ?')
-            .all(agent.id) as Array<{ id: string; stage: Stage }>;
-          const issues = orderIssues(current, order);
-          if (issues.length) throw invalid(issues);
-          const now = new Date().toISOString();
-          for (const stage of STAGES) order[stage]?.forEach((id, i) => setPosition.run(i, now, id));
-        })
-        .immediate();
-      return { items: attachmentsInOrder(store, agent.id) };
+      await store.transaction(async () => {
+        const current = await store.sql.all<{ id: string; stage: Stage }>(STAGE_IDS, [agent.id]);
+        const issues = orderIssues(current, order);
+        if (issues.length) throw invalid(issues);
+        const now = new Date().toISOString();
+        for (const stage of STAGES) {
+          for (const [i, id] of (order[stage] ?? []).entries())
+            await store.sql.run(SET_POSITION, [i, now, id]);
+        }
+      });
+      return { items: await attachmentsInOrder(store, agent.id) };
     },
   );
 }

@@ -12,7 +12,7 @@ import { errorResponses, IdParams } from '../schemas/common.js';
 /** What the call routes need from the call layer (the CallManager). */
 export interface CallControl {
   placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }>;
-  transcript(callId: string, line: TranscriptLine): void;
+  transcript(callId: string, line: TranscriptLine): void | Promise<void>;
   hangup(callId: string): Promise<{ call_id: string; state: string }>;
   transfer(
     callId: string,
@@ -71,7 +71,7 @@ export async function callControlRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       const calls = requireCalls(deps);
       const lines = 'lines' in req.body ? req.body.lines : [req.body];
       for (const l of lines)
-        calls.transcript(req.params.id, {
+        await calls.transcript(req.params.id, {
           text: l.text,
           speaker: l.speaker ?? 'caller',
           final: l.final ?? true,

@@ -77,11 +77,11 @@ export function callHangupTransferRoutes(app: FastifyInstance, deps: ApiDeps): v
     },
     async (req) => {
       const calls = requireCalls(deps);
-      const call = deps.store.calls.require(req.params.id);
+      const call = await deps.store.calls.require(req.params.id);
       const { target, mode, ...config } = req.body;
       // A target that names nobody is the request's fault: 400 naming body.target, before anything rings.
       try {
-        resolveTarget(deps.store, target, { agentId: call.agent_id ?? '', field: 'body.target' });
+        await resolveTarget(deps.store, target, { agentId: call.agent_id ?? '', field: 'body.target' });
       } catch (err) {
         if (err instanceof CallwrightError && err.code !== 'VALIDATION')
           throw new CallwrightError('VALIDATION', err.message, [
@@ -89,7 +89,7 @@ export function callHangupTransferRoutes(app: FastifyInstance, deps: ApiDeps): v
           ]);
         throw err;
       }
-      return calls.transfer(call.id, target, { ...config, ...(mode ? { mode } : {}) });
+      return await calls.transfer(call.id, target, { ...config, ...(mode ? { mode } : {}) });
     },
   );
 }

@@ -68,8 +68,8 @@ export async function callRecordingRoutes(app: FastifyInstance, deps: ApiDeps): 
           ? access.links.check(id, req.query.expires, req.query.sig)
           : 'recording links are not configured';
         if (refusal) throw new CallwrightError('UNAUTHORIZED', `recording link refused: ${refusal}`);
-      } else requireCaller(req, deps.store);
-      const call = deps.store.calls.require(id);
+      } else await requireCaller(req, deps.store);
+      const call = await deps.store.calls.require(id);
       if (!access)
         throw new CallwrightError('UNAVAILABLE', 'recording: no recording storage in this process');
       const status = call.recording_status;

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../app.js';
-import { EventStreams } from '../live/event-stream.js';
+import { EventStreams, type EventStream } from '../live/event-stream.js';
 import { requireCaller } from '../auth.js';
 import { LiveCalls } from '../live/live-calls.js';
 import { errorResponses, IdParams } from '../schemas/common.js';
@@ -25,18 +25,32 @@ const StreamResponse = {
   ...errorResponses,
 };
 
+/** Reads and sends a stream's snapshot; the response is already a stream, so a failure ends it. */
+async function snapshot(
+  req: FastifyRequest,
+  stream: EventStream,
+  read: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    stream.sendSnapshot(await read());
+  } catch (err) {
+    req.log.warn({ err }, 'live snapshot failed');
+    stream.end('snapshot failed');
+  }
+}
+
 /**
  * Live views over Server-Sent Events (EventSource sends the session cookie): the calls in progress and
  * one call's history as they change. Updates come from the store's change feed, published right after
- * each write; a stream subscribes before it reads its snapshot, in the same turn, so nothing falls
- * between the two.
+ * each write; a stream subscribes before it reads its snapshot and holds the updates back until the
+ * snapshot is sent, so nothing falls between the two.
  */
 export async function callLiveRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { store } = deps;
   // Checked again at each heartbeat: a key revoked or a session signed out ends its streams.
-  const streams = new EventStreams(deps.liveHeartbeatMs, (req) => {
+  const streams = new EventStreams(deps.liveHeartbeatMs, async (req) => {
     try {
-      requireCaller(req, store);
+      await requireCaller(req, store);
       return undefined;
     } catch (err) {
       return err instanceof Error ? err.message : 'unauthorized';
@@ -59,8 +73,9 @@ export async function callLiveRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     },
     async (req, reply) => {
       const stream = streams.open(req, reply);
+      stream.holdUntilSnapshot();
       live.followAll(stream);
-      stream.send('snapshot', { calls: store.calls.live(SNAPSHOT_LIMIT) });
+      await snapshot(req, stream, async () => ({ calls: await store.calls.live(SNAPSHOT_LIMIT) }));
     },
   );
 
@@ -79,12 +94,17 @@ export async function callLiveRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req, reply) => {
-      const call = store.calls.require(req.params.id);
+      const { id } = await store.calls.require(req.params.id);
       const stream = streams.open(req, reply);
-      live.followCall(call.id, stream);
-      const events = store.callEvents.list(call.id, { limit: SNAPSHOT_LIMIT });
-      const runs = deps.actionEngine.history.list({ callId: call.id, limit: SNAPSHOT_LIMIT });
-      stream.send('snapshot', { call, events: events.items, events_total: events.total, runs: runs.items });
+      stream.holdUntilSnapshot();
+      live.followCall(id, stream);
+      await snapshot(req, stream, async () => {
+        // Read after subscribing, so the row is at least as new as anything held back.
+        const call = await store.calls.require(id);
+        const events = await store.callEvents.list(id, { limit: SNAPSHOT_LIMIT });
+        const runs = await deps.actionEngine.history.list({ callId: id, limit: SNAPSHOT_LIMIT });
+        return { call, events: events.items, events_total: events.total, runs: runs.items };
+      });
     },
   );
 }

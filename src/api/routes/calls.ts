@@ -47,7 +47,7 @@ export async function callRoutes(app: FastifyInstance, { store }: ApiDeps): Prom
     async (req) => {
       const issues = instantIssues(req.query);
       if (issues.length) throw invalid(issues);
-      return store.calls.search(req.query);
+      return await store.calls.search(req.query);
     },
   );
   app.get<{ Params: { id: string } }>(
@@ -61,8 +61,8 @@ export async function callRoutes(app: FastifyInstance, { store }: ApiDeps): Prom
       },
     },
     async (req) => {
-      const call = store.calls.require(req.params.id);
-      const turns = store.callEvents.ofType(call.id, 'turn').map((e) => e.data);
+      const call = await store.calls.require(req.params.id);
+      const turns = (await store.callEvents.ofType(call.id, 'turn')).map((e) => e.data);
       return { ...call, turns };
     },
   );
@@ -78,8 +78,8 @@ export async function callRoutes(app: FastifyInstance, { store }: ApiDeps): Prom
       },
     },
     async (req) => {
-      store.calls.require(req.params.id);
-      return store.callEvents.list(req.params.id, req.query);
+      await store.calls.require(req.params.id);
+      return await store.callEvents.list(req.params.id, req.query);
     },
   );
 }

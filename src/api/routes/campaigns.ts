@@ -88,41 +88,40 @@ const ActionParams = Type.Object({
 
 type Body = Static<typeof CampaignCreate>;
 
-function view(repo: CampaignRepository, c: CampaignRecord): Record<string, unknown> {
-  return { ...c, progress: repo.progress(c.id) };
+async function view(repo: CampaignRepository, c: CampaignRecord): Promise<Record<string, unknown>> {
+  return { ...c, progress: await repo.progress(c.id) };
 }
+
+const LIST_BY_REF = 'SELECT id FROM lists WHERE id = ? OR name = ?';
+const LIST_MEMBERS = 'SELECT contact_id FROM list_members WHERE list_id = ? ORDER BY created_at, rowid';
+const TAG_BY_REF = 'SELECT id FROM tags WHERE id = ? OR name = ?';
+const TAG_MEMBERS = 'SELECT contact_id FROM contact_tags WHERE tag_id = ? ORDER BY created_at, rowid';
 
 /**
  * The contact ids a campaign calls, in order: the list's, then the tag's (each in the order the
  * contacts were added), then explicit ids; no repeats.
  */
-function audienceOf(store: Store, body: Body): string[] {
+async function audienceOf(store: Store, body: Body): Promise<string[]> {
   const { list, tag, contact_ids } = body.contacts;
   const issues: FieldIssue[] = [];
   const ids: string[] = [];
   if (list !== undefined) {
-    const l = store.db.prepare('SELECT id FROM lists WHERE id = ? OR name = ?').get(list, list) as
-      { id: string } | undefined;
+    const l = await store.sql.get<{ id: string }>(LIST_BY_REF, [list, list]);
     if (!l)
       issues.push({ field: 'contacts.list', value: list, expected: 'the id or name of an existing list' });
     else
-      for (const r of store.db
-        .prepare('SELECT contact_id FROM list_members WHERE list_id = ? ORDER BY created_at, rowid')
-        .all(l.id) as Array<{ contact_id: string }>)
+      for (const r of await store.sql.all<{ contact_id: string }>(LIST_MEMBERS, [l.id]))
         ids.push(r.contact_id);
   }
   if (tag !== undefined) {
-    const t = store.db.prepare('SELECT id FROM tags WHERE id = ? OR name = ?').get(tag, tag) as
-      { id: string } | undefined;
+    const t = await store.sql.get<{ id: string }>(TAG_BY_REF, [tag, tag]);
     if (!t) issues.push({ field: 'contacts.tag', value: tag, expected: 'the id or name of an existing tag' });
     else
-      for (const r of store.db
-        .prepare('SELECT contact_id FROM contact_tags WHERE tag_id = ? ORDER BY created_at, rowid')
-        .all(t.id) as Array<{ contact_id: string }>)
+      for (const r of await store.sql.all<{ contact_id: string }>(TAG_MEMBERS, [t.id]))
         ids.push(r.contact_id);
   }
   for (const [i, id] of (contact_ids ?? []).entries()) {
-    if (!store.contacts.get(id))
+    if (!(await store.contacts.get(id)))
       issues.push({
         field: `contacts.contact_ids.${i}`,
         value: id,
@@ -154,7 +153,7 @@ function audienceOf(store: Store, body: Body): string[] {
  * next tick; these routes only read and write the store.
  */
 export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const repo = new CampaignRepository(deps.store.db);
+  const repo = new CampaignRepository(deps.store.sql);
 
   app.post<{ Body: Body }>(
     '/campaigns',
@@ -168,7 +167,7 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     },
     async (req, reply) => {
       const b = req.body;
-      const agent = deps.store.agents.byIdOrName(b.agent);
+      const agent = await deps.store.agents.byIdOrName(b.agent);
       if (!agent)
         throw new CallwrightError(
           'VALIDATION',
@@ -198,25 +197,27 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
         throw new CallwrightError('VALIDATION', `end_by: got ${b.end_by}, expected a time in the future`, [
           { field: 'end_by', value: b.end_by, expected: 'a time in the future' },
         ]);
-      const ids = audienceOf(deps.store, b);
-      const created = repo.create(
-        {
-          name: b.name,
-          agent_id: agent.id,
-          audience: b.contacts,
-          trunk: b.trunk ?? null,
-          from_number: b.from ?? null,
-          variables: b.variables ?? {},
-          start_at: b.start_at ? new Date(b.start_at).toISOString() : null,
-          end_by: b.end_by ? new Date(b.end_by).toISOString() : null,
-          calls_per_second: b.calls_per_second ?? 1,
-          max_concurrent: b.max_concurrent ?? 1,
-          ring_timeout_ms: b.ring_timeout_ms ?? null,
-          retry: (b.retry ?? {}) as RetryPolicy,
-        },
-        ids,
+      // The audience is read and the campaign written in one unit: its contacts exist when it starts.
+      const created = await deps.store.transaction(async () =>
+        repo.create(
+          {
+            name: b.name,
+            agent_id: agent.id,
+            audience: b.contacts,
+            trunk: b.trunk ?? null,
+            from_number: b.from ?? null,
+            variables: b.variables ?? {},
+            start_at: b.start_at ? new Date(b.start_at).toISOString() : null,
+            end_by: b.end_by ? new Date(b.end_by).toISOString() : null,
+            calls_per_second: b.calls_per_second ?? 1,
+            max_concurrent: b.max_concurrent ?? 1,
+            ring_timeout_ms: b.ring_timeout_ms ?? null,
+            retry: (b.retry ?? {}) as RetryPolicy,
+          },
+          await audienceOf(deps.store, b),
+        ),
       );
-      return reply.code(201).send(view(repo, created));
+      return reply.code(201).send(await view(repo, created));
     },
   );
 
@@ -240,8 +241,10 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     },
     async (req) => {
       const { limit, offset } = req.query;
-      const page = repo.list(limit, offset);
-      return { items: page.items.map((c) => view(repo, c)), total: page.total, limit, offset };
+      const page = await repo.list(limit, offset);
+      const items: Array<Record<string, unknown>> = [];
+      for (const c of page.items) items.push(await view(repo, c));
+      return { items, total: page.total, limit, offset };
     },
   );
 
@@ -255,7 +258,7 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
         response: { 200: Campaign, ...errorResponses },
       },
     },
-    async (req) => view(repo, repo.require(req.params.id)),
+    async (req) => view(repo, await repo.require(req.params.id)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { limit: number; offset: number } }>(
@@ -291,14 +294,15 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const c = repo.require(req.params.id);
+      const c = await repo.require(req.params.id);
       const { limit, offset } = req.query;
-      const page = repo.contacts(c.id, limit, offset);
+      const page = await repo.contacts(c.id, limit, offset);
       const byContact = new Map<string, unknown[]>();
-      for (const a of repo.attempts(
+      const attempts = await repo.attempts(
         c.id,
         page.map((cc) => cc.contact_id),
-      )) {
+      );
+      for (const a of attempts) {
         const list = byContact.get(a.contact_id) ?? [];
         list.push({
           attempt: a.attempt,
@@ -321,7 +325,7 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
         reason: cc.reason,
         history: byContact.get(cc.contact_id) ?? [],
       }));
-      return { items, total: repo.progress(c.id).total, limit, offset };
+      return { items, total: (await repo.progress(c.id)).total, limit, offset };
     },
   );
 
@@ -336,20 +340,25 @@ export async function campaignRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       },
     },
     async (req) => {
-      const c = repo.require(req.params.id);
       const { action } = req.params;
       const allowed = { pause: ['running'], resume: ['paused'], cancel: ['running', 'paused'] }[action];
-      if (!allowed.includes(c.status))
-        throw new CallwrightError(
-          'PRECONDITION',
-          `cannot ${action} campaign ${c.name}: it is ${c.status}, expected ${allowed.join(' or ')}`,
-          [{ field: 'status', value: c.status, expected: allowed.join(' or ') }],
+      // The status is checked and changed in one transaction: two requests cannot both pass the check.
+      const id = await deps.store.transaction(async () => {
+        const c = await repo.require(req.params.id);
+        if (!allowed.includes(c.status))
+          throw new CallwrightError(
+            'PRECONDITION',
+            `cannot ${action} campaign ${c.name}: it is ${c.status}, expected ${allowed.join(' or ')}`,
+            [{ field: 'status', value: c.status, expected: allowed.join(' or ') }],
+          );
+        await repo.setStatus(
+          c.id,
+          action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled',
         );
-      deps.store.db.transaction(() => {
-        repo.setStatus(c.id, action === 'pause' ? 'paused' : action === 'resume' ? 'running' : 'cancelled');
-        if (action === 'cancel') repo.closePending(c.id, 'cancelled', 'campaign cancelled');
-      })();
-      return view(repo, repo.require(c.id));
+        if (action === 'cancel') await repo.closePending(c.id, 'cancelled', 'campaign cancelled');
+        return c.id;
+      });
+      return view(repo, await repo.require(id));
     },
   );
 }

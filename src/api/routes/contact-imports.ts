@@ -78,7 +78,7 @@ export function contactImportRoutes(app: FastifyInstance, { store, config }: Api
         throw invalid([{ field: 'query.country', value: q.country, expected: PHONE_COUNTRY_EXPECTED }]);
       // An explicit calling code names the numbering plan itself; otherwise the country (query, then config).
       const country = q.calling_code ? undefined : q.country || config.contacts.default_country;
-      const job = jobs.start(Buffer.from(req.body as string, 'utf8'), {
+      const job = await jobs.start(Buffer.from(req.body as string, 'utf8'), {
         ...(q.calling_code ? { callingCode: q.calling_code } : {}),
         ...(country ? { defaultCountry: country } : {}),
       });

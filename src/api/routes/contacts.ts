@@ -24,51 +24,54 @@ export type ContactView = ContactRecord & { tags: string[]; lists: ContactListRe
 /** Contacts with their tags and lists; a body's `tags`/`lists` replace the sets in the same transaction. */
 export function contactViews(store: Store): CrudRepository<ContactView> {
   const contacts = store.contacts;
-  const view = (c: ContactRecord): ContactView => ({
+  const view = async (c: ContactRecord): Promise<ContactView> => ({
     ...c,
-    tags: contacts.tagsOf(c.id),
-    lists: contacts.listsOf(c.id),
+    tags: await contacts.tagsOf(c.id),
+    lists: await contacts.listsOf(c.id),
   });
-  const memberships = (id: string, body: Row): void => {
-    if (Array.isArray(body.tags)) contacts.setTags(id, body.tags as string[]);
-    if (Array.isArray(body.lists)) contacts.setLists(id, body.lists as string[]);
+  const memberships = async (id: string, body: Row): Promise<void> => {
+    if (Array.isArray(body.tags)) await contacts.setTags(id, body.tags as string[]);
+    if (Array.isArray(body.lists)) await contacts.setLists(id, body.lists as string[]);
   };
   const fields = (body: Row): Row => {
     const { tags: _tags, lists: _lists, ...rest } = body;
     return rest;
   };
   return {
-    list: (query, filter) => {
-      const page = contacts.search(query, filter as ContactFilter);
-      return { ...page, items: page.items.map(view) };
+    list: async (query, filter) => {
+      const page = await contacts.search(query, filter as ContactFilter);
+      const items: ContactView[] = [];
+      for (const c of page.items) items.push(await view(c));
+      return { ...page, items };
     },
-    require: (id) => view(contacts.require(id)),
+    require: async (id) => view(await contacts.require(id)),
     create: (body) =>
-      store.db.transaction(() => {
-        const created = contacts.create(fields(body));
-        memberships(created.id, body);
-        return view(contacts.require(created.id));
-      })(),
+      store.transaction(async () => {
+        const created = await contacts.create(fields(body));
+        await memberships(created.id, body);
+        return view(await contacts.require(created.id));
+      }),
     update: (id, patch) =>
-      store.db.transaction(() => {
-        contacts.update(id, fields(patch));
-        memberships(id, patch);
-        return view(contacts.require(id));
-      })(),
+      store.transaction(async () => {
+        await contacts.update(id, fields(patch));
+        await memberships(id, patch);
+        return view(await contacts.require(id));
+      }),
     delete: (id) => contacts.delete(id),
   };
 }
 
-function contactChecks(store: Store, body: Row, defaultCountry: string): FieldIssue[] {
+async function contactChecks(store: Store, body: Row, defaultCountry: string): Promise<FieldIssue[]> {
   const issues = [...phoneIssues(body, 'phone', defaultCountry), ...timeZoneIssues(body)];
-  ((body.lists as string[] | undefined) ?? []).forEach((id, i) => {
-    if (!store.lists.get(id))
+  const lists = (body.lists as string[] | undefined) ?? [];
+  for (const [i, id] of lists.entries()) {
+    if (!(await store.lists.get(id)))
       issues.push({ field: `body.lists.${i}`, value: id, expected: 'the id of an existing list' });
-  });
+  }
   const code = body.disposition;
   if (
     typeof code === 'string' &&
-    store.dispositions.list({ limit: 1 }, { scope: 'contact', code }).total === 0
+    (await store.dispositions.list({ limit: 1 }, { scope: 'contact', code })).total === 0
   ) {
     issues.push({
       field: 'body.disposition',
@@ -109,7 +112,7 @@ function membershipRoutes(app: FastifyInstance, store: Store, views: CrudReposit
     url: string,
     summary: string,
     params: TObject,
-    change: (p: P) => void,
+    change: (p: P) => Promise<unknown>,
   ): void => {
     app.route({
       method,
@@ -117,7 +120,7 @@ function membershipRoutes(app: FastifyInstance, store: Store, views: CrudReposit
       schema: { tags, summary, params, response: reply200 },
       handler: async (req) => {
         const p = req.params as P;
-        change(p);
+        await change(p);
         return views.require(p.id);
       },
     });
@@ -128,16 +131,20 @@ function membershipRoutes(app: FastifyInstance, store: Store, views: CrudReposit
     '/contacts/:id/tags/:name',
     'Tag a contact (the tag is created on first use)',
     TagParams,
-    (p) => store.db.transaction(() => contacts.addTag(p.id, p.name))(),
+    (p) => store.transaction(async () => contacts.addTag(p.id, p.name)),
   );
-  route<TagP>('DELETE', '/contacts/:id/tags/:name', 'Remove a tag from a contact', TagParams, (p) =>
+  route<TagP>('DELETE', '/contacts/:id/tags/:name', 'Remove a tag from a contact', TagParams, async (p) =>
     contacts.removeTag(p.id, p.name),
   );
-  route<ListP>('PUT', '/contacts/:id/lists/:listId', 'Add a contact to a list', ListParams, (p) =>
+  route<ListP>('PUT', '/contacts/:id/lists/:listId', 'Add a contact to a list', ListParams, async (p) =>
     contacts.addToList(p.id, p.listId),
   );
-  route<ListP>('DELETE', '/contacts/:id/lists/:listId', 'Remove a contact from a list', ListParams, (p) =>
-    contacts.removeFromList(p.id, p.listId),
+  route<ListP>(
+    'DELETE',
+    '/contacts/:id/lists/:listId',
+    'Remove a contact from a list',
+    ListParams,
+    async (p) => contacts.removeFromList(p.id, p.listId),
   );
 }
 
@@ -156,7 +163,7 @@ function dncRoutes(app: FastifyInstance, store: Store, views: CrudRepository<Con
     },
     async (req) => {
       const by = req.body.by ?? `api-key:${req.apiKeyId ?? 'unknown'}`;
-      store.contacts.markDnc(req.params.id, { by, reason: req.body.reason });
+      await store.contacts.markDnc(req.params.id, { by, reason: req.body.reason });
       return views.require(req.params.id);
     },
   );
@@ -173,7 +180,7 @@ function dncRoutes(app: FastifyInstance, store: Store, views: CrudRepository<Con
     },
     async (req) => {
       const by = req.body?.by ?? `api-key:${req.apiKeyId ?? 'unknown'}`;
-      store.contacts.clearDnc(req.params.id, { by, reason: req.body?.reason ?? '' });
+      await store.contacts.clearDnc(req.params.id, { by, reason: req.body?.reason ?? '' });
       return views.require(req.params.id);
     },
   );
@@ -188,8 +195,8 @@ function dncRoutes(app: FastifyInstance, store: Store, views: CrudRepository<Con
       },
     },
     async (req) => {
-      store.contacts.require(req.params.id);
-      return { items: store.contacts.dncChanges(req.params.id) };
+      await store.contacts.require(req.params.id);
+      return { items: await store.contacts.dncChanges(req.params.id) };
     },
   );
 }

@@ -6,11 +6,11 @@ import { errorResponses, IdParams, listQuery, pageOf } from '../schemas/common.j
 
 /** What the CRUD routes need from storage; `TableRepository` fits as is, other resources adapt. */
 export interface CrudRepository<R> {
-  list(query: PageQuery, filter: Row): Page<R>;
-  require(id: string): R;
-  create(body: Row): R;
-  update(id: string, patch: Row): R;
-  delete(id: string): void;
+  list(query: PageQuery, filter: Row): Promise<Page<R>>;
+  require(id: string): Promise<R>;
+  create(body: Row): Promise<R>;
+  update(id: string, patch: Row): Promise<R>;
+  delete(id: string): Promise<void>;
 }
 
 export type Operation = 'list' | 'get' | 'create' | 'update' | 'delete';
@@ -29,7 +29,7 @@ export interface CrudResource<R> {
   filters?: TProperties;
   repo: CrudRepository<R>;
   /** Rules a schema cannot express (references exist, time zones are known); `id` is set on update. */
-  check?: (body: Row, id?: string) => FieldIssue[];
+  check?: (body: Row, id?: string) => FieldIssue[] | Promise<FieldIssue[]>;
   /** The body field to name when a unique constraint fails (default: the column SQLite names). */
   conflictField?: string;
   operations?: Operation[];
@@ -49,8 +49,8 @@ function namingBodyField(err: unknown, body: Row, conflictField?: string): unkno
   return new CallwrightError('CONFLICT', err.message.replace(/this \w+/, `this ${field}`), [issue]);
 }
 
-function checked<R>(res: CrudResource<R>, body: Row, id?: string): void {
-  const issues = res.check?.(body, id) ?? [];
+async function checked<R>(res: CrudResource<R>, body: Row, id?: string): Promise<void> {
+  const issues = (await res.check?.(body, id)) ?? [];
   if (issues.length > 0) throw invalid(issues);
 }
 
@@ -86,9 +86,9 @@ function createRoute<R>(app: FastifyInstance, res: CrudResource<R>, body: TSchem
   };
   app.post(res.path, { schema }, async (req, reply) => {
     const input = req.body as Row;
-    checked(res, input);
+    await checked(res, input);
     try {
-      const created = res.repo.create(input);
+      const created = await res.repo.create(input);
       return await reply.code(201).send(created);
     } catch (err) {
       throw namingBodyField(err, input, res.conflictField);
@@ -107,10 +107,10 @@ function updateRoute<R>(app: FastifyInstance, res: CrudResource<R>, body: TSchem
   app.patch(`${res.path}/:id`, { schema }, async (req) => {
     const { id } = req.params as { id: string };
     const patch = req.body as Row;
-    res.repo.require(id);
-    checked(res, patch, id);
+    await res.repo.require(id);
+    await checked(res, patch, id);
     try {
-      return res.repo.update(id, patch);
+      return await res.repo.update(id, patch);
     } catch (err) {
       throw namingBodyField(err, patch, res.conflictField);
     }
@@ -125,7 +125,7 @@ function deleteRoute<R>(app: FastifyInstance, res: CrudResource<R>): void {
     response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses },
   };
   app.delete(`${res.path}/:id`, { schema }, async (req, reply) => {
-    res.repo.delete((req.params as { id: string }).id);
+    await res.repo.delete((req.params as { id: string }).id);
     return reply.code(204).send();
   });
 }

@@ -29,28 +29,28 @@ export function phoneIssues(body: Row, field: string, defaultCountry?: string): 
 }
 
 /** An issue when `body[field]` is set but names no record in `lookup`. */
-export function referenceIssues(
+export async function referenceIssues(
   body: Row,
   field: string,
   what: string,
-  exists: (id: string) => boolean,
-): FieldIssue[] {
+  exists: (id: string) => Promise<boolean>,
+): Promise<FieldIssue[]> {
   const id = body[field];
-  if (typeof id !== 'string' || exists(id)) return [];
+  if (typeof id !== 'string' || (await exists(id))) return [];
   return [{ field: `body.${field}`, value: id, expected: `the id of an existing ${what}` }];
 }
 
 const TARGET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Each named transfer target must carry the field its type needs, and referenced records must exist. */
-export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
+export async function transferTargetIssues(store: Store, body: Row): Promise<FieldIssue[]> {
   const targets = body.targets as Record<string, Row> | undefined;
   if (!targets) return [];
   const issues: FieldIssue[] = [];
-  const refs: Record<string, { what: string; exists: (id: string) => boolean }> = {
-    user: { what: 'user', exists: (id) => Boolean(store.users.get(id)) },
-    ring_group: { what: 'ring group', exists: (id) => Boolean(store.ringGroups.get(id)) },
-    line: { what: 'line', exists: (id) => Boolean(store.lines.get(id)) },
+  const refs: Record<string, { what: string; exists: (id: string) => Promise<boolean> }> = {
+    user: { what: 'user', exists: async (id) => Boolean(await store.users.get(id)) },
+    ring_group: { what: 'ring group', exists: async (id) => Boolean(await store.ringGroups.get(id)) },
+    line: { what: 'line', exists: async (id) => Boolean(await store.lines.get(id)) },
   };
   for (const [name, target] of Object.entries(targets)) {
     const at = `body.targets.${name}`;
@@ -63,7 +63,7 @@ export function transferTargetIssues(store: Store, body: Row): FieldIssue[] {
     if (ref) {
       if (typeof target.id !== 'string')
         issues.push({ field: `${at}.id`, expected: `the id of a ${ref.what}` });
-      else if (!ref.exists(target.id))
+      else if (!(await ref.exists(target.id)))
         issues.push({ field: `${at}.id`, value: target.id, expected: `the id of an existing ${ref.what}` });
     } else if (type === 'number' && target.number === undefined) {
       issues.push({ field: `${at}.number`, expected: phoneExpected() });

@@ -20,7 +20,7 @@ export async function healthRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     async (_req, reply) => {
       const components: Record<string, { ready: boolean; detail?: string }> = {};
       try {
-        deps.store.db.prepare('SELECT 1').get();
+        await deps.store.sql.get('SELECT 1');
         components.database = { ready: true };
       } catch (err) {
         components.database = { ready: false, detail: (err as Error).message };

@@ -32,7 +32,7 @@ export function metricsRoutes(app: FastifyInstance, deps: MetricsRouteDeps): voi
       },
     },
     async (req, reply) => {
-      if (deps.requireKey) requireApiKey(req, deps.keys);
+      if (deps.requireKey) await requireApiKey(req, deps.keys);
       const body = await deps.metrics.render();
       return reply.header('content-type', deps.metrics.contentType).send(body);
     },

@@ -17,7 +17,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 /** The durable outbox: rows by status, and replay of dead letters (one, or all). */
 export function outboxRoutes(app: FastifyInstance, { store, config }: ApiDeps): void {
   const tags = ['outbox'];
-  const repo = new OutboxRepository(store.db, {
+  const repo = new OutboxRepository(store.sql, {
     backoffBaseMs: config.outbox.backoff_base_ms,
     backoffMaxMs: config.outbox.backoff_max_ms,
   });
@@ -34,27 +34,28 @@ export function outboxRoutes(app: FastifyInstance, { store, config }: ApiDeps): 
         kind?: string;
         call_id?: string;
       };
-      return {
-        ...repo.list({ limit: q.limit, offset: q.offset, status: q.status, kind: q.kind, callId: q.call_id }),
-        counts: repo.counts(),
-      };
+      const page = await repo.list({
+        limit: q.limit,
+        offset: q.offset,
+        status: q.status,
+        kind: q.kind,
+        callId: q.call_id,
+      });
+      return { ...page, counts: await repo.counts() };
     },
   );
   app.get('/outbox/:id', { schema: { tags, summary: 'One outbox row', params: IdParams } }, async (req) => {
     const id = (req.params as { id: number }).id;
-    return (
-      repo.get(id) ??
-      (() => {
-        throw notFound('outbox row', id);
-      })()
-    );
+    const row = await repo.get(id);
+    if (!row) throw notFound('outbox row', id);
+    return row;
   });
   app.post(
     '/outbox/:id/replay',
     { schema: { tags, summary: 'Replay a dead row with a fresh set of attempts', params: IdParams } },
-    async (req) => repo.replay((req.params as { id: number }).id),
+    async (req) => await repo.replay((req.params as { id: number }).id),
   );
   app.post('/outbox/replay-dead', { schema: { tags, summary: 'Replay every dead row' } }, async () => ({
-    replayed: repo.replayAllDead(),
+    replayed: await repo.replayAllDead(),
   }));
 }

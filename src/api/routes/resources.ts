@@ -51,9 +51,9 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     update: AgentUpdate,
     filters: { kind: Type.Optional(StringEnum(['scripted', 'webhook', 'llm', 'realtime'])) },
     repo: store.agents,
-    check: (body, id) => [
-      ...transferTargetIssues(store, body),
-      ...agentConfigIssues(store, body, id),
+    check: async (body, id) => [
+      ...(await transferTargetIssues(store, body)),
+      ...(await agentConfigIssues(store, body, id)),
       ...amdOverrideIssues(body.amd as Record<string, unknown> | undefined, 'amd'),
     ],
   });
@@ -115,15 +115,17 @@ export async function plainResourceRoutes(app: FastifyInstance, { store }: ApiDe
     update: NumberUpdate,
     filters: { agent_id: Type.Optional(Type.String({ minLength: 1 })) },
     repo: store.numbers,
-    check: (body) => referenceIssues(body, 'agent_id', 'agent', (id) => Boolean(store.agents.get(id))),
+    check: (body) =>
+      referenceIssues(body, 'agent_id', 'agent', async (id) => Boolean(await store.agents.get(id))),
   });
 }
 
 /** A scripted or webhook agent's config is checked like `agents import` does, naming the field. */
-function agentConfigIssues(store: ApiDeps['store'], body: Row, id?: string): FieldIssue[] {
+async function agentConfigIssues(store: ApiDeps['store'], body: Row, id?: string): Promise<FieldIssue[]> {
   const speech = agentSpeechIssues(body.speech as AgentSpeechSettings | undefined, 'body.speech');
   if (body.config === undefined) return speech;
-  const kind = typeof body.kind === 'string' ? body.kind : id ? store.agents.get(id)?.kind : undefined;
+  const kind =
+    typeof body.kind === 'string' ? body.kind : id ? (await store.agents.get(id))?.kind : undefined;
   if (!kind) return [];
   try {
     validateAgentConfig(kind, body.config, 'body.config');

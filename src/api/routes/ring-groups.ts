@@ -12,47 +12,53 @@ type MemberInput = { user_id: string; timeout_secs?: number };
 
 /** Ring groups with their ordered members; a body's `members` replaces them in the same transaction. */
 function ringGroupViews(store: Store): CrudRepository<RingGroupView> {
-  const view = (g: RingGroupRecord): RingGroupView => ({ ...g, members: store.ringGroupMembers.list(g.id) });
+  const view = async (g: RingGroupRecord): Promise<RingGroupView> => ({
+    ...g,
+    members: await store.ringGroupMembers.list(g.id),
+  });
   const split = (body: Row): { fields: Row; members?: MemberInput[] } => {
     const { members, ...fields } = body;
     return { fields, members: members as MemberInput[] | undefined };
   };
   return {
-    list: (query, filter) => {
-      const page = store.ringGroups.list(query, filter);
-      return { ...page, items: page.items.map(view) };
+    list: async (query, filter) => {
+      const page = await store.ringGroups.list(query, filter);
+      const items: RingGroupView[] = [];
+      for (const g of page.items) items.push(await view(g));
+      return { ...page, items };
     },
-    require: (id) => view(store.ringGroups.require(id)),
+    require: async (id) => view(await store.ringGroups.require(id)),
     create: (body) =>
-      store.db.transaction(() => {
+      store.transaction(async () => {
         const { fields, members } = split(body);
-        const group = store.ringGroups.create(fields);
-        store.ringGroupMembers.replace(group.id, members ?? []);
+        const group = await store.ringGroups.create(fields);
+        await store.ringGroupMembers.replace(group.id, members ?? []);
         return view(group);
-      })(),
+      }),
     update: (id, patch) =>
-      store.db.transaction(() => {
+      store.transaction(async () => {
         const { fields, members } = split(patch);
-        const group = store.ringGroups.update(id, fields);
-        if (members) store.ringGroupMembers.replace(id, members);
+        const group = await store.ringGroups.update(id, fields);
+        if (members) await store.ringGroupMembers.replace(id, members);
         return view(group);
-      })(),
+      }),
     delete: (id) => store.ringGroups.delete(id),
   };
 }
 
 /** Members must be existing users, each at most once. */
-function memberIssues(store: Store, body: Row): FieldIssue[] {
+async function memberIssues(store: Store, body: Row): Promise<FieldIssue[]> {
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();
-  ((body.members as MemberInput[] | undefined) ?? []).forEach((m, i) => {
+  const members = (body.members as MemberInput[] | undefined) ?? [];
+  for (const [i, m] of members.entries()) {
     const field = `body.members.${i}.user_id`;
     if (seen.has(m.user_id))
       issues.push({ field, value: m.user_id, expected: 'a user not already in the group' });
-    else if (!store.users.get(m.user_id))
+    else if (!(await store.users.get(m.user_id)))
       issues.push({ field, value: m.user_id, expected: 'the id of an existing user' });
     seen.add(m.user_id);
-  });
+  }
   return issues;
 }
 

@@ -44,12 +44,12 @@ export async function sessionRoutes(app: FastifyInstance, deps: ApiDeps): Promis
       },
     },
     async (req, reply) => {
-      const keyId = deps.store.apiKeys.verify(req.body.key.trim());
+      const keyId = await deps.store.apiKeys.verify(req.body.key.trim());
       if (!keyId) {
         req.log.warn({ source: req.ip }, 'dashboard sign-in refused: invalid or revoked API key');
         throw new CallwrightError('UNAUTHORIZED', 'invalid or revoked API key');
       }
-      const { token, session } = deps.store.uiSessions.create(keyId, ttlS * 1000);
+      const { token, session } = await deps.store.uiSessions.create(keyId, ttlS * 1000);
       req.log.info({ source: req.ip, apiKeyId: keyId }, 'dashboard session opened');
       void reply.header('set-cookie', sessionCookie(token, ttlS, isSecure(req, deps.config.api.public_url)));
       return view(session);
@@ -84,7 +84,7 @@ export async function sessionRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     },
     async (req, reply) => {
       const token = req.uiSession ? readCookie(req.headers.cookie, SESSION_COOKIE) : undefined;
-      if (token) deps.store.uiSessions.delete(token);
+      if (token) await deps.store.uiSessions.delete(token);
       void reply.header('set-cookie', clearedSessionCookie(isSecure(req, deps.config.api.public_url)));
       return reply.code(204).send();
     },

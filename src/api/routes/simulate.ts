@@ -19,9 +19,9 @@ export function simulateRoutes(app: FastifyInstance, { store }: ApiDeps, engine:
     },
     async (req) => {
       const id = (req.params as { id: string }).id;
-      const agent = store.agents.byIdOrName(id);
+      const agent = await store.agents.byIdOrName(id);
       if (!agent) throw notFound('agent', id);
-      return simulate(engine, agent.id, req.body, agent);
+      return await simulate(engine, agent.id, req.body, agent);
     },
   );
 }

@@ -37,11 +37,11 @@ function requestedUrl(req: FastifyRequest, publicUrl: string): string {
   return base + req.url;
 }
 
-function twilioMessage(req: FastifyRequest, deps: ApiDeps): InboundMessage {
+async function twilioMessage(req: FastifyRequest, deps: ApiDeps): Promise<InboundMessage> {
   const fields = formFields(req.body);
   const token = deps.config.sms.twilio.auth_token;
   // Without the provider's secret the request cannot prove its origin: an API key is required instead.
-  if (!token) requireApiKey(req, deps.store.apiKeys);
+  if (!token) await requireApiKey(req, deps.store.apiKeys);
   if (token) {
     const signature = req.headers['x-twilio-signature'];
     if (
@@ -76,9 +76,9 @@ function sameToken(given: unknown, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function httpMessage(req: FastifyRequest, deps: ApiDeps): InboundMessage {
+async function httpMessage(req: FastifyRequest, deps: ApiDeps): Promise<InboundMessage> {
   const token = deps.config.sms.http.token;
-  if (!token) requireApiKey(req, deps.store.apiKeys);
+  if (!token) await requireApiKey(req, deps.store.apiKeys);
   if (token && !sameToken(req.headers['x-webhook-token'], token)) {
     throw new CallwrightError('FORBIDDEN', 'X-Webhook-Token does not match sms.http.token');
   }
@@ -123,11 +123,11 @@ export async function smsWebhookRoutes(
       async (req, reply) => {
         const { provider } = req.params as { provider: string };
         if (provider === 'twilio') {
-          inbox.receive(twilioMessage(req, deps));
+          await inbox.receive(await twilioMessage(req, deps));
           return reply.type('text/xml').send(EMPTY_TWIML);
         }
         if (provider === 'http') {
-          const result = inbox.receive(httpMessage(req, deps));
+          const result = await inbox.receive(await httpMessage(req, deps));
           return {
             id: result.message.id,
             opt_change: result.optChange ?? null,

@@ -74,23 +74,28 @@ function windowIssues(since: string | undefined, until: string | undefined, maxM
   return [];
 }
 
+const AGENT_DEFINITIONS = `SELECT DISTINCT d.id, d.name, d.type, d.enabled FROM action_definitions d
+  JOIN agent_actions a ON a.action_id = d.id WHERE a.agent_id = ? ORDER BY d.name`;
+const ALL_DEFINITIONS = 'SELECT id, name, type, enabled FROM action_definitions ORDER BY name';
+const CALLS_BY_HOUR = `SELECT substr(started_at, 1, 13) AS hour, count(*) AS calls FROM calls
+  WHERE started_at >= ? AND started_at < ? GROUP BY substr(started_at, 1, 13)`;
+const CALLS_BY_OUTCOME = `SELECT coalesce(outcome, CASE WHEN ended_at IS NULL THEN 'in progress' ELSE 'unknown' END)
+    AS outcome, count(*) AS calls
+  FROM calls WHERE started_at >= ? AND started_at < ?
+  GROUP BY 1 ORDER BY 2 DESC, 1`;
+
+type DefinitionRow = { id: string; name: string; type: string; enabled: number };
+
 /** Each definition (all, or those attached to one agent) with its run statistics in the window. */
-function actionStatsItems(
+async function actionStatsItems(
   store: Store,
   history: RunHistory,
   window: { agentId?: string; since?: string; until?: string },
-): ActionStatsItem[] {
-  const stats = history.statsByAction(window);
-  const defs = (
-    window.agentId
-      ? store.db
-          .prepare(
-            `SELECT DISTINCT d.id, d.name, d.type, d.enabled FROM action_definitions d
-             JOIN agent_actions a ON a.action_id = d.id WHERE a.agent_id = ? ORDER BY d.name`,
-          )
-          .all(window.agentId)
-      : store.db.prepare('SELECT id, name, type, enabled FROM action_definitions ORDER BY name').all()
-  ) as Array<{ id: string; name: string; type: string; enabled: number }>;
+): Promise<ActionStatsItem[]> {
+  const stats = await history.statsByAction(window);
+  const defs = window.agentId
+    ? await store.sql.all<DefinitionRow>(AGENT_DEFINITIONS, [window.agentId])
+    : await store.sql.all<DefinitionRow>(ALL_DEFINITIONS);
   return defs.map((d) => {
     const s: ActionStats = stats.get(d.id) ?? {
       action_id: d.id,
@@ -106,26 +111,15 @@ function actionStatsItems(
 }
 
 /** Calls in the window by UTC hour (every hour present, zero when quiet) and by outcome. */
-function callCounts(store: Store, since: string, until: string) {
-  const hours = store.db
-    .prepare(
-      `SELECT substr(started_at, 1, 13) AS hour, count(*) AS calls FROM calls
-       WHERE started_at >= ? AND started_at < ? GROUP BY hour`,
-    )
-    .all(since, until) as Array<{ hour: string; calls: number }>;
+async function callCounts(store: Store, since: string, until: string) {
+  const hours = await store.sql.all<{ hour: string; calls: number }>(CALLS_BY_HOUR, [since, until]);
   const byHour = new Map(hours.map((h) => [h.hour, h.calls]));
   const perHour: Array<{ hour: string; calls: number }> = [];
   for (let t = Math.floor(Date.parse(since) / HOUR_MS) * HOUR_MS; t < Date.parse(until); t += HOUR_MS) {
     const hour = new Date(t).toISOString();
     perHour.push({ hour, calls: byHour.get(hour.slice(0, 13)) ?? 0 });
   }
-  const outcomes = store.db
-    .prepare(
-      `SELECT coalesce(outcome, CASE WHEN ended_at IS NULL THEN 'in progress' ELSE 'unknown' END) AS outcome,
-         count(*) AS calls FROM calls WHERE started_at >= ? AND started_at < ?
-       GROUP BY 1 ORDER BY calls DESC, outcome`,
-    )
-    .all(since, until) as Array<{ outcome: string; calls: number }>;
+  const outcomes = await store.sql.all<{ outcome: string; calls: number }>(CALLS_BY_OUTCOME, [since, until]);
   return { perHour, outcomes, total: outcomes.reduce((n, o) => n + o.calls, 0) };
 }
 
@@ -145,12 +139,12 @@ export function statsRoutes(app: FastifyInstance, { store, actionEngine }: ApiDe
     async (req) => {
       const q = req.query as { agent?: string; since?: string; until?: string };
       const issues = windowIssues(q.since, q.until);
-      const agent = q.agent ? store.agents.byIdOrName(q.agent) : undefined;
+      const agent = q.agent ? await store.agents.byIdOrName(q.agent) : undefined;
       if (q.agent && !agent)
         issues.push({ field: 'query.agent', value: q.agent, expected: 'the id or name of an agent' });
       if (issues.length) throw invalid(issues);
       return {
-        items: actionStatsItems(store, history, {
+        items: await actionStatsItems(store, history, {
           ...(agent ? { agentId: agent.id } : {}),
           ...(q.since ? { since: canonical(q.since) } : {}),
           ...(q.until ? { until: canonical(q.until) } : {}),
@@ -174,14 +168,14 @@ export function statsRoutes(app: FastifyInstance, { store, actionEngine }: ApiDe
       const since = canonical(q.since ?? new Date(Date.parse(until) - DEFAULT_SPAN_MS).toISOString());
       const issues = windowIssues(since, until, MAX_SPAN_MS);
       if (issues.length) throw invalid(issues);
-      const calls = callCounts(store, since, until);
+      const calls = await callCounts(store, since, until);
       return {
         since,
         until,
         calls: calls.total,
         calls_per_hour: calls.perHour,
         outcomes: calls.outcomes,
-        actions: actionStatsItems(store, history, { since, until }),
+        actions: await actionStatsItems(store, history, { since, until }),
       };
     },
   );

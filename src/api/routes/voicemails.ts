@@ -28,7 +28,7 @@ function view(v: VoicemailRecord): VoicemailRecord & { recording_url: string } {
 
 /** Voicemails (newest first), one at a time, and each recording as audio/wav. */
 export async function voicemailRoutes(app: FastifyInstance, { store, config }: ApiDeps): Promise<void> {
-  const repo = voicemailsOf(store.db);
+  const repo = voicemailsOf(store.sql);
   const dataDir = path.resolve(config.data.dir);
 
   app.get<{ Querystring: { limit: number; offset: number; call_id?: string; agent_id?: string } }>(
@@ -43,7 +43,7 @@ export async function voicemailRoutes(app: FastifyInstance, { store, config }: A
     },
     async (req) => {
       const { limit, offset, ...filters } = req.query;
-      const page = repo.list({ limit, offset }, filters);
+      const page = await repo.list({ limit, offset }, filters);
       return { ...page, items: page.items.map(view) };
     },
   );
@@ -58,7 +58,7 @@ export async function voicemailRoutes(app: FastifyInstance, { store, config }: A
         response: { 200: Voicemail, ...errorResponses },
       },
     },
-    async (req) => view(repo.require(req.params.id)),
+    async (req) => view(await repo.require(req.params.id)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -72,7 +72,7 @@ export async function voicemailRoutes(app: FastifyInstance, { store, config }: A
       },
     },
     async (req, reply) => {
-      const vm = repo.require(req.params.id);
+      const vm = await repo.require(req.params.id);
       const file = path.resolve(vm.recording_path);
       // Only files under data.dir are served, whatever a row says.
       if (!file.startsWith(dataDir + path.sep)) {

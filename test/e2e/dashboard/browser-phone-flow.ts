@@ -64,7 +64,7 @@ export function browserPhoneFlow(backend: PhoneBackend): void {
       // Chromium reads the fake microphone's WAV and loops it: a steady 440 Hz tone at 48 kHz.
       const toneFile = path.join(app.dir, 'tone440.wav');
       writeWav(toneFile, tone(48000, 10, 440, 0.5), { sampleRate: 48000 });
-      const demo = server.store.agents.findBy('name', 'demo');
+      const demo = await server.store.agents.findBy('name', 'demo');
       if (!demo) throw new Error('the demo agent was not created');
       demoId = demo.id;
       await apiCall('PATCH', `/agents/${demoId}`, { recording: { enabled: true } });

@@ -59,7 +59,7 @@ beforeAll(async () => {
     config: { calls: { demo_agent: false, default_agent: 'dashboard-demo' } },
   });
   ({ server, key } = app);
-  importAgent(server.store, server.actions.engine, parse(AGENT));
+  await importAgent(server.store, server.actions.engine, parse(AGENT));
   sipTarget = `127.0.0.1:${(server.telephony as unknown as EmbeddedTelephony).port}`;
   browser = await launchChromium();
 }, 60_000);
@@ -143,18 +143,16 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
       .locator('.speaker-caller')
       .getByText('I have a question about my bill.')
       .waitFor({ timeout: 10_000 });
-    expect(server.store.calls.get(callId)?.ended_at).toBeNull();
+    expect((await server.store.calls.get(callId))?.ended_at).toBeNull();
     await auditPage(page, 'call-page');
 
     // The agent's last line finished (its event amended with its end) before the hang-up cuts nothing.
     await expect
       .poll(
-        () =>
-          server.store.callEvents
-            .ofType(callId, 'transcript')
-            .some(
-              (e) => e.data.text === 'Your call is noted. Please stay on the line.' && 'end_ms' in e.data,
-            ),
+        async () =>
+          (await server.store.callEvents.ofType(callId, 'transcript')).some(
+            (e) => e.data.text === 'Your call is noted. Please stay on the line.' && 'end_ms' in e.data,
+          ),
         { timeout: 20_000 },
       )
       .toBe(true);
@@ -164,9 +162,9 @@ it('a live call appears within 1 s of its INVITE, fills in on its page, and Hang
     expect(result.code, sippFailure(result)).toBe(0);
     await page.locator('h1 .badge.state-ended').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByRole('button', { name: 'Hang up' }).count()).toBe(0);
-    const call = server.store.calls.get(callId);
+    const call = await server.store.calls.get(callId);
     expect(call).toMatchObject({ state: 'ended', hangup_by: 'agent', call_disposition: 'noted' });
-    expect(server.store.callEvents.ofType(callId, 'hangup-requested').map((e) => e.data)).toEqual([
+    expect((await server.store.callEvents.ofType(callId, 'hangup-requested')).map((e) => e.data)).toEqual([
       { reason: 'api' },
     ]);
 
@@ -206,9 +204,9 @@ it('the history narrows by filters kept in the URL, shows the API message for a 
       ended_at: startedAt,
       duration_ms: 42_000,
     });
-  past('+442071838750', 'no-answer', null, '2026-01-05T10:00:00.000Z');
-  past('+14155550123', 'completed', 'sale', '2026-01-06T11:00:00.000Z');
-  past('+14155550124', 'transferred', 'sale', '2026-01-07T12:00:00.000Z');
+  await past('+442071838750', 'no-answer', null, '2026-01-05T10:00:00.000Z');
+  await past('+14155550123', 'completed', 'sale', '2026-01-06T11:00:00.000Z');
+  await past('+14155550124', 'transferred', 'sale', '2026-01-07T12:00:00.000Z');
 
   const { context, page } = await newPage(browser);
   await signInOnPage(page, server.apiUrl, key);

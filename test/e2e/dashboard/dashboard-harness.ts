@@ -57,7 +57,7 @@ export async function startDashboardServer(options: {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const key = server.store.apiKeys.create('dashboard').token;
+  const key = (await server.store.apiKeys.create('dashboard')).token;
   return {
     server,
     key,

@@ -34,7 +34,7 @@ async function build(websocket: Partial<Config['sip']['websocket']>, listener = 
       listener: () => (listener ? { scheme: 'ws', port: 56300 } : undefined),
     },
   });
-  token = store.apiKeys.create('test').token;
+  token = (await store.apiKeys.create('test')).token;
   agentId = (
     await app.inject({
       method: 'POST',
@@ -47,6 +47,7 @@ async function build(websocket: Partial<Config['sip']['websocket']>, listener = 
 
 afterEach(async () => {
   await app.close();
+  await store.close();
   cleanup();
 });
 

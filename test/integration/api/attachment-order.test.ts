@@ -50,7 +50,7 @@ describe('PUT /agents/{id}/attachments/order', () => {
     ]);
     expect(await order()).toEqual(['third', 'first', 'second', 'late']);
     const engine = testActionEngine(h.store, testConfig(h.dir));
-    expect(loadAgentPlan(h.store, engine.registry, agentId).map((p) => p.definition.name)).toEqual([
+    expect((await loadAgentPlan(h.store, engine.registry, agentId)).map((p) => p.definition.name)).toEqual([
       'third',
       'first',
       'second',

@@ -19,10 +19,10 @@ describe('API keys', () => {
     });
     expect(wrong.statusCode).toBe(401);
 
-    const { record, token } = h.store.apiKeys.create('to-revoke');
+    const { record, token } = await h.store.apiKeys.create('to-revoke');
     const ok = await h.app.inject({ url: '/contacts', headers: { 'x-api-key': token } });
     expect(ok.statusCode).toBe(200);
-    h.store.apiKeys.revoke(record.id);
+    await h.store.apiKeys.revoke(record.id);
     const revoked = await h.app.inject({ url: '/contacts', headers: { authorization: `Bearer ${token}` } });
     expect(revoked.statusCode).toBe(401);
     // Writes are guarded too.
@@ -31,7 +31,7 @@ describe('API keys', () => {
   });
 
   it('stores no token in clear: no column of any key row holds part of it', async () => {
-    const { token } = h.store.apiKeys.create('check');
+    const { token } = await h.store.apiKeys.create('check');
     const secret = token.slice('cwk_'.length);
     const rows = h.store.db.prepare('SELECT * FROM api_keys').all() as Array<Record<string, unknown>>;
     const dump = JSON.stringify(rows);

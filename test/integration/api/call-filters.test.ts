@@ -7,8 +7,8 @@ const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   h = await apiHarness();
-  const sales = h.store.agents.create({ name: 'sales', kind: 'scripted', config: { steps: [] } });
-  const support = h.store.agents.create({ name: 'support', kind: 'scripted', config: { steps: [] } });
+  const sales = await h.store.agents.create({ name: 'sales', kind: 'scripted', config: { steps: [] } });
+  const support = await h.store.agents.create({ name: 'support', kind: 'scripted', config: { steps: [] } });
   const rows = [
     ['a', '+14155550100', sales.id, 'completed', 'sale', '2026-03-01T09:00:00.000Z'],
     ['b', '+14155550111', sales.id, 'no-answer', null, '2026-03-02T09:00:00.000Z'],
@@ -16,16 +16,18 @@ beforeAll(async () => {
     ['d', '+14155550100', support.id, 'transferred', 'sale', '2026-03-04T23:30:00.000Z'],
   ] as const;
   for (const [key, from, agent, outcome, disposition, started] of rows) {
-    ids[key] = h.store.calls.create({
-      direction: 'inbound',
-      from_number: from,
-      to_number: '2000',
-      agent_id: agent,
-      state: 'ended',
-      outcome,
-      call_disposition: disposition,
-      started_at: started,
-    }).id;
+    ids[key] = (
+      await h.store.calls.create({
+        direction: 'inbound',
+        from_number: from,
+        to_number: '2000',
+        agent_id: agent,
+        state: 'ended',
+        outcome,
+        call_disposition: disposition,
+        started_at: started,
+      })
+    ).id;
   }
   ids.sales = sales.id;
 });

@@ -34,26 +34,29 @@ beforeAll(async () => {
     actionEngine: testActionEngine(t.store, config),
     recording: { storage: new LocalRecordingStorage(dir), links },
   });
-  token = t.store.apiKeys.create('test').token;
-  const call = (status: string | null, file: string | null): string =>
-    t.store.calls.create({
-      direction: 'inbound',
-      from_number: '+14155550100',
-      to_number: '+14155550199',
-      state: 'ended',
-      started_at: '2026-03-01T09:00:00.000Z',
-      recording_status: status,
-      recording_path: file,
-    } as never).id;
+  token = (await t.store.apiKeys.create('test')).token;
+  const call = async (status: string | null, file: string | null): Promise<string> =>
+    (
+      await t.store.calls.create({
+        direction: 'inbound',
+        from_number: '+14155550100',
+        to_number: '+14155550199',
+        state: 'ended',
+        started_at: '2026-03-01T09:00:00.000Z',
+        recording_status: status,
+        recording_path: file,
+      } as never)
+    ).id;
   const file = path.join(dir, 'recordings', 'a.wav');
   writeFileSync(file, WAV);
-  recorded = call('ready', file);
-  notRecorded = call(null, null);
-  deleted = call('deleted', null);
+  recorded = await call('ready', file);
+  notRecorded = await call(null, null);
+  deleted = await call('deleted', null);
 });
 
 afterAll(async () => {
   await app?.close();
+  await t?.store.close();
   t?.cleanup();
 });
 

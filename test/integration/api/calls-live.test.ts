@@ -111,19 +111,19 @@ function newCall(fields: Record<string, unknown> = {}) {
 
 describe('GET /calls/live', () => {
   it('sends the calls in progress, then each call started, state change, answer and end', async () => {
-    const live = newCall();
-    newCall({ state: 'ended', ended_at: new Date().toISOString() });
+    const live = await newCall();
+    await newCall({ state: 'ended', ended_at: new Date().toISOString() });
     const s = await open('/calls/live');
     const snapshot = await s.next((m) => m.event === 'snapshot');
     expect(snapshot.data.calls.map((c: Json) => c.id)).toEqual([live.id]);
 
-    const call = newCall();
+    const call = await newCall();
     const started = await s.next((m) => m.event === 'call' && m.data.change === 'started');
     expect(started.data.call).toMatchObject({ id: call.id, state: 'ringing', from_number: '+14155550100' });
-    h.store.calls.update(call.id, { state: 'answered' });
-    h.store.calls.update(call.id, { answered_at: new Date().toISOString() });
-    h.store.calls.update(call.id, { call_disposition: 'sale' });
-    h.store.calls.update(call.id, {
+    await h.store.calls.update(call.id, { state: 'answered' });
+    await h.store.calls.update(call.id, { answered_at: new Date().toISOString() });
+    await h.store.calls.update(call.id, { call_disposition: 'sale' });
+    await h.store.calls.update(call.id, {
       state: 'ended',
       ended_at: new Date().toISOString(),
       outcome: 'completed',
@@ -152,11 +152,11 @@ describe('GET /calls/live', () => {
   });
 
   it('ends a stream at the next heartbeat once its key is revoked', async () => {
-    const { record, token } = h.store.apiKeys.create('short-lived');
+    const { record, token } = await h.store.apiKeys.create('short-lived');
     const res = await fetch(base + '/calls/live', { headers: { authorization: `Bearer ${token}` } });
     const s = new SseReader(res);
     await s.next((m) => m.event === 'snapshot');
-    h.store.apiKeys.revoke(record.id);
+    await h.store.apiKeys.revoke(record.id);
     await s.untilEnded();
     expect(s.messages.at(-1)).toMatchObject({
       event: 'closing',
@@ -172,24 +172,27 @@ describe('GET /calls/live', () => {
 
 describe('GET /calls/{id}/live', () => {
   it("sends the call's history, then its own new events, amended events and action runs only", async () => {
-    const call = newCall({ state: 'answered' });
-    const other = newCall();
-    h.store.callEvents.append(call.id, 'transcript', { speaker: 'agent', text: 'Hello.' });
+    const call = await newCall({ state: 'answered' });
+    const other = await newCall();
+    await h.store.callEvents.append(call.id, 'transcript', { speaker: 'agent', text: 'Hello.' });
     const s = await open(`/calls/${call.id}/live`);
     const snapshot = await s.next((m) => m.event === 'snapshot');
     expect(snapshot.data.call.id).toBe(call.id);
     expect(snapshot.data.events.map((e: Json) => e.data.text)).toEqual(['Hello.']);
     expect(snapshot.data.runs).toEqual([]);
 
-    h.store.callEvents.append(other.id, 'transcript', { speaker: 'caller', text: 'not this call' });
-    const line = h.store.callEvents.append(call.id, 'transcript', { speaker: 'agent', text: 'How can I' });
-    h.store.callEvents.amend(call.id, line.id, { speaker: 'agent', text: 'How can I help?' });
+    await h.store.callEvents.append(other.id, 'transcript', { speaker: 'caller', text: 'not this call' });
+    const line = await h.store.callEvents.append(call.id, 'transcript', {
+      speaker: 'agent',
+      text: 'How can I',
+    });
+    await h.store.callEvents.amend(call.id, line.id, { speaker: 'agent', text: 'How can I help?' });
     const amended = await s.next((m) => m.event === 'event' && m.data.data.text === 'How can I help?');
     expect(amended.data).toMatchObject({ id: line.id, call_id: call.id, type: 'transcript' });
 
     // The execution history as the engine makes it: over the store's database, telling its feed.
-    const runHistory = new RunHistory(h.store.db, h.store.feed);
-    const runId = runHistory.start({
+    const runHistory = new RunHistory(h.store.sql, h.store.feed);
+    const runId = await runHistory.start({
       actionId: null,
       callId: call.id,
       actionType: 'call-disposition',
@@ -197,7 +200,7 @@ describe('GET /calls/{id}/live', () => {
       trigger: { kind: 'tool' },
       inputs: { disposition: 'sale' },
     });
-    runHistory.finish(runId, {
+    await runHistory.finish(runId, {
       status: 'succeeded',
       outputs: { disposition: 'sale' },
       attempts: 1,

@@ -6,7 +6,7 @@ const callIds: string[] = [];
 beforeAll(async () => {
   h = await apiHarness();
   for (let i = 0; i < 4; i++) {
-    const call = h.store.calls.create({
+    const call = await h.store.calls.create({
       direction: i === 3 ? 'outbound' : 'inbound',
       from_number: '+14155550100',
       to_number: '+14155550199',
@@ -15,7 +15,8 @@ beforeAll(async () => {
     });
     callIds.push(call.id);
   }
-  for (let i = 0; i < 7; i++) h.store.callEvents.append(callIds[0] as string, 'transcript', { line: i });
+  for (let i = 0; i < 7; i++)
+    await h.store.callEvents.append(callIds[0] as string, 'transcript', { line: i });
 });
 afterAll(async () => h.close());
 

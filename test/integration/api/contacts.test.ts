@@ -60,7 +60,7 @@ describe('contacts: tags, lists and Do-Not-Call', () => {
       201,
     );
     // Nothing partial: the refused bodies left no contact behind.
-    expect(h.store.contacts.search({}, { phone: '+14155550004' }).total).toBe(1);
+    expect((await h.store.contacts.search({}, { phone: '+14155550004' })).total).toBe(1);
     expect((await h.call('GET', '/contacts?phone=%2B14155550004')).status).toBe(400);
   });
 

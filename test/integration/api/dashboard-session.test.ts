@@ -109,8 +109,8 @@ describe('the session cookie', () => {
     expect(after.json().message).toContain('sign in again');
 
     const second = await signIn(h.token);
-    const keyId = h.store.apiKeys.list()[0]!.id;
-    h.store.apiKeys.revoke(keyId);
+    const keyId = (await h.store.apiKeys.list())[0]!.id;
+    await h.store.apiKeys.revoke(keyId);
     const revoked = await h.app.inject({ method: 'GET', url: '/agents', headers: { cookie: second.cookie } });
     expect(revoked.statusCode).toBe(401);
   });
@@ -126,8 +126,8 @@ describe('the session cookie', () => {
   });
 
   it('an expired session is refused', async () => {
-    const keyId = h.store.apiKeys.list()[0]!.id;
-    const { token } = h.store.uiSessions.create(keyId, 1000, Date.now() - 5000);
+    const keyId = (await h.store.apiKeys.list())[0]!.id;
+    const { token } = await h.store.uiSessions.create(keyId, 1000, Date.now() - 5000);
     const res = await h.app.inject({
       method: 'GET',
       url: '/agents',

@@ -8,9 +8,22 @@ let tagId: string;
 let hookId: string;
 
 /** A finished run of `actionId` at `startedAt`, taking `ms`. */
-function run(history: RunHistory, actionId: string, startedAt: string, ok: boolean, ms: number): void {
-  const id = history.start({ actionId, agentId, actionType: 'x', stage: 'after', trigger: {}, inputs: {} });
-  history.finish(id, { status: ok ? 'succeeded' : 'failed', attempts: 1, durationMs: ms });
+async function run(
+  history: RunHistory,
+  actionId: string,
+  startedAt: string,
+  ok: boolean,
+  ms: number,
+): Promise<void> {
+  const id = await history.start({
+    actionId,
+    agentId,
+    actionType: 'x',
+    stage: 'after',
+    trigger: {},
+    inputs: {},
+  });
+  await history.finish(id, { status: ok ? 'succeeded' : 'failed', attempts: 1, durationMs: ms });
   h.store.db.prepare('UPDATE action_runs SET started_at = ? WHERE id = ?').run(startedAt, id);
 }
 
@@ -43,12 +56,12 @@ beforeAll(async () => {
     })
   ).body.id;
   await h.call('POST', `/agents/${agentId}/actions`, { action_id: 'tag', stage: 'after' });
-  const history = new RunHistory(h.store.db);
+  const history = new RunHistory(h.store.sql);
   // 20 runs of "tag" on 1 June: 19 succeed in 10..190 ms, one fails in 1000 ms.
   for (let i = 1; i <= 19; i++)
-    run(history, tagId, `2026-06-01T10:${String(i).padStart(2, '0')}:00.000Z`, true, i * 10);
-  run(history, tagId, '2026-06-01T11:00:00.000Z', false, 1000);
-  run(history, hookId, '2026-05-01T10:00:00.000Z', true, 50);
+    await run(history, tagId, `2026-06-01T10:${String(i).padStart(2, '0')}:00.000Z`, true, i * 10);
+  await run(history, tagId, '2026-06-01T11:00:00.000Z', false, 1000);
+  await run(history, hookId, '2026-05-01T10:00:00.000Z', true, 50);
   call('cal_1', '2026-06-01T10:05:00.000Z', 'completed');
   call('cal_2', '2026-06-01T10:45:00.000Z', 'completed');
   call('cal_3', '2026-06-01T12:10:00.000Z', 'no-answer');

@@ -24,7 +24,7 @@ export async function apiHarness(extra: Partial<ApiDeps> = {}): Promise<ApiHarne
   // The same engine factory and call-flow types the server composes (no live telephony here).
   const engine = testActionEngine(t.store, config);
   const app = await buildApi({ store: t.store, config, actionEngine: engine, ...extra });
-  const { token } = t.store.apiKeys.create('test');
+  const { token } = await t.store.apiKeys.create('test');
   return {
     app,
     store: t.store,
@@ -41,6 +41,7 @@ export async function apiHarness(extra: Partial<ApiDeps> = {}): Promise<ApiHarne
     },
     async close() {
       await app.close();
+      await t.store.close();
       t.cleanup();
     },
   };

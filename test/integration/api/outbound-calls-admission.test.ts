@@ -31,14 +31,14 @@ async function setup(limits: { max_concurrent_calls?: number; max_calls_per_seco
     auto: false,
   });
   fx = callsFixture({}, undefined, { trunks: [], admission });
-  fx.agent('holder', HOLDING);
+  await fx.agent('holder', HOLDING);
   app = await buildApi({
     store: fx.store,
     config: testConfig(fx.dir),
     calls: fx.manager,
     actionEngine: fx.engine,
   });
-  const { token } = fx.store.apiKeys.create('test');
+  const { token } = await fx.store.apiKeys.create('test');
   const post = (body: Record<string, unknown>) =>
     app!.inject({
       method: 'POST',
@@ -66,7 +66,7 @@ describe('POST /calls over an admission limit', () => {
     });
     await until(() => fx!.telephony.dials.length === 1);
     expect(fx!.telephony.dials.map((d) => d.target)).toEqual(['sip:bob@127.0.0.1:5099']);
-    expect(fx!.store.calls.all()).toHaveLength(1);
+    expect(await fx!.store.calls.all()).toHaveLength(1);
   });
 
   it('names max_calls_per_second when new calls come too fast', async () => {
