@@ -1,4 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { CallForwarding } from '../cluster/call-forwarding.js';
+import { clusterForwarding } from './cluster-forwarding.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../logging/logger.js';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   actionEngine: ActionEngine;
   /** Served at `GET /metrics` on this port (absent: metrics off, or on a listener of their own). */
   metrics?: MetricsExposition;
+  /** Several nodes on one store: requests about another node's live call, and calls out, go to that node. */
+  cluster?: CallForwarding;
 }
 
 /** Builds the admin API without listening; tests use `app.inject`, `start` calls `listen`. */
@@ -69,6 +73,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
 
   app.addHook('onRequest', apiKeyGuard(deps.store));
+  if (deps.cluster) clusterForwarding(app, { store: deps.store, cluster: deps.cluster });
   await app.register(async (scope) => healthRoutes(scope, deps));
   const { metrics } = deps;
   if (metrics) {
