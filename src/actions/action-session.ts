@@ -474,7 +474,10 @@ export class ActionSession {
       if (r.status === 'succeeded') {
         // A failed read keeps the view as it was: the run's outcome stands either way.
         await this.refreshContact().catch((err: unknown) =>
-          this.services.logger.warn({ err, callId: this.init.callId }, 'reading the contact after a run failed'),
+          this.services.logger.warn(
+            { err, callId: this.init.callId },
+            'reading the contact after a run failed',
+          ),
         );
       }
       return r;

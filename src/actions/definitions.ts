@@ -46,7 +46,7 @@ export class DefinitionService {
     };
   }
 
-  create(input: unknown): Promise<ActionDefinitionRecord> {
+  async create(input: unknown): Promise<ActionDefinitionRecord> {
     return this.store.actions.create(this.validate(input));
   }
 

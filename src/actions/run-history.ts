@@ -226,7 +226,10 @@ export class RunHistory {
       `SELECT * FROM action_runs ${clause} ORDER BY started_at DESC, rowid DESC LIMIT @limit OFFSET @offset`,
       { ...params, limit, offset },
     );
-    const total = await this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM action_runs ${clause}`, params);
+    const total = await this.sql.get<{ n: number }>(
+      `SELECT count(*) AS n FROM action_runs ${clause}`,
+      params,
+    );
     return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
   }
 
@@ -275,7 +278,9 @@ export class RunHistory {
 
   /** Runs, success rate and p50/p95 duration over finished runs (succeeded or failed) of a definition. */
   async stats(actionId: string): Promise<ActionStats> {
-    const c = await this.sql.get<{ runs: number; ok: number | null; failed: number | null }>(COUNTS, [actionId]);
+    const c = await this.sql.get<{ runs: number; ok: number | null; failed: number | null }>(COUNTS, [
+      actionId,
+    ]);
     const d = (await this.sql.all<{ duration_ms: number }>(DURATIONS, [actionId])).map((r) => r.duration_ms);
     const runs = Number(c?.runs ?? 0);
     const ok = Number(c?.ok ?? 0);
