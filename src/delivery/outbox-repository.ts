@@ -101,14 +101,17 @@ const DUE = `status = 'pending' AND blocked = 0 AND next_attempt_at <= @now`;
 
 /**
  * The claim: due rows, oldest first, in one statement. On PostgreSQL several nodes claim at once: the
- * inner SELECT locks the rows it picks and skips rows another node's claim holds locked, so two claims
- * never return the same row and never wait for each other. SQLite has one writer and needs neither.
+ * SELECT locks the rows it picks and skips rows another node's claim holds locked, so two claims never
+ * return the same row and never wait for each other. SQLite has one writer and needs no lock clause.
+ * The pick is a MATERIALIZED common table expression so it runs once: PostgreSQL may run a locking
+ * `IN (SELECT … LIMIT n)` subquery more than once in one UPDATE and so claim more than n rows.
  */
 function claimSql(dialect: SqlDatabase['dialect']): string {
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-  return `UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
-    WHERE status = 'pending' AND id IN (SELECT id FROM outbox WHERE ${DUE}
-                 ORDER BY next_attempt_at, id LIMIT @limit${lock})
+  return `WITH picked AS MATERIALIZED (
+      SELECT id FROM outbox WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT @limit${lock})
+    UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
+    WHERE status = 'pending' AND id IN (SELECT id FROM picked)
     RETURNING *`;
 }
 
