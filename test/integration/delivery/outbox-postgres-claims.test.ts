@@ -10,7 +10,11 @@ import {
   type Completion,
   type OutboxRow,
 } from '../../../src/delivery/outbox-repository.js';
+import pino from 'pino';
+import { OutboxWorker } from '../../../src/delivery/outbox-worker.js';
+import { HttpDeliveryHandler } from '../../../src/delivery/http-delivery.js';
 import { postgresAvailable, startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
+import { startReceiver } from './receiver.js';
 
 const PORT = 62610;
 const LEASE_MS = 5_000;
@@ -61,15 +65,27 @@ async function freshOutbox(nodes: number): Promise<PostgresDatabase[]> {
   return made;
 }
 
-async function enqueue(sql: PostgresDatabase, n: number): Promise<number[]> {
+async function enqueue(
+  sql: PostgresDatabase,
+  n: number,
+  url = 'http://127.0.0.1:9/unused',
+): Promise<number[]> {
   const queue = new OutboxQueue(sql, { maxAttempts: 5 });
   return queue.enqueueMany(
     Array.from({ length: n }, (_, i) => ({
       idempotencyKey: `call_${i}:act_pg`,
       kind: 'http' as const,
-      payload: { url: 'http://127.0.0.1:9/unused', body: { n: i } },
+      payload: { url, body: { n: i } },
     })),
   );
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const succeeded = (row: OutboxRow): Completion => ({
@@ -127,6 +143,38 @@ describe.skipIf(!postgresAvailable)('outbox claims on PostgreSQL shared by sever
       'SELECT status, attempts, result FROM outbox',
     );
     expect(rows.every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
+  }, 60_000);
+
+  it('three workers on three nodes deliver every row once to a real receiver', async () => {
+    const rx = await startReceiver();
+    const nodes = await freshOutbox(3);
+    try {
+      await enqueue(nodes[0]!, 150, `${rx.url}/hook`);
+      const workers = nodes.map(
+        (sql) =>
+          new OutboxWorker({
+            repository: new OutboxRepository(sql, RETRY),
+            handlers: [new HttpDeliveryHandler()],
+            logger: pino({ level: 'silent' }),
+            settings: { pollIntervalMs: 10, leaseMs: 60_000, concurrency: 8, deliveryTimeoutMs: 5_000 },
+          }),
+      );
+      for (const w of workers) w.start();
+      const delivered = async (): Promise<boolean> => {
+        const row = await nodes[0]!.get<{ n: number }>(
+          "SELECT count(*) AS n FROM outbox WHERE status = 'delivered'",
+        );
+        return row?.n === 150;
+      };
+      await until(delivered);
+      for (const w of workers) await w.stop();
+      expect(rx.requests).toHaveLength(150);
+      expect(rx.effects.size).toBe(150);
+      const by = await nodes[0]!.all<{ claimed_by: string }>('SELECT DISTINCT claimed_by FROM outbox');
+      expect(by.length).toBeGreaterThan(1);
+    } finally {
+      await rx.close();
+    }
   }, 60_000);
 
   it("a claim skips rows another node's open claim holds instead of waiting for them", async () => {
