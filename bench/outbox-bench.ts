@@ -32,9 +32,9 @@ async function main(): Promise<void> {
     receiver.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
   );
   const store = Store.open(path.join(dir, 'bench.db'));
-  const queue = new OutboxQueue(store.db, { maxAttempts: 8 });
+  const queue = new OutboxQueue(store.sql, { maxAttempts: 8 });
   const url = `http://127.0.0.1:${port}/hook`;
-  queue.enqueueMany(
+  await queue.enqueueMany(
     Array.from({ length: ROWS }, (_, i) => ({
       idempotencyKey: `call_${i}:act_bench`,
       kind: 'http',
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     receiver.send('count');
   });
   receiver.kill();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 
   latencies.sort((a, b) => a - b);

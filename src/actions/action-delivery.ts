@@ -29,29 +29,29 @@ export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
   ) {}
 
   /** A stored payload that does not match: the run it would have recorded in fails with the reason. */
-  undeliverable(row: { runId: string | null; attempt: number }, error: string): void {
+  async undeliverable(row: { runId: string | null; attempt: number }, error: string): Promise<void> {
     if (row.runId)
-      this.history.finish(row.runId, { status: 'failed', attempts: row.attempt, error, durationMs: 0 });
+      await this.history.finish(row.runId, { status: 'failed', attempts: row.attempt, error, durationMs: 0 });
   }
 
   async deliver(job: DeliveryJob<'action'>): Promise<DeliveryOutcome> {
     const p = job.payload;
     const { runId, prior } = job;
     const started = this.services.clock.now();
-    const skipped = (error: string): void => {
+    const skipped = async (error: string): Promise<void> => {
       if (runId)
-        this.history.finish(runId, { status: 'skipped', attempts: job.attempt, error, durationMs: 0 });
+        await this.history.finish(runId, { status: 'skipped', attempts: job.attempt, error, durationMs: 0 });
     };
-    const definition = job.actionId ? this.services.store.actions.get(job.actionId) : undefined;
+    const definition = job.actionId ? await this.services.store.actions.get(job.actionId) : undefined;
     if (!definition) {
-      skipped('definition deleted');
+      await skipped('definition deleted');
       throw new PermanentDeliveryError('the action definition no longer exists');
     }
     if (!definition.enabled) {
-      skipped('definition is disabled');
+      await skipped('definition is disabled');
       return { result: { skipped: 'disabled' } };
     }
-    const attachment = this.services.store.attachments.get(p.attachment_id);
+    const attachment = await this.services.store.attachments.get(p.attachment_id);
     const { scope } = p;
     const subject: RunSubject = {
       definitionId: definition.id,
@@ -81,8 +81,8 @@ export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
         job.attempt,
       );
       if (runId) {
-        this.history.attempt(runId, 'running', job.attempt, null, { config: rendered, args: {} });
-        this.history.finish(runId, {
+        await this.history.attempt(runId, 'running', job.attempt, null, { config: rendered, args: {} });
+        await this.history.finish(runId, {
           status: 'succeeded',
           outputs,
           attempts: job.attempt,
@@ -97,14 +97,14 @@ export class ActionDeliveryHandler implements DeliveryHandler<'action'> {
       const rendered = (err as { rendered?: unknown }).rendered;
       if (runId) {
         if (last)
-          this.history.finish(runId, {
+          await this.history.finish(runId, {
             status: 'failed',
             attempts: job.attempt,
             error,
             durationMs: this.services.clock.now() - started,
           });
         else
-          this.history.attempt(
+          await this.history.attempt(
             runId,
             'queued',
             job.attempt,

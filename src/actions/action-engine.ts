@@ -62,10 +62,10 @@ export class ActionEngine {
   constructor(private readonly deps: ActionEngineDeps) {
     this.registry = deps.registry ?? createActionRegistry();
     const clock = deps.clock ?? { now: () => Date.now() };
-    this.history = new RunHistory(deps.store.db, deps.store.feed);
+    this.history = new RunHistory(deps.store.sql, deps.store.feed);
     const tracing = deps.services?.tracing;
     this.outbox = new OutboxQueue(
-      deps.store.db,
+      deps.store.sql,
       { maxAttempts: deps.outbox.max_attempts },
       () => clock.now(),
       // Rows remember their call's trace, so deliveries after the call join it.
@@ -85,26 +85,30 @@ export class ActionEngine {
     this.runner = new ActionRunner(this.services, this.history);
   }
 
-  plan(agentId: string): PlannedAction[] {
+  plan(agentId: string): Promise<PlannedAction[]> {
     return loadAgentPlan(this.deps.store, this.registry, agentId);
   }
 
-  /** A session for one call (or one simulation, with `dryRun`). */
-  session(init: SessionInit): ActionSession {
-    return new ActionSession(
+  /** A session for one call (or one simulation, with `dryRun`): its plan and its contact read. */
+  async session(init: SessionInit): Promise<ActionSession> {
+    const session = new ActionSession(
       init,
-      this.plan(init.agentId),
+      await this.plan(init.agentId),
       this.runner,
       this.services,
       { beforeBudgetMs: this.deps.actions.before_budget_ms },
       this.registry,
     );
+    await session.refreshContact();
+    return session;
   }
 
   /** Ends the call and queues its after-call actions in one transaction (see after-call.ts). */
-  endCall(session: ActionSession, end: CallEnd = {}): EndCallResult {
+  async endCall(session: ActionSession, end: CallEnd = {}): Promise<EndCallResult> {
     session.close('call ended');
-    const result = endCallWithOutbox(
+    // After-call conditions and payloads see the contact as the call leaves it.
+    await session.refreshContact();
+    const result = await endCallWithOutbox(
       {
         store: this.deps.store,
         outbox: this.outbox,

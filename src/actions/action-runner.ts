@@ -218,7 +218,9 @@ export class ActionRunner {
       stage: subject.stage,
       firedBy: req.firedBy,
     };
-    const current = subject.definitionId ? this.services.store.actions.get(subject.definitionId) : undefined;
+    const current = subject.definitionId
+      ? await this.services.store.actions.get(subject.definitionId)
+      : undefined;
     if (subject.definitionId !== null && !current?.enabled) {
       return {
         ...base,
@@ -242,11 +244,11 @@ export class ActionRunner {
     } catch (err) {
       const error = toFailure(err);
       if (!req.dryRun) {
-        const runId = this.startRun(
+        const runId = await this.startRun(
           req,
           req.refused ? { config: subject.config, args: req.args } : { args: req.args },
         );
-        this.history.finish(runId, {
+        await this.history.finish(runId, {
           status: 'failed',
           attempts: 0,
           error: `${error.code}: ${error.message}`,
@@ -265,10 +267,10 @@ export class ActionRunner {
         attempts: 0,
       });
     }
-    const runId = this.startRun(req, { config: rendered, args: req.args });
+    const runId = await this.startRun(req, { config: rendered, args: req.args });
     const { outcome, attempts } = await this.attempts({ ...req, runId }, rendered);
     if ('outputs' in outcome) {
-      this.history.finish(runId, {
+      await this.history.finish(runId, {
         status: 'succeeded',
         outputs: outcome.outputs,
         attempts,
@@ -277,7 +279,7 @@ export class ActionRunner {
       return done({ status: 'succeeded', outputs: outcome.outputs, rendered, attempts, runId });
     }
     const status = outcome.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
-    this.history.finish(runId, {
+    await this.history.finish(runId, {
       status,
       attempts,
       error: `${outcome.error.code}: ${outcome.error.message}`,
@@ -329,7 +331,7 @@ export class ActionRunner {
   }
 
   /** Opens the run's history row; `inputs` are stored with PII redacted. */
-  private startRun(req: RunRequest, inputs: Record<string, unknown>): string {
+  private startRun(req: RunRequest, inputs: Record<string, unknown>): Promise<string> {
     const { subject } = req;
     return this.history.start({
       actionId: subject.definitionId,

@@ -3,6 +3,7 @@ import type { TemplateScope } from '../templates/template-renderer.js';
 import { check } from '../util/validate.js';
 import { CallwrightError } from '../errors.js';
 import type { ActionServices, CallHandle, CallState } from './action-type.js';
+import type { ContactView } from './contact-memory.js';
 import { subjectOf, type PlannedAction, type RunSubject } from './agent-plan.js';
 import { parseFailurePolicy } from './failure-policy.js';
 import type { ActionRegistry } from './registry.js';
@@ -109,6 +110,8 @@ export class ActionSession {
   private readonly startedAt: string;
   private readonly followed = new FollowedState();
   private closed = false;
+  /** The stored contact as `scope()` shows it; read by `refreshContact` (scope itself stays synchronous). */
+  private contactView: ContactView | undefined;
 
   constructor(
     readonly init: SessionInit,
@@ -135,13 +138,21 @@ export class ActionSession {
     return this.init.dryRun ?? false;
   }
 
-  /** The template and condition scope right now. */
+  /**
+   * Reads the contact `scope()` shows from the store. The engine calls it when the session opens and
+   * after every run (a run may tag the contact or set a property a later condition reads); the call
+   * layer calls it after linking a different `contactId`.
+   */
+  async refreshContact(): Promise<void> {
+    if (this.dryRun) return;
+    this.contactView = await this.services.contacts.viewById(this.contactId);
+  }
+
+  /** The template and condition scope right now (the contact as last read by `refreshContact`). */
   scope(): TemplateScope {
     const { init } = this;
     const remote = init.direction === 'outbound' ? init.to : init.from;
-    const contact = this.dryRun
-      ? (init.contact ?? {})
-      : (this.services.contacts.viewById(this.contactId) ?? {});
+    const contact = this.dryRun ? (init.contact ?? {}) : (this.contactView ?? {});
     const durationS = Math.max(
       0,
       Math.round((this.services.clock.now() - Date.parse(this.startedAt)) / 1000),
@@ -458,8 +469,17 @@ export class ActionSession {
     });
     // Stored here, not by the sequence, so a run that completes after the hang-up has its outputs in
     // the after-call scope before the call's end is written. Inline runs (no attachment) store none.
-    const stored = run.then((r) => {
+    const stored = run.then(async (r) => {
       if (subject.attachmentId !== null && r.status === 'succeeded') this.outputs[subject.name] = r.outputs;
+      if (r.status === 'succeeded') {
+        // A failed read keeps the view as it was: the run's outcome stands either way.
+        await this.refreshContact().catch((err: unknown) =>
+          this.services.logger.warn(
+            { err, callId: this.init.callId },
+            'reading the contact after a run failed',
+          ),
+        );
+      }
       return r;
     });
     if (completes) {

@@ -31,7 +31,7 @@ export interface EndCallResult {
  * continues), carrying the earlier outputs. If the process dies after commit, the worker delivers
  * them after restart; if it dies before, neither the end nor the rows exist.
  */
-export function endCallWithOutbox(
+export async function endCallWithOutbox(
   deps: {
     store: Store;
     outbox: OutboxQueue;
@@ -41,31 +41,34 @@ export function endCallWithOutbox(
   },
   session: ActionSession,
   end: CallEnd = {},
-): EndCallResult {
+): Promise<EndCallResult> {
   const callId = session.init.callId;
   if (!callId) throw new Error('endCallWithOutbox needs a session with a callId');
   const { store } = deps;
   const plans = session.afterCallPlan();
   const scope = session.scope();
-  return store.db.transaction((): EndCallResult => {
-    const disposition = closeCallRow(store, callId, end, deps.fallbackDisposition);
-    const queued = plans.map((plan, i) => {
+  return store.transaction(async (): Promise<EndCallResult> => {
+    const disposition = await closeCallRow(store, callId, end, deps.fallbackDisposition);
+    const queued: number[] = [];
+    for (const [i, plan] of plans.entries()) {
       const next = plans[i + 1];
-      return deps.outbox.enqueue({
-        idempotencyKey: actionKey(callId, plan.definition.id),
-        kind: ACTION_DELIVERY_KIND,
-        callId,
-        actionId: plan.definition.id,
-        runId: startQueuedRun(deps.history, session, plan, callId),
-        maxAttempts: plan.policy.retries > 0 ? plan.policy.retries + 1 : deps.maxAttempts,
-        blocked: i > 0,
-        nextKey: next ? actionKey(callId, next.definition.id) : null,
-        onDead: plan.policy.on_failure === 'abort' ? 'abort' : 'continue',
-        payload: payloadFor(session, plan, scope),
-      });
-    });
+      queued.push(
+        await deps.outbox.enqueue({
+          idempotencyKey: actionKey(callId, plan.definition.id),
+          kind: ACTION_DELIVERY_KIND,
+          callId,
+          actionId: plan.definition.id,
+          runId: await startQueuedRun(deps.history, session, plan, callId),
+          maxAttempts: plan.policy.retries > 0 ? plan.policy.retries + 1 : deps.maxAttempts,
+          blocked: i > 0,
+          nextKey: next ? actionKey(callId, next.definition.id) : null,
+          onDead: plan.policy.on_failure === 'abort' ? 'abort' : 'continue',
+          payload: payloadFor(session, plan, scope),
+        }),
+      );
+    }
     return { queued, callDisposition: disposition };
-  })();
+  });
 }
 
 /**
@@ -73,16 +76,16 @@ export function endCallWithOutbox(
  * disposition when none was set; returns the disposition it ended with. Run inside the caller's
  * transaction.
  */
-export function closeCallRow(
+export async function closeCallRow(
   store: Store,
   callId: string,
   end: CallEnd,
   fallbackDisposition = '',
-): string | null {
-  const call = store.calls.require(callId);
+): Promise<string | null> {
+  const call = await store.calls.require(callId);
   const endedAt = end.endedAt ?? new Date().toISOString();
   const disposition = call.call_disposition ?? (fallbackDisposition || null);
-  store.calls.update(callId, {
+  await store.calls.update(callId, {
     state: end.state ?? 'ended',
     ended_at: endedAt,
     duration_ms: Math.max(0, Date.parse(endedAt) - Date.parse(call.started_at)),
@@ -100,7 +103,7 @@ function startQueuedRun(
   session: ActionSession,
   plan: PlannedAction,
   callId: string,
-): string {
+): Promise<string> {
   return history.start({
     actionId: plan.definition.id,
     attachmentId: plan.attachment.id,

@@ -80,18 +80,19 @@ function fail(issues: FieldIssue[]): never {
 }
 
 /** Validates an attachment for an agent; resolves the definition by id or name; returns the row fields. */
-export function validateAttachment(
+export async function validateAttachment(
   store: Store,
   registry: ActionRegistry,
   input: unknown,
-): {
+): Promise<{
   definition: ActionDefinitionRecord;
   fields: Required<Omit<AttachmentInput, 'position'>> & { position?: number };
-} {
+}> {
   const body = structuredClone(input ?? {}) as AttachmentInput;
   const schemaIssues = check(AttachmentInput, body);
   if (schemaIssues.length) fail(schemaIssues);
-  const definition = store.actions.get(body.action_id) ?? store.actions.findBy('name', body.action_id);
+  const definition =
+    (await store.actions.get(body.action_id)) ?? (await store.actions.findBy('name', body.action_id));
   if (!definition)
     fail([{ field: 'action_id', value: body.action_id, expected: 'the id or name of an action definition' }]);
   registry.assertStage(definition.type, body.stage);
@@ -158,21 +159,23 @@ export function subjectOf(plan: PlannedAction): RunSubject {
  * An agent's enabled attachments in execution order: stage, then position, then creation. Disabled
  * definitions are left out, so they never run (the runner checks `enabled` again before each run).
  */
-export function loadAgentPlan(store: Store, registry: ActionRegistry, agentId: string): PlannedAction[] {
-  const rows = store.db
-    .prepare(
-      `SELECT a.id FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id
-       WHERE a.agent_id = ? AND d.enabled = 1
-       ORDER BY CASE a.stage WHEN 'before' THEN 0 WHEN 'during' THEN 1 ELSE 2 END, a.position, a.created_at, a.id`,
-    )
-    .all(agentId) as Array<{ id: string }>;
-  return rows.map(({ id }) => {
-    const attachment = store.attachments.require(id);
-    const definition = store.actions.require(attachment.action_id);
+export async function loadAgentPlan(
+  store: Store,
+  registry: ActionRegistry,
+  agentId: string,
+): Promise<PlannedAction[]> {
+  const rows = await store.sql.all<{ id: string }>(PLAN_ATTACHMENTS, [agentId]);
+  const plan: PlannedAction[] = [];
+  for (const { id } of rows) {
+    // An attachment or definition deleted since the first read (another request, another node) is
+    // simply no longer part of the plan.
+    const attachment = await store.attachments.get(id);
+    const definition = attachment && (await store.actions.get(attachment.action_id));
+    if (!attachment || !definition) continue;
     const triggers = attachment.triggers as Trigger[];
     const conditions = new Map<Trigger, Expr>();
     for (const t of triggers) if (t.kind === 'condition') conditions.set(t, parseCondition(t.expression));
-    return {
+    plan.push({
       attachment,
       definition,
       type: registry.get(definition.type),
@@ -180,6 +183,11 @@ export function loadAgentPlan(store: Store, registry: ActionRegistry, agentId: s
       conditions,
       policy: parseFailurePolicy(attachment.failure_policy),
       toolName: toolName(definition.name),
-    };
-  });
+    });
+  }
+  return plan;
 }
+
+const PLAN_ATTACHMENTS = `SELECT a.id FROM agent_actions a JOIN action_definitions d ON d.id = a.action_id
+  WHERE a.agent_id = ? AND d.enabled = 1
+  ORDER BY CASE a.stage WHEN 'before' THEN 0 WHEN 'during' THEN 1 ELSE 2 END, a.position, a.created_at, a.id`;

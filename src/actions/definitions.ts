@@ -46,39 +46,47 @@ export class DefinitionService {
     };
   }
 
-  create(input: unknown): ActionDefinitionRecord {
+  async create(input: unknown): Promise<ActionDefinitionRecord> {
     return this.store.actions.create(this.validate(input));
   }
 
-  update(id: string, patch: unknown): ActionDefinitionRecord {
-    const current = this.store.actions.require(id);
-    const body = assertValid(DefinitionPatch, structuredClone(patch ?? {}), '');
-    const merged = this.validate({
-      name: body.name ?? current.name,
-      type: body.type ?? current.type,
-      description: body.description ?? current.description,
-      config: body.config ?? current.config,
-      enabled: body.enabled ?? current.enabled,
+  /**
+   * Validates the merged definition and writes it, in one transaction with the read it merges into
+   * (a change of type is checked against the stages the definition is attached at).
+   */
+  update(id: string, patch: unknown): Promise<ActionDefinitionRecord> {
+    return this.store.transaction(async () => {
+      const current = await this.store.actions.require(id);
+      const body = assertValid(DefinitionPatch, structuredClone(patch ?? {}), '');
+      const merged = this.validate({
+        name: body.name ?? current.name,
+        type: body.type ?? current.type,
+        description: body.description ?? current.description,
+        config: body.config ?? current.config,
+        enabled: body.enabled ?? current.enabled,
+      });
+      if (merged.type !== current.type) await this.assertAttachableEverywhere(id, merged.type);
+      return this.store.actions.update(id, merged);
     });
-    if (merged.type !== current.type) this.assertAttachableEverywhere(id, merged.type);
-    return this.store.actions.update(id, merged);
   }
 
-  setEnabled(id: string, enabled: boolean): ActionDefinitionRecord {
+  setEnabled(id: string, enabled: boolean): Promise<ActionDefinitionRecord> {
     return this.store.actions.update(id, { enabled });
   }
 
   /** Finds by id or name. */
-  resolve(idOrName: string): ActionDefinitionRecord {
-    const found = this.store.actions.get(idOrName) ?? this.store.actions.findBy('name', idOrName);
+  async resolve(idOrName: string): Promise<ActionDefinitionRecord> {
+    const found =
+      (await this.store.actions.get(idOrName)) ?? (await this.store.actions.findBy('name', idOrName));
     if (!found) throw notFound('action definition', idOrName);
     return found;
   }
 
-  private assertAttachableEverywhere(id: string, type: string): void {
-    const stages = this.store.db
-      .prepare('SELECT DISTINCT stage FROM agent_actions WHERE action_id = ?')
-      .all(id) as Array<{ stage: 'before' | 'during' | 'after' }>;
+  private async assertAttachableEverywhere(id: string, type: string): Promise<void> {
+    const stages = await this.store.sql.all<{ stage: 'before' | 'during' | 'after' }>(
+      'SELECT DISTINCT stage FROM agent_actions WHERE action_id = ?',
+      [id],
+    );
     for (const { stage } of stages) this.registry.assertStage(type, stage);
   }
 }

@@ -1,7 +1,6 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sql/sql-database.js';
 import type { CallFeed } from '../store/call-feed.js';
-import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
+import { pageBounds } from '../store/filtered-page.js';
 import { newId, nowIso } from '../store/ids.js';
 import type { Page } from '../store/repository.js';
 import { redactPii } from './pii-redaction.js';
@@ -90,16 +89,29 @@ function hydrate(r: Raw): ActionRunRecord {
   };
 }
 
-const RUNS_TABLE: FilteredTable<RunFilter> = {
-  table: 'action_runs',
-  orderBy: 'started_at DESC, rowid DESC',
-  columns: [
-    ['actionId', 'action_id'],
-    ['callId', 'call_id'],
-    ['agentId', 'agent_id'],
-    ['status', 'status'],
-  ],
-};
+/** Filter field → column for listings; a field that is unset or empty does not filter. */
+const FILTER_COLUMNS = [
+  ['actionId', 'action_id'],
+  ['callId', 'call_id'],
+  ['agentId', 'agent_id'],
+  ['status', 'status'],
+] as const;
+
+const INSERT_RUN = `INSERT INTO action_runs (id, action_id, attachment_id, call_id, agent_id, action_type, stage, trigger,
+    inputs, status, started_at)
+  VALUES (@id, @action_id, @attachment_id, @call_id, @agent_id, @action_type, @stage, @trigger, @inputs, @status,
+    @started_at)`;
+const FINISH_RUN = `UPDATE action_runs SET status = @status, outputs = @outputs, attempts = @attempts, error = @error,
+    finished_at = @finished_at, duration_ms = @duration_ms WHERE id = @id RETURNING action_type`;
+const ATTEMPT_RUN = `UPDATE action_runs SET status = @status, attempts = @attempts, error = @error,
+    inputs = coalesce(@inputs, inputs) WHERE id = @id`;
+const RUN_BY_ID = 'SELECT * FROM action_runs WHERE id = ?';
+const DURATIONS = `SELECT duration_ms FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')
+  AND duration_ms IS NOT NULL ORDER BY duration_ms`;
+// CASE rather than sum(boolean): PostgreSQL does not add booleans.
+const COUNTS = `SELECT count(*) AS runs, sum(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS ok,
+    sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
+  FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')`;
 
 /** Nearest-rank percentile of an ascending list. */
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -110,44 +122,17 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 /** The execution history (`action_runs`): one row per run, inputs stored with PII redacted. */
 export class RunHistory {
-  private readonly insert: Statement;
-  private readonly finishStmt: Statement;
-  private readonly attemptStmt: Statement;
-  private readonly getStmt: Statement;
-  private readonly durations: Statement;
-  private readonly counts: Statement;
   private readonly listeners: Array<(run: FinishedRun) => void> = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly sql: SqlDatabase,
     /** Told of each run of a call as it is written (live views of the call). */
     private readonly feed?: CallFeed,
-  ) {
-    this.insert = db.prepare(
-      `INSERT INTO action_runs (id, action_id, attachment_id, call_id, agent_id, action_type, stage, trigger, inputs, status, started_at)
-       VALUES (@id, @action_id, @attachment_id, @call_id, @agent_id, @action_type, @stage, @trigger, @inputs, @status, @started_at)`,
-    );
-    this.finishStmt = db.prepare(
-      `UPDATE action_runs SET status = @status, outputs = @outputs, attempts = @attempts, error = @error,
-         finished_at = @finished_at, duration_ms = @duration_ms WHERE id = @id RETURNING action_type`,
-    );
-    this.attemptStmt = db.prepare(
-      'UPDATE action_runs SET status = @status, attempts = @attempts, error = @error, inputs = coalesce(@inputs, inputs) WHERE id = @id',
-    );
-    this.getStmt = db.prepare('SELECT * FROM action_runs WHERE id = ?');
-    this.durations = db.prepare(
-      `SELECT duration_ms FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')
-       AND duration_ms IS NOT NULL ORDER BY duration_ms`,
-    );
-    this.counts = db.prepare(
-      `SELECT count(*) AS runs, sum(status = 'succeeded') AS ok, sum(status = 'failed') AS failed
-       FROM action_runs WHERE action_id = ? AND status IN ('succeeded','failed')`,
-    );
-  }
+  ) {}
 
-  start(run: RunStart): string {
+  async start(run: RunStart): Promise<string> {
     const id = newId('run');
-    this.insert.run({
+    await this.sql.run(INSERT_RUN, {
       id,
       action_id: run.actionId,
       attachment_id: run.attachmentId ?? null,
@@ -160,27 +145,33 @@ export class RunHistory {
       status: run.status ?? 'running',
       started_at: nowIso(),
     });
-    if (run.callId) this.published(id);
+    if (run.callId) await this.published(id);
     return id;
   }
 
   /** The run as now stored, to the change feed when someone listens (one read, only then). */
-  private published(id: string): void {
+  private async published(id: string): Promise<void> {
     if (!this.feed?.listening) return;
-    const run = this.get(id);
+    const run = await this.get(id);
     if (run?.call_id) this.feed.publish({ kind: 'run', call_id: run.call_id, run: { ...run } });
   }
 
   /** Records progress of a run that is still going (queued retries of after-call actions). */
-  attempt(id: string, status: RunStatus, attempts: number, error: string | null, inputs?: unknown): void {
-    this.attemptStmt.run({
+  async attempt(
+    id: string,
+    status: RunStatus,
+    attempts: number,
+    error: string | null,
+    inputs?: unknown,
+  ): Promise<void> {
+    await this.sql.run(ATTEMPT_RUN, {
       id,
       status,
       attempts,
       error,
       inputs: inputs === undefined ? null : JSON.stringify(redactPii(inputs)),
     });
-    this.published(id);
+    await this.published(id);
   }
 
   /** Tells `listener` of every run that finishes (metrics); called after the row is written. */
@@ -188,7 +179,7 @@ export class RunHistory {
     this.listeners.push(listener);
   }
 
-  finish(
+  async finish(
     id: string,
     result: {
       status: RunStatus;
@@ -197,9 +188,9 @@ export class RunHistory {
       error?: string | null;
       durationMs: number;
     },
-  ): void {
+  ): Promise<void> {
     // RETURNING gives the run's type from the same statement: no second query for the listeners.
-    const row = this.finishStmt.get({
+    const row = await this.sql.get<{ action_type: string }>(FINISH_RUN, {
       id,
       status: result.status,
       outputs: JSON.stringify(result.outputs ?? {}),
@@ -207,27 +198,46 @@ export class RunHistory {
       error: result.error ?? null,
       finished_at: nowIso(),
       duration_ms: Math.round(result.durationMs),
-    }) as { action_type: string } | undefined;
+    });
     if (!row) return;
-    this.published(id);
+    await this.published(id);
     for (const listener of this.listeners)
       listener({ actionType: row.action_type, status: result.status, durationMs: result.durationMs });
   }
 
-  get(id: string): ActionRunRecord | undefined {
-    const r = this.getStmt.get(id) as Raw | undefined;
+  async get(id: string): Promise<ActionRunRecord | undefined> {
+    const r = await this.sql.get<Raw>(RUN_BY_ID, [id]);
     return r ? hydrate(r) : undefined;
   }
 
-  list(filter: RunFilter = {}): Page<ActionRunRecord> {
-    return filteredPage(this.db, RUNS_TABLE, filter, hydrate);
+  /** A page of runs, newest first, with the count of every run the filter matches. */
+  async list(filter: RunFilter = {}): Promise<Page<ActionRunRecord>> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    for (const [key, col] of FILTER_COLUMNS) {
+      if (filter[key]) {
+        where.push(`${col} = @${key}`);
+        params[key] = filter[key];
+      }
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { limit, offset } = pageBounds(filter);
+    const rows = await this.sql.all<Raw>(
+      `SELECT * FROM action_runs ${clause} ORDER BY started_at DESC, rowid DESC LIMIT @limit OFFSET @offset`,
+      { ...params, limit, offset },
+    );
+    const total = await this.sql.get<{ n: number }>(
+      `SELECT count(*) AS n FROM action_runs ${clause}`,
+      params,
+    );
+    return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
   }
 
   /**
    * `stats` for every definition with finished runs in the window, in one pass over the runs: the rows
    * come sorted by definition then duration, so each group's percentiles are read off in place.
    */
-  statsByAction(window: StatsWindow = {}): Map<string, ActionStats> {
+  async statsByAction(window: StatsWindow = {}): Promise<Map<string, ActionStats>> {
     const where = ["status IN ('succeeded','failed')", 'action_id IS NOT NULL'];
     const params: Record<string, string> = {};
     const add = (key: keyof StatsWindow, clause: string): void => {
@@ -238,12 +248,11 @@ export class RunHistory {
     add('agentId', 'agent_id = @agentId');
     add('since', 'started_at >= @since');
     add('until', 'started_at < @until');
-    const rows = this.db
-      .prepare(
-        `SELECT action_id, status, duration_ms FROM action_runs WHERE ${where.join(' AND ')}
-         ORDER BY action_id, duration_ms`,
-      )
-      .all(params) as Array<{ action_id: string; status: RunStatus; duration_ms: number | null }>;
+    const rows = await this.sql.all<{ action_id: string; status: RunStatus; duration_ms: number | null }>(
+      `SELECT action_id, status, duration_ms FROM action_runs WHERE ${where.join(' AND ')}
+       ORDER BY action_id, duration_ms`,
+      params,
+    );
     const groups = new Map<string, typeof rows>();
     for (const r of rows) {
       const g = groups.get(r.action_id) ?? [];
@@ -268,15 +277,19 @@ export class RunHistory {
   }
 
   /** Runs, success rate and p50/p95 duration over finished runs (succeeded or failed) of a definition. */
-  stats(actionId: string): ActionStats {
-    const c = this.counts.get(actionId) as { runs: number; ok: number | null; failed: number | null };
-    const d = (this.durations.all(actionId) as Array<{ duration_ms: number }>).map((r) => r.duration_ms);
+  async stats(actionId: string): Promise<ActionStats> {
+    const c = await this.sql.get<{ runs: number; ok: number | null; failed: number | null }>(COUNTS, [
+      actionId,
+    ]);
+    const d = (await this.sql.all<{ duration_ms: number }>(DURATIONS, [actionId])).map((r) => r.duration_ms);
+    const runs = Number(c?.runs ?? 0);
+    const ok = Number(c?.ok ?? 0);
     return {
       action_id: actionId,
-      runs: c.runs,
-      succeeded: c.ok ?? 0,
-      failed: c.failed ?? 0,
-      success_rate: c.runs ? (c.ok ?? 0) / c.runs : null,
+      runs,
+      succeeded: ok,
+      failed: Number(c?.failed ?? 0),
+      success_rate: runs ? ok / runs : null,
       p50_ms: percentile(d, 50),
       p95_ms: percentile(d, 95),
     };

@@ -34,7 +34,10 @@ export interface DeliveryHandler<K extends OutboxKind = OutboxKind> {
    * Told when a row of this kind dead-letters without reaching `deliver` because its stored payload
    * does not match its type (e.g. to close the run the row would have recorded in).
    */
-  undeliverable?(row: { id: number; runId: string | null; attempt: number }, error: string): void;
+  undeliverable?(
+    row: { id: number; runId: string | null; attempt: number },
+    error: string,
+  ): Promise<void> | void;
   close?(): Promise<void> | void;
 }
 

@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/database.js';
+import type { SqlDatabase } from '../store/sql/sql-database.js';
 import { nowIso } from '../store/ids.js';
 import type { OutboxKind, OutboxPayload } from './outbox-payloads.js';
 
@@ -31,34 +30,31 @@ export type OutboxEntry = {
   [K in OutboxKind]: OutboxEntryBase & { kind: K; payload: OutboxPayload<K> };
 }[OutboxKind];
 
+const INSERT_ROW = `INSERT INTO outbox (idempotency_key, call_id, action_id, run_id, kind, payload, max_attempts,
+                       next_attempt_at, blocked, next_key, on_dead, created_at, traceparent)
+   VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created,
+           @traceparent)
+   ON CONFLICT (idempotency_key) DO NOTHING
+   RETURNING id`;
+
+const ID_BY_KEY = 'SELECT id FROM outbox WHERE idempotency_key = ?';
+
 /**
- * Writes outbox rows. Synchronous on purpose: callers run it inside their own `db.transaction`
- * so the rows commit together with the state change that caused them (the call's end).
+ * Writes outbox rows. Callers run it inside their own `store.transaction` so the rows commit together
+ * with the state change that caused them (the call's end): every statement made inside it joins it.
  */
 export class OutboxQueue {
-  private readonly insert: Statement;
-  private readonly byKey: Statement;
-
   constructor(
-    private readonly db: Db,
+    private readonly sql: SqlDatabase,
     private readonly defaults: { maxAttempts: number },
     private readonly now: () => number = Date.now,
     /** The trace a row queued now belongs to (tracing on): the call's, or the active span's. */
     private readonly traceparentOf: (callId: string | null) => string | undefined = () => undefined,
-  ) {
-    this.insert = db.prepare(
-      `INSERT INTO outbox (idempotency_key, call_id, action_id, run_id, kind, payload, max_attempts,
-                           next_attempt_at, blocked, next_key, on_dead, created_at, traceparent)
-       VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created,
-               @traceparent)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
-    );
-    this.byKey = db.prepare('SELECT id FROM outbox WHERE idempotency_key = ?');
-  }
+  ) {}
 
   /** Inserts (or finds) the row for this key; returns its id. */
-  enqueue(entry: OutboxEntry): number {
-    const info = this.insert.run({
+  async enqueue(entry: OutboxEntry): Promise<number> {
+    const inserted = await this.sql.get<{ id: number }>(INSERT_ROW, {
       key: entry.idempotencyKey,
       call: entry.callId ?? null,
       action: entry.actionId ?? null,
@@ -73,12 +69,19 @@ export class OutboxQueue {
       created: nowIso(),
       traceparent: entry.traceparent ?? this.traceparentOf(entry.callId ?? null) ?? null,
     });
-    if (info.changes > 0) return Number(info.lastInsertRowid);
-    return (this.byKey.get(entry.idempotencyKey) as { id: number }).id;
+    if (inserted) return Number(inserted.id);
+    // The key was queued before: the first row stands (idempotency), whoever wrote it.
+    const existing = await this.sql.get<{ id: number }>(ID_BY_KEY, [entry.idempotencyKey]);
+    if (!existing) throw new Error(`outbox row ${entry.idempotencyKey} neither inserted nor found`);
+    return Number(existing.id);
   }
 
   /** Enqueues many rows in one transaction (or inside the caller's). */
-  enqueueMany(entries: readonly OutboxEntry[]): number[] {
-    return this.db.transaction(() => entries.map((e) => this.enqueue(e)))();
+  enqueueMany(entries: readonly OutboxEntry[]): Promise<number[]> {
+    return this.sql.transaction(async () => {
+      const ids: number[] = [];
+      for (const e of entries) ids.push(await this.enqueue(e));
+      return ids;
+    });
   }
 }

@@ -1,6 +1,5 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/database.js';
-import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
+import type { SqlDatabase } from '../store/sql/sql-database.js';
+import { pageBounds } from '../store/filtered-page.js';
 import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
 import type { OnDead } from './outbox-queue.js';
@@ -91,138 +90,133 @@ function hydrate(raw: RawRow): OutboxRow {
   };
 }
 
-const OUTBOX_TABLE: FilteredTable<OutboxFilter> = {
-  table: 'outbox',
-  orderBy: 'id DESC',
-  columns: [
-    ['status', 'status'],
-    ['kind', 'kind'],
-    ['callId', 'call_id'],
-  ],
-};
+/** Filter field → column for listings; a field that is unset or empty does not filter. */
+const FILTER_COLUMNS = [
+  ['status', 'status'],
+  ['kind', 'kind'],
+  ['callId', 'call_id'],
+] as const;
+
+const DUE = `status = 'pending' AND blocked = 0 AND next_attempt_at <= @now`;
 
 /**
- * The outbox table's state machine: pending → processing (claimed, lease running) → delivered | pending
- * (retry with backoff) | dead (last attempt failed). Every write is a short synchronous statement;
- * claims and completions of a batch share one IMMEDIATE transaction so the write lock is taken once.
+ * The claim: due rows, oldest first, in one statement. On PostgreSQL several nodes claim at once: the
+ * SELECT locks the rows it picks and skips rows another node's claim holds locked, so two claims never
+ * return the same row and never wait for each other. SQLite has one writer and needs no lock clause.
+ * The pick is a MATERIALIZED common table expression so it runs once: PostgreSQL may run a locking
+ * `IN (SELECT … LIMIT n)` subquery more than once in one UPDATE and so claim more than n rows.
+ */
+function claimSql(dialect: SqlDatabase['dialect']): string {
+  const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+  return `WITH picked AS MATERIALIZED (
+      SELECT id FROM outbox WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT @limit${lock})
+    UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
+    WHERE status = 'pending' AND id IN (SELECT id FROM picked)
+    RETURNING *`;
+}
+
+/** Claims whose lease expired (the worker stopped during delivery); locked on PostgreSQL, see claimSql. */
+function staleSql(dialect: SqlDatabase['dialect']): string {
+  const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+  return `SELECT * FROM outbox WHERE status = 'processing' AND claimed_at < ? ORDER BY id${lock}`;
+}
+
+// An expired claim is taken back only while it is still that claim (same attempt, still expired): a
+// node that read the row as stale must not undo the fresh claim another node made of it meanwhile.
+const STALE_CLAIM = `id = @id AND status = 'processing' AND attempts = @attempt AND claimed_at < @cutoff`;
+const RECLAIM = `UPDATE outbox SET status = 'pending', next_attempt_at = @now, claimed_by = NULL, last_error = @error
+  WHERE ${STALE_CLAIM}`;
+const DEAD_STALE = `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE ${STALE_CLAIM}`;
+
+// Completions name their claim (worker and attempt): a worker whose lease expired and whose row
+// another worker claimed again must not overwrite the newer claim's state or result.
+const HELD_BY = `id = @id AND status = 'processing' AND claimed_by = @worker AND attempts = @attempt`;
+const DELIVERED = `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
+  WHERE ${HELD_BY}`;
+const RETRY = `UPDATE outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claimed_by = NULL
+  WHERE ${HELD_BY}`;
+const DEAD_CLAIMED = `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE ${HELD_BY}`;
+const DEAD_PENDING = `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL
+  WHERE id = @id AND status = 'pending'`;
+const RELEASE = `UPDATE outbox SET next_attempt_at = @now, blocked = 0, prior = @prior
+  WHERE idempotency_key = @key AND status = 'pending' AND blocked = 1`;
+const BY_ID = 'SELECT * FROM outbox WHERE id = ?';
+const BY_KEY = 'SELECT * FROM outbox WHERE idempotency_key = ?';
+// A replayed row is due on its own, also one an aborted chain dead-lettered while still blocked.
+const REPLAY_SET = `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL,
+  blocked = 0`;
+const REPLAY = `${REPLAY_SET} WHERE id = @id AND status = 'dead'`;
+const REPLAY_DEAD = `${REPLAY_SET} WHERE status = 'dead'`;
+
+/** Claimed rows in claim order (RETURNING promises none). */
+function byDueOrder(a: OutboxRow, b: OutboxRow): number {
+  return a.next_attempt_at - b.next_attempt_at || a.id - b.id;
+}
+
+/**
+ * The outbox table's state machine: pending → processing (claimed: `claimed_by` + `claimed_at` are the
+ * lease) → delivered | pending (retry with backoff) | dead (last attempt failed). Several workers, in one
+ * process or on several nodes sharing one PostgreSQL database, may claim at once: each claim is one
+ * statement that never returns a row another claim holds, and each completion is written only while its
+ * claim still holds the row. Claims and completions of a batch share one transaction.
  */
 export class OutboxRepository {
-  private readonly claimStmt: Statement;
-  private readonly staleStmt: Statement;
-  private readonly reclaimStmt: Statement;
-  private readonly deliveredStmt: Statement;
-  private readonly retryStmt: Statement;
-  private readonly deadStmt: Statement;
-  private readonly deadClaimedStmt: Statement;
-  private readonly releaseStmt: Statement;
-  private readonly getStmt: Statement;
-  private readonly byKeyStmt: Statement;
-  private readonly replayStmt: Statement;
-  private readonly replayDeadStmt: Statement;
-  private readonly txClaim: (
-    now: number,
-    limit: number,
-    worker: string,
-    leaseMs: number,
-    done: Completion[],
-  ) => { claimed: OutboxRow[]; superseded: number[] };
+  private readonly claimSql: string;
+  private readonly staleSql: string;
 
   constructor(
-    private readonly db: Db,
+    private readonly sql: SqlDatabase,
     private readonly retry: RetrySettings,
     private readonly random: () => number = Math.random,
   ) {
-    this.claimStmt = db.prepare(
-      `UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND blocked = 0 AND next_attempt_at <= @now
-                    ORDER BY next_attempt_at, id LIMIT @limit)
-       RETURNING *`,
-    );
-    // A worker that died mid-delivery leaves `processing` rows; after the lease they are due again.
-    this.staleStmt = db.prepare(`SELECT * FROM outbox WHERE status = 'processing' AND claimed_at < ?`);
-    this.reclaimStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', next_attempt_at = @now, claimed_by = NULL, last_error = @error
-       WHERE id = @id AND status = 'processing'`,
-    );
-    // Completions name their claim (worker and attempt): a worker whose lease expired and whose row
-    // another worker claimed again must not overwrite the newer claim's state or result.
-    const heldBy = `id = @id AND status = 'processing' AND claimed_by = @worker AND attempts = @attempt`;
-    this.deliveredStmt = db.prepare(
-      `UPDATE outbox SET status = 'delivered', delivered_at = @at, result = @result, last_error = NULL
-       WHERE ${heldBy}`,
-    );
-    this.retryStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', next_attempt_at = @next, last_error = @error, claimed_by = NULL
-       WHERE ${heldBy}`,
-    );
-    this.deadClaimedStmt = db.prepare(
-      `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE ${heldBy}`,
-    );
-    this.deadStmt = db.prepare(
-      `UPDATE outbox SET status = 'dead', last_error = @error, claimed_by = NULL WHERE id = @id AND status = @from`,
-    );
-    this.releaseStmt = db.prepare(
-      `UPDATE outbox SET next_attempt_at = @now, blocked = 0, prior = @prior
-       WHERE idempotency_key = @key AND status = 'pending' AND blocked = 1`,
-    );
-    this.getStmt = db.prepare('SELECT * FROM outbox WHERE id = ?');
-    this.byKeyStmt = db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?');
-    // A replayed row is due on its own, also one an aborted chain dead-lettered while still blocked.
-    this.replayStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
-       WHERE id = @id AND status = 'dead'`,
-    );
-    this.replayDeadStmt = db.prepare(
-      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @now, claimed_by = NULL, blocked = 0
-       WHERE status = 'dead'`,
-    );
-    const tx = db.transaction(
-      (now: number, limit: number, worker: string, leaseMs: number, done: Completion[]) => {
-        const superseded = this.applyCompletions(now, done);
-        if (limit <= 0) return { claimed: [], superseded };
-        this.reclaimStale(now, leaseMs);
-        return { claimed: (this.claimStmt.all({ now, worker, limit }) as RawRow[]).map(hydrate), superseded };
-      },
-    );
-    this.txClaim = (now, limit, worker, leaseMs, done) => tx.immediate(now, limit, worker, leaseMs, done);
+    this.claimSql = claimSql(sql.dialect);
+    this.staleSql = staleSql(sql.dialect);
   }
 
   /**
-   * Writes finished deliveries and claims up to `limit` due rows, in one IMMEDIATE transaction.
+   * Writes finished deliveries and claims up to `limit` due rows, in one transaction.
    * `onSuperseded` hears the ids of completions refused because their claim no longer holds the row.
    */
-  completeAndClaim(
+  async completeAndClaim(
     now: number,
     limit: number,
     worker: string,
     leaseMs: number,
     done: Completion[] = [],
     onSuperseded?: (ids: number[]) => void,
-  ): OutboxRow[] {
-    const { claimed, superseded } = this.txClaim(now, limit, worker, leaseMs, done);
+  ): Promise<OutboxRow[]> {
+    const { claimed, superseded } = await this.sql.transaction(async () => {
+      const superseded = await this.applyCompletions(now, done);
+      if (limit <= 0) return { claimed: [], superseded };
+      await this.reclaimStale(now, leaseMs);
+      const rows = await this.sql.all<RawRow>(this.claimSql, { now, worker, limit });
+      return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
+    });
     if (superseded.length) onSuperseded?.(superseded);
     return claimed;
   }
 
   /** Writes each completion whose claim still holds its row; returns the ids of those superseded. */
-  private applyCompletions(now: number, done: Completion[]): number[] {
+  private async applyCompletions(now: number, done: Completion[]): Promise<number[]> {
     const superseded: number[] = [];
-    for (const c of done) {
+    // One order for every writer, so two nodes' batches never wait on each other's rows in a cycle.
+    for (const c of [...done].sort((x, y) => x.id - y.id)) {
       const { row } = c;
       // The guard in each UPDATE skips rows replayed, or reclaimed by another claim, meanwhile.
       const claim = { id: c.id, worker: row.claimed_by, attempt: row.attempts };
       let changed: number;
       if (c.ok) {
         const at = new Date(now).toISOString();
-        changed = this.deliveredStmt.run({ ...claim, at, result: JSON.stringify(c.result ?? null) }).changes;
-        if (changed) this.releaseNext(row, c.chain ?? {}, now);
+        const result = JSON.stringify(c.result ?? null);
+        changed = (await this.sql.run(DELIVERED, { ...claim, at, result })).changes;
+        if (changed) await this.releaseNext(row, c.chain ?? {}, now);
       } else if (c.permanent || row.attempts >= row.max_attempts) {
-        changed = this.deadClaimedStmt.run({ ...claim, error: c.error }).changes;
-        if (changed) this.afterDead(row, now);
+        changed = (await this.sql.run(DEAD_CLAIMED, { ...claim, error: c.error })).changes;
+        if (changed) await this.afterDead(row, now);
       } else {
         const next =
           now + backoffDelay(row.attempts, this.retry.backoffBaseMs, this.retry.backoffMaxMs, this.random);
-        changed = this.retryStmt.run({ ...claim, next, error: c.error }).changes;
+        changed = (await this.sql.run(RETRY, { ...claim, next, error: c.error })).changes;
       }
       if (!changed) superseded.push(c.id);
     }
@@ -230,56 +224,70 @@ export class OutboxRepository {
   }
 
   /** Rows whose lease expired: due again, or dead (with the chain handled) when that was the last attempt. */
-  private reclaimStale(now: number, leaseMs: number): void {
-    for (const raw of this.staleStmt.all(now - leaseMs) as RawRow[]) {
+  private async reclaimStale(now: number, leaseMs: number): Promise<void> {
+    const cutoff = now - leaseMs;
+    for (const raw of await this.sql.all<RawRow>(this.staleSql, [cutoff])) {
       const row = hydrate(raw);
       const error = `lease expired: the worker stopped during delivery (attempt ${row.attempts})`;
-      if (row.attempts < row.max_attempts) this.reclaimStmt.run({ id: row.id, now, error });
-      else if (this.deadStmt.run({ id: row.id, error, from: 'processing' }).changes) this.afterDead(row, now);
+      const claim = { id: row.id, attempt: row.attempts, cutoff, error };
+      if (row.attempts < row.max_attempts) await this.sql.run(RECLAIM, { ...claim, now });
+      else if ((await this.sql.run(DEAD_STALE, claim)).changes) await this.afterDead(row, now);
     }
   }
 
   /** Ordered chains (after-call stage): the next row becomes due, carrying earlier outputs. */
-  private releaseNext(row: OutboxRow, chain: Record<string, unknown>, now: number): void {
+  private async releaseNext(row: OutboxRow, chain: Record<string, unknown>, now: number): Promise<void> {
     if (row.next_key === null) return;
     const prior = { ...row.prior, ...chain };
-    this.releaseStmt.run({ key: row.next_key, now, prior: JSON.stringify(prior) });
+    await this.sql.run(RELEASE, { key: row.next_key, now, prior: JSON.stringify(prior) });
   }
 
-  private afterDead(row: OutboxRow, now: number): void {
+  private async afterDead(row: OutboxRow, now: number): Promise<void> {
     if (row.on_dead !== 'abort') return this.releaseNext(row, {}, now);
     // Abort the stage: the rest of the chain is dead-lettered unattempted, each saying why.
     let key = row.next_key;
     while (key !== null) {
-      const r = this.byKeyStmt.get(key) as RawRow | undefined;
+      const r = await this.sql.get<RawRow>(BY_KEY, [key]);
       if (!r || r.status !== 'pending') break;
-      this.deadStmt.run({
+      await this.sql.run(DEAD_PENDING, {
         id: r.id,
         error: `not attempted: ${row.idempotency_key} failed and its failure policy aborts the stage`,
-        from: 'pending',
       });
       key = r.next_key;
     }
   }
 
-  get(id: number): OutboxRow | undefined {
-    const raw = this.getStmt.get(id) as RawRow | undefined;
+  async get(id: number): Promise<OutboxRow | undefined> {
+    const raw = await this.sql.get<RawRow>(BY_ID, [id]);
     return raw ? hydrate(raw) : undefined;
   }
 
-  list(filter: OutboxFilter = {}): Page<OutboxRow> {
-    return filteredPage(this.db, OUTBOX_TABLE, filter, hydrate);
+  /** A page of rows, newest first, with the count of every row the filter matches. */
+  async list(filter: OutboxFilter = {}): Promise<Page<OutboxRow>> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    for (const [key, col] of FILTER_COLUMNS) {
+      if (filter[key]) {
+        where.push(`${col} = @${key}`);
+        params[key] = filter[key];
+      }
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { limit, offset } = pageBounds(filter);
+    const rows = await this.sql.all<RawRow>(
+      `SELECT * FROM outbox ${clause} ORDER BY id DESC LIMIT @limit OFFSET @offset`,
+      { ...params, limit, offset },
+    );
+    const total = await this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM outbox ${clause}`, params);
+    return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
   }
 
-  counts(): Record<OutboxStatus, number> {
+  async counts(): Promise<Record<OutboxStatus, number>> {
     const out: Record<OutboxStatus, number> = { pending: 0, processing: 0, delivered: 0, dead: 0 };
-    for (const r of this.db
-      .prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status')
-      .all() as Array<{
-      status: OutboxStatus;
-      n: number;
-    }>)
-      out[r.status] = r.n;
+    const rows = await this.sql.all<{ status: OutboxStatus; n: number }>(
+      'SELECT status, count(*) AS n FROM outbox GROUP BY status',
+    );
+    for (const r of rows) out[r.status] = Number(r.n);
     return out;
   }
 
@@ -287,49 +295,45 @@ export class OutboxRepository {
    * What waits for delivery (pending or being delivered), when the oldest of it was written, and the
    * dead letters: read when Prometheus scrapes (both counts use the status index).
    */
-  backlog(): { waiting: number; oldestWaitingCreatedAt: string | null; dead: number } {
-    const w = this.db
-      .prepare(
-        "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status IN ('pending', 'processing')",
-      )
-      .get() as { n: number; oldest: string | null };
-    const d = this.db.prepare("SELECT count(*) AS n FROM outbox WHERE status = 'dead'").get() as {
-      n: number;
-    };
-    return { waiting: w.n, oldestWaitingCreatedAt: w.oldest, dead: d.n };
+  async backlog(): Promise<{ waiting: number; oldestWaitingCreatedAt: string | null; dead: number }> {
+    const w = await this.sql.get<{ n: number; oldest: string | null }>(
+      "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status IN ('pending', 'processing')",
+    );
+    const d = await this.sql.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE status = 'dead'");
+    return { waiting: Number(w?.n ?? 0), oldestWaitingCreatedAt: w?.oldest ?? null, dead: Number(d?.n ?? 0) };
   }
 
   /**
    * Rows a drain waits for: being delivered, or pending and due by `beforeMs` (epoch ms). A row whose
    * next attempt falls after the drain window cannot finish in it, so it is not waited for.
    */
-  outstanding(beforeMs: number): number {
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS n FROM outbox WHERE status = 'processing'
-            OR (status = 'pending' AND blocked = 0 AND next_attempt_at <= ?)`,
-      )
-      .get(beforeMs) as { n: number };
-    return row.n;
+  async outstanding(beforeMs: number): Promise<number> {
+    const row = await this.sql.get<{ n: number }>(
+      `SELECT count(*) AS n FROM outbox WHERE status = 'processing'
+          OR (status = 'pending' AND blocked = 0 AND next_attempt_at <= ?)`,
+      [beforeMs],
+    );
+    return Number(row?.n ?? 0);
   }
 
   /** Puts a dead row back to pending with a fresh set of attempts. */
-  replay(id: number, now = Date.now()): OutboxRow {
-    const row = this.get(id);
+  async replay(id: number, now = Date.now()): Promise<OutboxRow> {
+    // One conditional statement: a row another caller replays (or a worker claims) meanwhile is not reset.
+    const { changes } = await this.sql.run(REPLAY, { id, now });
+    const row = await this.get(id);
     if (!row) throw notFound('outbox row', id);
-    if (row.status !== 'dead') {
+    if (changes === 0) {
       throw new CallwrightError(
         'CONFLICT',
         `outbox row ${id} is ${row.status}; only dead rows can be replayed`,
         [{ field: 'id', value: id, expected: 'the id of a dead outbox row' }],
       );
     }
-    this.replayStmt.run({ id, now });
-    return this.get(id) as OutboxRow;
+    return row;
   }
 
   /** Replays every dead row; returns how many. */
-  replayAllDead(now = Date.now()): number {
-    return this.replayDeadStmt.run({ now }).changes;
+  async replayAllDead(now = Date.now()): Promise<number> {
+    return (await this.sql.run(REPLAY_DEAD, { now })).changes;
   }
 }

@@ -18,7 +18,7 @@ export function createOutboxWorker(options: {
   tracing?: Tracing;
 }): { worker: OutboxWorker; repository: OutboxRepository } {
   const { settings } = options;
-  const repository = new OutboxRepository(options.store.db, {
+  const repository = new OutboxRepository(options.store.sql, {
     backoffBaseMs: settings.backoff_base_ms,
     backoffMaxMs: settings.backoff_max_ms,
   });

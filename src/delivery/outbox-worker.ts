@@ -50,9 +50,10 @@ export interface OutboxWorkerDeps {
 
 /**
  * Claims due outbox rows and delivers them at least once. The loop keeps up to `concurrency`
- * deliveries in flight; finished ones are written and new rows claimed in one short IMMEDIATE
- * transaction, so SQLite's write lock is taken once per batch, never during network I/O.
- * A crash leaves claimed rows `processing`; after `leaseMs` any worker claims them again.
+ * deliveries in flight; finished ones are written and new rows claimed in one short transaction, so
+ * the database is written once per batch, never during network I/O. Workers on several nodes may share
+ * one PostgreSQL database: claims never overlap (see OutboxRepository). A crash leaves claimed rows
+ * `processing`; after `leaseMs` any worker, on any node, claims them again.
  */
 export class OutboxWorker {
   readonly id = `wrk_${randomBytes(5).toString('hex')}`;
@@ -92,7 +93,12 @@ export class OutboxWorker {
     const deadline = this.now() + timeoutMs;
     while (this.inflight.size > 0 && this.now() < deadline) await this.waitForWake(50);
     for (const { abort } of this.inflight.values()) abort.abort(new Error('worker stopping'));
-    this.flush(0);
+    try {
+      await this.flush(0);
+    } catch (err) {
+      // The rows stay claimed; after their lease another worker delivers them again (at least once).
+      this.deps.logger.error({ err }, 'writing the last outbox completions failed');
+    }
     for (const h of this.handlers.values()) await h.close?.();
   }
 
@@ -104,9 +110,10 @@ export class OutboxWorker {
     while (this.running) {
       let claimed: OutboxRow[] = [];
       try {
-        claimed = this.flush(concurrency - this.inflight.size);
+        claimed = await this.flush(concurrency - this.inflight.size);
       } catch (err) {
-        // SQLite busy beyond busy_timeout, disk full, …: keep the completions, retry after a pause.
+        // SQLite busy beyond busy_timeout, disk full, PostgreSQL unreachable or a deadlock victim, …:
+        // keep the completions, retry after a pause.
         this.deps.logger.error({ err }, 'outbox transaction failed; retrying');
         await new Promise<void>((r) => setTimeout(r, pollIntervalMs));
         continue;
@@ -124,7 +131,7 @@ export class OutboxWorker {
   }
 
   /** Writes completions and claims up to `limit` rows; returns the claimed rows. */
-  private flush(limit: number): OutboxRow[] {
+  private async flush(limit: number): Promise<OutboxRow[]> {
     const batch = this.done;
     this.done = [];
     const now = this.now();
@@ -132,7 +139,7 @@ export class OutboxWorker {
     let claimed: OutboxRow[];
     let superseded = new Set<number>();
     try {
-      claimed = this.deps.repository.completeAndClaim(
+      claimed = await this.deps.repository.completeAndClaim(
         now,
         limit,
         this.id,
@@ -208,26 +215,24 @@ export class OutboxWorker {
    * does not match its type, or a kind without a handler, fails the row permanently (never retried:
    * the stored data will not change), naming the field.
    */
-  private handOver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryOutcome | void> {
+  private async handOver(row: OutboxRow, signal: AbortSignal): Promise<DeliveryOutcome | void> {
     const decoded: ReturnType<typeof decodeValue> =
       row.payload_error !== null
         ? { ok: false, error: row.payload_error }
         : decodeValue(row.kind, row.payload);
     if (!decoded.ok) {
       try {
-        this.handlers
+        await this.handlers
           .get(row.kind)
           ?.undeliverable?.({ id: row.id, runId: row.run_id, attempt: row.attempts }, decoded.error);
       } catch (err) {
         this.deps.logger.error({ err, outboxId: row.id }, 'recording an undeliverable outbox row failed');
       }
-      return Promise.reject(new PermanentDeliveryError(decoded.error));
+      throw new PermanentDeliveryError(decoded.error);
     }
     const handler = this.handlers.get(decoded.value.kind);
     if (!handler) {
-      return Promise.reject(
-        new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`),
-      );
+      throw new PermanentDeliveryError(`no delivery handler for kind ${JSON.stringify(row.kind)}`);
     }
     const job: DeliveryJob = {
       id: row.id,

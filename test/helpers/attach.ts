@@ -13,15 +13,15 @@ export interface AttachExtra {
  */
 export function attacher(store: Store, engine: ActionEngine, agentId: string) {
   let position = 0;
-  return (
+  return async (
     name: string,
     type: string,
     config: Record<string, unknown>,
     stage: Stage,
     extra: AttachExtra = {},
   ) => {
-    const def = engine.definitions.create({ name, type, config, enabled: extra.enabled ?? true });
-    const att = store.attachments.create({
+    const def = await engine.definitions.create({ name, type, config, enabled: extra.enabled ?? true });
+    const att = await store.attachments.create({
       agent_id: agentId,
       action_id: def.id,
       stage,

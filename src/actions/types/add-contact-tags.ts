@@ -15,9 +15,9 @@ export const addContactTags = defineActionType({
   stages: ['before', 'during', 'after'],
   needs: ['contact'],
   async exec(ctx) {
-    const contact = requireContact(ctx);
-    ctx.services.contacts.addTags(contact.id, ctx.config.tags);
-    return { added: ctx.config.tags, tags: ctx.services.contacts.view(contact).tags };
+    const contact = await requireContact(ctx);
+    await ctx.services.contacts.addTags(contact.id, ctx.config.tags);
+    return { added: ctx.config.tags, tags: (await ctx.services.contacts.view(contact)).tags };
   },
   // As exec reports them: the contact's tags with these added, sorted by name.
   simulate: (ctx) => ({

@@ -17,8 +17,8 @@ export const addToList = defineActionType({
   stages: ['before', 'during', 'after'],
   needs: ['contact'],
   async exec(ctx) {
-    const contact = requireContact(ctx);
-    if (!ctx.services.contacts.addToList(contact.id, ctx.config.list, ctx.config.create_if_missing)) {
+    const contact = await requireContact(ctx);
+    if (!(await ctx.services.contacts.addToList(contact.id, ctx.config.list, ctx.config.create_if_missing))) {
       throw new ActionError('NOT_FOUND', `list ${JSON.stringify(ctx.config.list)} does not exist`, false);
     }
     return { list: ctx.config.list };

@@ -47,14 +47,14 @@ export function callerZone(ctx: ActionContext<{ caller_timezone: string }>, fall
 }
 
 /** The configured user's calendar: the booking service, the user, the user's zone and the caller's. */
-export function userCalendar(ctx: ActionContext<{ user: string; caller_timezone: string }>): {
+export async function userCalendar(ctx: ActionContext<{ user: string; caller_timezone: string }>): Promise<{
   service: BookingService;
   user: UserRecord;
   zone: string;
   caller: string;
-} {
+}> {
   const service = bookingService(ctx);
-  const user = service.user(ctx.config.user, 'config.user');
+  const user = await service.user(ctx.config.user, 'config.user');
   const zone = service.zoneOf(user);
   return { service, user, zone, caller: callerZone(ctx, zone) };
 }

@@ -53,7 +53,7 @@ export const bookAppointment = defineActionType({
       { additionalProperties: false },
     ),
   async exec(ctx) {
-    const { service, user, zone, caller } = userCalendar(ctx);
+    const { service, user, zone, caller } = await userCalendar(ctx);
     const start = (typeof ctx.args.start === 'string' ? ctx.args.start : ctx.config.start).trim();
     if (!start)
       throw new ActionError('VALIDATION', 'start: missing, expected the slot start (ISO 8601)', false);
@@ -61,7 +61,7 @@ export const bookAppointment = defineActionType({
     let result: BookingResult;
     try {
       result =
-        alreadyBooked(ctx.callId, user.id, start, service) ??
+        (await alreadyBooked(ctx.callId, user.id, start, service)) ??
         (await service.book({
           user: user.id,
           start,
@@ -84,17 +84,19 @@ export const bookAppointment = defineActionType({
  * A retry or outbox replay of the same booking for the same call finds its own appointment instead of
  * a conflict with itself (delivery is at least once).
  */
-function alreadyBooked(
+async function alreadyBooked(
   callId: string | undefined,
   userId: string,
   start: string,
   service: BookingService,
-): BookingResult | undefined {
+): Promise<BookingResult | undefined> {
   const ms = Date.parse(start);
   if (!callId || Number.isNaN(ms)) return undefined;
   const iso = new Date(ms).toISOString();
-  const mine = service.appointments
-    .search({ limit: 50 }, { call_id: callId, user_id: userId, status: 'booked' })
-    .items.find((a) => a.starts_at === iso);
+  const page = await service.appointments.search(
+    { limit: 50 },
+    { call_id: callId, user_id: userId, status: 'booked' },
+  );
+  const mine = page.items.find((a) => a.starts_at === iso);
   return mine ? service.existing(mine.id) : undefined;
 }

@@ -25,9 +25,15 @@ export const callDisposition = defineActionType({
     }
     const disposition = chooseDisposition(ctx);
     const { store } = ctx.services;
-    const call = ctx.callId ? store.calls.get(ctx.callId) : undefined;
-    if (call?.ended_at) throw new ActionError('PRECONDITION', 'the call has already ended', false);
-    if (call) store.calls.update(call.id, { call_disposition: disposition });
+    const callId = ctx.callId;
+    if (callId) {
+      // The check and the write in one transaction: the call's end cannot slip in between.
+      await store.transaction(async () => {
+        const call = await store.calls.get(callId);
+        if (call?.ended_at) throw new ActionError('PRECONDITION', 'the call has already ended', false);
+        if (call) await store.calls.update(call.id, { call_disposition: disposition });
+      });
+    }
     return { disposition };
   },
   simulate: (ctx) => ({ disposition: ctx.config.disposition ?? ctx.args.disposition ?? '' }),

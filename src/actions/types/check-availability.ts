@@ -51,7 +51,7 @@ export const checkAvailability = defineActionType({
       { additionalProperties: false },
     ),
   async exec(ctx) {
-    const { service, user, zone, caller } = userCalendar(ctx);
+    const { service, user, zone, caller } = await userCalendar(ctx);
     const date = typeof ctx.args.date === 'string' ? ctx.args.date : undefined;
     try {
       const { slots } = await service.availability({

@@ -37,14 +37,14 @@ export const contactDisposition = defineActionType({
   needs: ['contact'],
   argumentSchema: dispositionArgs,
   async exec(ctx) {
-    const contact = requireContact(ctx);
+    const contact = await requireContact(ctx);
     const disposition = chooseDisposition(ctx);
     const { store } = ctx.services;
-    store.db.transaction(() => {
-      store.contacts.update(contact.id, { disposition });
-      if (ctx.callId && store.calls.get(ctx.callId))
-        store.calls.update(ctx.callId, { contact_disposition: disposition });
-    })();
+    await store.transaction(async () => {
+      await store.contacts.update(contact.id, { disposition });
+      if (ctx.callId && (await store.calls.get(ctx.callId)))
+        await store.calls.update(ctx.callId, { contact_disposition: disposition });
+    });
     return { disposition };
   },
   simulate: (ctx) => ({ disposition: ctx.config.disposition ?? ctx.args.disposition ?? '' }),

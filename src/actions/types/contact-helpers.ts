@@ -3,8 +3,8 @@ import { type ActionContext } from '../action-type.js';
 import { ActionError } from '../../errors.js';
 
 /** The call's contact record; the engine checks the `contact` precondition before exec. */
-export function requireContact(ctx: ActionContext<unknown>): ContactRecord {
-  const contact = ctx.contactId ? ctx.services.store.contacts.get(ctx.contactId) : undefined;
+export async function requireContact(ctx: ActionContext<unknown>): Promise<ContactRecord> {
+  const contact = ctx.contactId ? await ctx.services.store.contacts.get(ctx.contactId) : undefined;
   if (!contact) throw new ActionError('PRECONDITION', 'no contact is linked to this call', false);
   return contact;
 }

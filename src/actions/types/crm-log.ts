@@ -84,7 +84,7 @@ async function viaHttp(ctx: ActionContext<Config>, extra: Record<string, unknown
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {
   const { config } = ctx;
-  const snap = callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
+  const snap = await callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
   const summary = config.summary ?? snap.summary;
   const body = activityBody(snap, config.include, summary);
   if (config.provider === 'http') {

@@ -98,7 +98,7 @@ async function notifyWebhook(ctx: ActionContext<Config>, snap: CallSnapshot, lin
 }
 
 async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>> {
-  const snap = callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
+  const snap = await callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
   const base = ctx.services.publicUrl ?? '';
   const link = ctx.callId && base ? `${base}/calls/${encodeURIComponent(ctx.callId)}` : '';
   const out: Record<string, unknown> = { call_url: link, priority: ctx.config.priority };

@@ -49,7 +49,7 @@ export const evaluateCall = defineActionType({
   stages: ['after'],
   validate: (config) => rubricIssues(config.criteria),
   async exec(ctx) {
-    const lines = transcriptOf(ctx);
+    const lines = await transcriptOf(ctx);
     const client = ctx.config.use_llm ? ctx.services.llm : undefined;
     const judged = client
       ? {
@@ -71,8 +71,8 @@ export const evaluateCall = defineActionType({
       model: client?.model ?? '',
       evaluated_at: new Date(ctx.services.clock.now()).toISOString(),
     };
-    if (ctx.callId && ctx.services.store.calls.get(ctx.callId)) {
-      ctx.services.store.calls.update(ctx.callId, { evaluation: { ...evaluation } });
+    if (ctx.callId && (await ctx.services.store.calls.get(ctx.callId))) {
+      await ctx.services.store.calls.update(ctx.callId, { evaluation: { ...evaluation } });
     }
     return { ...evaluation };
   },

@@ -57,13 +57,13 @@ export const extractData = defineActionType({
       })),
   ],
   async exec(ctx) {
-    const lines = transcriptOf(ctx);
+    const lines = await transcriptOf(ctx);
     const client = ctx.config.use_llm ? ctx.services.llm : undefined;
     const proposed = client
       ? await byLlm(client, ctx.config.fields, lines, ctx.config.instructions, ctx.signal)
       : extractByRules(ctx.config.fields, lines, callerToday(ctx));
     const { values, invalid, missing } = checkAll(ctx.config.fields, proposed);
-    storeCollected(ctx, values);
+    await storeCollected(ctx, values);
     const source = client ? 'llm' : 'rules';
     if (ctx.config.fail_on_invalid && (invalid.length || missing.length)) {
       const what = [
@@ -115,15 +115,16 @@ async function byLlm(
  * Valid values are merged into the call row and into the session's `collected` scope (the object the
  * engine passes as `variables.collected` is the session's own), so later actions see `collected.<name>`.
  */
-function storeCollected(ctx: ActionContext<unknown>, values: Record<string, unknown>): void {
+async function storeCollected(ctx: ActionContext<unknown>, values: Record<string, unknown>): Promise<void> {
   if (!Object.keys(values).length) return;
   const collected = ctx.variables.collected;
   if (collected && typeof collected === 'object' && !Array.isArray(collected))
     Object.assign(collected, values);
-  if (!ctx.callId) return;
+  const callId = ctx.callId;
+  if (!callId) return;
   const { store } = ctx.services;
-  store.db.transaction(() => {
-    const call = store.calls.get(ctx.callId!);
-    if (call) store.calls.update(call.id, { collected: { ...call.collected, ...values } });
-  })();
+  await store.transaction(async () => {
+    const call = await store.calls.get(callId);
+    if (call) await store.calls.update(call.id, { collected: { ...call.collected, ...values } });
+  });
 }

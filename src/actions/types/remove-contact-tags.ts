@@ -11,9 +11,9 @@ export const removeContactTags = defineActionType({
   stages: ['before', 'during', 'after'],
   needs: ['contact'],
   async exec(ctx) {
-    const contact = requireContact(ctx);
-    const removed = ctx.services.contacts.removeTags(contact.id, ctx.config.tags);
-    return { removed, tags: ctx.services.contacts.view(contact).tags };
+    const contact = await requireContact(ctx);
+    const removed = await ctx.services.contacts.removeTags(contact.id, ctx.config.tags);
+    return { removed, tags: (await ctx.services.contacts.view(contact)).tags };
   },
   // As exec reports them: how many of the contact's tags went, and the tags left.
   simulate: (ctx) => {

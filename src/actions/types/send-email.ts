@@ -74,7 +74,7 @@ async function attachment(
   a: AttachmentConfig,
 ): Promise<MailAttachment | undefined> {
   if (a.kind === 'recording') {
-    const file = ctx.callId ? ctx.services.store.calls.get(ctx.callId)?.recording_path : undefined;
+    const file = ctx.callId ? (await ctx.services.store.calls.get(ctx.callId))?.recording_path : undefined;
     if (file && existsSync(file))
       return { filename: path.basename(file), path: file, contentType: 'audio/wav' };
     if (a.required) throw new ActionError('NO_RECORDING', 'the call has no recording to attach', true);

@@ -35,9 +35,9 @@ export const setDnc = defineActionType({
     const phone = parsePhoneNumber(raw);
     const number = phone.ok ? phone.e164 : raw;
     const reason = String(ctx.args.reason ?? '') || ctx.config.reason;
-    const contact = ctx.services.contacts.ensureByPhone(number);
+    const contact = await ctx.services.contacts.ensureByPhone(number);
     // markDnc stamps the time and records the change in the contact's Do-Not-Call history.
-    const marked = ctx.services.store.contacts.markDnc(contact.id, {
+    const marked = await ctx.services.store.contacts.markDnc(contact.id, {
       by: ctx.callId ? `call:${ctx.callId}` : `action:${ctx.definition.name}`,
       reason,
     });

@@ -32,7 +32,7 @@ export const summarizeCall = defineActionType({
   ),
   stages: ['during', 'after'],
   async exec(ctx) {
-    const lines = transcriptOf(ctx);
+    const lines = await transcriptOf(ctx);
     let summary;
     try {
       summary = await summarizerOf(ctx.services).summarize({
@@ -45,8 +45,8 @@ export const summarizeCall = defineActionType({
     } catch (err) {
       throw llmFailure(err);
     }
-    if (ctx.config.store && ctx.callId && ctx.services.store.calls.get(ctx.callId)) {
-      ctx.services.store.calls.update(ctx.callId, { summary: summary.text });
+    if (ctx.config.store && ctx.callId && (await ctx.services.store.calls.get(ctx.callId))) {
+      await ctx.services.store.calls.update(ctx.callId, { summary: summary.text });
     }
     return {
       summary: summary.text,

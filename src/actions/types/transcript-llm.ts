@@ -14,7 +14,7 @@ import {
 import { ActionError } from '../../errors.js';
 
 /** The configured text, else the call's final transcript lines. */
-export function transcriptOf(ctx: ActionContext<{ transcript: string }>): TranscriptLine[] {
+export async function transcriptOf(ctx: ActionContext<{ transcript: string }>): Promise<TranscriptLine[]> {
   if (ctx.config.transcript.trim()) return parseTranscript(ctx.config.transcript);
   return ctx.callId ? callTranscript(ctx.services.store, ctx.callId) : [];
 }

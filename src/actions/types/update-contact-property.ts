@@ -28,9 +28,9 @@ export const updateContactProperty = defineActionType({
         )
       : undefined,
   async exec(ctx) {
-    const contact = requireContact(ctx);
+    const contact = await requireContact(ctx);
     const value = ctx.config.value ?? String(ctx.args.value ?? '');
-    ctx.services.contacts.setProperty(contact, ctx.config.property, value);
+    await ctx.services.contacts.setProperty(contact, ctx.config.property, value);
     return { property: ctx.config.property, value };
   },
   simulate: (ctx) => ({ property: ctx.config.property, value: ctx.config.value ?? ctx.args.value ?? '' }),

@@ -41,7 +41,7 @@ function validate(config: Config): FieldIssue[] {
   return issues;
 }
 
-function body(ctx: ActionContext<Config>): string {
+async function body(ctx: ActionContext<Config>): Promise<string> {
   const { config } = ctx;
   if (config.payload === 'template') {
     try {
@@ -54,7 +54,7 @@ function body(ctx: ActionContext<Config>): string {
       );
     }
   }
-  const snap = callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
+  const snap = await callSnapshot(ctx.services.store, ctx.callId, ctx.variables);
   return JSON.stringify({
     type: config.event,
     timestamp: new Date(ctx.services.clock.now()).toISOString(),
@@ -80,7 +80,7 @@ async function exec(ctx: ActionContext<Config>): Promise<Record<string, unknown>
   const sent = await postSignedJson(ctx, {
     url: config.url,
     headers: config.headers,
-    payload: body(ctx),
+    payload: await body(ctx),
     secret: config.secret,
     idSeed: ctx.idempotencyKey,
     timeoutMs: config.timeout_ms,

@@ -107,14 +107,15 @@ describe('action engine API', () => {
   });
 
   it('lists the outbox and replays dead rows, one or all', async () => {
-    const queue = new OutboxQueue(h.store.db, { maxAttempts: 1 });
+    const queue = new OutboxQueue(h.store.sql, { maxAttempts: 1 });
     const payload = { url: 'http://127.0.0.1:9/hook', body: null };
-    const ids = ['a', 'b', 'c'].map((k) => queue.enqueue({ idempotencyKey: k, kind: 'http', payload }));
-    h.store.db
-      .prepare(
-        `UPDATE outbox SET status = 'dead', attempts = 1, last_error = 'HTTP 500' WHERE id IN (?, ?, ?)`,
-      )
-      .run(...ids);
+    const ids = await queue.enqueueMany(
+      ['a', 'b', 'c'].map((k) => ({ idempotencyKey: k, kind: 'http' as const, payload })),
+    );
+    await h.store.sql.run(
+      `UPDATE outbox SET status = 'dead', attempts = 1, last_error = 'HTTP 500' WHERE id IN (?, ?, ?)`,
+      ids,
+    );
     const list = await h.call('GET', '/outbox?status=dead');
     expect(list.body).toMatchObject({ total: 3, counts: { dead: 3 } });
     const one = await h.call('POST', `/outbox/${ids[0]}/replay`);

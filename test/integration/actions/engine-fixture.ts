@@ -3,6 +3,7 @@ import pino from 'pino';
 import { attacher } from '../../helpers/attach.js';
 import { tempStore } from '../../helpers/temp.js';
 import { createActionEngine } from '../../../src/actions/action-engine.js';
+import type { CallRecord } from '../../../src/store/store.js';
 import { defineActionType, type ActionIntegrations } from '../../../src/actions/action-type.js';
 import { ActionError } from '../../../src/errors.js';
 
@@ -75,7 +76,7 @@ export function testTypes(
   return [echo, flaky, hang];
 }
 
-export function engineFixture(
+export async function engineFixture(
   options: { beforeBudgetMs?: number; fallback?: string; services?: ActionIntegrations } = {},
 ) {
   const t = tempStore();
@@ -91,9 +92,9 @@ export function engineFixture(
     outbox: { max_attempts: 3 },
     ...(options.services ? { services: options.services } : {}),
   });
-  const agent = t.store.agents.create({ name: 'sales', kind: 'scripted' });
+  const agent = await t.store.agents.create({ name: 'sales', kind: 'scripted' });
   const attach = attacher(t.store, engine, agent.id);
-  function call(from = '+14155550100', contactId?: string) {
+  async function call(from = '+14155550100', contactId?: string): Promise<CallRecord> {
     return t.store.calls.create({
       direction: 'inbound',
       from_number: from,

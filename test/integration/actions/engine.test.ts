@@ -1,26 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(() => fx?.cleanup());
 
 describe('action engine: order and chaining', () => {
   it('runs three actions in attachment order, each seeing the outputs of the ones before', async () => {
-    fx = engineFixture();
+    fx = await engineFixture();
     // Attached out of creation order on purpose: position decides.
-    const c = fx.attach('crm_log', 'test-echo', { text: 'log {{ actions.send_sms.text }}' }, 'during');
-    const a = fx.attach('schedule', 'test-echo', { text: 'booked', slot: '{{ data.slot }}' }, 'during');
-    const b = fx.attach(
+    const c = await fx.attach('crm_log', 'test-echo', { text: 'log {{ actions.send_sms.text }}' }, 'during');
+    const a = await fx.attach('schedule', 'test-echo', { text: 'booked', slot: '{{ data.slot }}' }, 'during');
+    const b = await fx.attach(
       'send_sms',
       'test-echo',
       { text: 'See you at {{ actions.schedule.slot }}' },
       'during',
     );
-    fx.store.attachments.update(a.att.id, { position: 0 });
-    fx.store.attachments.update(b.att.id, { position: 1 });
-    fx.store.attachments.update(c.att.id, { position: 2 });
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id, data: { slot: '10:30' } });
+    await fx.store.attachments.update(a.att.id, { position: 0 });
+    await fx.store.attachments.update(b.att.id, { position: 1 });
+    await fx.store.attachments.update(c.att.id, { position: 2 });
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, data: { slot: '10:30' } });
     const result = await s.runStage('during');
     expect(result.runs.map((r) => r.action)).toEqual(['schedule', 'send_sms', 'crm_log']);
     expect(fx.log.map((l) => l.config.text)).toEqual(['booked', 'See you at 10:30', 'log See you at 10:30']);
@@ -30,10 +30,15 @@ describe('action engine: order and chaining', () => {
 
 describe('templates', () => {
   it('fails the run with an error naming the missing variable, and a default makes it pass', async () => {
-    fx = engineFixture();
-    fx.attach('greet', 'test-echo', { text: 'Hi {{ contact.first_name }}' }, 'during');
-    fx.attach('greet2', 'test-echo', { text: 'Hi {{ contact.first_name | default: "there" }}' }, 'during');
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    fx = await engineFixture();
+    await fx.attach('greet', 'test-echo', { text: 'Hi {{ contact.first_name }}' }, 'during');
+    await fx.attach(
+      'greet2',
+      'test-echo',
+      { text: 'Hi {{ contact.first_name | default: "there" }}' },
+      'during',
+    );
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const r = await s.runStage('during');
     expect(r.runs[0]?.status).toBe('failed');
     expect(r.runs[0]?.error?.code).toBe('TEMPLATE');
@@ -42,35 +47,36 @@ describe('templates', () => {
     expect(r.runs[1]?.outputs.text).toBe('Hi there');
   });
 
-  it('refuses a definition whose template does not parse, naming the field', () => {
-    fx = engineFixture();
-    expect(() =>
+  it('refuses a definition whose template does not parse, naming the field', async () => {
+    fx = await engineFixture();
+    await expect(
       fx.engine.definitions.create({ name: 'bad', type: 'custom-reply', config: { text: 'Hi {{ x' } }),
-    ).toThrow(/config\.text/);
-    expect(() =>
+    ).rejects.toThrow(/config\.text/);
+    await expect(
       fx.engine.definitions.create({ name: 'bad', type: 'add-contact-tags', config: { tags: [] } }),
-    ).toThrow(/config\.tags: got \[\], expected at least 1 items/);
+    ).rejects.toThrow(/config\.tags: got \[\], expected at least 1 items/);
   });
 });
 
 describe('failure policies', () => {
   it('retries N times with backoff and then succeeds', async () => {
-    fx = engineFixture();
-    fx.attach('flaky', 'test-flaky', { failures: 2 }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('flaky', 'test-flaky', { failures: 2 }, 'during', {
       failure_policy: { retries: 2, backoff_ms: 5 },
     });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const r = await s.runStage('during');
     expect(r.runs[0]).toMatchObject({ status: 'succeeded', attempts: 3, outputs: { attempt: 3 } });
   });
 
   it('continue: the next action still runs after the retries are used up', async () => {
-    fx = engineFixture();
-    fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', {
       failure_policy: { retries: 1, backoff_ms: 1, on_failure: 'continue' },
     });
-    fx.attach('next', 'test-echo', { text: 'after' }, 'during');
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    await fx.attach('next', 'test-echo', { text: 'after' }, 'during');
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
+    const r = await session.runStage('during');
     expect(r.runs.map((x) => [x.action, x.status, x.attempts])).toEqual([
       ['flaky', 'failed', 2],
       ['next', 'succeeded', 1],
@@ -79,17 +85,20 @@ describe('failure policies', () => {
   });
 
   it('abort: the rest of the stage does not run', async () => {
-    fx = engineFixture();
-    fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', { failure_policy: { on_failure: 'abort' } });
-    fx.attach('next', 'test-echo', { text: 'after' }, 'during');
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    fx = await engineFixture();
+    await fx.attach('flaky', 'test-flaky', { failures: 5 }, 'during', {
+      failure_policy: { on_failure: 'abort' },
+    });
+    await fx.attach('next', 'test-echo', { text: 'after' }, 'during');
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
+    const r = await session.runStage('during');
     expect(r.aborted).toBe(true);
     expect(r.runs.map((x) => x.action)).toEqual(['flaky']);
   });
 
   it('fallback: says the fallback message and the agent gets the typed failure of a tool call', async () => {
-    fx = engineFixture();
-    fx.attach('lookup', 'test-flaky', { failures: 5, permanent: true }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('lookup', 'test-flaky', { failures: 5, permanent: true }, 'during', {
       triggers: [{ kind: 'tool' }],
       failure_policy: {
         retries: 3,
@@ -97,7 +106,7 @@ describe('failure policies', () => {
         fallback_message: 'Sorry, {{ error.code }} - I will call you back.',
       },
     });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const res = await s.callTool('lookup', {});
     expect(res).toEqual({
       ok: false,
@@ -112,21 +121,21 @@ describe('failure policies', () => {
 
 describe('history and stats', () => {
   it('stores each run with redacted inputs, outputs, status, attempts and duration; stats sum them', async () => {
-    fx = engineFixture();
-    const ok = fx.attach(
+    fx = await engineFixture();
+    const ok = await fx.attach(
       'notify',
       'test-echo',
       { text: 'hello', note: 'call {{ call.from }} now', phone: '{{ call.from }}' },
       'during',
     );
-    fx.attach('flaky', 'test-flaky', { failures: 9 }, 'during', {
+    await fx.attach('flaky', 'test-flaky', { failures: 9 }, 'during', {
       failure_policy: { retries: 1, backoff_ms: 1 },
     });
-    const call = fx.call('+14155550123');
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550123' });
+    const call = await fx.call('+14155550123');
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550123' });
     await s.runStage('during');
     await s.runStage('during');
-    const runs = fx.engine.history.list({ callId: call.id });
+    const runs = await fx.engine.history.list({ callId: call.id });
     expect(runs.total).toBe(4);
     const notify = runs.items.find((r) => r.action_id === ok.def.id)!;
     expect(notify.status).toBe('succeeded');
@@ -140,10 +149,10 @@ describe('history and stats', () => {
     expect(notify.outputs).toMatchObject({ note: 'call +14155550123 now' });
     const failed = runs.items.find((r) => r.status === 'failed')!;
     expect(failed).toMatchObject({ attempts: 2, error: 'UPSTREAM: attempt 2 failed' });
-    const stats = fx.engine.history.stats(ok.def.id);
+    const stats = await fx.engine.history.stats(ok.def.id);
     expect(stats).toMatchObject({ runs: 2, succeeded: 2, failed: 0, success_rate: 1 });
     expect(stats.p50_ms).not.toBeNull();
-    expect(fx.engine.history.stats(failed.action_id!)).toMatchObject({
+    expect(await fx.engine.history.stats(failed.action_id!)).toMatchObject({
       runs: 2,
       succeeded: 0,
       success_rate: 0,
@@ -153,33 +162,33 @@ describe('history and stats', () => {
 
 describe('enable/disable', () => {
   it('never runs a disabled definition, in any stage, by any trigger', async () => {
-    fx = engineFixture();
-    const d = fx.attach('off', 'test-echo', { text: 'x' }, 'during', {
+    fx = await engineFixture();
+    const d = await fx.attach('off', 'test-echo', { text: 'x' }, 'during', {
       enabled: false,
       triggers: [{ kind: 'tool' }],
     });
-    fx.attach('off2', 'test-echo', { text: 'y' }, 'during', { enabled: false });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    await fx.attach('off2', 'test-echo', { text: 'y' }, 'during', { enabled: false });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     await s.runStage('during');
     expect((await s.callTool('off')).ok).toBe(false);
     expect(s.tools()).toEqual([]);
     // Disabled after the session loaded its plan: the runner checks again.
-    const e = fx.attach('later', 'test-echo', { text: 'z' }, 'during');
-    const s2 = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
-    fx.engine.definitions.setEnabled(e.def.id, false);
+    const e = await fx.attach('later', 'test-echo', { text: 'z' }, 'during');
+    const s2 = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
+    await fx.engine.definitions.setEnabled(e.def.id, false);
     await s2.runStage('during');
     expect(fx.log).toEqual([]);
-    expect(fx.engine.history.list({ actionId: d.def.id }).total).toBe(0);
+    expect((await fx.engine.history.list({ actionId: d.def.id })).total).toBe(0);
   });
 });
 
 describe('before stage budget', () => {
   it('kills what is still running when the budget runs out and the call proceeds', async () => {
-    fx = engineFixture({ beforeBudgetMs: 100 });
-    fx.attach('fast', 'test-echo', { text: 'ok' }, 'before');
-    fx.attach('slow', 'test-hang', {}, 'before');
-    fx.attach('never', 'test-echo', { text: 'never' }, 'before');
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    fx = await engineFixture({ beforeBudgetMs: 100 });
+    await fx.attach('fast', 'test-echo', { text: 'ok' }, 'before');
+    await fx.attach('slow', 'test-hang', {}, 'before');
+    await fx.attach('never', 'test-echo', { text: 'never' }, 'before');
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const started = Date.now();
     const r = await s.runStage('before');
     expect(Date.now() - started).toBeLessThan(2000);
@@ -189,6 +198,6 @@ describe('before stage budget', () => {
       ['slow', 'cancelled'],
     ]);
     expect(fx.log.map((l) => l.name)).toEqual(['fast', 'slow', 'slow:killed']);
-    expect(fx.engine.history.list({ status: 'cancelled' }).total).toBe(1);
+    expect((await fx.engine.history.list({ status: 'cancelled' })).total).toBe(1);
   });
 });

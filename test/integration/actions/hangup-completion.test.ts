@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 import { defineActionType } from '../../../src/actions/action-type.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(() => fx?.cleanup());
 
 /** A type whose work a hang-up ends: it finishes `after` ms after the session's hang-up, or never. */
@@ -33,14 +33,14 @@ function statuses(callId: string) {
 
 describe('runs whose type completes on hang-up', () => {
   it('finish after the hang-up, their outputs reach after-call actions, and later runs do not start', async () => {
-    fx = engineFixture();
+    fx = await engineFixture();
     const release: { now?: () => void } = {};
     fx.registry.register(finisher(release));
-    fx.attach('rec', 'test-finisher', {}, 'during');
-    fx.attach('next', 'test-echo', { text: 'not after the hang-up' }, 'during');
-    fx.attach('after', 'test-echo', { text: 'kept={{ actions.rec.kept }}' }, 'after');
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    await fx.attach('rec', 'test-finisher', {}, 'during');
+    await fx.attach('next', 'test-echo', { text: 'not after the hang-up' }, 'during');
+    await fx.attach('after', 'test-echo', { text: 'kept={{ actions.rec.kept }}' }, 'after');
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const stage = s.runStage('during');
     await new Promise((r) => setTimeout(r, 10));
     const settling = s.settleOnHangup('call ended', 5000);
@@ -48,7 +48,7 @@ describe('runs whose type completes on hang-up', () => {
     release.now!();
     await settling;
     expect(s.outputs.rec).toEqual({ kept: true });
-    const ended = fx.engine.endCall(s, { endReason: 'normal' });
+    const ended = await fx.engine.endCall(s, { endReason: 'normal' });
     expect(ended.queued).toHaveLength(1);
     expect((await stage).runs.map((r) => r.status)).toEqual(['succeeded']);
     expect(statuses(call.id)).toEqual(['test-finisher:succeeded', 'test-echo:queued']);
@@ -57,31 +57,31 @@ describe('runs whose type completes on hang-up', () => {
   });
 
   it('one still running when the completion timeout passes is killed and recorded cancelled', async () => {
-    fx = engineFixture();
+    fx = await engineFixture();
     fx.registry.register(finisher({}));
-    fx.attach('rec', 'test-finisher', {}, 'during');
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    await fx.attach('rec', 'test-finisher', {}, 'during');
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const stage = s.runStage('during');
     await new Promise((r) => setTimeout(r, 10));
     const started = Date.now();
     await s.settleOnHangup('call ended', 100);
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
-    fx.engine.endCall(s, { endReason: 'normal' });
+    await fx.engine.endCall(s, { endReason: 'normal' });
     expect((await stage).runs.map((r) => r.status)).toEqual(['cancelled']);
     expect(statuses(call.id)).toEqual(['test-finisher:cancelled']);
   });
 
   it('with none running the hang-up has nothing to wait for; other runs are cancelled at once', async () => {
-    fx = engineFixture();
-    fx.attach('wait', 'test-hang', {}, 'during');
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    fx = await engineFixture();
+    await fx.attach('wait', 'test-hang', {}, 'during');
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const stage = s.runStage('during');
     await new Promise((r) => setTimeout(r, 10));
     expect(s.settleOnHangup('call ended')).toBeUndefined();
     expect((await stage).runs.map((r) => r.status)).toEqual(['cancelled']);
-    fx.engine.endCall(s);
+    await fx.engine.endCall(s);
     expect(fx.log.map((l) => l.name)).toEqual(['wait', 'wait:killed']);
   });
 });

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(() => fx?.cleanup());
 
 describe('inline runs (an agent command with no definition)', () => {
   it('run through the runner: a history row with action_id NULL, the type, the rendered config and the command', async () => {
-    fx = engineFixture();
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
+    fx = await engineFixture();
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
     const run = await s.runInline({
       type: 'test-echo',
       config: { text: 'x', label: 'for {{ call.direction }}' },
@@ -21,7 +21,7 @@ describe('inline runs (an agent command with no definition)', () => {
       type: 'test-echo',
       outputs: { label: 'for inbound' },
     });
-    const rows = fx.engine.history.list({ callId: call.id }).items;
+    const rows = (await fx.engine.history.list({ callId: call.id })).items;
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       id: run.runId,
@@ -37,9 +37,9 @@ describe('inline runs (an agent command with no definition)', () => {
   });
 
   it('a config the type rejects is a failed run naming the field, recorded like any other', async () => {
-    fx = engineFixture();
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    fx = await engineFixture();
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const run = await s.runInline({
       type: 'test-flaky',
       config: { failures: 'many' },
@@ -49,15 +49,15 @@ describe('inline runs (an agent command with no definition)', () => {
     expect(run.error).toMatchObject({ code: 'VALIDATION', retryable: false });
     expect(run.error?.message).toContain('config.failures');
     expect(fx.log).toEqual([]);
-    expect(fx.engine.history.list({ callId: call.id }).items[0]).toMatchObject({
+    expect((await fx.engine.history.list({ callId: call.id })).items[0]).toMatchObject({
       action_id: null,
       status: 'failed',
     });
   });
 
   it('an unknown type fails as unavailable without a run', async () => {
-    fx = engineFixture();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    fx = await engineFixture();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const run = await s.runInline({
       type: 'cold-transfer',
       config: {},

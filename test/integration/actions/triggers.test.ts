@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(() => fx?.cleanup());
 
 function ran() {
@@ -10,9 +10,9 @@ function ran() {
 
 describe('triggers', () => {
   it('tool: fires on a call with valid arguments, not on bad arguments or another name', async () => {
-    fx = engineFixture();
-    fx.attach('lookup_order', 'test-echo', { text: 'x' }, 'during', { triggers: [{ kind: 'tool' }] });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    fx = await engineFixture();
+    await fx.attach('lookup_order', 'test-echo', { text: 'x' }, 'during', { triggers: [{ kind: 'tool' }] });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     expect(s.tools()).toEqual([
       {
         name: 'lookup_order',
@@ -38,11 +38,11 @@ describe('triggers', () => {
   });
 
   it('intent: fires on a final caller line containing a phrase; not on partials, agent lines or other words', async () => {
-    fx = engineFixture();
-    fx.attach('human', 'test-echo', { text: 'x' }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('human', 'test-echo', { text: 'x' }, 'during', {
       triggers: [{ kind: 'intent', phrases: ['talk to a human', 'real person'] }],
     });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     await s.handleEvent({ type: 'transcript', text: 'can I talk to a human', final: false });
     await s.handleEvent({ type: 'transcript', text: 'Would you like to talk to a human?', speaker: 'agent' });
     await s.handleEvent({ type: 'transcript', text: 'I like humans' });
@@ -57,12 +57,14 @@ describe('triggers', () => {
   });
 
   it('dtmf: digits and patterns fire on the keys pressed; other keys do not', async () => {
-    fx = engineFixture();
-    fx.attach('press1', 'test-echo', { text: 'x' }, 'during', { triggers: [{ kind: 'dtmf', digits: '1' }] });
-    fx.attach('pin', 'test-echo', { text: 'x' }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('press1', 'test-echo', { text: 'x' }, 'during', {
+      triggers: [{ kind: 'dtmf', digits: '1' }],
+    });
+    await fx.attach('pin', 'test-echo', { text: 'x' }, 'during', {
       triggers: [{ kind: 'dtmf', pattern: 'XXXX#' }],
     });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     await s.handleEvent({ type: 'dtmf', digits: '2' });
     expect(ran()).toEqual([]);
     await s.handleEvent({ type: 'dtmf', digits: '1' });
@@ -74,56 +76,66 @@ describe('triggers', () => {
   });
 
   it('condition: fires at stage entry when contact memory matches, not otherwise', async () => {
-    fx = engineFixture();
-    fx.attach('vip_greeting', 'test-echo', { text: 'x' }, 'before', {
+    fx = await engineFixture();
+    await fx.attach('vip_greeting', 'test-echo', { text: 'x' }, 'before', {
       triggers: [
         { kind: 'condition', expression: 'contact.tags has "vip" and contact.plan == "enterprise"' },
       ],
     });
-    const vip = fx.store.contacts.create({ phone: '+14155550101', properties: { plan: 'enterprise' } });
-    const other = fx.store.contacts.create({ phone: '+14155550102', properties: { plan: 'enterprise' } });
-    fx.engine.contacts.addTags(vip.id, ['VIP']);
-    await fx.engine
-      .session({ agentId: fx.agent.id, callId: fx.call('+14155550102', other.id).id, contactId: other.id })
-      .runStage('before');
+    const vip = await fx.store.contacts.create({ phone: '+14155550101', properties: { plan: 'enterprise' } });
+    const other = await fx.store.contacts.create({
+      phone: '+14155550102',
+      properties: { plan: 'enterprise' },
+    });
+    await fx.engine.contacts.addTags(vip.id, ['VIP']);
+    const otherCall = await fx.call('+14155550102', other.id);
+    const otherSession = await fx.engine.session({
+      agentId: fx.agent.id,
+      callId: otherCall.id,
+      contactId: other.id,
+    });
+    await otherSession.runStage('before');
     expect(ran()).toEqual([]);
-    await fx.engine
-      .session({ agentId: fx.agent.id, callId: fx.call('+14155550101', vip.id).id, contactId: vip.id })
-      .runStage('before');
+    const vipCall = await fx.call('+14155550101', vip.id);
+    const vipSession = await fx.engine.session({
+      agentId: fx.agent.id,
+      callId: vipCall.id,
+      contactId: vip.id,
+    });
+    await vipSession.runStage('before');
     expect(ran()).toEqual(['vip_greeting']);
   });
 
   it('condition: a run fired by a condition records that condition as its trigger', async () => {
-    fx = engineFixture();
+    fx = await engineFixture();
     const expression = 'contact.tags has "vip"';
-    fx.attach('vip_greeting', 'test-echo', { text: 'x' }, 'during', {
+    await fx.attach('vip_greeting', 'test-echo', { text: 'x' }, 'during', {
       triggers: [{ kind: 'condition', expression }],
     });
-    const vip = fx.store.contacts.create({ phone: '+14155550103' });
-    fx.engine.contacts.addTags(vip.id, ['vip']);
-    const call = fx.call('+14155550103', vip.id);
-    const r = await fx.engine
-      .session({ agentId: fx.agent.id, callId: call.id, contactId: vip.id })
-      .runStage('during');
+    const vip = await fx.store.contacts.create({ phone: '+14155550103' });
+    await fx.engine.contacts.addTags(vip.id, ['vip']);
+    const call = await fx.call('+14155550103', vip.id);
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, contactId: vip.id });
+    const r = await session.runStage('during');
     expect(r.runs.map((x) => x.firedBy)).toEqual([{ kind: 'condition', expression }]);
-    expect(fx.engine.history.list({ callId: call.id }).items[0]?.trigger).toEqual({
+    expect((await fx.engine.history.list({ callId: call.id })).items[0]?.trigger).toEqual({
       kind: 'condition',
       expression,
     });
   });
 
   it('event: fires on its call event only', async () => {
-    fx = engineFixture();
-    fx.attach('on_answer', 'test-echo', { text: 'x' }, 'during', {
+    fx = await engineFixture();
+    await fx.attach('on_answer', 'test-echo', { text: 'x' }, 'during', {
       triggers: [{ kind: 'event', event: 'answered' }],
     });
-    fx.attach('on_transfer_failed', 'test-echo', { text: 'x' }, 'during', {
+    await fx.attach('on_transfer_failed', 'test-echo', { text: 'x' }, 'during', {
       triggers: [
         { kind: 'event', event: 'transfer-failed' },
         { kind: 'dtmf', digits: '0' },
       ],
     });
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     await s.handleEvent({ type: 'voicemail-left' });
     expect(ran()).toEqual([]);
     await s.handleEvent({ type: 'answered' });
@@ -134,29 +146,33 @@ describe('triggers', () => {
   });
 
   it('refuses triggers that cannot fire at the stage, naming the field', async () => {
-    fx = engineFixture();
+    fx = await engineFixture();
     const { validateAttachment } = await import('../../../src/actions/agent-plan.js');
-    const def = fx.engine.definitions.create({ name: 'echo', type: 'test-echo', config: { text: 'x' } });
-    expect(() =>
+    const def = await fx.engine.definitions.create({
+      name: 'echo',
+      type: 'test-echo',
+      config: { text: 'x' },
+    });
+    await expect(
       validateAttachment(fx.store, fx.registry, {
         action_id: def.id,
         stage: 'before',
         triggers: [{ kind: 'dtmf', digits: '1' }],
       }),
-    ).toThrow(/triggers\.0\.kind/);
-    expect(() =>
+    ).rejects.toThrow(/triggers\.0\.kind/);
+    await expect(
       validateAttachment(fx.store, fx.registry, {
         action_id: 'echo',
         stage: 'during',
         triggers: [{ kind: 'condition', expression: 'contact.plan ==' }],
       }),
-    ).toThrow(/triggers\.0\.expression/);
-    expect(() =>
+    ).rejects.toThrow(/triggers\.0\.expression/);
+    await expect(
       validateAttachment(fx.store, fx.registry, {
         action_id: 'echo',
         stage: 'during',
         failure_policy: { on_failure: 'fallback' },
       }),
-    ).toThrow(/failure_policy\.fallback_message/);
+    ).rejects.toThrow(/failure_policy\.fallback_message/);
   });
 });

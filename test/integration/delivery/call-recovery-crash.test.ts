@@ -64,9 +64,13 @@ function killed(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promis
   });
 }
 
-async function until(check: () => boolean, ms = 20_000, what = 'condition'): Promise<void> {
+async function until(
+  check: () => boolean | Promise<boolean>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -90,8 +94,8 @@ describe('calls left open by a crash', () => {
       actions: config.actions,
       outbox: config.outbox,
     });
-    const demo = store.agents.findBy('name', 'demo')!;
-    attacher(store, engine, demo.id)('crm-hook', 'webhook', { url: `${rx.url}/calls` }, 'after');
+    const demo = (await store.agents.findBy('name', 'demo'))!;
+    await attacher(store, engine, demo.id)('crm-hook', 'webhook', { url: `${rx.url}/calls` }, 'after');
 
     // A live call: sipp waits for a BYE that never comes from the killed server.
     const sipp: RunningSipp = startSipp({
@@ -103,18 +107,18 @@ describe('calls left open by a crash', () => {
       timeoutMs: 30_000,
     });
     cleanups.push(() => sipp.kill());
-    const live = () => store.calls.list({ limit: 1 }).items[0];
-    await until(() => live()?.state === 'answered', 20_000, 'the call to be answered');
+    const live = async () => (await store.calls.list({ limit: 1 })).items[0];
+    await until(async () => (await live())?.state === 'answered', 20_000, 'the call to be answered');
     await new Promise((r) => setTimeout(r, 300));
     await killed(first.child);
     sipp.kill();
-    const callId = live()!.id;
+    const callId = (await live())!.id;
     // The defect: nothing closes it until a process does on start.
-    expect(store.calls.require(callId)).toMatchObject({ state: 'answered', ended_at: null });
+    expect(await store.calls.require(callId)).toMatchObject({ state: 'answered', ended_at: null });
 
     const second = await startChild(dir.dir);
     await until(() => rx.requests.length >= 1, 20_000, 'the after-call webhook');
-    const call = store.calls.require(callId);
+    const call = await store.calls.require(callId);
     expect(call).toMatchObject({ state: 'ended', end_reason: 'server-restart', hangup_by: 'system' });
     expect(call.ended_at).not.toBeNull();
     expect(Date.parse(call.ended_at!)).toBeGreaterThanOrEqual(
@@ -140,7 +144,7 @@ describe('calls left open by a crash', () => {
     await killed(third.child, 'SIGTERM');
     expect(outboxRows()).toBe(1);
     expect(rx.requests).toHaveLength(1);
-    const afterRuns = engine.history.list({ callId }).items.filter((r) => r.stage === 'after');
+    const afterRuns = (await engine.history.list({ callId })).items.filter((r) => r.stage === 'after');
     expect(afterRuns.map((r) => r.status)).toEqual(['succeeded']);
     expect(rx.requests[0]!.headers['idempotency-key']).toBe(`${callId}:${afterRuns[0]!.id}`);
   }, 120_000);

@@ -17,9 +17,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -46,14 +46,14 @@ class GatedHandler implements DeliveryHandler {
 const LEASE_MS = 5_000;
 
 /** Two workers, each on its own connection to one SQLite file; B's clock runs past A's lease. */
-function twoWorkers() {
+async function twoWorkers() {
   const t = tempStore();
   const other = Store.open(t.store.db.name);
   cleanups.push(t.cleanup, () => other.close());
   const make = (store: Store, now: () => number) => {
     const handler = new GatedHandler();
     const reports: DeliveryReport[] = [];
-    const repository = new OutboxRepository(store.db, { backoffBaseMs: 10, backoffMaxMs: 20 });
+    const repository = new OutboxRepository(store.sql, { backoffBaseMs: 10, backoffMaxMs: 20 });
     const worker = new OutboxWorker({
       repository,
       handlers: [handler],
@@ -67,8 +67,8 @@ function twoWorkers() {
   };
   const a = make(t.store, Date.now);
   const b = make(other, () => Date.now() + LEASE_MS * 2);
-  const queue = new OutboxQueue(t.store.db, { maxAttempts: 5 });
-  const id = queue.enqueue({
+  const queue = new OutboxQueue(t.store.sql, { maxAttempts: 5 });
+  const id = await queue.enqueue({
     idempotencyKey: 'call_1:act_slow',
     kind: 'http',
     payload: { url: 'http://127.0.0.1:9/unused', body: {} },
@@ -78,28 +78,36 @@ function twoWorkers() {
 
 describe('a completion is accepted only from the claim that holds the row', () => {
   it('a worker whose lease expired and whose row was reclaimed cannot overwrite the newer claim with its failure', async () => {
-    const { a, b, id, repository } = twoWorkers();
+    const { a, b, id, repository } = await twoWorkers();
     a.worker.start();
     await until(() => a.handler.started.length === 1);
     b.worker.start();
     await until(() => b.handler.started.length === 1);
-    expect(repository.get(id)).toMatchObject({ status: 'processing', claimed_by: b.worker.id, attempts: 2 });
+    expect(await repository.get(id)).toMatchObject({
+      status: 'processing',
+      claimed_by: b.worker.id,
+      attempts: 2,
+    });
 
     // A's slow delivery finally fails; its outcome is written in A's next transaction (stop flushes).
     a.handler.fail('socket hang up');
     await a.worker.stop();
     expect(a.reports).toMatchObject([{ ok: false, superseded: true }]);
-    expect(repository.get(id)).toMatchObject({ status: 'processing', claimed_by: b.worker.id, attempts: 2 });
+    expect(await repository.get(id)).toMatchObject({
+      status: 'processing',
+      claimed_by: b.worker.id,
+      attempts: 2,
+    });
 
     b.handler.succeed({ by: 'B' });
-    await until(() => repository.get(id)?.status === 'delivered');
-    expect(repository.get(id)).toMatchObject({ result: { by: 'B' }, attempts: 2, last_error: null });
+    await until(async () => (await repository.get(id))?.status === 'delivered');
+    expect(await repository.get(id)).toMatchObject({ result: { by: 'B' }, attempts: 2, last_error: null });
     expect(b.reports).toMatchObject([{ ok: true }]);
     expect(b.reports[0]!.superseded).toBeUndefined();
   });
 
   it('a late success from the expired claim does not deliver the row the newer claim is delivering', async () => {
-    const { a, b, id, repository } = twoWorkers();
+    const { a, b, id, repository } = await twoWorkers();
     a.worker.start();
     await until(() => a.handler.started.length === 1);
     b.worker.start();
@@ -108,10 +116,14 @@ describe('a completion is accepted only from the claim that holds the row', () =
     a.handler.succeed({ by: 'A' });
     await a.worker.stop();
     expect(a.reports).toMatchObject([{ ok: true, superseded: true }]);
-    expect(repository.get(id)).toMatchObject({ status: 'processing', claimed_by: b.worker.id, result: null });
+    expect(await repository.get(id)).toMatchObject({
+      status: 'processing',
+      claimed_by: b.worker.id,
+      result: null,
+    });
 
     b.handler.fail('HTTP 503');
-    await until(() => repository.get(id)?.status === 'pending');
-    expect(repository.get(id)).toMatchObject({ attempts: 2, last_error: 'HTTP 503', claimed_by: null });
+    await until(async () => (await repository.get(id))?.status === 'pending');
+    expect(await repository.get(id)).toMatchObject({ attempts: 2, last_error: 'HTTP 503', claimed_by: null });
   });
 });

@@ -55,11 +55,11 @@ describe('outbox crash safety', () => {
     cleanups.push(rx.close, slow.close);
     const t = tempStore();
     cleanups.push(t.cleanup);
-    const queue = new OutboxQueue(t.store.db, { maxAttempts: 50 });
-    queue.enqueueMany(
+    const queue = new OutboxQueue(t.store.sql, { maxAttempts: 50 });
+    await queue.enqueueMany(
       Array.from({ length: ROWS }, (_, i) => ({
         idempotencyKey: `call_${i}:act_crash`,
-        kind: 'http',
+        kind: 'http' as const,
         payload: { url: slow.url, body: { n: i } },
       })),
     );

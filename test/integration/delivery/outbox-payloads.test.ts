@@ -26,9 +26,9 @@ const settings = {
   delivery_timeout_ms: 2000,
 };
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -46,14 +46,14 @@ describe('stored payloads are decoded per kind', () => {
     cleanups.push(rx.close);
     const t = tempStore();
     cleanups.push(t.cleanup);
-    const queue = new OutboxQueue(t.store.db, { maxAttempts: 3 });
-    const first = queue.enqueue({
+    const queue = new OutboxQueue(t.store.sql, { maxAttempts: 3 });
+    const first = await queue.enqueue({
       idempotencyKey: 'c:1',
       kind: 'http',
       nextKey: 'c:2',
       payload: { url: `${rx.url}/one`, body: 1 },
     });
-    const second = queue.enqueue({
+    const second = await queue.enqueue({
       idempotencyKey: 'c:2',
       kind: 'http',
       blocked: true,
@@ -63,8 +63,8 @@ describe('stored payloads are decoded per kind', () => {
     t.store.db.prepare(`UPDATE outbox SET payload = '{"body":1}' WHERE id = ?`).run(first);
     const { worker, repository } = workerOn(t.store);
     worker.start();
-    await until(() => repository.get(second)?.status === 'delivered');
-    expect(repository.get(first)).toMatchObject({
+    await until(async () => (await repository.get(second))?.status === 'delivered');
+    expect(await repository.get(first)).toMatchObject({
       status: 'dead',
       attempts: 1,
       last_error:
@@ -78,24 +78,28 @@ describe('stored payloads are decoded per kind', () => {
     cleanups.push(rx.close);
     const t = tempStore();
     cleanups.push(t.cleanup);
-    const queue = new OutboxQueue(t.store.db, { maxAttempts: 3 });
-    const broken = queue.enqueue({
+    const queue = new OutboxQueue(t.store.sql, { maxAttempts: 3 });
+    const broken = await queue.enqueue({
       idempotencyKey: 'broken',
       kind: 'http',
       payload: { url: rx.url, body: 0 },
     });
     t.store.db.prepare(`UPDATE outbox SET payload = '{"url": "http://' WHERE id = ?`).run(broken);
-    const good = queue.enqueue({ idempotencyKey: 'good', kind: 'http', payload: { url: rx.url, body: 1 } });
+    const good = await queue.enqueue({
+      idempotencyKey: 'good',
+      kind: 'http',
+      payload: { url: rx.url, body: 1 },
+    });
     const { worker, repository } = workerOn(t.store);
     worker.start();
-    await until(() => repository.get(good)?.status === 'delivered');
-    expect(repository.get(broken)).toMatchObject({
+    await until(async () => (await repository.get(good))?.status === 'delivered');
+    expect(await repository.get(broken)).toMatchObject({
       status: 'dead',
       attempts: 1,
       last_error: expect.stringMatching(/^payload: got .*, expected JSON text/),
     });
     // Listing shows the damaged row (its text) instead of failing.
-    expect(repository.list({ status: 'dead' }).items[0]?.payload).toBe('{"url": "http://');
+    expect((await repository.list({ status: 'dead' })).items[0]?.payload).toBe('{"url": "http://');
   });
 });
 
@@ -132,7 +136,7 @@ describe('migration 002: chain fields move from the payload into columns', () =>
     const store = Store.open(file);
     cleanups.push(() => store.close());
     const { worker, repository } = workerOn(store);
-    const rows = repository.list({}).items.sort((a, b) => a.id - b.id);
+    const rows = (await repository.list({})).items.sort((a, b) => a.id - b.id);
     expect(rows[0]).toMatchObject({
       run_id: 'run_1',
       next_key: 'k2',
@@ -153,9 +157,16 @@ describe('migration 002: chain fields move from the payload into columns', () =>
     expect(rows[2]).toMatchObject({ payload: 'not json at all', blocked: false, on_dead: 'continue' });
 
     worker.start();
-    await until(() => rows.every((r) => ['delivered', 'dead'].includes(repository.get(r.id)!.status)));
+    const settled = async (): Promise<boolean> => {
+      for (const r of rows) {
+        const status = (await repository.get(r.id))!.status;
+        if (status !== 'delivered' && status !== 'dead') return false;
+      }
+      return true;
+    };
+    await until(settled);
     expect(rx.requests.map((r) => r.key)).toEqual(['k1', 'k2']);
-    expect(repository.get(rows[2]!.id)).toMatchObject({ status: 'dead' });
+    expect(await repository.get(rows[2]!.id)).toMatchObject({ status: 'dead' });
   });
 });
 
@@ -163,25 +174,26 @@ describe('an after-call action row whose stored payload does not match', () => {
   it('dead-letters naming the field, fails its run with the same reason, and releases the next action', async () => {
     const rx = await startReceiver();
     cleanups.push(rx.close);
-    const fx = integrationFixture();
+    const fx = await integrationFixture();
     cleanups.push(() => fx.cleanup());
-    fx.attach('first', 'webhook', { url: `${rx.url}/first` }, 'after');
-    fx.attach('second', 'webhook', { url: `${rx.url}/second` }, 'after');
-    const call = fx.call();
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
-    const [first, second] = fx.engine.endCall(session).queued;
+    await fx.attach('first', 'webhook', { url: `${rx.url}/first` }, 'after');
+    await fx.attach('second', 'webhook', { url: `${rx.url}/second` }, 'after');
+    const call = await fx.call();
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
+    const [first, second] = (await fx.engine.endCall(session)).queued;
     fx.store.db
       .prepare(`UPDATE outbox SET payload = json_remove(payload, '$.agent_id') WHERE id = ?`)
       .run(first);
     const { worker, repository } = fx.worker();
     worker.start();
-    await until(() => repository.get(second!)?.status === 'delivered');
+    await until(async () => (await repository.get(second!))?.status === 'delivered');
     const error =
       'stored action payload does not match its type: payload.agent_id: missing, expected a value (required)';
-    expect(repository.get(first!)).toMatchObject({ status: 'dead', last_error: error });
-    const runs = fx.engine.history.list({ callId: call.id }).items;
-    const run = runs.find((r) => r.id === repository.get(first!)!.run_id)!;
+    const firstRow = (await repository.get(first!))!;
+    expect(firstRow).toMatchObject({ status: 'dead', last_error: error });
+    const runs = (await fx.engine.history.list({ callId: call.id })).items;
+    const run = runs.find((r) => r.id === firstRow.run_id)!;
     expect(run).toMatchObject({ status: 'failed', error });
-    expect(rx.requests.map((r) => r.key)).toEqual([`${call.id}:${repository.get(second!)!.run_id}`]);
+    expect(rx.requests.map((r) => r.key)).toEqual([`${call.id}:${(await repository.get(second!))!.run_id}`]);
   });
 });

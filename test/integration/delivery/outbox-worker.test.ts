@@ -26,9 +26,9 @@ const settings = {
   delivery_timeout_ms: 2000,
 };
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -37,7 +37,9 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 function setup(overrides: Partial<typeof settings> = {}) {
   const t = tempStore();
   cleanups.push(t.cleanup);
-  const queue = new OutboxQueue(t.store.db, { maxAttempts: overrides.max_attempts ?? settings.max_attempts });
+  const queue = new OutboxQueue(t.store.sql, {
+    maxAttempts: overrides.max_attempts ?? settings.max_attempts,
+  });
   const { worker, repository } = createOutboxWorker({
     store: t.store,
     settings: { ...settings, ...overrides },
@@ -61,23 +63,27 @@ describe('outbox worker', () => {
     const rx = await startReceiver();
     cleanups.push(rx.close);
     const o = setup();
-    const id = o.queue.enqueue({
+    const id = await o.queue.enqueue({
       idempotencyKey: 'call_1:act_1',
       kind: 'http',
       payload: { url: `${rx.url}/hook`, body: { a: 1 } },
     });
     expect(
-      o.queue.enqueue({
+      await o.queue.enqueue({
         idempotencyKey: 'call_1:act_1',
         kind: 'http',
         payload: { url: `${rx.url}/hook`, body: { a: 2 } },
       }),
     ).toBe(id);
     o.worker.start();
-    await until(() => o.repository.get(id)?.status === 'delivered');
+    await until(async () => (await o.repository.get(id))?.status === 'delivered');
     expect(rx.requests).toHaveLength(1);
     expect(rx.requests[0]).toMatchObject({ key: 'call_1:act_1', body: { a: 1 } });
-    expect(o.repository.get(id)).toMatchObject({ attempts: 1, result: { status: 200 }, last_error: null });
+    expect(await o.repository.get(id)).toMatchObject({
+      attempts: 1,
+      result: { status: 200 },
+      last_error: null,
+    });
   });
 
   it('retries 5xx with backoff, dead-letters after the last attempt, and replay delivers it', async () => {
@@ -85,58 +91,62 @@ describe('outbox worker', () => {
     const rx = await startReceiver(() => (fail ? 503 : 200));
     cleanups.push(rx.close);
     const o = setup();
-    const id = o.queue.enqueue({
+    const id = await o.queue.enqueue({
       idempotencyKey: 'k-retry',
       kind: 'http',
       payload: { url: rx.url, body: {} },
     });
     o.worker.start();
-    await until(() => o.repository.get(id)?.status === 'dead');
+    await until(async () => (await o.repository.get(id))?.status === 'dead');
     expect(rx.requests).toHaveLength(3);
-    expect(o.repository.get(id)).toMatchObject({
+    expect(await o.repository.get(id)).toMatchObject({
       attempts: 3,
       last_error: expect.stringContaining('HTTP 503'),
     });
     fail = false;
-    o.repository.replay(id);
+    await o.repository.replay(id);
     o.worker.kick();
-    await until(() => o.repository.get(id)?.status === 'delivered');
+    await until(async () => (await o.repository.get(id))?.status === 'delivered');
     expect(rx.requests.map((r) => r.key)).toEqual(['k-retry', 'k-retry', 'k-retry', 'k-retry']);
-    expect(() => o.repository.replay(id)).toThrow(/only dead rows/);
+    await expect(o.repository.replay(id)).rejects.toThrow(/only dead rows/);
   });
 
   it('dead-letters a 4xx at once (retrying cannot fix it); replayAllDead puts every dead row back', async () => {
     const rx = await startReceiver(() => 422);
     cleanups.push(rx.close);
     const o = setup();
-    const ids = ['a', 'b'].map((k) =>
-      o.queue.enqueue({ idempotencyKey: k, kind: 'http', payload: { url: rx.url, body: {} } }),
+    const ids = await o.queue.enqueueMany(
+      ['a', 'b'].map((k) => ({
+        idempotencyKey: k,
+        kind: 'http' as const,
+        payload: { url: rx.url, body: {} },
+      })),
     );
     o.worker.start();
-    await until(() => ids.every((id) => o.repository.get(id)?.status === 'dead'));
+    await until(async () => (await o.repository.counts()).dead === ids.length);
     expect(rx.requests).toHaveLength(2);
     await o.worker.stop();
-    expect(o.repository.replayAllDead()).toBe(2);
-    expect(o.repository.counts()).toMatchObject({ pending: 2, dead: 0 });
+    expect(await o.repository.replayAllDead()).toBe(2);
+    expect(await o.repository.counts()).toMatchObject({ pending: 2, dead: 0 });
   });
 
   it('reclaims rows left processing by a worker that died, after the lease', async () => {
     const rx = await startReceiver();
     cleanups.push(rx.close);
     const o = setup();
-    const id = o.queue.enqueue({
+    const id = await o.queue.enqueue({
       idempotencyKey: 'orphan',
       kind: 'http',
       payload: { url: rx.url, body: {} },
     });
     // Another worker claimed it and vanished.
-    const claimed = o.repository.completeAndClaim(Date.now(), 10, 'dead-worker', 1000);
+    const claimed = await o.repository.completeAndClaim(Date.now(), 10, 'dead-worker', 1000);
     expect(claimed.map((r) => r.id)).toEqual([id]);
     o.worker.start();
     await new Promise((r) => setTimeout(r, 300));
-    expect(o.repository.get(id)?.status).toBe('processing');
-    await until(() => o.repository.get(id)?.status === 'delivered');
-    expect(o.repository.get(id)?.attempts).toBe(2);
+    expect((await o.repository.get(id))?.status).toBe('processing');
+    await until(async () => (await o.repository.get(id))?.status === 'delivered');
+    expect((await o.repository.get(id))?.attempts).toBe(2);
   });
 
   it('keeps running (and keeps finished deliveries) when a transaction fails', async () => {
@@ -159,7 +169,7 @@ describe('outbox worker', () => {
         return super.completeAndClaim(now, limit, worker, lease, done);
       }
     }
-    const repository = new FlakyRepository(o.store.db, { backoffBaseMs: 10, backoffMaxMs: 40 });
+    const repository = new FlakyRepository(o.store.sql, { backoffBaseMs: 10, backoffMaxMs: 40 });
     const worker = new Worker({
       repository,
       handlers: [new HttpDeliveryHandler()],
@@ -167,9 +177,13 @@ describe('outbox worker', () => {
       settings: { pollIntervalMs: 10, leaseMs: 60_000, concurrency: 4, deliveryTimeoutMs: 2000 },
     });
     cleanups.push(() => worker.stop());
-    const id = o.queue.enqueue({ idempotencyKey: 'busy', kind: 'http', payload: { url: rx.url, body: {} } });
+    const id = await o.queue.enqueue({
+      idempotencyKey: 'busy',
+      kind: 'http',
+      payload: { url: rx.url, body: {} },
+    });
     worker.start();
-    await until(() => repository.get(id)?.status === 'delivered');
+    await until(async () => (await repository.get(id))?.status === 'delivered');
     expect(failures).toBe(2);
     // The completion survived the failed transactions: one delivery, not a redelivery after the lease.
     expect(rx.requests).toHaveLength(1);
@@ -179,7 +193,7 @@ describe('outbox worker', () => {
     const rx = await startReceiver();
     cleanups.push(rx.close);
     const o = setup();
-    const first = o.queue.enqueue({
+    const first = await o.queue.enqueue({
       idempotencyKey: 'c:1',
       kind: 'http',
       maxAttempts: 1,
@@ -187,18 +201,17 @@ describe('outbox worker', () => {
       onDead: 'continue',
       payload: { url: rx.url, body: {} },
     });
-    const second = o.queue.enqueue({
+    const second = await o.queue.enqueue({
       idempotencyKey: 'c:2',
       kind: 'http',
       blocked: true,
       payload: { url: rx.url, body: {} },
     });
-    expect(o.repository.completeAndClaim(Date.now(), 10, 'dead-worker', 1000).map((r) => r.id)).toEqual([
-      first,
-    ]);
+    const claimed = await o.repository.completeAndClaim(Date.now(), 10, 'dead-worker', 1000);
+    expect(claimed.map((r) => r.id)).toEqual([first]);
     o.worker.start();
-    await until(() => o.repository.get(second)?.status === 'delivered');
-    expect(o.repository.get(first)).toMatchObject({
+    await until(async () => (await o.repository.get(second))?.status === 'delivered');
+    expect(await o.repository.get(first)).toMatchObject({
       status: 'dead',
       last_error: expect.stringMatching(/^lease expired/),
     });
