@@ -3,8 +3,10 @@ import type { CallRecord, Store } from '../store/store.js';
 import type { ActionEngine } from './action-engine.js';
 import { closeCallRow } from './after-call.js';
 
-/** `end_reason` of a call a previous process left open. */
+/** `end_reason` of a call a previous process of the same node left open. */
 export const SERVER_RESTART = 'server-restart';
+/** `end_reason` of a call whose node stopped its heartbeat, closed by a surviving node (docs/scaling.md). */
+export const NODE_LOST = 'node-lost';
 
 export interface RecoveredCall {
   callId: string;
@@ -14,7 +16,24 @@ export interface RecoveredCall {
   queued: number[];
 }
 
-const OPEN_CALLS = `SELECT id FROM calls WHERE ended_at IS NULL AND state != 'ended' ORDER BY started_at, rowid`;
+const OPEN = `SELECT id FROM calls WHERE ended_at IS NULL AND state != 'ended'`;
+const ORDER = ' ORDER BY started_at, rowid';
+
+/** Which open calls a recovery closes: all of them, or those one node held (and, on its start, unowned ones). */
+export interface RecoveryScope {
+  /** The node whose calls are closed; absent = every open call (one process on the database). */
+  nodeId?: string;
+  /** Calls recorded before nodes were (no node_id) count as this node's: true on the node's own start. */
+  includeUnowned?: boolean;
+  /** `end_reason` written: `server-restart` (default) or `node-lost`. */
+  reason?: string;
+}
+
+function openCalls(store: Store, scope: RecoveryScope): Promise<Array<{ id: string }>> {
+  if (scope.nodeId === undefined) return store.sql.all<{ id: string }>(OPEN + ORDER);
+  const unowned = scope.includeUnowned ? ' OR node_id IS NULL' : '';
+  return store.sql.all<{ id: string }>(`${OPEN} AND (node_id = ?${unowned})${ORDER}`, [scope.nodeId]);
+}
 const LAST_EVENT = 'SELECT max(at) AS at FROM call_events WHERE call_id = ?';
 
 /**
@@ -30,10 +49,10 @@ function lockOpenCall(dialect: Store['dialect']): string {
 /**
  * Closes the calls a previous process left open and queues their after-call work, exactly once.
  *
- * Run it at start, before this process takes calls: every open call is then one whose process is
- * gone (its media and SIP dialog went with it), so none is live. That holds only while one process
- * uses the database: the calls table does not record which node carries a call, so with several
- * nodes sharing one PostgreSQL database this would also close the live calls of the other nodes.
+ * Run it at start, before this process takes calls, for this node's calls (`scope.nodeId`): every one
+ * still open is then one whose process is gone (its media and SIP dialog went with it), so none is live.
+ * With several nodes on one database each node closes only its own; the calls of a node that died are
+ * closed by a survivor once its heartbeat lease ran out (NodeRegistry, reason `node-lost`).
  *
  * Each call is closed by the engine's `endCall` — the same transaction that ends a call normally,
  * writing the same outbox chain — after re-reading the row, locked, in that transaction: a restart
@@ -41,23 +60,28 @@ function lockOpenCall(dialect: Store['dialect']): string {
  * so it is not recovered again) or neither.
  *
  * The end is dated at the call's last recorded event (the best evidence of when it was still alive),
- * `end_reason` is `server-restart` and `hangup_by` is `system`.
+ * `end_reason` is the scope's reason (`server-restart` by default) and `hangup_by` is `system`.
  */
-export async function recoverOpenCalls(deps: {
-  store: Store;
-  engine: Pick<ActionEngine, 'session' | 'endCall'>;
-  logger: Logger;
-}): Promise<RecoveredCall[]> {
+export async function recoverOpenCalls(
+  deps: {
+    store: Store;
+    engine: Pick<ActionEngine, 'session' | 'endCall'>;
+    logger: Logger;
+  },
+  scope: RecoveryScope = {},
+): Promise<RecoveredCall[]> {
   const { store, logger } = deps;
-  const open = await store.sql.all<{ id: string }>(OPEN_CALLS);
+  const reason = scope.reason ?? SERVER_RESTART;
   const recovered: RecoveredCall[] = [];
-  for (const { id } of open) {
-    const result = await store.transaction(() => recoverOne(deps, id));
+  for (const { id } of await openCalls(store, scope)) {
+    const result = await store.transaction(() => recoverOne(deps, id, reason));
     if (!result) continue;
     recovered.push(result);
     logger.warn(
-      { callId: id, state: result.state, afterCallActions: result.queued.length },
-      'closed a call left open by a previous process; its after-call actions are queued',
+      { callId: id, state: result.state, afterCallActions: result.queued.length, node: scope.nodeId, reason },
+      reason === NODE_LOST
+        ? 'closed a call its node left open when it died; its after-call actions are queued'
+        : 'closed a call left open by a previous process; its after-call actions are queued',
     );
   }
   return recovered;
@@ -67,6 +91,7 @@ export async function recoverOpenCalls(deps: {
 async function recoverOne(
   deps: { store: Store; engine: Pick<ActionEngine, 'session' | 'endCall'> },
   id: string,
+  reason: string,
 ): Promise<RecoveredCall | undefined> {
   const { store, engine } = deps;
   if (!(await store.sql.get(lockOpenCall(store.dialect), [id]))) return undefined;
@@ -75,8 +100,8 @@ async function recoverOne(
   const last = await store.sql.get<{ at: string | null }>(LAST_EVENT, [id]);
   const endedAt = latest(call, last?.at ?? null);
   const outcome = call.state === 'ringing' ? 'failed' : (call.outcome ?? 'completed');
-  await store.callEvents.append(id, 'hangup', { by: 'system', cause: SERVER_RESTART }, endedAt);
-  const end = { endedAt, outcome, endReason: SERVER_RESTART, hangupBy: 'system' };
+  await store.callEvents.append(id, 'hangup', { by: 'system', cause: reason }, endedAt);
+  const end = { endedAt, outcome, endReason: reason, hangupBy: 'system' };
   if (!call.agent_id) {
     // No agent, no after-call plan: only the row is closed.
     await closeCallRow(store, id, end);
