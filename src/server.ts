@@ -252,29 +252,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const deadline = Date.now() + windowMs;
     admission.startDrain();
     campaigns.stop();
-    logger.info(
-      { calls: manager.active, outbox: await outbox.outstanding(deadline), windowMs },
-      'draining: new calls refused, waiting for the calls in progress',
-    );
-    const done = await calls.drain({ windowMs, signal: abortDrain.signal });
-    // The campaign attempts of those calls store their ends before the store closes.
-    await campaigns.settled();
-    // After-call work the ended calls queued: delivered within what is left of the window.
-    while (
-      waitForOutbox &&
-      !abortDrain.signal.aborted &&
-      Date.now() < deadline &&
-      (await outbox.outstanding(deadline)) > 0
-    )
-      await sleep(100, abortDrain.signal);
-    const report = {
-      calls: done.calls,
-      callsHungUp: done.hungUp,
-      outboxLeft: await outbox.outstanding(Number.MAX_SAFE_INTEGER),
-    };
-    logger.info(report, 'drain finished');
-    await close();
-    return report;
+    // The outbox is read from the database (PostgreSQL may be unreachable): whatever fails, all closes.
+    try {
+      // Only logged: an unreadable outbox must not keep the calls from their drain window.
+      let queued: number | undefined;
+      try {
+        queued = await outbox.outstanding(deadline);
+      } catch {
+        queued = undefined;
+      }
+      logger.info(
+        { calls: manager.active, outbox: queued, windowMs },
+        'draining: new calls refused, waiting for the calls in progress',
+      );
+      const done = await calls.drain({ windowMs, signal: abortDrain.signal });
+      // The campaign attempts of those calls store their ends before the store closes.
+      await campaigns.settled();
+      // After-call work the ended calls queued: delivered within what is left of the window.
+      while (
+        waitForOutbox &&
+        !abortDrain.signal.aborted &&
+        Date.now() < deadline &&
+        (await outbox.outstanding(deadline)) > 0
+      )
+        await sleep(100, abortDrain.signal);
+      const report = {
+        calls: done.calls,
+        callsHungUp: done.hungUp,
+        outboxLeft: await outbox.outstanding(Number.MAX_SAFE_INTEGER),
+      };
+      logger.info(report, 'drain finished');
+      return report;
+    } finally {
+      await close();
+    }
   };
 
   return {
