@@ -4,7 +4,8 @@ import type { Config } from './config/schema.js';
 import { dataPaths } from './config/load.js';
 import { assertStartable } from './config/startup-checks.js';
 import { createLogger, type Logger } from './logging/logger.js';
-import { Store } from './store/store.js';
+import type { Store } from './store/store.js';
+import { openStore } from './store/open-store.js';
 import { buildApi } from './api/app.js';
 import { PhoneTokens } from './calls/phone-token.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
@@ -88,13 +89,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log);
   const paths = dataPaths(config);
   mkdirSync(paths.dir, { recursive: true });
-  const store = Store.open(paths.database, { cacheMb: config.data.sqlite_cache_mb });
-
-  if (store.apiKeys.activeCount() === 0) {
-    const { token } = store.apiKeys.create('initial');
-    io.err('No API key existed, so one was created. It is shown only now; keep it:');
-    io.out(`  API key: ${token}`);
-  }
+  // PostgreSQL when data.postgres_url is set (several nodes share it), else the SQLite file in data.dir.
+  const store = await openStore(config);
+  // Never the PostgreSQL URL: it may hold a password.
+  const database = config.data.postgres_url ? 'PostgreSQL (data.postgres_url)' : paths.database;
+  await createInitialKey(store, io);
 
   // One registry per server: several servers may run in one process (tests).
   const metrics = config.metrics.enabled ? new CallwrightMetrics() : undefined;
@@ -146,7 +145,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // Transfers, voicemail and IVR navigation drive the caller's leg: the call layer provides them.
     types: calls.actionTypes,
     handlers: [
-      new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.db) }),
+      new VoicemailEmailHandler({ mailer: integrations.mailer, voicemails: voicemailsOf(store.sql) }),
       ...recording.handlers(),
     ],
     ...(metrics ? { onSettled: metrics.outboxSettled } : {}),
@@ -154,7 +153,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   recording.attach(actions.engine);
   recording.kick = () => actions.worker.kick();
   // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
-  recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
+  await recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
   const manager = calls.attach(actions.engine);
   if (metrics) {
     metrics.registerActiveCalls(() => manager.activeByDirection());
@@ -213,8 +212,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   recording
     .recoverInProgress()
     .catch((err: unknown) => logger.error({ err }, 'recordings left in progress could not be recovered'));
-  logger.info({ apiUrl, database: paths.database, backend: config.telephony.backend }, 'callwright started');
-  io.err(`Callwright admin API listening on ${apiUrl} (database ${paths.database})`);
+  logger.info({ apiUrl, database, backend: config.telephony.backend }, 'callwright started');
+  io.err(`Callwright admin API listening on ${apiUrl} (database ${database})`);
 
   if (config.calls.drain_timeout_ms !== undefined) {
     logger.warn(
@@ -222,7 +221,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       'calls.drain_timeout_ms is deprecated; it sets the drain window in place of calls.drain_window_s',
     );
   }
-  const outbox = new OutboxRepository(store.db, {
+  const outbox = new OutboxRepository(store.sql, {
     backoffBaseMs: config.outbox.backoff_base_ms,
     backoffMaxMs: config.outbox.backoff_max_ms,
   });
@@ -244,7 +243,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await tracing
       .shutdown()
       .catch((err: unknown) => logger.warn({ err }, 'exporting the last traces failed'));
-    store.close();
+    // Last: every writer (API, calls, worker, sweeper, campaigns) has stopped above.
+    await store.close();
     logger.info('callwright stopped');
   };
 
@@ -252,29 +252,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const deadline = Date.now() + windowMs;
     admission.startDrain();
     campaigns.stop();
-    logger.info(
-      { calls: manager.active, outbox: outbox.outstanding(deadline), windowMs },
-      'draining: new calls refused, waiting for the calls in progress',
-    );
-    const done = await calls.drain({ windowMs, signal: abortDrain.signal });
-    // The campaign attempts of those calls store their ends before the store closes.
-    await campaigns.settled();
-    // After-call work the ended calls queued: delivered within what is left of the window.
-    while (
-      waitForOutbox &&
-      !abortDrain.signal.aborted &&
-      Date.now() < deadline &&
-      outbox.outstanding(deadline) > 0
-    )
-      await sleep(100, abortDrain.signal);
-    const report = {
-      calls: done.calls,
-      callsHungUp: done.hungUp,
-      outboxLeft: outbox.outstanding(Number.MAX_SAFE_INTEGER),
-    };
-    logger.info(report, 'drain finished');
-    await close();
-    return report;
+    // The outbox is read from the database (PostgreSQL may be unreachable): whatever fails, all closes.
+    try {
+      // Only logged: an unreadable outbox must not keep the calls from their drain window.
+      let queued: number | undefined;
+      try {
+        queued = await outbox.outstanding(deadline);
+      } catch {
+        queued = undefined;
+      }
+      logger.info(
+        { calls: manager.active, outbox: queued, windowMs },
+        'draining: new calls refused, waiting for the calls in progress',
+      );
+      const done = await calls.drain({ windowMs, signal: abortDrain.signal });
+      // The campaign attempts of those calls store their ends before the store closes.
+      await campaigns.settled();
+      // After-call work the ended calls queued: delivered within what is left of the window.
+      while (
+        waitForOutbox &&
+        !abortDrain.signal.aborted &&
+        Date.now() < deadline &&
+        (await outbox.outstanding(deadline)) > 0
+      )
+        await sleep(100, abortDrain.signal);
+      const report = {
+        calls: done.calls,
+        callsHungUp: done.hungUp,
+        outboxLeft: await outbox.outstanding(Number.MAX_SAFE_INTEGER),
+      };
+      logger.info(report, 'drain finished');
+      return report;
+    } finally {
+      await close();
+    }
   };
 
   return {
@@ -302,6 +313,35 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       return closing;
     },
   };
+}
+
+/** SQLSTATE of a serializable transaction that lost to a concurrent one (PostgreSQL). */
+const SERIALIZATION_FAILURE = '40001';
+
+/**
+ * On a first start with no active API key, creates one and prints it once (only its hash is kept).
+ * Serializable, so two nodes starting together on one PostgreSQL database do not both create one: the
+ * one that loses retries, finds the other's key and creates none.
+ */
+async function createInitialKey(store: Store, io: Io): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const token = await store.transaction(
+        async () =>
+          (await store.apiKeys.activeCount()) === 0
+            ? (await store.apiKeys.create('initial')).token
+            : undefined,
+        { isolation: 'serializable' },
+      );
+      if (token) {
+        io.err('No API key existed, so one was created. It is shown only now; keep it:');
+        io.out(`  API key: ${token}`);
+      }
+      return;
+    } catch (err) {
+      if (attempt >= 3 || (err as { code?: unknown }).code !== SERIALIZATION_FAILURE) throw err;
+    }
+  }
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

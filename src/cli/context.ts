@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig, dataPaths } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { openStore as openConfiguredStore } from '../store/open-store.js';
 import { CallwrightError, describeIssues } from '../errors.js';
 
 /** What a command prints to; tests pass buffers. */
@@ -54,8 +55,27 @@ export function apiTarget(
   return { base, key };
 }
 
-export function openStore(config: Config): Store {
-  return Store.open(dataPaths(config).database);
+/**
+ * The store the config names (PostgreSQL when `data.postgres_url` is set, else the SQLite file).
+ * `readOnly` commands refuse a PostgreSQL schema behind this build rather than upgrading it: listing
+ * should not change a database the servers share.
+ */
+export async function openStore(config: Config, options: { readOnly?: boolean } = {}): Promise<Store> {
+  return openConfiguredStore(config, options.readOnly ? { migrate: false } : {});
+}
+
+/** Opens the store, runs `work` with it and closes it, whether `work` succeeds or throws. */
+export async function withStore<T>(
+  config: Config,
+  work: (store: Store) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
+  const store = await openStore(config, options);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

@@ -39,10 +39,10 @@ export function campaignMetrics(registry: Registry, source: () => CampaignSource
     help: 'Contacts of the campaigns not finished (running, paused), by campaign name and contact status',
     labelNames: ['campaign', 'status'],
     registers,
-    collect: () => {
+    collect: async () => {
+      const rows = await read(source, (s) => s.contactsByStatus());
       contacts.reset();
-      for (const r of read(source, (s) => s.contactsByStatus()) ?? [])
-        contacts.set({ campaign: r.campaign, status: r.status }, r.n);
+      for (const r of rows ?? []) contacts.set({ campaign: r.campaign, status: r.status }, r.n);
     },
   });
   const campaigns: Gauge<'status'> = new Gauge({
@@ -50,8 +50,8 @@ export function campaignMetrics(registry: Registry, source: () => CampaignSource
     help: 'Campaigns by status (running, paused, cancelled, completed)',
     labelNames: ['status'],
     registers,
-    collect: () => {
-      const n = read(source, (s) => s.campaignsByStatus());
+    collect: async () => {
+      const n = await read(source, (s) => s.campaignsByStatus());
       if (!n) return;
       for (const status of new Set([...CAMPAIGN_STATUSES, ...Object.keys(n)]))
         campaigns.set({ status }, n[status] ?? 0);
@@ -62,9 +62,9 @@ export function campaignMetrics(registry: Registry, source: () => CampaignSource
     help: 'Campaign calls in progress on this server, from the claim to the end, by trunk (none: a SIP URI without one)',
     labelNames: ['trunk'],
     registers,
-    collect: () => {
+    collect: async () => {
       inFlight.reset();
-      for (const [trunk, n] of Object.entries(read(source, (s) => s.inFlightByTrunk()) ?? {}))
+      for (const [trunk, n] of Object.entries((await read(source, (s) => s.inFlightByTrunk())) ?? {}))
         inFlight.set({ trunk }, n);
     },
   });
@@ -77,10 +77,13 @@ export function campaignMetrics(registry: Registry, source: () => CampaignSource
 }
 
 /** A failing source (the store closing under a scrape) leaves the gauge unset, not the scrape failed. */
-function read<T>(source: () => CampaignSource | undefined, get: (s: CampaignSource) => T): T | undefined {
+async function read<T>(
+  source: () => CampaignSource | undefined,
+  get: (s: CampaignSource) => T | Promise<T>,
+): Promise<T | undefined> {
   try {
     const s = source();
-    return s ? get(s) : undefined;
+    return s ? await get(s) : undefined;
   } catch {
     return undefined;
   }

@@ -98,9 +98,11 @@ export interface CampaignHooks {
 /** What the campaign gauges read at scrape time. */
 export interface CampaignSource {
   /** Contacts of the campaigns not finished (running, paused), by campaign name and contact status. */
-  contactsByStatus(): Array<{ campaign: string; status: string; n: number }>;
-  /** Campaigns by status (running, paused, cancelled, completed). */
-  campaignsByStatus(): Record<string, number>;
+  contactsByStatus():
+    | Array<{ campaign: string; status: string; n: number }>
+    | Promise<Array<{ campaign: string; status: string; n: number }>>;
+  /** Campaigns by status (running, paused, cancelled, completed); both are store queries. */
+  campaignsByStatus(): Record<string, number> | Promise<Record<string, number>>;
   /** Campaign calls in flight in this process, by the trunk they count against (`none` without one). */
   inFlightByTrunk(): Record<string, number>;
 }

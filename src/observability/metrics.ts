@@ -17,9 +17,16 @@ import { campaignMetrics } from './metrics-campaigns.js';
 /** Live calls by direction, read at scrape time from the call manager. */
 export type ActiveCallsSource = () => { inbound: number; outbound: number };
 
-/** The outbox backlog, read at scrape time (OutboxRepository.backlog). */
+/** What the outbox holds: rows waiting (and since when), rows dead-lettered. */
+export interface OutboxBacklog {
+  waiting: number;
+  oldestWaitingCreatedAt: string | null;
+  dead: number;
+}
+
+/** The outbox backlog, read at scrape time (OutboxRepository.backlog, a query). */
 export interface OutboxBacklogSource {
-  backlog(): { waiting: number; oldestWaitingCreatedAt: string | null; dead: number };
+  backlog(): OutboxBacklog | Promise<OutboxBacklog>;
 }
 
 /** How one outbox delivery ended (the worker's DeliveryReport, narrowed). */
@@ -137,8 +144,8 @@ export class CallwrightMetrics {
       'callwright_outbox_depth',
       'Outbox rows waiting for delivery (pending or being delivered)',
       [],
-      (g) => {
-        const b = this.readBacklog();
+      async (g) => {
+        const b = await this.readBacklog();
         if (b) g.set(b.waiting);
       },
     );
@@ -146,8 +153,8 @@ export class CallwrightMetrics {
       'callwright_outbox_oldest_pending_age_seconds',
       'Age of the oldest outbox row still waiting for delivery (0 when none waits)',
       [],
-      (g) => {
-        const b = this.readBacklog();
+      async (g) => {
+        const b = await this.readBacklog();
         if (!b) return;
         const created = b.oldestWaitingCreatedAt ? Date.parse(b.oldestWaitingCreatedAt) : NaN;
         g.set(Number.isNaN(created) ? 0 : Math.max(0, (this.now() - created) / 1000));
@@ -157,8 +164,8 @@ export class CallwrightMetrics {
       'callwright_outbox_dead',
       'Outbox rows dead-lettered (out of attempts or failed permanently), waiting for a replay',
       [],
-      (g) => {
-        const b = this.readBacklog();
+      async (g) => {
+        const b = await this.readBacklog();
         if (b) g.set(b.dead);
       },
     );
@@ -377,16 +384,16 @@ export class CallwrightMetrics {
     name: string,
     help: string,
     labelNames: L[],
-    read: (gauge: Gauge<L>) => void,
+    read: (gauge: Gauge<L>) => void | Promise<void>,
   ): void {
     const gauge: Gauge<L> = new Gauge<L>({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      collect: () => {
+      collect: async () => {
         if (labelNames.length) gauge.reset();
-        read(gauge);
+        await read(gauge);
       },
     });
   }
@@ -417,9 +424,9 @@ export class CallwrightMetrics {
   }
 
   /** A failing source (the store closing under a scrape) leaves the outbox gauges unset, not the scrape failed. */
-  private readBacklog(): ReturnType<OutboxBacklogSource['backlog']> | undefined {
+  private async readBacklog(): Promise<OutboxBacklog | undefined> {
     try {
-      return this.outbox?.backlog();
+      return await this.outbox?.backlog();
     } catch {
       return undefined;
     }

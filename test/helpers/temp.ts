@@ -32,15 +32,15 @@ export function testConfig(dataDir: string, overrides: Record<string, unknown> =
   return validateConfig(merged);
 }
 
-/** A migrated store on a real SQLite file in a temp folder. */
-export function tempStore(): { store: Store; dir: string; cleanup: () => void } {
+/** A migrated store on a real SQLite file in a temp folder; `cleanup` closes it, then removes the folder. */
+export function tempStore(): { store: Store; dir: string; cleanup: () => Promise<void> } {
   const t = tempDir();
   const store = Store.open(path.join(t.dir, 'test.db'));
   return {
     store,
     dir: t.dir,
-    cleanup: () => {
-      store.close();
+    cleanup: async () => {
+      await store.close();
       t.cleanup();
     },
   };

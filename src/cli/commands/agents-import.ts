@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { importAgent, parseAgentFile } from '../../agent/agent-import.js';
 import { CallwrightError } from '../../errors.js';
-import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
+import { agentsGroup, loadCliConfig, withStore, type Io } from '../context.js';
 import { cliEngine } from './actions.js';
 
 /** Adds `agents import FILE.yaml` to the `agents` group. */
@@ -20,14 +20,12 @@ export function registerAgentsImport(program: Command, io: Io): void {
         throw new CallwrightError('VALIDATION', `cannot read ${file}: ${(err as Error).message}`);
       }
       const config = loadCliConfig(program.opts());
-      const store = openStore(config);
-      try {
-        const report = importAgent(store, cliEngine(store, config), parseAgentFile(text, file));
+      const agent = parseAgentFile(text, file);
+      return withStore(config, async (store) => {
+        const report = await importAgent(store, cliEngine(store, config), agent);
         io.out(`agent ${report.agent.name} (${report.agent.id}): ${report.agent.outcome}`);
         for (const a of report.actions) io.out(`action ${a.name}: ${a.outcome}`);
         for (const a of report.attachments) io.out(`attachment ${a.action} at ${a.stage}: ${a.outcome}`);
-      } finally {
-        store.close();
-      }
+      });
     });
 }

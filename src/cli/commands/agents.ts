@@ -2,29 +2,33 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { notFound } from '../../errors.js';
 import type { Store, AgentRecord } from '../../store/store.js';
-import { agentsGroup, loadCliConfig, openStore, type Io } from '../context.js';
+import { agentsGroup, loadCliConfig, withStore, type Io } from '../context.js';
 
 /** Finds an agent by id, else by name. */
-function findAgent(store: Store, idOrName: string): AgentRecord {
-  const agent = store.agents.byIdOrName(idOrName);
+async function findAgent(store: Store, idOrName: string): Promise<AgentRecord> {
+  const agent = await store.agents.byIdOrName(idOrName);
   if (!agent) throw notFound('agent', idOrName);
   return agent;
 }
 
 /** The agent as `agents show` prints it: its fields, the numbers that reach it and its attached actions. */
-function describeAgent(store: Store, agent: AgentRecord): Record<string, unknown> {
-  const numbers = store.numbers.list({ limit: 500 }, { agent_id: agent.id }).items.map((n) => n.number);
-  const actions = store.attachments.list({ limit: 500 }, { agent_id: agent.id }).items.map((a) => {
-    const def = store.actions.get(a.action_id);
-    return {
+async function describeAgent(store: Store, agent: AgentRecord): Promise<Record<string, unknown>> {
+  const numbers = (await store.numbers.list({ limit: 500 }, { agent_id: agent.id })).items.map(
+    (n) => n.number,
+  );
+  const attached = (await store.attachments.list({ limit: 500 }, { agent_id: agent.id })).items;
+  const actions = [];
+  for (const a of attached) {
+    const def = await store.actions.get(a.action_id);
+    actions.push({
       stage: a.stage,
       position: a.position,
       action: def?.name ?? a.action_id,
       type: def?.type ?? '?',
       triggers: a.triggers,
       failure_policy: a.failure_policy,
-    };
-  });
+    });
+  }
   const { created_at, updated_at, ...fields } = agent;
   return { ...fields, numbers, actions, created_at, updated_at };
 }
@@ -34,27 +38,29 @@ export function agentsCommand(program: Command, io: Io): void {
   agents
     .command('list')
     .description('List agents by name: id, name, kind, description')
-    .action(() => {
-      const store = openStore(loadCliConfig(program.opts()));
-      try {
-        const all = store.agents.all().sort((a, b) => a.name.localeCompare(b.name));
-        if (all.length === 0) io.err('no agents yet');
-        for (const a of all) io.out([a.id, a.name, a.kind, a.description].join('\t'));
-      } finally {
-        store.close();
-      }
-    });
+    .action(() =>
+      withStore(
+        loadCliConfig(program.opts()),
+        async (store) => {
+          const all = (await store.agents.all()).sort((a, b) => a.name.localeCompare(b.name));
+          if (all.length === 0) io.err('no agents yet');
+          for (const a of all) io.out([a.id, a.name, a.kind, a.description].join('\t'));
+        },
+        { readOnly: true },
+      ),
+    );
   agents
     .command('show <idOrName>')
     .description('Show one agent (by id or name) as YAML, with its numbers and attached actions')
-    .action((idOrName: string) => {
-      const store = openStore(loadCliConfig(program.opts()));
-      try {
-        const shown = describeAgent(store, findAgent(store, idOrName));
-        // Aliases (&a1 / *a1) would stand in for repeated triggers or policies; print the values.
-        io.out(stringify(shown, { aliasDuplicateObjects: false }).trimEnd());
-      } finally {
-        store.close();
-      }
-    });
+    .action((idOrName: string) =>
+      withStore(
+        loadCliConfig(program.opts()),
+        async (store) => {
+          const shown = await describeAgent(store, await findAgent(store, idOrName));
+          // Aliases (&a1 / *a1) would stand in for repeated triggers or policies; print the values.
+          io.out(stringify(shown, { aliasDuplicateObjects: false }).trimEnd());
+        },
+        { readOnly: true },
+      ),
+    );
 }

@@ -93,7 +93,7 @@ export function contactsCommand(program: Command, io: Io): void {
         throw new CallwrightError('NOT_FOUND', `cannot read ${file}: no such file`);
       }
       const config = loadCliConfig(program.opts());
-      const store = openStore(config);
+      const store = await openStore(config);
       // An explicit --calling-code names the plan itself; otherwise the country (flag, then config).
       const country = opts.callingCode ? undefined : opts.country || config.contacts.default_country;
       const progress = progressReporter(io, totalBytes, headerBytes(file));
@@ -120,7 +120,7 @@ export function contactsCommand(program: Command, io: Io): void {
         }
       } finally {
         progress.stop();
-        store.close();
+        await store.close();
       }
     });
 }

@@ -1,20 +1,29 @@
 import type { Command } from 'commander';
 import { OutboxRepository, type OutboxStatus } from '../../delivery/outbox-repository.js';
 import { CallwrightError } from '../../errors.js';
-import { loadCliConfig, openStore, type Io } from '../context.js';
+import { loadCliConfig, withStore, type Io } from '../context.js';
 
 const STATUSES = ['pending', 'processing', 'delivered', 'dead'];
 
 export function outboxCommand(program: Command, io: Io): void {
   const outbox = program.command('outbox').description('Durable outbox: list rows, replay dead letters');
-  const open = () => {
+  /** Runs `work` with the outbox of the configured store, closing the store after. */
+  const withOutbox = (
+    work: (repo: OutboxRepository) => Promise<void>,
+    options: { readOnly?: boolean } = {},
+  ) => {
     const config = loadCliConfig(program.opts());
-    const store = openStore(config);
-    const repo = new OutboxRepository(store.db, {
-      backoffBaseMs: config.outbox.backoff_base_ms,
-      backoffMaxMs: config.outbox.backoff_max_ms,
-    });
-    return { store, repo };
+    return withStore(
+      config,
+      (store) =>
+        work(
+          new OutboxRepository(store.sql, {
+            backoffBaseMs: config.outbox.backoff_base_ms,
+            backoffMaxMs: config.outbox.backoff_max_ms,
+          }),
+        ),
+      options,
+    );
   };
   outbox
     .command('list')
@@ -28,29 +37,31 @@ export function outboxCommand(program: Command, io: Io): void {
           `--status: got ${JSON.stringify(opts.status)}, expected one of ${STATUSES.join(', ')}`,
         );
       }
-      const { store, repo } = open();
-      try {
-        const page = repo.list({
-          status: opts.status as OutboxStatus | undefined,
-          limit: Number(opts.limit) || 50,
-        });
-        const c = repo.counts();
-        io.err(`pending ${c.pending}, processing ${c.processing}, delivered ${c.delivered}, dead ${c.dead}`);
-        for (const r of page.items) {
-          io.out(
-            [
-              r.id,
-              r.status,
-              r.kind,
-              `${r.attempts}/${r.max_attempts}`,
-              r.idempotency_key,
-              r.last_error ?? '',
-            ].join('\t'),
+      return withOutbox(
+        async (repo) => {
+          const page = await repo.list({
+            status: opts.status as OutboxStatus | undefined,
+            limit: Number(opts.limit) || 50,
+          });
+          const c = await repo.counts();
+          io.err(
+            `pending ${c.pending}, processing ${c.processing}, delivered ${c.delivered}, dead ${c.dead}`,
           );
-        }
-      } finally {
-        store.close();
-      }
+          for (const r of page.items) {
+            io.out(
+              [
+                r.id,
+                r.status,
+                r.kind,
+                `${r.attempts}/${r.max_attempts}`,
+                r.idempotency_key,
+                r.last_error ?? '',
+              ].join('\t'),
+            );
+          }
+        },
+        { readOnly: true },
+      );
     });
   outbox
     .command('replay [id]')
@@ -58,9 +69,8 @@ export function outboxCommand(program: Command, io: Io): void {
     .option('--all-dead', 'replay every dead row')
     .action((id: string | undefined, opts: { allDead?: boolean }) => {
       if (!id && !opts.allDead) throw new CallwrightError('VALIDATION', 'give a row id or --all-dead');
-      const { store, repo } = open();
-      try {
-        if (opts.allDead) io.out(`replayed ${repo.replayAllDead()} dead row(s)`);
+      return withOutbox(async (repo) => {
+        if (opts.allDead) io.out(`replayed ${await repo.replayAllDead()} dead row(s)`);
         else {
           const n = Number(id);
           if (!Number.isInteger(n) || n < 1)
@@ -68,11 +78,9 @@ export function outboxCommand(program: Command, io: Io): void {
               'VALIDATION',
               `id: got ${JSON.stringify(id)}, expected a row id (integer)`,
             );
-          const row = repo.replay(n);
+          const row = await repo.replay(n);
           io.out(`replayed ${row.id} (${row.idempotency_key}): pending`);
         }
-      } finally {
-        store.close();
-      }
+      });
     });
 }

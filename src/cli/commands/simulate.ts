@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { simulate } from '../../agent/simulation.js';
 import { parseAgentFile } from '../../agent/agent-import.js';
 import { CallwrightError, notFound } from '../../errors.js';
-import { loadCliConfig, openStore, type Io } from '../context.js';
+import { loadCliConfig, withStore, type Io } from '../context.js';
 import { cliEngine } from './actions.js';
 
 export function simulateCommand(program: Command, io: Io): void {
@@ -23,9 +23,8 @@ export function simulateCommand(program: Command, io: Io): void {
         throw new CallwrightError('VALIDATION', `cannot read ${opts.script}: ${(err as Error).message}`);
       }
       const config = loadCliConfig(program.opts());
-      const store = openStore(config);
-      try {
-        const agent = store.agents.byIdOrName(agentRef);
+      await withStore(config, async (store) => {
+        const agent = await store.agents.byIdOrName(agentRef);
         if (!agent) throw notFound('agent', agentRef);
         const result = await simulate(
           cliEngine(store, config),
@@ -39,8 +38,6 @@ export function simulateCommand(program: Command, io: Io): void {
           // Repeated objects (a trigger shared by runs) print as values, not as &a1 / *a1 aliases.
           io.out(stringify(result, { aliasDuplicateObjects: false }).trimEnd());
         }
-      } finally {
-        store.close();
-      }
+      });
     });
 }

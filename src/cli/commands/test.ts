@@ -86,9 +86,9 @@ async function runTest(program: Command, io: Io, agentRef: string, opts: TestOpt
     model: opts.callerModel ?? file.caller.model,
     temperature: file.caller.temperature ?? CALLER_TEMPERATURE,
   });
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
-    const agent = store.agents.byIdOrName(agentRef);
+    const agent = await store.agents.byIdOrName(agentRef);
     if (!agent) throw notFound('agent', agentRef);
     if (agent.kind === 'webhook' && !opts.allowWebhook) {
       throw new CallwrightError(
@@ -121,7 +121,7 @@ async function runTest(program: Command, io: Io, agentRef: string, opts: TestOpt
       },
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -62,14 +62,18 @@ async function startNode(name: string, dir: string, rtpMin: number, admission: o
   // BYE; number 2000 hangs up at once (the node's own BYE); number 3000 transfers the caller by REFER
   // when it presses 1.
   const agents = server.store.agents;
-  agents.create({
+  await agents.create({
     name: 'listener',
     kind: 'scripted',
     config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 60000 } }, { hangup: true }] },
   });
-  const closer = agents.create({ name: 'closer', kind: 'scripted', config: { steps: [{ hangup: true }] } });
-  server.store.numbers.create({ number: '2000', agent_id: closer.id });
-  const transferrer = agents.create({
+  const closer = await agents.create({
+    name: 'closer',
+    kind: 'scripted',
+    config: { steps: [{ hangup: true }] },
+  });
+  await server.store.numbers.create({ number: '2000', agent_id: closer.id });
+  const transferrer = await agents.create({
     name: 'transferrer',
     kind: 'scripted',
     config: {
@@ -79,7 +83,7 @@ async function startNode(name: string, dir: string, rtpMin: number, admission: o
       ],
     },
   });
-  server.store.numbers.create({ number: '3000', agent_id: transferrer.id });
+  await server.store.numbers.create({ number: '3000', agent_id: transferrer.id });
   return { name, server, sip: `127.0.0.1:${server.telephony.port}` };
 }
 

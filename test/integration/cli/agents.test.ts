@@ -11,9 +11,9 @@ afterEach(() => h.cleanup());
 describe('callwright agents', () => {
   it('lists agents by name, one per line', async () => {
     const store = h.openStore();
-    store.agents.create({ name: 'front-desk', kind: 'scripted', description: 'reception' });
-    store.agents.create({ name: 'collections', kind: 'webhook' });
-    store.close();
+    await store.agents.create({ name: 'front-desk', kind: 'scripted', description: 'reception' });
+    await store.agents.create({ name: 'collections', kind: 'webhook' });
+    await store.close();
     const res = await h.run('agents', 'list');
     expect(res.code).toBe(0);
     expect(res.out).toHaveLength(2);
@@ -28,15 +28,15 @@ describe('callwright agents', () => {
 
   it('shows one agent by name or id, with its numbers and attached actions', async () => {
     const store = h.openStore();
-    const agent = store.agents.create({
+    const agent = await store.agents.create({
       name: 'front-desk',
       kind: 'scripted',
       targets: { sales: { type: 'number', number: '+14155550100' } },
     });
-    store.numbers.create({ number: '+14155550199', agent_id: agent.id });
-    const action = store.actions.create({ name: 'log-crm', type: 'http', config: {} });
-    store.attachments.create({ agent_id: agent.id, action_id: action.id, stage: 'after', position: 0 });
-    store.close();
+    await store.numbers.create({ number: '+14155550199', agent_id: agent.id });
+    const action = await store.actions.create({ name: 'log-crm', type: 'http', config: {} });
+    await store.attachments.create({ agent_id: agent.id, action_id: action.id, stage: 'after', position: 0 });
+    await store.close();
 
     const byName = await h.run('agents', 'show', 'front-desk');
     expect(byName.code).toBe(0);
@@ -55,14 +55,14 @@ describe('callwright agents', () => {
 
   it("shows each attached action's triggers and failure policy", async () => {
     const store = h.openStore();
-    const agent = store.agents.create({ name: 'front-desk', kind: 'scripted' });
-    const action = store.actions.create({ name: 'tag-callback', type: 'add-contact-tags', config: {} });
+    const agent = await store.agents.create({ name: 'front-desk', kind: 'scripted' });
+    const action = await store.actions.create({ name: 'tag-callback', type: 'add-contact-tags', config: {} });
     const triggers = [
       { kind: 'intent', phrases: ['call me back'] },
       { kind: 'dtmf', digits: '2' },
     ];
     const policy = { retries: 2, on_failure: 'continue' };
-    store.attachments.create({
+    await store.attachments.create({
       agent_id: agent.id,
       action_id: action.id,
       stage: 'during',
@@ -70,7 +70,7 @@ describe('callwright agents', () => {
       triggers,
       failure_policy: policy,
     });
-    store.close();
+    await store.close();
     const res = await h.run('agents', 'show', 'front-desk');
     expect(res.code).toBe(0);
     expect(parse(res.out.join('\n'))).toMatchObject({

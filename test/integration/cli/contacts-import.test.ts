@@ -33,8 +33,8 @@ describe('callwright contacts import', () => {
     expect(second.out[0]).toBe('imported 0, updated 0, unchanged 3, rejected 5');
 
     const store = h.openStore();
-    expect(store.contacts.list().total).toBe(3);
-    store.close();
+    expect((await store.contacts.list()).total).toBe(3);
+    await store.close();
   });
 
   it('exits 0 when every row is accepted, and uses --calling-code for national numbers', async () => {
@@ -53,8 +53,8 @@ describe('callwright contacts import', () => {
     const res = await h.run('contacts', 'import', file, '--country', 'GB');
     expect(res).toMatchObject({ code: 0, out: ['imported 2, updated 0, unchanged 0, rejected 0'] });
     const store = h.openStore();
-    expect(store.contacts.findByPhone('+442071838750')?.first_name).toBe('Ada');
-    store.close();
+    expect((await store.contacts.findByPhone('+442071838750'))?.first_name).toBe('Ada');
+    await store.close();
     const bad = await h.run('contacts', 'import', file, '--country', 'UK');
     expect(bad.code).toBe(1);
     expect(bad.err.join('\n')).toContain(

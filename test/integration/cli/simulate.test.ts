@@ -16,15 +16,15 @@ beforeEach(() => {
 afterEach(() => h.cleanup());
 
 /** The demo agent as a first start creates it, with a transfer target so key 1 transfers. */
-function createDemoAgent(): void {
+async function createDemoAgent(): Promise<void> {
   const store = h.openStore();
-  ensureDemoAgent(
+  await ensureDemoAgent(
     store,
     cliEngine(store, testConfig(h.dir)),
     'sip:desk@127.0.0.1',
     pino({ level: 'silent' }),
   );
-  store.close();
+  await store.close();
 }
 
 function script(name: string, yaml: string): string {
@@ -37,7 +37,7 @@ type Printed = { runs: Array<Record<string, unknown>>; agent: Array<Record<strin
 
 describe('callwright simulate with a scripted agent', () => {
   it("drives the demo agent's own steps: key 2 leads to the voicemail action and the goodbye", async () => {
-    createDemoAgent();
+    await createDemoAgent();
     const file = script(
       'key2.yaml',
       'call: { from: "+14155550100" }\nevents:\n  - answered\n  - dtmf: "2"\n',
@@ -73,7 +73,7 @@ describe('callwright simulate with a scripted agent', () => {
   });
 
   it('takes caller silence, reads the number back on key 3 and transfers on key 1', async () => {
-    createDemoAgent();
+    await createDemoAgent();
     const file = script(
       'keys.yaml',
       'call: { from: "+14155550100" }\nevents:\n  - answered\n  - dtmf: "3"\n  - dtmf: "1"\n  - no_input: true\n',

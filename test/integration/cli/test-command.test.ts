@@ -340,17 +340,17 @@ describe('callwright test with the demo LLM agent', () => {
     expect(imported.code).toBe(0);
     const store = h.openStore();
     try {
-      expect(store.agents.byIdOrName('demo-llm')!.targets).toEqual({
+      expect((await store.agents.byIdOrName('demo-llm'))!.targets).toEqual({
         sales: { type: 'sip', uri: 'sip:sales@127.0.0.1' },
       });
-      const lookup = store.actions.all().find((a) => a.name === 'order_status')!;
+      const lookup = (await store.actions.all()).find((a) => a.name === 'order_status')!;
       expect((lookup.config.parameters as Record<string, unknown>).order_number).toEqual({
         type: 'string',
         pattern: '^[0-9]{1,12}$',
         description: 'The order number, digits only',
       });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

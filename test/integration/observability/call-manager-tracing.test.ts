@@ -2,7 +2,7 @@
  * The call layer's traces: a call through the CallManager (fake telephony port, real store and engine)
  * with a webhook agent on a loopback receiver, exported to a real OTLP/HTTP receiver.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { callsFixture, until } from '../calls/calls-fixture.js';
 import { createTracing } from '../../../src/observability/tracing.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
@@ -11,12 +11,12 @@ import { startChatServer, type ChatServer } from '../../helpers/llm-providers/op
 
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
 
-let fx: ReturnType<typeof callsFixture> | undefined;
+let fx: Awaited<ReturnType<typeof callsFixture>> | undefined;
 let otlp: OtlpReceiver | undefined;
 let hook: HttpReceiver | undefined;
 let llm: ChatServer | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   fx = undefined;
   await otlp?.close();
   await hook?.close();
@@ -26,6 +26,14 @@ afterEach(async () => {
 });
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+
+/** Waits until the call's row says it ended (the store is read asynchronously). */
+async function callEnded(callId: string): Promise<void> {
+  await vi.waitFor(async () => expect((await fx!.store.calls.require(callId)).state).toBe('ended'), {
+    timeout: 5000,
+    interval: 5,
+  });
+}
 
 describe('call traces in the call layer', () => {
   it('a call is one root span; the webhook agent turns are its client spans and carry its traceparent', async () => {
@@ -42,8 +50,8 @@ describe('call traces in the call layer', () => {
       service_name: 'callwright',
       sample_ratio: 1,
     });
-    fx = callsFixture({ default_agent: 'hooked' }, undefined, { tracing });
-    const agent = fx.agent(
+    fx = await callsFixture({ default_agent: 'hooked' }, undefined, { tracing });
+    const agent = await fx.agent(
       'hooked',
       JSON.stringify({ url: `${hook.url}/agent`, secret: SECRET, timeout_ms: 2000 }),
       'webhook',
@@ -52,8 +60,8 @@ describe('call traces in the call layer', () => {
     const leg = await call.answered;
     await leg.ended;
     expect(leg.spoken).toEqual(['Hello']);
-    const callId = fx.store.calls.all()[0]!.id;
-    await until(() => fx!.store.calls.require(callId).state === 'ended');
+    const callId = (await fx.store.calls.all())[0]!.id;
+    await callEnded(callId);
     await until(() => fx!.manager.active === 0);
     await until(() => hook!.requests.length >= 2);
     await tracing.shutdown();
@@ -65,7 +73,7 @@ describe('call traces in the call layer', () => {
       'callwright.agent.id': agent.id,
       'callwright.agent.kind': 'webhook',
       'callwright.telephony.backend': 'fake',
-      'callwright.call.outcome': fx.store.calls.require(callId).outcome,
+      'callwright.call.outcome': (await fx.store.calls.require(callId)).outcome,
     });
     // call-started, and the call-event `ended` posted while (or after) the call's end is written.
     const clients = otlp.spans.filter((s) => s.name === 'POST');
@@ -90,9 +98,9 @@ describe('call traces in the call layer', () => {
       service_name: 'callwright',
       sample_ratio: 1,
     });
-    fx = callsFixture({ default_agent: 'brain' }, undefined, { tracing });
+    fx = await callsFixture({ default_agent: 'brain' }, undefined, { tracing });
     process.env.CALLWRIGHT_TEST_TRACED_LLM_KEY = 'sk-test';
-    fx.store.agents.create({
+    await fx.store.agents.create({
       name: 'brain',
       kind: 'llm',
       config: {
@@ -107,8 +115,8 @@ describe('call traces in the call layer', () => {
     const leg = await call.answered;
     await until(() => llm!.requests.length >= 1 && llm!.requests[0]!.status === 200);
     await leg.hangup();
-    const callId = fx.store.calls.all()[0]!.id;
-    await until(() => fx!.store.calls.require(callId).state === 'ended');
+    const callId = (await fx.store.calls.all())[0]!.id;
+    await callEnded(callId);
     await tracing.shutdown();
 
     const root = otlp.spans.find((s) => s.name === 'call');

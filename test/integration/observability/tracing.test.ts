@@ -155,7 +155,7 @@ describe('tracing', () => {
     const tracing = await tracingTo(otlp);
     const t = tempStore();
     cleanups.push(t.cleanup);
-    const call = t.store.calls.create({
+    const call = await t.store.calls.create({
       direction: 'outbound',
       from_number: '',
       to_number: '+14155550100',
@@ -164,8 +164,8 @@ describe('tracing', () => {
       started_at: new Date().toISOString(),
     });
     tracing.startCall(call.id, {});
-    const queue = new OutboxQueue(t.store.db, { maxAttempts: 3 }, Date.now, (id) => tracing.traceparent(id));
-    const id = queue.enqueue({
+    const queue = new OutboxQueue(t.store.sql, { maxAttempts: 3 }, Date.now, (id) => tracing.traceparent(id));
+    const id = await queue.enqueue({
       idempotencyKey: 'k1',
       kind: 'http',
       callId: call.id,
@@ -176,7 +176,7 @@ describe('tracing', () => {
       traceparent: string;
     };
     // The call has ended before any worker runs: the delivery must come from the stored context.
-    const { worker } = createOutboxWorker({
+    const { worker } = await createOutboxWorker({
       store: t.store,
       logger: pino({ level: 'silent' }),
       settings: {
@@ -250,7 +250,7 @@ describe('tracing', () => {
   it('a cold transfer is a transfer span (kind, method, outcome) inside its action run', async () => {
     const { otlp } = await receivers();
     const tracing = await tracingTo(otlp);
-    const fx = engineFixture({ services: { tracing } });
+    const fx = await engineFixture({ services: { tracing } });
     cleanups.push(fx.cleanup);
     registerCallFlowActions(fx.registry, {
       settings: {
@@ -264,14 +264,16 @@ describe('tracing', () => {
       telephony: new FakeTelephony(),
       sink: { emit: () => undefined },
     });
-    fx.attach('to-sales', 'cold-transfer', { target: 'sales' }, 'during', { triggers: [{ kind: 'tool' }] });
-    fx.store.agents.update(fx.agent.id, {
+    await fx.attach('to-sales', 'cold-transfer', { target: 'sales' }, 'during', {
+      triggers: [{ kind: 'tool' }],
+    });
+    await fx.store.agents.update(fx.agent.id, {
       targets: { sales: { type: 'sip', uri: 'sip:sales@pbx.example' } },
     });
-    const call = fx.call();
+    const call = await fx.call();
     tracing.startCall(call.id, {});
     const leg = new FakeLeg();
-    const session = fx.engine.session({
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       call: answeredHandle(call.id, leg),

@@ -85,7 +85,7 @@ describe('log redaction', () => {
       trunks: [],
     });
     telephony.onInbound(manager.handleInbound);
-    t.store.agents.create({
+    await t.store.agents.create({
       name: 'bye',
       kind: 'scripted',
       config: parse('steps:\n  - hangup: { say: Goodbye }\n') as Record<string, unknown>,
@@ -141,7 +141,7 @@ describe('log redaction', () => {
       actionEngine: testActionEngine(t.store, config, logger),
     });
     cleanups.push(() => app.close());
-    const { token } = t.store.apiKeys.create('test');
+    const { token } = await t.store.apiKeys.create('test');
     const headers = { authorization: `Bearer ${token}` };
     await app.inject({ method: 'GET', url: `/contacts?phone=${encodeURIComponent(NUMBER)}`, headers });
     await app.inject({ method: 'GET', url: '/calls?number=+14155550101&limit=5', headers });

@@ -20,20 +20,21 @@ describe('callwright agents import', () => {
     expect(first.out[0]).toMatch(/^agent support \(agt_\w+\): created$/);
     expect(first.out.filter((l) => l.endsWith('created'))).toHaveLength(9);
     const store = h.openStore();
-    const snapshot = () => JSON.stringify([store.agents.all(), store.actions.all(), store.attachments.all()]);
-    const before = snapshot();
-    expect(store.actions.findBy('name', 'greet_vip')?.config).toEqual({
+    const snapshot = async () =>
+      JSON.stringify([await store.agents.all(), await store.actions.all(), await store.attachments.all()]);
+    const before = await snapshot();
+    expect((await store.actions.findBy('name', 'greet_vip'))?.config).toEqual({
       text: 'Welcome back {{ contact.first_name | default: "there" }}, you are a priority caller.',
     });
-    expect(store.actions.findBy('name', 'do_not_call')?.config).toEqual({
+    expect((await store.actions.findBy('name', 'do_not_call'))?.config).toEqual({
       number: '{{ call.remote }}',
       reason: 'asked on a call to {{ call.to }}',
     });
     const again = await h.run('agents', 'import', path.join(FIXTURES, 'agent-support.yaml'));
     expect(again.code).toBe(0);
     expect(again.out.every((l) => l.endsWith('unchanged'))).toBe(true);
-    expect(snapshot()).toBe(before);
-    store.close();
+    expect(await snapshot()).toBe(before);
+    await store.close();
     const listed = await h.run('actions', 'list');
     expect(listed.out.map((l) => l.split('\t')[1])).toEqual([
       'dispose',
@@ -53,8 +54,8 @@ describe('callwright agents import', () => {
     expect(res.code).toBe(1);
     expect(res.err[0]).toContain('actions.0.config.tags');
     const store = h.openStore();
-    expect(store.agents.all()).toEqual([]);
-    store.close();
+    expect(await store.agents.all()).toEqual([]);
+    await store.close();
   });
 
   it('imports call-flow actions (transfer, voicemail), which the call layer provides', async () => {
@@ -73,13 +74,11 @@ describe('callwright agents import', () => {
     expect(res.err).toEqual([]);
     expect(res.code).toBe(0);
     const store = h.openStore();
-    expect(
-      store.actions
-        .all()
-        .map((a) => a.type)
-        .sort(),
-    ).toEqual(['cold-transfer', 'leave-voicemail']);
-    store.close();
+    expect((await store.actions.all()).map((a) => a.type).sort()).toEqual([
+      'cold-transfer',
+      'leave-voicemail',
+    ]);
+    await store.close();
   });
 });
 
@@ -100,17 +99,17 @@ describe('callwright simulate', () => {
       payload: { number: '+14155550100', reason: 'asked on a call to +14155550199' },
     });
     const store = h.openStore();
-    expect(store.contacts.all()).toEqual([]);
+    expect(await store.contacts.all()).toEqual([]);
     expect(store.db.prepare('SELECT count(*) AS n FROM action_runs').get()).toEqual({ n: 0 });
-    store.close();
+    await store.close();
   });
 });
 
 describe('callwright outbox', () => {
   it('lists rows and replays dead ones', async () => {
     const store = h.openStore();
-    const q = new OutboxQueue(store.db, { maxAttempts: 2 });
-    const id = q.enqueue({
+    const q = new OutboxQueue(store.sql, { maxAttempts: 2 });
+    const id = await q.enqueue({
       idempotencyKey: 'call_1:act_1',
       kind: 'http',
       payload: { url: 'http://127.0.0.1:9/hook', body: null },
@@ -118,7 +117,7 @@ describe('callwright outbox', () => {
     store.db
       .prepare(`UPDATE outbox SET status = 'dead', attempts = 2, last_error = 'HTTP 500' WHERE id = ?`)
       .run(id);
-    store.close();
+    await store.close();
     const list = await h.run('outbox', 'list', '--status', 'dead');
     expect(list.out).toEqual([`${id}\tdead\thttp\t2/2\tcall_1:act_1\tHTTP 500`]);
     expect((await h.run('outbox', 'replay', String(id))).out[0]).toMatch(/pending$/);

@@ -34,7 +34,7 @@ beforeAll(async () => {
     { io: { out: (l) => lines.push(l), err: () => undefined, tty: false } },
   );
   apiKey = /API key: (\S+)/.exec(lines.join('\n'))?.[1] ?? '';
-  importAgent(
+  await importAgent(
     server.store,
     server.actions.engine,
     parse('agent: { name: collector, kind: scripted, config: { steps: [{ say: hi }] } }'),
@@ -76,7 +76,7 @@ describe('a call out with no trunk to carry it', () => {
     } finally {
       h.cleanup();
     }
-    expect(server.store.calls.list({ limit: 10 }).items).toEqual([]);
+    expect((await server.store.calls.list({ limit: 10 })).items).toEqual([]);
   });
 
   it('callwright call --trunk with an unknown name exits 1 naming the trunk field, the value and what is accepted', async () => {
@@ -115,6 +115,6 @@ describe('a call out with no trunk to carry it', () => {
       code: 'VALIDATION',
       issues: [{ field: 'trunk', value: 'carrier' }],
     });
-    expect(server.store.calls.list({ limit: 10 }).items).toEqual([]);
+    expect((await server.store.calls.list({ limit: 10 })).items).toEqual([]);
   });
 });
