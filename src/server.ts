@@ -9,7 +9,7 @@ import { openStore } from './store/open-store.js';
 import { buildApi } from './api/app.js';
 import { PhoneTokens } from './calls/phone-token.js';
 import { createActionRuntime, type ActionRuntime } from './actions/action-runtime.js';
-import { recoverOpenCalls } from './actions/call-recovery.js';
+import { ClusterNode, apiUrlOf } from './cluster/cluster-node.js';
 import type { ActionIntegrations } from './actions/action-type.js';
 import { processIo, type Io } from './cli/context.js';
 import { createTelephony, type Telephony } from './telephony/index.js';
@@ -107,6 +107,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Consulted for every INVITE and OPTIONS, so installed before the backend takes any.
   const admission = new AdmissionControl(config.admission, { trunks: config.sip.trunks });
   telephony.setAdmissionGate?.(admission);
+  // This node in the cluster (one row for a single box): stamps its calls, before any is created.
+  const cluster = new ClusterNode(config, {
+    store,
+    admission,
+    logger: logger.child({ component: 'cluster' }),
+  });
   await telephony.start();
 
   // The call layer: its services go into the engine, then it replaces the greeting handler.
@@ -152,8 +158,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   recording.attach(actions.engine);
   recording.kick = () => actions.worker.kick();
-  // Before this process takes calls: close the ones a previous process left open, queueing their after-call work.
-  await recoverOpenCalls({ store, engine: actions.engine, logger: logger.child({ component: 'recovery' }) });
+  // Before this process takes calls: close the ones a previous process of this node left open, queueing
+  // their after-call work (other nodes' calls are theirs; a dead node's are closed by the heartbeat).
+  await cluster.recoverOwnCalls(actions.engine);
   const manager = calls.attach(actions.engine);
   if (metrics) {
     metrics.registerActiveCalls(() => manager.activeByDirection());
@@ -178,11 +185,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       listener: () => (telephony instanceof EmbeddedTelephony ? telephony.websocket : undefined),
     },
     readiness: { telephony: () => telephony.readiness(), admission: () => admission.readiness() },
+    cluster: cluster.forwarding,
     ...(metrics && !ownMetricsPort ? { metrics } : {}),
   });
   const address = await api.listen({ host: config.api.host, port: config.api.port });
   const apiUrl = address.replace('0.0.0.0', '127.0.0.1');
   publicUrl ||= apiUrl;
+  await cluster.start(apiUrlOf(config, apiUrl));
   const metricsListener =
     metrics && ownMetricsPort
       ? await startMetricsListener(
@@ -230,6 +239,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let closing: Promise<DrainReport> | undefined;
 
   const close = async (): Promise<void> => {
+    await cluster.stop();
     await api.close();
     await metricsListener?.close();
     metrics?.close();

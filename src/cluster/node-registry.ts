@@ -24,6 +24,7 @@ export interface NodeLoad {
 
 export interface NodeIdentity {
   id: string;
+  /** Known once the API listens (start); '' before. */
   apiUrl: string;
   sipUri: string;
 }
@@ -64,8 +65,12 @@ export class NodeRegistry {
     },
   ) {}
 
-  /** Writes this node's row (a restart keeps the id and replaces the row) and starts the heartbeat. */
-  async start(): Promise<void> {
+  /**
+   * Writes this node's row (a restart keeps the id and replaces the row) and starts the heartbeat.
+   * `apiUrl`: where the others reach this node's API, once it listens.
+   */
+  async start(apiUrl?: string): Promise<void> {
+    if (apiUrl) this.self.apiUrl = apiUrl;
     const now = this.iso();
     const load = this.deps.load();
     await this.sql.run(
