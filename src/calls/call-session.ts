@@ -214,19 +214,28 @@ export class CallSession implements CallHandle {
     return this.init.agent;
   }
 
-  /** Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up). */
+  /**
+   * Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up).
+   * A call that ends unanswered resolves once its end is stored.
+   */
   async answerInbound(call: InboundCall): Promise<void> {
     let cancelled = false;
     void call.cancelled.then(() => (cancelled = true));
     await call.ring();
     await this.runBefore();
-    if (cancelled) return this.finish({ by: 'remote', cause: 'normal' }, 'cancelled');
+    if (cancelled) {
+      this.finish({ by: 'remote', cause: 'normal' }, 'cancelled');
+      await this.ended;
+      return;
+    }
     let leg: CallLeg;
     try {
       leg = await call.answer();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'answer failed');
-      return this.finish({ by: 'local', cause: 'error' }, cancelled ? 'cancelled' : 'failed');
+      this.finish({ by: 'local', cause: 'error' }, cancelled ? 'cancelled' : 'failed');
+      await this.ended;
+      return;
     }
     await this.connected(leg);
   }
