@@ -453,12 +453,38 @@ export class CallManager implements CallFlowSink {
           this.places.delete(s.id);
         },
       },
-    );
+    ).catch(async (err: unknown) => {
+      await this.abandon(row.id);
+      throw err;
+    });
     this.sessions.set(row.id, session);
     const { hooks } = this.deps;
     if (hooks) void session.ended.then((e) => hooks.callEnded(direction, e.cause));
     session.log.info({ direction, from, to }, 'call started');
     return session;
+  }
+
+  /**
+   * A call whose session could not open (its agent's plan could not be read) is closed as failed rather
+   * than left ringing forever; its trace ends with it.
+   */
+  private async abandon(callId: string): Promise<void> {
+    const now = new Date().toISOString();
+    try {
+      await this.deps.store.calls.update(callId, {
+        state: 'ended',
+        outcome: 'failed',
+        end_reason: 'error',
+        hangup_by: 'agent',
+        ended_at: now,
+        duration_ms: 0,
+      });
+    } catch (err) {
+      this.log.warn({ err, callId }, 'closing a call whose session did not open failed');
+    }
+    await this.endTrace(callId).catch((err) =>
+      this.log.warn({ err, callId }, 'ending the call trace failed'),
+    );
   }
 
   /** Ends the call's root span with the outcome its row ended with (after-call rows already hold its traceparent). */

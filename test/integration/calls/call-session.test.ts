@@ -156,6 +156,23 @@ describe('call session over the telephony port', () => {
     expect(row).toMatchObject({ state: 'ended', outcome: 'cancelled', answered_at: null });
   });
 
+  it('a call whose agent plan cannot be read is refused and its row closed as failed, not left ringing', async () => {
+    fx = callsFixture({ default_agent: 'menu' });
+    const agent = await fx.agent('menu', MENU);
+    const def = await fx.attach(agent.id, 'quote', 'custom-reply', { text: 'x' }, 'during', [
+      { kind: 'tool' },
+    ]);
+    // A type this build no longer registers: reading the agent's plan fails once the row exists.
+    fx.store.db.prepare('UPDATE action_definitions SET type = ? WHERE id = ?').run('retired-type', def.id);
+    const { call, handled } = fx.telephony.incoming('+14155550100', '100');
+    await handled;
+    expect(call.rejectedWith).toBe(480);
+    const rows = await fx.store.calls.all();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: 'ended', outcome: 'failed', end_reason: 'error' });
+    expect(fx.manager.active).toBe(0);
+  });
+
   it('drain hangs up live calls after the drain timeout and writes their end', async () => {
     fx = callsFixture({ default_agent: 'menu' });
     await fx.agent('menu', MENU.replace('timeout_ms: 1500', 'timeout_ms: 60000'));
