@@ -342,7 +342,8 @@ export class AgentDriver {
         return undefined;
       case 'collect':
         Object.assign(call.actions.collected, c.values);
-        call.recorder.update({ collected: call.actions.collected });
+        // Written before the next command runs: an action it starts may read the row's collected fields.
+        await call.recorder.update({ collected: call.actions.collected });
         return undefined;
       case 'transcript':
         // Fed like any other line, after this command list: a caller line must not answer itself.
@@ -360,7 +361,7 @@ export class AgentDriver {
         return { type: 'voicemail-result', ...(await call.voicemail(c.options ?? {})) };
       case 'hangup':
         await this.fillers;
-        if (c.disposition) call.setDisposition(c.disposition);
+        if (c.disposition) await call.setDisposition(c.disposition);
         if (c.say) await call.say(c.say, { bargeIn: false });
         await call.hangup(c.reason ?? 'agent');
         return undefined;

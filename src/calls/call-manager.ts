@@ -113,6 +113,8 @@ export class CallManager implements CallFlowSink {
   private readonly sessions = new Map<string, CallSession>();
   /** Admission places of calls out, freed when the call ends. */
   private readonly places = new Map<string, () => void>();
+  /** Sessions being opened (their row written, their plan read): a drain waits for them to count them. */
+  private readonly opening = new Set<Promise<unknown>>();
   private draining = false;
   private readonly log: Logger;
 
@@ -142,8 +144,8 @@ export class CallManager implements CallFlowSink {
   readonly handleInbound = async (call: InboundCall): Promise<void> => {
     if (this.draining) return call.reject(480, 'Shutting Down');
     const route =
-      routePhoneCall(this.deps.store, this.deps.phoneTokens, call.info) ??
-      routeInbound(this.deps.store, this.deps.settings, call.info);
+      (await routePhoneCall(this.deps.store, this.deps.phoneTokens, call.info)) ??
+      (await routeInbound(this.deps.store, this.deps.settings, call.info));
     if (!route.ok) {
       this.log.info({ status: route.status, reason: route.reason }, 'inbound call refused');
       // A browser learns what was wrong with its token from the reason phrase (403 Phone Token Expired).
@@ -151,7 +153,7 @@ export class CallManager implements CallFlowSink {
     }
     let session: CallSession;
     try {
-      session = this.open(
+      session = await this.open(
         route.agent,
         'inbound',
         call.info.from.user,
@@ -170,7 +172,7 @@ export class CallManager implements CallFlowSink {
   /** Places a call out; resolves once it is dialling (the call row exists), before it is answered. */
   async placeCall(req: OutboundRequest): Promise<{ call_id: string; state: string }> {
     if (this.draining) throw this.drainingError();
-    const agent = this.deps.store.agents.byIdOrName(req.agent);
+    const agent = await this.deps.store.agents.byIdOrName(req.agent);
     if (!agent) throw notFound('agent', req.agent);
     let target;
     try {
@@ -183,8 +185,8 @@ export class CallManager implements CallFlowSink {
     assertOutboundRoute(target, req.trunk, this.deps.trunks);
     const amd = this.deps.amd ? planCallAmd(this.deps.amd, agent.amd, req.amd) : undefined;
     if (target.kind === 'e164') {
-      assertCallable(this.deps.store, target.number, 'call');
-      const contact = this.deps.store.contacts.findBy('phone', target.number);
+      await assertCallable(this.deps.store, target.number, 'call');
+      const contact = await this.deps.store.contacts.findBy('phone', target.number);
       const tz = contact?.timezone || this.deps.settings.default_timezone;
       assertCallingHours(
         this.deps.now?.() ?? new Date(),
@@ -200,7 +202,7 @@ export class CallManager implements CallFlowSink {
     }
     let session: CallSession;
     try {
-      session = this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, {
+      session = await this.open(agent, 'outbound', req.from ?? '', req.to, req.variables ?? {}, null, {
         ...(req.record !== undefined ? { record: req.record } : {}),
         ...(amd ? { amd } : {}),
         ...(!amd && this.deps.amd?.greeting_delay_ms
@@ -212,7 +214,9 @@ export class CallManager implements CallFlowSink {
       throw err;
     }
     this.places.set(session.id, release);
-    void this.dialOut(session, req);
+    void this.dialOut(session, req).catch((err) =>
+      session.log.error({ err }, 'the call out failed outside its dial'),
+    );
     return { call_id: session.id, state: session.state };
   }
 
@@ -258,13 +262,13 @@ export class CallManager implements CallFlowSink {
   }
 
   /** Injects a transcript line into a live call (intent triggers, gathers, the agent). */
-  transcript(callId: string, line: TranscriptLine): void {
-    this.live(callId).transcript(line);
+  async transcript(callId: string, line: TranscriptLine): Promise<void> {
+    (await this.live(callId)).transcript(line);
   }
 
   /** Hangs up a live call from outside it (the API): BYE (or CANCEL while ringing), then the call ends. */
   async hangup(callId: string): Promise<{ call_id: string; state: string }> {
-    const session = this.live(callId);
+    const session = await this.live(callId);
     session.log.info('hang-up requested over the API');
     if (session.leg?.active) await session.hangup('api');
     else if (session.state === 'ringing' && session.init.direction === 'outbound')
@@ -284,7 +288,7 @@ export class CallManager implements CallFlowSink {
     target: string,
     options: Record<string, unknown>,
   ): Promise<FlowCommandResult<TransferOutcome>> {
-    const session = this.live(callId);
+    const session = await this.live(callId);
     if (session.state !== 'answered')
       throw new CallwrightError(
         'PRECONDITION',
@@ -294,10 +298,10 @@ export class CallManager implements CallFlowSink {
   }
 
   /** The live session of a call: NOT_FOUND for no such call, PRECONDITION for a call that has ended. */
-  private live(callId: string): CallSession {
+  private async live(callId: string): Promise<CallSession> {
     const session = this.sessions.get(callId);
     if (session) return session;
-    if (this.deps.store.calls.get(callId))
+    if (await this.deps.store.calls.get(callId))
       throw new CallwrightError('PRECONDITION', `call ${callId} is not live`);
     throw notFound('call', callId);
   }
@@ -316,6 +320,11 @@ export class CallManager implements CallFlowSink {
     this.sessions.get(callId)?.recording(active);
   }
 
+  /** Resolves once the history the live call recorded so far is stored (at once for a call not live here). */
+  async settled(callId: string): Promise<void> {
+    await this.sessions.get(callId)?.recorder.flush();
+  }
+
   /** The pause/resume-recording actions: undefined when the call is not live here. */
   pauseRecording(
     callId: string,
@@ -332,6 +341,7 @@ export class CallManager implements CallFlowSink {
    */
   async drain(options: { windowMs?: number; signal?: AbortSignal } = {}): Promise<CallsDrainReport> {
     this.draining = true;
+    await Promise.allSettled([...this.opening]);
     const live = [...this.sessions.values()];
     if (!live.length) return { calls: 0, hungUp: 0 };
     const windowMs = options.windowMs ?? drainWindowMs(this.deps.settings);
@@ -362,7 +372,17 @@ export class CallManager implements CallFlowSink {
     return { calls: live.length, hungUp: left.length };
   }
 
-  private open(
+  private async open(...args: Parameters<CallManager['openSession']>): Promise<CallSession> {
+    const opened = this.openSession(...args);
+    this.opening.add(opened);
+    try {
+      return await opened;
+    } finally {
+      this.opening.delete(opened);
+    }
+  }
+
+  private async openSession(
     agent: AgentRecord,
     direction: 'inbound' | 'outbound',
     from: string,
@@ -370,7 +390,7 @@ export class CallManager implements CallFlowSink {
     variables: Record<string, unknown>,
     sipCallId: string | null,
     options: Pick<CallSessionInit, 'record' | 'amd' | 'greetingDelayMs'> = {},
-  ): CallSession {
+  ): Promise<CallSession> {
     // The agent's requests (webhook agent, LLM) are spans of this call's trace; the call id is known
     // once the row exists, before the agent sends anything.
     const traced: { callId?: string } = {};
@@ -384,8 +404,9 @@ export class CallManager implements CallFlowSink {
     });
     const { store } = this.deps;
     const remote = direction === 'inbound' ? from : to;
-    const contact = remote ? store.contacts.findBy('phone', remote) : undefined;
-    const row = store.calls.create({
+    const contact = remote ? await store.contacts.findBy('phone', remote) : undefined;
+    // The row exists before the session records anything about the call (its events refer to it).
+    const row = await store.calls.create({
       direction,
       from_number: from,
       to_number: to,
@@ -405,7 +426,7 @@ export class CallManager implements CallFlowSink {
         'callwright.agent.kind': agent.kind,
         ...(this.deps.backend ? { 'callwright.telephony.backend': this.deps.backend } : {}),
       });
-    const session = new CallSession(
+    const session = await CallSession.open(
       {
         callId: row.id,
         agent,
@@ -427,12 +448,15 @@ export class CallManager implements CallFlowSink {
         ...(this.deps.llm ? { llm: this.deps.llm } : {}),
         onEnded: (s) => {
           this.sessions.delete(s.id);
-          this.endTrace(s.id);
+          void this.endTrace(s.id).catch((err) => s.log.warn({ err }, 'ending the call trace failed'));
           this.places.get(s.id)?.();
           this.places.delete(s.id);
         },
       },
-    );
+    ).catch(async (err: unknown) => {
+      await this.abandon(row.id);
+      throw err;
+    });
     this.sessions.set(row.id, session);
     const { hooks } = this.deps;
     if (hooks) void session.ended.then((e) => hooks.callEnded(direction, e.cause));
@@ -440,10 +464,33 @@ export class CallManager implements CallFlowSink {
     return session;
   }
 
+  /**
+   * A call whose session could not open (its agent's plan could not be read) is closed as failed rather
+   * than left ringing forever; its trace ends with it.
+   */
+  private async abandon(callId: string): Promise<void> {
+    const now = new Date().toISOString();
+    try {
+      await this.deps.store.calls.update(callId, {
+        state: 'ended',
+        outcome: 'failed',
+        end_reason: 'error',
+        hangup_by: 'agent',
+        ended_at: now,
+        duration_ms: 0,
+      });
+    } catch (err) {
+      this.log.warn({ err, callId }, 'closing a call whose session did not open failed');
+    }
+    await this.endTrace(callId).catch((err) =>
+      this.log.warn({ err, callId }, 'ending the call trace failed'),
+    );
+  }
+
   /** Ends the call's root span with the outcome its row ended with (after-call rows already hold its traceparent). */
-  private endTrace(callId: string): void {
+  private async endTrace(callId: string): Promise<void> {
     if (!this.tracing.enabled) return;
-    const row = this.deps.store.calls.get(callId);
+    const row = await this.deps.store.calls.get(callId);
     this.tracing.endCall(callId, {
       'callwright.call.outcome': row?.outcome ?? 'unknown',
       ...(row?.end_reason ? { 'callwright.call.end_reason': row.end_reason } : {}),

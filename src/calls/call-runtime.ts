@@ -32,6 +32,7 @@ export class CallRuntime {
     outcome: (callId, runId, outcome, refer) => this.current?.outcome(callId, runId, outcome, refer),
     recording: (callId, active) => this.current?.recording(callId, active),
     pauseRecording: (callId, paused, by) => this.current?.pauseRecording(callId, paused, by),
+    settled: async (callId) => this.current?.settled(callId),
   };
 
   constructor(
@@ -68,7 +69,7 @@ export class CallRuntime {
     return this.current;
   }
 
-  attach(engine: ActionEngine): CallManager {
+  async attach(engine: ActionEngine): Promise<CallManager> {
     const { store, logger, telephony } = this.deps;
     const manager = new CallManager({
       store,
@@ -91,7 +92,8 @@ export class CallRuntime {
     this.current = manager;
     if (this.config.calls.demo_agent) {
       try {
-        ensureDemoAgent(store, engine, this.config.calls.demo_transfer_target, logger);
+        // Before the inbound handler is installed: the first call to the demo agent finds it.
+        await ensureDemoAgent(store, engine, this.config.calls.demo_transfer_target, logger);
       } catch (err) {
         logger.error({ err }, 'the demo agent could not be created');
       }

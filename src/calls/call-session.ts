@@ -101,7 +101,7 @@ interface Speaking {
 export class CallSession implements CallHandle {
   readonly id: string;
   readonly log: Logger;
-  readonly actions: ActionSession;
+  private actionSession: ActionSession | undefined;
   readonly recorder: CallRecorder;
   readonly machine = new CallStateMachine();
   /** Aborted when the call ends: plays, gathers and agent requests stop. */
@@ -130,7 +130,27 @@ export class CallSession implements CallHandle {
   private readonly callRecording: CallRecordingControl | undefined;
   private recordingResult: CallRecordingResult | undefined;
 
-  constructor(
+  /**
+   * A session for a call whose row exists. Its action session reads the agent's plan (and the contact)
+   * from the store, so the session is usable once this resolves.
+   */
+  static async open(init: CallSessionInit, deps: CallSessionDeps): Promise<CallSession> {
+    const session = new CallSession(init, deps);
+    session.actionSession = await deps.engine.session({
+      agentId: init.agent.id,
+      callId: init.callId,
+      direction: init.direction,
+      from: init.from,
+      to: init.to,
+      ...(init.contactId ? { contactId: init.contactId } : {}),
+      data: session.data,
+      call: session,
+      state: () => session.machine.state,
+    });
+    return session;
+  }
+
+  private constructor(
     readonly init: CallSessionInit,
     private readonly deps: CallSessionDeps,
   ) {
@@ -138,17 +158,6 @@ export class CallSession implements CallHandle {
     this.log = deps.logger.child({ callId: init.callId, agentId: init.agent.id });
     this.recorder = new CallRecorder(deps.store, init.callId, this.log);
     this.data = { ...init.variables };
-    this.actions = deps.engine.session({
-      agentId: init.agent.id,
-      callId: init.callId,
-      direction: init.direction,
-      from: init.from,
-      to: init.to,
-      ...(init.contactId ? { contactId: init.contactId } : {}),
-      data: this.data,
-      call: this,
-      state: () => this.machine.state,
-    });
     this.ended = new Promise((r) => (this.endedResolve = r));
     this.speech = deps.speech
       ? resolveSpeech(deps.speech.settings, init.agent.speech, init.agent.language)
@@ -182,8 +191,15 @@ export class CallSession implements CallHandle {
       // The row says `ended` only together with its end (outcome, ended_at, duration, who hung up),
       // written by the engine's endCall once the hang-up's runs and the recording have settled: a
       // client that sees `ended` can read the outcome.
-      if (to !== 'ended') this.recorder.update({ state: to });
+      // Queued behind the `state` event (the recorder writes in order); never rejects.
+      if (to !== 'ended') void this.recorder.update({ state: to });
     });
+  }
+
+  /** The call's stages, triggers and runs (set by `open` before the session is handed out). */
+  get actions(): ActionSession {
+    if (!this.actionSession) throw new Error('the call session is not open yet');
+    return this.actionSession;
   }
 
   get leg(): CallLeg | undefined {
@@ -198,19 +214,28 @@ export class CallSession implements CallHandle {
     return this.init.agent;
   }
 
-  /** Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up). */
+  /**
+   * Inbound: ring, run the before stage within its budget, then answer (unless the caller gave up).
+   * A call that ends unanswered resolves once its end is stored.
+   */
   async answerInbound(call: InboundCall): Promise<void> {
     let cancelled = false;
     void call.cancelled.then(() => (cancelled = true));
     await call.ring();
     await this.runBefore();
-    if (cancelled) return this.finish({ by: 'remote', cause: 'normal' }, 'cancelled');
+    if (cancelled) {
+      this.finish({ by: 'remote', cause: 'normal' }, 'cancelled');
+      await this.ended;
+      return;
+    }
     let leg: CallLeg;
     try {
       leg = await call.answer();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'answer failed');
-      return this.finish({ by: 'local', cause: 'error' }, cancelled ? 'cancelled' : 'failed');
+      this.finish({ by: 'local', cause: 'error' }, cancelled ? 'cancelled' : 'failed');
+      await this.ended;
+      return;
     }
     await this.connected(leg);
   }
@@ -221,7 +246,7 @@ export class CallSession implements CallHandle {
     for (const run of result.runs) if (run.status === 'succeeded') Object.assign(this.data, run.outputs);
     if (result.runs.length) {
       this.recorder.event('stage', { stage: 'before', runs: result.runs.length, timed_out: result.timedOut });
-      this.recorder.update({ variables: this.data });
+      await this.recorder.update({ variables: this.data });
     }
   }
 
@@ -239,7 +264,8 @@ export class CallSession implements CallHandle {
     leg.on('remote-hold', (h) => this.recorder.event('hold', { held: h.held }));
     this.machine.to('answered');
     this.answeredAt = answeredAt.getTime();
-    this.recorder.update({ answered_at: answeredAt.toISOString() });
+    // Stored (after the `answered` state) before the during stage and the agent, which may read the row.
+    await this.recorder.update({ answered_at: answeredAt.toISOString() });
     if (!leg.active) return this.finish(await leg.ended);
     const { amd, greetingDelayMs } = this.init;
     if (amd) {
@@ -583,9 +609,10 @@ export class CallSession implements CallHandle {
   }
 
   /** The agent set the call's disposition (an idle hang-up's `no-response`, for instance). */
-  setDisposition(disposition: string): void {
-    this.recorder.update({ call_disposition: disposition });
+  async setDisposition(disposition: string): Promise<void> {
+    const written = this.recorder.update({ call_disposition: disposition });
     this.recorder.event('disposition', { disposition, by: 'agent' });
+    await written;
   }
 
   /**
@@ -701,7 +728,7 @@ export class CallSession implements CallHandle {
     this.machine.to('handed-off');
     // The transfer types record their typed outcome on the row (`transfer`); keep it, note the hand-off.
     this.recorder.event('handed-off', { result: outcome.result, method: outcome.method });
-    this.recorder.update({ outcome: 'transferred' });
+    void this.recorder.update({ outcome: 'transferred' });
     this.listener?.stop();
     this.listener = undefined;
     this.driver.stop();
@@ -746,7 +773,8 @@ export class CallSession implements CallHandle {
     this.controller.abort(new Error('call ended'));
     this.driver.stop();
     this.driver.notifyEnded(event);
-    this.recorder.flush();
+    // Start writing the call's last events now; writeEnd waits for them before the end.
+    void this.recorder.flush();
     const end = {
       // The call ended now, even when its end is written after a voicemail has been stored.
       endedAt: new Date().toISOString(),
@@ -760,33 +788,40 @@ export class CallSession implements CallHandle {
     const settling = this.actions.settleOnHangup('call ended');
     // The recording's file is finished before the end is written: its upload is queued with it.
     const recorded = this.callRecording?.stop().then((r) => void (this.recordingResult = r));
-    if (settling || recorded) void Promise.all([settling, recorded]).then(() => this.writeEnd(event, end));
-    else this.writeEnd(event, end);
+    void Promise.allSettled([settling, recorded]).then(() => this.writeEnd(event, end));
   }
 
-  private writeEnd(event: HangupEvent, end: CallEnd): void {
+  /** Writes the call's end after its last event; never rejects (it runs from hang-up handlers). */
+  private async writeEnd(event: HangupEvent, end: CallEnd): Promise<void> {
     const recording = this.callRecording;
     const done = this.recordingResult;
     try {
+      // Every event recorded so far (the hang-up last) is stored before the row says the call ended.
+      await this.recorder.flush();
       if (recording && done) {
         const scope = this.actions.scope();
+        const { store, engine } = this.deps;
         // One transaction: the call's end, its after-call work and the recording's upload.
-        this.deps.store.db.transaction(() => {
-          this.deps.engine.endCall(this.actions, end);
-          recording.queue(this.deps.engine.outbox, done, {
+        await store.transaction(async () => {
+          await engine.endCall(this.actions, end);
+          await recording.queue(engine.outbox, done, {
             agentId: this.init.agent.id,
             contactId: this.init.contactId ?? null,
             scope,
           });
-        })();
+        });
         this.deps.recording?.kick();
-      } else this.deps.engine.endCall(this.actions, end);
+      } else await this.deps.engine.endCall(this.actions, end);
     } catch (err) {
       this.log.error({ err }, 'writing the call end failed');
     }
     this.log.info({ by: event.by, cause: event.cause }, 'call ended');
     this.endedResolve(event);
-    this.deps.onEnded?.(this);
+    try {
+      this.deps.onEnded?.(this);
+    } catch (err) {
+      this.log.error({ err }, 'the call-ended handler failed');
+    }
   }
 
   private defaultOutcome(event: HangupEvent): string {

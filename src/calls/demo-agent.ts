@@ -28,14 +28,14 @@ function without(doc: AgentDoc, action: string, sentence: string): void {
  * Creates the demo agent on first start if absent (an existing "demo" agent is left as the user
  * edited it). Returns true when it was created.
  */
-export function ensureDemoAgent(
+export async function ensureDemoAgent(
   store: Store,
   engine: ActionEngine,
   transferTarget: string,
   logger: Logger,
   file = DEMO_AGENT_FILE,
-): boolean {
-  if (store.agents.findBy('name', DEMO_AGENT_NAME)) return false;
+): Promise<boolean> {
+  if (await store.agents.findBy('name', DEMO_AGENT_NAME)) return false;
   const doc = parseAgentFile(readFileSync(file, 'utf8'), file) as AgentDoc;
   for (const a of doc.actions)
     if (a.config.target === '__TRANSFER_TARGET__') a.config.target = transferTarget;
@@ -47,7 +47,7 @@ export function ensureDemoAgent(
     );
   if (!engine.registry.has('leave-voicemail'))
     without(doc, 'demo_voicemail', 'Voicemail is not available on this server.');
-  importAgent(store, engine, doc);
+  await importAgent(store, engine, doc);
   logger.info({ agent: DEMO_AGENT_NAME }, 'demo agent created');
   return true;
 }

@@ -28,17 +28,21 @@ export function dialledUser(info: CallInfo): string {
  * a leading '+'), else `calls.default_agent`, else the demo agent when enabled. Nothing found → 404;
  * a default agent that was configured but no longer exists → 480 (temporarily unavailable).
  */
-export function routeInbound(store: Store, settings: CallsSettings, info: CallInfo): RouteResult {
+export async function routeInbound(
+  store: Store,
+  settings: CallsSettings,
+  info: CallInfo,
+): Promise<RouteResult> {
   const dialled = dialledUser(info);
   const candidates = dialled.startsWith('+') ? [dialled, dialled.slice(1)] : [dialled, `+${dialled}`];
   for (const number of dialled ? candidates : []) {
-    const row = store.numbers.findBy('number', number);
-    const agent = row ? store.agents.get(row.agent_id) : undefined;
+    const row = await store.numbers.findBy('number', number);
+    const agent = row ? await store.agents.get(row.agent_id) : undefined;
     if (agent) return { ok: true, agent, via: 'number', dialled, record: row?.record ?? 'agent' };
   }
   const fallback = settings.default_agent || (settings.demo_agent ? DEMO_AGENT_NAME : '');
   if (!fallback) return { ok: false, status: 404, reason: 'no agent for the dialled number', dialled };
-  const agent = store.agents.byIdOrName(fallback);
+  const agent = await store.agents.byIdOrName(fallback);
   if (!agent)
     return {
       ok: false,
@@ -54,11 +58,11 @@ export function routeInbound(store: Store, settings: CallsSettings, info: CallIn
  * a phone token. Its token names the agent; without a valid one the call is refused 403 with the token's
  * problem as the reason phrase. Undefined: not a phone call, route it by number.
  */
-export function routePhoneCall(
+export async function routePhoneCall(
   store: Store,
   tokens: PhoneTokens | undefined,
   info: CallInfo,
-): RouteResult | undefined {
+): Promise<RouteResult | undefined> {
   const token = info.headers['x-callwright-phone-token'];
   const browser = info.transport === 'ws' || info.transport === 'wss';
   if (token === undefined && !browser) return undefined;
@@ -67,7 +71,7 @@ export function routePhoneCall(
     return { ok: false, status: 403, reason: 'Phone Token Required', dialled };
   const check = tokens.verify(token);
   if (!check.ok) return { ok: false, status: 403, reason: check.reason, dialled };
-  const agent = store.agents.get(check.agentId);
+  const agent = await store.agents.get(check.agentId);
   if (!agent) return { ok: false, status: 404, reason: 'Agent Not Found', dialled };
   return { ok: true, agent, via: 'phone', dialled, record: 'agent' };
 }

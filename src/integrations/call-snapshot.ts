@@ -24,10 +24,10 @@ const MAX_EVENTS = 20000;
  * Final transcript lines (call_events of type "transcript") in order. A recogniser's interim
  * guesses are recorded with `final: false` and left out: the final line repeats what they said.
  */
-export function transcriptOf(store: Store, callId: string): TranscriptLine[] {
+export async function transcriptOf(store: Store, callId: string): Promise<TranscriptLine[]> {
   const lines: TranscriptLine[] = [];
   for (let offset = 0; offset < MAX_EVENTS; offset += 500) {
-    const page = store.callEvents.list(callId, { limit: 500, offset });
+    const page = await store.callEvents.list(callId, { limit: 500, offset });
     for (const e of page.items) {
       if (e.type !== 'transcript' || e.data.final === false || typeof e.data.text !== 'string') continue;
       lines.push({
@@ -67,16 +67,16 @@ function contactView(
  * The call as stored plus the template scope (variables win over a missing row: simulations and
  * calls not yet written have only the scope).
  */
-export function callSnapshot(
+export async function callSnapshot(
   store: Store,
   callId: string | undefined,
   scope: Record<string, unknown>,
-): CallSnapshot {
-  const record: CallRecord | undefined = callId ? store.calls.get(callId) : undefined;
+): Promise<CallSnapshot> {
+  const record: CallRecord | undefined = callId ? await store.calls.get(callId) : undefined;
   const scopeCall = (scope.call ?? {}) as Record<string, unknown>;
   const contactId = record?.contact_id ?? undefined;
   const contact = contactView(
-    contactId ? store.contacts.get(contactId) : undefined,
+    contactId ? await store.contacts.get(contactId) : undefined,
     (scope.contact ?? {}) as Record<string, unknown>,
   );
   const collected = { ...(record?.collected ?? {}), ...((scope.collected ?? {}) as Record<string, unknown>) };
@@ -98,7 +98,7 @@ export function callSnapshot(
   return {
     call,
     contact,
-    transcript: callId ? transcriptOf(store, callId) : [],
+    transcript: callId ? await transcriptOf(store, callId) : [],
     summary: record?.summary ?? '',
     collected,
     dispositions: { call: record?.call_disposition ?? null, contact: record?.contact_disposition ?? null },

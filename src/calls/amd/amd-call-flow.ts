@@ -115,7 +115,8 @@ async function decided(
     host.recorder.event('amd-classifier', { kind: c.kind, error: c.error });
   }
   host.recorder.event('amd', { outcome, reason, evidence, analysed_ms: analysedMs });
-  host.recorder.update({ amd: { outcome, reason, evidence } });
+  // On the row before the `amd` event fires triggers that may read it.
+  await host.recorder.update({ amd: { outcome, reason, evidence } });
   deps.hooks?.amd(outcome, evidence.decisionMs);
   host.actions.amdOutcome = outcome;
   await host.engineEvent({ type: 'amd', outcome, reason });
@@ -179,7 +180,7 @@ async function dropVoicemail(host: AmdCallHost, deps: AmdCallFlowDeps, template:
 }
 
 async function hangUp(host: AmdCallHost, leg: CallLeg, disposition: string): Promise<void> {
-  host.recorder.update({ call_disposition: disposition });
+  await host.recorder.update({ call_disposition: disposition });
   host.recorder.event('disposition', { disposition, by: 'amd' });
   // A callee that hung up first (during the voicemail drop) ends the call by its own hangup event.
   if (leg.active) await host.hangup(`amd ${disposition}`);

@@ -24,6 +24,11 @@ export interface CallFlowSink extends CallEventSink {
     paused: boolean,
     by: string,
   ): { recording: boolean; paused: boolean; changed: boolean } | undefined;
+  /**
+   * Resolves once the history the live call recorded so far (transcript lines, its row's fields) is
+   * stored, so a flow that reads the call from the store sees it; at once when the call is not live.
+   */
+  settled?(callId: string): Promise<void>;
 }
 
 /** What the call-flow action types close over: typed, given once by the call layer at start-up. */

@@ -65,7 +65,7 @@ export function coldTransferAction(deps: CallFlowDeps): AnyActionType {
     argumentSchema: targetArgs,
     async exec(ctx) {
       const leg = requireLeg(ctx);
-      const target = targetFor(ctx);
+      const target = await targetFor(ctx);
       const trunk = trunkOf(deps.settings, leg.info.trunk);
       const outcome = await tracedTransfer(ctx, 'cold', () =>
         coldTransfer({

@@ -71,8 +71,8 @@ export function ivrNavigateAction(deps: CallFlowDeps): AnyActionType {
         if (err instanceof CallwrightError) throw new ActionError(err.code, err.message, false);
         throw err;
       }
-      if (ctx.callId && ctx.services.store.calls.get(ctx.callId)) {
-        ctx.services.store.callEvents.append(ctx.callId, 'ivr-navigation', { ...report });
+      if (ctx.callId && (await ctx.services.store.calls.get(ctx.callId))) {
+        await ctx.services.store.callEvents.append(ctx.callId, 'ivr-navigation', { ...report });
       }
       if (ctx.callId) {
         const outcome: IvrOutcome = {

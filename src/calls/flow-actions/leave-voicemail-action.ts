@@ -73,8 +73,8 @@ type Config = ActionContext<{
   email_attempts: number;
 }>;
 
-function transcriptText(ctx: Config): string | undefined {
-  const lines = transcriptOf(ctx.services.store, ctx.callId);
+async function transcriptText(ctx: Config): Promise<string | undefined> {
+  const lines = await transcriptOf(ctx.services.store, ctx.callId);
   return lines.length ? lines.map((l) => `${l.speaker}: ${l.text}`).join('\n') : undefined;
 }
 
@@ -93,19 +93,24 @@ async function notify(
 ): Promise<VoicemailEmailStatus> {
   const to = ctx.config.notify_to.map((t) => t.trim()).filter(Boolean);
   if (!to.length) return { status: 'none' };
-  const summary = ctx.callId ? (ctx.services.store.calls.get(ctx.callId)?.summary ?? undefined) : undefined;
+  // The summary or the transcript is read from the store: what the call recorded so far is written first.
+  if (ctx.callId) await deps.sink?.settled?.(ctx.callId);
+  const summary = ctx.callId
+    ? ((await ctx.services.store.calls.get(ctx.callId))?.summary ?? undefined)
+    : undefined;
+  const transcript = summary ? undefined : await transcriptText(ctx);
   const message = voicemailEmail({
     voicemail,
     to,
     publicUrl: deps.settings.publicUrl,
     ...(ctx.config.notify_subject ? { subject: ctx.config.notify_subject } : {}),
     ...(summary ? { summary } : {}),
-    ...(!summary ? { transcript: transcriptText(ctx) } : {}),
+    ...(!summary ? { transcript } : {}),
   });
   const { outbox, mailer } = ctx.services;
   if (deps.settings.durableVoicemailEmail && outbox) {
     try {
-      const outboxId = outbox.enqueue({
+      const outboxId = await outbox.enqueue({
         idempotencyKey: voicemailEmailKey(voicemail.id),
         kind: VOICEMAIL_EMAIL_KIND,
         callId: ctx.callId ?? null,
@@ -125,7 +130,9 @@ async function notify(
       backoffMs: 500,
       signal: ctx.signal,
     });
-    voicemailsOf(ctx.services.store.db).update(voicemail.id, { notified_at: new Date().toISOString() });
+    await voicemailsOf(ctx.services.store.sql).update(voicemail.id, {
+      notified_at: new Date().toISOString(),
+    });
     return { status: 'sent', message_id: sent.messageId, attempts };
   } catch (err) {
     // The message is saved; a mail relay outage is reported, not a reason to record again.
@@ -158,7 +165,7 @@ export function leaveVoicemailAction(deps: CallFlowDeps): AnyActionType {
       if (callId) deps.sink?.recording?.(callId, true);
       const result = await recordVoicemail({
         leg,
-        voicemails: voicemailsOf(ctx.services.store.db),
+        voicemails: voicemailsOf(ctx.services.store.sql),
         dir: deps.settings.voicemailDir,
         ...(ctx.config.prompt_file
           ? { prompt: { kind: 'file' as const, path: ctx.config.prompt_file } }
@@ -181,8 +188,8 @@ export function leaveVoicemailAction(deps: CallFlowDeps): AnyActionType {
       });
       if (!result.saved) {
         const discarded = discardedEvent(result);
-        if (discarded && callId && ctx.services.store.calls.get(callId))
-          ctx.services.store.callEvents.append(callId, 'voicemail-discarded', discarded);
+        if (discarded && callId && (await ctx.services.store.calls.get(callId)))
+          await ctx.services.store.callEvents.append(callId, 'voicemail-discarded', discarded);
         return report(
           ctx,
           deps,
@@ -200,8 +207,8 @@ export function leaveVoicemailAction(deps: CallFlowDeps): AnyActionType {
       }
       const vm = result.voicemail;
       const detail = { voicemail_id: vm.id, duration_ms: vm.duration_ms, end: result.recording.reason };
-      if (callId && ctx.services.store.calls.get(callId)) {
-        ctx.services.store.callEvents.append(callId, 'voicemail-left', detail);
+      if (callId && (await ctx.services.store.calls.get(callId))) {
+        await ctx.services.store.callEvents.append(callId, 'voicemail-left', detail);
         deps.sink?.emit(callId, { type: 'voicemail-left', detail });
       }
       const email = await notify(ctx, deps, vm);

@@ -96,13 +96,13 @@ function referOutcome(detailed: object): string | undefined {
  * result) and turns it into the run's result: a failed transfer (the caller is still with the agent)
  * fails the run with the reason; anything else has handed the call off.
  */
-export function transferRunResult(
+export async function transferRunResult(
   ctx: ActionContext<unknown>,
   deps: CallFlowDeps,
   detailed: { result: string; target: string } & object,
   outcome: TransferOutcome,
-): ActionOutputs {
-  recordTransfer({ store: ctx.services.store, events: deps.sink }, ctx.callId, outcome.mode, {
+): Promise<ActionOutputs> {
+  await recordTransfer({ store: ctx.services.store, events: deps.sink }, ctx.callId, outcome.mode, {
     ...detailed,
   });
   if (ctx.callId) deps.sink?.outcome?.(ctx.callId, ctx.runId, outcome, referOutcome(detailed));

@@ -64,8 +64,10 @@ export function warmTransferAction(deps: CallFlowDeps): AnyActionType {
       const { telephony } = deps;
       if (!telephony)
         throw new ActionError('UNAVAILABLE', 'no telephony service to place the call to the target', false);
-      const target = targetFor(ctx);
+      const target = await targetFor(ctx);
       const call = (ctx.variables.call ?? {}) as Record<string, unknown>;
+      // The summary reads the transcript from the store: the lines heard so far are written first.
+      if (!ctx.config.whisper && ctx.callId) await deps.sink?.settled?.(ctx.callId);
       const whisper =
         ctx.config.whisper ??
         (await summaryWhisper({

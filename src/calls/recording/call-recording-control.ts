@@ -73,7 +73,7 @@ export class CallRecordingControl {
     }
     this.recording = recording;
     this.startedAtMs = this.sinceAnswer();
-    this.events.update({ recording_status: 'recording' });
+    void this.events.update({ recording_status: 'recording' });
     this.events.event('recording-started', { at_ms: this.startedAtMs, channels: 2 });
   }
 
@@ -113,7 +113,8 @@ export class CallRecordingControl {
       } catch (err) {
         this.deps.logger.error({ err }, 'the call recording could not be finished');
         this.events.event('recording-error', { message: (err as Error).message });
-        this.events.update({ recording_status: 'failed' });
+        // Stored before the call's end, which waits for this result.
+        await this.events.update({ recording_status: 'failed' });
         return undefined;
       } finally {
         clearTimeout(timer);
@@ -126,22 +127,22 @@ export class CallRecordingControl {
    * Queues the upload and the recording-ready event behind it; run inside the transaction that ends
    * the call, so both exist exactly when the call's end does.
    */
-  queue(
+  async queue(
     outbox: OutboxQueue,
     done: CallRecordingResult,
     end: { agentId: string; contactId: string | null; scope: Record<string, unknown> },
-  ): void {
-    const call = this.deps.store.calls.require(this.callId) as CallRecord;
-    this.deps.store.calls.update(this.callId, {
+  ): Promise<void> {
+    const call: CallRecord = await this.deps.store.calls.require(this.callId);
+    await this.deps.store.calls.update(this.callId, {
       recording_status: 'uploading',
       recording_duration_ms: done.durationMs,
     });
-    this.deps.store.callEvents.append(this.callId, 'recording-stopped', {
+    await this.deps.store.callEvents.append(this.callId, 'recording-stopped', {
       duration_ms: done.durationMs,
       paused_ms: done.pausedMs,
       reason: done.reason,
     });
-    outbox.enqueue({
+    await outbox.enqueue({
       idempotencyKey: uploadKey(this.callId),
       kind: 'recording-upload',
       callId: this.callId,
@@ -158,7 +159,7 @@ export class CallRecordingControl {
         sample_rate: done.sampleRate,
       },
     });
-    outbox.enqueue({
+    await outbox.enqueue({
       idempotencyKey: readyKey(this.callId),
       kind: 'recording-ready',
       callId: this.callId,

@@ -15,6 +15,9 @@ import type { RecordingSettings } from './recording-config.js';
 import type { RecordingLinks } from './recording-links.js';
 import type { RecordingStorage } from './recording-storage.js';
 
+const UPLOAD_PAYLOAD = 'SELECT payload FROM outbox WHERE idempotency_key = ?';
+const OUTBOX_KEY_EXISTS = 'SELECT 1 AS found FROM outbox WHERE idempotency_key = ?';
+
 /** The `recording-ready` event as webhooks and triggered actions see it (`recording.*` in templates). */
 export interface RecordingReadyEvent {
   call_id: string;
@@ -42,7 +45,7 @@ export class RecordingUploadHandler implements DeliveryHandler<'recording-upload
   async deliver(job: DeliveryJob<'recording-upload'>): Promise<DeliveryOutcome> {
     const p = job.payload;
     const { store } = this.deps;
-    const call = store.calls.get(p.call_id);
+    const call = await store.calls.get(p.call_id);
     if (!call) throw new PermanentDeliveryError(`call ${p.call_id} no longer exists`);
     const present = await stat(p.file).then(
       () => true,
@@ -51,17 +54,17 @@ export class RecordingUploadHandler implements DeliveryHandler<'recording-upload
     if (!present) {
       if (call.recording_status === 'ready' && call.recording_path)
         return { result: { location: call.recording_path } };
-      store.calls.update(p.call_id, { recording_status: 'failed' });
+      await store.calls.update(p.call_id, { recording_status: 'failed' });
       throw new PermanentDeliveryError(`the recording file ${p.file} is gone`);
     }
     let location: string;
     try {
       location = await this.deps.storage.put(p.file, p.key);
     } catch (err) {
-      if (job.attempt >= job.maxAttempts) store.calls.update(p.call_id, { recording_status: 'failed' });
+      if (job.attempt >= job.maxAttempts) await store.calls.update(p.call_id, { recording_status: 'failed' });
       throw err;
     }
-    store.calls.update(p.call_id, {
+    await store.calls.update(p.call_id, {
       recording_path: location,
       recording_status: 'ready',
       recording_duration_ms: p.duration_ms,
@@ -96,14 +99,14 @@ export class RecordingReadyHandler implements DeliveryHandler<'recording-ready'>
 
   async deliver(job: DeliveryJob<'recording-ready'>): Promise<DeliveryOutcome> {
     const p = job.payload;
-    const call = this.deps.store.calls.get(p.call_id);
+    const call = await this.deps.store.calls.get(p.call_id);
     if (!call || call.recording_status !== 'ready' || !call.recording_path)
       throw new PermanentDeliveryError(`call ${p.call_id} has no stored recording`);
-    const upload = this.uploadOf(p.call_id);
+    const upload = await this.uploadOf(p.call_id);
     const event = this.event(call, upload);
     const engine = this.deps.engine();
     if (!engine) throw new Error('the action engine is not running yet');
-    const queued = this.queueTriggered(engine, p, event);
+    const queued = await this.queueTriggered(engine, p, event);
     const url = this.deps.settings.webhook_url;
     let webhook: { status: number; webhookId: string } | undefined;
     if (url) {
@@ -132,10 +135,10 @@ export class RecordingReadyHandler implements DeliveryHandler<'recording-ready'>
     return { result: { actions: queued, ...(webhook ? { webhook_status: webhook.status } : {}) } };
   }
 
-  private uploadOf(callId: string): { paused_ms: number; channels: number; sample_rate: number } {
-    const row = this.deps.store.db
-      .prepare(`SELECT payload FROM outbox WHERE idempotency_key = ?`)
-      .get(uploadKey(callId)) as { payload: string } | undefined;
+  private async uploadOf(
+    callId: string,
+  ): Promise<{ paused_ms: number; channels: number; sample_rate: number }> {
+    const row = await this.deps.store.sql.get<{ payload: string }>(UPLOAD_PAYLOAD, [uploadKey(callId)]);
     const parsed = row ? (JSON.parse(row.payload) as Record<string, number>) : {};
     return {
       paused_ms: parsed.paused_ms ?? 0,
@@ -160,32 +163,26 @@ export class RecordingReadyHandler implements DeliveryHandler<'recording-ready'>
   }
 
   /** One `action` row per after-stage attachment with a recording-ready trigger, in the plan's order. */
-  private queueTriggered(
+  private async queueTriggered(
     engine: ActionEngine,
     p: DeliveryJob<'recording-ready'>['payload'],
     event: RecordingReadyEvent,
-  ): number {
-    const plans = engine
-      .plan(p.agent_id)
-      .filter(
-        (plan) =>
-          plan.attachment.stage === 'after' &&
-          plan.triggers.some((t) => t.kind === 'event' && t.event === 'recording-ready'),
-      );
+  ): Promise<number> {
+    const plans = (await engine.plan(p.agent_id)).filter(
+      (plan) =>
+        plan.attachment.stage === 'after' &&
+        plan.triggers.some((t) => t.kind === 'event' && t.event === 'recording-ready'),
+    );
     if (!plans.length) return 0;
     const scope = { ...p.scope, recording: event };
     const key = (attachmentId: string): string => `${p.call_id}:recording-ready:${attachmentId}`;
-    return this.deps.store.db.transaction(() => {
+    const { store } = this.deps;
+    return store.transaction(async () => {
       let queued = 0;
-      plans.forEach((plan, i) => {
-        if (
-          this.deps.store.db
-            .prepare('SELECT 1 FROM outbox WHERE idempotency_key = ?')
-            .get(key(plan.attachment.id))
-        )
-          return;
+      for (const [i, plan] of plans.entries()) {
+        if (await store.sql.get(OUTBOX_KEY_EXISTS, [key(plan.attachment.id)])) continue;
         const next = plans[i + 1];
-        const runId = engine.history.start({
+        const runId = await engine.history.start({
           actionId: plan.definition.id,
           attachmentId: plan.attachment.id,
           callId: p.call_id,
@@ -196,7 +193,7 @@ export class RecordingReadyHandler implements DeliveryHandler<'recording-ready'>
           inputs: {},
           status: 'queued',
         });
-        engine.outbox.enqueue({
+        await engine.outbox.enqueue({
           idempotencyKey: key(plan.attachment.id),
           kind: ACTION_DELIVERY_KIND,
           callId: p.call_id,
@@ -215,9 +212,9 @@ export class RecordingReadyHandler implements DeliveryHandler<'recording-ready'>
           },
         });
         queued++;
-      });
+      }
       return queued;
-    })();
+    });
   }
 }
 

@@ -122,7 +122,7 @@ export class RecordingServices {
     const queued: string[] = [];
     for (const name of files) {
       const callId = name.slice(0, -'.wav'.length);
-      const call = store.calls.get(callId);
+      const call = await store.calls.get(callId);
       if (!call || call.recording_status !== 'recording' || call.state !== 'ended') continue;
       const file = path.join(this.workDir, name);
       const size = (await stat(file)).size;
@@ -135,15 +135,18 @@ export class RecordingServices {
         await fh.close();
       }
       const durationMs = Math.round(dataBytes / 32);
-      store.db.transaction(() => {
-        store.calls.update(callId, { recording_status: 'uploading', recording_duration_ms: durationMs });
-        store.callEvents.append(callId, 'recording-stopped', {
+      await store.transaction(async () => {
+        await store.calls.update(callId, {
+          recording_status: 'uploading',
+          recording_duration_ms: durationMs,
+        });
+        await store.callEvents.append(callId, 'recording-stopped', {
           duration_ms: durationMs,
           reason: 'server-restart',
         });
         const outbox = this.engine?.outbox;
         if (!outbox) throw new Error('recordings are recovered once the action engine is attached');
-        outbox.enqueue({
+        await outbox.enqueue({
           idempotencyKey: uploadKey(callId),
           kind: 'recording-upload',
           callId,
@@ -160,7 +163,7 @@ export class RecordingServices {
           },
         });
         if (call.agent_id)
-          outbox.enqueue({
+          await outbox.enqueue({
             idempotencyKey: readyKey(callId),
             kind: 'recording-ready',
             callId,
@@ -185,7 +188,7 @@ export class RecordingServices {
               },
             },
           });
-      })();
+      });
       logger.info({ callId, durationMs }, 'recording left by a previous process queued for upload');
       queued.push(callId);
     }

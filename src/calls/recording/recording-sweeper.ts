@@ -6,6 +6,12 @@ import type { RecordingStorage } from './recording-storage.js';
 
 const DAY_MS = 86_400_000;
 
+/** Recordings of calls that ended before the cutoff, oldest first (ISO-8601 text compares in time order). */
+const EXPIRED = `SELECT id, recording_path FROM calls
+  WHERE recording_status IN ('ready', 'failed', 'uploading', 'recording')
+    AND ended_at IS NOT NULL AND ended_at < ?
+  ORDER BY ended_at LIMIT 500`;
+
 /**
  * Server-side retention (`recording.retention_days`): recordings of calls that ended longer ago are
  * deleted where they are stored (local folder or bucket) together with any leftover temp file, and the
@@ -30,9 +36,14 @@ export class RecordingSweeper {
 
   start(): void {
     if (this.deps.retentionDays <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.sweep(), this.deps.intervalMs);
+    this.timer = setInterval(() => this.sweepLogged(), this.deps.intervalMs);
     this.timer.unref();
-    void this.sweep();
+    this.sweepLogged();
+  }
+
+  /** A sweep from the timer: a failure (the database unreachable) is logged and retried next time. */
+  private sweepLogged(): void {
+    void this.sweep().catch((err) => this.deps.logger.warn({ err }, 'the recording retention sweep failed'));
   }
 
   async stop(): Promise<void> {
@@ -49,17 +60,10 @@ export class RecordingSweeper {
 
   private async sweepOnce(): Promise<number> {
     const { store, storage, logger } = this.deps;
-    if (this.deps.retentionDays <= 0 || !store.db.open) return 0;
+    if (this.deps.retentionDays <= 0 || !store.sql.open) return 0;
     const now = (this.deps.now ?? Date.now)();
     const cutoff = new Date(now - this.deps.retentionDays * DAY_MS).toISOString();
-    const expired = store.db
-      .prepare(
-        `SELECT id, recording_path FROM calls
-          WHERE recording_status IN ('ready', 'failed', 'uploading', 'recording')
-            AND ended_at IS NOT NULL AND ended_at < ?
-          ORDER BY ended_at LIMIT 500`,
-      )
-      .all(cutoff) as Array<{ id: string; recording_path: string | null }>;
+    const expired = await store.sql.all<{ id: string; recording_path: string | null }>(EXPIRED, [cutoff]);
     let deleted = 0;
     for (const row of expired) {
       try {
@@ -69,15 +73,17 @@ export class RecordingSweeper {
         logger.warn({ err, callId: row.id }, 'an expired recording could not be deleted; retried next sweep');
         continue;
       }
-      if (!store.db.open) break;
-      store.calls.update(row.id, {
-        recording_path: null,
-        recording_status: 'deleted',
-        recording_deleted_at: new Date(now).toISOString(),
-      });
-      store.callEvents.append(row.id, 'recording-deleted', {
-        reason: 'retention',
-        retention_days: this.deps.retentionDays,
+      if (!store.sql.open) break;
+      await store.transaction(async () => {
+        await store.calls.update(row.id, {
+          recording_path: null,
+          recording_status: 'deleted',
+          recording_deleted_at: new Date(now).toISOString(),
+        });
+        await store.callEvents.append(row.id, 'recording-deleted', {
+          reason: 'retention',
+          retention_days: this.deps.retentionDays,
+        });
       });
       deleted++;
     }

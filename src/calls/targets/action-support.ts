@@ -66,10 +66,10 @@ export function targetArgs(config: TargetChoice): TObject | undefined {
 }
 
 /** Resolves the configured or chosen target; an unresolvable one is a non-retryable typed failure. */
-export function targetFor(ctx: ActionContext<TargetChoice>): ResolvedTarget {
+export async function targetFor(ctx: ActionContext<TargetChoice>): Promise<ResolvedTarget> {
   const ref = ctx.config.target ?? (typeof ctx.args.target === 'string' ? ctx.args.target : '');
   try {
-    return resolveTarget(ctx.services.store, ref, { agentId: agentIdOf(ctx), field: 'config.target' });
+    return await resolveTarget(ctx.services.store, ref, { agentId: agentIdOf(ctx), field: 'config.target' });
   } catch (err) {
     if (err instanceof CallwrightError) throw new ActionError('TARGET_UNRESOLVED', err.message, false);
     throw err;

@@ -44,11 +44,11 @@ function unresolvable(ref: string, why: string, field = 'target'): CallwrightErr
  * Resolves a target reference (already rendered, so dynamic targets from variables arrive here as text)
  * into what to dial. Errors name the reference and say why it could not be resolved.
  */
-export function resolveTarget(
+export async function resolveTarget(
   store: Store,
   ref: string,
   options: { agentId?: string; field?: string } = {},
-): ResolvedTarget {
+): Promise<ResolvedTarget> {
   const text = ref.trim();
   const field = options.field ?? 'target';
   if (!text) throw unresolvable(ref, 'is empty (did a template render to nothing?)', field);
@@ -79,26 +79,31 @@ function userDial(user: UserRecord): string | undefined {
   return user.sip_uri || user.phone || undefined;
 }
 
-function userTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const user = store.users.byIdOrName(key);
+async function userTarget(store: Store, key: string, ref: string, field: string): Promise<ResolvedTarget> {
+  const user = await store.users.byIdOrName(key);
   if (!user) throw unresolvable(ref, `no user with id or name ${JSON.stringify(key)}`, field);
   const dial = userDial(user);
   if (!dial) throw unresolvable(ref, `user ${user.name} has neither a sip_uri nor a phone number`, field);
   return single(`user ${user.name}`, dial, field);
 }
 
-function lineTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const line = store.lines.byIdOrName(key);
+async function lineTarget(store: Store, key: string, ref: string, field: string): Promise<ResolvedTarget> {
+  const line = await store.lines.byIdOrName(key);
   if (!line) throw unresolvable(ref, `no line with id or name ${JSON.stringify(key)}`, field);
   return single(`line ${line.name}`, line.target, field);
 }
 
-function ringGroupTarget(store: Store, key: string, ref: string, field: string): ResolvedTarget {
-  const group = store.ringGroups.byIdOrName(key);
+async function ringGroupTarget(
+  store: Store,
+  key: string,
+  ref: string,
+  field: string,
+): Promise<ResolvedTarget> {
+  const group = await store.ringGroups.byIdOrName(key);
   if (!group) throw unresolvable(ref, `no ring group with id or name ${JSON.stringify(key)}`, field);
   const members: DialMember[] = [];
-  for (const m of store.ringGroupMembers.list(group.id)) {
-    const user = store.users.get(m.user_id);
+  for (const m of await store.ringGroupMembers.list(group.id)) {
+    const user = await store.users.get(m.user_id);
     const dial = user ? userDial(user) : undefined;
     // A member without a reachable address is skipped rather than failing the whole group.
     if (!user || !dial) continue;
@@ -111,8 +116,13 @@ function ringGroupTarget(store: Store, key: string, ref: string, field: string):
   return { kind: 'group', label: `ring group ${group.name}`, strategy: group.strategy, members };
 }
 
-function namedTarget(store: Store, name: string, agentId: string | undefined, field: string): ResolvedTarget {
-  const agent = agentId ? store.agents.get(agentId) : undefined;
+async function namedTarget(
+  store: Store,
+  name: string,
+  agentId: string | undefined,
+  field: string,
+): Promise<ResolvedTarget> {
+  const agent = agentId ? await store.agents.get(agentId) : undefined;
   const named = agent?.targets?.[name] as NamedTarget | undefined;
   if (!named) {
     const known = agent ? Object.keys(agent.targets ?? {}).join(', ') || 'none' : 'no agent on this call';
@@ -125,11 +135,11 @@ function namedTarget(store: Store, name: string, agentId: string | undefined, fi
     case 'sip':
       return relabel(single(named.uri ?? '', named.uri ?? '', field), name);
     case 'user':
-      return relabel(userTarget(store, named.id ?? '', ref, field), name);
+      return relabel(await userTarget(store, named.id ?? '', ref, field), name);
     case 'line':
-      return relabel(lineTarget(store, named.id ?? '', ref, field), name);
+      return relabel(await lineTarget(store, named.id ?? '', ref, field), name);
     case 'ring_group':
-      return relabel(ringGroupTarget(store, named.id ?? '', ref, field), name);
+      return relabel(await ringGroupTarget(store, named.id ?? '', ref, field), name);
     default:
       throw unresolvable(
         ref,

@@ -1,5 +1,6 @@
 import type { CallLeg, ReferOutcome, Telephony } from '../../telephony/port.js';
 import { dialTarget, type MemberAttempt, type TargetFailureReason } from '../targets/dial-target.js';
+import type { DispositionHandoff } from './transfer-record.js';
 import type { ResolvedTarget } from '../targets/target-resolver.js';
 import { abortWhenEnded, hangupTogether } from './leg-links.js';
 
@@ -46,7 +47,7 @@ export interface ColdTransferRequest {
   callerId?: string;
   signal?: AbortSignal;
   /** Runs right before the call first leaves the agent (the disposition); `undo` if nothing took it. */
-  handoff?: { apply(): void; undo(): void };
+  handoff?: DispositionHandoff;
 }
 
 function referSkip(req: ColdTransferRequest): ReferAttempt | undefined {
@@ -85,7 +86,7 @@ export async function coldTransfer(req: ColdTransferRequest): Promise<ColdTransf
       reason: 'caller-hung-up',
     };
   }
-  req.handoff?.apply();
+  await req.handoff?.apply();
   const refer = referSkip(req) ?? (await tryRefer(req));
   if (refer.outcome === 'completed') {
     // Not awaited: the leg ends (hangup event) at once, but the BYE's 200 may come later, and the call's
@@ -93,8 +94,8 @@ export async function coldTransfer(req: ColdTransferRequest): Promise<ColdTransf
     void req.leg.hangup('transferred').catch(() => undefined);
     return { target: label, method: 'refer', refer, result: 'completed' };
   }
-  const failed = (reason: string, bridge?: BridgeAttempt): ColdTransferOutcome => {
-    req.handoff?.undo();
+  const failed = async (reason: string, bridge?: BridgeAttempt): Promise<ColdTransferOutcome> => {
+    await req.handoff?.undo();
     return {
       target: label,
       method: bridge ? 'bridge' : 'none',
@@ -120,14 +121,14 @@ export async function coldTransfer(req: ColdTransferRequest): Promise<ColdTransf
         ...(dialled.status !== undefined ? { status: dialled.status } : {}),
         attempts: dialled.attempts,
       };
-      return failed(req.leg.active ? dialled.reason : 'caller-hung-up', bridge);
+      return await failed(req.leg.active ? dialled.reason : 'caller-hung-up', bridge);
     }
     const bridge: BridgeAttempt = { outcome: 'answered', member: dialled.member, attempts: dialled.attempts };
     try {
       await req.leg.bridge(dialled.leg);
     } catch (err) {
       await dialled.leg.hangup('normal').catch(() => undefined);
-      return failed(`bridge-failed: ${err instanceof Error ? err.message : String(err)}`, {
+      return await failed(`bridge-failed: ${err instanceof Error ? err.message : String(err)}`, {
         ...bridge,
         outcome: 'failed',
         reason: 'bridge-failed',

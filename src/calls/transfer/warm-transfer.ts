@@ -1,5 +1,6 @@
 import type { CallLeg, DtmfEvent, MediaSource, Telephony } from '../../telephony/port.js';
 import { dialTarget, type MemberAttempt, type TargetFailureReason } from '../targets/dial-target.js';
+import type { DispositionHandoff } from './transfer-record.js';
 import type { ResolvedTarget } from '../targets/target-resolver.js';
 import { abortWhenEnded, hangupTogether } from './leg-links.js';
 
@@ -37,7 +38,7 @@ export interface WarmTransferRequest {
   /** Ask the target to press 1 (accept) or 2 (decline), giving up after `timeoutMs`. */
   confirm?: { prompt: string; timeoutMs: number };
   signal?: AbortSignal;
-  handoff?: { apply(): void; undo(): void };
+  handoff?: DispositionHandoff;
 }
 
 /** Waits for 1 or 2 from the target, its hang-up, or the timeout. */
@@ -128,12 +129,12 @@ export async function warmTransfer(req: WarmTransferRequest): Promise<WarmTransf
       target.stopPlayback();
     }
     if (!leg.active) return back('caller-hung-up', { ...member, whisper }, target);
-    req.handoff?.apply();
+    await req.handoff?.apply();
     try {
       await leg.unhold();
       await leg.bridge(target);
     } catch {
-      req.handoff?.undo();
+      await req.handoff?.undo();
       return back('bridge-failed', { ...member, whisper }, target);
     }
     hangupTogether(leg, target);

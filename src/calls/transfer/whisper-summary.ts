@@ -7,11 +7,15 @@ export interface TranscriptLine {
 }
 
 /** Final transcript lines of a call from its `transcript` call events, in order. */
-export function transcriptOf(store: Store, callId: string | undefined, max = 200): TranscriptLine[] {
+export async function transcriptOf(
+  store: Store,
+  callId: string | undefined,
+  max = 200,
+): Promise<TranscriptLine[]> {
   if (!callId) return [];
   const lines: TranscriptLine[] = [];
   for (let offset = 0; lines.length < max; offset += 500) {
-    const page = store.callEvents.list(callId, { limit: 500, offset });
+    const page = await store.callEvents.list(callId, { limit: 500, offset });
     for (const e of page.items) {
       if (e.type !== 'transcript' || e.data.final === false || typeof e.data.text !== 'string') continue;
       lines.push({ speaker: String(e.data.speaker ?? 'caller'), text: e.data.text });
@@ -63,7 +67,7 @@ export async function summaryWhisper(input: {
   summarizer?: Summarizer;
   signal?: AbortSignal;
 }): Promise<string> {
-  const transcript = transcriptOf(input.store, input.callId);
+  const transcript = await transcriptOf(input.store, input.callId);
   if (input.summarizer) {
     try {
       const summary = await input.summarizer.summarize({

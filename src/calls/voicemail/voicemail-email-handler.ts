@@ -28,7 +28,8 @@ export class VoicemailEmailHandler implements DeliveryHandler<'voicemail-email'>
   async deliver(job: DeliveryJob<'voicemail-email'>): Promise<DeliveryOutcome> {
     const p = job.payload;
     const id = p.voicemail_id;
-    if (!this.deps.voicemails.get(id)) throw new PermanentDeliveryError(`voicemail ${id} no longer exists`);
+    if (!(await this.deps.voicemails.get(id)))
+      throw new PermanentDeliveryError(`voicemail ${id} no longer exists`);
     if (!this.deps.mailer.enabled)
       throw new PermanentDeliveryError('email is not configured (mail.from, mail.smtp.host)');
     const sent = await this.deps.mailer.send({
@@ -37,7 +38,7 @@ export class VoicemailEmailHandler implements DeliveryHandler<'voicemail-email'>
       text: p.text,
       headers: { 'X-Callwright-Voicemail': id, 'X-Idempotency-Key': job.idempotencyKey },
     });
-    this.deps.voicemails.update(id, { notified_at: nowIso() });
+    await this.deps.voicemails.update(id, { notified_at: nowIso() });
     return { result: { messageId: sent.messageId, accepted: sent.accepted.length } };
   }
 }

@@ -107,7 +107,7 @@ export async function recordVoicemail(req: RecordVoicemailRequest): Promise<Reco
     await rm(recording.path, { force: true });
     return { saved: false, reason: 'silent', recording, level, thresholdDbfs };
   }
-  const voicemail = req.voicemails.create(
+  const voicemail = await req.voicemails.create(
     {
       call_id: req.callId ?? null,
       agent_id: req.agentId ?? null,

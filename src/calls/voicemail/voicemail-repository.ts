@@ -1,4 +1,4 @@
-import type { Db } from '../../store/database.js';
+import type { SqlDatabase } from '../../store/sql/sql-database.js';
 import { TableRepository, type Row } from '../../store/repository.js';
 
 export interface VoicemailRecord extends Row {
@@ -16,9 +16,9 @@ export interface VoicemailRecord extends Row {
 
 /** The `voicemails` table (migration 001): one row per message left, its WAV on disk. */
 export class VoicemailRepository extends TableRepository<VoicemailRecord> {
-  constructor(db: Db) {
+  constructor(sql: SqlDatabase) {
     super(
-      db,
+      sql,
       'voicemails',
       'voicemail',
       'vm',
@@ -37,14 +37,14 @@ export class VoicemailRepository extends TableRepository<VoicemailRecord> {
   }
 }
 
-const repositories = new WeakMap<Db, VoicemailRepository>();
+const repositories = new WeakMap<SqlDatabase, VoicemailRepository>();
 
-/** One repository per database handle (statements are prepared once). */
-export function voicemailsOf(db: Db): VoicemailRepository {
-  let repo = repositories.get(db);
+/** The voicemails of a database (`store.sql`): one repository per database. */
+export function voicemailsOf(sql: SqlDatabase): VoicemailRepository {
+  let repo = repositories.get(sql);
   if (!repo) {
-    repo = new VoicemailRepository(db);
-    repositories.set(db, repo);
+    repo = new VoicemailRepository(sql);
+    repositories.set(sql, repo);
   }
   return repo;
 }

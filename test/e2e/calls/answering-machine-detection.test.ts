@@ -194,6 +194,6 @@ describe('answering-machine detection on calls out (embedded backend, baresip ca
     });
     expect(call.status).toBe(400);
     expect(call.body.message).toContain('amd.on_fax: got "ignore", expected one of "hangup", "agent"');
-    expect(app.server.store.calls.list({ limit: 100 }).items).toHaveLength(4);
+    expect((await app.server.store.calls.list({ limit: 100 })).items).toHaveLength(4);
   });
 });

@@ -42,8 +42,8 @@ beforeAll(async () => {
     calls: { demo_agent: false, default_agent: 'control-test' },
   });
   server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
-  importAgent(server.store, server.actions.engine, parse(AGENT));
-  key = server.store.apiKeys.create('control').token;
+  await importAgent(server.store, server.actions.engine, parse(AGENT));
+  key = (await server.store.apiKeys.create('control')).token;
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
@@ -59,10 +59,10 @@ async function api(method: string, url: string, body?: unknown): Promise<{ statu
   return { status: res.status, body: (await res.json()) as Json };
 }
 
-async function until<T>(probe: () => T | undefined, ms = 20_000): Promise<T> {
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
@@ -80,9 +80,9 @@ it('transfers a live call by REFER over the API, then refuses to hang up or tran
   });
   try {
     // The caller pressed 1 and waits for the REFER: the call is answered and the agent gathers again.
-    const call = await until(() => {
-      const c = server.store.calls.list({ limit: 1 }).items[0];
-      return c && server.store.callEvents.ofType(c.id, 'dtmf').length ? c : undefined;
+    const call = await until(async () => {
+      const c = (await server.store.calls.list({ limit: 1 })).items[0];
+      return c && (await server.store.callEvents.ofType(c.id, 'dtmf')).length ? c : undefined;
     });
     const bad = await api('POST', `/calls/${call.id}/transfer`, { target: 'line:nowhere' });
     expect(bad.status).toBe(400);
@@ -94,12 +94,12 @@ it('transfers a live call by REFER over the API, then refuses to hang up or tran
     const result = await sipp.done;
     expect(result.code, sippFailure(result)).toBe(0);
 
-    const ended = await until(() => {
-      const c = server.store.calls.get(call.id);
+    const ended = await until(async () => {
+      const c = await server.store.calls.get(call.id);
       return c?.ended_at ? c : undefined;
     });
     expect(ended.outcome).toBe('transferred');
-    const runs = server.actions.engine.history.list({ callId: call.id }).items;
+    const runs = (await server.actions.engine.history.list({ callId: call.id })).items;
     expect(runs.map((r) => [r.action_type, r.status, r.trigger])).toEqual([
       ['cold-transfer', 'succeeded', { kind: 'command', command: 'transfer' }],
     ]);

@@ -67,8 +67,8 @@ async function boot(overrides: Record<string, unknown> = {}): Promise<RunningSer
   return s;
 }
 
-function agentFile(name: string, yaml: string): void {
-  importAgent(server.store, server.actions.engine, parse(yaml.replace('NAME', name)));
+async function agentFile(name: string, yaml: string): Promise<void> {
+  await importAgent(server.store, server.actions.engine, parse(yaml.replace('NAME', name)));
 }
 
 async function api(
@@ -84,18 +84,21 @@ async function api(
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until<T>(probe: () => T | undefined | false, ms = 15_000): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-function lastCall() {
-  return server.store.calls.list({ limit: 1 }).items[0];
+async function lastCall() {
+  return (await server.store.calls.list({ limit: 1 })).items[0];
 }
 
 function runsOf(callId: string) {
@@ -117,7 +120,7 @@ afterAll(async () => {
 
 describe('call flows on the embedded backend', () => {
   it('inbound: the scripted agent greets, gathers the digit sipp presses, branches and hangs up; all stored in order', async () => {
-    agentFile(
+    await agentFile(
       'e2e',
       `
 agent:
@@ -147,7 +150,9 @@ attachments:
       timeoutMs: 30_000,
     });
     expect(result.code, sippFailure(result)).toBe(0);
-    const call = await until(() => (lastCall()?.state === 'ended' ? lastCall() : undefined));
+    const call = await until(async () =>
+      (await lastCall())?.state === 'ended' ? await lastCall() : undefined,
+    );
     expect(call).toMatchObject({
       direction: 'inbound',
       to_number: '2000',
@@ -156,7 +161,7 @@ attachments:
       call_disposition: 'pressed-one',
       collected: { choice: '1', last_input: 'dtmf' },
     });
-    const events = server.store.callEvents.list(call!.id, { limit: 500 }).items;
+    const events = (await server.store.callEvents.list(call!.id, { limit: 500 })).items;
     const seq = events
       .filter(
         (e) =>
@@ -186,7 +191,7 @@ attachments:
   });
 
   it('a BYE before the ACK (the ACK lost on the way) ends an answered call normally, not as an error', async () => {
-    agentFile(
+    await agentFile(
       'e2e',
       `
 agent:
@@ -198,7 +203,7 @@ agent:
       - gather: { input: dtmf, max_digits: 1, timeout_ms: 8000, into: choice }
 `,
     );
-    const before = lastCall()?.id;
+    const before = (await lastCall())?.id;
     const result = await runSipp({
       scenario: 'uac-invite-bye-without-ack.xml',
       remote: sipTarget,
@@ -209,8 +214,8 @@ agent:
       timeoutMs: 20_000,
     });
     expect(result.code, sippFailure(result)).toBe(0);
-    const call = await until(() => {
-      const c = lastCall();
+    const call = await until(async () => {
+      const c = await lastCall();
       return c && c.id !== before && c.state === 'ended' ? c : undefined;
     });
     expect(call).toMatchObject({ direction: 'inbound', outcome: 'completed', hangup_by: 'caller' });
@@ -218,7 +223,7 @@ agent:
   });
 
   it('an intent phrase injected with POST /calls/:id/transcript fires the hang-up action (closing line, then BYE)', async () => {
-    agentFile(
+    await agentFile(
       'e2e',
       `
 agent:
@@ -244,7 +249,9 @@ attachments:
       mediaPort: BASE + 12,
       timeoutMs: 30_000,
     });
-    const live = await until(() => (lastCall()?.state === 'answered' ? lastCall() : undefined));
+    const live = await until(async () =>
+      (await lastCall())?.state === 'answered' ? await lastCall() : undefined,
+    );
     const bad = await api('POST', `/calls/${live!.id}/transcript`, { text: '' });
     expect(bad.status).toBe(400);
     const posted = await api('POST', `/calls/${live!.id}/transcript`, {
@@ -253,13 +260,13 @@ attachments:
     expect(posted).toEqual({ status: 202, body: { accepted: 1 } });
     const result = await sipp.done;
     expect(result.code, sippFailure(result)).toBe(0);
-    await until(() => server.store.calls.require(live!.id).state === 'ended');
+    await until(async () => (await server.store.calls.require(live!.id)).state === 'ended');
     const runs = runsOf(live!.id);
     expect(runs.map((r) => [r.action_type, r.status])).toEqual([['hang-up', 'succeeded']]);
     expect(JSON.parse(runs[0]!.trigger)).toMatchObject({ kind: 'intent', phrase: 'talk to a human' });
-    const lines = server.store.callEvents
-      .list(live!.id, { limit: 500 })
-      .items.filter((e) => e.type === 'transcript');
+    const lines = (await server.store.callEvents.list(live!.id, { limit: 500 })).items.filter(
+      (e) => e.type === 'transcript',
+    );
     const said = lines.map((e) => `${String(e.data.speaker)}:${String(e.data.text)}`);
     expect(said.slice(1)).toEqual([
       'caller:Can I talk to a human, please?',
@@ -276,7 +283,7 @@ attachments:
   });
 
   it('outbound: POST /calls places the call with the agent and variables; a sipp UAS answers', async () => {
-    agentFile(
+    await agentFile(
       'caller',
       'agent: { name: NAME, kind: scripted, config: { steps: [{ say: "Hello {{ data.name }}, this is a test." }] } }',
     );
@@ -296,8 +303,10 @@ attachments:
     const callId = String(placed.body.call_id);
     const result = await uas.done;
     expect(result.code, sippFailure(result)).toBe(0);
-    const call = await until(() =>
-      server.store.calls.require(callId).state === 'ended' ? server.store.calls.require(callId) : undefined,
+    const call = await until(async () =>
+      (await server.store.calls.require(callId)).state === 'ended'
+        ? await server.store.calls.require(callId)
+        : undefined,
     );
     expect(call).toMatchObject({
       direction: 'outbound',
@@ -305,14 +314,18 @@ attachments:
       outcome: 'completed',
       hangup_by: 'agent',
     });
-    const said = server.store.callEvents
-      .list(callId, { limit: 50 })
-      .items.find((e) => e.type === 'transcript');
+    const said = (await server.store.callEvents.list(callId, { limit: 50 })).items.find(
+      (e) => e.type === 'transcript',
+    );
     expect(said?.data.text).toBe('Hello Ada, this is a test.');
   });
 
   it('outbound to a DNC number is refused with a clear error and nothing is dialled (sipp sees no INVITE)', async () => {
-    server.store.contacts.create({ phone: '+14155550123', dnc: true, dnc_reason: 'asked not to be called' });
+    await server.store.contacts.create({
+      phone: '+14155550123',
+      dnc: true,
+      dnc_reason: 'asked not to be called',
+    });
     const messages = path.join(dir.dir, 'sipp-dnc-messages.log');
     const uas = startSipp({
       scenario: 'uas-answer-wait-bye.xml',
@@ -331,9 +344,9 @@ attachments:
     const result = await uas.done;
     expect(result.code).not.toBe(0);
     expect(existsSync(messages) ? readFileSync(messages, 'utf8') : '').not.toMatch(/INVITE sip:/);
-    expect(server.store.calls.list({ limit: 100 }).items.some((c) => c.to_number === '+14155550123')).toBe(
-      false,
-    );
+    expect(
+      (await server.store.calls.list({ limit: 100 })).items.some((c) => c.to_number === '+14155550123'),
+    ).toBe(false);
   });
 });
 
@@ -351,7 +364,7 @@ describe('after-call work across a restart', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     try {
-      agentFile(
+      await agentFile(
         'e2e',
         `
 agent: { name: NAME, kind: scripted, config: { steps: [{ say: Thanks for calling. }] } }
@@ -372,7 +385,9 @@ attachments:
         timeoutMs: 30_000,
       });
       expect(result.code, sippFailure(result)).toBe(0);
-      const call = await until(() => (lastCall()?.state === 'ended' ? lastCall() : undefined));
+      const call = await until(async () =>
+        (await lastCall())?.state === 'ended' ? await lastCall() : undefined,
+      );
       const outbox = () =>
         server.store.db.prepare('SELECT status, attempts FROM outbox WHERE call_id = ?').all(call!.id);
       expect(outbox()).toEqual([{ status: 'pending', attempts: 0 }]);

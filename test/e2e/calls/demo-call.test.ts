@@ -43,11 +43,10 @@ it('a fresh server routes any number to the demo agent: greeting, key 1 (typed a
     timeoutMs: 40_000,
   });
   expect(result.code, sippFailure(result)).toBe(0);
-  const call = server.store.calls.list({ limit: 1 }).items[0]!;
-  expect(server.store.agents.require(call.agent_id!).name).toBe('demo');
-  const said = server.store.callEvents
-    .list(call.id, { limit: 200 })
-    .items.filter((e) => e.type === 'transcript')
+  const call = (await server.store.calls.list({ limit: 1 })).items[0]!;
+  expect((await server.store.agents.require(call.agent_id!)).name).toBe('demo');
+  const said = (await server.store.callEvents.list(call.id, { limit: 200 })).items
+    .filter((e) => e.type === 'transcript')
     .map((e) => String(e.data.text));
   expect(said[0]).toBe('Hello, and welcome to Callwright.');
   expect(said.at(-1)).toBe('Thank you for calling. Goodbye.');

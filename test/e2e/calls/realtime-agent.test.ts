@@ -116,11 +116,11 @@ describe('realtime agent on a SIP call (embedded backend, real audio)', () => {
     const caller = new Baresip({ sipPort: BASE + 10, sourceWav: wav, user: 'caller' });
     peers.push(caller);
     await caller.start();
-    const before = new Set(app.server.store.calls.list({ limit: 100 }).items.map((c) => c.id));
+    const before = new Set((await app.server.store.calls.list({ limit: 100 })).items.map((c) => c.id));
     caller.command('dial', `sip:+14155550501@${app.sipTarget}`);
     await caller.waitFor('CALL_ESTABLISHED', 15_000);
-    const row = await until(() =>
-      app.server.store.calls.list({ limit: 100 }).items.find((c) => !before.has(c.id)),
+    const row = await until(async () =>
+      (await app.server.store.calls.list({ limit: 100 })).items.find((c) => !before.has(c.id)),
     );
     return { callId: row.id, caller };
   }
@@ -135,7 +135,7 @@ describe('realtime agent on a SIP call (embedded backend, real audio)', () => {
     return { heard: readRecording(dec) };
   }
 
-  it('hears the caller, runs the attached action as a function call and speaks the answer', async () => {
+  it('hears the caller, runs the attached action as a async function call and speaks the answer', async () => {
     const sessions = model.sessions.length;
     model.callerSays.push('Where is my order?');
     model.respond = (turn) => {

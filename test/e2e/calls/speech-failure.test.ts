@@ -59,11 +59,11 @@ describe('a recogniser that is down during a call', () => {
     const caller = new Baresip({ sipPort: BASE + 10, user: 'caller' });
     await caller.start();
     try {
-      const before = new Set(app.server.store.calls.list({ limit: 100 }).items.map((c) => c.id));
+      const before = new Set((await app.server.store.calls.list({ limit: 100 })).items.map((c) => c.id));
       caller.command('dial', `sip:+14155550501@${app.sipTarget}`);
       await caller.waitFor('CALL_ESTABLISHED', 15_000);
-      const call = await until(() =>
-        app.server.store.calls.list({ limit: 100 }).items.find((c) => !before.has(c.id)),
+      const call = await until(async () =>
+        (await app.server.store.calls.list({ limit: 100 })).items.find((c) => !before.has(c.id)),
       );
       const failure = await until(async () =>
         (await app.events(call.id)).find((e) => e.type === 'speech-error'),

@@ -24,7 +24,7 @@ describe('server with the embedded backend and a default agent', () => {
       },
     });
     server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
-    server.store.agents.create({
+    await server.store.agents.create({
       name: 'greeter',
       kind: 'scripted',
       config: { steps: [{ say: 'Hello from Callwright.' }, { hangup: {} }] },

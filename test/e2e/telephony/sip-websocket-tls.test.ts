@@ -77,8 +77,8 @@ it('answers OPTIONS over WSS and hands out a wss:// URL', async () => {
   expect((await reply).split('\r\n')[0]).toBe('SIP/2.0 200 OK');
   socket.close();
 
-  const apiKey = server.store.apiKeys.create('tls').token;
-  const demo = server.store.agents.findBy('name', 'demo');
+  const apiKey = (await server.store.apiKeys.create('tls')).token;
+  const demo = await server.store.agents.findBy('name', 'demo');
   const res = await fetch(`${server.apiUrl}/agents/${demo?.id}/phone`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}` },

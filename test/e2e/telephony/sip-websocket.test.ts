@@ -208,8 +208,8 @@ beforeAll(async () => {
   server = await startServer(config, { io: { out: () => undefined, err: () => undefined, tty: false } });
   const telephony = server.telephony as EmbeddedTelephony;
   wsUrl = `ws://127.0.0.1:${telephony.websocket?.port}`;
-  key = server.store.apiKeys.create('ws').token;
-  demoId = server.store.agents.findBy('name', 'demo')?.id as string;
+  key = (await server.store.apiKeys.create('ws')).token;
+  demoId = (await server.store.agents.findBy('name', 'demo'))?.id as string;
   hangerId = (
     await api<{ id: string }>('POST', '/agents', {
       name: 'hanger',
@@ -318,7 +318,7 @@ describe('who may call over a WebSocket', () => {
     const refused = await c.next((m) => /^SIP\/2\.0 [3-6]\d\d/.test(m));
     expect(refused.split('\r\n')[0]).toBe(`SIP/2.0 403 ${reason}`);
     // Nothing was answered: no call row.
-    expect(server.store.calls.findBy('sip_call_id', callId)).toBeUndefined();
+    expect(await server.store.calls.findBy('sip_call_id', callId)).toBeUndefined();
     await c.close();
   });
 
@@ -335,10 +335,12 @@ describe('who may call over a WebSocket', () => {
     expect(bye.split('\r\n')[0]).toBe(`BYE sip:u1@${c.host};transport=ws SIP/2.0`);
     expect(bye).toMatch(/^Via: SIP\/2\.0\/WS 127\.0\.0\.1:\d+;branch=/m);
     c.send(okTo(bye));
-    const row = server.store.calls.findBy('sip_call_id', callId);
+    const row = await server.store.calls.findBy('sip_call_id', callId);
     expect(row?.agent_id).toBe(hangerId);
-    await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
-    expect(server.store.calls.get(row!.id)).toMatchObject({ hangup_by: 'agent' });
+    await expect
+      .poll(async () => (await server.store.calls.get(row!.id))?.state, { timeout: 10_000 })
+      .toBe('ended');
+    expect(await server.store.calls.get(row!.id)).toMatchObject({ hangup_by: 'agent' });
     await c.close();
   });
 
@@ -349,11 +351,15 @@ describe('who may call over a WebSocket', () => {
     c.send(invite(c, 'demo', callId, token));
     const ok = await c.next((m) => m.startsWith('SIP/2.0 200'));
     c.send(ack(c, callId, ok));
-    const row = server.store.calls.findBy('sip_call_id', callId);
-    await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).not.toBe('ringing');
+    const row = await server.store.calls.findBy('sip_call_id', callId);
+    await expect
+      .poll(async () => (await server.store.calls.get(row!.id))?.state, { timeout: 10_000 })
+      .not.toBe('ringing');
     c.socket.terminate();
-    await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
-    expect(server.store.calls.get(row!.id)).toMatchObject({ hangup_by: 'caller' });
+    await expect
+      .poll(async () => (await server.store.calls.get(row!.id))?.state, { timeout: 10_000 })
+      .toBe('ended');
+    expect(await server.store.calls.get(row!.id)).toMatchObject({ hangup_by: 'caller' });
   });
 
   it('answers a WebRTC offer ICE-lite with PCMU on the media address; no ICE within 15 s ends the call', async () => {
@@ -373,8 +379,10 @@ describe('who may call over a WebSocket', () => {
     c.send(ack(c, callId, ok));
     const bye = await c.next((m) => m.startsWith('BYE '), 0, 30_000);
     c.send(okTo(bye));
-    const row = server.store.calls.findBy('sip_call_id', callId);
-    await expect.poll(() => server.store.calls.get(row!.id)?.state, { timeout: 10_000 }).toBe('ended');
+    const row = await server.store.calls.findBy('sip_call_id', callId);
+    await expect
+      .poll(async () => (await server.store.calls.get(row!.id))?.state, { timeout: 10_000 })
+      .toBe('ended');
     await c.close();
   }, 60_000);
 });

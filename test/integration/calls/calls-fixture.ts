@@ -56,6 +56,7 @@ export function callsFixture(
       outcome: (id, runId, o) => holder.manager?.outcome(id, runId, o),
       recording: (id, active) => holder.manager?.recording(id, active),
       pauseRecording: (id, paused, by) => holder.manager?.pauseRecording(id, paused, by),
+      settled: async (id) => holder.manager?.settled(id),
     },
   });
   const recording = options.recording?.(t.store, t.dir);
@@ -82,11 +83,11 @@ export function callsFixture(
   holder.manager = manager;
   telephony.onInbound(manager.handleInbound);
 
-  function agent(name: string, yamlConfig: string, kind: 'scripted' | 'webhook' = 'scripted') {
-    return t.store.agents.create({ name, kind, config: parse(yamlConfig) as Record<string, unknown> });
+  async function agent(name: string, yamlConfig: string, kind: 'scripted' | 'webhook' = 'scripted') {
+    return await t.store.agents.create({ name, kind, config: parse(yamlConfig) as Record<string, unknown> });
   }
   let position = 0;
-  function attach(
+  async function attach(
     agentId: string,
     name: string,
     type: string,
@@ -94,8 +95,8 @@ export function callsFixture(
     stage: Stage,
     triggers: unknown[] = [],
   ) {
-    const def = engine.definitions.create({ name, type, config, enabled: true });
-    t.store.attachments.create({
+    const def = await engine.definitions.create({ name, type, config, enabled: true });
+    await t.store.attachments.create({
       agent_id: agentId,
       action_id: def.id,
       stage,
@@ -105,8 +106,8 @@ export function callsFixture(
     });
     return def;
   }
-  function events(callId: string) {
-    return t.store.callEvents.list(callId, { limit: 500 }).items;
+  async function events(callId: string) {
+    return (await t.store.callEvents.list(callId, { limit: 500 })).items;
   }
   function runs(callId: string) {
     return t.store.db
@@ -118,9 +119,10 @@ export function callsFixture(
   return { ...t, engine, telephony, manager, agent, attach, events, runs, log, recording };
 }
 
-export async function until(check: () => boolean, ms = 5000): Promise<void> {
+/** Polls `check` (which may read the store) until it holds; fails after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 5));
   }

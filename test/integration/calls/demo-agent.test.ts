@@ -9,32 +9,32 @@ let fx: ReturnType<typeof callsFixture>;
 afterEach(() => fx?.cleanup());
 const silent = pino({ level: 'silent' });
 
-function attachedTypes(agentId: string): string[] {
-  return fx.store.attachments
-    .list({ limit: 50 }, { agent_id: agentId })
-    .items.map((a) => fx.store.actions.require(a.action_id).type)
-    .sort();
+async function attachedTypes(agentId: string): Promise<string[]> {
+  const { items } = await fx.store.attachments.list({ limit: 50 }, { agent_id: agentId });
+  const types = [];
+  for (const a of items) types.push((await fx.store.actions.require(a.action_id)).type);
+  return types.sort();
 }
 
 describe('demo agent', () => {
-  it('is created once from config/agents/demo.yaml with the configured transfer target', () => {
+  it('is created once from config/agents/demo.yaml with the configured transfer target', async () => {
     fx = callsFixture({ demo_agent: true });
-    expect(ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(true);
-    const demo = fx.store.agents.findBy('name', 'demo')!;
-    expect(attachedTypes(demo.id)).toEqual(['leave-voicemail', 'warm-transfer']);
-    expect(fx.store.actions.findBy('name', 'demo_transfer')?.config).toMatchObject({
+    expect(await ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(true);
+    const demo = (await fx.store.agents.findBy('name', 'demo'))!;
+    expect(await attachedTypes(demo.id)).toEqual(['leave-voicemail', 'warm-transfer']);
+    expect((await fx.store.actions.findBy('name', 'demo_transfer'))?.config).toMatchObject({
       target: '+14155550150',
     });
-    fx.store.agents.update(demo.id, { description: 'edited by the user' });
-    expect(ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(false);
-    expect(fx.store.agents.require(demo.id).description).toBe('edited by the user');
+    await fx.store.agents.update(demo.id, { description: 'edited by the user' });
+    expect(await ensureDemoAgent(fx.store, fx.engine, '+14155550150', silent)).toBe(false);
+    expect((await fx.store.agents.require(demo.id)).description).toBe('edited by the user');
   });
 
   it('without a transfer target, key 1 says so and says goodbye; key 3 reads the number back', async () => {
     fx = callsFixture({ demo_agent: true });
-    ensureDemoAgent(fx.store, fx.engine, '', silent);
-    const demo = fx.store.agents.findBy('name', 'demo')!;
-    expect(attachedTypes(demo.id)).toEqual(['leave-voicemail']);
+    await ensureDemoAgent(fx.store, fx.engine, '', silent);
+    const demo = (await fx.store.agents.findBy('name', 'demo'))!;
+    expect(await attachedTypes(demo.id)).toEqual(['leave-voicemail']);
     const first = fx.telephony.incoming('+14155550100', '5551234');
     const leg = await first.call.answered;
     await until(() => leg.spoken.some((t) => t.startsWith('Press 1')));
@@ -56,7 +56,7 @@ describe('demo agent', () => {
 });
 
 describe('agent import validates the script', () => {
-  it('refuses a bad step naming its field and writes nothing', () => {
+  it('refuses a bad step naming its field and writes nothing', async () => {
     fx = callsFixture();
     const doc = {
       agent: {
@@ -65,25 +65,24 @@ describe('agent import validates the script', () => {
         config: { steps: [{ say: 'hi' }, { gather: { input: 'dtmf', timeout_ms: 5 } }] },
       },
     };
-    const err = (() => {
-      try {
-        importAgent(fx.store, fx.engine, doc);
-      } catch (e) {
-        return e as CallwrightError;
-      }
-      return undefined;
-    })();
+    let err: CallwrightError | undefined;
+    try {
+      await importAgent(fx.store, fx.engine, doc);
+    } catch (e) {
+      err = e as CallwrightError;
+    }
     expect(err?.code).toBe('VALIDATION');
     expect(err?.issues[0]).toMatchObject({ field: 'agent.config.steps.1.gather.timeout_ms', value: 5 });
-    expect(fx.store.agents.findBy('name', 'broken')).toBeUndefined();
+    expect(await fx.store.agents.findBy('name', 'broken')).toBeUndefined();
   });
 
-  it('refuses a webhook agent without a URL', () => {
+  it('refuses a webhook agent without a URL', async () => {
     fx = callsFixture();
-    expect(() =>
-      importAgent(fx.store, fx.engine, {
-        agent: { name: 'hook', kind: 'webhook', config: { secret: 'whsec_' + 'A'.repeat(24) } },
-      }),
-    ).toThrow(/agent\.config\.url/);
+    await expect(
+      (async () =>
+        importAgent(fx.store, fx.engine, {
+          agent: { name: 'hook', kind: 'webhook', config: { secret: 'whsec_' + 'A'.repeat(24) } },
+        }))(),
+    ).rejects.toThrow(/agent\.config\.url/);
   });
 });

@@ -46,7 +46,7 @@ async function webhook(reply: (event: Record<string, unknown>) => unknown, delay
 describe('outbound calls', () => {
   it('dials with the agent and variables; the variables are data.* for the agent and actions', async () => {
     fx = callsFixture();
-    const agent = fx.agent(
+    const agent = await fx.agent(
       'collector',
       'steps: [{ say: "Hello {{ data.name }}, about invoice {{ data.invoice }}" }]',
     );
@@ -62,8 +62,8 @@ describe('outbound calls', () => {
     await leg.ended;
     expect(fx.telephony.dials[0]).toMatchObject({ target: '+14155550123', callerId: '+14155550000' });
     expect(leg.spoken).toEqual(['Hello Ada, about invoice A-17']);
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    expect(fx.store.calls.require(placed.call_id)).toMatchObject({
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    expect(await fx.store.calls.require(placed.call_id)).toMatchObject({
       direction: 'outbound',
       agent_id: agent.id,
       to_number: '+14155550123',
@@ -74,11 +74,11 @@ describe('outbound calls', () => {
 
   it('a busy callee ends the call row with outcome busy', async () => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     fx.telephony.nextDial = 'busy';
     const placed = await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    expect(fx.store.calls.require(placed.call_id)).toMatchObject({
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    expect(await fx.store.calls.require(placed.call_id)).toMatchObject({
       outcome: 'busy',
       end_reason: 'busy',
       answered_at: null,
@@ -87,8 +87,8 @@ describe('outbound calls', () => {
 
   it('refuses a DNC number with a clear error and dials nothing', async () => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ say: hi }]');
-    fx.store.contacts.create({ phone: '+14155550123', dnc: true, dnc_reason: 'asked on a call' });
+    await fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.store.contacts.create({ phone: '+14155550123', dnc: true, dnc_reason: 'asked on a call' });
     const err = await fx.manager
       .placeCall({ agent: 'collector', to: '+14155550123' })
       .catch((e: unknown) => e);
@@ -96,7 +96,7 @@ describe('outbound calls', () => {
     expect((err as CallwrightError).code).toBe('DNC');
     expect((err as CallwrightError).message).toMatch(/Do-Not-Call list .*asked on a call.*not placed/);
     expect(fx.telephony.dials).toEqual([]);
-    expect(fx.store.calls.all()).toEqual([]);
+    expect(await fx.store.calls.all()).toEqual([]);
   });
 
   it("refuses outside calling hours in the callee's time zone (contact zone first, then the default)", async () => {
@@ -106,9 +106,9 @@ describe('outbound calls', () => {
       { calling_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '09:00', end: '20:00' } },
       now,
     );
-    fx.agent('collector', 'steps: [{ say: hi }]');
-    fx.store.contacts.create({ phone: '+81312345678', timezone: 'Asia/Tokyo' });
-    fx.store.contacts.create({ phone: '+12125550100', timezone: 'America/New_York' });
+    await fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.store.contacts.create({ phone: '+81312345678', timezone: 'Asia/Tokyo' });
+    await fx.store.contacts.create({ phone: '+12125550100', timezone: 'America/New_York' });
     const err = (await fx.manager
       .placeCall({ agent: 'collector', to: '+81312345678' })
       .catch((e: unknown) => e)) as CallwrightError;
@@ -122,7 +122,7 @@ describe('outbound calls', () => {
 
   it('refuses an unknown agent and a malformed number naming the field', async () => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     await expect(fx.manager.placeCall({ agent: 'nobody', to: '+14155550123' })).rejects.toThrow(
       /agent "nobody" not found/,
     );
@@ -145,12 +145,12 @@ describe('webhook agent', () => {
       return {};
     });
     fx = callsFixture({ default_agent: 'hooked' });
-    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
     const { call } = fx.telephony.incoming('+14155550100', '100');
     const leg = await call.answered;
-    await until(() => leg.spoken.includes('Pick one')).catch((e: unknown) => {
+    await until(() => leg.spoken.includes('Pick one')).catch(async (e: unknown) => {
       throw new Error(
-        `${String(e)}: ${JSON.stringify(hook.received)} ${JSON.stringify(leg.spoken)} ${JSON.stringify(fx.events(fx.store.calls.all()[0]!.id))}`,
+        `${String(e)}: ${JSON.stringify(hook.received)} ${JSON.stringify(leg.spoken)} ${JSON.stringify(await fx.events((await fx.store.calls.all())[0]!.id))}`,
       );
     });
     leg.press('7');
@@ -168,7 +168,7 @@ describe('webhook agent', () => {
       return {};
     });
     fx = callsFixture({ default_agent: 'hooked' });
-    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
     const { call } = fx.telephony.incoming('+14155550100', '100');
     const leg = await call.answered;
     await leg.ended;
@@ -191,8 +191,8 @@ describe('webhook agent', () => {
           : {},
     );
     fx = callsFixture({ default_agent: 'hooked' });
-    const agent = fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET }), 'webhook');
-    fx.attach(agent.id, 'cancel_reply', 'custom-reply', { text: 'I can help you cancel.' }, 'during', [
+    const agent = await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET }), 'webhook');
+    await fx.attach(agent.id, 'cancel_reply', 'custom-reply', { text: 'I can help you cancel.' }, 'during', [
       { kind: 'intent', phrases: ['cancel my order'] },
     ]);
     const { call } = fx.telephony.incoming('+14155550100', '100');
@@ -200,7 +200,7 @@ describe('webhook agent', () => {
     await leg.ended;
     await until(() => fx.manager.active === 0);
     expect(leg.spoken).toContain('I can help you cancel.');
-    const id = fx.store.calls.all()[0]!.id;
+    const id = (await fx.store.calls.all())[0]!.id;
     expect(fx.runs(id)).toEqual([{ action_type: 'custom-reply', stage: 'during', status: 'succeeded' }]);
     expect(hook.received.find((e) => e.type === 'gather-result')).toMatchObject({
       input: 'speech',
@@ -211,7 +211,7 @@ describe('webhook agent', () => {
   it('a slow webhook gets the fallback: the configured line, then hang up', async () => {
     const hook = await webhook(() => ({ commands: [{ type: 'say', text: 'too late' }] }), 1500);
     fx = callsFixture({ default_agent: 'hooked' });
-    fx.agent(
+    await fx.agent(
       'hooked',
       JSON.stringify({
         url: hook.url,

@@ -22,7 +22,7 @@ async function refusal(promise: Promise<unknown>): Promise<CallwrightError> {
 describe('outbound calls need a route before anything is dialled', () => {
   it('an E.164 call with sip.trunks empty is refused naming sip.trunks and how to add one; no row, no dial', async () => {
     fx = callsFixture({}, undefined, { trunks: [] });
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     const err = await refusal(fx.manager.placeCall({ agent: 'collector', to: '+14155550123' }));
     expect(err.code).toBe('PRECONDITION');
     expect(err.status).toBe(409);
@@ -33,12 +33,12 @@ describe('outbound calls need a route before anything is dialled', () => {
     expect(err.message).not.toContain('+14155550123');
     expect(err.issues[0]).toMatchObject({ field: 'sip.trunks', value: [] });
     expect(fx.telephony.dials).toEqual([]);
-    expect(fx.store.calls.all()).toEqual([]);
+    expect(await fx.store.calls.all()).toEqual([]);
   });
 
   it('a call naming an unknown trunk is refused with the field, the value and the configured trunks', async () => {
     fx = callsFixture({}, undefined, { trunks: ['carrier', 'backup'] });
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     for (const to of ['+14155550123', 'sip:bob@127.0.0.1:5099']) {
       const err = await refusal(fx.manager.placeCall({ agent: 'collector', to, trunk: 'carier' }));
       expect(err.code).toBe('VALIDATION');
@@ -54,12 +54,12 @@ describe('outbound calls need a route before anything is dialled', () => {
       ]);
     }
     expect(fx.telephony.dials).toEqual([]);
-    expect(fx.store.calls.all()).toEqual([]);
+    expect(await fx.store.calls.all()).toEqual([]);
   });
 
   it('a named trunk with sip.trunks empty is refused saying the list is empty and how to add one', async () => {
     fx = callsFixture({}, undefined, { trunks: [] });
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     const err = await refusal(
       fx.manager.placeCall({ agent: 'collector', to: 'sip:bob@127.0.0.1:5099', trunk: 'carrier' }),
     );
@@ -71,20 +71,20 @@ describe('outbound calls need a route before anything is dialled', () => {
 
   it('a SIP URI target needs no trunk: it is dialled with sip.trunks empty', async () => {
     fx = callsFixture({}, undefined, { trunks: [] });
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     const placed = await fx.manager.placeCall({ agent: 'collector', to: 'sip:bob@127.0.0.1:5099' });
     expect(placed.state).toBe('ringing');
     await until(() => fx.telephony.dialled.length === 1);
     expect(fx.telephony.dials[0]).toMatchObject({ target: 'sip:bob@127.0.0.1:5099' });
     expect(fx.telephony.dials[0]).not.toHaveProperty('trunk');
     await fx.telephony.dialled[0]!.ended;
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    expect(fx.store.calls.require(placed.call_id).outcome).toBe('completed');
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    expect((await fx.store.calls.require(placed.call_id)).outcome).toBe('completed');
   });
 
   it('an E.164 call with a trunk configured and none named is dialled (the first trunk is the default)', async () => {
     fx = callsFixture({}, undefined, { trunks: ['carrier'] });
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
     await until(() => fx.telephony.dialled.length === 1);
     await fx.telephony.dialled[0]!.ended;
@@ -116,16 +116,16 @@ describe("an unanswered call out: the row's hangup_by agrees with its hangup eve
     ['the dial fails on our side', { outcome: 'failed', error: 'no route' }, 'local', 'agent', 'failed'],
   ])('%s', async (_name, dialOutcome, by, hangupBy, outcome) => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ say: hi }]');
+    await fx.agent('collector', 'steps: [{ say: hi }]');
     fx.telephony.dial = async (request) => {
       fx.telephony.dials.push({ ...request, at: Date.now() });
       return dialOutcome;
     };
     const placed = await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    const hangup = fx.events(placed.call_id).find((e) => e.type === 'hangup');
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    const hangup = (await fx.events(placed.call_id)).find((e) => e.type === 'hangup');
     expect(hangup?.data).toMatchObject({ by });
-    expect(fx.store.calls.require(placed.call_id)).toMatchObject({
+    expect(await fx.store.calls.require(placed.call_id)).toMatchObject({
       outcome,
       hangup_by: hangupBy,
       answered_at: null,
@@ -136,15 +136,15 @@ describe("an unanswered call out: the row's hangup_by agrees with its hangup eve
 describe("an answered call out: the row's hangup_by agrees with its hangup event", () => {
   it('the callee hangs up: event by remote, hangup_by callee', async () => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ gather: { input: dtmf, timeout_ms: 5000 } }]');
+    await fx.agent('collector', 'steps: [{ gather: { input: dtmf, timeout_ms: 5000 } }]');
     const placed = await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
     await until(() => fx.telephony.dialled.length === 1);
-    await until(() => fx.store.calls.require(placed.call_id).state === 'answered');
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'answered');
     fx.telephony.dialled[0]!.remoteHangup();
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    const hangup = fx.events(placed.call_id).find((e) => e.type === 'hangup');
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    const hangup = (await fx.events(placed.call_id)).find((e) => e.type === 'hangup');
     expect(hangup?.data).toMatchObject({ by: 'remote' });
-    expect(fx.store.calls.require(placed.call_id)).toMatchObject({
+    expect(await fx.store.calls.require(placed.call_id)).toMatchObject({
       outcome: 'completed',
       hangup_by: 'callee',
     });
@@ -152,12 +152,12 @@ describe("an answered call out: the row's hangup_by agrees with its hangup event
 
   it('the agent hangs up: event by local, hangup_by agent', async () => {
     fx = callsFixture();
-    fx.agent('collector', 'steps: [{ say: bye }]');
+    await fx.agent('collector', 'steps: [{ say: bye }]');
     const placed = await fx.manager.placeCall({ agent: 'collector', to: '+14155550123' });
-    await until(() => fx.store.calls.require(placed.call_id).state === 'ended');
-    const hangup = fx.events(placed.call_id).find((e) => e.type === 'hangup');
+    await until(async () => (await fx.store.calls.require(placed.call_id)).state === 'ended');
+    const hangup = (await fx.events(placed.call_id)).find((e) => e.type === 'hangup');
     expect(hangup?.data).toMatchObject({ by: 'local' });
-    expect(fx.store.calls.require(placed.call_id)).toMatchObject({
+    expect(await fx.store.calls.require(placed.call_id)).toMatchObject({
       outcome: 'completed',
       hangup_by: 'agent',
     });

@@ -16,18 +16,18 @@ async function call(partials: boolean) {
   const hook = await startAgentWebhook(() => ({}));
   closeHook = hook.close;
   fx = callsFixture({ default_agent: 'hooked' });
-  fx.agent(
+  await fx.agent(
     'hooked',
     JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000, partial_transcripts: partials }),
     'webhook',
   );
   const { call } = fx.telephony.incoming('+14155550100', '100');
   const leg = await call.answered;
-  const id = fx.store.calls.all()[0]!.id;
+  const id = (await fx.store.calls.all())[0]!.id;
   await until(() => hook.received.some((e) => e.type === 'call-started'));
   for (const text of ['i would', 'i would like', 'i would like to pay'])
-    fx.manager.transcript(id, { text, final: false, speaker: 'caller' });
-  fx.manager.transcript(id, { text: 'I would like to pay my bill', final: true, speaker: 'caller' });
+    await fx.manager.transcript(id, { text, final: false, speaker: 'caller' });
+  await fx.manager.transcript(id, { text: 'I would like to pay my bill', final: true, speaker: 'caller' });
   await until(() => hook.received.some((e) => e.type === 'transcript' && e.final === true));
   await leg.hangup();
   return { hook, id };
@@ -41,7 +41,7 @@ describe('partial transcript lines', () => {
     expect(partials.length).toBeGreaterThan(0);
     expect(partials.at(-1)).toBe('i would like to pay');
     expect(lines.at(-1)).toMatchObject({ text: 'I would like to pay my bill', final: true });
-    const stored = fx.events(id).filter((e) => e.type === 'transcript');
+    const stored = (await fx.events(id)).filter((e) => e.type === 'transcript');
     expect(stored.map((e) => (e.data as { text: string }).text)).toEqual(['I would like to pay my bill']);
   });
 

@@ -22,7 +22,7 @@ const SCRIPT = `steps:
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-function fixture() {
+async function fixture() {
   const fx = callsFixture({}, undefined, {
     recording: (store, dir) =>
       new RecordingServices(testConfig(dir), {
@@ -32,7 +32,7 @@ function fixture() {
       }),
   });
   cleanup = fx.cleanup;
-  const agent = fx.store.agents.create({
+  const agent = await fx.store.agents.create({
     name: 'rec',
     kind: 'scripted',
     config: { steps: [] },
@@ -41,7 +41,7 @@ function fixture() {
   return { fx, agent };
 }
 
-function outboxKinds(fx: ReturnType<typeof fixture>['fx'], callId: string) {
+function outboxKinds(fx: Awaited<ReturnType<typeof fixture>>['fx'], callId: string) {
   return fx.store.db
     .prepare('SELECT kind, blocked, next_key FROM outbox WHERE call_id = ? ORDER BY id')
     .all(callId) as Array<{ kind: string; blocked: number; next_key: string | null }>;
@@ -49,24 +49,24 @@ function outboxKinds(fx: ReturnType<typeof fixture>['fx'], callId: string) {
 
 describe('whole-call recording options', () => {
   it("records an agent's calls after its consent prompt, marks the paused span, and queues upload then recording-ready", async () => {
-    const { fx, agent } = fixture();
-    fx.store.agents.update(agent.id, { config: parse(SCRIPT) as Record<string, unknown> });
-    fx.attach(agent.id, 'pause_card', 'pause-recording', {}, 'during', [{ kind: 'tool' }]);
-    fx.attach(agent.id, 'resume_card', 'resume-recording', {}, 'during', [{ kind: 'tool' }]);
-    fx.store.numbers.create({ number: '+14155550199', agent_id: agent.id });
+    const { fx, agent } = await fixture();
+    await fx.store.agents.update(agent.id, { config: parse(SCRIPT) as Record<string, unknown> });
+    await fx.attach(agent.id, 'pause_card', 'pause-recording', {}, 'during', [{ kind: 'tool' }]);
+    await fx.attach(agent.id, 'resume_card', 'resume-recording', {}, 'during', [{ kind: 'tool' }]);
+    await fx.store.numbers.create({ number: '+14155550199', agent_id: agent.id });
     const { call, handled } = fx.telephony.incoming('+14155550100', '+14155550199');
     const leg = await call.answered;
     await handled;
     await leg.ended;
-    const row = fx.store.calls.all()[0]!;
-    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    const row = (await fx.store.calls.all())[0]!;
+    await until(async () => (await fx.store.calls.require(row.id)).state === 'ended');
     // The consent prompt (rendered) is played before the recording starts.
     expect(leg.ops.slice(0, 2)).toEqual([
       'play:speech:This call from +14155550100 is recorded.',
       'recordCall',
     ]);
     expect(leg.callRecordings[0]?.marks).toEqual(['pause', 'resume']);
-    const types = fx.events(row.id).map((e) => e.type);
+    const types = (await fx.events(row.id)).map((e) => e.type);
     expect(types.filter((t) => t.startsWith('recording-'))).toEqual([
       'recording-consent',
       'recording-started',
@@ -74,7 +74,7 @@ describe('whole-call recording options', () => {
       'recording-resumed',
       'recording-stopped',
     ]);
-    expect(fx.store.calls.require(row.id).recording_status).toBe('uploading');
+    expect((await fx.store.calls.require(row.id)).recording_status).toBe('uploading');
     expect(outboxKinds(fx, row.id)).toEqual([
       { kind: 'recording-upload', blocked: 0, next_key: `${row.id}:recording-ready` },
       { kind: 'recording-ready', blocked: 1, next_key: null },
@@ -87,24 +87,24 @@ describe('whole-call recording options', () => {
   });
 
   it('a number set to never is not recorded though the agent records; no consent prompt, no rows', async () => {
-    const { fx, agent } = fixture();
-    fx.store.agents.update(agent.id, { config: { steps: [{ hangup: { say: 'Bye.' } }] } });
-    fx.store.numbers.create({ number: '+14155550198', agent_id: agent.id, record: 'never' } as never);
+    const { fx, agent } = await fixture();
+    await fx.store.agents.update(agent.id, { config: { steps: [{ hangup: { say: 'Bye.' } }] } });
+    await fx.store.numbers.create({ number: '+14155550198', agent_id: agent.id, record: 'never' } as never);
     const { call, handled } = fx.telephony.incoming('+14155550100', '+14155550198');
     const leg = await call.answered;
     await handled;
     await leg.ended;
-    const row = fx.store.calls.all()[0]!;
-    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    const row = (await fx.store.calls.all())[0]!;
+    await until(async () => (await fx.store.calls.require(row.id)).state === 'ended');
     expect(leg.ops).not.toContain('recordCall');
     expect(leg.spoken).toEqual(['Bye.']);
-    expect(fx.store.calls.require(row.id).recording_status).toBeNull();
+    expect((await fx.store.calls.require(row.id)).recording_status).toBeNull();
     expect(outboxKinds(fx, row.id)).toEqual([]);
   });
 
   it('an outbound call with record: true is recorded for an agent that does not record', async () => {
-    const { fx, agent } = fixture();
-    fx.store.agents.update(agent.id, {
+    const { fx, agent } = await fixture();
+    await fx.store.agents.update(agent.id, {
       recording: {},
       config: { steps: [{ hangup: { say: 'Bye.' } }] },
     } as never);
@@ -113,7 +113,7 @@ describe('whole-call recording options', () => {
       to: 'sip:bob@example.com',
       record: true,
     });
-    await until(() => fx.store.calls.require(call_id).state === 'ended');
+    await until(async () => (await fx.store.calls.require(call_id)).state === 'ended');
     const leg = fx.telephony.answered[0]!;
     expect(leg.ops[0]).toBe('recordCall');
     await until(() => outboxKinds(fx, call_id).length === 2);

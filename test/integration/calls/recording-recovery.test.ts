@@ -32,8 +32,8 @@ describe('recordings left in progress', () => {
     });
     const engine = testActionEngine(t.store, config);
     services.attach(engine);
-    const agent = t.store.agents.create({ name: 'a', kind: 'scripted', config: { steps: [] } });
-    const call = t.store.calls.create({
+    const agent = await t.store.agents.create({ name: 'a', kind: 'scripted', config: { steps: [] } });
+    const call = await t.store.calls.create({
       direction: 'inbound',
       agent_id: agent.id,
       state: 'ended',
@@ -48,7 +48,7 @@ describe('recordings left in progress', () => {
 
     expect(await services.recoverInProgress()).toEqual([call.id]);
     expect(readFileSync(file).readUInt32LE(40)).toBe(48000);
-    expect(t.store.calls.get(call.id)).toMatchObject({
+    expect(await t.store.calls.get(call.id)).toMatchObject({
       recording_status: 'uploading',
       recording_duration_ms: 1500,
     });
@@ -63,9 +63,9 @@ describe('recordings left in progress', () => {
     });
     worker.start();
     try {
-      await until(() => t.store.calls.get(call.id)?.recording_status === 'ready');
+      await until(async () => (await t.store.calls.get(call.id))?.recording_status === 'ready');
       const stored = path.join(t.dir, 'recordings', 'recordings', '2026', '04', '05', `${call.id}.wav`);
-      expect(t.store.calls.get(call.id)?.recording_path).toBe(stored);
+      expect((await t.store.calls.get(call.id))?.recording_path).toBe(stored);
       expect(readFileSync(stored).length).toBe(44 + 48000);
     } finally {
       await worker.stop();

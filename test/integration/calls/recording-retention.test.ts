@@ -36,17 +36,19 @@ afterAll(async () => {
   t?.cleanup();
 });
 
-function call(endedAt: string, location: string): string {
-  return t.store.calls.create({
-    direction: 'inbound',
-    from_number: '+14155550100',
-    to_number: '+14155550199',
-    state: 'ended',
-    started_at: endedAt,
-    ended_at: endedAt,
-    recording_status: 'ready',
-    recording_path: location,
-  } as never).id;
+async function call(endedAt: string, location: string): Promise<string> {
+  return (
+    await t.store.calls.create({
+      direction: 'inbound',
+      from_number: '+14155550100',
+      to_number: '+14155550199',
+      state: 'ended',
+      started_at: endedAt,
+      ended_at: endedAt,
+      recording_status: 'ready',
+      recording_path: location,
+    } as never)
+  ).id;
 }
 
 async function objectExists(key: string): Promise<boolean> {
@@ -85,10 +87,10 @@ describe('recording retention', () => {
     for (const key of ['r/old.wav', 'r/new.wav'])
       await client.send(new PutObjectCommand({ Bucket: 'kept', Key: key, Body: 'RIFF' }));
 
-    const expiredLocal = call('2026-05-01T10:00:00.000Z', oldLocal);
-    const expiredS3 = call('2026-05-20T10:00:00.000Z', 's3://kept/r/old.wav');
-    const freshLocal = call('2026-06-29T10:00:00.000Z', newLocal);
-    const freshS3 = call('2026-06-15T10:00:00.000Z', 's3://kept/r/new.wav');
+    const expiredLocal = await call('2026-05-01T10:00:00.000Z', oldLocal);
+    const expiredS3 = await call('2026-05-20T10:00:00.000Z', 's3://kept/r/old.wav');
+    const freshLocal = await call('2026-06-29T10:00:00.000Z', newLocal);
+    const freshS3 = await call('2026-06-15T10:00:00.000Z', 's3://kept/r/new.wav');
 
     const sweeper = new RecordingSweeper({
       store: t.store,
@@ -106,17 +108,17 @@ describe('recording retention', () => {
     expect(existsSync(newLocal)).toBe(true);
     expect(await objectExists('r/new.wav')).toBe(true);
     for (const id of [expiredLocal, expiredS3]) {
-      expect(t.store.calls.get(id)).toMatchObject({
+      expect(await t.store.calls.get(id)).toMatchObject({
         recording_status: 'deleted',
         recording_path: null,
         recording_deleted_at: new Date(NOW).toISOString(),
       });
-      expect(t.store.callEvents.ofType(id, 'recording-deleted').map((e) => e.data)).toEqual([
+      expect((await t.store.callEvents.ofType(id, 'recording-deleted')).map((e) => e.data)).toEqual([
         { reason: 'retention', retention_days: 30 },
       ]);
     }
-    expect(t.store.calls.get(freshLocal)?.recording_status).toBe('ready');
-    expect(t.store.calls.get(freshS3)?.recording_path).toBe('s3://kept/r/new.wav');
+    expect((await t.store.calls.get(freshLocal))?.recording_status).toBe('ready');
+    expect((await t.store.calls.get(freshS3))?.recording_path).toBe('s3://kept/r/new.wav');
     // A second pass finds nothing more to do.
     expect(await sweeper.sweep()).toBe(0);
     storage.close();

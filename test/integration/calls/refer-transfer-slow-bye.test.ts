@@ -23,7 +23,7 @@ function slowBye(leg: FakeLeg): void {
 describe('a transfer completed by REFER while the BYE is still unanswered', () => {
   it('the attached cold-transfer run is recorded as succeeded, not cancelled by the call end', async () => {
     fx = callsFixture({ default_agent: 'xfer' });
-    const agent = fx.agent(
+    const agent = await fx.agent(
       'xfer',
       `
 steps:
@@ -32,15 +32,15 @@ steps:
     hangup: { say: The transfer failed. }
 `,
     );
-    fx.attach(agent.id, 'to_desk', 'cold-transfer', { target: 'sip:desk@127.0.0.1:5099' }, 'during', [
+    await fx.attach(agent.id, 'to_desk', 'cold-transfer', { target: 'sip:desk@127.0.0.1:5099' }, 'during', [
       { kind: 'tool' },
     ]);
     const { call } = fx.telephony.incoming('+14155550100', '100');
     slowBye(await call.answered);
-    const id = fx.store.calls.all()[0]!.id;
-    await until(() => fx.store.calls.require(id).state === 'ended');
+    const id = (await fx.store.calls.all())[0]!.id;
+    await until(async () => (await fx.store.calls.require(id)).state === 'ended');
     expect(fx.runs(id)).toEqual([{ action_type: 'cold-transfer', stage: 'during', status: 'succeeded' }]);
-    expect(fx.store.calls.require(id)).toMatchObject({
+    expect(await fx.store.calls.require(id)).toMatchObject({
       outcome: 'transferred',
       transfer: { kind: 'cold', method: 'refer', result: 'completed' },
     });
@@ -48,7 +48,7 @@ steps:
 
   it("the script's transfer step reports the transfer as done (flow ok) and the call as handed off", async () => {
     fx = callsFixture({ default_agent: 'xfer' });
-    fx.agent(
+    await fx.agent(
       'xfer',
       `
 steps:
@@ -60,9 +60,9 @@ steps:
     const { call } = fx.telephony.incoming('+14155550100', '100');
     const leg = await call.answered;
     slowBye(leg);
-    const id = fx.store.calls.all()[0]!.id;
-    await until(() => fx.store.calls.require(id).state === 'ended');
-    const events = fx.events(id);
+    const id = (await fx.store.calls.all())[0]!.id;
+    await until(async () => (await fx.store.calls.require(id)).state === 'ended');
+    const events = await fx.events(id);
     expect(events.find((e) => e.type === 'flow')?.data).toMatchObject({ type: 'cold-transfer', ok: true });
     expect(events.filter((e) => e.type === 'state').map((e) => e.data.to)).toEqual([
       'answered',

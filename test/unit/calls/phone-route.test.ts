@@ -27,43 +27,45 @@ function info(transport: CallInfo['transport'], headers: Record<string, string> 
 }
 
 describe('routePhoneCall', () => {
-  it('leaves calls without a token and not over a WebSocket to number routing', () => {
-    expect(routePhoneCall(t.store, tokens, info('udp'))).toBeUndefined();
-    expect(routePhoneCall(t.store, tokens, info(undefined))).toBeUndefined();
+  it('leaves calls without a token and not over a WebSocket to number routing', async () => {
+    expect(await routePhoneCall(t.store, tokens, info('udp'))).toBeUndefined();
+    expect(await routePhoneCall(t.store, tokens, info(undefined))).toBeUndefined();
   });
 
-  it.each(['ws', 'wss'] as const)('refuses a call over %s without a token', (transport) => {
-    expect(routePhoneCall(t.store, tokens, info(transport))).toMatchObject({
+  it.each(['ws', 'wss'] as const)('refuses a call over %s without a token', async (transport) => {
+    expect(await routePhoneCall(t.store, tokens, info(transport))).toMatchObject({
       ok: false,
       status: 403,
       reason: 'Phone Token Required',
     });
   });
 
-  it('refuses any token when the server checks none', () => {
+  it('refuses any token when the server checks none', async () => {
     const token = tokens.issue('x').token;
     expect(
-      routePhoneCall(t.store, undefined, info('ws', { 'x-callwright-phone-token': token })),
+      await routePhoneCall(t.store, undefined, info('ws', { 'x-callwright-phone-token': token })),
     ).toMatchObject({ status: 403, reason: 'Phone Token Required' });
   });
 
-  it('routes a valid token to its agent, over any transport; a deleted agent is 404', () => {
-    const agent = t.store.agents.create({ name: 'a', kind: 'scripted', config: { steps: [] } });
+  it('routes a valid token to its agent, over any transport; a deleted agent is 404', async () => {
+    const agent = await t.store.agents.create({ name: 'a', kind: 'scripted', config: { steps: [] } });
     const token = tokens.issue(agent.id).token;
-    const routed = routePhoneCall(t.store, tokens, info('udp', { 'x-callwright-phone-token': token }));
+    const routed = await routePhoneCall(t.store, tokens, info('udp', { 'x-callwright-phone-token': token }));
     expect(routed).toMatchObject({ ok: true, via: 'phone', record: 'agent' });
     expect(routed?.ok && routed.agent.id).toBe(agent.id);
-    t.store.agents.delete(agent.id);
-    expect(routePhoneCall(t.store, tokens, info('ws', { 'x-callwright-phone-token': token }))).toMatchObject({
+    await t.store.agents.delete(agent.id);
+    expect(
+      await routePhoneCall(t.store, tokens, info('ws', { 'x-callwright-phone-token': token })),
+    ).toMatchObject({
       ok: false,
       status: 404,
     });
   });
 
-  it('passes the token problem on as the reason', () => {
+  it('passes the token problem on as the reason', async () => {
     const other = new PhoneTokens('z'.repeat(32), 60).issue('agt').token;
-    expect(routePhoneCall(t.store, tokens, info('wss', { 'x-callwright-phone-token': other }))).toMatchObject(
-      { status: 403, reason: 'Phone Token Invalid' },
-    );
+    expect(
+      await routePhoneCall(t.store, tokens, info('wss', { 'x-callwright-phone-token': other })),
+    ).toMatchObject({ status: 403, reason: 'Phone Token Invalid' });
   });
 });

@@ -186,14 +186,14 @@ export async function startAcceptanceServer(
       return id;
     },
     callWhen(callId, probe, ms = 30_000) {
-      return until(() => {
-        const row = server.store.calls.get(callId);
+      return until(async () => {
+        const row = await server.store.calls.get(callId);
         return row && probe(row) ? row : undefined;
       }, ms);
     },
     callTo(number, ms = 30_000) {
       return until(
-        () => server.store.calls.list({ limit: 50 }).items.find((c) => c.to_number === number),
+        async () => (await server.store.calls.list({ limit: 50 })).items.find((c) => c.to_number === number),
         ms,
       );
     },

@@ -304,11 +304,11 @@ export function llmAgentFlow(options: FlowOptions): void {
       const caller = new Baresip({ sipPort: BASE + 10, sourceWav: wav, user: 'caller' });
       peers.push(caller);
       await caller.start();
-      const before = new Set(app.server.store.calls.list({ limit: 100 }).items.map((c) => c.id));
+      const before = new Set((await app.server.store.calls.list({ limit: 100 })).items.map((c) => c.id));
       caller.command('dial', `sip:${NUMBER}@${app.sipTarget}`);
       await caller.waitFor('CALL_ESTABLISHED', 15_000);
-      const call = await until(() =>
-        app.server.store.calls.list({ limit: 100 }).items.find((c) => !before.has(c.id)),
+      const call = await until(async () =>
+        (await app.server.store.calls.list({ limit: 100 })).items.find((c) => !before.has(c.id)),
       );
       return { callId: call.id, caller };
     }
@@ -361,7 +361,7 @@ export function llmAgentFlow(options: FlowOptions): void {
       expect(agent.filter((l) => l.interrupted)).toEqual([]);
 
       // In what the caller heard: agent audio while the order API was still thinking, and the answer.
-      const row = app.server.store.calls.get(callId)!;
+      const row = (await app.server.store.calls.get(callId))!;
       const answeredAt = Date.parse(row.answered_at!);
       const heard = heardBy(caller);
       const waitFrom = request.at - answeredAt;
@@ -417,7 +417,7 @@ export function llmAgentFlow(options: FlowOptions): void {
       });
       // Still with the agent: the call is up, the caller's softphone still connected.
       await sleep(1500);
-      expect(app.server.store.calls.get(callId)?.state).toBe('answered');
+      expect((await app.server.store.calls.get(callId))?.state).toBe('answered');
       expect(caller.events.some((e) => e.type === 'CALL_CLOSED')).toBe(false);
       const runs = await app.runs(callId);
       expect(runs.find((r) => r.action_type === 'warm-transfer')?.status).toBe('failed');

@@ -90,11 +90,11 @@ export function spokenIntentFlow(options: FlowOptions): void {
       const caller = new Baresip({ sipPort: BASE + 10, sourceWav: wav, user: 'caller' });
       peers.push(caller);
       await caller.start();
-      const before = new Set(app.server.store.calls.list({ limit: 100 }).items.map((c) => c.id));
+      const before = new Set((await app.server.store.calls.list({ limit: 100 })).items.map((c) => c.id));
       caller.command('dial', `sip:${number}@${app.sipTarget}`);
       await caller.waitFor('CALL_ESTABLISHED', 15_000);
-      const call = await until(() =>
-        app.server.store.calls.list({ limit: 100 }).items.find((c) => !before.has(c.id)),
+      const call = await until(async () =>
+        (await app.server.store.calls.list({ limit: 100 })).items.find((c) => !before.has(c.id)),
       );
       return { callId: call.id, caller };
     }

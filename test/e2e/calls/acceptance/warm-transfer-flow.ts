@@ -138,13 +138,13 @@ export function warmTransferFlow(options: FlowOptions): void {
       peers = [caller, target];
       await caller.start();
       await target.start();
-      const before = new Set(app.server.store.calls.list({ limit: 100 }).items.map((c) => c.id));
+      const before = new Set((await app.server.store.calls.list({ limit: 100 })).items.map((c) => c.id));
       caller.command('dial', `sip:+14155550201@${app.sipTarget}`);
       await caller.waitFor('CALL_ESTABLISHED', 15_000);
-      const call = await until(() =>
-        app.server.store.calls
-          .list({ limit: 100 })
-          .items.find((c) => !before.has(c.id) && c.state === 'answered'),
+      const call = await until(async () =>
+        (await app.server.store.calls.list({ limit: 100 })).items.find(
+          (c) => !before.has(c.id) && c.state === 'answered',
+        ),
       );
       await sleep(500);
       caller.command('sndcode', '1');

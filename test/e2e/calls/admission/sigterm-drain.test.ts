@@ -75,15 +75,15 @@ async function startCallwright(env: Record<string, string>): Promise<Server> {
   return { child, output: () => out, exited, store };
 }
 
-function webhookOnDemoAgent(store: Store): void {
+async function webhookOnDemoAgent(store: Store): Promise<void> {
   const engine = createActionEngine({
     store,
     logger: pino({ level: 'silent' }),
     actions: testConfig('/tmp').actions,
     outbox: testConfig('/tmp').outbox,
   });
-  const demo = store.agents.findBy('name', 'demo')!;
-  attacher(store, engine, demo.id)(
+  const demo = (await store.agents.findBy('name', 'demo'))!;
+  await attacher(store, engine, demo.id)(
     'after-call-hook',
     'webhook',
     { url: `http://127.0.0.1:${RECEIVER_PORT}/calls` },
@@ -130,7 +130,7 @@ describe('graceful drain of callwright start', () => {
   it('SIGTERM during 10 live calls: /ready 503 at once, a new INVITE gets 503 + Retry-After, the calls finish, their webhooks are delivered, exit 0', async () => {
     const receiver = await startReceiver(300);
     const server = await startCallwright({ CALLWRIGHT_ADMISSION_RETRY_AFTER_S: '13' });
-    webhookOnDemoAgent(server.store);
+    await webhookOnDemoAgent(server.store);
     expect(await readyStatus()).toBe(200);
 
     // Ten callers who hang up themselves after 12 s (before the demo agent would; long enough that all

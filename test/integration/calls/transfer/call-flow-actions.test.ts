@@ -7,16 +7,16 @@ import { registerCallFlowActions } from '../../../../src/calls/flow-actions/call
 import type { SipTrunkSettings } from '../../../../src/config/schema.js';
 import type { ActionSession } from '../../../../src/actions/action-session.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(() => fx?.cleanup());
 
-function setup(
+async function setup(
   leg: FakeLeg,
   tel: FakeTelephony,
-  attach: () => void,
+  attach: () => unknown,
   settings: Partial<CallFlowSettings> = {},
 ) {
-  fx = engineFixture();
+  fx = await engineFixture();
   const flows: CallFlowSettings = { ...settingsFor(fx.dir), ...settings };
   const holder: { session?: ActionSession } = {};
   const fired: Array<Promise<unknown>> = [];
@@ -24,10 +24,12 @@ function setup(
     emit: (_id, e) => void fired.push((holder.session as ActionSession).handleEvent(e)),
   };
   registerCallFlowActions(fx.registry, { settings: flows, telephony: tel, sink });
-  attach();
-  fx.store.agents.update(fx.agent.id, { targets: { sales: { type: 'sip', uri: 'sip:sales@pbx.example' } } });
-  const call = fx.call();
-  const session = fx.engine.session({
+  await attach();
+  await fx.store.agents.update(fx.agent.id, {
+    targets: { sales: { type: 'sip', uri: 'sip:sales@pbx.example' } },
+  });
+  const call = await fx.call();
+  const session = await fx.engine.session({
     agentId: fx.agent.id,
     callId: call.id,
     from: '+14155550100',
@@ -49,8 +51,8 @@ function settingsFor(dir: string): CallFlowSettings {
 }
 
 /** The engine fixture with the call layer's types registered (no telephony, no call). */
-function flowFixture(): ReturnType<typeof engineFixture> {
-  const f = engineFixture();
+async function flowFixture(): Promise<Awaited<ReturnType<typeof engineFixture>>> {
+  const f = await engineFixture();
   registerCallFlowActions(f.registry, { settings: settingsFor(f.dir) });
   return f;
 }
@@ -58,20 +60,26 @@ function flowFixture(): ReturnType<typeof engineFixture> {
 describe('call-flow action types through the engine', () => {
   it('cold transfer by REFER: disposition, transfer outcome and runs in order', async () => {
     const leg = new FakeLeg();
-    const { call, session } = setup(leg, new FakeTelephony(), () => {
-      fx.attach('tag-it', 'custom-reply', { text: 'One moment.' }, 'during', {
+    const { call, session } = await setup(leg, new FakeTelephony(), async () => {
+      await fx.attach('tag-it', 'custom-reply', { text: 'One moment.' }, 'during', {
         triggers: [{ kind: 'dtmf', digits: '1' }],
       });
-      fx.attach('to-sales', 'cold-transfer', { target: 'sales', disposition: 'transferred' }, 'during', {
-        triggers: [{ kind: 'dtmf', digits: '1' }],
-      });
+      await fx.attach(
+        'to-sales',
+        'cold-transfer',
+        { target: 'sales', disposition: 'transferred' },
+        'during',
+        {
+          triggers: [{ kind: 'dtmf', digits: '1' }],
+        },
+      );
     });
     const r = await session.handleEvent({ type: 'dtmf', digits: '1' });
     expect(r.runs.map((x) => [x.action, x.status])).toEqual([
       ['tag-it', 'succeeded'],
       ['to-sales', 'succeeded'],
     ]);
-    const row = fx.store.calls.require(call.id);
+    const row = await fx.store.calls.require(call.id);
     expect(row.call_disposition).toBe('transferred');
     expect(row.transfer).toMatchObject({
       kind: 'cold',
@@ -80,9 +88,8 @@ describe('call-flow action types through the engine', () => {
       target: 'sales (sip:sales@pbx.example)',
     });
     expect(leg.ops).toEqual(['refer:sip:sales@pbx.example', 'hangup:transferred']);
-    const runs = fx.engine.history
-      .list({ callId: call.id })
-      .items.reverse()
+    const runs = (await fx.engine.history.list({ callId: call.id })).items
+      .reverse()
       .map((x) => x.action_type);
     expect(runs).toEqual(['custom-reply', 'cold-transfer']);
   });
@@ -92,11 +99,11 @@ describe('call-flow action types through the engine', () => {
     const tel = new FakeTelephony().script('sip:sales@pbx.example', {
       fail: { outcome: 'busy', status: 486 },
     });
-    const { call, session, fired } = setup(leg, tel, () => {
-      fx.attach('warm', 'warm-transfer', { allowed_targets: ['sales'] }, 'during', {
+    const { call, session, fired } = await setup(leg, tel, async () => {
+      await fx.attach('warm', 'warm-transfer', { allowed_targets: ['sales'] }, 'during', {
         triggers: [{ kind: 'tool' }],
       });
-      fx.attach('sorry', 'custom-reply', { text: 'Nobody is free: {{ call.id }}' }, 'during', {
+      await fx.attach('sorry', 'custom-reply', { text: 'Nobody is free: {{ call.id }}' }, 'during', {
         triggers: [{ kind: 'event', event: 'transfer-failed' }],
       });
     });
@@ -113,11 +120,10 @@ describe('call-flow action types through the engine', () => {
     expect(fired).toHaveLength(1);
     const next = (await fired[0]) as { runs: Array<{ action: string; outputs: Record<string, unknown> }> };
     expect(next.runs.map((x) => x.action)).toEqual(['sorry']);
-    const events = fx.store.callEvents.list(call.id).items.map((e) => e.type);
+    const events = (await fx.store.callEvents.list(call.id)).items.map((e) => e.type);
     expect(events).toContain('transfer-failed');
-    const history = fx.engine.history
-      .list({ callId: call.id })
-      .items.reverse()
+    const history = (await fx.engine.history.list({ callId: call.id })).items
+      .reverse()
       .map((x) => [x.action_type, x.status]);
     expect(history).toEqual([
       ['warm-transfer', 'failed'],
@@ -126,31 +132,35 @@ describe('call-flow action types through the engine', () => {
     expect(leg.ops).toEqual(['hold', 'unhold']);
   });
 
-  it('configs are validated on save, naming the field', () => {
-    fx = flowFixture();
-    expect(() => fx.engine.definitions.create({ name: 'c', type: 'cold-transfer', config: {} })).toThrow(
-      /config\.target/,
-    );
-    expect(() =>
+  it('configs are validated on save, naming the field', async () => {
+    fx = await flowFixture();
+    await expect(
+      fx.engine.definitions.create({ name: 'c', type: 'cold-transfer', config: {} }),
+    ).rejects.toThrow(/config\.target/);
+    await expect(
       fx.engine.definitions.create({ name: 'i', type: 'ivr-navigate', config: { sequence: '1x' } }),
-    ).toThrow(/config\.sequence: got "1x"/);
-    expect(() =>
-      fx.engine.definitions.create({ name: 'v', type: 'leave-voicemail', config: { max_duration_ms: 10 } }),
-    ).toThrow(/config\.max_duration_ms/);
-    expect(() =>
+    ).rejects.toThrow(/config\.sequence: got "1x"/);
+    await expect(
+      fx.engine.definitions.create({
+        name: 'v',
+        type: 'leave-voicemail',
+        config: { max_duration_ms: 10 },
+      }),
+    ).rejects.toThrow(/config\.max_duration_ms/);
+    await expect(
       fx.engine.definitions.create({
         name: 'i2',
         type: 'ivr-navigate',
         config: { sequence: '{{ data.pin }}#' },
       }),
-    ).not.toThrow();
+    ).resolves.toMatchObject({ name: 'i2' });
   });
 
   it('needs an answered live call', async () => {
-    fx = flowFixture();
-    fx.attach('ivr', 'ivr-navigate', { sequence: '1' }, 'during');
-    const call = fx.call();
-    const s = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    fx = await flowFixture();
+    await fx.attach('ivr', 'ivr-navigate', { sequence: '1' }, 'during');
+    const call = await fx.call();
+    const s = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const r = await s.runStage('during');
     expect(r.runs[0]?.error).toMatchObject({ code: 'PRECONDITION', message: 'needs a live call' });
   });
@@ -171,7 +181,7 @@ describe('call-flow action types through the engine', () => {
       inbound_username: '',
       inbound_password: '',
     };
-    const { call, session } = setup(
+    const { call, session } = await setup(
       leg,
       new FakeTelephony(),
       () => fx.attach('menu', 'ivr-navigate', { sequence: '2w{{ data.pin }}#' }, 'during'),
@@ -184,6 +194,6 @@ describe('call-flow action types through the engine', () => {
       outputs: { sent: '277#', method: 'info', status: 'completed' },
     });
     expect(leg.ops).toEqual(['dtmf:2:info', 'dtmf:77#:info']);
-    expect(fx.store.callEvents.list(call.id).items.map((e) => e.type)).toEqual(['ivr-navigation']);
+    expect((await fx.store.callEvents.list(call.id)).items.map((e) => e.type)).toEqual(['ivr-navigation']);
   });
 });

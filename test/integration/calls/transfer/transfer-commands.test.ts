@@ -36,7 +36,7 @@ describe("a webhook agent's transfer command", () => {
       return {};
     });
     fx = callsFixture({ default_agent: 'hooked' });
-    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
     fx.telephony.nextDial = 'busy';
     const { call } = fx.telephony.incoming('+14155550100', '100');
     const leg = await call.answered;
@@ -57,9 +57,9 @@ describe("a webhook agent's transfer command", () => {
       error: { code: 'TRANSFER_FAILED' },
     });
     expect(leg.spoken).toEqual(['Nobody is free']);
-    const id = fx.store.calls.all()[0]!.id;
-    await until(() => fx.store.calls.require(id).state === 'ended');
-    expect(fx.store.calls.require(id).outcome).not.toBe('transferred');
+    const id = (await fx.store.calls.all())[0]!.id;
+    await until(async () => (await fx.store.calls.require(id)).state === 'ended');
+    expect((await fx.store.calls.require(id)).outcome).not.toBe('transferred');
     const recorded = runs(id);
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ action_id: null, action_type: 'cold-transfer', status: 'failed' });
@@ -73,19 +73,16 @@ describe("a webhook agent's transfer command", () => {
         : {},
     );
     fx = callsFixture({ default_agent: 'hooked' });
-    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
     const { call } = fx.telephony.incoming('+14155550100', '100');
     const leg = await call.answered;
     await leg.ended;
-    const id = fx.store.calls.all()[0]!.id;
-    await until(() => fx.store.calls.require(id).state === 'ended');
+    const id = (await fx.store.calls.all())[0]!.id;
+    await until(async () => (await fx.store.calls.require(id)).state === 'ended');
     expect(leg.referred).toEqual(['sip:desk@127.0.0.1:5099']);
     expect(runs(id)).toMatchObject([{ action_id: null, action_type: 'cold-transfer', status: 'succeeded' }]);
-    const states = fx
-      .events(id)
-      .filter((e) => e.type === 'state')
-      .map((e) => e.data.to);
+    const states = (await fx.events(id)).filter((e) => e.type === 'state').map((e) => e.data.to);
     expect(states).toEqual(['answered', 'handed-off', 'ended']);
-    expect(fx.store.calls.require(id).outcome).toBe('transferred');
+    expect((await fx.store.calls.require(id)).outcome).toBe('transferred');
   });
 });

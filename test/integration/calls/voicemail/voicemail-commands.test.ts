@@ -45,7 +45,7 @@ function voicemailRuns(callId: string) {
 describe('voicemail taken by an agent command', () => {
   it('a scripted voicemail step queues the notification email and the script goes on as saved', async () => {
     fx = callsFixture({ default_agent: 'vm' }, undefined, { durableVoicemailEmail: true });
-    fx.agent(
+    await fx.agent(
       'vm',
       `
 steps:
@@ -57,8 +57,8 @@ steps:
     const leg = await call.answered;
     endsWithPound(leg);
     await leg.ended;
-    const row = fx.store.calls.all()[0]!;
-    await until(() => fx.store.calls.require(row.id).state === 'ended');
+    const row = (await fx.store.calls.all())[0]!;
+    await until(async () => (await fx.store.calls.require(row.id)).state === 'ended');
     expect(leg.spoken).toContain('Thanks, your message is saved.');
     // The email went to the outbox with no definition behind it (NULL), not a made-up id.
     expect(outboxRows()).toEqual([
@@ -78,7 +78,7 @@ steps:
       return {};
     });
     fx = callsFixture({ default_agent: 'hooked' }, undefined, { durableVoicemailEmail: true });
-    fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
+    await fx.agent('hooked', JSON.stringify({ url: hook.url, secret: SECRET, timeout_ms: 2000 }), 'webhook');
     const { call } = fx.telephony.incoming('+14155550100', '+14155550199');
     const leg = await call.answered;
     endsWithPound(leg);

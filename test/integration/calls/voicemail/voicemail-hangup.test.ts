@@ -61,20 +61,20 @@ async function callThatHangsUp(ms: number) {
   const { call } = fx.telephony.incoming('+14155550100', '+14155550199');
   const leg = await call.answered;
   hangsUpWhileSpeaking(leg, ms);
-  const id = fx.store.calls.all()[0]!.id;
-  await until(() => fx.store.calls.require(id).ended_at !== null && fx.manager.active === 0);
+  const id = (await fx.store.calls.all())[0]!.id;
+  await until(async () => (await fx.store.calls.require(id)).ended_at !== null && fx.manager.active === 0);
   return { id, leg };
 }
 
 describe('a voicemail the caller ends by hanging up', () => {
   it('is a succeeded run with the saved outcome, and after-call actions render its voicemail_id', async () => {
     fx = callsFixture({ default_agent: 'vm' });
-    const agent = fx.agent('vm', AGENT);
-    fx.attach(agent.id, 'vm', 'leave-voicemail', VOICEMAIL, 'during');
-    fx.attach(agent.id, 'log_vm', 'test-echo', { text: 'left {{ actions.vm.voicemail_id }}' }, 'after');
+    const agent = await fx.agent('vm', AGENT);
+    await fx.attach(agent.id, 'vm', 'leave-voicemail', VOICEMAIL, 'during');
+    await fx.attach(agent.id, 'log_vm', 'test-echo', { text: 'left {{ actions.vm.voicemail_id }}' }, 'after');
     const { id } = await callThatHangsUp(1500);
 
-    const [vm] = voicemailsOf(fx.store.db).list({ limit: 10 }).items;
+    const [vm] = (await voicemailsOf(fx.store.sql).list({ limit: 10 })).items;
     expect(vm).toMatchObject({ call_id: id, duration_ms: 1500 });
     expect(existsSync(vm!.recording_path)).toBe(true);
     const runs = runRows(id);
@@ -90,12 +90,12 @@ describe('a voicemail the caller ends by hanging up', () => {
       email: { status: 'skipped' },
     });
     // voicemail-left is still a call event; the call ended when the caller hung up.
-    expect(fx.events(id).find((e) => e.type === 'voicemail-left')?.data).toEqual({
+    expect((await fx.events(id)).find((e) => e.type === 'voicemail-left')?.data).toEqual({
       voicemail_id: vm!.id,
       duration_ms: 1500,
       end: 'hangup',
     });
-    expect(fx.store.calls.require(id)).toMatchObject({ state: 'ended', hangup_by: 'caller' });
+    expect(await fx.store.calls.require(id)).toMatchObject({ state: 'ended', hangup_by: 'caller' });
 
     worker().start();
     await until(() => fx.log.some((l) => l.name === 'log_vm'));
@@ -104,14 +104,14 @@ describe('a voicemail the caller ends by hanging up', () => {
 
   it('too short to keep: a completed run with the "not saved" outcome, not a cancelled one', async () => {
     fx = callsFixture({ default_agent: 'vm' });
-    const agent = fx.agent('vm', AGENT);
-    fx.attach(agent.id, 'vm', 'leave-voicemail', { ...VOICEMAIL, min_duration_ms: 2000 }, 'during');
+    const agent = await fx.agent('vm', AGENT);
+    await fx.attach(agent.id, 'vm', 'leave-voicemail', { ...VOICEMAIL, min_duration_ms: 2000 }, 'during');
     const { id } = await callThatHangsUp(800);
     const runs = runRows(id);
     expect(runs.map((r) => r.status)).toEqual(['succeeded']);
     expect(JSON.parse(runs[0]!.outputs!)).toEqual({ saved: false, reason: 'too-short' });
-    expect(voicemailsOf(fx.store.db).list({ limit: 10 }).items).toEqual([]);
-    expect(fx.events(id).find((e) => e.type === 'voicemail-discarded')?.data).toMatchObject({
+    expect((await voicemailsOf(fx.store.sql).list({ limit: 10 })).items).toEqual([]);
+    expect((await fx.events(id)).find((e) => e.type === 'voicemail-discarded')?.data).toMatchObject({
       reason: 'too-short',
       end: 'hangup',
     });
@@ -119,8 +119,8 @@ describe('a voicemail the caller ends by hanging up', () => {
 
   it('draining the server waits for a message its hang-up ended, and for the call end written after it', async () => {
     fx = callsFixture({ default_agent: 'vm' });
-    const agent = fx.agent('vm', AGENT);
-    fx.attach(agent.id, 'vm', 'leave-voicemail', VOICEMAIL, 'during');
+    const agent = await fx.agent('vm', AGENT);
+    await fx.attach(agent.id, 'vm', 'leave-voicemail', VOICEMAIL, 'during');
     const { call } = fx.telephony.incoming('+14155550100', '+14155550199');
     const leg = await call.answered;
     let recording = false;
@@ -135,23 +135,26 @@ describe('a voicemail the caller ends by hanging up', () => {
     };
     await until(() => recording);
     await fx.manager.drain();
-    const id = fx.store.calls.all()[0]!.id;
-    expect(fx.store.calls.require(id)).toMatchObject({ state: 'ended', outcome: 'shutdown' });
-    expect(fx.store.calls.require(id).ended_at).not.toBeNull();
+    const id = (await fx.store.calls.all())[0]!.id;
+    expect(await fx.store.calls.require(id)).toMatchObject({ state: 'ended', outcome: 'shutdown' });
+    expect((await fx.store.calls.require(id)).ended_at).not.toBeNull();
     expect(runRows(id).map((r) => r.status)).toEqual(['succeeded']);
-    expect(voicemailsOf(fx.store.db).list({ limit: 10 }).items).toHaveLength(1);
+    expect((await voicemailsOf(fx.store.sql).list({ limit: 10 })).items).toHaveLength(1);
   });
 
   it('a run of another type in progress at the hang-up is still cancelled, and the call ends at once', async () => {
     fx = callsFixture({ default_agent: 'slow' });
-    const agent = fx.agent('slow', AGENT);
-    fx.attach(agent.id, 'wait', 'test-hang', {}, 'during');
+    const agent = await fx.agent('slow', AGENT);
+    await fx.attach(agent.id, 'wait', 'test-hang', {}, 'during');
     const { call } = fx.telephony.incoming('+14155550100', '+14155550199');
     const leg = await call.answered;
     await until(() => fx.log.some((l) => l.name === 'wait'));
     leg.remoteHangup();
-    const id = fx.store.calls.all()[0]!.id;
-    await until(() => fx.store.calls.require(id).state === 'ended' && fx.manager.active === 0, 1000);
+    const id = (await fx.store.calls.all())[0]!.id;
+    await until(
+      async () => (await fx.store.calls.require(id)).state === 'ended' && fx.manager.active === 0,
+      1000,
+    );
     expect(runRows(id).map((r) => ({ type: r.action_type, status: r.status }))).toEqual([
       { type: 'test-hang', status: 'cancelled' },
     ]);

@@ -13,7 +13,7 @@ import { createOutboxWorker } from '../../../../src/delivery/outbox-service.js';
 import { buildApi } from '../../../../src/api/app.js';
 import { registerCallFlowActions } from '../../../../src/calls/flow-actions/call-flow-types.js';
 
-let fx: ReturnType<typeof engineFixture>;
+let fx: Awaited<ReturnType<typeof engineFixture>>;
 let smtp: TestSmtp | undefined;
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,7 +28,7 @@ async function setup(
   actionConfig: Record<string, unknown> = {},
   configOverrides: Record<string, unknown> = {},
 ) {
-  fx = engineFixture();
+  fx = await engineFixture();
   smtp = await startSmtp();
   const config = testConfig(fx.dir, {
     api: { public_url: 'https://callwright.example.com/' },
@@ -41,7 +41,7 @@ async function setup(
   Object.assign(fx.engine.services, { mailer });
   const fired: string[] = [];
   registerCallFlowActions(fx.registry, { settings, sink: { emit: (_id, e) => fired.push(e.type) } });
-  fx.attach(
+  await fx.attach(
     'vm',
     'leave-voicemail',
     {
@@ -52,14 +52,14 @@ async function setup(
     },
     'during',
   );
-  const call = fx.call('+14155550100');
-  fx.store.callEvents.append(call.id, 'transcript', {
+  const call = await fx.call('+14155550100');
+  await fx.store.callEvents.append(call.id, 'transcript', {
     speaker: 'caller',
     text: 'Please call me back',
     final: true,
   });
   const leg = new FakeLeg({ recordMs: 1500 });
-  const session = fx.engine.session({
+  const session = await fx.engine.session({
     agentId: fx.agent.id,
     callId: call.id,
     from: '+14155550100',
@@ -80,7 +80,7 @@ describe('leave-voicemail', () => {
     });
     expect(leg.ops).toEqual(['play:speech:Leave it for +14155550199', 'record:beep:30000']);
     const id = String(run?.outputs.voicemail_id);
-    const vm = voicemailsOf(fx.store.db).require(id);
+    const vm = await voicemailsOf(fx.store.sql).require(id);
     expect(vm).toMatchObject({
       call_id: call.id,
       agent_id: fx.agent.id,
@@ -90,7 +90,7 @@ describe('leave-voicemail', () => {
     expect(vm.recording_path).toBe(`${config.data.dir}/voicemail/${id}.wav`);
     expect(existsSync(vm.recording_path)).toBe(true);
     expect(fired).toEqual(['voicemail-left']);
-    expect(fx.store.callEvents.list(call.id).items.map((e) => e.type)).toEqual([
+    expect((await fx.store.callEvents.list(call.id)).items.map((e) => e.type)).toEqual([
       'transcript',
       'voicemail-left',
     ]);
@@ -99,7 +99,7 @@ describe('leave-voicemail', () => {
       store: fx.store,
       settings: { ...config.outbox, poll_interval_ms: 20 },
       logger: pino({ level: 'silent' }),
-      handlers: [new VoicemailEmailHandler({ mailer, voicemails: voicemailsOf(fx.store.db) })],
+      handlers: [new VoicemailEmailHandler({ mailer, voicemails: voicemailsOf(fx.store.sql) })],
     });
     worker.start();
     closers.push(() => worker.stop());
@@ -110,13 +110,13 @@ describe('leave-voicemail', () => {
     expect(body).toContain('caller: Please call me back');
     const link = `https://callwright.example.com/voicemails/${id}/recording`;
     expect(body).toContain(link);
-    await expect.poll(() => voicemailsOf(fx.store.db).require(id).notified_at).not.toBeNull();
+    await expect.poll(async () => (await voicemailsOf(fx.store.sql).require(id)).notified_at).not.toBeNull();
 
     const app = await buildApi({ store: fx.store, config, actionEngine: fx.engine });
     closers.push(() => app.close());
     const path = new URL(link).pathname;
     expect((await app.inject({ url: path })).statusCode).toBe(401);
-    const { token } = fx.store.apiKeys.create('test');
+    const { token } = await fx.store.apiKeys.create('test');
     const wav = await app.inject({ url: path, headers: { authorization: `Bearer ${token}` } });
     expect(wav.statusCode).toBe(200);
     expect(wav.headers['content-type']).toBe('audio/wav');
@@ -151,10 +151,10 @@ describe('leave-voicemail', () => {
       status: 'succeeded',
       outputs: { saved: false, reason: 'silent', level_dbfs: -30.3, threshold_dbfs: -20 },
     });
-    expect(voicemailsOf(fx.store.db).list().total).toBe(0);
+    expect((await voicemailsOf(fx.store.sql).list()).total).toBe(0);
     expect(readdirSync(`${config.data.dir}/voicemail`)).toEqual([]);
     expect(fired).toEqual([]);
-    const events = fx.store.callEvents.list(call.id).items;
+    const events = (await fx.store.callEvents.list(call.id)).items;
     expect(events.map((e) => e.type)).toEqual(['transcript', 'voicemail-discarded']);
     expect(events[1]?.data).toEqual({
       reason: 'silent',
@@ -190,7 +190,7 @@ describe('leave-voicemail', () => {
     leg.options.recordMs = 100;
     const r = await session.runStage('during');
     expect(r.runs[0]?.outputs).toEqual({ saved: false, reason: 'too-short' });
-    expect(voicemailsOf(fx.store.db).list().total).toBe(0);
+    expect((await voicemailsOf(fx.store.sql).list()).total).toBe(0);
     expect(smtp!.messages).toHaveLength(0);
   });
 });

@@ -8,23 +8,27 @@ import { CallwrightError } from '../../../../src/errors.js';
 let t: ReturnType<typeof tempStore>;
 afterEach(() => t?.cleanup());
 
-function directory() {
+async function directory() {
   t = tempStore();
   const { store } = t;
-  const alice = store.users.create({ name: 'alice', sip_uri: 'sip:alice@pbx.example' });
-  const bob = store.users.create({ name: 'bob', phone: '+14155550102' });
-  const carol = store.users.create({ name: 'carol', sip_uri: 'sip:carol@pbx.example' });
-  store.users.create({ name: 'nobody' });
-  const seq = store.ringGroups.create({ name: 'support', strategy: 'sequential', member_timeout_secs: 20 });
-  store.ringGroupMembers.replace(seq.id, [{ user_id: alice.id, timeout_secs: 1 }, { user_id: bob.id }]);
-  const sim = store.ringGroups.create({
+  const alice = await store.users.create({ name: 'alice', sip_uri: 'sip:alice@pbx.example' });
+  const bob = await store.users.create({ name: 'bob', phone: '+14155550102' });
+  const carol = await store.users.create({ name: 'carol', sip_uri: 'sip:carol@pbx.example' });
+  await store.users.create({ name: 'nobody' });
+  const seq = await store.ringGroups.create({
+    name: 'support',
+    strategy: 'sequential',
+    member_timeout_secs: 20,
+  });
+  await store.ringGroupMembers.replace(seq.id, [{ user_id: alice.id, timeout_secs: 1 }, { user_id: bob.id }]);
+  const sim = await store.ringGroups.create({
     name: 'sales-floor',
     strategy: 'simultaneous',
     member_timeout_secs: 15,
   });
-  store.ringGroupMembers.replace(sim.id, [{ user_id: alice.id }, { user_id: carol.id }]);
-  const line = store.lines.create({ name: 'front-desk', target: 'sip:desk@pbx.example' });
-  const agent = store.agents.create({
+  await store.ringGroupMembers.replace(sim.id, [{ user_id: alice.id }, { user_id: carol.id }]);
+  const line = await store.lines.create({ name: 'front-desk', target: 'sip:desk@pbx.example' });
+  const agent = await store.agents.create({
     name: 'demo',
     kind: 'scripted',
     targets: {
@@ -39,26 +43,26 @@ function directory() {
 }
 
 describe('target resolution', () => {
-  it('resolves numbers, SIP URIs, users, lines and ring groups by id or name', () => {
-    const { store, alice, seq } = directory();
-    expect(resolveTarget(store, '+14155550100')).toEqual({
+  it('resolves numbers, SIP URIs, users, lines and ring groups by id or name', async () => {
+    const { store, alice, seq } = await directory();
+    expect(await resolveTarget(store, '+14155550100')).toEqual({
       kind: 'single',
       label: '+14155550100',
       member: { label: '+14155550100', dial: '+14155550100' },
     });
-    expect(resolveTarget(store, 'sip:x@example.com')).toMatchObject({
+    expect(await resolveTarget(store, 'sip:x@example.com')).toMatchObject({
       member: { dial: 'sip:x@example.com' },
     });
-    expect(resolveTarget(store, `user:${alice.id}`)).toMatchObject({
+    expect(await resolveTarget(store, `user:${alice.id}`)).toMatchObject({
       label: 'user alice',
       member: { dial: 'sip:alice@pbx.example' },
     });
-    expect(resolveTarget(store, 'user:bob')).toMatchObject({ member: { dial: '+14155550102' } });
-    expect(resolveTarget(store, 'line:front-desk')).toMatchObject({
+    expect(await resolveTarget(store, 'user:bob')).toMatchObject({ member: { dial: '+14155550102' } });
+    expect(await resolveTarget(store, 'line:front-desk')).toMatchObject({
       label: 'line front-desk',
       member: { dial: 'sip:desk@pbx.example' },
     });
-    expect(resolveTarget(store, `ring_group:${seq.id}`)).toEqual({
+    expect(await resolveTarget(store, `ring_group:${seq.id}`)).toEqual({
       kind: 'group',
       label: 'ring group support',
       strategy: 'sequential',
@@ -69,21 +73,21 @@ describe('target resolution', () => {
     });
   });
 
-  it("resolves the agent's named targets (sales, support, billing)", () => {
-    const { store, agent } = directory();
-    expect(resolveTarget(store, 'sales', { agentId: agent.id })).toMatchObject({
+  it("resolves the agent's named targets (sales, support, billing)", async () => {
+    const { store, agent } = await directory();
+    expect(await resolveTarget(store, 'sales', { agentId: agent.id })).toMatchObject({
       kind: 'group',
       label: 'sales (ring group sales-floor)',
       strategy: 'simultaneous',
     });
-    expect(resolveTarget(store, 'target:support', { agentId: agent.id })).toMatchObject({
+    expect(await resolveTarget(store, 'target:support', { agentId: agent.id })).toMatchObject({
       strategy: 'sequential',
     });
-    expect(resolveTarget(store, 'billing', { agentId: agent.id })).toMatchObject({
+    expect(await resolveTarget(store, 'billing', { agentId: agent.id })).toMatchObject({
       label: 'billing (+14155550123)',
       member: { dial: '+14155550123' },
     });
-    expect(resolveTarget(store, 'desk', { agentId: agent.id })).toMatchObject({
+    expect(await resolveTarget(store, 'desk', { agentId: agent.id })).toMatchObject({
       member: { dial: 'sip:desk@pbx.example' },
     });
   });
@@ -97,11 +101,11 @@ describe('target resolution', () => {
     ['', /is empty/],
     ['+0123', /neither a valid E.164 number nor a SIP URI/],
     ['mailto:x@y', /not a recognised target form/],
-  ])('refuses %j with a message naming it', (ref, message) => {
-    const { store, agent } = directory();
+  ])('refuses %j with a message naming it', async (ref, message) => {
+    const { store, agent } = await directory();
     let err: unknown;
     try {
-      resolveTarget(store, ref, { agentId: agent.id });
+      await resolveTarget(store, ref, { agentId: agent.id });
     } catch (e) {
       err = e;
     }
@@ -113,11 +117,13 @@ describe('target resolution', () => {
 
 describe('dialTarget', () => {
   it('in order: the first member rings out its own timeout, the second answers', async () => {
-    const { store } = directory();
+    const { store } = await directory();
     const tel = new FakeTelephony()
       .script('sip:alice@pbx.example', { neverAnswer: true })
       .script('+14155550102', { answerAfterMs: 10 });
-    const r = await dialTarget(tel, resolveTarget(store, 'ring_group:support'), { callerId: '+14155550100' });
+    const r = await dialTarget(tel, await resolveTarget(store, 'ring_group:support'), {
+      callerId: '+14155550100',
+    });
     expect(r.outcome).toBe('answered');
     if (r.outcome !== 'answered') return;
     expect(r.member).toBe('user bob');
@@ -132,11 +138,11 @@ describe('dialTarget', () => {
   });
 
   it('simultaneous: all ring, the first answer wins and the others are cancelled', async () => {
-    const { store } = directory();
+    const { store } = await directory();
     const tel = new FakeTelephony()
       .script('sip:alice@pbx.example', { answerAfterMs: 200 })
       .script('sip:carol@pbx.example', { answerAfterMs: 20 });
-    const r = await dialTarget(tel, resolveTarget(store, 'ring_group:sales-floor'));
+    const r = await dialTarget(tel, await resolveTarget(store, 'ring_group:sales-floor'));
     expect(r).toMatchObject({ outcome: 'answered', member: 'user carol' });
     expect(r.attempts).toEqual([
       { member: 'user alice', outcome: 'cancelled' },
@@ -146,11 +152,11 @@ describe('dialTarget', () => {
   });
 
   it('a failure says what each member did, the most telling reason first', async () => {
-    const { store } = directory();
+    const { store } = await directory();
     const tel = new FakeTelephony()
       .script('sip:alice@pbx.example', { fail: { outcome: 'rejected', status: 603 } })
       .script('sip:carol@pbx.example', { fail: { outcome: 'busy', status: 486 }, afterMs: 5 });
-    const r = await dialTarget(tel, resolveTarget(store, 'ring_group:sales-floor'));
+    const r = await dialTarget(tel, await resolveTarget(store, 'ring_group:sales-floor'));
     expect(r).toEqual({
       outcome: 'failed',
       reason: 'busy',
@@ -163,10 +169,10 @@ describe('dialTarget', () => {
   });
 
   it('a backend that throws (unknown trunk) counts as a failed member', async () => {
-    const { store } = directory();
+    const { store } = await directory();
     const tel = new FakeTelephony();
     tel.dial = () => Promise.reject(new Error('trunk: got "x", expected one of: carrier'));
-    const r = await dialTarget(tel, resolveTarget(store, '+14155550100'));
+    const r = await dialTarget(tel, await resolveTarget(store, '+14155550100'));
     expect(r).toMatchObject({
       outcome: 'failed',
       reason: 'failed',
@@ -175,11 +181,11 @@ describe('dialTarget', () => {
   });
 
   it('stops ringing when the caller goes away (signal)', async () => {
-    const { store } = directory();
+    const { store } = await directory();
     const tel = new FakeTelephony().script('sip:alice@pbx.example', { neverAnswer: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const r = await dialTarget(tel, resolveTarget(store, 'ring_group:support'), {
+    const r = await dialTarget(tel, await resolveTarget(store, 'ring_group:support'), {
       signal: controller.signal,
     });
     expect(r).toMatchObject({ outcome: 'failed', reason: 'cancelled' });

@@ -23,7 +23,10 @@ function cold(leg: FakeLeg, tel: FakeTelephony, extra: Partial<Parameters<typeof
       allowRefer: true,
       referNotifyTimeoutMs: 1000,
       ringTimeoutMs: 500,
-      handoff: { apply: () => log.push('apply'), undo: () => log.push('undo') },
+      handoff: {
+        apply: async () => void log.push('apply'),
+        undo: async () => void log.push('undo'),
+      },
       ...extra,
     }),
   };
