@@ -161,7 +161,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Before this process takes calls: close the ones a previous process of this node left open, queueing
   // their after-call work (other nodes' calls are theirs; a dead node's are closed by the heartbeat).
   await cluster.recoverOwnCalls(actions.engine);
-  const manager = calls.attach(actions.engine);
+  const manager = await calls.attach(actions.engine);
   if (metrics) {
     metrics.registerActiveCalls(() => manager.activeByDirection());
     metrics.registerTelephony(telephony);
