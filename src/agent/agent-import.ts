@@ -93,7 +93,7 @@ export function parseAgentFile(text: string, file = 'file'): unknown {
  * Everything is validated (definitions by their type's schema) before anything is written, in one
  * transaction. `[first_name]` placeholders in action configs are converted to Liquid.
  */
-export function importAgent(store: Store, engine: ActionEngine, input: unknown): ImportReport {
+export async function importAgent(store: Store, engine: ActionEngine, input: unknown): Promise<ImportReport> {
   const doc = structuredClone(input ?? {}) as AgentFile;
   const issues = check(AgentFile, doc);
   if (!issues.length) issues.push(...agentSpeechIssues(doc.agent.speech, 'agent.speech'));
@@ -113,12 +113,16 @@ export function importAgent(store: Store, engine: ActionEngine, input: unknown):
       throw prefixed(err, `actions.${i}`);
     }
   });
-  return store.db.transaction((): ImportReport => {
-    const report: ImportReport = { agent: upsertAgent(store, doc.agent), actions: [], attachments: [] };
+  return store.transaction(async (): Promise<ImportReport> => {
+    const report: ImportReport = {
+      agent: await upsertAgent(store, doc.agent),
+      actions: [],
+      attachments: [],
+    };
     for (const def of definitions) {
-      const existing = store.actions.findBy('name', def.name);
+      const existing = await store.actions.findBy('name', def.name);
       if (!existing) {
-        store.actions.create(def);
+        await store.actions.create(def);
         report.actions.push({ name: def.name, outcome: 'created' });
       } else if (
         !same(
@@ -132,75 +136,80 @@ export function importAgent(store: Store, engine: ActionEngine, input: unknown):
           },
         )
       ) {
-        engine.definitions.update(existing.id, def);
+        await engine.definitions.update(existing.id, def);
         report.actions.push({ name: def.name, outcome: 'updated' });
       } else report.actions.push({ name: def.name, outcome: 'unchanged' });
     }
-    report.attachments = syncAttachments(store, engine, report.agent.id, doc.attachments ?? []);
+    report.attachments = await syncAttachments(store, engine, report.agent.id, doc.attachments ?? []);
     return report;
-  })();
+  });
 }
 
-function upsertAgent(store: Store, agent: AgentFile['agent']): ImportReport['agent'] {
-  const existing = store.agents.findBy('name', agent.name);
+async function upsertAgent(store: Store, agent: AgentFile['agent']): Promise<ImportReport['agent']> {
+  const existing = await store.agents.findBy('name', agent.name);
   if (!existing) {
-    const created = store.agents.create(agent as Partial<AgentRecord>);
+    const created = await store.agents.create(agent as Partial<AgentRecord>);
     return { id: created.id, name: created.name, outcome: 'created' };
   }
   const changed = Object.entries(agent).some(([k, v]) => !same(v, existing[k]));
-  if (changed) store.agents.update(existing.id, agent as Partial<AgentRecord>);
+  if (changed) await store.agents.update(existing.id, agent as Partial<AgentRecord>);
   return { id: existing.id, name: existing.name, outcome: changed ? 'updated' : 'unchanged' };
 }
 
-function syncAttachments(
+async function syncAttachments(
   store: Store,
   engine: ActionEngine,
   agentId: string,
   list: NonNullable<AgentFile['attachments']>,
-): ImportReport['attachments'] {
+): Promise<ImportReport['attachments']> {
   const out: ImportReport['attachments'] = [];
   const keep = new Set<string>();
   const perStage = new Map<string, number>();
-  list.forEach((a, i) => {
+  for (const [i, a] of list.entries()) {
     const position = a.position ?? perStage.get(a.stage) ?? 0;
     perStage.set(a.stage, position + 1);
     let fields;
     try {
-      fields = validateAttachment(store, engine.registry, {
-        action_id: a.action,
-        stage: a.stage,
-        position,
-        triggers: a.triggers,
-        failure_policy: a.failure_policy,
-      }).fields;
+      fields = (
+        await validateAttachment(store, engine.registry, {
+          action_id: a.action,
+          stage: a.stage,
+          position,
+          triggers: a.triggers,
+          failure_policy: a.failure_policy,
+        })
+      ).fields;
     } catch (err) {
       throw prefixed(err, `attachments.${i}`);
     }
-    const existing = store.db
-      .prepare('SELECT id FROM agent_actions WHERE agent_id = ? AND action_id = ? AND stage = ?')
-      .get(agentId, fields.action_id, fields.stage) as { id: string } | undefined;
+    const existing = await store.sql.get<{ id: string }>(
+      'SELECT id FROM agent_actions WHERE agent_id = ? AND action_id = ? AND stage = ?',
+      [agentId, fields.action_id, fields.stage],
+    );
     const row = { agent_id: agentId, ...fields, position };
     if (!existing) {
-      keep.add(store.attachments.create(row).id);
+      keep.add((await store.attachments.create(row)).id);
       out.push({ action: a.action, stage: a.stage, outcome: 'created' });
-      return;
+      continue;
     }
     keep.add(existing.id);
-    const current = store.attachments.require(existing.id);
+    const current = await store.attachments.require(existing.id);
     const changed = !same(
       { position: current.position, triggers: current.triggers, failure_policy: current.failure_policy },
       { position, triggers: fields.triggers, failure_policy: fields.failure_policy },
     );
-    if (changed) store.attachments.update(existing.id, row);
+    if (changed) await store.attachments.update(existing.id, row);
     out.push({ action: a.action, stage: a.stage, outcome: changed ? 'updated' : 'unchanged' });
-  });
-  for (const row of store.db
-    .prepare('SELECT id, action_id, stage FROM agent_actions WHERE agent_id = ?')
-    .all(agentId) as Array<{ id: string; action_id: string; stage: string }>) {
+  }
+  const rows = await store.sql.all<{ id: string; action_id: string; stage: string }>(
+    'SELECT id, action_id, stage FROM agent_actions WHERE agent_id = ? ORDER BY rowid',
+    [agentId],
+  );
+  for (const row of rows) {
     if (keep.has(row.id)) continue;
-    store.attachments.delete(row.id);
+    await store.attachments.delete(row.id);
     out.push({
-      action: store.actions.get(row.action_id)?.name ?? row.action_id,
+      action: (await store.actions.get(row.action_id))?.name ?? row.action_id,
       stage: row.stage,
       outcome: 'removed',
     });

@@ -105,7 +105,7 @@ export async function simulate(
   agent?: Pick<AgentRecord, 'kind' | 'config'>,
 ): Promise<SimulationResult> {
   const script = assertValid(SimulationScript, structuredClone(input ?? {}), 'script');
-  const { session, out, record, tool } = dryRunCall(engine, agentId, script.call);
+  const { session, out, record, tool } = await dryRunCall(engine, agentId, script.call);
   // Only a scripted agent's own steps are replayed against a script: other kinds answer caller lines
   // of their own making (`callwright test` talks to them with a simulated caller instead).
   const brain =
@@ -178,17 +178,17 @@ export type DryRunTool = (
  * keeps a stage's runs and lines, `tool` runs an agent's tool call (arguments validated, refused calls
  * recorded as failed or skipped runs).
  */
-export function dryRunCall(
+export async function dryRunCall(
   engine: ActionEngine,
   agentId: string,
   c: DryRunCallInit = {},
-): {
+): Promise<{
   session: ActionSession;
   out: SimulationResult;
   record: (step: number, on: string, r: StageResult) => void;
   tool: DryRunTool;
-} {
-  const session = engine.session({
+}> {
+  const session = await engine.session({
     agentId,
     callId: 'call_simulated',
     direction: c.direction ?? 'inbound',

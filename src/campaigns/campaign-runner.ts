@@ -57,19 +57,22 @@ export class CampaignRunner {
   private startedAt = 0;
   private readonly log: Logger;
   private readonly now: () => Date;
+  /** The tick running now, if any (the timer skips a beat rather than start a second one). */
+  private ticking: Promise<void> | undefined;
 
   constructor(private readonly deps: CampaignRunnerDeps) {
-    this.repo = new CampaignRepository(deps.store.db);
+    this.repo = new CampaignRepository(deps.store.sql);
     this.log = deps.logger.child({ component: 'campaigns' });
     this.now = deps.now ?? (() => new Date());
     this.pacing = new StartPacing(deps.admission);
   }
 
   /** Resolves the attempts a previous process left claimed, then starts the loop. */
-  start(): void {
+  async start(): Promise<void> {
     this.startedAt = this.now().getTime();
-    this.recover();
-    this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 100);
+    await this.recover();
+    if (this.stopping) return;
+    this.timer = setInterval(() => this.pump(), this.deps.tickMs ?? 100);
     this.timer.unref();
   }
 
@@ -80,8 +83,9 @@ export class CampaignRunner {
     this.timer = undefined;
   }
 
-  /** Resolves once every attempt in flight has stored its end (call before closing the store). */
+  /** Resolves once the running tick and every attempt in flight have stored their end (call before closing the store). */
   async settled(): Promise<void> {
+    await this.ticking;
     await Promise.all([...this.live.values()].flatMap((s) => [...s]));
   }
 
@@ -102,16 +106,10 @@ export class CampaignRunner {
    * the call row tells how it went when it exists and has ended; otherwise the attempt counts as
    * `failed` (unknown). Either way the retry policy decides; the attempt is never dialled again.
    */
-  recover(): void {
-    for (const a of this.repo.openAttempts()) {
-      const callId =
-        a.call_id ??
-        (
-          this.deps.store.db
-            .prepare(`SELECT id FROM calls WHERE json_extract(variables, '$.campaign.attempt_id') = ?`)
-            .get(a.id) as { id: string } | undefined
-        )?.id;
-      const row = callId ? this.deps.store.calls.get(callId) : undefined;
+  async recover(): Promise<void> {
+    for (const a of await this.repo.openAttempts()) {
+      const callId = a.call_id ?? (await this.callOfAttempt(a.id));
+      const row = callId ? await this.deps.store.calls.get(callId) : undefined;
       const result =
         row?.ended_at != null
           ? { ...attemptOutcomeOf(row), callId: row.id }
@@ -120,9 +118,27 @@ export class CampaignRunner {
               reason: 'unknown: the server stopped during the attempt',
               callId: row?.id ?? null,
             };
-      this.end(a, result);
+      await this.end(a, result);
       this.log.info({ attemptId: a.id, outcome: result.outcome }, 'attempt left open by a stop resolved');
     }
+  }
+
+  /** The call placed for an attempt whose id was not stored yet (the call's `campaign.attempt_id` variable). */
+  private async callOfAttempt(attemptId: string): Promise<string | undefined> {
+    const sql = this.deps.store.sql;
+    const path =
+      sql.dialect === 'postgres'
+        ? `(variables::jsonb -> 'campaign' ->> 'attempt_id')`
+        : `json_extract(variables, '$.campaign.attempt_id')`;
+    return (await sql.get<{ id: string }>(`SELECT id FROM calls WHERE ${path} = ?`, [attemptId]))?.id;
+  }
+
+  /** The timer's tick: one at a time (a slow store must not stack ticks up). */
+  private pump(): void {
+    if (this.ticking || this.stopping) return;
+    this.ticking = this.tick()
+      .catch((err: unknown) => this.log.error({ err }, 'campaign tick failed'))
+      .finally(() => (this.ticking = undefined));
   }
 
   /**
@@ -130,27 +146,31 @@ export class CampaignRunner {
    * first, until none can claim: campaigns sharing a trunk share its places instead of the oldest
    * campaign taking every place that frees.
    */
-  tick(): void {
+  async tick(): Promise<void> {
     if (this.stopping) return;
     let running: CampaignRecord[];
     try {
-      running = this.repo.withStatus('running');
+      running = await this.repo.withStatus('running');
     } catch (err) {
       this.log.error({ err }, 'campaign tick failed');
       return;
     }
     const now = this.now();
-    let turn = running
-      .filter((c) => this.guarded(c, () => this.dialling(c, now)))
-      .sort((a, b) => (this.lastClaim.get(a.id) ?? 0) - (this.lastClaim.get(b.id) ?? 0));
-    while (turn.length) turn = turn.filter((c) => this.guarded(c, () => this.claimNext(c, now)));
-    for (const c of running) this.guarded(c, () => this.completeIfDone(c));
+    let turn: CampaignRecord[] = [];
+    for (const c of running) if (await this.guarded(c, () => this.dialling(c, now))) turn.push(c);
+    turn.sort((a, b) => (this.lastClaim.get(a.id) ?? 0) - (this.lastClaim.get(b.id) ?? 0));
+    while (turn.length) {
+      const again: CampaignRecord[] = [];
+      for (const c of turn) if (await this.guarded(c, () => this.claimNext(c, now))) again.push(c);
+      turn = again;
+    }
+    for (const c of running) await this.guarded(c, () => this.completeIfDone(c));
   }
 
   /** Runs one campaign's part of a tick; a campaign that fails is logged and leaves the others running. */
-  private guarded(c: CampaignRecord, part: () => boolean | void): boolean {
+  private async guarded(c: CampaignRecord, part: () => Promise<boolean | void>): Promise<boolean> {
     try {
-      return part() === true;
+      return (await part()) === true;
     } catch (err) {
       this.log.error({ err, campaignId: c.id }, 'campaign step failed');
       return false;
@@ -158,10 +178,10 @@ export class CampaignRunner {
   }
 
   /** Whether the campaign dials now: its `start_at` has come and its `end_by` has not (else expires). */
-  private dialling(c: CampaignRecord, now: Date): boolean {
+  private async dialling(c: CampaignRecord, now: Date): Promise<boolean> {
     if (c.start_at && new Date(c.start_at) > now) return false;
     if (c.end_by && new Date(c.end_by) <= now) {
-      this.repo.closePending(c.id, 'expired', `not reached before end_by ${c.end_by}`);
+      await this.repo.closePending(c.id, 'expired', `not reached before end_by ${c.end_by}`);
       return false;
     }
     return true;
@@ -171,14 +191,15 @@ export class CampaignRunner {
    * The campaign's next due contact: DNC and calling hours first (they need no place), then its own
    * limits and admission's; claimed and dialled when they leave a place. True when it dialled.
    */
-  private claimNext(c: CampaignRecord, now: Date): boolean {
+  private async claimNext(c: CampaignRecord, now: Date): Promise<boolean> {
     for (;;) {
-      const contact = this.repo.nextDue(c.id, now.toISOString());
+      if (this.stopping) return false;
+      const contact = await this.repo.nextDue(c.id, now.toISOString());
       if (!contact) {
         this.held.delete(c.id);
         return false;
       }
-      if (!this.admissible(c, contact, now)) continue;
+      if (!(await this.admissible(c, contact, now))) continue;
       const trunk = this.deps.calls.admissionTrunk(contact.phone, c.trunk ?? undefined);
       const hold =
         this.pacing.campaignHold(c, this.inFlight(c.id), now.getTime()) ?? this.pacing.admissionHold(trunk);
@@ -186,18 +207,18 @@ export class CampaignRunner {
         this.held.set(c.id, hold);
         return false;
       }
-      this.dial(c, contact, trunk, now);
-      return true;
+      // A claim lost to another server process sharing the store: that contact is theirs, take the next.
+      if (await this.dial(c, contact, trunk, now)) return true;
     }
   }
 
-  private completeIfDone(c: CampaignRecord): void {
-    if (this.inFlight(c.id) || this.repo.hasOpen(c.id)) return;
-    this.repo.setStatus(c.id, 'completed');
+  private async completeIfDone(c: CampaignRecord): Promise<void> {
+    if (this.inFlight(c.id) || (await this.repo.hasOpen(c.id))) return;
+    await this.repo.setStatus(c.id, 'completed');
     this.pacing.forget(c.id);
     this.lastClaim.delete(c.id);
     this.held.delete(c.id);
-    this.log.info({ campaignId: c.id, progress: this.repo.progress(c.id) }, 'campaign completed');
+    this.log.info({ campaignId: c.id, progress: await this.repo.progress(c.id) }, 'campaign completed');
   }
 
   /**
@@ -209,11 +230,15 @@ export class CampaignRunner {
     return Math.max(ms(contact.next_at), ms(c.start_at), ms(c.updated_at), this.startedAt);
   }
 
-  /** DNC and calling hours at each attempt: DNC ends the contact as `dnc`, out of hours defers it. */
-  private admissible(c: CampaignRecord, contact: CampaignContactRecord, now: Date): boolean {
-    const current = this.deps.store.contacts.get(contact.contact_id);
+  /**
+   * DNC and calling hours at each attempt: DNC ends the contact as `dnc`, out of hours defers it. The
+   * contact is read from the store each time (never cached): a DNC mark another server process made a
+   * moment ago counts.
+   */
+  private async admissible(c: CampaignRecord, contact: CampaignContactRecord, now: Date): Promise<boolean> {
+    const current = await this.deps.store.contacts.get(contact.contact_id);
     if (current?.dnc) {
-      this.repo.moveContact(
+      await this.repo.movePending(
         contact,
         'dnc',
         null,
@@ -226,7 +251,7 @@ export class CampaignRunner {
     if (withinCallingHours(now, tz, hours)) return true;
     const opens = nextCallingHoursOpening(now, tz, hours);
     if (!opens) {
-      this.repo.moveContact(
+      await this.repo.movePending(
         contact,
         'expired',
         null,
@@ -235,17 +260,19 @@ export class CampaignRunner {
       return false;
     }
     const at = opens.toISOString();
-    this.repo.moveContact(contact, 'pending', at, `outside calling hours in ${tz}; deferred to ${at}`);
+    await this.repo.movePending(contact, 'pending', at, `outside calling hours in ${tz}; deferred to ${at}`);
     return false;
   }
 
-  private dial(
+  /** Claims the attempt and starts its call; false when another process claimed the contact first. */
+  private async dial(
     c: CampaignRecord,
     contact: CampaignContactRecord,
     trunk: string | undefined,
     now: Date,
-  ): void {
-    const attempt = this.repo.claim(contact);
+  ): Promise<boolean> {
+    const attempt = await this.repo.claim(contact);
+    if (!attempt) return false;
     this.pacing.started(c.id, now.getTime());
     this.lastClaim.set(c.id, ++this.claims);
     this.deps.hooks?.attemptStarted();
@@ -265,6 +292,7 @@ export class CampaignRunner {
       live.delete(run);
       this.flights.delete(run);
     });
+    return true;
   }
 
   private async place(
@@ -288,44 +316,44 @@ export class CampaignRunner {
     } catch (err) {
       return this.refused(a, err);
     }
-    this.repo.setCall(a.id, callId);
+    await this.repo.setCall(a.id, callId);
     const session = this.deps.calls.get(callId);
     if (session) await session.ended;
     // The end is written with the session's end; read what the call row says.
-    const row = this.deps.store.calls.get(callId);
+    const row = await this.deps.store.calls.get(callId);
     const result = row?.ended_at
       ? attemptOutcomeOf(row)
       : { outcome: 'failed' as const, reason: 'the call ended without a stored end' };
-    this.end(a, { ...result, callId });
+    await this.end(a, { ...result, callId });
   }
 
   /** placeCall refused before dialling: admission limits wait, DNC and hours as above, the rest fails. */
-  private refused(a: CampaignAttemptRecord, err: unknown): void {
+  private async refused(a: CampaignAttemptRecord, err: unknown): Promise<void> {
     const now = this.now();
     if (err instanceof AdmissionRefusedError) {
       const at = new Date(now.getTime() + Math.max(1, err.refusal.retryAfterS) * 1000).toISOString();
-      this.repo.release(a, at, `admission refused (${err.refusal.reason}); waiting for a place`);
+      await this.repo.release(a, at, `admission refused (${err.refusal.reason}); waiting for a place`);
       this.deps.hooks?.attemptFinished('released');
       return;
     }
     if (err instanceof CallwrightError && err.code === 'DNC') {
-      this.end(a, { outcome: 'failed', reason: err.message, callId: null }, 'dnc');
+      await this.end(a, { outcome: 'failed', reason: err.message, callId: null }, 'dnc');
       return;
     }
     if (err instanceof CallwrightError && err.code === 'PRECONDITION' && /calling hours/.test(err.message)) {
-      this.repo.release(a, new Date(now.getTime() + 60_000).toISOString(), err.message);
+      await this.repo.release(a, new Date(now.getTime() + 60_000).toISOString(), err.message);
       this.deps.hooks?.attemptFinished('released');
       return;
     }
-    this.end(a, { outcome: 'failed', reason: (err as Error).message, callId: null });
+    await this.end(a, { outcome: 'failed', reason: (err as Error).message, callId: null });
   }
 
-  private end(
+  private async end(
     a: CampaignAttemptRecord,
     result: { outcome: AttemptOutcome; reason: string; callId: string | null; final?: true },
     forced?: 'dnc',
-  ): void {
-    const c = this.repo.get(a.campaign_id);
+  ): Promise<void> {
+    const c = await this.repo.get(a.campaign_id);
     if (!c) return;
     // The retry delay counts from the moment stored as the attempt's end.
     const now = this.now();
@@ -334,7 +362,7 @@ export class CampaignRunner {
       : c.status === 'cancelled' || result.final
         ? { status: result.outcome === 'answered' ? ('answered' as const) : result.outcome, retryAt: null }
         : afterAttempt(c.retry, result.outcome, a.attempt, now);
-    if (this.repo.finish(a, result, next, now.toISOString()))
+    if (await this.repo.finish(a, result, next, now.toISOString()))
       this.deps.hooks?.attemptFinished(result.outcome);
   }
 }

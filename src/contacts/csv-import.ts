@@ -83,32 +83,27 @@ export async function importContactsCsv(
   const summary: ImportSummary = { imported: 0, updated: 0, unchanged: 0, rejected: [] };
   let header: string[] | undefined;
   let rows = 0;
-  // Rows are handled inside `on_record`, as the parser reaches each one, so a malformed spot later in the
-  // file stops the import exactly there: every row before it is written, none after it.
+  // The parser calls `on_record` as it reaches each row; the rows are written one after the other, in
+  // file order, each chunk's rows before the next chunk is parsed. A malformed spot later in the file
+  // stops the import exactly there: every row before it is written, none after it.
+  let writes = Promise.resolve();
   const onRecord = (record: string[], info: { lines: number; bytes: number }): null => {
     if (!header) {
       header = readHeader(record);
       return null;
     }
-    rows++;
-    const outcome = importRow(store, header, record, info.lines, options);
-    if (typeof outcome === 'string') summary[outcome]++;
-    else summary.rejected.push(outcome);
-    options.onProgress?.({ rows, bytes: info.bytes, totalBytes: options.totalBytes });
+    const columns = header;
+    const progress = { rows: ++rows, bytes: info.bytes, totalBytes: options.totalBytes };
+    writes = writes.then(async () => {
+      const outcome = await importRow(store, columns, record, info.lines, options);
+      if (typeof outcome === 'string') summary[outcome]++;
+      else summary.rejected.push(outcome);
+      options.onProgress?.(progress);
+    });
     return null;
   };
   try {
-    await new Promise<void>((resolve, reject) => {
-      const parser = parse({
-        bom: true,
-        trim: true,
-        skip_empty_lines: true,
-        relax_column_count: true,
-        on_record: onRecord,
-      });
-      parser.on('error', reject).on('end', resolve).resume();
-      source.on('error', reject).pipe(parser);
-    });
+    await parseInOrder(source, onRecord, () => writes);
   } catch (err) {
     if (err instanceof CallwrightError) throw err;
     const e = err as { message?: string; lines?: number };
@@ -122,6 +117,43 @@ export async function importContactsCsv(
     ]);
   }
   return summary;
+}
+
+/**
+ * Feeds `source` to the CSV parser one chunk at a time and waits for `written()` (the rows that chunk
+ * produced) before the next one, so a large file never queues more than a chunk of rows in memory. The
+ * rows before a parse error are written before the error is thrown.
+ */
+async function parseInOrder(
+  source: Readable,
+  onRecord: (record: string[], info: { lines: number; bytes: number }) => null,
+  written: () => Promise<void>,
+): Promise<void> {
+  const parser = parse({
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    on_record: onRecord,
+  });
+  const parsed = new Promise<void>((resolve, reject) => parser.on('error', reject).on('end', resolve));
+  // Handled here as well: an error may come while a chunk's rows are being written, before `await parsed`.
+  parsed.catch(() => undefined);
+  parser.resume();
+  try {
+    for await (const chunk of source) {
+      if (parser.destroyed) break;
+      parser.write(chunk);
+      await written();
+    }
+    if (!parser.destroyed) parser.end();
+    await parsed;
+  } catch (err) {
+    parser.destroy();
+    throw err;
+  } finally {
+    await written();
+  }
 }
 
 function readHeader(record: string[]): string[] {
@@ -143,13 +175,13 @@ function readHeader(record: string[]): string[] {
   return header.map((h) => (KNOWN.includes(h.toLowerCase() as (typeof KNOWN)[number]) ? h.toLowerCase() : h));
 }
 
-function importRow(
+async function importRow(
   store: Store,
   header: string[],
   record: string[],
   line: number,
   options: PhoneOptions,
-): Outcome | RejectedRow {
+): Promise<Outcome | RejectedRow> {
   if (record.length !== header.length) {
     return {
       line,
@@ -165,7 +197,7 @@ function importRow(
   const parsed = parseRow(header, record, options);
   if ('issues' in parsed) return { line, issues: parsed.issues };
   try {
-    return store.db.transaction(() => writeRow(store, parsed)).immediate();
+    return await store.transaction(() => writeRow(store, parsed));
   } catch (err) {
     return {
       line,
@@ -223,12 +255,12 @@ function cellIssue(issue: FieldIssue): FieldIssue {
   return { ...issue, field: issue.field.replace(/\.\d+$/, '') };
 }
 
-function writeRow(store: Store, row: ContactRow): Outcome {
+async function writeRow(store: Store, row: ContactRow): Promise<Outcome> {
   const contacts = store.contacts;
-  const existing = contacts.findByPhone(row.phone);
+  const existing = await contacts.findByPhone(row.phone);
   if (!existing) {
-    const created = contacts.create({ phone: row.phone, ...row.fields, properties: row.properties });
-    addMemberships(store, created.id, row);
+    const created = await contacts.create({ phone: row.phone, ...row.fields, properties: row.properties });
+    await addMemberships(store, created.id, row);
     return 'imported';
   }
   const patch: Partial<ContactRecord> = {};
@@ -236,18 +268,18 @@ function writeRow(store: Store, row: ContactRow): Outcome {
   const properties = { ...existing.properties, ...row.properties };
   if (!isDeepStrictEqual(properties, existing.properties)) patch.properties = properties;
   const fieldsChanged = Object.keys(patch).length > 0;
-  if (fieldsChanged) contacts.update(existing.id, patch);
-  const membershipsChanged = addMemberships(store, existing.id, row);
+  if (fieldsChanged) await contacts.update(existing.id, patch);
+  const membershipsChanged = await addMemberships(store, existing.id, row);
   return fieldsChanged || membershipsChanged ? 'updated' : 'unchanged';
 }
 
 /** Adds the row's tags and lists (lists by name, created on first use); true when anything was new. */
-function addMemberships(store: Store, contactId: string, row: ContactRow): boolean {
+async function addMemberships(store: Store, contactId: string, row: ContactRow): Promise<boolean> {
   let changed = false;
-  for (const tag of row.tags) changed = store.contacts.addTag(contactId, tag) || changed;
+  for (const tag of row.tags) changed = (await store.contacts.addTag(contactId, tag)) || changed;
   for (const name of row.lists) {
-    const list = store.contacts.ensureList(name);
-    changed = store.contacts.addToList(contactId, list.id) || changed;
+    const list = await store.contacts.ensureList(name);
+    changed = (await store.contacts.addToList(contactId, list.id)) || changed;
   }
   return changed;
 }

@@ -7,10 +7,16 @@ export type OutreachChannel = 'call' | 'sms' | 'whatsapp';
 /**
  * The one check every outbound call and message goes through before anything is dialled or sent:
  * refused when the number's contact is on the Do-Not-Call list, and, for messages, when the contact
- * replied STOP (sms_opt_out). The error says why, and when and by whom the number was blocked.
+ * replied STOP (sms_opt_out). The error says why, and when and by whom the number was blocked. The
+ * contact is read from the store at every check, never cached: a mark another server process sharing the
+ * database made a moment ago counts.
  */
-export function assertCallable(store: Store, number: string, channel: OutreachChannel = 'call'): void {
-  const contact = store.contacts.findBy('phone', number);
+export async function assertCallable(
+  store: Store,
+  number: string,
+  channel: OutreachChannel = 'call',
+): Promise<void> {
+  const contact = await store.contacts.findBy('phone', number);
   if (!contact) return;
   if (contact.dnc) {
     throw new CallwrightError(

@@ -86,7 +86,7 @@ export interface ConversationInit {
  */
 export async function converse(init: ConversationInit): Promise<Conversation> {
   const { engine, agentId, caller, maxTurns } = init;
-  const { session, out, record: recordStage, tool } = dryRunCall(engine, agentId, init.call ?? {});
+  const { session, out, record: recordStage, tool } = await dryRunCall(engine, agentId, init.call ?? {});
   const entries: ConversationEntry[] = [];
   let turn = 0;
   let heard: string[] = [];

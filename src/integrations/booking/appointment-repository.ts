@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../../store/database.js';
+import type { SqlDatabase } from '../../store/sql/sql-database.js';
 import { pageBounds } from '../../store/filtered-page.js';
 import { TableRepository, type Page, type PageQuery, type Row } from '../../store/repository.js';
 
@@ -42,15 +41,17 @@ const FILTER_SQL: Record<keyof AppointmentFilter, string> = {
   to: 'starts_at < @to',
 };
 
+// Half-open intervals: an appointment ending at 10:00 does not clash with one starting at 10:00.
+const OVERLAP_SQL = `SELECT * FROM appointments WHERE user_id = @user AND status = 'booked'
+  AND starts_at < @end AND ends_at > @start AND id != @exclude ORDER BY starts_at LIMIT 1`;
+const BETWEEN_SQL = `SELECT * FROM appointments WHERE user_id = @user AND status = 'booked'
+  AND starts_at < @end AND ends_at > @start ORDER BY starts_at`;
+
 /** Appointments: the generic table repository plus overlap and date-range queries. */
 export class AppointmentRepository extends TableRepository<AppointmentRecord> {
-  private readonly overlapStmt: Statement;
-  private readonly betweenStmt: Statement;
-  private readonly filtered = new Map<string, { page: Statement; count: Statement }>();
-
-  constructor(db: Db) {
+  constructor(sql: SqlDatabase) {
     super(
-      db,
+      sql,
       'appointments',
       'appointment',
       'apt',
@@ -68,50 +69,45 @@ export class AppointmentRepository extends TableRepository<AppointmentRecord> {
       ],
       { order: 'starts_at, id' },
     );
-    // Half-open intervals: an appointment ending at 10:00 does not clash with one starting at 10:00.
-    this.overlapStmt = db.prepare(
-      `SELECT * FROM appointments WHERE user_id = @user AND status = 'booked'
-       AND starts_at < @end AND ends_at > @start AND id != @exclude ORDER BY starts_at LIMIT 1`,
-    );
-    this.betweenStmt = db.prepare(
-      `SELECT * FROM appointments WHERE user_id = @user AND status = 'booked'
-       AND starts_at < @end AND ends_at > @start ORDER BY starts_at`,
-    );
   }
 
   /** The first booked appointment of the user overlapping [start, end), ignoring `excludeId`. */
-  firstOverlap(userId: string, start: string, end: string, excludeId = ''): AppointmentRecord | undefined {
-    return this.hydrate(this.overlapStmt.get({ user: userId, start, end, exclude: excludeId }) as Row);
+  async firstOverlap(
+    userId: string,
+    start: string,
+    end: string,
+    excludeId = '',
+  ): Promise<AppointmentRecord | undefined> {
+    return this.hydrate(await this.sql.get(OVERLAP_SQL, { user: userId, start, end, exclude: excludeId }));
   }
 
   /** Booked appointments of a user that overlap [start, end). */
-  bookedBetween(userId: string, start: string, end: string): AppointmentRecord[] {
-    return (this.betweenStmt.all({ user: userId, start, end }) as Row[]).map(
-      (r) => this.hydrate(r) as AppointmentRecord,
-    );
+  async bookedBetween(userId: string, start: string, end: string): Promise<AppointmentRecord[]> {
+    const rows = await this.sql.all<Row>(BETWEEN_SQL, { user: userId, start, end });
+    return rows.map((r) => this.hydrate(r) as AppointmentRecord);
   }
 
-  search(query: PageQuery, filter: AppointmentFilter): Page<AppointmentRecord> {
+  async search(query: PageQuery, filter: AppointmentFilter): Promise<Page<AppointmentRecord>> {
     const { limit, offset } = pageBounds(query);
     const keys = (Object.keys(FILTER_SQL) as Array<keyof AppointmentFilter>).filter(
       (k) => filter[k] !== undefined,
     );
-    const key = keys.join(',');
-    let stmts = this.filtered.get(key);
-    if (!stmts) {
-      const where = keys.length ? `WHERE ${keys.map((k) => FILTER_SQL[k]).join(' AND ')}` : '';
-      stmts = {
-        page: this.db.prepare(
-          `SELECT * FROM appointments ${where} ORDER BY starts_at, id LIMIT @limit OFFSET @offset`,
-        ),
-        count: this.db.prepare(`SELECT count(*) AS n FROM appointments ${where}`),
-      };
-      this.filtered.set(key, stmts);
-    }
+    const where = keys.length ? `WHERE ${keys.map((k) => FILTER_SQL[k]).join(' AND ')}` : '';
     const params: Row = {};
     for (const k of keys) params[k] = filter[k];
-    const rows = stmts.page.all({ ...params, limit, offset }) as Row[];
-    const total = (stmts.count.get(params) as { n: number }).n;
-    return { items: rows.map((r) => this.hydrate(r) as AppointmentRecord), total, limit, offset };
+    const rows = await this.sql.all<Row>(
+      `SELECT * FROM appointments ${where} ORDER BY starts_at, id LIMIT @limit OFFSET @offset`,
+      { ...params, limit, offset },
+    );
+    const count = await this.sql.get<{ n: number }>(
+      `SELECT count(*) AS n FROM appointments ${where}`,
+      params,
+    );
+    return {
+      items: rows.map((r) => this.hydrate(r) as AppointmentRecord),
+      total: Number(count?.n ?? 0),
+      limit,
+      offset,
+    };
   }
 }

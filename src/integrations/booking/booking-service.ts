@@ -77,22 +77,24 @@ const DAY = 86400000;
 
 /**
  * The built-in calendar: each user's working hours and slot length in the user's zone, appointments in
- * SQLite, and optionally an external calendar whose busy times block slots and which receives bookings.
- * The slot claim is one IMMEDIATE transaction (check overlap + insert), so two bookings of the same
- * slot, even from two processes on the same database, cannot both succeed.
+ * the store, and optionally an external calendar whose busy times block slots and which receives bookings.
+ * The slot claim is one transaction (check overlap + write), so two bookings of the same slot, even from
+ * two processes on the same database, cannot both succeed: SQLite runs the transactions one at a time
+ * (BEGIN IMMEDIATE); on PostgreSQL the appointments table's exclusion constraint refuses the second one,
+ * which gets the same CONFLICT as a clash the check saw.
  */
 export class BookingService {
   readonly appointments: AppointmentRepository;
   private readonly now: () => number;
 
   constructor(private readonly deps: BookingDeps) {
-    this.appointments = new AppointmentRepository(deps.store.db);
+    this.appointments = new AppointmentRepository(deps.store.sql);
     this.now = deps.now ?? Date.now;
   }
 
   /** A user by id or name; NOT_FOUND names the field. */
-  user(ref: string, field = 'user'): UserRecord {
-    const user = this.deps.store.users.get(ref) ?? this.deps.store.users.findBy('name', ref);
+  async user(ref: string, field = 'user'): Promise<UserRecord> {
+    const user = (await this.deps.store.users.get(ref)) ?? (await this.deps.store.users.findBy('name', ref));
     if (!user) {
       throw new CallwrightError('NOT_FOUND', `${field}: no user with id or name ${JSON.stringify(ref)}`, [
         { field, value: ref, expected: 'the id or name of an existing user' },
@@ -120,7 +122,7 @@ export class BookingService {
 
   /** Free slots from `date` on, within the booking horizon, minus appointments and external busy times. */
   async availability(q: AvailabilityQuery): Promise<{ user: UserRecord; slots: Interval[] }> {
-    const user = this.user(q.user);
+    const user = await this.user(q.user);
     const userZone = this.zoneOf(user);
     const zone = checkZone(q.zone ?? userZone, 'timezone');
     const now = this.now();
@@ -162,12 +164,12 @@ export class BookingService {
 
   /** Books one slot; CONFLICT when taken, VALIDATION when outside hours, notice or horizon. */
   async book(req: BookRequest): Promise<BookingResult> {
-    const user = this.user(req.user);
+    const user = await this.user(req.user);
     const interval = this.checkSlot(user, req.start, 'start');
     const zone = checkZone(req.zone ?? this.zoneOf(user), 'timezone');
     const calendar = this.calendarOf(user);
     if (calendar) await this.assertExternalFree(calendar, interval, undefined, req.signal);
-    const appointment = this.claim(user.id, interval, undefined, () =>
+    const appointment = await this.claim(user.id, interval, undefined, () =>
       this.appointments.create({
         user_id: user.id,
         contact_id: req.contactId ?? null,
@@ -180,7 +182,7 @@ export class BookingService {
         status: 'booked',
       }),
     );
-    const contact = this.contactOf(appointment);
+    const contact = await this.contactOf(appointment);
     const event = calendarEventOf(appointment, user, contact, this.deps.options.organizer_email);
     if (calendar) {
       try {
@@ -190,12 +192,12 @@ export class BookingService {
         });
       } catch (err) {
         // Give the slot back: a booking the user's calendar does not show would surprise everyone.
-        this.appointments.delete(appointment.id);
+        await this.appointments.delete(appointment.id);
         throw err;
       }
-      this.appointments.update(appointment.id, { external_id: event.uid });
+      await this.appointments.update(appointment.id, { external_id: event.uid });
     }
-    return this.result(this.appointments.require(appointment.id), user, contact, 'REQUEST');
+    return this.result(await this.appointments.require(appointment.id), user, contact, 'REQUEST');
   }
 
   /** Moves an appointment to another slot of the same user (its own time does not count as a conflict). */
@@ -204,24 +206,24 @@ export class BookingService {
     start: string;
     signal?: AbortSignal;
   }): Promise<BookingResult> {
-    const before = this.requireBooked(req.appointmentId);
-    const user = this.user(before.user_id);
+    const before = await this.requireBooked(req.appointmentId);
+    const user = await this.user(before.user_id);
     const interval = this.checkSlot(user, req.start, 'start');
     const calendar = this.calendarOf(user);
     if (calendar) await this.assertExternalFree(calendar, interval, appointmentUid(before.id), req.signal);
-    const moved = this.claim(user.id, interval, before.id, () =>
+    const moved = await this.claim(user.id, interval, before.id, () =>
       this.appointments.update(before.id, {
         starts_at: new Date(interval.start).toISOString(),
         ends_at: new Date(interval.end).toISOString(),
       }),
     );
-    const contact = this.contactOf(moved);
+    const contact = await this.contactOf(moved);
     if (calendar) {
       const event = calendarEventOf(moved, user, contact, this.deps.options.organizer_email);
       try {
         await calendar.update(event, req.signal);
       } catch (err) {
-        this.appointments.update(before.id, { starts_at: before.starts_at, ends_at: before.ends_at });
+        await this.appointments.update(before.id, { starts_at: before.starts_at, ends_at: before.ends_at });
         throw err;
       }
     }
@@ -230,25 +232,27 @@ export class BookingService {
 
   /** Cancels an appointment; the external event is removed and a METHOD:CANCEL invite produced. */
   async cancel(req: { appointmentId: string; signal?: AbortSignal }): Promise<BookingResult> {
-    const before = this.appointments.get(req.appointmentId);
+    const before = await this.appointments.get(req.appointmentId);
     if (!before) throw notFoundAppointment(req.appointmentId);
-    const user = this.user(before.user_id);
+    const user = await this.user(before.user_id);
     const calendar = this.calendarOf(user);
     // External first: if it fails the appointment stays booked and the engine may retry.
     if (calendar && before.status === 'booked') await calendar.delete(appointmentUid(before.id), req.signal);
     const cancelled =
-      before.status === 'cancelled' ? before : this.appointments.update(before.id, { status: 'cancelled' });
-    return this.result(cancelled, user, this.contactOf(cancelled), 'CANCEL');
+      before.status === 'cancelled'
+        ? before
+        : await this.appointments.update(before.id, { status: 'cancelled' });
+    return this.result(cancelled, user, await this.contactOf(cancelled), 'CANCEL');
   }
 
   /** An appointment as a booking result (its current invite), e.g. for an idempotent retry. */
-  existing(appointmentId: string): BookingResult {
-    const a = this.appointments.get(appointmentId);
+  async existing(appointmentId: string): Promise<BookingResult> {
+    const a = await this.appointments.get(appointmentId);
     if (!a) throw notFoundAppointment(appointmentId);
     return this.result(
       a,
-      this.user(a.user_id),
-      this.contactOf(a),
+      await this.user(a.user_id),
+      await this.contactOf(a),
       a.status === 'booked' ? 'REQUEST' : 'CANCEL',
     );
   }
@@ -264,12 +268,12 @@ export class BookingService {
     return { appointment, user, ...(contact ? { contact } : {}), invite };
   }
 
-  private contactOf(a: AppointmentRecord): ContactRecord | undefined {
-    return a.contact_id ? this.deps.store.contacts.get(a.contact_id) : undefined;
+  private async contactOf(a: AppointmentRecord): Promise<ContactRecord | undefined> {
+    return a.contact_id ? await this.deps.store.contacts.get(a.contact_id) : undefined;
   }
 
-  private requireBooked(id: string): AppointmentRecord {
-    const a = this.appointments.get(id);
+  private async requireBooked(id: string): Promise<AppointmentRecord> {
+    const a = await this.appointments.get(id);
     if (!a) throw notFoundAppointment(id);
     if (a.status !== 'booked') {
       throw new CallwrightError('CONFLICT', `appointment ${id} is cancelled and cannot be rescheduled`, [
@@ -299,26 +303,30 @@ export class BookingService {
     return interval;
   }
 
-  /** Check-then-write in one IMMEDIATE transaction: the write lock is taken before the check. */
-  private claim(
+  /**
+   * Check-then-write in one transaction. SQLite takes the write lock before the check (BEGIN IMMEDIATE),
+   * so the check sees every booking before it. On PostgreSQL two nodes may both pass the check; the
+   * appointments exclusion constraint then refuses the later write (SQLSTATE 23P01), and that refusal is
+   * the same CONFLICT the check gives.
+   */
+  private async claim(
     userId: string,
     interval: Interval,
     excludeId: string | undefined,
-    write: () => AppointmentRecord,
-  ): AppointmentRecord {
+    write: () => Promise<AppointmentRecord>,
+  ): Promise<AppointmentRecord> {
     const start = new Date(interval.start).toISOString();
     const end = new Date(interval.end).toISOString();
-    return this.deps.store.db
-      .transaction(() => {
-        const clash = this.appointments.firstOverlap(userId, start, end, excludeId);
-        if (clash) {
-          throw new CallwrightError('CONFLICT', `the slot at ${start} is already taken`, [
-            { field: 'start', value: start, expected: 'a free slot (check availability first)' },
-          ]);
-        }
+    try {
+      return await this.deps.store.transaction(async () => {
+        const clash = await this.appointments.firstOverlap(userId, start, end, excludeId);
+        if (clash) throw slotTaken(start);
         return write();
-      })
-      .immediate();
+      });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === EXCLUSION_VIOLATION) throw slotTaken(start);
+      throw err;
+    }
   }
 
   private async assertExternalFree(
@@ -337,12 +345,25 @@ export class BookingService {
   }
 
   private async busy(user: UserRecord, range: Interval, signal?: AbortSignal): Promise<BusyPeriod[]> {
-    const own = this.appointments
-      .bookedBetween(user.id, new Date(range.start).toISOString(), new Date(range.end).toISOString())
-      .map((a) => ({ start: Date.parse(a.starts_at), end: Date.parse(a.ends_at) }));
+    const own = (
+      await this.appointments.bookedBetween(
+        user.id,
+        new Date(range.start).toISOString(),
+        new Date(range.end).toISOString(),
+      )
+    ).map((a) => ({ start: Date.parse(a.starts_at), end: Date.parse(a.ends_at) }));
     const calendar = this.calendarOf(user);
     return calendar ? [...own, ...(await calendar.freeBusy(range, signal))] : own;
   }
+}
+
+/** PostgreSQL's exclusion_violation: the appointments constraint refusing an overlapping booked slot. */
+const EXCLUSION_VIOLATION = '23P01';
+
+function slotTaken(start: string): CallwrightError {
+  return new CallwrightError('CONFLICT', `the slot at ${start} is already taken`, [
+    { field: 'start', value: start, expected: 'a free slot (check availability first)' },
+  ]);
 }
 
 function checkZone(zone: string, field: string): string {

@@ -7,8 +7,8 @@ export interface TranscriptLine {
 }
 
 /** The final transcript lines of a call, speakers narrowed to caller/agent and empty lines dropped. */
-export function callTranscript(store: Store, callId: string): TranscriptLine[] {
-  return transcriptOf(store, callId)
+export async function callTranscript(store: Store, callId: string): Promise<TranscriptLine[]> {
+  return (await transcriptOf(store, callId))
     .map((l): TranscriptLine => ({
       speaker: l.speaker === 'agent' ? 'agent' : 'caller',
       text: l.text.trim(),

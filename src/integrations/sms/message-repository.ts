@@ -1,4 +1,4 @@
-import type { Db } from '../../store/database.js';
+import type { SqlDatabase } from '../../store/sql/sql-database.js';
 import { TableRepository, type Row } from '../../store/repository.js';
 import type { MessageChannel } from './sms-provider.js';
 
@@ -23,8 +23,8 @@ export interface MessageRecord extends Row {
 
 /** The `messages` table: every SMS/WhatsApp sent, refused or received. */
 export class MessageRepository extends TableRepository<MessageRecord> {
-  constructor(db: Db) {
-    super(db, 'messages', 'message', 'msg', [
+  constructor(sql: SqlDatabase) {
+    super(sql, 'messages', 'message', 'msg', [
       { name: 'call_id' },
       { name: 'contact_id' },
       { name: 'direction' },
@@ -40,13 +40,17 @@ export class MessageRepository extends TableRepository<MessageRecord> {
   }
 
   /** An earlier successful send of the same text for the same call (a retry must not send it twice). */
-  findSent(callId: string, to: string, channel: MessageChannel, body: string): MessageRecord | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT * FROM messages WHERE call_id = ? AND to_number = ? AND channel = ? AND body = ?
-         AND direction = 'outbound' AND provider_id IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
-      )
-      .get(callId, to, channel, body) as Row | undefined;
+  async findSent(
+    callId: string,
+    to: string,
+    channel: MessageChannel,
+    body: string,
+  ): Promise<MessageRecord | undefined> {
+    const row = await this.sql.get<Row>(
+      `SELECT * FROM messages WHERE call_id = ? AND to_number = ? AND channel = ? AND body = ?
+       AND direction = 'outbound' AND provider_id IS NOT NULL ORDER BY created_at DESC LIMIT 1`,
+      [callId, to, channel, body],
+    );
     return this.hydrate(row);
   }
 }

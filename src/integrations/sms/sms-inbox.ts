@@ -56,7 +56,7 @@ export class SmsInbox {
   private readonly listeners = new Set<(callId: string, reply: SmsReplyVariables) => void>();
 
   constructor(private readonly store: Store) {
-    this.messages = new MessageRepository(store.db);
+    this.messages = new MessageRepository(store.sql);
   }
 
   /** The call layer subscribes to feed replies to a live session; returns the unsubscribe. */
@@ -65,12 +65,12 @@ export class SmsInbox {
     return () => this.listeners.delete(listener);
   }
 
-  receive(input: InboundMessage): InboundResult {
+  async receive(input: InboundMessage): Promise<InboundResult> {
     const optChange = optChangeOf(input.body);
-    const result = this.store.db.transaction((): InboundResult => {
-      const contactId = this.applyOpt(input.from, optChange);
-      const callId = this.liveCall(input.from);
-      const message = this.messages.create({
+    const result = await this.store.transaction(async (): Promise<InboundResult> => {
+      const contactId = await this.applyOpt(input.from, optChange);
+      const callId = await this.liveCall(input.from);
+      const message = await this.messages.create({
         call_id: callId ?? null,
         contact_id: contactId ?? null,
         direction: 'inbound',
@@ -82,9 +82,9 @@ export class SmsInbox {
         provider_id: input.providerId ?? null,
         status: 'received',
       });
-      if (callId) this.attachToCall(callId, message);
+      if (callId) await this.attachToCall(callId, message);
       return { message, ...(optChange ? { optChange } : {}), ...(callId ? { callId } : {}) };
-    })();
+    });
     if (result.callId) {
       const reply = replyVariables(result.message);
       for (const l of this.listeners) l(result.callId, reply);
@@ -92,34 +92,35 @@ export class SmsInbox {
     return result;
   }
 
-  private applyOpt(phone: string, change: OptChange | undefined): string | undefined {
-    const contact = this.store.contacts.findBy('phone', phone);
+  private async applyOpt(phone: string, change: OptChange | undefined): Promise<string | undefined> {
+    const contact = await this.store.contacts.findBy('phone', phone);
     if (!change) return contact?.id;
     const sms_opt_out = change === 'opt-out';
-    if (contact) return this.store.contacts.update(contact.id, { sms_opt_out }).id;
-    return sms_opt_out ? this.store.contacts.create({ phone, sms_opt_out }).id : undefined;
+    if (contact) return (await this.store.contacts.update(contact.id, { sms_opt_out })).id;
+    return sms_opt_out ? (await this.store.contacts.create({ phone, sms_opt_out })).id : undefined;
   }
 
-  private liveCall(phone: string): string | undefined {
-    const row = this.store.db
-      .prepare(
-        `SELECT id FROM calls WHERE ended_at IS NULL AND state != 'ended'
-         AND ((direction = 'inbound' AND from_number = ?) OR (direction = 'outbound' AND to_number = ?))
-         ORDER BY started_at DESC LIMIT 1`,
-      )
-      .get(phone, phone) as { id: string } | undefined;
+  private async liveCall(phone: string): Promise<string | undefined> {
+    const row = await this.store.sql.get<{ id: string }>(
+      `SELECT id FROM calls WHERE ended_at IS NULL AND state != 'ended'
+       AND ((direction = 'inbound' AND from_number = ?) OR (direction = 'outbound' AND to_number = ?))
+       ORDER BY started_at DESC LIMIT 1`,
+      [phone, phone],
+    );
     return row?.id;
   }
 
-  private attachToCall(callId: string, message: MessageRecord): void {
-    this.store.callEvents.append(callId, 'transcript', {
+  private async attachToCall(callId: string, message: MessageRecord): Promise<void> {
+    await this.store.callEvents.append(callId, 'transcript', {
       speaker: 'caller',
       channel: message.channel,
       text: message.body,
       message_id: message.id,
     });
-    const call = this.store.calls.require(callId);
-    this.store.calls.update(callId, { variables: { ...call.variables, sms_reply: replyVariables(message) } });
+    const call = await this.store.calls.require(callId);
+    await this.store.calls.update(callId, {
+      variables: { ...call.variables, sms_reply: replyVariables(message) },
+    });
   }
 }
 

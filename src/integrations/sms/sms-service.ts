@@ -37,7 +37,7 @@ export class SmsService {
     providers: readonly SmsProvider[],
     private readonly defaultProvider: string,
   ) {
-    this.messages = new MessageRepository(store.db);
+    this.messages = new MessageRepository(store.sql);
     this.providers = new Map(providers.map((p) => [p.name, p]));
   }
 
@@ -74,7 +74,7 @@ export class SmsService {
         false,
       );
     }
-    const contactId = req.contactId ?? this.store.contacts.findBy('phone', to)?.id ?? null;
+    const contactId = req.contactId ?? (await this.store.contacts.findBy('phone', to))?.id ?? null;
     const base = {
       call_id: req.callId ?? null,
       contact_id: contactId,
@@ -86,17 +86,17 @@ export class SmsService {
       provider: provider.name,
     };
     try {
-      assertCallable(this.store, to, req.channel);
+      await assertCallable(this.store, to, req.channel);
     } catch (err) {
       if (!(err instanceof CallwrightError)) throw err;
-      this.messages.create({ ...base, status: 'refused', error: err.message });
+      await this.messages.create({ ...base, status: 'refused', error: err.message });
       throw new ActionError('DNC', err.message, false);
     }
     if (req.callId) {
-      const earlier = this.messages.findSent(req.callId, to, req.channel, req.body);
+      const earlier = await this.messages.findSent(req.callId, to, req.channel, req.body);
       if (earlier) return { message: earlier, duplicate: true };
     }
-    const row = this.messages.create({ ...base, status: 'sending' });
+    const row = await this.messages.create({ ...base, status: 'sending' });
     try {
       const receipt = await provider.send({
         channel: req.channel,
@@ -105,13 +105,13 @@ export class SmsService {
         body: req.body,
         signal: req.signal,
       });
-      const message = this.messages.update(row.id, {
+      const message = await this.messages.update(row.id, {
         provider_id: receipt.providerId || null,
         status: receipt.status,
       });
       return { message, duplicate: false };
     } catch (err) {
-      this.messages.update(row.id, { status: 'failed', error: (err as Error).message });
+      await this.messages.update(row.id, { status: 'failed', error: (err as Error).message });
       throw err;
     }
   }

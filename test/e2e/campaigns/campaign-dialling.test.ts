@@ -71,7 +71,7 @@ describe('campaigns dialling real callees', () => {
     const noAnswer = Array.from({ length: 5 }, (_, i) => `+442071833${String(i).padStart(3, '0')}`);
     const dnc = Array.from({ length: 5 }, (_, i) => `+442071831${String(100 + i)}`);
     const late = Array.from({ length: 5 }, (_, i) => `+442071831${String(200 + i)}`);
-    seed(store, [
+    await seed(store, [
       ...[...answer, ...busy, ...noAnswer].map((phone) => ({ phone })),
       ...dnc.map((phone) => ({ phone, dnc: true })),
       ...late.map((phone) => ({ phone, timezone: 'Etc/GMT-12' })),
@@ -188,7 +188,7 @@ describe('campaigns dialling real callees', () => {
     const ringing = Array.from({ length: 4 }, (_, i) => `+442071833${String(300 + i)}`);
     const answering = Array.from({ length: 6 }, (_, i) => `+442071831${String(300 + i)}`);
     const numbers = [...ringing.flatMap((r, i) => [r, answering[i]!]), ...answering.slice(4)];
-    seed(
+    await seed(
       store,
       numbers.map((phone) => ({ phone })),
     );
@@ -259,7 +259,7 @@ describe('campaigns dialling real callees', () => {
       expect(['answered', 'failed']).toContain(row.outcome);
     }
     const calls = calleeCalls(trace);
-    const cutPhone = store.contacts.get(cut.contact_id)!.phone;
+    const cutPhone = (await store.contacts.get(cut.contact_id))!.phone;
     const cutResult = results.find((r) => r.phone === cutPhone)!;
     expect(cutResult.history.map((h) => h.outcome)).toEqual(['failed', 'no-answer']);
     expect(cutResult.history[0]!.reason).toMatch(/server-restart/);
@@ -271,7 +271,7 @@ describe('campaigns dialling real callees', () => {
       expect(r.history.map((h) => h.attempt)).toEqual(Array.from({ length: r.attempts }, (_, i) => i + 1));
       // At most one INVITE (one Call-ID) at the callee per attempt; exactly one where no kill came between.
       const invites = calls.filter((c) => c.number === p).length;
-      const contactId = store.contacts.findBy('phone', p)!.id;
+      const contactId = (await store.contacts.findBy('phone', p))!.id;
       if (cutOpen.has(contactId)) expect(invites).toBeLessThanOrEqual(r.attempts);
       else expect(invites).toBe(r.attempts);
     }

@@ -194,28 +194,28 @@ export interface ContactResult {
  * A scripted agent that listens 1.5 s, then hangs up (answered calls overlap, so the limits are
  * exercised), and the contacts, tagged `tag`.
  */
-export function seed(
+export async function seed(
   store: Store,
   numbers: Array<{ phone: string; timezone?: string; dnc?: boolean }>,
   tag = 'spring',
-): void {
-  if (!store.agents.byIdOrName('campaigner'))
-    store.agents.create({
+): Promise<void> {
+  if (!(await store.agents.byIdOrName('campaigner')))
+    await store.agents.create({
       name: 'campaigner',
       kind: 'scripted',
       config: { steps: [{ gather: { input: 'dtmf', timeout_ms: 1500 } }, { hangup: true }] },
     });
   for (const n of numbers) {
     const c =
-      store.contacts.findBy('phone', n.phone) ??
-      store.contacts.create({
+      (await store.contacts.findBy('phone', n.phone)) ??
+      (await store.contacts.create({
         phone: n.phone,
         timezone: n.timezone ?? '',
         ...(n.dnc
           ? { dnc: true, dnc_at: new Date().toISOString(), dnc_reason: 'asked not to be called' }
           : {}),
-      });
-    store.contacts.addTag(c.id, tag);
+      }));
+    await store.contacts.addTag(c.id, tag);
   }
 }
 

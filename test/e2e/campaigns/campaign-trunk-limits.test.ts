@@ -84,12 +84,12 @@ describe('campaigns sharing a trunk', () => {
     const shared = [num(1, 0), num(1, 1)];
     const north = [...shared, ...[2, 3, 4, 5, 6, 7].map((n) => num(1, n)), num(2, 0), num(2, 1)];
     const south = [...shared, ...[8, 9, 10, 11, 12, 13].map((n) => num(1, n)), num(3, 0), num(3, 1)];
-    seed(
+    await seed(
       store,
       north.map((phone) => ({ phone })),
       'north',
     );
-    seed(
+    await seed(
       store,
       south.map((phone) => ({ phone })),
       'south',

@@ -4,9 +4,9 @@ import type { CallwrightError } from '../../../src/errors.js';
 import { testActionEngine } from '../../helpers/action-engine.js';
 import { tempStore, testConfig } from '../../helpers/temp.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
 });
 
 function setup() {
@@ -15,10 +15,10 @@ function setup() {
   return { store: t.store, engine: testActionEngine(t.store, testConfig(t.dir)) };
 }
 
-function importError(speech: unknown): CallwrightError {
+async function importError(speech: unknown): Promise<CallwrightError> {
   const { store, engine } = setup();
   try {
-    importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
+    await importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
   } catch (err) {
     return err as CallwrightError;
   }
@@ -26,11 +26,11 @@ function importError(speech: unknown): CallwrightError {
 }
 
 describe("an agent's speech settings on import", () => {
-  it('are stored and read back', () => {
+  it('are stored and read back', async () => {
     const { store, engine } = setup();
     const speech = { recognizer: 'deepgram', synthesizer: 'openai', hints: ['invoice'], barge_in: false };
-    const report = importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
-    expect(store.agents.get(report.agent.id)?.speech).toEqual(speech);
+    const report = await importAgent(store, engine, { agent: { name: 'a', kind: 'scripted', speech } });
+    expect((await store.agents.get(report.agent.id))?.speech).toEqual(speech);
   });
 
   it.each([
@@ -39,8 +39,8 @@ describe("an agent's speech settings on import", () => {
     [{ barge_in: 'yes' }, 'agent.speech.barge_in', 'boolean'],
     [{ on_failure: { then: 'transfer' } }, 'agent.speech.on_failure.target', 'transfer target'],
     [{ language: 'english please' }, 'agent.speech.language', 'BCP 47'],
-  ])('%j is refused naming %s', (speech, field, expected) => {
-    const err = importError(speech);
+  ])('%j is refused naming %s', async (speech, field, expected) => {
+    const err = await importError(speech);
     expect(err.code).toBe('VALIDATION');
     const issue = err.issues.find((i) => i.field === field);
     expect(issue, JSON.stringify(err.issues)).toBeDefined();

@@ -26,13 +26,13 @@ let agent: AgentRecord;
 beforeEach(async () => {
   t = tempStore();
   engine = testActionEngine(t.store, testConfig(t.dir));
-  importAgent(t.store, engine, parse(BELLA_AGENT));
-  agent = t.store.agents.byIdOrName('bella')!;
+  await importAgent(t.store, engine, parse(BELLA_AGENT));
+  agent = (await t.store.agents.byIdOrName('bella'))!;
   llm = await queuedModel();
 });
 afterEach(async () => {
   await llm.close();
-  t.cleanup();
+  await t.cleanup();
 });
 
 function client(): OpenAiChatClient {
@@ -143,10 +143,10 @@ describe('simulated callers against a scripted agent', () => {
 
   it("fires intent triggers on the agent's own lines and the caller's, as dry runs in the transcript", async () => {
     const attach = attacher(t.store, engine, agent.id);
-    attach('mark_booked', 'call-disposition', { disposition: 'booked' }, 'during', {
+    await attach('mark_booked', 'call-disposition', { disposition: 'booked' }, 'during', {
       triggers: [{ kind: 'intent', phrases: ['table is booked'], speaker: 'agent' }],
     });
-    attach('mark_hours', 'call-disposition', { disposition: 'hours' }, 'during', {
+    await attach('mark_hours', 'call-disposition', { disposition: 'hours' }, 'during', {
       triggers: [{ kind: 'intent', phrases: ['opening hours'], speaker: 'caller' }],
     });
     llm.reply(
@@ -433,13 +433,13 @@ describe('simulated callers against any agent kind', () => {
     ]);
   });
 
-  it('leaves webhook agents alone unless asked (each turn would POST to their server)', () => {
+  it('leaves webhook agents alone unless asked (each turn would POST to their server)', async () => {
     const webhook = {
       kind: 'webhook' as const,
       config: { url: 'https://agent.example/turn', secret: 'whsec_c2VjcmV0c2VjcmV0' },
     };
     const deps = {
-      session: engine.session({ agentId: agent.id, dryRun: true }),
+      session: await engine.session({ agentId: agent.id, dryRun: true }),
       templates: engine.templates,
       callTool: () => Promise.reject(new Error('not called')),
       transcript: () => Promise.resolve(),

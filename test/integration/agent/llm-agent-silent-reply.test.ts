@@ -5,14 +5,15 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../helpers/llm-providers/openai-chat-server.js';
-import { callsFixture, until } from '../calls/calls-fixture.js';
+import { callsFixture } from '../calls/calls-fixture.js';
+import { until } from '../integrations/integration-fixture.js';
 
 type Message = { role: string; content?: string | null; tool_calls?: unknown[] };
 
-let fx: ReturnType<typeof callsFixture> | undefined;
+let fx: Awaited<ReturnType<typeof callsFixture>> | undefined;
 let llm: ChatServer | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   fx = undefined;
   await llm?.close();
   llm = undefined;
@@ -29,9 +30,9 @@ it('a silent model reply leaves no assistant message without content or tool cal
       return { content: last.role === 'user' && /support/.test(String(last.content)) ? 'Three.' : '' };
     },
   });
-  fx = callsFixture({ default_agent: 'brain' });
+  fx = await callsFixture({ default_agent: 'brain' });
   process.env.CALLWRIGHT_TEST_SILENT_LLM_KEY = 'sk-test';
-  fx.store.agents.create({
+  await fx.store.agents.create({
     name: 'brain',
     kind: 'llm',
     config: {
@@ -44,16 +45,16 @@ it('a silent model reply leaves no assistant message without content or tool cal
   });
   const { call } = fx.telephony.incoming('+14155550100', '100');
   const leg = await call.answered;
-  const id = fx.store.calls.all()[0]!.id;
+  const id = (await fx.store.calls.all())[0]!.id;
   // The model is asked first with only its instructions, and says nothing.
   await until(() => llm!.requests.length === 1);
   fx.manager.transcript(id, { text: 'for billing press one', final: true, speaker: 'caller' });
   await until(() => llm!.requests.length === 2);
   fx.manager.transcript(id, { text: 'for technical support press three', final: true, speaker: 'caller' });
-  await until(() =>
-    fx!
-      .events(id)
-      .some((e) => e.type === 'transcript' && e.data.speaker === 'agent' && e.data.text === 'Three.'),
+  await until(async () =>
+    (await fx!.events(id)).some(
+      (e) => e.type === 'transcript' && e.data.speaker === 'agent' && e.data.text === 'Three.',
+    ),
   );
   const messages = llm.requests.at(-1)!.body.messages as Message[];
   expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'user']);

@@ -10,15 +10,16 @@ import {
   type ChatServer,
   type ReplySpec,
 } from '../../helpers/llm-providers/openai-chat-server.js';
-import { callsFixture, until } from '../calls/calls-fixture.js';
+import { callsFixture } from '../calls/calls-fixture.js';
+import { until } from '../integrations/integration-fixture.js';
 
 type Json = Record<string, unknown>;
 type Message = { role: string; content?: string | null; tool_calls?: Json[]; tool_call_id?: string };
 
-let fx: ReturnType<typeof callsFixture> | undefined;
+let fx: Awaited<ReturnType<typeof callsFixture>> | undefined;
 let llm: ChatServer | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   fx = undefined;
   await llm?.close();
   llm = undefined;
@@ -36,9 +37,9 @@ async function setup(
   policy?: Json,
 ) {
   llm = await startChatServer({ apiKey: 'sk-test', reply });
-  fx = callsFixture({ default_agent: 'brain' });
+  fx = await callsFixture({ default_agent: 'brain' });
   process.env.CALLWRIGHT_TEST_LLM_KEY = 'sk-test';
-  const agent = fx.store.agents.create({
+  const agent = await fx.store.agents.create({
     name: 'brain',
     kind: 'llm',
     config: {
@@ -51,20 +52,19 @@ async function setup(
       ...config,
     },
   });
-  for (const t of tools) fx.attach(agent.id, t.name, t.type, t.config, 'during', [{ kind: 'tool' }]);
+  for (const t of tools) await fx.attach(agent.id, t.name, t.type, t.config, 'during', [{ kind: 'tool' }]);
   if (policy)
     fx.store.db
       .prepare('UPDATE agent_actions SET failure_policy = ? WHERE agent_id = ?')
       .run(JSON.stringify(policy), agent.id);
   const { call } = fx.telephony.incoming('+14155550100', '100');
   const leg = await call.answered;
-  const id = fx.store.calls.all()[0]!.id;
+  const id = (await fx.store.calls.all())[0]!.id;
   return { leg, id, agentId: agent.id };
 }
 
-function lines(callId: string, speaker: 'agent' | 'caller'): string[] {
-  return fx!
-    .events(callId)
+async function lines(callId: string, speaker: 'agent' | 'caller'): Promise<string[]> {
+  return (await fx!.events(callId))
     .filter((e) => e.type === 'transcript' && e.data.speaker === speaker)
     .map((e) => String(e.data.text));
 }
@@ -85,10 +85,10 @@ describe('llm agent', () => {
       {},
       [{ name: 'lookup', type: 'test-echo', config: { text: 'shipped' } }],
     );
-    await until(() => lines(id, 'agent').length === 1);
+    await until(async () => (await lines(id, 'agent')).length === 1);
     fx!.manager.transcript(id, { text: 'where is my order 123', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').some((l) => l.includes('shipped')), 10_000);
-    const said = lines(id, 'agent');
+    await until(async () => (await lines(id, 'agent')).some((l) => l.includes('shipped')), 10_000);
+    const said = await lines(id, 'agent');
     expect(said[0]).toBe('Hello, how can I help?');
     // The filler line played while the tool ran, before the answer.
     expect(said.slice(1)).toEqual(['One moment, please.', 'Order 123 is shipped. Anything else?']);
@@ -111,11 +111,11 @@ describe('llm agent', () => {
     // The run is in the execution history, fired by the tool call; the decision is a call event.
     expect(fx!.runs(id)).toEqual([{ action_type: 'test-echo', stage: 'during', status: 'succeeded' }]);
     // The turn's latency breakdown: the line came as text, the model's first token, the answer's first packet.
-    const turn = fx!.events(id).find((e) => e.type === 'turn')?.data ?? {};
+    const turn = (await fx!.events(id)).find((e) => e.type === 'turn')?.data ?? {};
     expect(turn).toMatchObject({ text_only: true, final_transcript: 0 });
     expect(Number(turn.first_token)).toBeGreaterThanOrEqual(0);
     expect(Number(turn.first_packet)).toBeGreaterThanOrEqual(Number(turn.first_token));
-    const decision = fx!.events(id).find((e) => e.type === 'decision');
+    const decision = (await fx!.events(id)).find((e) => e.type === 'decision');
     expect(decision?.data).toMatchObject({ tool: 'lookup', arguments: { n: 123 }, result: { ok: true } });
     await leg.hangup();
   });
@@ -135,9 +135,9 @@ describe('llm agent', () => {
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
     // No first message: the model greets.
-    await until(() => lines(id, 'agent').includes('Hi.'));
+    await until(async () => (await lines(id, 'agent')).includes('Hi.'));
     fx!.manager.transcript(id, { text: 'do something', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').includes('I could not do that, sorry.'), 10_000);
+    await until(async () => (await lines(id, 'agent')).includes('I could not do that, sorry.'), 10_000);
     const tools = (llm!.requests.at(-1)!.body.messages as Message[]).filter((m) => m.role === 'tool');
     const errors = tools.map(
       (t) => (JSON.parse(String(t.content)) as { error: { code: string; message: string } }).error,
@@ -146,7 +146,7 @@ describe('llm agent', () => {
     expect(errors[0]?.message).toContain('lookup');
     expect(errors[1]).toMatchObject({ code: 'VALIDATION' });
     expect(errors[2]).toMatchObject({ code: 'BAD_ARGUMENTS' });
-    expect(fx!.store.calls.get(id)?.ended_at).toBeNull();
+    expect((await fx!.store.calls.get(id))?.ended_at).toBeNull();
     await leg.hangup();
   });
 
@@ -163,14 +163,14 @@ describe('llm agent', () => {
       }
       return { content: 'Hi.' };
     });
-    fx!.store.agents.update(fx!.store.agents.all()[0]!.id, {
+    await fx!.store.agents.update((await fx!.store.agents.all())[0]!.id, {
       targets: { sales: { type: 'sip', uri: 'sip:sales@127.0.0.1:5999' } },
     });
     fx!.telephony.script('sip:sales@127.0.0.1:5999', { fail: { outcome: 'rejected', status: 603 } });
-    await until(() => lines(id, 'agent').length === 1);
+    await until(async () => (await lines(id, 'agent')).length === 1);
     fx!.manager.transcript(id, { text: 'put me through to sales', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').some((l) => l.startsWith('Sales')), 15_000);
-    expect(lines(id, 'agent').at(-1)).toBe('Sales declined the call (603). Can I help instead?');
+    await until(async () => (await lines(id, 'agent')).some((l) => l.startsWith('Sales')), 15_000);
+    expect((await lines(id, 'agent')).at(-1)).toBe('Sales declined the call (603). Can I help instead?');
     await leg.hangup();
   });
 
@@ -179,10 +179,10 @@ describe('llm agent', () => {
       idle: { after_ms: 1000, max_reprompts: 1 },
     });
     const row = await (async () => {
-      await until(() => fx!.store.calls.get(id)?.ended_at !== null, 10_000);
-      return fx!.store.calls.get(id)!;
+      await until(async () => (await fx!.store.calls.get(id))?.ended_at !== null, 10_000);
+      return (await fx!.store.calls.get(id))!;
     })();
-    expect(lines(id, 'agent')).toEqual([
+    expect(await lines(id, 'agent')).toEqual([
       'Hello, how can I help?',
       'Are you still there?',
       "I haven't heard anything, so I'll end the call now. Goodbye.",
@@ -196,9 +196,9 @@ describe('llm agent', () => {
       first_message: undefined,
       fallback: { say: 'Sorry, please call back later.' },
     });
-    await until(() => fx!.store.calls.get(id)?.ended_at !== null, 10_000);
-    expect(lines(id, 'agent')).toEqual(['Sorry, please call back later.']);
-    const error = fx!.events(id).find((e) => e.type === 'agent-error');
+    await until(async () => (await fx!.store.calls.get(id))?.ended_at !== null, 10_000);
+    expect(await lines(id, 'agent')).toEqual(['Sorry, please call back later.']);
+    const error = (await fx!.events(id)).find((e) => e.type === 'agent-error');
     expect(String(error?.data.message)).toContain('500');
     expect(llm!.requests.length).toBe(2);
   });
@@ -216,9 +216,9 @@ describe('llm agent', () => {
       { tools: { lookup: { background: true, filler: false } } },
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
-    await until(() => lines(id, 'agent').length === 1);
+    await until(async () => (await lines(id, 'agent')).length === 1);
     fx!.manager.transcript(id, { text: 'start it', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').includes('It is done: the result is 7.'), 10_000);
+    await until(async () => (await lines(id, 'agent')).includes('It is done: the result is 7.'), 10_000);
     const tool = (llm!.requests[1]!.body.messages as Message[]).find((m) => m.role === 'tool');
     expect(JSON.parse(String(tool?.content))).toMatchObject({ ok: true, status: 'running' });
     await leg.hangup();
@@ -237,9 +237,9 @@ describe('llm agent', () => {
       { max_tool_calls_per_turn: 2, tools: { lookup: { filler: false } } },
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
-    await until(() => lines(id, 'agent').length === 1);
+    await until(async () => (await lines(id, 'agent')).length === 1);
     fx!.manager.transcript(id, { text: 'look it up again and again', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').includes('Here is what I found.'), 10_000);
+    await until(async () => (await lines(id, 'agent')).includes('Here is what I found.'), 10_000);
     expect(fx!.runs(id)).toHaveLength(2);
     await leg.hangup();
   });
@@ -256,10 +256,10 @@ describe('llm agent', () => {
       [{ name: 'flaky', type: 'test-flaky', config: { failures: 5, permanent: true } }],
       { on_failure: 'fallback', fallback_message: 'Our order system is down.' },
     );
-    await until(() => lines(id, 'agent').length === 1);
+    await until(async () => (await lines(id, 'agent')).length === 1);
     fx!.manager.transcript(id, { text: 'check my order', final: true, speaker: 'caller' });
-    await until(() => lines(id, 'agent').includes('I could not reach the system.'), 10_000);
-    expect(lines(id, 'agent')).toEqual([
+    await until(async () => (await lines(id, 'agent')).includes('I could not reach the system.'), 10_000);
+    expect(await lines(id, 'agent')).toEqual([
       'Hello.',
       'One moment, please.',
       "Hmm, that didn't work.",
@@ -267,13 +267,13 @@ describe('llm agent', () => {
       'I could not reach the system.',
     ]);
     // None was cut off by the next one.
-    const cut = fx!.events(id).filter((e) => e.type === 'transcript' && e.data.interrupted);
+    const cut = (await fx!.events(id)).filter((e) => e.type === 'transcript' && e.data.interrupted);
     expect(cut).toEqual([]);
     await leg.hangup();
   });
 
   it('refuses a config with a bad template or an unknown built-in, naming the field', async () => {
-    fx = callsFixture();
+    fx = await callsFixture();
     const { validateAgentConfig } = await import('../../../src/agent/create-agent.js');
     expect(() => validateAgentConfig('llm', { system_prompt: 'Hi {{ call.from ' }, 'agent.config')).toThrow(
       /agent\.config\.system_prompt/,

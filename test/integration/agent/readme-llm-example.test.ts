@@ -10,18 +10,20 @@ import { importAgent } from '../../../src/agent/agent-import.js';
 import { PROJECT_ROOT } from '../../../src/config/load.js';
 import { callsFixture } from '../calls/calls-fixture.js';
 
-let fx: ReturnType<typeof callsFixture> | undefined;
-afterEach(() => fx?.cleanup());
+let fx: Awaited<ReturnType<typeof callsFixture>> | undefined;
+afterEach(async () => {
+  await fx?.cleanup();
+});
 
-it('the README example imports as written, in under ten lines of YAML, with both actions as tools', () => {
+it('the README example imports as written, in under ten lines of YAML, with both actions as tools', async () => {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
   const block = /<!-- readme-llm-agent -->\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block).toBeDefined();
   expect(block!.trim().split('\n').length).toBeLessThan(10);
-  fx = callsFixture();
-  const report = importAgent(fx.store, fx.engine, parse(block!));
+  fx = await callsFixture();
+  const report = await importAgent(fx.store, fx.engine, parse(block!));
   expect(report.agent).toMatchObject({ name: 'shop', outcome: 'created' });
-  const tools = fx.engine.session({ agentId: report.agent.id, dryRun: true }).tools();
+  const tools = (await fx.engine.session({ agentId: report.agent.id, dryRun: true })).tools();
   expect(tools.map((t) => t.name)).toEqual(['order_status', 'sales']);
   expect(tools[0]?.parameters).toMatchObject({
     properties: { order: { type: 'string' } },

@@ -25,12 +25,16 @@ beforeAll(async () => {
   await h.app.listen({ host: '127.0.0.1', port: PORT });
   url = `http://127.0.0.1:${PORT}`;
   cli = cliHarness();
-  h.store.agents.create({ name: 'collector', kind: 'scripted', config: { steps: [{ hangup: true }] } });
-  const vip = h.store.lists.create({ name: 'vip' });
+  await h.store.agents.create({
+    name: 'collector',
+    kind: 'scripted',
+    config: { steps: [{ hangup: true }] },
+  });
+  const vip = await h.store.lists.create({ name: 'vip' });
   for (let i = 0; i < 4; i++) {
-    const c = h.store.contacts.create({ phone: `+44207183100${i}` });
-    h.store.contacts.setTags(c.id, ['q3']);
-    if (i < 2) h.store.contacts.setLists(c.id, [vip.id]);
+    const c = await h.store.contacts.create({ phone: `+44207183100${i}` });
+    await h.store.contacts.setTags(c.id, ['q3']);
+    if (i < 2) await h.store.contacts.setLists(c.id, [vip.id]);
   }
 });
 afterAll(async () => {

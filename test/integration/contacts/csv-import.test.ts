@@ -8,8 +8,10 @@ import { tempStore } from '../../helpers/temp.js';
 import type { Store } from '../../../src/store/store.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/contacts');
-const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
 
 function store(): Store {
   const t = tempStore();
@@ -38,40 +40,35 @@ describe('importContactsCsv', () => {
     ]);
     for (const r of summary.rejected) for (const i of r.issues) expect(i.expected).toBeTruthy();
 
-    const ana = s.contacts.findByPhone('+14155550100');
+    const ana = await s.contacts.findByPhone('+14155550100');
     expect(ana).toMatchObject({
       first_name: 'Ana',
       email: 'ana@example.com',
       timezone: 'America/Los_Angeles',
     });
     expect(ana?.properties).toEqual({ plan: 'gold', 'Account Manager': 'Sam' });
-    expect(s.contacts.tagsOf(ana?.id as string)).toEqual(['vip', 'west']);
-    expect(s.contacts.listsOf(ana?.id as string).map((l) => l.name)).toEqual(['Spring campaign']);
-    const gus = s.contacts.findByPhone('+14155550105');
+    expect(await s.contacts.tagsOf(ana?.id as string)).toEqual(['vip', 'west']);
+    expect((await s.contacts.listsOf(ana?.id as string)).map((l) => l.name)).toEqual(['Spring campaign']);
+    const gus = await s.contacts.findByPhone('+14155550105');
     expect(gus?.last_name).toBe('Lee, Jr.');
-    expect(s.contacts.tagsOf(gus?.id as string)).toEqual(['a', 'b']);
-    expect(s.contacts.findByPhone('+442071838750')?.first_name).toBe('Ben');
+    expect(await s.contacts.tagsOf(gus?.id as string)).toEqual(['a', 'b']);
+    expect((await s.contacts.findByPhone('+442071838750'))?.first_name).toBe('Ben');
     // Nothing partial: no contact, tag or list from a rejected row.
     for (const p of ['+14155550102', '+14155550103', '+14155550104', '+14155550106']) {
-      expect(s.contacts.findByPhone(p)).toBeUndefined();
+      expect(await s.contacts.findByPhone(p)).toBeUndefined();
     }
-    expect(s.contacts.list().total).toBe(3);
-    expect(
-      s.tags
-        .all()
-        .map((t) => t.name)
-        .sort(),
-    ).toEqual(['a', 'b', 'vip', 'west']);
+    expect((await s.contacts.list()).total).toBe(3);
+    expect((await s.tags.all()).map((t) => t.name).sort()).toEqual(['a', 'b', 'vip', 'west']);
   });
 
   it('changes nothing when the same file is imported again', async () => {
     const s = store();
     await importContactsCsv(s, createReadStream(path.join(fixtures, 'mixed.csv')));
-    const before = JSON.stringify(s.contacts.all());
+    const before = JSON.stringify(await s.contacts.all());
     const again = await importContactsCsv(s, createReadStream(path.join(fixtures, 'mixed.csv')));
     expect(again).toMatchObject({ imported: 0, updated: 0, unchanged: 3 });
     expect(again.rejected).toHaveLength(5);
-    expect(JSON.stringify(s.contacts.all())).toBe(before);
+    expect(JSON.stringify(await s.contacts.all())).toBe(before);
   });
 
   it('updates by phone: fills fields, merges properties, adds tags, leaves empty cells alone', async () => {
@@ -85,13 +82,13 @@ describe('importContactsCsv', () => {
       csv('phone,first_name,email,tags,region\n+14155550100,Anna,,new,west\n'),
     );
     expect(summary).toMatchObject({ imported: 0, updated: 1, unchanged: 0, rejected: [] });
-    const c = s.contacts.findByPhone('+14155550100');
+    const c = await s.contacts.findByPhone('+14155550100');
     expect(c).toMatchObject({
       first_name: 'Anna',
       email: 'ana@example.com',
       properties: { plan: 'gold', region: 'west' },
     });
-    expect(s.contacts.tagsOf(c?.id as string)).toEqual(['new', 'vip']);
+    expect(await s.contacts.tagsOf(c?.id as string)).toEqual(['new', 'vip']);
   });
 
   it('rolls a row back whole when a write fails half-way: no contact, tag or list from it', async () => {
@@ -108,16 +105,16 @@ describe('importContactsCsv', () => {
     expect(summary.rejected).toEqual([
       { line: 2, issues: [{ field: 'row', expected: expect.stringContaining('boom') }] },
     ]);
-    expect(s.contacts.findByPhone('+14155550100')).toBeUndefined();
-    expect(s.tags.all().map((t) => t.name)).toEqual(['calm']);
-    expect(s.lists.all().map((l) => l.name)).toEqual(['Fine']);
+    expect(await s.contacts.findByPhone('+14155550100')).toBeUndefined();
+    expect((await s.tags.all()).map((t) => t.name)).toEqual(['calm']);
+    expect((await s.lists.all()).map((l) => l.name)).toEqual(['Fine']);
   });
 
   it('normalises national numbers with a calling code', async () => {
     const s = store();
     const summary = await importContactsCsv(s, csv('phone\n020 7183 8750\n'), { callingCode: '44' });
     expect(summary.imported).toBe(1);
-    expect(s.contacts.findByPhone('+442071838750')).toBeDefined();
+    expect(await s.contacts.findByPhone('+442071838750')).toBeDefined();
   });
 
   it('refuses a file without a phone column or with duplicate columns, writing nothing', async () => {
@@ -132,7 +129,7 @@ describe('importContactsCsv', () => {
       },
     );
     await expect(importContactsCsv(s, csv(''))).rejects.toMatchObject({ code: 'VALIDATION' });
-    expect(s.contacts.list().total).toBe(0);
+    expect((await s.contacts.list()).total).toBe(0);
   });
 
   it('reports malformed CSV with its line, keeping the rows before it', async () => {
@@ -145,7 +142,7 @@ describe('importContactsCsv', () => {
       code: 'VALIDATION',
       message: expect.stringMatching(/CSV cannot be read at line/),
     });
-    expect(s.contacts.findByPhone('+14155550100')).toBeDefined();
+    expect(await s.contacts.findByPhone('+14155550100')).toBeDefined();
   });
 
   it('reports progress per row with bytes read', async () => {

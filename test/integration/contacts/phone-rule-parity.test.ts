@@ -26,7 +26,7 @@ let api: FastifyInstance;
 let apiStore: Store;
 let importStore: Store;
 let token: string;
-const cleanups: Array<() => void> = [];
+const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
   const a = tempStore();
@@ -36,11 +36,11 @@ beforeAll(async () => {
   importStore = b.store;
   const config = testConfig(a.dir, { contacts: { default_country: 'GB' } });
   api = await buildApi({ store: a.store, config, actionEngine: testActionEngine(a.store, config) });
-  token = a.store.apiKeys.create('test').token;
+  token = (await a.store.apiKeys.create('test')).token;
 });
 afterAll(async () => {
   await api.close();
-  cleanups.forEach((c) => c());
+  for (const c of cleanups.splice(0)) await c();
 });
 
 async function viaApi(
@@ -67,8 +67,8 @@ async function viaImport(phone: string): Promise<{ ok: boolean; stored?: string 
     defaultCountry: 'GB',
   });
   if (summary.rejected.length > 0) return { ok: false };
-  const [contact] = importStore.contacts.all();
-  if (contact) importStore.contacts.delete(contact.id);
+  const [contact] = await importStore.contacts.all();
+  if (contact) await importStore.contacts.delete(contact.id);
   return { ok: true, stored: contact?.phone };
 }
 

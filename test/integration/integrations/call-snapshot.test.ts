@@ -4,16 +4,18 @@ import type { Store } from '../../../src/store/store.js';
 import { callSnapshot } from '../../../src/integrations/call-snapshot.js';
 import { callTranscript } from '../../../src/integrations/llm/call-transcript.js';
 
-let t: { store: Store; cleanup: () => void };
+let t: { store: Store; cleanup: () => unknown };
 beforeEach(() => {
   t = tempStore();
 });
-afterEach(() => t.cleanup());
+afterEach(async () => {
+  await t.cleanup();
+});
 
 describe('call transcript for integrations', () => {
-  it("leaves a recogniser's interim lines out of webhook, CRM and LLM transcripts", () => {
-    const agent = t.store.agents.create({ name: 'support', kind: 'scripted' });
-    const call = t.store.calls.create({
+  it("leaves a recogniser's interim lines out of webhook, CRM and LLM transcripts", async () => {
+    const agent = await t.store.agents.create({ name: 'support', kind: 'scripted' });
+    const call = await t.store.calls.create({
       direction: 'inbound',
       from_number: '+14155550100',
       to_number: '+14155550199',
@@ -21,25 +23,25 @@ describe('call transcript for integrations', () => {
       state: 'answered',
       started_at: new Date().toISOString(),
     });
-    const say = (speaker: string, text: string, final?: boolean): void => {
-      t.store.callEvents.append(call.id, 'transcript', {
+    const say = async (speaker: string, text: string, final?: boolean): Promise<void> => {
+      await t.store.callEvents.append(call.id, 'transcript', {
         speaker,
         text,
         ...(final === undefined ? {} : { final }),
       });
     };
-    say('caller', 'Where is', false);
-    say('caller', 'Where is my order?', true);
-    say('agent', 'Let me check', false);
-    say('agent', 'Let me check that.');
-    say('caller', '   ', true);
+    await say('caller', 'Where is', false);
+    await say('caller', 'Where is my order?', true);
+    await say('agent', 'Let me check', false);
+    await say('agent', 'Let me check that.');
+    await say('caller', '   ', true);
 
-    expect(callSnapshot(t.store, call.id, {}).transcript.map((l) => [l.speaker, l.text])).toEqual([
+    expect((await callSnapshot(t.store, call.id, {})).transcript.map((l) => [l.speaker, l.text])).toEqual([
       ['caller', 'Where is my order?'],
       ['agent', 'Let me check that.'],
       ['caller', '   '],
     ]);
-    expect(callTranscript(t.store, call.id)).toEqual([
+    expect(await callTranscript(t.store, call.id)).toEqual([
       { speaker: 'caller', text: 'Where is my order?' },
       { speaker: 'agent', text: 'Let me check that.' },
     ]);

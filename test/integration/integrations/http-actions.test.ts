@@ -14,13 +14,13 @@ import { MessageRepository } from '../../../src/integrations/sms/message-reposit
 
 let api: HttpReceiver;
 let twilio: HttpReceiver;
-let fx: ReturnType<typeof integrationFixture>;
+let fx: Awaited<ReturnType<typeof integrationFixture>>;
 const SECRET = 'whsec_' + Buffer.from('a-very-secret-signing-key-123456').toString('base64');
 
 beforeEach(async () => {
   api = await startHttpReceiver();
   twilio = await startHttpReceiver(() => twilioCreated('SM0001'));
-  fx = integrationFixture({
+  fx = await integrationFixture({
     sms: {
       twilio: {
         account_sid: TWILIO_SID,
@@ -44,7 +44,7 @@ describe('http-request mid-call feeding the next action', () => {
         ? { status: 200, body: { order: { status: 'shipped', eta: 'Friday' } } }
         : { status: 401, body: { error: 'no token' } },
     );
-    fx.attach(
+    await fx.attach(
       'lookup',
       'http-request',
       {
@@ -58,15 +58,15 @@ describe('http-request mid-call feeding the next action', () => {
       },
       'during',
     );
-    fx.attach(
+    await fx.attach(
       'text',
       'send-sms',
       { body: 'Your order is {{ actions.lookup.order_status }}, arriving {{ actions.lookup.eta }}.' },
       'during',
     );
-    const call = fx.call('+14155550100');
+    const call = await fx.call('+14155550100');
     const live = fakeCall(call.id);
-    const session = fx.engine.session({
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       from: '+14155550100',
@@ -107,7 +107,7 @@ describe('http-request mid-call feeding the next action', () => {
       From: '+14155550111',
       Body: 'Your order is shipped, arriving Friday.',
     });
-    const rows = new MessageRepository(fx.store.db).list({}, { call_id: call.id }).items;
+    const rows = (await new MessageRepository(fx.store.sql).list({}, { call_id: call.id })).items;
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       direction: 'outbound',
@@ -118,7 +118,7 @@ describe('http-request mid-call feeding the next action', () => {
   });
 
   it('sends form bodies signed with an HMAC header, and JSON bodies with basic auth', async () => {
-    fx.attach(
+    await fx.attach(
       'signed',
       'http-request',
       {
@@ -136,7 +136,7 @@ describe('http-request mid-call feeding the next action', () => {
       },
       'during',
     );
-    fx.attach(
+    await fx.attach(
       'basic',
       'http-request',
       {
@@ -147,8 +147,8 @@ describe('http-request mid-call feeding the next action', () => {
       },
       'during',
     );
-    const call = fx.call();
-    const session = fx.engine.session({
+    const call = await fx.call();
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       from: '+14155550100',
@@ -173,16 +173,22 @@ describe('http-request mid-call feeding the next action', () => {
 
   it('fails with the status: 4xx at once, 5xx retried by the attachment policy', async () => {
     api.respond((_req, i) => (i < 2 ? { status: 503, body: 'busy' } : { status: 200, body: { ok: 1 } }));
-    fx.attach('flaky', 'http-request', { url: `${api.url}/x`, response_map: { ok: '$.ok' } }, 'during', {
-      failure_policy: { retries: 2, backoff_ms: 5 },
-    });
-    const call = fx.call();
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id });
+    await fx.attach(
+      'flaky',
+      'http-request',
+      { url: `${api.url}/x`, response_map: { ok: '$.ok' } },
+      'during',
+      {
+        failure_policy: { retries: 2, backoff_ms: 5 },
+      },
+    );
+    const call = await fx.call();
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: call.id });
     const first = await session.runStage('during');
     expect(first.runs[0]).toMatchObject({ status: 'succeeded', attempts: 3, outputs: { ok: 1 } });
 
     api.respond(() => ({ status: 404, body: 'no such order' }));
-    const again = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    const again = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const second = await again.runStage('during');
     expect(second.runs[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(second.runs[0]!.error).toMatchObject({ code: 'HTTP_STATUS', retryable: false });
@@ -190,8 +196,8 @@ describe('http-request mid-call feeding the next action', () => {
   });
 
   it('is refused by the guard when the URL is private and not allowed', async () => {
-    fx.attach('meta', 'http-request', { url: 'http://169.254.169.254/latest/meta-data/' }, 'during');
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id });
+    await fx.attach('meta', 'http-request', { url: 'http://169.254.169.254/latest/meta-data/' }, 'during');
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: (await fx.call()).id });
     const result = await session.runStage('during');
     expect(result.runs[0]!.error).toMatchObject({ code: 'HTTP_BLOCKED', retryable: false });
   });
@@ -207,7 +213,7 @@ describe('http-request mid-call feeding the next action', () => {
         ],
       },
     }));
-    fx.attach(
+    await fx.attach(
       'tickets',
       'http-request',
       {
@@ -217,8 +223,8 @@ describe('http-request mid-call feeding the next action', () => {
       },
       'during',
     );
-    const call = fx.call('+14155550100');
-    const session = fx.engine.session({
+    const call = await fx.call('+14155550100');
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       from: '+14155550100',
@@ -235,40 +241,45 @@ describe('http-request mid-call feeding the next action', () => {
     });
   });
 
-  it('refuses invalid configs on save, naming the field', () => {
-    expect(() =>
+  it('refuses invalid configs on save, naming the field', async () => {
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'bad',
         type: 'http-request',
         config: { url: 'ftp://x', response_map: {} },
       }),
-    ).toThrow(/config\.url/);
-    expect(() =>
+    ).rejects.toThrow(/config\.url/);
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'bad2',
         type: 'http-request',
         config: { url: 'https://x.example', response_map: { s: "$.items[?@.status = 'open']" } },
       }),
-    ).toThrow(/config\.response_map\.s: got "\$\.items\[\?@\.status = 'open'\]", expected a JSONPath/);
+    ).rejects.toThrow(
+      /config\.response_map\.s: got "\$\.items\[\?@\.status = 'open'\]", expected a JSONPath/,
+    );
   });
 });
 
 describe('webhook after the call', () => {
   it('POSTs the call data through the outbox, signed the Standard Webhooks way, with one id across retries', async () => {
     api.respond((_req, i) => (i === 0 ? { status: 500, body: 'oops' } : { status: 204, body: '' }));
-    fx.attach('zap', 'webhook', { url: `${api.url}/hooks/catch/123/abc`, secret: SECRET }, 'after');
-    const call = fx.call('+14155550100');
-    fx.store.callEvents.append(call.id, 'transcript', { speaker: 'caller', text: 'Where is my order?' });
-    const session = fx.engine.session({
+    await fx.attach('zap', 'webhook', { url: `${api.url}/hooks/catch/123/abc`, secret: SECRET }, 'after');
+    const call = await fx.call('+14155550100');
+    await fx.store.callEvents.append(call.id, 'transcript', {
+      speaker: 'caller',
+      text: 'Where is my order?',
+    });
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       from: '+14155550100',
       collected: { order: 'A-1' },
     });
-    const ended = fx.engine.endCall(session, { endReason: 'caller hung up' });
+    const ended = await fx.engine.endCall(session, { endReason: 'caller hung up' });
     const { worker, repository } = fx.worker();
     worker.start();
-    await until(() => repository.get(ended.queued[0]!)?.status === 'delivered');
+    await until(async () => (await repository.get(ended.queued[0]!))?.status === 'delivered');
 
     expect(api.requests).toHaveLength(2);
     const [first, second] = api.requests;
@@ -301,13 +312,13 @@ describe('webhook after the call', () => {
     ]);
   });
 
-  it('rejects a secret that is not whsec_ base64', () => {
-    expect(() =>
+  it('rejects a secret that is not whsec_ base64', async () => {
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'w',
         type: 'webhook',
         config: { url: 'https://hooks.zapier.com/x', secret: 'plain' },
       }),
-    ).toThrow(/config\.secret/);
+    ).rejects.toThrow(/config\.secret/);
   });
 });

@@ -14,7 +14,7 @@ export const TWILIO_TOKEN = 'test-auth-token';
  * A store, the engine with the real integration services, and config pointing the providers at
  * local doubles. Loopback is allowed explicitly (the guard refuses it by default).
  */
-export function integrationFixture(overrides: Record<string, unknown> = {}) {
+export async function integrationFixture(overrides: Record<string, unknown> = {}) {
   const t = tempStore();
   const config = testConfig(t.dir, {
     http: { allow_hosts: ['127.0.0.1'], timeout_ms: 3000 },
@@ -29,17 +29,17 @@ export function integrationFixture(overrides: Record<string, unknown> = {}) {
     outbox: { max_attempts: 3 },
     services: { ...services },
   });
-  const agent = t.store.agents.create({ name: 'support', kind: 'scripted' });
+  const agent = await t.store.agents.create({ name: 'support', kind: 'scripted' });
   const attachAction = attacher(t.store, engine, agent.id);
-  const attach = (
+  const attach = async (
     name: string,
     type: string,
     cfg: Record<string, unknown>,
     stage: Stage,
     extra: { triggers?: unknown[]; failure_policy?: Record<string, unknown> } = {},
-  ) => attachAction(name, type, cfg, stage, extra).def;
-  function call(from = '+14155550100', extra: Record<string, unknown> = {}) {
-    return t.store.calls.create({
+  ) => (await attachAction(name, type, cfg, stage, extra)).def;
+  async function call(from = '+14155550100', extra: Record<string, unknown> = {}) {
+    return await t.store.calls.create({
       direction: 'inbound',
       from_number: from,
       to_number: '+14155550199',
@@ -81,7 +81,7 @@ export function integrationFixture(overrides: Record<string, unknown> = {}) {
     async cleanup() {
       await stopWorker?.();
       services.mailer.close();
-      t.cleanup();
+      await t.cleanup();
     },
   };
 }
@@ -105,9 +105,10 @@ export function fakeCall(id: string, sayMs = 30): CallHandle & { said: string[] 
   };
 }
 
-export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+/** Waits for `check` (which may read the store, asynchronously) to hold. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -8,13 +8,13 @@ import { verifyWebhook } from '../../../src/integrations/webhooks/standard-webho
 
 let rx: HttpReceiver;
 let smtp: TestSmtp;
-let fx: ReturnType<typeof integrationFixture>;
+let fx: Awaited<ReturnType<typeof integrationFixture>>;
 const SECRET = 'whsec_' + Buffer.from('escalation-signing-key-0123456789').toString('base64');
 
 beforeEach(async () => {
   rx = await startHttpReceiver();
   smtp = await startSmtp();
-  fx = integrationFixture({
+  fx = await integrationFixture({
     mail: { from: 'callwright@example.com', smtp: { host: '127.0.0.1', port: smtp.port } },
     crm: {
       hubspot: { token: 'hs-token', base_url: `${rx.url}/hubspot` },
@@ -45,20 +45,23 @@ function parts(raw: string): Array<{ headers: string; content: Buffer }> {
     });
 }
 
-function callWithTranscript() {
-  const contact = fx.store.contacts.create({
+async function callWithTranscript() {
+  const contact = await fx.store.contacts.create({
     phone: '+14155550100',
     first_name: 'Ada',
     last_name: 'Lovelace',
     email: 'ada@example.com',
   });
-  const call = fx.call('+14155550100', {
+  const call = await fx.call('+14155550100', {
     contact_id: contact.id,
     summary: 'Wants a refund',
     call_disposition: 'refund-requested',
   });
-  fx.store.callEvents.append(call.id, 'transcript', { speaker: 'caller', text: 'I want my money back' });
-  fx.store.callEvents.append(call.id, 'transcript', { speaker: 'agent', text: 'Let me get someone' });
+  await fx.store.callEvents.append(call.id, 'transcript', {
+    speaker: 'caller',
+    text: 'I want my money back',
+  });
+  await fx.store.callEvents.append(call.id, 'transcript', { speaker: 'agent', text: 'Let me get someone' });
   return { call, contact };
 }
 
@@ -69,11 +72,11 @@ describe('send-email', () => {
       body: '%PDF-1.4 brochure',
       headers: { 'content-type': 'application/pdf' },
     }));
-    const { call, contact } = callWithTranscript();
+    const { call, contact } = await callWithTranscript();
     const wav = path.join(fx.dir, 'rec.wav');
     writeFileSync(wav, Buffer.from('RIFF....WAVEfmt fake recording'));
-    fx.store.calls.update(call.id, { recording_path: wav });
-    fx.attach(
+    await fx.store.calls.update(call.id, { recording_path: wav });
+    await fx.attach(
       'mail',
       'send-email',
       {
@@ -94,8 +97,8 @@ describe('send-email', () => {
       },
       'after',
     );
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id, contactId: contact.id });
-    const ended = fx.engine.endCall(session);
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, contactId: contact.id });
+    const ended = await fx.engine.endCall(session);
     const { worker, repository } = fx.worker();
     worker.start();
     const mail = await smtp.waitFor();
@@ -110,14 +113,14 @@ describe('send-email', () => {
     expect(ics.content.toString()).toContain('DTSTART:20300304T200000Z');
     expect(byName('brochure.pdf')?.content.toString()).toBe('%PDF-1.4 brochure');
     await new Promise<void>((r) => setTimeout(r, 50));
-    expect(repository.get(ended.queued[0]!)?.status).toBe('delivered');
+    expect((await repository.get(ended.queued[0]!))?.status).toBe('delivered');
   });
 });
 
 describe('escalate', () => {
   it('emails the team and POSTs a signed webhook with transcript, contact and a link to the call', async () => {
-    const { call, contact } = callWithTranscript();
-    fx.attach(
+    const { call, contact } = await callWithTranscript();
+    await fx.attach(
       'escalate',
       'escalate',
       { email: 'team@example.com', webhook_url: `${rx.url}/team`, secret: SECRET, priority: 'urgent' },
@@ -126,7 +129,7 @@ describe('escalate', () => {
         triggers: [{ kind: 'tool' }],
       },
     );
-    const session = fx.engine.session({
+    const session = await fx.engine.session({
       agentId: fx.agent.id,
       callId: call.id,
       contactId: contact.id,
@@ -162,10 +165,10 @@ describe('escalate', () => {
     expect(body.data.transcript).toHaveLength(2);
   });
 
-  it('needs an email or a webhook', () => {
-    expect(() => fx.engine.definitions.create({ name: 'e', type: 'escalate', config: {} })).toThrow(
-      /config\.email/,
-    );
+  it('needs an email or a webhook', async () => {
+    await expect(async () =>
+      fx.engine.definitions.create({ name: 'e', type: 'escalate', config: {} }),
+    ).rejects.toThrow(/config\.email/);
   });
 });
 
@@ -178,8 +181,8 @@ describe('crm-log', () => {
       if (req.url === '/hubspot/crm/v3/objects/notes') return { status: 201, body: { id: '9001' } };
       return { status: 404, body: { message: 'unexpected' } };
     });
-    const { call, contact } = callWithTranscript();
-    fx.attach(
+    const { call, contact } = await callWithTranscript();
+    await fx.attach(
       'crm',
       'crm-log',
       {
@@ -188,14 +191,14 @@ describe('crm-log', () => {
       },
       'during',
     );
-    const res = await fx.engine
-      .session({
+    const res = await (
+      await fx.engine.session({
         agentId: fx.agent.id,
         callId: call.id,
         contactId: contact.id,
         collected: { outcome: 'refund' },
       })
-      .runStage('during');
+    ).runStage('during');
     expect(res.runs[0]).toMatchObject({
       status: 'succeeded',
       outputs: { provider: 'hubspot', crm_contact_id: '501', crm_record_id: '9001' },
@@ -232,17 +235,17 @@ describe('crm-log', () => {
         return { status: 201, body: { id: '00TXX9', success: true, errors: [] } };
       return { status: 404, body: [{ message: 'unexpected', errorCode: 'NOT_FOUND' }] };
     });
-    const { call, contact } = callWithTranscript();
-    fx.store.calls.update(call.id, { duration_ms: 65_000 });
-    fx.attach(
+    const { call, contact } = await callWithTranscript();
+    await fx.store.calls.update(call.id, { duration_ms: 65_000 });
+    await fx.attach(
       'crm',
       'crm-log',
       { provider: 'salesforce', subject: 'Inbound call', contact_fields: { Description: 'VIP' } },
       'during',
     );
-    const res = await fx.engine
-      .session({ agentId: fx.agent.id, callId: call.id, contactId: contact.id })
-      .runStage('during');
+    const res = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: call.id, contactId: contact.id })
+    ).runStage('during');
     expect(res.runs[0]!.outputs).toMatchObject({ crm_contact_id: '003XX1', crm_record_id: '00TXX9' });
     const [query, patch, task] = rx.requests;
     expect(query!.method).toBe('GET');
@@ -273,15 +276,16 @@ describe('crm-log', () => {
         category: 'INVALID_AUTHENTICATION',
       },
     }));
-    fx.attach('crm', 'crm-log', { provider: 'hubspot' }, 'during');
-    const res = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    await fx.attach('crm', 'crm-log', { provider: 'hubspot' }, 'during');
+    const callId = (await fx.call()).id;
+    const res = await (await fx.engine.session({ agentId: fx.agent.id, callId })).runStage('during');
     expect(res.runs[0]!.error).toMatchObject({ code: 'CRM_ERROR', retryable: false });
     expect(res.runs[0]!.error!.message).toContain('Authentication credentials not found.');
   });
 
   it('generic HTTP mapping: a JSON template that sees transcript, summary and dispositions', async () => {
-    const { call, contact } = callWithTranscript();
-    fx.attach(
+    const { call, contact } = await callWithTranscript();
+    await fx.attach(
       'crm',
       'crm-log',
       {
@@ -298,9 +302,14 @@ describe('crm-log', () => {
       },
       'during',
     );
-    const res = await fx.engine
-      .session({ agentId: fx.agent.id, callId: call.id, contactId: contact.id, from: '+14155550100' })
-      .runStage('during');
+    const res = await (
+      await fx.engine.session({
+        agentId: fx.agent.id,
+        callId: call.id,
+        contactId: contact.id,
+        from: '+14155550100',
+      })
+    ).runStage('during');
     expect(res.runs[0]!.status).toBe('succeeded');
     const req = rx.requests[0]!;
     expect(req.method).toBe('POST');

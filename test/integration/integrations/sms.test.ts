@@ -7,12 +7,12 @@ import { twilioSignature } from '../../../src/integrations/sms/twilio-signature.
 import { buildApi } from '../../../src/api/app.js';
 
 let twilio: HttpReceiver;
-let fx: ReturnType<typeof integrationFixture>;
+let fx: Awaited<ReturnType<typeof integrationFixture>>;
 const PUBLIC = 'https://callwright.example.com';
 
 beforeEach(async () => {
   twilio = await startHttpReceiver(() => twilioCreated('SM0002'));
-  fx = integrationFixture({
+  fx = await integrationFixture({
     api: { public_url: PUBLIC },
     sms: {
       twilio: {
@@ -31,12 +31,12 @@ afterEach(async () => {
 });
 
 function messages() {
-  return new MessageRepository(fx.store.db);
+  return new MessageRepository(fx.store.sql);
 }
 
 async function runDuring() {
-  const call = fx.call('+14155550100');
-  const session = fx.engine.session({
+  const call = await fx.call('+14155550100');
+  const session = await fx.engine.session({
     agentId: fx.agent.id,
     callId: call.id,
     from: '+14155550100',
@@ -47,26 +47,22 @@ async function runDuring() {
 
 describe('send-sms and send-whatsapp', () => {
   it('refuses DNC numbers and numbers that replied STOP, storing the refusal; nothing reaches the provider', async () => {
-    fx.attach('text', 'send-sms', { body: 'Hello' }, 'during');
-    fx.store.contacts.create({ phone: '+14155550100', dnc: true, dnc_reason: 'asked' });
+    await fx.attach('text', 'send-sms', { body: 'Hello' }, 'during');
+    await fx.store.contacts.create({ phone: '+14155550100', dnc: true, dnc_reason: 'asked' });
     const dnc = await runDuring();
     expect(dnc.result.runs[0]!.error).toMatchObject({ code: 'DNC', retryable: false });
     expect(dnc.result.runs[0]!.error!.message).toMatch(/Do-Not-Call/);
 
-    const c = fx.store.contacts.findBy('phone', '+14155550100')!;
-    fx.store.contacts.update(c.id, { dnc: false, sms_opt_out: true });
+    const c = (await fx.store.contacts.findBy('phone', '+14155550100'))!;
+    await fx.store.contacts.update(c.id, { dnc: false, sms_opt_out: true });
     const stop = await runDuring();
     expect(stop.result.runs[0]!.error!.message).toMatch(/replied STOP/);
     expect(twilio.requests).toHaveLength(0);
-    expect(
-      messages()
-        .all()
-        .map((m) => m.status),
-    ).toEqual(['refused', 'refused']);
+    expect((await messages().all()).map((m) => m.status)).toEqual(['refused', 'refused']);
   });
 
   it('sends WhatsApp with whatsapp: addresses', async () => {
-    fx.attach('wa', 'send-whatsapp', { body: 'Hi {{ call.from }}' }, 'during');
+    await fx.attach('wa', 'send-whatsapp', { body: 'Hi {{ call.from }}' }, 'during');
     const { result } = await runDuring();
     expect(result.runs[0]).toMatchObject({
       status: 'succeeded',
@@ -78,23 +74,25 @@ describe('send-sms and send-whatsapp', () => {
       From: 'whatsapp:+14155550112',
       Body: 'Hi +14155550100',
     });
-    expect(messages().all()[0]).toMatchObject({ channel: 'whatsapp', provider_id: 'SM0002' });
+    expect((await messages().all())[0]).toMatchObject({ channel: 'whatsapp', provider_id: 'SM0002' });
   });
 
   it('sends to a recipient written with spaces or the 00 prefix in E.164, and finds the DNC mark stored under it', async () => {
-    fx.attach('text', 'send-sms', { to: '001 (415) 555-0177', body: 'Hello' }, 'during');
+    await fx.attach('text', 'send-sms', { to: '001 (415) 555-0177', body: 'Hello' }, 'during');
     const { result } = await runDuring();
     expect(result.runs[0]).toMatchObject({ status: 'succeeded' });
     expect(Object.fromEntries(new URLSearchParams(twilio.requests[0]!.body)).To).toBe('+14155550177');
-    fx.store.contacts.create({ phone: '+14155550177', dnc: true, dnc_reason: 'asked' });
+    await fx.store.contacts.create({ phone: '+14155550177', dnc: true, dnc_reason: 'asked' });
     const again = await runDuring();
     expect(again.result.runs[0]!.error).toMatchObject({ code: 'DNC' });
   });
 
-  it('refuses on save a literal recipient outside its numbering plan, naming the field and the value', () => {
-    expect(() =>
+  it('refuses on save a literal recipient outside its numbering plan, naming the field and the value', async () => {
+    await expect(async () =>
       fx.engine.definitions.create({ name: 'bad-to', type: 'send-sms', config: { to: '+1234', body: 'Hi' } }),
-    ).toThrow('config.to: got "+1234", expected a phone number (+ and country code, e.g. +14155550123)');
+    ).rejects.toThrow(
+      'config.to: got "+1234", expected a phone number (+ and country code, e.g. +14155550123)',
+    );
   });
 
   it("after the call: a provider 5xx is retried by the policy, then dead-lettered with the provider's error", async () => {
@@ -102,27 +100,25 @@ describe('send-sms and send-whatsapp', () => {
       status: 503,
       body: { code: 20503, message: 'Service Unavailable', status: 503 },
     }));
-    fx.attach('thanks', 'send-sms', { body: 'Thanks for calling' }, 'after', {
+    await fx.attach('thanks', 'send-sms', { body: 'Thanks for calling' }, 'after', {
       failure_policy: { retries: 2 },
     });
-    const call = fx.call('+14155550100');
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
-    const ended = fx.engine.endCall(session);
+    const call = await fx.call('+14155550100');
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' });
+    const ended = await fx.engine.endCall(session);
     const { worker, repository } = fx.worker();
     worker.start();
-    await until(() => repository.get(ended.queued[0]!)?.status === 'dead');
-    const row = repository.get(ended.queued[0]!)!;
+    await until(async () => (await repository.get(ended.queued[0]!))?.status === 'dead');
+    const row = (await repository.get(ended.queued[0]!))!;
     expect(row.attempts).toBe(3);
     expect(row.last_error).toContain('Service Unavailable');
     expect(row.last_error).toContain('20503');
     expect(twilio.requests).toHaveLength(3);
-    const run = fx.engine.history.list({ callId: call.id }).items[0]!;
+    const run = (await fx.engine.history.list({ callId: call.id })).items[0]!;
     expect(run).toMatchObject({ status: 'failed', attempts: 3 });
-    expect(
-      messages()
-        .all()
-        .every((m) => m.status === 'failed' && m.error?.includes('20503')),
-    ).toBe(true);
+    expect((await messages().all()).every((m) => m.status === 'failed' && m.error?.includes('20503'))).toBe(
+      true,
+    );
   });
 
   it('a provider 4xx (invalid number) dead-letters at once, without retries', async () => {
@@ -134,16 +130,16 @@ describe('send-sms and send-whatsapp', () => {
         status: 400,
       },
     }));
-    fx.attach('thanks', 'send-sms', { body: 'Thanks' }, 'after', { failure_policy: { retries: 3 } });
-    const call = fx.call('+14155550100');
-    const ended = fx.engine.endCall(
-      fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' }),
+    await fx.attach('thanks', 'send-sms', { body: 'Thanks' }, 'after', { failure_policy: { retries: 3 } });
+    const call = await fx.call('+14155550100');
+    const ended = await fx.engine.endCall(
+      await fx.engine.session({ agentId: fx.agent.id, callId: call.id, from: '+14155550100' }),
     );
     const { worker, repository } = fx.worker();
     worker.start();
-    await until(() => repository.get(ended.queued[0]!)?.status === 'dead');
-    expect(repository.get(ended.queued[0]!)!.attempts).toBe(1);
-    expect(repository.get(ended.queued[0]!)!.last_error).toContain('21211');
+    await until(async () => (await repository.get(ended.queued[0]!))?.status === 'dead');
+    expect((await repository.get(ended.queued[0]!))!.attempts).toBe(1);
+    expect((await repository.get(ended.queued[0]!))!.last_error).toContain('21211');
   });
 
   it('sends through the generic HTTP provider, reading id and status by JSONPath', async () => {
@@ -152,7 +148,7 @@ describe('send-sms and send-whatsapp', () => {
       body: { data: { messageId: 'gw-9', state: 'accepted' } },
     }));
     try {
-      const local = integrationFixture({
+      const local = await integrationFixture({
         sms: {
           default_provider: 'http',
           http: {
@@ -164,11 +160,11 @@ describe('send-sms and send-whatsapp', () => {
           },
         },
       });
-      local.attach('text', 'send-sms', { body: 'Generic hello' }, 'during');
-      const call = local.call('+14155550100');
-      const res = await local.engine
-        .session({ agentId: local.agent.id, callId: call.id, from: '+14155550100' })
-        .runStage('during');
+      await local.attach('text', 'send-sms', { body: 'Generic hello' }, 'during');
+      const call = await local.call('+14155550100');
+      const res = await (
+        await local.engine.session({ agentId: local.agent.id, callId: call.id, from: '+14155550100' })
+      ).runStage('during');
       expect(res.runs[0]!.outputs).toMatchObject({
         provider: 'http',
         provider_id: 'gw-9',
@@ -193,7 +189,7 @@ describe('inbound SMS webhook', () => {
   let key: string;
   beforeEach(async () => {
     app = await buildApi({ store: fx.store, config: fx.config, actionEngine: fx.engine });
-    key = fx.store.apiKeys.create('test').token;
+    key = (await fx.store.apiKeys.create('test')).token;
   });
   afterEach(async () => app.close());
 
@@ -213,7 +209,7 @@ describe('inbound SMS webhook', () => {
   }
 
   it('stores a reply during a live call, writes it to the transcript and exposes it as a variable', async () => {
-    const call = fx.call('+14155550100');
+    const call = await fx.call('+14155550100');
     const fields = {
       From: '+14155550100',
       To: '+14155550111',
@@ -224,7 +220,7 @@ describe('inbound SMS webhook', () => {
     const res = await post(fields);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/xml/);
-    const stored = messages().all()[0]!;
+    const stored = (await messages().all())[0]!;
     expect(stored).toMatchObject({
       direction: 'inbound',
       body: 'Yes, Friday works',
@@ -232,12 +228,12 @@ describe('inbound SMS webhook', () => {
       call_id: call.id,
       status: 'received',
     });
-    const events = fx.store.callEvents.list(call.id).items;
+    const events = (await fx.store.callEvents.list(call.id)).items;
     expect(events.at(-1)).toMatchObject({
       type: 'transcript',
       data: { speaker: 'caller', channel: 'sms', text: 'Yes, Friday works' },
     });
-    expect(fx.store.calls.require(call.id).variables.sms_reply).toMatchObject({
+    expect((await fx.store.calls.require(call.id)).variables.sms_reply).toMatchObject({
       body: 'Yes, Friday works',
       from: '+14155550100',
     });
@@ -247,12 +243,13 @@ describe('inbound SMS webhook', () => {
     expect(
       (await post({ From: '+14155550177', To: '+14155550111', Body: 'stop', MessageSid: 'SM1' })).statusCode,
     ).toBe(200);
-    expect(fx.store.contacts.findBy('phone', '+14155550177')?.sms_opt_out).toBe(true);
-    fx.attach('text', 'send-sms', { to: '+14155550177', body: 'Promo' }, 'during');
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call().id }).runStage('during');
+    expect((await fx.store.contacts.findBy('phone', '+14155550177'))?.sms_opt_out).toBe(true);
+    await fx.attach('text', 'send-sms', { to: '+14155550177', body: 'Promo' }, 'during');
+    const callId = (await fx.call()).id;
+    const r = await (await fx.engine.session({ agentId: fx.agent.id, callId })).runStage('during');
     expect(r.runs[0]!.error?.code).toBe('DNC');
     await post({ From: '+14155550177', To: '+14155550111', Body: 'START', MessageSid: 'SM2' });
-    expect(fx.store.contacts.findBy('phone', '+14155550177')?.sms_opt_out).toBe(false);
+    expect((await fx.store.contacts.findBy('phone', '+14155550177'))?.sms_opt_out).toBe(false);
   });
 
   it('needs no API key when the provider signs its requests (Twilio cannot send one)', async () => {
@@ -267,7 +264,7 @@ describe('inbound SMS webhook', () => {
       payload: new URLSearchParams(fields).toString(),
     });
     expect(res.statusCode).toBe(200);
-    expect(messages().all()).toHaveLength(1);
+    expect(await messages().all()).toHaveLength(1);
   });
 
   it('requires an API key when no provider secret is configured to verify the request', async () => {
@@ -293,7 +290,7 @@ describe('inbound SMS webhook', () => {
         payload,
       });
       expect(anonymous.statusCode).toBe(401);
-      expect(messages().all()).toHaveLength(0);
+      expect(await messages().all()).toHaveLength(0);
       const keyed = await unsigned.inject({
         method: 'POST',
         url: '/webhooks/sms/twilio',
@@ -309,7 +306,7 @@ describe('inbound SMS webhook', () => {
   it('refuses a request whose X-Twilio-Signature does not match', async () => {
     const res = await post({ From: '+14155550100', To: '+14155550111', Body: 'hi' }, 'forged');
     expect(res.statusCode).toBe(403);
-    expect(messages().all()).toHaveLength(0);
+    expect(await messages().all()).toHaveLength(0);
   });
 });
 
@@ -341,16 +338,16 @@ describe('inbound webhook for a generic HTTP gateway', () => {
     const missing = await send({ from: '+14155550100', body: 'hi' }, TOKEN);
     expect(missing.statusCode).toBe(400);
     expect(missing.json()).toMatchObject({ code: 'VALIDATION', issues: [{ field: 'body.to' }] });
-    expect(messages().all()).toHaveLength(0);
+    expect(await messages().all()).toHaveLength(0);
 
     const ok = await send(reply, TOKEN);
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ opt_change: 'opt-out', call_id: null });
-    expect(messages().all()[0]).toMatchObject({
+    expect((await messages().all())[0]).toMatchObject({
       direction: 'inbound',
       provider: 'http',
       provider_id: 'gw-in-1',
     });
-    expect(fx.store.contacts.findBy('phone', '+14155550100')?.sms_opt_out).toBe(true);
+    expect((await fx.store.contacts.findBy('phone', '+14155550100'))?.sms_opt_out).toBe(true);
   });
 });

@@ -33,7 +33,7 @@ function smsDouble(sent: Array<{ to: string; body: string }>) {
   });
 }
 
-function fixture() {
+async function fixture() {
   const t = tempDir();
   const config = testConfig(t.dir, { booking: { horizon_days: 30, min_notice_minutes: 60 } });
   const store = Store.open(path.join(t.dir, 'cw.db'));
@@ -48,7 +48,7 @@ function fixture() {
     clock: { now: () => NOW },
     services: { booking },
   });
-  const user = store.users.create({
+  const user = await store.users.create({
     name: 'Dr Martin',
     email: 'martin@clinic.example',
     timezone: 'Europe/Paris',
@@ -59,15 +59,17 @@ function fixture() {
     },
     slot_minutes: 30,
   });
-  const agent = store.agents.create({ name: 'desk', kind: 'scripted' });
+  const agent = await store.agents.create({ name: 'desk', kind: 'scripted' });
   const attachAction = attacher(store, engine, agent.id);
-  const attach = (
+  const attach = async (
     name: string,
     type: string,
     cfg: Record<string, unknown>,
     stage: Stage,
     triggers: unknown[] = [],
-  ) => void attachAction(name, type, cfg, stage, { triggers });
+  ): Promise<void> => {
+    await attachAction(name, type, cfg, stage, { triggers });
+  };
   const caller = (phone: string, first: string) =>
     store.contacts.create({
       phone,
@@ -84,29 +86,31 @@ function fixture() {
       contact_id: contactId,
       started_at: new Date(NOW).toISOString(),
     });
-  const cleanup = () => {
-    store.close();
+  const cleanup = async () => {
+    await store.close();
     t.cleanup();
   };
   return { dir: t.dir, config, store, engine, booking, user, agent, attach, caller, call, sent, cleanup };
 }
 
-let fx: ReturnType<typeof fixture>;
-beforeEach(() => {
-  fx = fixture();
+let fx: Awaited<ReturnType<typeof fixture>>;
+beforeEach(async () => {
+  fx = await fixture();
 });
-afterEach(() => fx.cleanup());
+afterEach(async () => {
+  await fx.cleanup();
+});
 
 describe('booking across time zones', () => {
   it('a New York caller sees a Paris user’s slots in New York time and the SMS and ICS show the right times', async () => {
-    fx.attach('check', 'check-availability', { user: 'Dr Martin' }, 'during', [{ kind: 'tool' }]);
-    fx.attach(
+    await fx.attach('check', 'check-availability', { user: 'Dr Martin' }, 'during', [{ kind: 'tool' }]);
+    await fx.attach(
       'book',
       'book-appointment',
       { user: 'Dr Martin', start: '{{ data.slot | default: "" }}' },
       'during',
     );
-    fx.attach(
+    await fx.attach(
       'confirm',
       'test-sms',
       {
@@ -117,9 +121,9 @@ describe('booking across time zones', () => {
       },
       'during',
     );
-    const john = fx.caller('+12125550100', 'John');
-    const c1 = fx.call(john.id, john.phone);
-    const s1 = fx.engine.session({
+    const john = await fx.caller('+12125550100', 'John');
+    const c1 = await fx.call(john.id, john.phone);
+    const s1 = await fx.engine.session({
       agentId: fx.agent.id,
       callId: c1.id,
       contactId: john.id,
@@ -141,7 +145,7 @@ describe('booking across time zones', () => {
     expect(slots).toHaveLength(6);
     expect(slots.every((s) => s.caller_date === '2026-03-10')).toBe(true);
 
-    const s2 = fx.engine.session({
+    const s2 = await fx.engine.session({
       agentId: fx.agent.id,
       callId: c1.id,
       contactId: john.id,
@@ -173,7 +177,7 @@ describe('booking across time zones', () => {
     expect(
       lines.some((l) => l.startsWith('ATTENDEE;CN=John') && l.endsWith(':mailto:john@example.com')),
     ).toBe(true);
-    const row = fx.booking.appointments.require(String(o.appointment_id));
+    const row = await fx.booking.appointments.require(String(o.appointment_id));
     expect(row).toMatchObject({
       contact_id: john.id,
       call_id: c1.id,
@@ -183,7 +187,7 @@ describe('booking across time zones', () => {
   });
 
   it('after Paris moves its clocks too the gap is 6 hours again (DST edge)', async () => {
-    const ny = fx.caller('+12125550101', 'Ann');
+    const ny = await fx.caller('+12125550101', 'Ann');
     const r = await fx.booking.availability({
       user: fx.user.id,
       zone: 'America/New_York',
@@ -203,29 +207,31 @@ describe('booking across time zones', () => {
   });
 
   it('refuses a second booking of the same slot (CONFLICT, not retried) and a slot outside working hours', async () => {
-    fx.attach('book', 'book-appointment', { user: 'Dr Martin', start: '{{ data.slot }}' }, 'during');
-    const a = fx.caller('+12125550102', 'Amy');
-    const b = fx.caller('+12125550103', 'Bob');
+    await fx.attach('book', 'book-appointment', { user: 'Dr Martin', start: '{{ data.slot }}' }, 'during');
+    const a = await fx.caller('+12125550102', 'Amy');
+    const b = await fx.caller('+12125550103', 'Bob');
     const slot = '2026-03-10T04:00:00-04:00';
-    const first = await fx.engine
-      .session({ agentId: fx.agent.id, callId: fx.call(a.id, a.phone).id, contactId: a.id, data: { slot } })
-      .runStage('during');
+    const firstCall = await fx.call(a.id, a.phone);
+    const first = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: firstCall.id, contactId: a.id, data: { slot } })
+    ).runStage('during');
     expect(first.runs[0]?.status).toBe('succeeded');
-    const second = await fx.engine
-      .session({
+    const secondCall = await fx.call(b.id, b.phone);
+    const second = await (
+      await fx.engine.session({
         agentId: fx.agent.id,
-        callId: fx.call(b.id, b.phone).id,
+        callId: secondCall.id,
         contactId: b.id,
         data: { slot: '2026-03-10T08:15:00Z' },
       })
-      .runStage('during');
+    ).runStage('during');
     expect(second.runs[0]?.status).toBe('failed');
     expect(second.runs[0]?.error).toMatchObject({ code: 'CONFLICT', retryable: false });
     expect(second.runs[0]?.attempts).toBe(1);
     await expect(fx.booking.book({ user: fx.user.id, start: '2026-03-10T13:00:00Z' })).rejects.toThrow(
       /working hours/,
     );
-    expect(fx.booking.appointments.search({}, { user_id: fx.user.id }).total).toBe(1);
+    expect((await fx.booking.appointments.search({}, { user_id: fx.user.id })).total).toBe(1);
   });
 
   it('two processes booking the same slot at once: exactly one succeeds', async () => {
@@ -269,30 +275,32 @@ describe('booking across time zones', () => {
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, code: 'CONFLICT' }]);
-    expect(fx.booking.appointments.search({}, { user_id: fx.user.id, status: 'booked' }).total).toBe(1);
+    expect((await fx.booking.appointments.search({}, { user_id: fx.user.id, status: 'booked' })).total).toBe(
+      1,
+    );
   }, 30000);
 
   it('reschedules and cancels with outputs for the confirmation and a CANCEL invite', async () => {
-    fx.attach(
+    await fx.attach(
       'move',
       'reschedule-appointment',
       { appointment_id: '{{ data.id }}', start: '{{ data.slot }}' },
       'during',
     );
-    const ann = fx.caller('+12125550104', 'Ann');
+    const ann = await fx.caller('+12125550104', 'Ann');
     const first = await fx.booking.book({
       user: fx.user.id,
       start: '2026-03-10T08:00:00Z',
       zone: 'America/New_York',
       contactId: ann.id,
     });
-    const moved = await fx.engine
-      .session({
+    const moved = await (
+      await fx.engine.session({
         agentId: fx.agent.id,
         contactId: ann.id,
         data: { id: first.appointment.id, slot: '2026-03-10T09:00:00Z' },
       })
-      .runStage('during');
+    ).runStage('during');
     expect(moved.runs[0]?.outputs).toMatchObject({
       caller_time: '05:00',
       user_time: '10:00',
@@ -312,10 +320,10 @@ describe('booking across time zones', () => {
   });
 
   it('GET /appointments filters by user, contact and local day; GET /appointments/:id reads one', async () => {
-    const ann = fx.caller('+12125550105', 'Ann');
+    const ann = await fx.caller('+12125550105', 'Ann');
     const a1 = await fx.booking.book({ user: fx.user.id, start: '2026-03-10T08:00:00Z', contactId: ann.id });
     await fx.booking.book({ user: fx.user.id, start: '2026-03-11T08:00:00Z' });
-    const { token } = fx.store.apiKeys.create('test');
+    const { token } = await fx.store.apiKeys.create('test');
     const api = await buildApi({ store: fx.store, config: fx.config, actionEngine: fx.engine });
     const get = async (url: string) => {
       const res = await api.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });

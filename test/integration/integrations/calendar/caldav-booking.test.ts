@@ -21,7 +21,7 @@ function service(password = 'secret') {
 beforeEach(async () => {
   dav = await calDavDouble({ user: 'martin', password: 'secret', path: PATH });
   t = tempStore();
-  t.store.users.create({
+  await t.store.users.create({
     name: 'Dr Martin',
     timezone: 'Europe/Paris',
     email: 'martin@clinic.example',
@@ -49,7 +49,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await dav.close();
-  t.cleanup();
+  await t.cleanup();
 });
 
 describe('CalDAV calendar (RFC 4791) against a local double', () => {
@@ -125,7 +125,7 @@ describe('CalDAV calendar (RFC 4791) against a local double', () => {
       retryable: true,
       message: expect.stringContaining('507: insufficient storage'),
     });
-    expect(s.appointments.search({}, {}).total).toBe(0);
+    expect((await s.appointments.search({}, {})).total).toBe(0);
     await s.book({ user: 'Dr Martin', start: '2026-03-10T08:00:00Z' });
   });
 

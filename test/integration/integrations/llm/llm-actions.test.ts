@@ -42,7 +42,7 @@ const CRITERIA = [
 let llm: Awaited<ReturnType<typeof openAiDouble>>;
 let t: ReturnType<typeof tempStore>;
 
-function setup(withLlm: boolean) {
+async function setup(withLlm: boolean) {
   const services = withLlm
     ? createLlmServices({
         base_url: llm.baseUrl,
@@ -68,16 +68,18 @@ function setup(withLlm: boolean) {
     clock: { now: () => NOW },
     services,
   });
-  const agent = t.store.agents.create({ name: `a${Math.random()}`, kind: 'scripted' });
+  const agent = await t.store.agents.create({ name: `a${Math.random()}`, kind: 'scripted' });
   const attachAction = attacher(t.store, engine, agent.id);
-  const attach = (
+  const attach = async (
     name: string,
     type: string,
     config: Record<string, unknown>,
     stage: Stage,
     failure_policy = {},
-  ) => void attachAction(name, type, config, stage, { failure_policy });
-  const call = t.store.calls.create({
+  ): Promise<void> => {
+    await attachAction(name, type, config, stage, { failure_policy });
+  };
+  const call = await t.store.calls.create({
     direction: 'inbound',
     from_number: '+14155550100',
     to_number: '+14155550199',
@@ -86,14 +88,14 @@ function setup(withLlm: boolean) {
   });
   const say = (speaker: 'caller' | 'agent', text: string) =>
     t.store.callEvents.append(call.id, 'transcript', { speaker, text, final: true });
-  say('agent', 'Thanks for calling Bistro Nova, how can I help?');
-  say('caller', 'Hi, this is Ann Lee. I would like a table for 4 people on March 20.');
-  say('caller', 'Premium menu please, and we need parking.');
-  say('agent', 'To confirm: four people, March 20, premium menu, with parking.');
+  await say('agent', 'Thanks for calling Bistro Nova, how can I help?');
+  await say('caller', 'Hi, this is Ann Lee. I would like a table for 4 people on March 20.');
+  await say('caller', 'Premium menu please, and we need parking.');
+  await say('agent', 'To confirm: four people, March 20, premium menu, with parking.');
   /** Runs one attachment through the real runner, as the after stage's delivery would. */
   const runAfter = async (name: string) => {
-    const plan = engine.plan(agent.id).find((p) => p.definition.name === name)!;
-    const session = engine.session({ agentId: agent.id, callId: call.id });
+    const plan = (await engine.plan(agent.id)).find((p) => p.definition.name === name)!;
+    const session = await engine.session({ agentId: agent.id, callId: call.id });
     return engine.runner.run({
       subject: subjectOf(plan),
       firedBy: { kind: 'event', event: 'ended' },
@@ -115,14 +117,14 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await llm.close();
-  t.cleanup();
+  await t.cleanup();
 });
 
 describe('extract-data with an OpenAI-compatible server', () => {
   it('sends model, messages and a forced tool; stores typed fields on the call and as variables', async () => {
-    const fx = setup(true);
-    fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during');
-    fx.attach(
+    const fx = await setup(true);
+    await fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during');
+    await fx.attach(
       'echo',
       'custom-reply',
       { text: '{{ collected.name }} x{{ collected.party_size }} on {{ actions.extract.visit_date }}' },
@@ -138,7 +140,7 @@ describe('extract-data with an OpenAI-compatible server', () => {
         visit_date: '2026-03-20',
       },
     });
-    const session = fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id });
+    const session = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id });
     const r = await session.runStage('during');
     expect(r.runs.map((x) => x.status)).toEqual(['succeeded', 'succeeded']);
     expect(r.say).toEqual(['Ann Lee x4 on 2026-03-20']);
@@ -167,7 +169,7 @@ describe('extract-data with an OpenAI-compatible server', () => {
     expect(tool.function.parameters.properties.plan).toMatchObject({ enum: ['basic', 'premium', null] });
     expect(tool.function.parameters.properties.party_size).toMatchObject({ type: ['number', 'null'] });
 
-    expect(t.store.calls.require(fx.call.id).collected).toEqual({
+    expect((await t.store.calls.require(fx.call.id)).collected).toEqual({
       party_size: 4,
       name: 'Ann Lee',
       wants_parking: true,
@@ -184,13 +186,15 @@ describe('extract-data with an OpenAI-compatible server', () => {
   });
 
   it('reports values of the wrong type and does not store them; fail_on_invalid makes the run fail', async () => {
-    const fx = setup(true);
-    fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during');
+    const fx = await setup(true);
+    await fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during');
     llm.reply({
       tool: 'record_fields',
       args: { party_size: 'four', name: 'Ann', wants_parking: 'yes', plan: 'gold', visit_date: '20/03/2026' },
     });
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id }).runStage('during');
+    const r = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id })
+    ).runStage('during');
     expect(r.runs[0]!.status).toBe('succeeded');
     expect(r.runs[0]!.outputs.invalid).toEqual([
       { field: 'party_size', value: 'four', expected: 'a number' },
@@ -198,27 +202,34 @@ describe('extract-data with an OpenAI-compatible server', () => {
       { field: 'plan', value: 'gold', expected: 'one of "basic", "premium"' },
       { field: 'visit_date', value: '20/03/2026', expected: 'a date as YYYY-MM-DD' },
     ]);
-    expect(t.store.calls.require(fx.call.id).collected).toEqual({ name: 'Ann' });
+    expect((await t.store.calls.require(fx.call.id)).collected).toEqual({ name: 'Ann' });
 
-    const strict = setup(true);
-    strict.attach('extract-strict', 'extract-data', { fields: FIELDS, fail_on_invalid: true }, 'during');
+    const strict = await setup(true);
+    await strict.attach(
+      'extract-strict',
+      'extract-data',
+      { fields: FIELDS, fail_on_invalid: true },
+      'during',
+    );
     llm.reply({ tool: 'record_fields', args: { party_size: 'four', plan: null } });
-    const s = await strict.engine
-      .session({ agentId: strict.agent.id, callId: strict.call.id })
-      .runStage('during');
+    const s = await (
+      await strict.engine.session({ agentId: strict.agent.id, callId: strict.call.id })
+    ).runStage('during');
     expect(s.runs[0]!.status).toBe('failed');
     expect(s.runs[0]!.error?.code).toBe('EXTRACTION_INVALID');
     expect(s.runs[0]!.error?.message).toBe(
       'party_size: got "four", expected a number; plan: missing (required)',
     );
-    expect(t.store.calls.require(strict.call.id).collected).toEqual({});
+    expect((await t.store.calls.require(strict.call.id)).collected).toEqual({});
   });
 
   it('carries the provider error message; 401 is not retried, 500 is retried by the failure policy', async () => {
-    const fx = setup(true);
-    fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during', { retries: 2, backoff_ms: 1 });
+    const fx = await setup(true);
+    await fx.attach('extract', 'extract-data', { fields: FIELDS }, 'during', { retries: 2, backoff_ms: 1 });
     llm.reply({ status: 401, error: 'Incorrect API key provided' });
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id }).runStage('during');
+    const r = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id })
+    ).runStage('during');
     expect(r.runs[0]).toMatchObject({
       status: 'failed',
       attempts: 1,
@@ -227,15 +238,17 @@ describe('extract-data with an OpenAI-compatible server', () => {
     expect(r.runs[0]!.error?.message).toBe('LLM server answered 401: Incorrect API key provided');
 
     llm.reply({ status: 500, error: 'overloaded' }, { tool: 'record_fields', args: { plan: 'basic' } });
-    const again = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id }).runStage('during');
+    const again = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id })
+    ).runStage('during');
     expect(again.runs[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 });
 
 describe('evaluate-call and summarize-call with an OpenAI-compatible server', () => {
   it('stores score, pass/fail and reasons on calls.evaluation', async () => {
-    const fx = setup(true);
-    fx.attach('eval', 'evaluate-call', { criteria: CRITERIA, pass_score: 70 }, 'after');
+    const fx = await setup(true);
+    await fx.attach('eval', 'evaluate-call', { criteria: CRITERIA, pass_score: 70 }, 'after');
     llm.reply({
       tool: 'record_evaluation',
       args: {
@@ -253,7 +266,7 @@ describe('evaluate-call and summarize-call with an OpenAI-compatible server', ()
     expect((body.messages as Array<{ content: string }>)[0]!.content).toContain(
       '- confirms: The agent confirms the booking details',
     );
-    const stored = t.store.calls.require(fx.call.id).evaluation!;
+    const stored = (await t.store.calls.require(fx.call.id)).evaluation!;
     expect(stored).toMatchObject({
       score: 75,
       passed: true,
@@ -269,8 +282,8 @@ describe('evaluate-call and summarize-call with an OpenAI-compatible server', ()
   });
 
   it('a malformed verdict is a failure and nothing is stored', async () => {
-    const fx = setup(true);
-    fx.attach('eval', 'evaluate-call', { criteria: CRITERIA }, 'after');
+    const fx = await setup(true);
+    await fx.attach('eval', 'evaluate-call', { criteria: CRITERIA }, 'after');
     llm.reply({
       tool: 'record_evaluation',
       args: { criteria: [{ name: 'greeting', passed: 'yes', reason: '' }] },
@@ -279,19 +292,19 @@ describe('evaluate-call and summarize-call with an OpenAI-compatible server', ()
     expect(run.status).toBe('failed');
     expect(run.error?.code).toBe('EVALUATION_INVALID');
     expect(run.error?.message).toContain('criteria.greeting.passed: got "yes", expected true or false');
-    expect(t.store.calls.require(fx.call.id).evaluation).toBeNull();
+    expect((await t.store.calls.require(fx.call.id)).evaluation).toBeNull();
   });
 
   it('summarizes through the summarizer service into calls.summary', async () => {
-    const fx = setup(true);
-    fx.attach('sum', 'summarize-call', { max_words: 20 }, 'after');
+    const fx = await setup(true);
+    await fx.attach('sum', 'summarize-call', { max_words: 20 }, 'after');
     llm.reply({ content: 'Ann Lee booked a premium table for four on March 20 with parking.' });
     const run = await fx.runAfter('sum');
     expect(run.outputs).toMatchObject({
       source: 'llm',
       summary: 'Ann Lee booked a premium table for four on March 20 with parking.',
     });
-    expect(t.store.calls.require(fx.call.id).summary).toBe(run.outputs.summary);
+    expect((await t.store.calls.require(fx.call.id)).summary).toBe(run.outputs.summary);
     expect(llm.seen[0]!.body.tools).toBeUndefined();
     expect((llm.seen[0]!.body.messages as Array<{ content: string }>)[0]!.content).toContain(
       'at most 20 words',
@@ -310,16 +323,18 @@ describe('evaluate-call and summarize-call with an OpenAI-compatible server', ()
 
 describe('without an LLM', () => {
   it('extracts with regex and keywords, evaluates by keywords, summarizes extractively', async () => {
-    const fx = setup(false);
-    fx.attach(
+    const fx = await setup(false);
+    await fx.attach(
       'extract',
       'extract-data',
       { fields: [...FIELDS, { name: 'table', type: 'text', pattern: 'table for (\\d+)' }] },
       'during',
     );
-    fx.attach('eval', 'evaluate-call', { criteria: CRITERIA }, 'after');
-    fx.attach('sum', 'summarize-call', { max_words: 12 }, 'after');
-    const r = await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id }).runStage('during');
+    await fx.attach('eval', 'evaluate-call', { criteria: CRITERIA }, 'after');
+    await fx.attach('sum', 'summarize-call', { max_words: 12 }, 'after');
+    const r = await (
+      await fx.engine.session({ agentId: fx.agent.id, callId: fx.call.id })
+    ).runStage('during');
     expect(r.runs[0]!.outputs).toMatchObject({
       source: 'rules',
       fields: {
@@ -341,30 +356,30 @@ describe('without an LLM', () => {
     });
     const summary = await fx.runAfter('sum');
     expect(summary.outputs.summary).toBe('Caller said: Hi, this is Ann Lee. I would like a table…');
-    expect(t.store.calls.require(fx.call.id)).toMatchObject({
+    expect(await t.store.calls.require(fx.call.id)).toMatchObject({
       summary: summary.outputs.summary,
       evaluation: { score: 100 },
     });
     expect(llm.seen).toHaveLength(0);
   });
 
-  it('refuses on save an enum without values, a bad regex and a duplicate name, naming the field', () => {
-    const fx = setup(false);
-    expect(() =>
+  it('refuses on save an enum without values, a bad regex and a duplicate name, naming the field', async () => {
+    const fx = await setup(false);
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'x',
         type: 'extract-data',
         config: { fields: [{ name: 'a', type: 'enum' }] },
       }),
-    ).toThrow(/config\.fields\.0\.values/);
-    expect(() =>
+    ).rejects.toThrow(/config\.fields\.0\.values/);
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'y',
         type: 'extract-data',
         config: { fields: [{ name: 'a', type: 'text', pattern: '(' }] },
       }),
-    ).toThrow(/config\.fields\.0\.pattern/);
-    expect(() =>
+    ).rejects.toThrow(/config\.fields\.0\.pattern/);
+    await expect(async () =>
       fx.engine.definitions.create({
         name: 'z',
         type: 'extract-data',
@@ -375,6 +390,6 @@ describe('without an LLM', () => {
           ],
         },
       }),
-    ).toThrow(/config\.fields\.1\.name/);
+    ).rejects.toThrow(/config\.fields\.1\.name/);
   });
 });
