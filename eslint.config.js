@@ -14,6 +14,16 @@ export default tseslint.config(
     },
   },
   {
+    // The store is asynchronous: a store call left unawaited is a lost write or a truthy Promise.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/ui/**'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
     // drachtio's loose types stay inside the freeswitch adapter.
     files: ['src/telephony/freeswitch/**/*.ts', 'test/**/freeswitch/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

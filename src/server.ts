@@ -216,7 +216,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     campaignsByStatus: () => campaigns.repo.countByStatus(),
     inFlightByTrunk: () => campaigns.inFlightByTrunk(),
   });
-  campaigns.start();
+  // Resolves once the attempts a killed process left are settled and the loop runs.
+  await campaigns.start();
   // Recordings a crashed process left behind (their calls were closed by recovery above).
   recording
     .recoverInProgress()

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CallwrightError } from '../errors.js';
 import type { NodeRecord, NodeRegistry } from './node-registry.js';
@@ -108,6 +109,6 @@ export class CallForwarding {
     });
     void reply.header('x-callwright-node', node.id);
     if (!res.body) return reply.send();
-    return reply.send(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>));
+    return reply.send(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
   }
 }

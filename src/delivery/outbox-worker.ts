@@ -184,8 +184,8 @@ export class OutboxWorker {
       this.deps.settings.deliveryTimeoutMs,
     );
     this.inflight.set(row.id, { row, abort });
-    this.handOver(row, abort.signal)
-
+    // Never rejects: both outcomes become a completion.
+    void this.handOver(row, abort.signal)
       .then(
         (outcome): Completion => ({
           id: row.id,

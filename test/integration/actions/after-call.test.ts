@@ -8,7 +8,7 @@ let fx: Awaited<ReturnType<typeof engineFixture>>;
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await stop?.();
-  fx?.cleanup();
+  await fx?.cleanup();
 });
 
 async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {

@@ -48,9 +48,9 @@ it('a silent model reply leaves no assistant message without content or tool cal
   const id = (await fx.store.calls.all())[0]!.id;
   // The model is asked first with only its instructions, and says nothing.
   await until(() => llm!.requests.length === 1);
-  fx.manager.transcript(id, { text: 'for billing press one', final: true, speaker: 'caller' });
+  await fx.manager.transcript(id, { text: 'for billing press one', final: true, speaker: 'caller' });
   await until(() => llm!.requests.length === 2);
-  fx.manager.transcript(id, { text: 'for technical support press three', final: true, speaker: 'caller' });
+  await fx.manager.transcript(id, { text: 'for technical support press three', final: true, speaker: 'caller' });
   await until(async () =>
     (await fx!.events(id)).some(
       (e) => e.type === 'transcript' && e.data.speaker === 'agent' && e.data.text === 'Three.',

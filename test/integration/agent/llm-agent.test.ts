@@ -86,7 +86,7 @@ describe('llm agent', () => {
       [{ name: 'lookup', type: 'test-echo', config: { text: 'shipped' } }],
     );
     await until(async () => (await lines(id, 'agent')).length === 1);
-    fx!.manager.transcript(id, { text: 'where is my order 123', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'where is my order 123', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).some((l) => l.includes('shipped')), 10_000);
     const said = await lines(id, 'agent');
     expect(said[0]).toBe('Hello, how can I help?');
@@ -136,7 +136,7 @@ describe('llm agent', () => {
     );
     // No first message: the model greets.
     await until(async () => (await lines(id, 'agent')).includes('Hi.'));
-    fx!.manager.transcript(id, { text: 'do something', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'do something', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).includes('I could not do that, sorry.'), 10_000);
     const tools = (llm!.requests.at(-1)!.body.messages as Message[]).filter((m) => m.role === 'tool');
     const errors = tools.map(
@@ -168,7 +168,7 @@ describe('llm agent', () => {
     });
     fx!.telephony.script('sip:sales@127.0.0.1:5999', { fail: { outcome: 'rejected', status: 603 } });
     await until(async () => (await lines(id, 'agent')).length === 1);
-    fx!.manager.transcript(id, { text: 'put me through to sales', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'put me through to sales', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).some((l) => l.startsWith('Sales')), 15_000);
     expect((await lines(id, 'agent')).at(-1)).toBe('Sales declined the call (603). Can I help instead?');
     await leg.hangup();
@@ -217,7 +217,7 @@ describe('llm agent', () => {
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
     await until(async () => (await lines(id, 'agent')).length === 1);
-    fx!.manager.transcript(id, { text: 'start it', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'start it', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).includes('It is done: the result is 7.'), 10_000);
     const tool = (llm!.requests[1]!.body.messages as Message[]).find((m) => m.role === 'tool');
     expect(JSON.parse(String(tool?.content))).toMatchObject({ ok: true, status: 'running' });
@@ -238,7 +238,7 @@ describe('llm agent', () => {
       [{ name: 'lookup', type: 'test-echo', config: { text: 'x' } }],
     );
     await until(async () => (await lines(id, 'agent')).length === 1);
-    fx!.manager.transcript(id, { text: 'look it up again and again', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'look it up again and again', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).includes('Here is what I found.'), 10_000);
     expect(fx!.runs(id)).toHaveLength(2);
     await leg.hangup();
@@ -257,7 +257,7 @@ describe('llm agent', () => {
       { on_failure: 'fallback', fallback_message: 'Our order system is down.' },
     );
     await until(async () => (await lines(id, 'agent')).length === 1);
-    fx!.manager.transcript(id, { text: 'check my order', final: true, speaker: 'caller' });
+    await fx!.manager.transcript(id, { text: 'check my order', final: true, speaker: 'caller' });
     await until(async () => (await lines(id, 'agent')).includes('I could not reach the system.'), 10_000);
     expect(await lines(id, 'agent')).toEqual([
       'Hello.',

@@ -57,7 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await t?.store.close();
-  t?.cleanup();
+  await t?.cleanup();
 });
 
 const get = (url: string, key?: string) =>

@@ -42,7 +42,7 @@ export async function apiHarness(extra: Partial<ApiDeps> = {}): Promise<ApiHarne
     async close() {
       await app.close();
       await t.store.close();
-      t.cleanup();
+      await t.cleanup();
     },
   };
 }

@@ -16,7 +16,7 @@ let app: FastifyInstance | undefined;
 afterEach(async () => {
   await app?.close();
   admission?.close();
-  fx?.cleanup();
+  await fx?.cleanup();
   app = fx = admission = undefined;
 });
 

@@ -8,7 +8,7 @@ import { CallwrightError } from '../../../src/errors.js';
 let fx: ReturnType<typeof callsFixture>;
 let server: http.Server | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   server = undefined;
 });

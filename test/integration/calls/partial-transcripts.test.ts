@@ -5,7 +5,7 @@ import { callsFixture, until } from './calls-fixture.js';
 let fx: ReturnType<typeof callsFixture>;
 let closeHook: (() => Promise<void>) | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   await closeHook?.();
   closeHook = undefined;
 });

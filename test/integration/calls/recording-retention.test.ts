@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.destroy();
   await s3?.close();
-  t?.cleanup();
+  await t?.cleanup();
 });
 
 async function call(endedAt: string, location: string): Promise<string> {

@@ -54,7 +54,7 @@ async function viaApi(
   });
   const body = JSON.parse(res.body) as Record<string, unknown>;
   if (res.statusCode === 201) {
-    apiStore.contacts.delete(String(body.id));
+    await apiStore.contacts.delete(String(body.id));
     return { ok: true, stored: String(body.phone), body };
   }
   expect(res.statusCode, res.body).toBe(400);

@@ -7,7 +7,7 @@ import type { RecordOptions } from '../../../../src/telephony/port.js';
 let fx: ReturnType<typeof callsFixture>;
 let closeHook: (() => Promise<void>) | undefined;
 afterEach(async () => {
-  fx?.cleanup();
+  await fx?.cleanup();
   await closeHook?.();
   closeHook = undefined;
 });

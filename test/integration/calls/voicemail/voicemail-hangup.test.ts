@@ -12,7 +12,7 @@ let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await stop?.();
   stop = undefined;
-  fx?.cleanup();
+  await fx?.cleanup();
 });
 
 const AGENT = 'steps: [{ say: Hello }]';

@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
   await smtp?.close();
   smtp = undefined;
-  fx?.cleanup();
+  await fx?.cleanup();
 });
 
 async function setup(
@@ -176,7 +176,7 @@ describe('leave-voicemail', () => {
       threshold_dbfs: -25,
     });
     await smtp?.close();
-    fx.cleanup();
+    await fx.cleanup();
     const kept = await setup(
       false,
       { silence_threshold_dbfs: -40 },

@@ -453,7 +453,7 @@ export class FakeMediaServer extends EventEmitter {
           dialog.goneOnServer = true;
           setTimeout(() => {
             // As fsmrf's timeoutFn: the Promise destroy() returns is dropped.
-            dialog.destroy();
+            void dialog.destroy();
             callback(new Error('Connection timeout'));
           }, FakeMediaServer.ESL_CONNECT_TIMEOUT_MS);
         })
