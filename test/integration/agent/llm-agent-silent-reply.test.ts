@@ -50,7 +50,11 @@ it('a silent model reply leaves no assistant message without content or tool cal
   await until(() => llm!.requests.length === 1);
   await fx.manager.transcript(id, { text: 'for billing press one', final: true, speaker: 'caller' });
   await until(() => llm!.requests.length === 2);
-  await fx.manager.transcript(id, { text: 'for technical support press three', final: true, speaker: 'caller' });
+  await fx.manager.transcript(id, {
+    text: 'for technical support press three',
+    final: true,
+    speaker: 'caller',
+  });
   await until(async () =>
     (await fx!.events(id)).some(
       (e) => e.type === 'transcript' && e.data.speaker === 'agent' && e.data.text === 'Three.',
