@@ -22,19 +22,24 @@ export async function postgresSchemaVersion(sql: PostgresDatabase): Promise<numb
  * versions applied.
  */
 export async function migratePostgres(sql: PostgresDatabase): Promise<number[]> {
-  return sql.transaction(async () => {
-    await sql.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK.toString()]);
-    const current = await postgresSchemaVersion(sql);
-    refuseNewer(current);
-    const applied: number[] = [];
-    for (const m of postgresMigrations) {
-      if (m.version <= current) continue;
-      await sql.exec(m.up);
-      await sql.run('INSERT INTO callwright_schema (version) VALUES (?)', [m.version]);
-      applied.push(m.version);
-    }
-    return applied;
-  });
+  // READ COMMITTED: the version is read after the lock is granted, so it sees the other node's commit
+  // (a serializable snapshot would date from before the wait).
+  return sql.transaction(
+    async () => {
+      await sql.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK.toString()]);
+      const current = await postgresSchemaVersion(sql);
+      refuseNewer(current);
+      const applied: number[] = [];
+      for (const m of postgresMigrations) {
+        if (m.version <= current) continue;
+        await sql.exec(m.up);
+        await sql.run('INSERT INTO callwright_schema (version) VALUES (?)', [m.version]);
+        applied.push(m.version);
+      }
+      return applied;
+    },
+    { isolation: 'read committed' },
+  );
 }
 
 /** Refuses a database this build cannot use (older: run `callwright migrate`; newer: upgrade). */
