@@ -6,7 +6,7 @@ export const ClusterConfig = Type.Object(
     node_id: Type.String({
       pattern: '^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
       description:
-        "This node's name in the cluster, stable across restarts (its left-open calls are its own to close); empty = host name and SIP port",
+        "This node's name in the cluster, stable across restarts (its left-open calls are its own to close); empty = one made on first start and kept in data.dir/node-id",
     }),
     api_url: Type.String({
       pattern: '^$|^https?://',

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import path from 'node:path';
+import { dataPaths } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
@@ -8,12 +12,32 @@ import type { ActionEngine } from '../actions/action-engine.js';
 import { NodeRegistry } from './node-registry.js';
 import { CallForwarding } from './call-forwarding.js';
 
-/** This node's id: `cluster.node_id`, else the host name and the SIP port (the process id when it is 0). */
+/**
+ * This node's id: `cluster.node_id`, else the one made on its first start and kept in `data.dir/node-id`
+ * (the host name and a random suffix), so a restart of the same installation is the same node and
+ * closes the calls it left open itself.
+ */
 export function nodeIdOf(config: Config): string {
   if (config.cluster.node_id) return config.cluster.node_id;
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'node';
-  return `${host}-${config.sip.port || process.pid}`;
+  const file = path.join(dataPaths(config).dir, 'node-id');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (NODE_ID.test(kept)) return kept;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 40) || 'node';
+  const id = `${host}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, id + '\n');
+  return id;
 }
+
+/** What cluster.node_id accepts (cluster-config.ts). */
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Where the other nodes reach this node's API: `cluster.api_url`, else the address it listens on. */
 export function apiUrlOf(config: Config, listening: string): string {
