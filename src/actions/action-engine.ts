@@ -70,6 +70,7 @@ export class ActionEngine {
       () => clock.now(),
       // Rows remember their call's trace, so deliveries after the call join it.
       tracing?.enabled ? (callId) => tracing.traceparent(callId) : undefined,
+      () => deps.store.nodeId,
     );
     this.contacts = new ContactMemory(deps.store);
     this.definitions = new DefinitionService(deps.store, this.registry, this.templates);

@@ -15,6 +15,11 @@ interface OutboxEntryBase {
   maxAttempts?: number;
   /** First try no earlier than this (epoch ms); default now. */
   notBefore?: number;
+  /**
+   * Only this node may deliver the row: its payload names a file on this node's disk (a recording, a
+   * voicemail). A node restarted with the same id delivers it; no other node ever claims it.
+   */
+  pinned?: boolean;
   /** Wait until the previous row of the chain releases it. */
   blocked?: boolean;
   /** Key of the row this one releases when it is delivered (or dead with `onDead: 'continue'`). */
@@ -31,9 +36,9 @@ export type OutboxEntry = {
 }[OutboxKind];
 
 const INSERT_ROW = `INSERT INTO outbox (idempotency_key, call_id, action_id, run_id, kind, payload, max_attempts,
-                       next_attempt_at, blocked, next_key, on_dead, created_at, traceparent)
+                       next_attempt_at, blocked, next_key, on_dead, created_at, traceparent, node_id)
    VALUES (@key, @call, @action, @run, @kind, @payload, @max, @next, @blocked, @nextKey, @onDead, @created,
-           @traceparent)
+           @traceparent, @node)
    ON CONFLICT (idempotency_key) DO NOTHING
    RETURNING id`;
 
@@ -50,6 +55,8 @@ export class OutboxQueue {
     private readonly now: () => number = Date.now,
     /** The trace a row queued now belongs to (tracing on): the call's, or the active span's. */
     private readonly traceparentOf: (callId: string | null) => string | undefined = () => undefined,
+    /** This node's id (cluster.node_id), written on pinned rows. */
+    private readonly nodeId: () => string | null = () => null,
   ) {}
 
   /** Inserts (or finds) the row for this key; returns its id. */
@@ -68,6 +75,8 @@ export class OutboxQueue {
       onDead: entry.onDead ?? 'continue',
       created: nowIso(),
       traceparent: entry.traceparent ?? this.traceparentOf(entry.callId ?? null) ?? null,
+      // Without a node id (a tool, a test engine) there is one process: the row is its own either way.
+      node: entry.pinned ? this.nodeId() : null,
     });
     if (inserted) return Number(inserted.id);
     // The key was queued before: the first row stands (idempotency), whoever wrote it.

@@ -98,6 +98,8 @@ const FILTER_COLUMNS = [
 ] as const;
 
 const DUE = `status = 'pending' AND blocked = 0 AND next_attempt_at <= @now`;
+/** Rows any node may deliver, and those pinned to this one (`@node`; '' = none: unpinned rows only). */
+const OURS = `(node_id IS NULL OR node_id = @node)`;
 
 /**
  * The claim: due rows, oldest first, in one statement. On PostgreSQL several nodes claim at once: the
@@ -109,7 +111,7 @@ const DUE = `status = 'pending' AND blocked = 0 AND next_attempt_at <= @now`;
 function claimSql(dialect: SqlDatabase['dialect']): string {
   const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   return `WITH picked AS MATERIALIZED (
-      SELECT id FROM outbox WHERE ${DUE} ORDER BY next_attempt_at, id LIMIT @limit${lock})
+      SELECT id FROM outbox WHERE ${DUE} AND ${OURS} ORDER BY next_attempt_at, id LIMIT @limit${lock})
     UPDATE outbox SET status = 'processing', claimed_at = @now, claimed_by = @worker, attempts = attempts + 1
     WHERE status = 'pending' AND id IN (SELECT id FROM picked)
     RETURNING *`;
@@ -168,6 +170,8 @@ export class OutboxRepository {
     private readonly sql: SqlDatabase,
     private readonly retry: RetrySettings,
     private readonly random: () => number = Math.random,
+    /** This node's id: rows pinned to it are claimed here, rows pinned to another node never are. */
+    private readonly nodeId: () => string | null = () => null,
   ) {
     this.claimSql = claimSql(sql.dialect);
     this.staleSql = staleSql(sql.dialect);
@@ -189,7 +193,12 @@ export class OutboxRepository {
       const superseded = await this.applyCompletions(now, done);
       if (limit <= 0) return { claimed: [], superseded };
       await this.reclaimStale(now, leaseMs);
-      const rows = await this.sql.all<RawRow>(this.claimSql, { now, worker, limit });
+      const rows = await this.sql.all<RawRow>(this.claimSql, {
+        now,
+        worker,
+        limit,
+        node: this.nodeId() ?? '',
+      });
       return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
     });
     if (superseded.length) onSuperseded?.(superseded);

@@ -18,10 +18,12 @@ export function createOutboxWorker(options: {
   tracing?: Tracing;
 }): { worker: OutboxWorker; repository: OutboxRepository } {
   const { settings } = options;
-  const repository = new OutboxRepository(options.store.sql, {
-    backoffBaseMs: settings.backoff_base_ms,
-    backoffMaxMs: settings.backoff_max_ms,
-  });
+  const repository = new OutboxRepository(
+    options.store.sql,
+    { backoffBaseMs: settings.backoff_base_ms, backoffMaxMs: settings.backoff_max_ms },
+    Math.random,
+    () => options.store.nodeId,
+  );
   const handlers = [...(options.handlers ?? [])];
   if (!handlers.some((h) => h.kind === 'http')) {
     handlers.push(

@@ -113,6 +113,8 @@ async function notify(
       const outboxId = await outbox.enqueue({
         idempotencyKey: voicemailEmailKey(voicemail.id),
         kind: VOICEMAIL_EMAIL_KIND,
+        // The audio it attaches is on this node's disk.
+        pinned: true,
         callId: ctx.callId ?? null,
         // The definition behind the run, or NULL for an agent's inline command (a real foreign key).
         actionId: ctx.definition.id,

@@ -145,6 +145,8 @@ export class CallRecordingControl {
     await outbox.enqueue({
       idempotencyKey: uploadKey(this.callId),
       kind: 'recording-upload',
+      // The file is on this node's disk.
+      pinned: true,
       callId: this.callId,
       nextKey: readyKey(this.callId),
       // The event says the recording is stored: without a stored recording there is none to send.

@@ -149,6 +149,8 @@ export class RecordingServices {
         await outbox.enqueue({
           idempotencyKey: uploadKey(callId),
           kind: 'recording-upload',
+          // The file is on this node's disk.
+          pinned: true,
           callId,
           nextKey: readyKey(callId),
           onDead: 'abort',
