@@ -9,7 +9,7 @@
  *     leases have run out: every call's webhook arrives, a repeated delivery always carries the same
  *     idempotency key (`webhook-id`), and nothing is left pending or dead.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../../src/store/store.js';
@@ -30,6 +30,7 @@ const NODES = {
   b: { sip: 63530, api: 63531, rtp: 63750 },
 };
 const CALLS = 200;
+const OUTPUT = path.resolve('test-output');
 /** Heartbeat and outbox leases, short so the survivor takes over within the test. */
 const LEASE_MS = 3000;
 
@@ -164,7 +165,8 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       90_000,
       'every call closed and the outbox empty',
     );
-    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(LEASE_MS);
+    const closedAfterMs = Date.now() - killedAt;
+    expect(closedAfterMs).toBeGreaterThanOrEqual(LEASE_MS);
     expect(b.child.exitCode).toBeNull();
 
     const byNode = await store.sql.all<{ node_id: string; end_reason: string | null; n: number }>(
@@ -198,5 +200,24 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
     expect(dead?.n).toBe(0);
     // Deliveries A had in flight when it died were made again by B (same key, at least once).
     expect(receiver.requests.length).toBeGreaterThan(calls.length);
+    // What happened, for docs/scaling.md and a failing run's reader.
+    mkdirSync(OUTPUT, { recursive: true });
+    writeFileSync(
+      path.join(OUTPUT, 'postgres-cluster.json'),
+      JSON.stringify(
+        {
+          calls: calls.length,
+          byNode,
+          webhooks: receiver.requests.length,
+          repeatedCalls: [...byCall.keys()].filter(
+            (id) => receiver.requests.filter((r) => r.body.includes(`"id":"${id}"`)).length > 1,
+          ).length,
+          closedAfterKillMs: closedAfterMs,
+          sippExit: sent.code,
+        },
+        null,
+        2,
+      ),
+    );
   }, 300_000);
 });
