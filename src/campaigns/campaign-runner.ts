@@ -34,7 +34,9 @@ export interface CampaignRunnerDeps {
  * and `max_calls_per_second`, the server's totals) leave a place, claims the attempt in a transaction
  * and asks the call manager to place the call. The trunk's limits are read from the admission state
  * every call on the trunk shares, so campaigns on one trunk wait for a place instead of being refused.
- * The attempt ends with its call; the retry policy decides what comes next.
+ * The attempt ends with its call; the retry policy decides what comes next. On several nodes sharing
+ * one store every node runs this loop: each claims only while its own admission leaves a place, and the
+ * claims (guarded writes) share the contacts out, one attempt in flight per person.
  */
 export class CampaignRunner {
   readonly repo: CampaignRepository;
