@@ -57,7 +57,8 @@ export class AttemptRecovery {
     let resolved = 0;
     for (const a of await this.deps.repo.openAttempts(nodeId)) {
       const result = await this.resultOf(a);
-      if (await this.end(a, result)) resolved++;
+      if (!(await this.end(a, result))) continue;
+      resolved++;
       this.deps.logger.info(
         { attemptId: a.id, outcome: result.outcome },
         'attempt left open by a stop resolved',
