@@ -271,7 +271,9 @@ export class CampaignRunner {
     this.held.delete(c.id);
     const live = this.live.get(c.id) ?? new Set();
     this.live.set(c.id, live);
-    const run = this.place(c, contact, attempt).catch((err: unknown) =>
+    let decided = (): void => undefined;
+    const admitted = new Promise<void>((resolve) => (decided = resolve));
+    const run = this.place(c, contact, attempt, decided).catch((err: unknown) =>
       this.log.error({ err, attemptId: attempt.id }, 'campaign attempt failed to settle'),
     );
     live.add(run);
@@ -280,13 +282,19 @@ export class CampaignRunner {
       live.delete(run);
       this.flights.delete(run);
     });
+    // The next claim reads admission's outlook only once this call was admitted (or refused): the
+    // claim and the call manager's checks await the store, so an outlook read meanwhile would still
+    // show this call's place as free and the next call would be refused.
+    await Promise.race([admitted, run]);
     return true;
   }
 
+  /** Places the attempt's call (`admitted` once admission decided) and stores its end. */
   private async place(
     c: CampaignRecord,
     contact: CampaignContactRecord,
     a: CampaignAttemptRecord,
+    admitted: () => void,
   ): Promise<void> {
     let callId: string;
     try {
@@ -302,8 +310,10 @@ export class CampaignRunner {
         },
       }));
     } catch (err) {
+      admitted();
       return this.refused(a, err);
     }
+    admitted();
     await this.repo.setCall(a.id, callId);
     const session = this.deps.calls.get(callId);
     if (session) await session.ended;
