@@ -216,7 +216,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     campaignsByStatus: () => campaigns.repo.countByStatus(),
     inFlightByTrunk: () => campaigns.inFlightByTrunk(),
   });
-  // Resolves once the attempts a killed process left are settled and the loop runs.
+  // A dead node's attempts are resolved here with its calls (exactly once across survivors).
+  cluster.attachCampaigns(campaigns);
+  // Resolves once the attempts this node's killed process left are settled and the loop runs.
   await campaigns.start();
   // Recordings a crashed process left behind (their calls were closed by recovery above).
   recording

@@ -64,8 +64,12 @@ const SQL = {
      WHERE campaign_id = @campaign_id AND contact_id = @contact_id AND status = 'pending'`,
   closeOpen: `UPDATE campaign_contacts SET status = ?, next_at = NULL, reason = ?, updated_at = ?
      WHERE campaign_id = ? AND status = 'pending'`,
-  insertAttempt: `INSERT INTO campaign_attempts (id, campaign_id, contact_id, attempt, status, claimed_at)
-     VALUES (?, ?, ?, ?, 'dialling', ?)`,
+  /**
+   * The claim's other guard: at most one attempt in flight per contact (unique index, migration 013), so
+   * two nodes claiming one person for two campaigns at once insert one row between them.
+   */
+  insertAttempt: `INSERT INTO campaign_attempts (id, campaign_id, contact_id, attempt, status, claimed_at, node_id)
+     VALUES (?, ?, ?, ?, 'dialling', ?, ?) ON CONFLICT DO NOTHING`,
   deleteAttempt: 'DELETE FROM campaign_attempts WHERE id = ?',
   setCall: 'UPDATE campaign_attempts SET call_id = ? WHERE id = ?',
   endAttempt: `UPDATE campaign_attempts SET status = 'ended', outcome = ?, reason = ?, call_id = COALESCE(call_id, ?),
@@ -75,7 +79,10 @@ const SQL = {
      FROM campaigns c JOIN campaign_contacts cc ON cc.campaign_id = c.id
      WHERE c.status IN ('running','paused') GROUP BY c.id, c.name, cc.status ORDER BY c.name, cc.status`,
   countByStatus: 'SELECT status, COUNT(*) AS n FROM campaigns GROUP BY status',
-  open: `SELECT * FROM campaign_attempts WHERE status = 'dialling' ORDER BY claimed_at`,
+  openOwn: `SELECT * FROM campaign_attempts WHERE status = 'dialling' AND (node_id = ? OR node_id IS NULL)
+     ORDER BY claimed_at`,
+  openUnowned: `SELECT * FROM campaign_attempts WHERE status = 'dialling' AND node_id IS NULL ORDER BY claimed_at`,
+  openOf: `SELECT * FROM campaign_attempts WHERE status = 'dialling' AND node_id = ? ORDER BY claimed_at`,
 } as const;
 
 /** Contact ids per `attempts` query: bound as parameters, well under both engines' limits. */
@@ -204,9 +211,19 @@ export class CampaignRepository {
     return this.sql.get<CampaignAttemptRecord>(SQL.attempt, [id]);
   }
 
-  /** Attempts claimed and not yet ended (after a crash: those to resolve before anything else). */
-  openAttempts(): Promise<CampaignAttemptRecord[]> {
-    return this.sql.all<CampaignAttemptRecord>(SQL.open);
+  /**
+   * Attempts claimed and not yet ended by this node (`nodeId`) or by no recorded node: after a crash,
+   * those this node resolves before anything else. Other nodes' attempts are theirs while they live.
+   */
+  openAttempts(nodeId: string | null): Promise<CampaignAttemptRecord[]> {
+    return nodeId === null
+      ? this.sql.all<CampaignAttemptRecord>(SQL.openUnowned)
+      : this.sql.all<CampaignAttemptRecord>(SQL.openOwn, [nodeId]);
+  }
+
+  /** Attempts a node claimed and has not ended (a dead node's: resolved by a survivor). */
+  openAttemptsOf(nodeId: string): Promise<CampaignAttemptRecord[]> {
+    return this.sql.all<CampaignAttemptRecord>(SQL.openOf, [nodeId]);
   }
 
   /**
@@ -263,24 +280,37 @@ export class CampaignRepository {
   }
 
   /**
-   * Claims the contact's next attempt: the contact's `dialling` state and the attempt row (status
-   * `dialling`) in one transaction, before anything is dialled. Undefined when the contact is no longer
-   * pending (another server process sharing the database claimed it first).
+   * Claims the contact's next attempt for node `nodeId`: the attempt row (status `dialling`) and the
+   * contact's `dialling` state in one transaction, before anything is dialled. Undefined when the person
+   * already has an attempt in flight (in any campaign, from any node) or the contact is no longer
+   * pending (another node sharing the database claimed it first): both are guarded writes, not reads.
    */
-  async claim(c: CampaignContactRecord): Promise<CampaignAttemptRecord | undefined> {
+  async claim(
+    c: CampaignContactRecord,
+    nodeId: string | null = null,
+  ): Promise<CampaignAttemptRecord | undefined> {
     const id = newId('cat');
     const now = nowIso();
     const attempt = c.attempts + 1;
     const claimed = await this.sql.transaction(async () => {
+      const inserted = await this.sql.run(SQL.insertAttempt, [
+        id,
+        c.campaign_id,
+        c.contact_id,
+        attempt,
+        now,
+        nodeId,
+      ]);
+      if (inserted.changes === 0) return false;
       const moved = await this.sql.run(SQL.claimContact, {
         campaign_id: c.campaign_id,
         contact_id: c.contact_id,
         attempts: attempt,
         now,
       });
-      if (moved.changes === 0) return false;
-      await this.sql.run(SQL.insertAttempt, [id, c.campaign_id, c.contact_id, attempt, now]);
-      return true;
+      if (moved.changes > 0) return true;
+      await this.sql.run(SQL.deleteAttempt, [id]);
+      return false;
     });
     return claimed ? this.attempt(id) : undefined;
   }

@@ -6,15 +6,11 @@ import { CallwrightError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../store/store.js';
 import type { CampaignHooks } from '../observability/metrics-hooks.js';
-import { afterAttempt, attemptOutcomeOf, nextCallingHoursOpening } from './attempt-outcome.js';
+import { attemptOutcomeOf, nextCallingHoursOpening } from './attempt-outcome.js';
+import { AttemptRecovery } from './attempt-recovery.js';
 import { CampaignRepository } from './campaign-repository.js';
 import { StartPacing, type SlotHold } from './start-pacing.js';
-import type {
-  AttemptOutcome,
-  CampaignAttemptRecord,
-  CampaignContactRecord,
-  CampaignRecord,
-} from './campaign-types.js';
+import type { CampaignAttemptRecord, CampaignContactRecord, CampaignRecord } from './campaign-types.js';
 
 export interface CampaignRunnerDeps {
   store: Store;
@@ -38,10 +34,13 @@ export interface CampaignRunnerDeps {
  * and `max_calls_per_second`, the server's totals) leave a place, claims the attempt in a transaction
  * and asks the call manager to place the call. The trunk's limits are read from the admission state
  * every call on the trunk shares, so campaigns on one trunk wait for a place instead of being refused.
- * The attempt ends with its call; the retry policy decides what comes next.
+ * The attempt ends with its call; the retry policy decides what comes next. On several nodes sharing
+ * one store every node runs this loop: each claims only while its own admission leaves a place, and the
+ * claims (guarded writes) share the contacts out, one attempt in flight per person.
  */
 export class CampaignRunner {
   readonly repo: CampaignRepository;
+  private readonly attempts: AttemptRecovery;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   /** Attempts of this process still in flight, by campaign. */
@@ -65,6 +64,13 @@ export class CampaignRunner {
     this.log = deps.logger.child({ component: 'campaigns' });
     this.now = deps.now ?? (() => new Date());
     this.pacing = new StartPacing(deps.admission);
+    this.attempts = new AttemptRecovery({
+      store: deps.store,
+      repo: this.repo,
+      ...(deps.hooks ? { hooks: deps.hooks } : {}),
+      logger: this.log,
+      now: this.now,
+    });
   }
 
   /** Resolves the attempts a previous process left claimed, then starts the loop. */
@@ -102,35 +108,17 @@ export class CampaignRunner {
   }
 
   /**
-   * Attempts claimed by a process that stopped without storing their end (SIGKILL, power loss):
-   * the call row tells how it went when it exists and has ended; otherwise the attempt counts as
-   * `failed` (unknown). Either way the retry policy decides; the attempt is never dialled again.
+   * Attempts this node's previous process claimed and did not end (SIGKILL, power loss), and those from
+   * before nodes were recorded: resolved from their call rows; the retry policy decides what comes next.
+   * A claimed attempt is never dialled again. Other live nodes' attempts are theirs.
    */
   async recover(): Promise<void> {
-    for (const a of await this.repo.openAttempts()) {
-      const callId = a.call_id ?? (await this.callOfAttempt(a.id));
-      const row = callId ? await this.deps.store.calls.get(callId) : undefined;
-      const result =
-        row?.ended_at != null
-          ? { ...attemptOutcomeOf(row), callId: row.id }
-          : {
-              outcome: 'failed' as const,
-              reason: 'unknown: the server stopped during the attempt',
-              callId: row?.id ?? null,
-            };
-      await this.end(a, result);
-      this.log.info({ attemptId: a.id, outcome: result.outcome }, 'attempt left open by a stop resolved');
-    }
+    await this.attempts.recoverOwn(this.deps.store.nodeId);
   }
 
-  /** The call placed for an attempt whose id was not stored yet (the call's `campaign.attempt_id` variable). */
-  private async callOfAttempt(attemptId: string): Promise<string | undefined> {
-    const sql = this.deps.store.sql;
-    const path =
-      sql.dialect === 'postgres'
-        ? `(variables::jsonb -> 'campaign' ->> 'attempt_id')`
-        : `json_extract(variables, '$.campaign.attempt_id')`;
-    return (await sql.get<{ id: string }>(`SELECT id FROM calls WHERE ${path} = ?`, [attemptId]))?.id;
+  /** The attempts of a node that died, once its calls are closed (the cluster's dead-node path). */
+  resolveAttemptsOf(nodeId: string): Promise<number> {
+    return this.attempts.resolveNode(nodeId);
   }
 
   /** The timer's tick: one at a time (a slow store must not stack ticks up). */
@@ -271,7 +259,7 @@ export class CampaignRunner {
     trunk: string | undefined,
     now: Date,
   ): Promise<boolean> {
-    const attempt = await this.repo.claim(contact);
+    const attempt = await this.repo.claim(contact, this.deps.store.nodeId);
     if (!attempt) return false;
     this.pacing.started(c.id, now.getTime());
     this.lastClaim.set(c.id, ++this.claims);
@@ -283,7 +271,9 @@ export class CampaignRunner {
     this.held.delete(c.id);
     const live = this.live.get(c.id) ?? new Set();
     this.live.set(c.id, live);
-    const run = this.place(c, contact, attempt).catch((err: unknown) =>
+    let decided = (): void => undefined;
+    const admitted = new Promise<void>((resolve) => (decided = resolve));
+    const run = this.place(c, contact, attempt, decided).catch((err: unknown) =>
       this.log.error({ err, attemptId: attempt.id }, 'campaign attempt failed to settle'),
     );
     live.add(run);
@@ -292,13 +282,19 @@ export class CampaignRunner {
       live.delete(run);
       this.flights.delete(run);
     });
+    // The next claim reads admission's outlook only once this call was admitted (or refused): the
+    // claim and the call manager's checks await the store, so an outlook read meanwhile would still
+    // show this call's place as free and the next call would be refused.
+    await Promise.race([admitted, run]);
     return true;
   }
 
+  /** Places the attempt's call (`admitted` once admission decided) and stores its end. */
   private async place(
     c: CampaignRecord,
     contact: CampaignContactRecord,
     a: CampaignAttemptRecord,
+    admitted: () => void,
   ): Promise<void> {
     let callId: string;
     try {
@@ -314,8 +310,10 @@ export class CampaignRunner {
         },
       }));
     } catch (err) {
+      admitted();
       return this.refused(a, err);
     }
+    admitted();
     await this.repo.setCall(a.id, callId);
     const session = this.deps.calls.get(callId);
     if (session) await session.ended;
@@ -324,7 +322,7 @@ export class CampaignRunner {
     const result = row?.ended_at
       ? attemptOutcomeOf(row)
       : { outcome: 'failed' as const, reason: 'the call ended without a stored end' };
-    await this.end(a, { ...result, callId });
+    await this.attempts.end(a, { ...result, callId });
   }
 
   /** placeCall refused before dialling: admission limits wait, DNC and hours as above, the rest fails. */
@@ -337,7 +335,7 @@ export class CampaignRunner {
       return;
     }
     if (err instanceof CallwrightError && err.code === 'DNC') {
-      await this.end(a, { outcome: 'failed', reason: err.message, callId: null }, 'dnc');
+      await this.attempts.end(a, { outcome: 'failed', reason: err.message, callId: null }, 'dnc');
       return;
     }
     if (err instanceof CallwrightError && err.code === 'PRECONDITION' && /calling hours/.test(err.message)) {
@@ -345,24 +343,6 @@ export class CampaignRunner {
       this.deps.hooks?.attemptFinished('released');
       return;
     }
-    await this.end(a, { outcome: 'failed', reason: (err as Error).message, callId: null });
-  }
-
-  private async end(
-    a: CampaignAttemptRecord,
-    result: { outcome: AttemptOutcome; reason: string; callId: string | null; final?: true },
-    forced?: 'dnc',
-  ): Promise<void> {
-    const c = await this.repo.get(a.campaign_id);
-    if (!c) return;
-    // The retry delay counts from the moment stored as the attempt's end.
-    const now = this.now();
-    const next = forced
-      ? { status: forced, retryAt: null }
-      : c.status === 'cancelled' || result.final
-        ? { status: result.outcome === 'answered' ? ('answered' as const) : result.outcome, retryAt: null }
-        : afterAttempt(c.retry, result.outcome, a.attempt, now);
-    if (await this.repo.finish(a, result, next, now.toISOString()))
-      this.deps.hooks?.attemptFinished(result.outcome);
+    await this.attempts.end(a, { outcome: 'failed', reason: (err as Error).message, callId: null });
   }
 }

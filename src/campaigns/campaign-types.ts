@@ -83,6 +83,8 @@ export interface CampaignAttemptRecord {
   reason: string | null;
   claimed_at: string;
   ended_at: string | null;
+  /** The node that claimed and dials it (`cluster.node_id`); null from before nodes were recorded. */
+  node_id: string | null;
 }
 
 export interface CampaignProgress {

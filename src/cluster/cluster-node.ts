@@ -50,7 +50,7 @@ export function apiUrlOf(config: Config, listening: string): string {
  * One node of a cluster (docs/scaling.md): every call it creates is stamped with its id, its heartbeat
  * (active calls, limit, draining) is written to the store, API requests about other nodes' live calls are
  * forwarded to them, and the open calls of a node that died are closed here once its lease ran out, with
- * their after-call work queued (exactly once across survivors). A single box runs the same, with one row.
+ * their after-call work queued, then its campaign attempts resolved (each exactly once across survivors). A single box runs the same, with one row.
  */
 export class ClusterNode {
   readonly registry: NodeRegistry;
@@ -84,6 +84,7 @@ export class ClusterNode {
   }
 
   private engine: Pick<ActionEngine, 'session' | 'endCall'> | undefined;
+  private campaigns: { resolveAttemptsOf(nodeId: string): Promise<number> } | undefined;
 
   get id(): string {
     return this.registry.self.id;
@@ -96,6 +97,11 @@ export class ClusterNode {
       { store: this.deps.store, engine, logger: this.deps.logger.child({ component: 'recovery' }) },
       { nodeId: this.id, includeUnowned: true },
     );
+  }
+
+  /** The campaign attempts a dead node left in flight are resolved here too, after its calls. */
+  attachCampaigns(campaigns: { resolveAttemptsOf(nodeId: string): Promise<number> }): void {
+    this.campaigns = campaigns;
   }
 
   /** Joins the cluster once the API listens at `apiUrl`. */
@@ -120,5 +126,7 @@ export class ClusterNode {
       },
       { nodeId, reason: NODE_LOST },
     );
+    // After the calls: an attempt's outcome is read from its (now closed) call row.
+    await this.campaigns?.resolveAttemptsOf(nodeId);
   }
 }

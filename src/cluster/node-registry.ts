@@ -55,7 +55,8 @@ export class NodeRegistry {
     private readonly deps: {
       load: () => NodeLoad;
       /**
-       * Close the open calls of a node that is gone (and queue their after-call work). Called on every
+       * Close the open calls of a node that is gone (and queue their after-call work), then resolve its
+       * campaign attempts still in flight. Called on every
        * beat while such calls remain, so a close that failed is tried again; closing must be idempotent
        * (two survivors may look at once).
        */
@@ -176,12 +177,17 @@ export class NodeRegistry {
           'a node stopped its heartbeat',
         );
     }
-    // Open calls held by no live node: the dead node's, including any a previous close left behind.
+    // Open calls and campaign attempts held by no live node: the dead node's, including any a previous
+    // close left behind (an attempt claimed just before the node died may have no call yet).
     const orphaned = await this.sql.all<{ node_id: string }>(
-      `SELECT DISTINCT node_id FROM calls
+      `SELECT node_id FROM calls
         WHERE ended_at IS NULL AND node_id IS NOT NULL AND node_id <> ?
+          AND node_id NOT IN (SELECT id FROM nodes WHERE heartbeat_at >= ?)
+       UNION
+       SELECT node_id FROM campaign_attempts
+        WHERE status = 'dialling' AND node_id IS NOT NULL AND node_id <> ?
           AND node_id NOT IN (SELECT id FROM nodes WHERE heartbeat_at >= ?)`,
-      [this.self.id, since],
+      [this.self.id, since, this.self.id, since],
     );
     for (const { node_id: nodeId } of orphaned) {
       await this.deps

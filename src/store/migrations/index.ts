@@ -10,6 +10,7 @@ import * as m009 from './009-dashboard-sessions.js';
 import * as m010 from './010-dnc-changes.js';
 import * as m011 from './011-nodes.js';
 import * as m012 from './012-call-node.js';
+import * as m013 from './013-campaign-attempt-node.js';
 import * as m014 from './014-outbox-node.js';
 
 /** Numbered migrations; the database's `PRAGMA user_version` is the number of the last one applied. */
@@ -32,5 +33,6 @@ export const migrations: ReadonlyArray<{
   { version: 10, name: 'dnc-changes', up: m010.up },
   { version: 11, name: 'nodes', up: m011.up },
   { version: 12, name: 'call-node', up: m012.up },
+  { version: 13, name: 'campaign-attempt-node', up: m013.up },
   { version: 14, name: 'outbox-node', up: m014.up },
 ];

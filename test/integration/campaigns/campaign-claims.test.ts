@@ -61,7 +61,7 @@ describe('campaign claims across processes', () => {
       attempt: 1,
       status: 'dialling',
     });
-    expect(await repos[1]!.openAttempts()).toHaveLength(1);
+    expect(await repos[1]!.openAttempts(null)).toHaveLength(1);
     // The loser takes the next contact instead.
     expect((await repos[1]!.nextDue(id, now))?.contact_id).toBe(contactIds[1]);
   });

@@ -42,7 +42,7 @@ describe('callwright migrate on PostgreSQL', () => {
     const first = await h.run('migrate');
     expect(first.err).toEqual([]);
     expect(first).toMatchObject({ code: 0 });
-    expect(first.out).toEqual([`applied migration(s) 10, 11, 12, 14; schema version ${latest} (${url})`]);
+    expect(first.out).toEqual([`applied migration(s) 10, 11, 12, 13, 14; schema version ${latest} (${url})`]);
     expect(await tables(url)).toEqual(expect.arrayContaining(['agents', 'appointments', 'nodes', 'outbox']));
     const again = await h.run('migrate');
     expect(again.out).toEqual([`already at schema version ${latest} (${url})`]);

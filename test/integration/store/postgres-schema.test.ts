@@ -21,7 +21,7 @@ let lite: Db;
 beforeAll(async () => {
   url = await testPostgresDatabase('schema');
   sql = new PostgresDatabase({ url });
-  expect(await migratePostgres(sql)).toEqual([10, 11, 12, 14]);
+  expect(await migratePostgres(sql)).toEqual([10, 11, 12, 13, 14]);
   lite = openDatabase(':memory:');
 });
 afterAll(async () => {
