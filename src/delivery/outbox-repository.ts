@@ -189,18 +189,20 @@ export class OutboxRepository {
     done: Completion[] = [],
     onSuperseded?: (ids: number[]) => void,
   ): Promise<OutboxRow[]> {
-    const { claimed, superseded } = await this.sql.transaction(async () => {
-      const superseded = await this.applyCompletions(now, done);
-      if (limit <= 0) return { claimed: [], superseded };
-      await this.reclaimStale(now, leaseMs);
-      const rows = await this.sql.all<RawRow>(this.claimSql, {
-        now,
-        worker,
-        limit,
-        node: this.nodeId() ?? '',
-      });
-      return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
-    });
+    // READ COMMITTED: every write here is guarded by its own condition (the claim still held, the row
+    // still pending or still stale) and claims lock what they pick (SKIP LOCKED), so nodes working the
+    // same table at once never need a serializable snapshot, which would abort them against each other.
+    const { claimed, superseded } = await this.sql.transaction(
+      async () => {
+        const superseded = await this.applyCompletions(now, done);
+        if (limit <= 0) return { claimed: [], superseded };
+        await this.reclaimStale(now, leaseMs);
+        const params = { now, worker, limit, node: this.nodeId() ?? '' };
+        const rows = await this.sql.all<RawRow>(this.claimSql, params);
+        return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
+      },
+      { isolation: 'read committed' },
+    );
     if (superseded.length) onSuperseded?.(superseded);
     return claimed;
   }
