@@ -19,22 +19,27 @@ export async function postgresSchemaVersion(sql: PostgresDatabase): Promise<numb
 /**
  * Applies every PostgreSQL migration newer than the database's version, all in one transaction under an
  * advisory lock (two nodes starting together: the second waits, then finds nothing to do). Returns the
- * versions applied.
+ * versions applied. Read committed, not serializable: a serializable transaction reads from a snapshot
+ * taken when its first statement (the lock) starts, so the second node, once it holds the lock, would
+ * still see the version from before the first node's migration and apply it again.
  */
 export async function migratePostgres(sql: PostgresDatabase): Promise<number[]> {
-  return sql.transaction(async () => {
-    await sql.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK.toString()]);
-    const current = await postgresSchemaVersion(sql);
-    refuseNewer(current);
-    const applied: number[] = [];
-    for (const m of postgresMigrations) {
-      if (m.version <= current) continue;
-      await sql.exec(m.up);
-      await sql.run('INSERT INTO callwright_schema (version) VALUES (?)', [m.version]);
-      applied.push(m.version);
-    }
-    return applied;
-  });
+  return sql.transaction(
+    async () => {
+      await sql.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK.toString()]);
+      const current = await postgresSchemaVersion(sql);
+      refuseNewer(current);
+      const applied: number[] = [];
+      for (const m of postgresMigrations) {
+        if (m.version <= current) continue;
+        await sql.exec(m.up);
+        await sql.run('INSERT INTO callwright_schema (version) VALUES (?)', [m.version]);
+        applied.push(m.version);
+      }
+      return applied;
+    },
+    { isolation: 'read committed' },
+  );
 }
 
 /** Refuses a database this build cannot use (older: run `callwright migrate`; newer: upgrade). */
