@@ -185,13 +185,19 @@ export class OutboxRepository {
     done: Completion[] = [],
     onSuperseded?: (ids: number[]) => void,
   ): Promise<OutboxRow[]> {
-    const { claimed, superseded } = await this.sql.transaction(async () => {
-      const superseded = await this.applyCompletions(now, done);
-      if (limit <= 0) return { claimed: [], superseded };
-      await this.reclaimStale(now, leaseMs);
-      const rows = await this.sql.all<RawRow>(this.claimSql, { now, worker, limit });
-      return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
-    });
+    // Read committed: every write here is guarded by the row's current state and the claims lock their
+    // rows (SKIP LOCKED), so serializable adds nothing but conflicts that several busy nodes can keep
+    // hitting until the retries run out.
+    const { claimed, superseded } = await this.sql.transaction(
+      async () => {
+        const superseded = await this.applyCompletions(now, done);
+        if (limit <= 0) return { claimed: [], superseded };
+        await this.reclaimStale(now, leaseMs);
+        const rows = await this.sql.all<RawRow>(this.claimSql, { now, worker, limit });
+        return { claimed: rows.map(hydrate).sort(byDueOrder), superseded };
+      },
+      { isolation: 'read committed' },
+    );
     if (superseded.length) onSuperseded?.(superseded);
     return claimed;
   }
