@@ -17,6 +17,7 @@ import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
 import { startSipp } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/temp.js';
 import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { until } from '../../helpers/until.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
 import { startNodeProcess, type NodeProcess } from '../../helpers/node-process.js';
 import { callApi } from '../../helpers/api-client.js';
@@ -56,16 +57,6 @@ function nodeSettings(name: 'a' | 'b', dir: string, url: string): Record<string,
     'cluster.lease_ms': LEASE_MS,
     'log.level': 'warn',
   };
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('two nodes on PostgreSQL behind Kamailio', () => {
@@ -143,6 +134,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       },
       90_000,
       'node A to hold calls and deliver webhooks',
+      200,
     );
     const [a, b] = nodes as [NodeProcess, NodeProcess];
     await a.kill('SIGKILL');
@@ -162,6 +154,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       },
       90_000,
       'every call closed and the outbox empty',
+      200,
     );
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(LEASE_MS);
     expect(b.child.exitCode).toBeNull();

@@ -13,6 +13,7 @@ import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { startSipp } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { until } from '../../helpers/until.js';
 
 // Port block of this file: 63300-63349 for sipp (63300, media 63302) and the trunk nobody answers
 // (63310); RTP of node A 63350-63399, of node B 63400-63449. SIP and API ports are the OS's.
@@ -59,16 +60,6 @@ async function api(
     headers: res.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('two nodes sharing one PostgreSQL store', () => {
