@@ -18,21 +18,33 @@ import { until } from '../../helpers/until.js';
 // Port block of this file: 63300-63349 for sipp (63300, media 63302) and the trunk nobody answers
 // (63310); RTP of node A 63350-63399, of node B 63400-63449. SIP and API ports are the OS's.
 const SIPP_PORT = 63300;
-const TRUNK = '127.0.0.1:63310';
+const TRUNK_PORT = 63310;
 const io = { out: () => undefined, err: () => undefined, tty: false };
 
 async function startNode(name: string, dir: string, url: string, rtpMin: number): Promise<RunningServer> {
   const server = await startServer(
     testConfig(dir, {
       data: { postgres_url: url },
-      sip: { address: '127.0.0.1', port: 0, trunks: [{ name: 'carrier', address: TRUNK }] },
+      sip: {
+        address: '127.0.0.1',
+        port: 0,
+        trunks: [{ name: 'carrier', host: '127.0.0.1', port: TRUNK_PORT }],
+      },
       media: {
         address: '127.0.0.1',
         advertised_address: '127.0.0.1',
         rtp_port_min: rtpMin,
         rtp_port_max: rtpMin + 49,
       },
-      calls: { demo_agent: false },
+      calls: {
+        demo_agent: false,
+        // Calls out at any hour of any day the test runs.
+        calling_hours: {
+          days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+          start: '00:00',
+          end: '23:59',
+        },
+      },
       admission: { auto: false },
       cluster: { node_id: name, heartbeat_ms: 300, lease_ms: 5000 },
     }),
@@ -115,7 +127,7 @@ describe('two nodes sharing one PostgreSQL store', () => {
     expect(marked.status).toBe(200);
     const call = await api(b, key, 'POST', '/calls', {
       to: '+14155550123',
-      agent_id: agentId,
+      agent: agentId,
       trunk: 'carrier',
     });
     expect(call.status).toBe(409);
@@ -176,7 +188,7 @@ describe('two nodes sharing one PostgreSQL store', () => {
     );
     const call = await api(b, key, 'POST', '/calls', {
       to: '+14155550199',
-      agent_id: agentId,
+      agent: agentId,
       trunk: 'carrier',
     });
     expect(call.status, JSON.stringify(call.body)).toBe(202);
