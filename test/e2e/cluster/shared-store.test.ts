@@ -92,7 +92,7 @@ describe('two nodes sharing one PostgreSQL store', () => {
       config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 60000 } }, { hangup: true }] },
     });
     agentId = String(agent.body.id);
-    await api(a, key, 'POST', '/numbers', { number: '2000', agent_id: agentId });
+    await api(a, key, 'POST', '/numbers', { number: '+14155552000', agent_id: agentId });
   }, 60_000);
 
   afterAll(async () => {
@@ -140,12 +140,13 @@ describe('two nodes sharing one PostgreSQL store', () => {
       remote: `127.0.0.1:${(a.telephony as EmbeddedTelephony).port}`,
       localPort: SIPP_PORT,
       mediaPort: SIPP_PORT + 2,
-      service: '2000',
+      service: '+14155552000',
       calls: 1,
       timeoutMs: 40_000,
     });
     const call = await until(
-      async () => (await a.store.calls.live()).find((c) => c.to_number === '2000' && c.state === 'answered'),
+      async () =>
+        (await a.store.calls.live()).find((c) => c.to_number === '+14155552000' && c.state === 'answered'),
       15_000,
       'the call answered on node A',
     );
@@ -157,7 +158,13 @@ describe('two nodes sharing one PostgreSQL store', () => {
     expect(live.status).toBe(200);
     expect(live.headers.get('x-callwright-node')).toBe('a');
     const reader = live.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
+    // The stream opens with its `retry:` line; the call's first event follows.
+    let first = '';
+    while (!first.includes(call.id)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      first += new TextDecoder().decode(chunk.value);
+    }
     expect(first).toContain(call.id);
     await reader.cancel();
 
