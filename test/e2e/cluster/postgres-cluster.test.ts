@@ -94,7 +94,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 4000 } }, { hangup: true }] },
     });
     await callApi(api, key, 'POST', `/agents/${agent.id}/actions`, { action_id: hook.id, stage: 'after' });
-    await callApi(api, key, 'POST', '/numbers', { number: '2000', agent_id: agent.id });
+    await callApi(api, key, 'POST', '/numbers', { number: '+14155552000', agent_id: agent.id });
     kamailio = await startKamailio({
       dir: tmp.dir,
       port: KAMAILIO_PORT,
@@ -118,7 +118,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       remote: `127.0.0.1:${KAMAILIO_PORT}`,
       localPort: SIPP_PORT,
       mediaPort: SIPP_PORT + 2,
-      service: '2000',
+      service: '+14155552000',
       calls: CALLS,
       rate: 20,
       limit: 120,
