@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/load.js';
+import { until } from './until.js';
 
 export const KAMAILIO_CONFIG = path.join(PROJECT_ROOT, 'docker', 'kamailio', 'kamailio.cfg');
 
@@ -68,14 +69,6 @@ export function parseDispatcherList(text: string): DispatcherDestination[] {
   const re = /URI:\s*(\S+)\s*\n\s*FLAGS:\s*(\S+)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) out.push({ uri: m[1] as string, flags: m[2] as string });
   return out;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function startKamailio(options: KamailioOptions): Promise<RunningKamailio> {

@@ -78,7 +78,7 @@ async function pgRun(bin: string, args: string[], timeout: number): Promise<void
 }
 
 /**
- * Starts a server on 127.0.0.1:`port` (default: $CALLWRIGHT_TEST_POSTGRES_PORT, else a free port).
+ * Starts a server on 127.0.0.1:`port` (default: $TEST_POSTGRES_PORT, else a free port).
  * `stop()` shuts it down and removes its data directory.
  */
 export async function startPostgres(options: { port?: number } = {}): Promise<PostgresServer> {

@@ -19,11 +19,11 @@ export async function postgresSchemaVersion(sql: PostgresDatabase): Promise<numb
 /**
  * Applies every PostgreSQL migration newer than the database's version, all in one transaction under an
  * advisory lock (two nodes starting together: the second waits, then finds nothing to do). Returns the
- * versions applied.
+ * versions applied. Read committed, not serializable: a serializable transaction reads from a snapshot
+ * taken when its first statement (the lock) starts, so the second node, once it holds the lock, would
+ * still see the version from before the first node's migration and apply it again.
  */
 export async function migratePostgres(sql: PostgresDatabase): Promise<number[]> {
-  // READ COMMITTED: the version is read after the lock is granted, so it sees the other node's commit
-  // (a serializable snapshot would date from before the wait).
   return sql.transaction(
     async () => {
       await sql.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK.toString()]);

@@ -19,6 +19,7 @@ import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
 import { runSipp, sippFailure, startSipp, type RunningSipp, type SippOptions } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
+import { until } from '../../helpers/until.js';
 import { RawSipClient, request } from '../telephony/raw-sip-client.js';
 
 // Port block of this file: 58500-58999. Kamailio K1 58500 (58503 towards the nodes), K2 58501, K3 58504; 58502 is a node that never
@@ -100,14 +101,6 @@ function calls(node: Node): CallRow[] {
   return node.server.store.db
     .prepare(`SELECT sip_call_id, to_number, state, end_reason, hangup_by, transfer FROM calls`)
     .all() as CallRow[];
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** sipp through `proxy` with the Record-Route-following scenarios. */

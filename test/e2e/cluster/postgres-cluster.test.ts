@@ -17,6 +17,7 @@ import { startKamailio, type RunningKamailio } from '../../helpers/kamailio.js';
 import { startSipp } from '../../helpers/sipp.js';
 import { tempDir } from '../../helpers/temp.js';
 import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { until } from '../../helpers/until.js';
 import { startHttpReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
 import { startNodeProcess, type NodeProcess } from '../../helpers/node-process.js';
 import { callApi } from '../../helpers/api-client.js';
@@ -59,16 +60,6 @@ function nodeSettings(name: 'a' | 'b', dir: string, url: string): Record<string,
   };
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('two nodes on PostgreSQL behind Kamailio', () => {
   const tmp = tempDir('callwright-pg-cluster-');
   let store: Store;
@@ -104,8 +95,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 4000 } }, { hangup: true }] },
     });
     await callApi(api, key, 'POST', `/agents/${agent.id}/actions`, { action_id: hook.id, stage: 'after' });
-    // A short extension: the API takes E.164 numbers, the store any dialled string.
-    await store.numbers.create({ number: '2000', agent_id: agent.id });
+    await callApi(api, key, 'POST', '/numbers', { number: '+14155552000', agent_id: agent.id });
     kamailio = await startKamailio({
       dir: tmp.dir,
       port: KAMAILIO_PORT,
@@ -129,7 +119,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       remote: `127.0.0.1:${KAMAILIO_PORT}`,
       localPort: SIPP_PORT,
       mediaPort: SIPP_PORT + 2,
-      service: '2000',
+      service: '+14155552000',
       calls: CALLS,
       rate: 20,
       limit: 120,
@@ -145,6 +135,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       },
       90_000,
       'node A to hold calls and deliver webhooks',
+      200,
     );
     const [a, b] = nodes as [NodeProcess, NodeProcess];
     await a.kill('SIGKILL');
@@ -164,6 +155,7 @@ describe('two nodes on PostgreSQL behind Kamailio', () => {
       },
       90_000,
       'every call closed and the outbox empty',
+      200,
     );
     const closedAfterMs = Date.now() - killedAt;
     expect(closedAfterMs).toBeGreaterThanOrEqual(LEASE_MS);

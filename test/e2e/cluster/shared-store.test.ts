@@ -13,6 +13,7 @@ import { EmbeddedTelephony } from '../../../src/telephony/embedded/index.js';
 import { startSipp } from '../../helpers/sipp.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
 import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { until } from '../../helpers/until.js';
 
 // Port block of this file: 63300-63349 for sipp (63300, media 63302) and the trunk nobody answers
 // (63310); RTP of node A 63350-63399, of node B 63400-63449. SIP and API ports are the OS's.
@@ -37,7 +38,7 @@ async function startNode(name: string, dir: string, url: string, rtpMin: number)
       },
       calls: {
         demo_agent: false,
-        // Calls out at any hour: this file is about where they go, not when.
+        // Calls out at any hour of any day the test runs.
         calling_hours: {
           days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
           start: '00:00',
@@ -73,16 +74,6 @@ async function api(
   };
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('two nodes sharing one PostgreSQL store', () => {
   const tmp = tempDir('callwright-shared-');
   let a: RunningServer;
@@ -101,8 +92,7 @@ describe('two nodes sharing one PostgreSQL store', () => {
       config: { steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 60000 } }, { hangup: true }] },
     });
     agentId = String(agent.body.id);
-    // A short extension: the API takes E.164 numbers, the store any dialled string.
-    await a.store.numbers.create({ number: '2000', agent_id: agentId });
+    await api(a, key, 'POST', '/numbers', { number: '+14155552000', agent_id: agentId });
   }, 60_000);
 
   afterAll(async () => {
@@ -150,12 +140,13 @@ describe('two nodes sharing one PostgreSQL store', () => {
       remote: `127.0.0.1:${(a.telephony as EmbeddedTelephony).port}`,
       localPort: SIPP_PORT,
       mediaPort: SIPP_PORT + 2,
-      service: '2000',
+      service: '+14155552000',
       calls: 1,
       timeoutMs: 40_000,
     });
     const call = await until(
-      async () => (await a.store.calls.live()).find((c) => c.to_number === '2000' && c.state === 'answered'),
+      async () =>
+        (await a.store.calls.live()).find((c) => c.to_number === '+14155552000' && c.state === 'answered'),
       15_000,
       'the call answered on node A',
     );
@@ -167,10 +158,14 @@ describe('two nodes sharing one PostgreSQL store', () => {
     expect(live.status).toBe(200);
     expect(live.headers.get('x-callwright-node')).toBe('a');
     const reader = live.body!.getReader();
-    let streamed = '';
-    while (!streamed.includes('event: snapshot'))
-      streamed += new TextDecoder().decode((await reader.read()).value);
-    expect(streamed).toContain(call.id);
+    // The stream opens with its `retry:` line; the call's first event follows.
+    let first = '';
+    while (!first.includes(call.id)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      first += new TextDecoder().decode(chunk.value);
+    }
+    expect(first).toContain(call.id);
     await reader.cancel();
 
     const hung = await api(b, key, 'POST', `/calls/${call.id}/hangup`);

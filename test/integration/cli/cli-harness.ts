@@ -12,8 +12,18 @@ export interface CliRun {
   err: string[];
 }
 
-/** A temp data dir, a config file pointing at it, and `run(...)` calling the CLI in-process. */
-export function cliHarness(): {
+/** An Io that keeps what the CLI prints, line by line. */
+export function captureIo(): { io: Io; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false }, out, err };
+}
+
+/**
+ * A temp data dir, a config file pointing at it (and at the PostgreSQL database `postgresUrl` when given),
+ * and `run(...)` calling the CLI in-process.
+ */
+export function cliHarness(options: { postgresUrl?: string } = {}): {
   dir: string;
   configFile: string;
   database: string;
@@ -23,16 +33,15 @@ export function cliHarness(): {
 } {
   const t = tempDir();
   const configFile = path.join(t.dir, 'local.yaml');
-  writeFileSync(configFile, `data:\n  dir: ${JSON.stringify(t.dir)}\nlog:\n  level: silent\n`);
+  const postgres = options.postgresUrl ? `  postgres_url: ${JSON.stringify(options.postgresUrl)}\n` : '';
+  writeFileSync(configFile, `data:\n  dir: ${JSON.stringify(t.dir)}\n${postgres}log:\n  level: silent\n`);
   const database = dataPaths(testConfig(t.dir)).database;
   return {
     dir: t.dir,
     configFile,
     database,
     async run(...args) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
+      const { io, out, err } = captureIo();
       const code = await main(['node', 'callwright', '--config', configFile, ...args], io);
       return { code, out, err };
     },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { latestSchemaVersion } from '../../../src/store/postgres/migrate.js';
 import { testPostgresDatabase, testPostgresUrl } from '../../helpers/postgres.js';
@@ -8,13 +8,9 @@ import { cliHarness } from './cli-harness.js';
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-function harness(postgresUrl = '') {
-  const h = cliHarness();
+function harness(postgresUrl?: string) {
+  const h = cliHarness({ postgresUrl });
   cleanups.push(h.cleanup);
-  writeFileSync(
-    h.configFile,
-    `data:\n  dir: ${JSON.stringify(h.dir)}\n  postgres_url: ${JSON.stringify(postgresUrl)}\nlog:\n  level: silent\n`,
-  );
   return h;
 }
 

@@ -1,47 +1,26 @@
 /**
- * The CLI on the store `data.postgres_url` names: a real throw-away PostgreSQL cluster, the CLI called
- * in-process with a config file that points at it.
+ * The CLI on the store `data.postgres_url` names: a database on the run's PostgreSQL server
+ * (test/helpers/postgres.ts), the CLI called in-process with a config file that points at it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/context.js';
 import { Store } from '../../../src/store/store.js';
-import { tempDir } from '../../helpers/temp.js';
-import { startPostgres, type ThrowawayPostgres } from '../../helpers/throwaway-postgres.js';
+import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { cliHarness, type CliRun } from './cli-harness.js';
 
-// The port block of this file: 62990-62999.
-const PG_PORT = 62990;
-
-let postgres: ThrowawayPostgres;
-const dir = tempDir();
-beforeAll(async () => {
-  postgres = await startPostgres(PG_PORT);
-}, 90_000);
-afterAll(async () => {
-  await postgres?.stop();
-  dir.cleanup();
-});
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 /** Runs the CLI with a config whose data.postgres_url is `url` (data.dir stays empty: no SQLite file). */
-async function cli(url: string, ...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const configFile = path.join(dir.dir, 'local.yaml');
-  writeFileSync(
-    configFile,
-    `data:\n  dir: ${JSON.stringify(dir.dir)}\n  postgres_url: ${JSON.stringify(url)}\nlog:\n  level: silent\n`,
-  );
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  const code = await main(['node', 'callwright', '--config', configFile, ...args], io);
-  return { code, out, err };
+function cli(url: string, ...args: string[]): Promise<CliRun> {
+  const h = cliHarness({ postgresUrl: url });
+  cleanups.push(h.cleanup);
+  return h.run(...args);
 }
 
 describe('the CLI with data.postgres_url', () => {
   it('lists and shows the agents stored in PostgreSQL, not in a SQLite file', async () => {
-    const url = await postgres.createDatabase('cli_agents');
+    const url = await testPostgresDatabase('cli_agents');
     const store = await Store.connect({ url });
     try {
       const agent = await store.agents.create({
@@ -79,7 +58,7 @@ describe('the CLI with data.postgres_url', () => {
   });
 
   it('a listing command refuses a database without the schema and names callwright migrate', async () => {
-    const url = await postgres.createDatabase('cli_empty');
+    const url = await testPostgresDatabase('cli_empty');
     const res = await cli(url, 'agents', 'list');
     expect(res.code).toBe(1);
     expect(res.out).toEqual([]);

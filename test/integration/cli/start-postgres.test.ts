@@ -1,36 +1,21 @@
 /**
- * `start` on the store `data.postgres_url` names: several nodes share one real (throw-away) PostgreSQL
- * database, so the first API key is created once however many nodes start together.
+ * `start` on the store `data.postgres_url` names: several nodes share one real PostgreSQL database (on the
+ * run's server, test/helpers/postgres.ts), so the first API key is created once however many nodes start
+ * together.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { dataPaths } from '../../../src/config/load.js';
 import type { Io } from '../../../src/cli/context.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
-import { startPostgres, type ThrowawayPostgres } from '../../helpers/throwaway-postgres.js';
-
-// The port block of this file: 62980-62989 (the API and SIP listen on port 0).
-const PG_PORT = 62980;
-
-let postgres: ThrowawayPostgres;
-beforeAll(async () => {
-  postgres = await startPostgres(PG_PORT);
-}, 90_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
+import { testPostgresDatabase } from '../../helpers/postgres.js';
+import { captureIo as capture } from './cli-harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function capture(): { io: Io; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false }, out, err };
-}
 
 /** A node with its own data dir (speech cache, recordings) on the shared database at `url`. */
 async function startNode(url: string, io: Io): Promise<RunningServer> {
@@ -45,7 +30,7 @@ const keysPrinted = (lines: string[]): string[] => lines.flatMap((l) => /API key
 
 describe('start with data.postgres_url', () => {
   it('two nodes starting together on an empty database create one API key, which both accept', async () => {
-    const url = await postgres.createDatabase('start_two_nodes');
+    const url = await testPostgresDatabase('start');
     const [a, b] = [capture(), capture()];
     const nodes = await Promise.all([startNode(url, a.io), startNode(url, b.io)]);
     const keys = [...keysPrinted(a.out), ...keysPrinted(b.out)];

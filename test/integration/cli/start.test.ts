@@ -3,17 +3,12 @@ import { existsSync } from 'node:fs';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import type { Io } from '../../../src/cli/context.js';
 import { tempDir, testConfig } from '../../helpers/temp.js';
+import { captureIo as capture } from './cli-harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function capture(): { io: Io; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l) => out.push(l), err: (l) => err.push(l), tty: false }, out, err };
-}
 
 async function start(dir: string, io: Io): Promise<RunningServer> {
   const server = await startServer(testConfig(dir), { io });

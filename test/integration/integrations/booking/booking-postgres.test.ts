@@ -4,42 +4,17 @@
  * table's exclusion constraint can refuse the second booking: it must come back as the same CONFLICT
  * the check gives, and exactly one appointment must be stored.
  *
- * Needs the run's PostgreSQL server (the global setup in vitest.config.ts provides its URL); without one
- * the test fails with the reason, it is never skipped.
+ * Needs the run's PostgreSQL server (test/helpers/postgres.ts, started by the global setup in
+ * vitest.config.ts); without one the test fails with the reason, it is never skipped.
  */
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../../../src/store/store.js';
 import { BookingService } from '../../../../src/integrations/booking/booking-service.js';
 import { DEFAULT_BOOKING_OPTIONS } from '../../../../src/integrations/booking/booking-services.js';
 import type { AppointmentRepository } from '../../../../src/integrations/booking/appointment-repository.js';
+import { testPostgresDatabase } from '../../../helpers/postgres.js';
 
 const NOW = Date.parse('2026-03-09T12:00:00Z');
-
-/** The run's server URL as the global setup provides it (`postgresUrl`), or why there is none. */
-function serverUrl(): string {
-  const provided = inject as unknown as (key: string) => string | undefined;
-  const url = provided('postgresUrl');
-  if (url) return url;
-  throw new Error(
-    provided('postgresError') || 'no test PostgreSQL server (run the tests with vitest.config.ts)',
-  );
-}
-
-async function freshDatabase(): Promise<string> {
-  const server = serverUrl();
-  const name = `booking_${process.pid}_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 /** Holds every caller of `firstOverlap` until `parties` of them have run their check. */
 function holdChecks(repos: AppointmentRepository[], parties: number): void {
@@ -61,7 +36,7 @@ let nodes: Store[] = [];
 let userId: string;
 
 beforeAll(async () => {
-  const url = await freshDatabase();
+  const url = await testPostgresDatabase('booking');
   const first = await Store.connect({ url });
   nodes = [first, await Store.connect({ url, migrate: false })];
   userId = (
