@@ -181,7 +181,8 @@ export function formatStoreComparison(sqlite: SetupResult[], postgres: SetupResu
     'ratio',
     'webhooks/s: SQLite / PostgreSQL',
     'ratio',
-    'call end → webhook p50 / p99: SQLite | PostgreSQL',
+    'call end → webhook p50 / p99: SQLite',
+    'PostgreSQL',
   ];
   const rows = sqlite.flatMap((s) => {
     const p = postgres.find((r) => r.setup === s.setup);
@@ -194,7 +195,8 @@ export function formatStoreComparison(sqlite: SetupResult[], postgres: SetupResu
         ratio(p.search.knee, s.search.knee),
         `${Math.round(sd.perSecond)} / ${Math.round(pd.perSecond)}`,
         ratio(pd.perSecond, sd.perSecond),
-        `${ms(sd.delayP50)} / ${ms(sd.delayP99)} | ${ms(pd.delayP50)} / ${ms(pd.delayP99)}`,
+        `${ms(sd.delayP50)} / ${ms(sd.delayP99)}`,
+        `${ms(pd.delayP50)} / ${ms(pd.delayP99)}`,
       ],
     ];
   });
