@@ -23,6 +23,7 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** Node `i` of the setup; on PostgreSQL named `node-i`, the id its calls are stamped with. */
 async function startNode(i: number, opts: ClusterOptions, database?: SetupDatabase): Promise<ServerChild> {
   const ports = clusterPorts(opts.basePort).node(i);
   return startServerChild({
@@ -46,7 +47,7 @@ async function startNode(i: number, opts: ClusterOptions, database?: SetupDataba
   });
 }
 
-/** The agent, its after-call webhook and the default agent's name, through `node`'s API. */
+/** The agent every call gets (calls.default_agent) and its after-call webhook, through `node`'s API. */
 async function configure(node: ServerChild, receiver: Receiver): Promise<void> {
   const agent = await node.api<{ id: string }>('POST', '/agents', {
     name: 'cluster',
@@ -64,7 +65,10 @@ async function configure(node: ServerChild, receiver: Receiver): Promise<void> {
   await node.api('POST', `/agents/${agent.id}/actions`, { action_id: 'cluster_webhook', stage: 'after' });
 }
 
-/** The setup's nodes, configured: each through its own API on SQLite, once through the first on PostgreSQL. */
+/**
+ * The setup's nodes, configured: each through its own API on SQLite, once through the first on
+ * PostgreSQL (the store is shared).
+ */
 async function startNodes(
   count: number,
   opts: ClusterOptions,
