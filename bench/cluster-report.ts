@@ -96,6 +96,11 @@ export const SETUP_LABELS: Record<Setup, string> = {
   'kamailio-2': 'two nodes behind Kamailio',
 };
 
+export const STORE_LABELS: Record<StoreKind, string> = {
+  sqlite: 'SQLite, each node its own file',
+  postgres: 'PostgreSQL, one database shared by the nodes',
+};
+
 function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || b === 0) return 'n/a';
   return `${(a / b).toFixed(2)}×`;
@@ -151,17 +156,57 @@ export function formatReport(
       ratio(one?.deliveries.perSecond, direct?.deliveries.perSecond),
     ],
   ];
-  const storeText =
-    machine.store === 'sqlite' ? 'SQLite, each node its own file' : `${machine.store} (shared by the nodes)`;
+  const postgres = machine.store === 'postgres' ? ', PostgreSQL' : '';
   return [
-    `bench:cluster (${machine.command}): ${machine.cores} cores, store ${storeText}; load ${machine.loadBefore} -> ${machine.loadAfter}`,
+    `bench:cluster (${machine.command}): ${machine.cores} cores, store ${STORE_LABELS[machine.store]}; load ${machine.loadBefore} -> ${machine.loadAfter}`,
     '',
     table(header, results.map(row)),
     '',
     table(['ratio', 'calls/s', 'webhooks/s'], ratios),
     '',
-    `Every process shares this machine's ${machine.cores} cores: sipp, Kamailio, the nodes and the webhook ` +
-      'receiver. Two nodes on one machine compete for the same CPUs, so "two nodes / one node" shows what ' +
+    `Every process shares this machine's ${machine.cores} cores: sipp, Kamailio, the nodes${postgres} and the ` +
+      'webhook receiver. Two nodes on one machine compete for the same CPUs, so "two nodes / one node" shows what ' +
       'a second node costs or gains here, not what a second machine would add.',
+  ].join('\n');
+}
+
+/**
+ * The same work on both stores, setup by setup: PostgreSQL's figure beside SQLite's and their ratio
+ * (PostgreSQL / SQLite: below 1 is what sharing one database costs here).
+ */
+export function formatStoreComparison(sqlite: SetupResult[], postgres: SetupResult[]): string {
+  const header = [
+    'setup',
+    'calls/s: SQLite / PostgreSQL',
+    'ratio',
+    'webhooks/s: SQLite / PostgreSQL',
+    'ratio',
+    'call end → webhook p50 / p99: SQLite',
+    'PostgreSQL',
+  ];
+  const rows = sqlite.flatMap((s) => {
+    const p = postgres.find((r) => r.setup === s.setup);
+    if (!p) return [];
+    const [sd, pd] = [s.deliveries, p.deliveries];
+    return [
+      [
+        SETUP_LABELS[s.setup],
+        `${s.search.knee} / ${p.search.knee}`,
+        ratio(p.search.knee, s.search.knee),
+        `${Math.round(sd.perSecond)} / ${Math.round(pd.perSecond)}`,
+        ratio(pd.perSecond, sd.perSecond),
+        `${ms(sd.delayP50)} / ${ms(sd.delayP99)}`,
+        `${ms(pd.delayP50)} / ${ms(pd.delayP99)}`,
+      ],
+    ];
+  });
+  return [
+    'SQLite vs PostgreSQL, the same setups and steps (ratio: PostgreSQL / SQLite):',
+    '',
+    table(header, rows),
+    '',
+    'The webhooks/s of each store is timed at the rate that held there for the whole run, so where the ' +
+      'knees differ the webhook figures compare different call rates. PostgreSQL runs on the same cores ' +
+      'as everything else.',
   ].join('\n');
 }

@@ -5,9 +5,12 @@
  *   direct       one node, sipp calls it directly
  *   kamailio     one node behind Kamailio (docker/kamailio/kamailio.cfg, as the cluster e2e runs it)
  *   kamailio-2   two nodes behind the same Kamailio (round robin, OPTIONS probes every second)
- * every node is a real `callwright start` child process (bench/server-child.ts) with its own data dir
- * (its own SQLite file today: --store postgres is refused until that store exists), SIP, API and RTP
- * ports, the least agent (answers, waits for a key) and an after-call webhook to one loopback receiver.
+ * every node is a real `callwright start` child process (bench/server-child.ts) with its own data dir,
+ * SIP, API and RTP ports, the least agent (answers, waits for a key) and an after-call webhook to one
+ * loopback receiver. The store (--store): `sqlite`, each node its own file, each node set up through its
+ * own API; `postgres`, the nodes share one throwaway PostgreSQL server (bench/cluster-store.ts), a fresh
+ * database per setup, set up once through the first node's API; `both`, SQLite then PostgreSQL, then a
+ * table of PostgreSQL / SQLite for the same work.
  *
  *  1. The knee: steps of --step-s seconds of honest calls (the UAC scenario matches the BYE's own
  *     transaction; behind Kamailio it follows the Record-Route), doubling from --start-rate until a
@@ -18,80 +21,40 @@
  *     ended_at) to its webhook arriving (p50/p99), and webhooks per call stored.
  * Then a table with the ratios (two nodes / one node, behind Kamailio / direct) and the core count.
  *
- * Options (also BENCH_CLUSTER_<NAME>): --quick (short steps, coarse bisection: under 2 min),
- * --setups, --store (sqlite), --step-s (5), --hold-ms (200), --start-rate (100), --resolution (0.1),
- * --sustain-s (20), --base-port (45000: Kamailio 45000, nodes SIP/API 45010/45011 and 45020/45021,
- * receiver 45030, sipp 45040-45087, node RTP 45100-45899 and 45900-46699). Asserts nothing.
+ * Options (also BENCH_CLUSTER_<NAME>): --quick (short steps, coarse bisection: under 2 min a store),
+ * --setups, --store (sqlite | postgres | both), --step-s (5), --hold-ms (200), --start-rate (100),
+ * --resolution (0.1), --sustain-s (20), --base-port (45000: Kamailio 45000, nodes SIP/API 45010/45011
+ * and 45020/45021, receiver 45030, sipp 45040-45087, PostgreSQL 45090, node RTP 45100-45899 and
+ * 45900-46699). The setups are started by bench/cluster-setup.ts. Asserts nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { startKamailio, type RunningKamailio } from '../test/helpers/kamailio.js';
+import { cpus, loadavg } from 'node:os';
 import { startSipp, type SippResult } from '../test/helpers/sipp.js';
-import { clusterPorts, parseClusterOptions, type ClusterOptions, type Setup } from './cluster-options.js';
+import {
+  clusterPorts,
+  parseClusterOptions,
+  type ClusterOptions,
+  type Setup,
+  type StoreKind,
+} from './cluster-options.js';
 import {
   formatReport,
+  formatStoreComparison,
   percentile,
   searchKnee,
   SETUP_LABELS,
+  STORE_LABELS,
   type DeliveryFigures,
   type SetupResult,
 } from './cluster-report.js';
-import { startServerChild, webhookReceiver, type ServerChild } from './server-child.js';
-
-type Receiver = Awaited<ReturnType<typeof webhookReceiver>>;
-
-interface Cluster {
-  nodes: ServerChild[];
-  proxy?: RunningKamailio;
-  /** Where sipp sends its INVITEs. */
-  target: string;
-  scenario: string;
-  stop(): Promise<void>;
-}
+import { startCluster, type Cluster, type Receiver } from './cluster-setup.js';
+import { startBenchStore, type BenchStore } from './cluster-store.js';
+import { webhookReceiver } from './server-child.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): string =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-async function startNode(i: number, opts: ClusterOptions, receiver: Receiver): Promise<ServerChild> {
-  const ports = clusterPorts(opts.basePort).node(i);
-  const node = await startServerChild({
-    apiPort: ports.api,
-    config: {
-      log: { level: 'error' },
-      sip: { address: '127.0.0.1', port: ports.sip, transports: ['udp'] },
-      media: {
-        address: '127.0.0.1',
-        advertised_address: '127.0.0.1',
-        rtp_port_min: ports.rtpMin,
-        rtp_port_max: ports.rtpMax,
-        timeout_ms: 0,
-      },
-      speech: { recognizer: 'none' },
-      calls: { demo_agent: false, default_agent: 'cluster' },
-      http: { allow_hosts: ['127.0.0.1'] },
-    },
-  });
-  // Each node has its own store today, so each is set up the same way through its own API.
-  const agent = await node.api<{ id: string }>('POST', '/agents', {
-    name: 'cluster',
-    kind: 'scripted',
-    // A call sipp gave up on (a failed step) ends by itself after 10 s instead of loading the next step.
-    config: {
-      steps: [{ gather: { input: 'dtmf', max_digits: 1, timeout_ms: 10_000 } }, { hangup: true }],
-    },
-  });
-  await node.api('POST', '/actions', {
-    name: 'cluster_webhook',
-    type: 'webhook',
-    config: { url: receiver.url, event: 'call.ended' },
-  });
-  await node.api('POST', `/agents/${agent.id}/actions`, { action_id: 'cluster_webhook', stage: 'after' });
-  return node;
-}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -102,46 +65,12 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-async function startCluster(setup: Setup, opts: ClusterOptions, receiver: Receiver): Promise<Cluster> {
-  const count = setup === 'kamailio-2' ? 2 : 1;
-  const nodes = await Promise.all(Array.from({ length: count }, (_, i) => startNode(i, opts, receiver)));
-  const sipOf = (i: number): string => `127.0.0.1:${clusterPorts(opts.basePort).node(i).sip}`;
-  const stopNodes = async (): Promise<void> => void (await Promise.all(nodes.map((n) => n.stop())));
-  if (setup === 'direct') {
-    return { nodes, target: sipOf(0), scenario: 'uac-invite-answer-hangup.xml', stop: stopNodes };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'callwright-cluster-bench-'));
-  let proxy: RunningKamailio;
-  try {
-    // Log level 1 (notices): the configuration logs every dispatched INVITE at info.
-    proxy = await startKamailio({
-      dir,
-      port: clusterPorts(opts.basePort).proxy,
-      nodes: nodes.map((_, i) => sipOf(i)),
-      pingIntervalS: 1,
-      logLevel: 1,
-    });
-  } catch (err) {
-    await stopNodes();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    nodes,
-    proxy,
-    target: proxy.target,
-    scenario: 'uac-invite-via-proxy-answer-hangup.xml',
-    async stop() {
-      // Nodes first: a call still ending needs the proxy for its BYE.
-      await stopNodes();
-      await proxy.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Calls each node has stored (GET /calls total). */
+/** Calls each node has stored: GET /calls total of each, or by calls.node_id in the shared database. */
 async function stored(cluster: Cluster): Promise<number[]> {
+  if (cluster.database) {
+    const byNode = await cluster.database.callsByNode();
+    return cluster.nodes.map((_, i) => byNode.get(`node-${i}`) ?? 0);
+  }
   return Promise.all(
     cluster.nodes.map(async (n) => (await n.api<{ total: number }>('GET', '/calls?limit=1')).total),
   );
@@ -276,11 +205,16 @@ async function sustain(
   return { deliveries, perNode, failed };
 }
 
-async function measure(setup: Setup, opts: ClusterOptions, receiver: Receiver): Promise<SetupResult> {
-  const cluster = await startCluster(setup, opts, receiver);
+async function measure(
+  setup: Setup,
+  opts: ClusterOptions,
+  receiver: Receiver,
+  store: BenchStore,
+): Promise<SetupResult> {
+  const cluster = await startCluster(setup, opts, receiver, store);
   try {
     console.log(
-      `\n== ${SETUP_LABELS[setup]}: ${opts.stepS} s steps of ${opts.holdMs} ms calls to ${cluster.target}; load ${load()} ==`,
+      `\n== ${SETUP_LABELS[setup]} (${STORE_LABELS[store.kind]}): ${opts.stepS} s steps of ${opts.holdMs} ms calls to ${cluster.target}; load ${load()} ==`,
     );
     const search = await searchKnee((rate) => kneeStep(cluster, opts, receiver, rate), {
       startRate: opts.startRate,
@@ -315,37 +249,62 @@ async function measure(setup: Setup, opts: ClusterOptions, receiver: Receiver): 
   }
 }
 
+interface StoreRun {
+  store: StoreKind;
+  results: SetupResult[];
+  loadBefore: string;
+  loadAfter: string;
+  seconds: number;
+}
+
+/** Every setup on one store (its PostgreSQL server started first, stopped after). */
+async function runStore(kind: StoreKind, opts: ClusterOptions, receiver: Receiver): Promise<StoreRun> {
+  const loadBefore = load();
+  const began = Date.now();
+  console.log(`\n### store: ${STORE_LABELS[kind]}; load ${loadBefore}`);
+  const store = await startBenchStore(kind, clusterPorts(opts.basePort).postgres);
+  const results: SetupResult[] = [];
+  try {
+    for (const setup of opts.setups) results.push(await measure(setup, opts, receiver, store));
+  } finally {
+    await store.stop();
+  }
+  return { store: kind, results, loadBefore, loadAfter: load(), seconds: (Date.now() - began) / 1000 };
+}
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   let opts: ClusterOptions;
   try {
-    opts = parseClusterOptions(process.argv.slice(2));
+    opts = parseClusterOptions(argv);
   } catch (err) {
     console.error((err as Error).message);
     process.exitCode = 2;
     return;
   }
-  const loadBefore = load();
   const began = Date.now();
   console.log(
-    `bench:cluster${opts.quick ? ' --quick' : ''}: ${opts.setups.join(', ')}; ${cpus().length} cores; load ${loadBefore}`,
+    `bench:cluster${opts.quick ? ' --quick' : ''}: ${opts.setups.join(', ')} on ${opts.stores.join(' then ')}; ` +
+      `${cpus().length} cores; load ${load()}`,
   );
   const receiver = await webhookReceiver(clusterPorts(opts.basePort).receiver);
-  const results: SetupResult[] = [];
+  const runs: StoreRun[] = [];
   try {
-    for (const setup of opts.setups) results.push(await measure(setup, opts, receiver));
+    for (const kind of opts.stores) runs.push(await runStore(kind, opts, receiver));
   } finally {
     await receiver.close();
   }
-  console.log(`\n(${((Date.now() - began) / 1000).toFixed(0)} s)\n`);
-  console.log(
-    formatReport(results, {
-      cores: cpus().length,
-      store: opts.store,
-      loadBefore,
-      loadAfter: load(),
-      command: `npm run bench:cluster${opts.quick ? ' -- --quick' : ''}`,
-    }),
-  );
+  console.log(`\n(${((Date.now() - began) / 1000).toFixed(0)} s)`);
+  const command = `npm run bench:cluster${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  for (const run of runs) {
+    console.log(`\n${STORE_LABELS[run.store]} (${run.seconds.toFixed(0)} s):\n`);
+    console.log(formatReport(run.results, { cores: cpus().length, command, ...run }));
+  }
+  const [sqlite, postgres] = [
+    runs.find((r) => r.store === 'sqlite'),
+    runs.find((r) => r.store === 'postgres'),
+  ];
+  if (sqlite && postgres) console.log(`\n${formatStoreComparison(sqlite.results, postgres.results)}`);
 }
 
 await main();

@@ -51,6 +51,11 @@ export interface ServerChildOptions {
   /** Extra node flags, e.g. ['--max-semi-space-size=…']. */
   nodeArgs?: string[];
   env?: Record<string, string>;
+  /**
+   * A key the server's store already holds (a shared PostgreSQL database set up beforehand): the server
+   * then prints none, so the child waits only for its API.
+   */
+  apiKey?: string;
 }
 
 export async function startServerChild(options: ServerChildOptions): Promise<ServerChild> {
@@ -58,7 +63,7 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   const file = path.join(dir, 'local.yaml');
   const config = {
     ...options.config,
-    data: { dir: path.join(dir, 'data') },
+    data: { ...(options.config.data as Record<string, unknown> | undefined), dir: path.join(dir, 'data') },
     api: { host: '127.0.0.1', port: options.apiPort, docs: false },
   };
   // YAML 1.2 is a superset of JSON: the config file is written as JSON.
@@ -79,9 +84,9 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const apiUrl = `http://127.0.0.1:${options.apiPort}`;
   const started = Date.now();
-  let key = '';
+  let key = options.apiKey ?? '';
   for (;;) {
-    key = /API key: (\S+)/.exec(stdout)?.[1] ?? '';
+    key ||= /API key: (\S+)/.exec(stdout)?.[1] ?? '';
     if (key && /admin API listening/.test(stderr)) break;
     if (child.exitCode !== null || /^error/m.test(stderr)) {
       child.kill('SIGKILL');

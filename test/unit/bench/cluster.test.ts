@@ -1,11 +1,17 @@
 /**
- * bench:cluster's pieces that run without a server: its options (the PostgreSQL store refused until it
- * exists, bad values named), the knee search (ramp, then bisection to the resolution) and the printed
- * table with its ratios, core count and caveat.
+ * bench:cluster's pieces that run without a server: its options (which stores run, bad values named), the
+ * knee search (ramp, then bisection to the resolution) and the printed tables with their ratios, core
+ * count and caveat, and the SQLite vs PostgreSQL comparison.
  */
 import { describe, expect, it } from 'vitest';
 import { clusterPorts, parseClusterOptions, SETUPS } from '../../../bench/cluster-options.js';
-import { formatReport, percentile, searchKnee, type SetupResult } from '../../../bench/cluster-report.js';
+import {
+  formatReport,
+  formatStoreComparison,
+  percentile,
+  searchKnee,
+  type SetupResult,
+} from '../../../bench/cluster-report.js';
 
 describe('bench:cluster options', () => {
   it('defaults to the full run of all three setups on SQLite', () => {
@@ -13,6 +19,7 @@ describe('bench:cluster options', () => {
     expect(o).toMatchObject({
       quick: false,
       store: 'sqlite',
+      stores: ['sqlite'],
       stepS: 5,
       resolution: 0.1,
       sustainS: 20,
@@ -46,14 +53,30 @@ describe('bench:cluster options', () => {
     expect(parseClusterOptions(['--hold-ms', '300'], env).holdMs).toBe(300);
   });
 
-  it('refuses --store postgres: that store is not built yet', () => {
-    expect(() => parseClusterOptions(['--store', 'postgres'], {})).toThrow(
-      /--store postgres: the PostgreSQL store is not built yet/,
-    );
-    expect(() => parseClusterOptions([], { BENCH_CLUSTER_STORE: 'mysql' })).toThrow(
-      '--store: got "mysql", expected one of sqlite, postgres',
-    );
+  it('--store postgres runs PostgreSQL only; both runs SQLite, then PostgreSQL', () => {
+    expect(parseClusterOptions(['--store', 'postgres'], {})).toMatchObject({
+      store: 'postgres',
+      stores: ['postgres'],
+    });
+    expect(parseClusterOptions(['--store', 'both'], {})).toMatchObject({
+      store: 'both',
+      stores: ['sqlite', 'postgres'],
+    });
+    expect(parseClusterOptions([], { BENCH_CLUSTER_STORE: 'both' }).stores).toEqual(['sqlite', 'postgres']);
+    // The option wins over the environment, as for every other option.
+    expect(parseClusterOptions(['--store', 'sqlite'], { BENCH_CLUSTER_STORE: 'both' }).stores).toEqual([
+      'sqlite',
+    ]);
   });
+
+  it.each([['mysql'], ['Postgres'], ['sqlite,postgres']])(
+    'refuses --store %j, naming what is accepted',
+    (store) => {
+      const message = `--store: got ${JSON.stringify(store)}, expected one of sqlite, postgres, both`;
+      expect(() => parseClusterOptions(['--store', store], {})).toThrow(message);
+      expect(() => parseClusterOptions([], { BENCH_CLUSTER_STORE: store })).toThrow(message);
+    },
+  );
 
   it.each([
     [
@@ -68,9 +91,14 @@ describe('bench:cluster options', () => {
     expect(() => parseClusterOptions(argv, {})).toThrow(message);
   });
 
-  it('lays the ports out without overlaps: proxy, nodes, receiver, sipp, two RTP ranges', () => {
+  it('lays the ports out without overlaps: proxy, nodes, receiver, PostgreSQL, sipp, two RTP ranges', () => {
     const p = clusterPorts(45000);
-    const single = [p.proxy, p.receiver, ...[0, 1].flatMap((i) => [p.node(i).sip, p.node(i).api])];
+    const single = [
+      p.proxy,
+      p.receiver,
+      p.postgres,
+      ...[0, 1].flatMap((i) => [p.node(i).sip, p.node(i).api]),
+    ];
     // sipp rotates over 8 local ports 6 apart, each with RTP 2 and 4 above.
     const sipp = Array.from({ length: 8 }, (_, k) => p.sipp + 6 * k).flatMap((s) => [s, s + 2, s + 4]);
     const all = [...single, ...sipp];
@@ -166,6 +194,42 @@ describe('the report', () => {
     expect(text).toMatch(/\| one node: behind Kamailio \/ direct +\| 0\.67× +\| 0\.68× +\|/);
     expect(text).toMatch(/shares this machine's 2 cores/);
     expect(text).toMatch(/compete for the same CPUs/);
+  });
+
+  it('names the shared PostgreSQL store and counts PostgreSQL among the processes sharing the cores', () => {
+    const text = formatReport([result('kamailio-2', 300, 280, [900, 910])], {
+      ...machine,
+      store: 'postgres',
+    });
+    expect(text).toMatch(/2 cores, store PostgreSQL, one database shared by the nodes; load 0\.5 -> 1\.9/);
+    expect(text).toMatch(/sipp, Kamailio, the nodes, PostgreSQL and the webhook receiver/);
+    expect(text).toMatch(/\| 900 \+ 910 +\|/);
+    expect(formatReport([], machine)).not.toMatch(/PostgreSQL/);
+  });
+
+  it('compares the stores setup by setup: both figures and PostgreSQL / SQLite', () => {
+    const sqlite = [result('direct', 500, 320, [6400]), result('kamailio-2', 400, 320, [3200, 3200])];
+    const postgres = [
+      {
+        ...result('direct', 250, 200, [4000]),
+        deliveries: { ...result('direct', 250, 200, [4000]).deliveries, delayP99: 950 },
+      },
+      result('kamailio-2', 300, 240, [2400, 2400]),
+    ];
+    const text = formatStoreComparison(sqlite, postgres);
+    expect(text).toMatch(/ratio: PostgreSQL \/ SQLite/);
+    expect(text).toMatch(
+      /\| one node, direct +\| 500 \/ 250 +\| 0\.50× \| 320 \/ 200 +\| 0\.63× \| 20 ms \/ 180 ms +\| 20 ms \/ 950 ms +\|/,
+    );
+    expect(text).toMatch(/\| two nodes behind Kamailio \| 400 \/ 300 +\| 0\.75× \| 320 \/ 240 +\| 0\.75× \|/);
+    // Every row has as many cells as the header (no separator inside a cell).
+    const cells = text
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .map((l) => l.split('|').length);
+    expect(new Set(cells).size).toBe(1);
+    // A setup run on one store only has no row.
+    expect(text).not.toMatch(/one node behind Kamailio/);
   });
 
   it('says n/a for a ratio whose setup was not run, and shows failed calls of the webhook run', () => {
