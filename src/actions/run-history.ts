@@ -1,6 +1,6 @@
 import type { SqlDatabase } from '../store/sql/sql-database.js';
 import type { CallFeed } from '../store/call-feed.js';
-import { pageBounds } from '../store/filtered-page.js';
+import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import { newId, nowIso } from '../store/ids.js';
 import type { Page } from '../store/repository.js';
 import { redactPii } from './pii-redaction.js';
@@ -89,13 +89,17 @@ function hydrate(r: Raw): ActionRunRecord {
   };
 }
 
-/** Filter field → column for listings; a field that is unset or empty does not filter. */
-const FILTER_COLUMNS = [
-  ['actionId', 'action_id'],
-  ['callId', 'call_id'],
-  ['agentId', 'agent_id'],
-  ['status', 'status'],
-] as const;
+/** Listings: newest first; a filter field that is unset or empty does not filter. */
+const LISTING: FilteredTable<RunFilter> = {
+  table: 'action_runs',
+  orderBy: 'started_at DESC, rowid DESC',
+  columns: [
+    ['actionId', 'action_id'],
+    ['callId', 'call_id'],
+    ['agentId', 'agent_id'],
+    ['status', 'status'],
+  ],
+};
 
 const INSERT_RUN = `INSERT INTO action_runs (id, action_id, attachment_id, call_id, agent_id, action_type, stage, trigger,
     inputs, status, started_at)
@@ -212,25 +216,7 @@ export class RunHistory {
 
   /** A page of runs, newest first, with the count of every run the filter matches. */
   async list(filter: RunFilter = {}): Promise<Page<ActionRunRecord>> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    for (const [key, col] of FILTER_COLUMNS) {
-      if (filter[key]) {
-        where.push(`${col} = @${key}`);
-        params[key] = filter[key];
-      }
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { limit, offset } = pageBounds(filter);
-    const rows = await this.sql.all<Raw>(
-      `SELECT * FROM action_runs ${clause} ORDER BY started_at DESC, rowid DESC LIMIT @limit OFFSET @offset`,
-      { ...params, limit, offset },
-    );
-    const total = await this.sql.get<{ n: number }>(
-      `SELECT count(*) AS n FROM action_runs ${clause}`,
-      params,
-    );
-    return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
+    return filteredPage(this.sql, LISTING, filter, hydrate);
   }
 
   /**

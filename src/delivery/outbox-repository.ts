@@ -1,5 +1,5 @@
 import type { SqlDatabase } from '../store/sql/sql-database.js';
-import { pageBounds } from '../store/filtered-page.js';
+import { filteredPage, type FilteredTable } from '../store/filtered-page.js';
 import type { Page } from '../store/repository.js';
 import { notFound, CallwrightError } from '../errors.js';
 import type { OnDead } from './outbox-queue.js';
@@ -90,12 +90,16 @@ function hydrate(raw: RawRow): OutboxRow {
   };
 }
 
-/** Filter field → column for listings; a field that is unset or empty does not filter. */
-const FILTER_COLUMNS = [
-  ['status', 'status'],
-  ['kind', 'kind'],
-  ['callId', 'call_id'],
-] as const;
+/** Listings: newest first; a filter field that is unset or empty does not filter. */
+const LISTING: FilteredTable<OutboxFilter> = {
+  table: 'outbox',
+  orderBy: 'id DESC',
+  columns: [
+    ['status', 'status'],
+    ['kind', 'kind'],
+    ['callId', 'call_id'],
+  ],
+};
 
 const DUE = `status = 'pending' AND blocked = 0 AND next_attempt_at <= @now`;
 /** Rows any node may deliver, and those pinned to this one (`@node`; '' = none: unpinned rows only). */
@@ -275,22 +279,7 @@ export class OutboxRepository {
 
   /** A page of rows, newest first, with the count of every row the filter matches. */
   async list(filter: OutboxFilter = {}): Promise<Page<OutboxRow>> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    for (const [key, col] of FILTER_COLUMNS) {
-      if (filter[key]) {
-        where.push(`${col} = @${key}`);
-        params[key] = filter[key];
-      }
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { limit, offset } = pageBounds(filter);
-    const rows = await this.sql.all<RawRow>(
-      `SELECT * FROM outbox ${clause} ORDER BY id DESC LIMIT @limit OFFSET @offset`,
-      { ...params, limit, offset },
-    );
-    const total = await this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM outbox ${clause}`, params);
-    return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
+    return filteredPage(this.sql, LISTING, filter, hydrate);
   }
 
   async counts(): Promise<Record<OutboxStatus, number>> {

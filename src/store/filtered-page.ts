@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqlDatabase } from './sql/sql-database.js';
 import type { Page, PageQuery } from './repository.js';
 
 /** The page an API query asks for: 50 rows unless told, never more than 500, never before the first. */
@@ -18,12 +18,12 @@ export interface FilteredTable<F> {
 }
 
 /** A page of rows whose columns equal every filter value given, with the total count of such rows. */
-export function filteredPage<F extends PageQuery, Raw, T>(
-  db: Db,
+export async function filteredPage<F extends PageQuery, Raw, T>(
+  sql: SqlDatabase,
   spec: FilteredTable<F>,
   filter: F,
   hydrate: (raw: Raw) => T,
-): Page<T> {
+): Promise<Page<T>> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   for (const [key, col] of spec.columns) {
@@ -34,10 +34,10 @@ export function filteredPage<F extends PageQuery, Raw, T>(
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const { limit, offset } = pageBounds(filter);
-  const rows = db
-    .prepare(`SELECT * FROM ${spec.table} ${clause} ORDER BY ${spec.orderBy} LIMIT @limit OFFSET @offset`)
-    .all({ ...params, limit, offset }) as Raw[];
-  const total = (db.prepare(`SELECT count(*) AS n FROM ${spec.table} ${clause}`).get(params) as { n: number })
-    .n;
-  return { items: rows.map(hydrate), total, limit, offset };
+  const rows = await sql.all<Raw>(
+    `SELECT * FROM ${spec.table} ${clause} ORDER BY ${spec.orderBy} LIMIT @limit OFFSET @offset`,
+    { ...params, limit, offset },
+  );
+  const total = await sql.get<{ n: number }>(`SELECT count(*) AS n FROM ${spec.table} ${clause}`, params);
+  return { items: rows.map(hydrate), total: Number(total?.n ?? 0), limit, offset };
 }
