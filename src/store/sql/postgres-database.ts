@@ -29,7 +29,11 @@ export interface PostgresOptions {
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
-  private readonly context = new AsyncLocalStorage<pg.PoolClient>();
+  /**
+   * The open transaction's client. Work started inside a transaction and still running after it ended
+   * keeps this context: `open` is then false, and it uses the pool, never the released client.
+   */
+  private readonly context = new AsyncLocalStorage<{ client: pg.PoolClient; open: boolean }>();
   private closed = false;
 
   constructor(options: PostgresOptions) {
@@ -49,7 +53,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   inTransaction(): boolean {
-    return this.context.getStore() !== undefined;
+    return this.context.getStore()?.open === true;
   }
 
   async all<T = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
@@ -65,8 +69,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async exec(sql: string): Promise<void> {
-    const client = this.context.getStore();
-    await (client ?? this.pool).query(sql);
+    await this.executor().query(sql);
   }
 
   /**
@@ -92,12 +95,13 @@ export class PostgresDatabase implements SqlDatabase {
 
   private async attempt<T>(fn: () => Promise<T>, isolation: string): Promise<T> {
     const client = await this.pool.connect();
+    const scope = { client, open: true };
     let broken = false;
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
       let result: T;
       try {
-        result = await this.context.run(client, fn);
+        result = await this.context.run(scope, fn);
       } catch (err) {
         await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;
@@ -108,6 +112,7 @@ export class PostgresDatabase implements SqlDatabase {
       if (!broken && isConnectionError(err)) broken = true;
       throw err;
     } finally {
+      scope.open = false;
       client.release(broken ? true : undefined);
     }
   }
@@ -118,10 +123,15 @@ export class PostgresDatabase implements SqlDatabase {
     await this.pool.end();
   }
 
+  /** The open transaction's client, else the pool. */
+  private executor(): pg.Pool | pg.PoolClient {
+    const scope = this.context.getStore();
+    return scope?.open ? scope.client : this.pool;
+  }
+
   private query(sql: string, params?: SqlParams): Promise<pg.QueryResult> {
     const t = toPostgres(sql);
-    const client = this.context.getStore();
-    return (client ?? this.pool).query(t.text, bindValues(t, params));
+    return this.executor().query(t.text, bindValues(t, params));
   }
 }
 

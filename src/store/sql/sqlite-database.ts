@@ -13,7 +13,11 @@ import type { RunResult, SqlDatabase, SqlParams, SqlRow } from './sql-database.j
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
-  private readonly context = new AsyncLocalStorage<true>();
+  /**
+   * The open transaction the caller runs in. Work started inside a transaction and still running after it
+   * ended (a timer, an unawaited promise) keeps this context: `open` is then false and it counts as outside.
+   */
+  private readonly context = new AsyncLocalStorage<{ open: boolean }>();
   /** Resolves when the open transaction ends; undefined when none is open. */
   private busy: Promise<void> | undefined;
 
@@ -24,7 +28,7 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   inTransaction(): boolean {
-    return this.context.getStore() === true;
+    return this.context.getStore()?.open === true;
   }
 
   all<T = SqlRow>(sql: string, params?: SqlParams): Promise<T[]> {
@@ -52,11 +56,12 @@ export class SqliteDatabase implements SqlDatabase {
     while (this.busy) await this.busy;
     let end!: () => void;
     this.busy = new Promise<void>((resolve) => (end = resolve));
+    const scope = { open: true };
     try {
       this.db.exec('BEGIN IMMEDIATE');
       let result: T;
       try {
-        result = await this.context.run(true, fn);
+        result = await this.context.run(scope, fn);
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
@@ -64,6 +69,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.db.exec('COMMIT');
       return result;
     } finally {
+      scope.open = false;
       this.busy = undefined;
       end();
     }

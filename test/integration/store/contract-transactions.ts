@@ -33,6 +33,27 @@ export function transactionContract(open: () => Promise<Store>): void {
       expect(await tagNames(s.store)).toEqual(['a', 'b']);
     });
 
+    it('work started inside a transaction that runs after it ended is outside every transaction', async () => {
+      const later = deferred();
+      let leaked: Promise<unknown> | undefined;
+      await s.store.transaction(async () => {
+        // Started inside, run after the commit: it must not join the next transaction (and roll back with it).
+        leaked = later.promise.then(async () => {
+          expect(s.store.sql.inTransaction()).toBe(false);
+          await s.store.tags.create({ name: 'leaked' });
+        });
+      });
+      const failing = s.store.transaction(async () => {
+        await s.store.tags.create({ name: 'rolled-back' });
+        later.resolve();
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('boom');
+      });
+      await expect(failing).rejects.toThrow('boom');
+      await leaked;
+      expect(await tagNames(s.store)).toEqual(['leaked']);
+    });
+
     it('rolls everything back when the function throws, and rethrows', async () => {
       await s.store.tags.create({ name: 'before' });
       const boom = new Error('boom');
