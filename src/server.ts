@@ -328,32 +328,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 }
 
-/** SQLSTATE of a serializable transaction that lost to a concurrent one (PostgreSQL). */
-const SERIALIZATION_FAILURE = '40001';
-
 /**
  * On a first start with no active API key, creates one and prints it once (only its hash is kept).
- * Serializable, so two nodes starting together on one PostgreSQL database do not both create one: the
- * one that loses retries, finds the other's key and creates none.
+ * One transaction (serializable on PostgreSQL, retried there on a conflict): two nodes starting together
+ * on one database do not both create one; the one that loses runs again, finds the key and creates none.
  */
 async function createInitialKey(store: Store, io: Io): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const token = await store.transaction(
-        async () =>
-          (await store.apiKeys.activeCount()) === 0
-            ? (await store.apiKeys.create('initial')).token
-            : undefined,
-        { isolation: 'serializable' },
-      );
-      if (token) {
-        io.err('No API key existed, so one was created. It is shown only now; keep it:');
-        io.out(`  API key: ${token}`);
-      }
-      return;
-    } catch (err) {
-      if (attempt >= 3 || (err as { code?: unknown }).code !== SERIALIZATION_FAILURE) throw err;
-    }
+  const token = await store.transaction(async () =>
+    (await store.apiKeys.activeCount()) === 0 ? (await store.apiKeys.create('initial')).token : undefined,
+  );
+  if (token) {
+    io.err('No API key existed, so one was created. It is shown only now; keep it:');
+    io.out(`  API key: ${token}`);
   }
 }
 
